@@ -1,0 +1,17 @@
+//! Helpers every language binding shares, with no FFI in them.
+//!
+//! A binding (pyo3, napi-rs, the C ABI, ext-php-rs) converts types and idioms; anything it would
+//! otherwise write twice lives here: the one tokio runtime per process ([`runtime`]), the mapping of
+//! engine error codes onto the exception families each language exposes ([`errors`]), the bounded
+//! queue through which events are *pulled* by the host ([`events`]), and cancellation of in-flight
+//! calls by id ([`cancel`]).
+
+pub mod cancel;
+pub mod errors;
+pub mod events;
+pub mod runtime;
+
+pub use cancel::CancelRegistry;
+pub use errors::{ErrorFamily, family_of};
+pub use events::{EventQueue, OverflowPolicy};
+pub use runtime::{ProcessGuard, RuntimeError, runtime};
