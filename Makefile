@@ -1,0 +1,44 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   build, start the local platform, run the quickstart against it
+#   make test   install what is missing, build, run every suite
+# and one measures:
+#   make bench  the engine and the platform against their baselines, in one run
+
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: all build test test-rust demo bench server clean fmt lint deps
+
+all: build
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	$(CARGO) build --workspace --all-targets --locked
+
+test: build test-rust
+
+test-rust:
+	$(CARGO) test --workspace --locked --no-fail-fast
+
+demo: deps
+	@scripts/demo.sh
+
+bench: deps
+	$(CARGO) build --release --locked -p aerostack-bench
+	./target/release/aerostack-bench --out bench/results/latest.md --readme README.md
+
+# The local platform on 127.0.0.1:8787, persistent in ./.aerostack/local.
+server: deps
+	$(CARGO) run --release --locked -p aerostack-server --
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make demo: build, start the local platform (fresh, ephemeral, on a free loopback port),
+# run the quickstart against it, stop the platform.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --locked -p aerostack-server -p aerostack-core --example quickstart
+
+ready="$(mktemp -d)/ready.json"
+./target/debug/aerostack-server --ephemeral --port "${AEROSTACK_DEMO_PORT:-0}" --ready-file "$ready" &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 200); do
+  [ -s "$ready" ] && break
+  kill -0 "$server" 2>/dev/null || { echo "demo: the platform exited before it was ready" >&2; exit 1; }
+  sleep 0.05
+done
+[ -s "$ready" ] || { echo "demo: the platform did not get ready in 10 s" >&2; exit 1; }
+
+field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$ready" "$1"; }
+export AEROSTACK_API_URL="$(field api_url)"
+export AEROSTACK_API_KEY="$(field api_key)"
+export AEROSTACK_PROJECT_ID="$(field project_id)"
+
+echo
+echo "== Rust quickstart against $AEROSTACK_API_URL =="
+./target/debug/examples/quickstart
+echo
+echo "demo: done. Start the platform yourself with: make server   (or: cargo run -p aerostack-server)"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what `make` needs and a fresh machine may lack. Idempotent and quiet when all is there.
+set -euo pipefail
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(gcc)
+command -v curl >/dev/null || need_apt+=(curl)
+
+if ((${#need_apt[@]})); then
+  echo "ensure-deps: installing ${need_apt[*]} from Debian" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    echo "ensure-deps: cargo is in ~/.cargo/bin but not on PATH; add it: export PATH=\$HOME/.cargo/bin:\$PATH" >&2
+  else
+    echo "ensure-deps: Rust (cargo) is required: install it with rustup, or apt-get install cargo" >&2
+  fi
+  exit 1
+fi
