@@ -1,0 +1,190 @@
+//! The engine's entry point: [`Client`], a cheap-to-clone handle over one connection pool.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::HeaderValue;
+use serde_json::Value;
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use crate::options::CallOptions;
+use crate::services::{Ai, Auth, Cache, Db, Queue, Secrets, Services, Storage};
+use crate::transport::{Call, RetryPolicy, is_idempotent_request};
+
+/// A client of one Aerostack project.
+///
+/// Cloning is cheap (an `Arc`); clones share the connection pool. Every method's future can be
+/// dropped to cancel the call: no background task keeps running.
+///
+/// ```no_run
+/// # async fn demo() -> aerostack::Result<()> {
+/// let client = aerostack::Client::new(
+///     aerostack::ClientConfig::new().base_url("http://127.0.0.1:8787/v1").api_key("ac_secret_…"),
+/// )?;
+/// client.cache().set("greeting", &"hello", Some(60)).await?;
+/// let rows = client.db().query("SELECT 1 AS one", &[]).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+    /// Per-call overrides set by [`Client::with_options`].
+    pub(crate) opts: Option<Arc<CallOptions>>,
+}
+
+pub(crate) struct Inner {
+    pub http: reqwest::Client,
+    pub base_url: String,
+    pub host_url: String,
+    pub project_id: Option<String>,
+    pub has_api_key: bool,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub project_header: Option<HeaderValue>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the key.
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("project_id", &self.inner.project_id)
+            .field("has_api_key", &self.inner.has_api_key)
+            .field("options", &self.opts)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Builds a client; fails with `INVALID_CONFIG` naming the field to fix.
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        let r = config.resolve()?;
+        let http = reqwest::Client::builder()
+            .default_headers(r.headers)
+            .connect_timeout(r.connect_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| Error::invalid_config(format!("could not build the HTTP client: {e}")))?;
+        let project_header = r.project_id.as_deref().and_then(|p| HeaderValue::from_str(p).ok());
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url: r.base_url,
+                host_url: r.host_url,
+                project_id: r.project_id,
+                has_api_key: r.api_key.is_some(),
+                timeout: r.timeout,
+                retry: r.retry,
+                project_header,
+            }),
+            opts: None,
+        })
+    }
+
+    /// A client configured only from `AEROSTACK_API_URL`, `AEROSTACK_API_KEY` and
+    /// `AEROSTACK_PROJECT_ID`.
+    pub fn from_env() -> Result<Client> {
+        Client::new(ClientConfig::default())
+    }
+
+    /// A clone whose calls use `options` (timeout, retry policy, idempotency key, headers).
+    /// Cheap: shares the connection pool.
+    pub fn with_options(&self, options: CallOptions) -> Client {
+        Client { inner: self.inner.clone(), opts: Some(Arc::new(options)) }
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:8787/v1`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The configured project id or slug.
+    pub fn project_id(&self) -> Option<&str> {
+        self.inner.project_id.as_deref()
+    }
+
+    /// SQL database.
+    pub fn db(&self) -> Db<'_> {
+        Db::new(self)
+    }
+
+    /// Legacy and end-user authentication.
+    pub fn auth(&self) -> Auth<'_> {
+        Auth::new(self)
+    }
+
+    /// Key-value cache.
+    pub fn cache(&self) -> Cache<'_> {
+        Cache::new(self)
+    }
+
+    /// Job queue.
+    pub fn queue(&self) -> Queue<'_> {
+        Queue::new(self)
+    }
+
+    /// File storage.
+    pub fn storage(&self) -> Storage<'_> {
+        Storage::new(self)
+    }
+
+    /// AI chat, completions, embeddings and search.
+    pub fn ai(&self) -> Ai<'_> {
+        Ai::new(self)
+    }
+
+    /// Project secrets.
+    pub fn secrets(&self) -> Secrets<'_> {
+        Secrets::new(self)
+    }
+
+    /// Service invocation.
+    pub fn services(&self) -> Services<'_> {
+        Services::new(self)
+    }
+
+    /// Low-level JSON call for generic bindings (seed 002's op-style surface).
+    ///
+    /// `path` is relative to the base URL (`/cache/get`), or to the host when it starts with
+    /// `/api/`. The call goes through the same funnel (headers, retries, errors) as the typed
+    /// methods; reads are recognised as idempotent, other POSTs get an `Idempotency-Key`.
+    /// An empty 2xx body yields `Value::Null`.
+    pub async fn request_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        options: Option<&CallOptions>,
+    ) -> Result<Value> {
+        if !path.starts_with('/') {
+            return Err(Error::validation("path", format!("path must start with '/' (got {path:?}), e.g. /cache/get")));
+        }
+        let scoped;
+        let client = match options {
+            Some(o) => {
+                scoped = self.with_options(o.clone());
+                &scoped
+            }
+            None => self,
+        };
+        let url = if path.starts_with("/api/") { client.host_url(path) } else { client.api_url(path) };
+        let idempotent = is_idempotent_request(&method, path, body);
+        let mut call = Call::new(method.clone(), url.clone(), idempotent);
+        if let Some(body) = body {
+            call = call.json(body)?;
+        }
+        if path.contains("/auth/") {
+            call = call.user_auth();
+        }
+        call.project_header = path.starts_with("/custom/") || path.starts_with("/api/v1/custom/");
+        let reply = client.fetch(call).await?;
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        crate::transport::decode(&reply.body, &method, &url)
+    }
+}

@@ -1,0 +1,55 @@
+//! The local platform's outbox (`GET /v1/local/outbox`): emails and SMS it would have sent,
+//! so tests and demos can read OTP codes and verification/reset tokens. Local platform only.
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::transport::Call;
+
+/// A message the local platform "sent".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboxMessage {
+    /// Message id.
+    pub id: String,
+    /// Recipient (email or phone).
+    pub to: String,
+    /// `otp`, `verify_email`, `password_reset`, ...
+    pub kind: String,
+    /// Subject line.
+    pub subject: String,
+    /// Body text.
+    pub body: String,
+    /// One-time code, for OTP messages.
+    pub code: Option<String>,
+    /// Verification or reset token, for link messages.
+    pub token: Option<String>,
+    /// When it was sent, as sent by the platform.
+    #[serde(deserialize_with = "crate::wire::lenient_string")]
+    pub created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OutboxReply {
+    #[serde(default)]
+    messages: Vec<OutboxMessage>,
+}
+
+impl Client {
+    /// Messages in the local platform's outbox, newest first, optionally only those to `to`.
+    pub async fn local_outbox(&self, to: Option<&str>, limit: Option<u32>) -> Result<Vec<OutboxMessage>> {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(t) = to {
+            q.append_pair("to", t);
+        }
+        if let Some(l) = limit {
+            q.append_pair("limit", &l.to_string());
+        }
+        let query = q.finish();
+        let path = if query.is_empty() { "/local/outbox".to_owned() } else { format!("/local/outbox?{query}") };
+        let r: OutboxReply = self.fetch_json(Call::new(Method::GET, self.api_url(&path), true)).await?;
+        Ok(r.messages)
+    }
+}

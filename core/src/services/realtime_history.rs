@@ -1,0 +1,54 @@
+//! Persisted realtime messages: `GET {host}/api/v1/public/realtime/history`.
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::services::require;
+use crate::transport::Call;
+
+/// A message published with `persist: true`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HistoryMessage {
+    /// Message id.
+    #[serde(deserialize_with = "crate::wire::lenient_string")]
+    pub id: Option<String>,
+    /// Full topic of the room.
+    pub room_id: Option<String>,
+    /// Publisher, when known.
+    pub user_id: Option<String>,
+    /// Event name.
+    pub event: String,
+    /// Payload.
+    pub data: Value,
+    /// Publication time, unix milliseconds (use as `before` to page back).
+    pub created_at: i64,
+}
+
+#[derive(Deserialize)]
+struct HistoryReply {
+    #[serde(default)]
+    messages: Vec<HistoryMessage>,
+}
+
+impl Client {
+    /// Persisted messages of `room` (a full topic), newest first. Page back with
+    /// `before = last.created_at`.
+    pub async fn realtime_history(&self, room: &str, limit: Option<u32>, before: Option<i64>) -> Result<Vec<HistoryMessage>> {
+        require("room", room)?;
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("room", room);
+        if let Some(l) = limit {
+            q.append_pair("limit", &l.to_string());
+        }
+        if let Some(b) = before {
+            q.append_pair("before", &b.to_string());
+        }
+        let url = self.host_url(&format!("/api/v1/public/realtime/history?{}", q.finish()));
+        let r: HistoryReply = self.fetch_json(Call::new(Method::GET, url, true)).await?;
+        Ok(r.messages)
+    }
+}

@@ -1,0 +1,198 @@
+//! Errors: `ApiError` is what a route answers (rendered as the JSON error body), `ServerError` is
+//! what the library API (`LocalPlatform::start`, `create_project`, ...) returns.
+
+use std::path::PathBuf;
+
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+/// Stable error codes (docs/architecture.md lists them).
+pub mod code {
+    pub const AUTH_INVALID_KEY: &str = "AUTH_INVALID_KEY";
+    pub const AUTH_INVALID_CREDENTIALS: &str = "AUTH_INVALID_CREDENTIALS";
+    pub const AUTH_USER_EXISTS: &str = "AUTH_USER_EXISTS";
+    pub const AUTH_EMAIL_NOT_VERIFIED: &str = "AUTH_EMAIL_NOT_VERIFIED";
+    pub const AUTH_TOKEN_EXPIRED: &str = "AUTH_TOKEN_EXPIRED";
+    pub const AUTH_TOKEN_INVALID: &str = "AUTH_TOKEN_INVALID";
+    pub const AUTH_OTP_EXPIRED: &str = "AUTH_OTP_EXPIRED";
+    pub const AUTH_OTP_INVALID: &str = "AUTH_OTP_INVALID";
+    pub const AUTH_PASSWORD_WEAK: &str = "AUTH_PASSWORD_WEAK";
+    pub const AUTH_RESET_TOKEN_INVALID: &str = "AUTH_RESET_TOKEN_INVALID";
+    pub const DB_QUERY_FAILED: &str = "DB_QUERY_FAILED";
+    pub const RATE_LIMIT_EXCEEDED: &str = "RATE_LIMIT_EXCEEDED";
+    pub const VALIDATION_ERROR: &str = "VALIDATION_ERROR";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const IDEMPOTENCY_CONFLICT: &str = "IDEMPOTENCY_CONFLICT";
+    pub const AI_NOT_CONFIGURED: &str = "AI_NOT_CONFIGURED";
+    pub const AI_REQUEST_FAILED: &str = "AI_REQUEST_FAILED";
+    pub const WORKER_NOT_CONNECTED: &str = "WORKER_NOT_CONNECTED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
+}
+
+/// An error answer: `{"code","message","details","error","request_id"}` plus optional extra
+/// top-level fields (e.g. `success:false` where an SDK reads it).
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Map<String, Value>,
+    extra: Map<String, Value>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// Render `error` as `{code, message}` (the documented rate-limit shape) instead of a string.
+    error_object: bool,
+}
+
+/// Marker put in the response extensions so the request-id middleware can render the body again
+/// with the request id it assigned.
+#[derive(Clone)]
+pub(crate) struct ErrorMarker(pub std::sync::Arc<ApiError>);
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Map::new(),
+            extra: Map::new(),
+            headers: Vec::new(),
+            error_object: false,
+        }
+    }
+
+    /// 400 VALIDATION_ERROR naming the field; the message should say what to send instead.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code::VALIDATION_ERROR, message).with_detail("field", field)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, code::NOT_FOUND, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        let message = message.into();
+        tracing::error!(%message, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL_ERROR, message)
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// An extra top-level field in the body (kept next to code/message/details).
+    pub fn with_extra(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl ToString) -> Self {
+        if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+            self.headers.push((HeaderName::from_static(name), v));
+        }
+        self
+    }
+
+    pub fn error_as_object(mut self) -> Self {
+        self.error_object = true;
+        self
+    }
+
+    /// The JSON body for this error.
+    pub fn body(&self, request_id: Option<&str>) -> Value {
+        let mut body = Map::new();
+        for (k, v) in &self.extra {
+            body.insert(k.clone(), v.clone());
+        }
+        body.insert("code".into(), json!(self.code));
+        body.insert("message".into(), json!(self.message));
+        body.insert("details".into(), Value::Object(self.details.clone()));
+        let error = if self.error_object {
+            json!({"code": self.code, "message": self.message})
+        } else {
+            json!(self.message)
+        };
+        body.insert("error".into(), error);
+        body.insert("request_id".into(), request_id.map_or(Value::Null, |r| json!(r)));
+        Value::Object(body)
+    }
+
+    /// Render with a known request id (used by the request-id middleware).
+    pub(crate) fn render(&self, request_id: Option<&str>) -> Response {
+        let body = serde_json::to_vec(&self.body(request_id)).unwrap_or_default();
+        let mut resp = (self.status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
+        for (k, v) in &self.headers {
+            resp.headers_mut().append(k.clone(), v.clone());
+        }
+        resp
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = self.render(None);
+        resp.extensions_mut().insert(ErrorMarker(std::sync::Arc::new(self)));
+        resp
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::internal(format!("storage error: {e}"))
+    }
+}
+
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> Self {
+        ApiError::internal(format!("I/O error: {e}"))
+    }
+}
+
+/// Errors of the library API.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("could not listen on {addr}: {source}. Pick another port (--port, 0 = any free port) or stop the process using it")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServerError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ServerError::Io { path: path.into(), source }
+    }
+}
+
+impl From<ApiError> for ServerError {
+    fn from(e: ApiError) -> Self {
+        match e.status {
+            StatusCode::NOT_FOUND => ServerError::NotFound(e.message),
+            s if s.is_client_error() => ServerError::Invalid(e.message),
+            _ => ServerError::Internal(e.message),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `GET /api/v1/public/realtime/history?room=&limit=&before=`: persisted realtime messages of a
+//! room, newest first. Authorised by the project key, or by an end-user access token of the
+//! project (`Authorization: Bearer <jwt>`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use rusqlite::params;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, code};
+use crate::extract::{KEY_HELP, key_candidates};
+use crate::state::AppState;
+use crate::store::control::{self, ProjectRec};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+async fn project(st: &AppState, headers: &HeaderMap) -> Result<Arc<ProjectRec>, ApiError> {
+    let key_err = match st.project_from_headers(headers).await {
+        Ok(p) => return Ok(p),
+        Err(e) => e,
+    };
+    let Some(token) = key_candidates(headers)[2] else { return Err(key_err) };
+    let Ok(claims) = st.jwt.verify(token) else { return Err(key_err) };
+    let jti = claims.jti.clone();
+    if st.control(move |c| Ok(crate::store::users::jti_revoked(c, &jti)?)).await? {
+        return Err(ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "the access token was revoked (logged out)"));
+    }
+    let pid = claims.pid.clone();
+    st.control(move |c| Ok(control::find_project(c, &pid)?))
+        .await?
+        .map(Arc::new)
+        .ok_or_else(|| ApiError::unauthorized(code::AUTH_INVALID_KEY, format!("the token's project no longer exists: {KEY_HELP}")))
+}
+
+pub async fn history(State(st): State<AppState>, headers: HeaderMap, uri: Uri) -> Result<Response, ApiError> {
+    let p = project(&st, &headers).await?;
+    let q: HashMap<String, String> = Query::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
+    let room = q.get("room").filter(|r| !r.is_empty()).cloned().ok_or_else(|| {
+        ApiError::validation("room", "the `room` query parameter is required: GET /api/v1/public/realtime/history?room=chat/general/<projectId>&limit=50")
+    })?;
+    let limit = match q.get("limit").filter(|s| !s.is_empty()) {
+        None => DEFAULT_LIMIT,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => return Err(ApiError::validation("limit", format!("`limit` must be an integer between 1 and {MAX_LIMIT}, got {s:?}"))),
+        },
+    };
+    let before = match q.get("before").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(s.parse::<i64>().map_err(|_| {
+            ApiError::validation("before", format!("`before` must be a created_at value in unix milliseconds (the last message's created_at), got {s:?}"))
+        })?),
+    };
+    let messages = st
+        .control(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, room_id, user_id, event, data, created_at FROM realtime_messages
+                 WHERE project_id = ?1 AND room_id = ?2 AND (?3 IS NULL OR created_at < ?3)
+                 ORDER BY created_at DESC, rowid DESC LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![p.id, room, before, limit], |r| {
+                let data: String = r.get(4)?;
+                Ok(json!({
+                    "id": r.get::<_, String>(0)?,
+                    "room_id": r.get::<_, String>(1)?,
+                    "user_id": r.get::<_, Option<String>>(2)?,
+                    "event": r.get::<_, String>(3)?,
+                    "data": serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data)),
+                    "created_at": r.get::<_, i64>(5)?,
+                }))
+            })?;
+            Ok(rows.collect::<Result<Vec<Value>, _>>()?)
+        })
+        .await?;
+    Ok(Json(json!({"messages": messages})).into_response())
+}

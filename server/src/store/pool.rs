@@ -1,0 +1,168 @@
+//! A small SQLite connection pool. Each database file gets a few connections (WAL lets readers run
+//! next to one writer); a connection is borrowed on a blocking thread and returned on drop, so
+//! `prepare_cached` statements stay warm between requests.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use rusqlite::Connection;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+
+/// Idle connections kept per database; more are opened on demand and closed when returned.
+const MAX_IDLE: usize = 8;
+
+/// Milliseconds on a monotonic clock (query deadlines).
+pub fn mono_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// Per-connection switches read by the SQLite callbacks of a user-SQL connection.
+#[derive(Default)]
+pub struct ConnControl {
+    /// Monotonic ms after which the running statement is interrupted (0 = no deadline).
+    deadline: AtomicU64,
+    /// True while user SQL is being prepared: ATTACH/DETACH and transaction statements are denied.
+    user_sql: AtomicBool,
+    /// Why the authorizer denied the last statement (to turn SQLite's "not authorized" into advice).
+    denied: Mutex<Option<&'static str>>,
+}
+
+impl ConnControl {
+    pub fn set_deadline(&self, timeout: Option<Duration>) {
+        let v = timeout.map_or(0, |t| mono_ms() + t.as_millis() as u64);
+        self.deadline.store(v, Ordering::Relaxed);
+    }
+    pub fn set_user_sql(&self, on: bool) {
+        self.user_sql.store(on, Ordering::Relaxed);
+    }
+    pub fn take_denied(&self) -> Option<&'static str> {
+        self.denied.lock().take()
+    }
+}
+
+pub struct Db {
+    pub conn: Connection,
+    pub ctl: Arc<ConnControl>,
+}
+
+pub struct Pool {
+    path: PathBuf,
+    user_sql: bool,
+    idle: Mutex<Vec<Db>>,
+    closed: AtomicBool,
+}
+
+impl Pool {
+    /// Open (creating if needed) the database at `path`. `user_sql` connections run arbitrary SQL
+    /// from API callers and get the authorizer + deadline guards.
+    pub fn open(path: &Path, user_sql: bool) -> rusqlite::Result<Arc<Pool>> {
+        let pool = Arc::new(Pool { path: path.to_path_buf(), user_sql, idle: Mutex::new(Vec::new()), closed: AtomicBool::new(false) });
+        let first = pool.connect()?;
+        pool.idle.lock().push(first);
+        Ok(pool)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect(&self) -> rusqlite::Result<Db> {
+        let mut conn = Connection::open(&self.path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(128);
+        let ctl = Arc::new(ConnControl::default());
+        if self.user_sql {
+            let c = ctl.clone();
+            conn.progress_handler(
+                10_000,
+                Some(move || {
+                    let d = c.deadline.load(Ordering::Relaxed);
+                    d != 0 && mono_ms() > d
+                }),
+            )?;
+            let c = ctl.clone();
+            conn.authorizer(Some(move |ctx: AuthContext<'_>| {
+                if !c.user_sql.load(Ordering::Relaxed) {
+                    return Authorization::Allow;
+                }
+                let reason = match ctx.action {
+                    AuthAction::Attach { .. } | AuthAction::Detach { .. } => {
+                        "ATTACH and DETACH are not allowed: each project has exactly one database"
+                    }
+                    AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => {
+                        "BEGIN/COMMIT/ROLLBACK/SAVEPOINT are not allowed here: send the statements to POST /v1/db/batch, which runs them in one transaction"
+                    }
+                    _ => return Authorization::Allow,
+                };
+                *c.denied.lock() = Some(reason);
+                Authorization::Deny
+            }))?;
+        }
+        Ok(Db { conn, ctl })
+    }
+
+    /// Borrow a connection (blocking: call from a blocking thread).
+    pub fn get(self: &Arc<Self>) -> rusqlite::Result<PooledDb> {
+        let db = match self.idle.lock().pop() {
+            Some(db) => db,
+            None => self.connect()?,
+        };
+        Ok(PooledDb { db: Some(db), pool: self.clone() })
+    }
+
+    /// Fold the WAL into the main file and drop idle connections (shutdown).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let idle: Vec<Db> = std::mem::take(&mut *self.idle.lock());
+        if let Some(db) = idle.first() {
+            let _ = db.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        drop(idle);
+    }
+}
+
+pub struct PooledDb {
+    db: Option<Db>,
+    pool: Arc<Pool>,
+}
+
+impl std::ops::Deref for PooledDb {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        self.db.as_ref().expect("connection present until drop")
+    }
+}
+
+impl std::ops::DerefMut for PooledDb {
+    fn deref_mut(&mut self) -> &mut Db {
+        self.db.as_mut().expect("connection present until drop")
+    }
+}
+
+impl Drop for PooledDb {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            db.ctl.set_deadline(None);
+            db.ctl.set_user_sql(false);
+            // A connection left inside a transaction (a panic mid-batch) must not be reused as is.
+            if !db.conn.is_autocommit() {
+                let _ = db.conn.execute_batch("ROLLBACK");
+            }
+            if self.pool.closed.load(Ordering::SeqCst) {
+                return;
+            }
+            let mut idle = self.pool.idle.lock();
+            if idle.len() < MAX_IDLE {
+                idle.push(db);
+            }
+        }
+    }
+}

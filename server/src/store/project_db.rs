@@ -1,0 +1,416 @@
+//! One SQLite database per project (`<data_dir>/projects/<id>/db.sqlite`) for the user's SQL.
+//!
+//! Results are written straight to JSON bytes (column order kept, no intermediate `Value`s):
+//! `/v1/db/query` is on the benchmark's hot path.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use parking_lot::RwLock;
+use rusqlite::types::ValueRef;
+use serde_json::Value;
+
+use super::pool::{Db, Pool};
+use crate::error::{ApiError, code};
+use axum::http::StatusCode;
+
+/// A statement running longer than this is interrupted (keeps one query from holding a connection forever).
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct ProjectDbs {
+    root: PathBuf,
+    pools: RwLock<HashMap<String, Arc<Pool>>>,
+}
+
+impl ProjectDbs {
+    pub fn new(projects_root: PathBuf) -> Self {
+        ProjectDbs { root: projects_root, pools: RwLock::new(HashMap::new()) }
+    }
+
+    /// The pool of a project's database, opened on first use (blocking).
+    pub fn pool(&self, project_id: &str) -> Result<Arc<Pool>, ApiError> {
+        if let Some(p) = self.pools.read().get(project_id) {
+            return Ok(p.clone());
+        }
+        let mut pools = self.pools.write();
+        if let Some(p) = pools.get(project_id) {
+            return Ok(p.clone());
+        }
+        let dir = self.root.join(project_id);
+        std::fs::create_dir_all(&dir)?;
+        let pool = Pool::open(&dir.join("db.sqlite"), true)
+            .map_err(|e| ApiError::internal(format!("could not open the project database: {e}")))?;
+        pools.insert(project_id.to_string(), pool.clone());
+        Ok(pool)
+    }
+
+    pub fn close_all(&self) {
+        for pool in self.pools.write().drain().map(|(_, p)| p) {
+            pool.close();
+        }
+    }
+}
+
+/// What one statement did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StmtMeta {
+    pub count: usize,
+    pub changes: u64,
+    pub last_row_id: i64,
+    pub duration_ms: f64,
+}
+
+impl StmtMeta {
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let _ = write!(
+            out,
+            "{{\"changes\":{},\"last_row_id\":{},\"duration_ms\":{}}}",
+            self.changes,
+            self.last_row_id,
+            fmt_f64(self.duration_ms),
+        );
+    }
+}
+
+fn fmt_f64(v: f64) -> String {
+    if v.is_finite() { serde_json::to_string(&v).unwrap_or_else(|_| "0".into()) } else { "null".into() }
+}
+
+/// A statement failure, turned into `DB_QUERY_FAILED` by the caller (which knows the batch index).
+#[derive(Debug)]
+pub enum SqlError {
+    /// Bad input caught before SQLite ran anything (wrong params, multiple statements).
+    Input { field: &'static str, message: String },
+    /// SQLite refused or failed the statement.
+    Sqlite { message: String, suggestion: Option<&'static str>, recovery: Option<&'static str> },
+}
+
+impl SqlError {
+    pub fn into_api(self, index: Option<usize>) -> ApiError {
+        let prefix = index.map(|i| format!("Query {i} failed: ")).unwrap_or_default();
+        let suffix = if index.is_some() { " (the batch was rolled back; nothing was written)" } else { "" };
+        let mut err = match self {
+            SqlError::Input { field, message } => {
+                let field = match index {
+                    Some(i) => format!("queries[{i}].{field}"),
+                    None => field.to_string(),
+                };
+                ApiError::new(StatusCode::BAD_REQUEST, code::VALIDATION_ERROR, format!("{prefix}{message}{suffix}"))
+                    .with_detail("field", field)
+            }
+            SqlError::Sqlite { message, suggestion, recovery } => {
+                let mut e = ApiError::new(StatusCode::BAD_REQUEST, code::DB_QUERY_FAILED, format!("{prefix}{message}{suffix}"))
+                    .with_detail("sqlite_message", message.clone());
+                if let Some(s) = suggestion {
+                    e = e.with_detail("suggestion", s);
+                }
+                if let Some(r) = recovery {
+                    e = e.with_detail("recoveryAction", r);
+                }
+                e
+            }
+        };
+        if let Some(i) = index {
+            err = err.with_detail("index", i);
+        }
+        err
+    }
+}
+
+fn sqlite_error(db: &Db, e: rusqlite::Error) -> SqlError {
+    if let Some(reason) = db.ctl.take_denied() {
+        return SqlError::Sqlite { message: reason.to_string(), suggestion: None, recovery: None };
+    }
+    let message = match &e {
+        rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+        rusqlite::Error::MultipleStatement => {
+            return SqlError::Input {
+                field: "sql",
+                message: "`sql` must hold exactly one statement: send several statements to POST /v1/db/batch as {\"queries\": [{\"sql\": \"...\", \"params\": []}, ...]}".into(),
+            };
+        }
+        other => other.to_string(),
+    };
+    let lower = message.to_ascii_lowercase();
+    let (suggestion, recovery) = if lower.contains("no such table") {
+        (Some("Create the table first, e.g. CREATE TABLE name (id INTEGER PRIMARY KEY, ...)"), Some("CREATE_TABLE"))
+    } else if lower.contains("no such column") || lower.contains("has no column named") {
+        (Some("Check the column name, or add it with ALTER TABLE name ADD COLUMN ..."), Some("ALTER_TABLE"))
+    } else if lower.contains("syntax error") || lower.contains("incomplete input") {
+        (Some("Check the SQL syntax (SQLite dialect); pass values as ? placeholders with `params`"), None)
+    } else if lower.contains("constraint failed") {
+        (Some("The row violates a UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint of the table"), None)
+    } else if lower.contains("interrupted") {
+        return SqlError::Sqlite {
+            message: format!("the query ran longer than {} s and was interrupted", QUERY_TIMEOUT.as_secs()),
+            suggestion: Some("Add an index or a LIMIT, or split the work into smaller queries"),
+            recovery: None,
+        };
+    } else {
+        (None, None)
+    };
+    SqlError::Sqlite { message, suggestion, recovery }
+}
+
+fn bind_value(stmt: &mut rusqlite::CachedStatement<'_>, idx: usize, v: &Value) -> rusqlite::Result<()> {
+    match v {
+        Value::Null => stmt.raw_bind_parameter(idx, rusqlite::types::Null),
+        Value::Bool(b) => stmt.raw_bind_parameter(idx, *b as i64),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                stmt.raw_bind_parameter(idx, i)
+            } else {
+                stmt.raw_bind_parameter(idx, n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Value::String(s) => stmt.raw_bind_parameter(idx, s.as_str()),
+        // Arrays and objects go in as JSON text (usable with SQLite's json functions).
+        other => stmt.raw_bind_parameter(idx, other.to_string()),
+    }
+}
+
+fn bind_params(db: &Db, stmt: &mut rusqlite::CachedStatement<'_>, params: &Value) -> Result<(), SqlError> {
+    let expected = stmt.parameter_count();
+    match params {
+        Value::Null => {
+            if expected > 0 {
+                return Err(SqlError::Input {
+                    field: "params",
+                    message: format!("the SQL has {expected} placeholder(s) but no `params` were sent: send \"params\": [value, ...] with {expected} value(s)"),
+                });
+            }
+        }
+        Value::Array(values) => {
+            if values.len() != expected {
+                return Err(SqlError::Input {
+                    field: "params",
+                    message: format!(
+                        "`params` has {} value(s) but the SQL has {expected} placeholder(s): send exactly one value per ?",
+                        values.len()
+                    ),
+                });
+            }
+            for (i, v) in values.iter().enumerate() {
+                bind_value(stmt, i + 1, v).map_err(|e| sqlite_error(db, e))?;
+            }
+        }
+        Value::Object(named) => {
+            for (name, v) in named {
+                let mut idx = None;
+                for candidate in [name.clone(), format!(":{name}"), format!("@{name}"), format!("${name}")] {
+                    if let Ok(Some(i)) = stmt.parameter_index(&candidate) {
+                        idx = Some(i);
+                        break;
+                    }
+                }
+                let Some(i) = idx else {
+                    return Err(SqlError::Input {
+                        field: "params",
+                        message: format!("`params.{name}` matches no :{name} / @{name} / ${name} placeholder in the SQL"),
+                    });
+                };
+                bind_value(stmt, i, v).map_err(|e| sqlite_error(db, e))?;
+            }
+        }
+        _ => {
+            return Err(SqlError::Input {
+                field: "params",
+                message: "`params` must be an array of values, e.g. \"params\": [1, \"text\", null]".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn write_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
+    match v {
+        ValueRef::Null => out.extend_from_slice(b"null"),
+        ValueRef::Integer(i) => {
+            let _ = write!(out, "{i}");
+        }
+        ValueRef::Real(f) => out.extend_from_slice(fmt_f64(f).as_bytes()),
+        ValueRef::Text(t) => {
+            let s = String::from_utf8_lossy(t);
+            let _ = serde_json::to_writer(&mut *out, s.as_ref());
+        }
+        // JSON has no bytes: BLOBs travel as base64 strings.
+        ValueRef::Blob(b) => {
+            out.push(b'"');
+            out.extend_from_slice(B64.encode(b).as_bytes());
+            out.push(b'"');
+        }
+    }
+}
+
+/// Run one statement of user SQL, appending its rows as a JSON array to `out`.
+pub fn run_statement(db: &Db, sql: &str, params: &Value, out: &mut Vec<u8>) -> Result<StmtMeta, SqlError> {
+    let started = Instant::now();
+    let conn = &db.conn;
+    db.ctl.set_user_sql(true);
+    db.ctl.set_deadline(Some(QUERY_TIMEOUT));
+    let result = (|| {
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| sqlite_error(db, e))?;
+        bind_params(db, &mut stmt, params)?;
+        let readonly = stmt.readonly();
+        let total_before = conn.total_changes();
+        // SAFETY: the handle is valid for the connection's lifetime; resetting the last rowid keeps
+        // a previous request's INSERT on this pooled connection from leaking into `last_row_id`.
+        unsafe { rusqlite::ffi::sqlite3_set_last_insert_rowid(conn.handle(), 0) };
+        let ncols = stmt.column_count();
+        let names: Vec<Vec<u8>> = (0..ncols)
+            .map(|i| serde_json::to_vec(stmt.column_name(i).unwrap_or("?")).unwrap_or_default())
+            .collect();
+        let mut count = 0usize;
+        out.push(b'[');
+        {
+            let mut rows = stmt.raw_query();
+            while let Some(row) = rows.next().map_err(|e| sqlite_error(db, e))? {
+                if count > 0 {
+                    out.push(b',');
+                }
+                out.push(b'{');
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(name);
+                    out.push(b':');
+                    write_value(out, row.get_ref_unwrap(i));
+                }
+                out.push(b'}');
+                count += 1;
+            }
+        }
+        out.push(b']');
+        let changed = conn.total_changes() > total_before;
+        Ok(StmtMeta {
+            count,
+            changes: if !readonly && changed { conn.changes() } else { 0 },
+            last_row_id: conn.last_insert_rowid(),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    })();
+    db.ctl.set_user_sql(false);
+    db.ctl.set_deadline(None);
+    result
+}
+
+/// `/v1/db/query`: the full response body.
+pub fn query(db: &Db, sql: &str, params: &Value) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"results\":");
+    let meta = run_statement(db, sql, params, &mut out).map_err(|e| e.into_api(None))?;
+    // A statement that left a transaction open would leak it to the next request on this connection.
+    if !db.conn.is_autocommit() {
+        let _ = db.conn.execute_batch("ROLLBACK");
+        return Err(SqlError::Sqlite {
+            message: "the statement opened a transaction; it was rolled back".into(),
+            suggestion: Some("Use POST /v1/db/batch to run several statements in one transaction"),
+            recovery: None,
+        }
+        .into_api(None));
+    }
+    let _ = write!(out, ",\"count\":{},\"success\":true,\"meta\":", meta.count);
+    meta.write_json(&mut out);
+    out.push(b'}');
+    Ok(out)
+}
+
+/// `/v1/db/batch`: every statement in one transaction; the first failure rolls everything back.
+pub fn batch(db: &Db, queries: &[(String, Value)]) -> Result<Vec<u8>, ApiError> {
+    let conn = &db.conn;
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code::DB_QUERY_FAILED, format!("could not start a transaction: {e}")))?;
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"results\":[");
+    for (i, (sql, params)) in queries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"results\":");
+        match run_statement(db, sql, params, &mut out) {
+            Ok(meta) => {
+                out.extend_from_slice(b",\"success\":true,\"meta\":");
+                meta.write_json(&mut out);
+                out.push(b'}');
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into_api(Some(i)));
+            }
+        }
+    }
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, code::DB_QUERY_FAILED, format!("the batch could not be committed: {e}; nothing was written")));
+    }
+    out.extend_from_slice(b"],\"success\":true}");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn db() -> (tempfile::TempDir, Arc<Pool>) {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::open(&dir.path().join("t.sqlite"), true).unwrap();
+        (dir, pool)
+    }
+
+    #[test]
+    fn query_and_types() {
+        let (_d, pool) = db();
+        let c = pool.get().unwrap();
+        query(&c, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, raw BLOB, tags TEXT)", &Value::Null).unwrap();
+        let body = query(&c, "INSERT INTO t (name, score, raw, tags) VALUES (?, ?, x'00ff', ?)", &json!(["a", 1.5, ["x"]])).unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["meta"]["changes"], 1);
+        assert_eq!(v["meta"]["last_row_id"], 1);
+        let body = query(&c, "SELECT id, name, score, raw, tags, NULL AS n FROM t", &Value::Null).unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["results"][0], json!({"id": 1, "name": "a", "score": 1.5, "raw": "AP8=", "tags": "[\"x\"]", "n": null}));
+        assert_eq!(v["meta"]["changes"], 0);
+        // Column order is kept.
+        let s = String::from_utf8(query(&c, "SELECT 1 AS z, 2 AS a", &Value::Null).unwrap()).unwrap();
+        assert!(s.starts_with("{\"results\":[{\"z\":1,\"a\":2}]"), "{s}");
+    }
+
+    #[test]
+    fn rejects_what_it_must() {
+        let (_d, pool) = db();
+        let c = pool.get().unwrap();
+        let e = query(&c, "SELECT 1; SELECT 2", &Value::Null).unwrap_err();
+        assert_eq!(e.details["field"], "sql");
+        let e = query(&c, "SELECT * FROM nope", &Value::Null).unwrap_err();
+        assert_eq!(e.code, "DB_QUERY_FAILED");
+        assert!(e.message.contains("no such table: nope"));
+        let e = query(&c, "ATTACH 'x.db' AS x", &Value::Null).unwrap_err();
+        assert!(e.message.contains("ATTACH"), "{}", e.message);
+        let e = query(&c, "BEGIN", &Value::Null).unwrap_err();
+        assert!(e.message.contains("batch"), "{}", e.message);
+        let e = query(&c, "SELECT ?", &json!([])).unwrap_err();
+        assert_eq!(e.details["field"], "params");
+        assert_eq!(query(&c, "SELECT :a AS a", &json!({"a": 5})).map(|b| String::from_utf8(b).unwrap().contains("\"a\":5")).ok(), Some(true));
+    }
+
+    #[test]
+    fn batch_is_all_or_nothing() {
+        let (_d, pool) = db();
+        let c = pool.get().unwrap();
+        query(&c, "CREATE TABLE t (id INTEGER PRIMARY KEY)", &Value::Null).unwrap();
+        let e = batch(&c, &[("INSERT INTO t VALUES (1)".into(), Value::Null), ("INSERT INTO nope VALUES (1)".into(), Value::Null)]).unwrap_err();
+        assert_eq!(e.details["index"], 1);
+        let v: Value = serde_json::from_slice(&query(&c, "SELECT count(*) AS n FROM t", &Value::Null).unwrap()).unwrap();
+        assert_eq!(v["results"][0]["n"], 0);
+        batch(&c, &[("INSERT INTO t VALUES (1)".into(), Value::Null), ("INSERT INTO t VALUES (2)".into(), Value::Null)]).unwrap();
+        let v: Value = serde_json::from_slice(&query(&c, "SELECT count(*) AS n FROM t", &Value::Null).unwrap()).unwrap();
+        assert_eq!(v["results"][0]["n"], 2);
+    }
+}
