@@ -139,7 +139,7 @@ impl JsonBody {
     }
 
     /// The first present field among aliases (e.g. `maxRetries` / `max_retries`).
-    pub fn get_any(&self, names: &[&str]) -> Option<(&str, &Value)> {
+    pub fn get_any<'n>(&self, names: &[&'n str]) -> Option<(&'n str, &Value)> {
         names.iter().find_map(|n| self.get(n).map(|v| (*n, v)))
     }
 

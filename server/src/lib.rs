@@ -1,1 +1,248 @@
-pub fn _placeholder() {}
+//! The local Aerostack platform: an offline, wire-compatible re-implementation of the hosted
+//! Aerostack backend (REST `/v1`, public end-user auth, custom APIs, realtime history, files),
+//! on axum and bundled SQLite.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), aerostack_server::ServerError> {
+//! let platform = aerostack_server::LocalPlatform::start(aerostack_server::ServerOptions::ephemeral()).await?;
+//! println!("{} key {}", platform.api_url(), platform.default_project().api_key);
+//! platform.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub mod auth;
+pub mod embed;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod options;
+pub mod ratelimit;
+pub mod routes;
+mod serve;
+pub mod state;
+pub mod store;
+pub mod util;
+pub mod workers;
+
+pub use error::{ApiError, ServerError};
+pub use options::{AiOptions, Limits, Rate, ServerOptions};
+pub use routes::route_list;
+pub use state::AppState;
+
+/// A project of the platform with one of its API keys.
+#[derive(Clone, Debug)]
+pub struct ProjectInfo {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub api_key: String,
+}
+
+/// The router serving every route of the platform on `state`.
+pub fn router(state: AppState) -> axum::Router {
+    routes::router(state)
+}
+
+/// A running local platform. Call [`LocalPlatform::shutdown`] to stop it cleanly; dropping it
+/// stops the server too, but without waiting for the data to be flushed.
+pub struct LocalPlatform {
+    url: String,
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    default_project: ProjectInfo,
+    state: AppState,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    sweeper: JoinHandle<()>,
+    // Removed (with everything in it) when the platform is dropped.
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl LocalPlatform {
+    /// Open the data directory, bind the port and start serving.
+    pub async fn start(opts: ServerOptions) -> Result<LocalPlatform, ServerError> {
+        let (temp, data_dir) = if opts.ephemeral {
+            let t = tempfile::Builder::new()
+                .prefix("aerostack-local-")
+                .tempdir()
+                .map_err(|e| ServerError::io(std::env::temp_dir(), e))?;
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        } else {
+            let dir = opts.resolved_data_dir();
+            std::fs::create_dir_all(&dir).map_err(|e| ServerError::io(&dir, e))?;
+            let dir = std::path::absolute(&dir).map_err(|e| ServerError::io(&dir, e))?;
+            (None, dir)
+        };
+        let state = {
+            let (o, d) = (opts.clone(), data_dir.clone());
+            tokio::task::spawn_blocking(move || AppState::open(&o, &d))
+                .await
+                .map_err(|e| ServerError::Internal(format!("startup task failed: {e}")))??
+        };
+        let bind = format!("{}:{}", opts.host, opts.port);
+        let listener = match TcpListener::bind(&bind).await {
+            Ok(l) => l,
+            Err(source) => {
+                state.close();
+                return Err(ServerError::Bind { addr: bind, source });
+            }
+        };
+        let addr = listener.local_addr().map_err(|e| ServerError::Bind { addr: bind.clone(), source: e })?;
+        let shown_ip = match addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let url = format!("http://{}", SocketAddr::new(shown_ip, addr.port()));
+        let _ = state.base_url.set(url.clone());
+
+        let (stop, stop_rx) = watch::channel(false);
+        let server = tokio::spawn(serve::serve(listener, routes::router(state.clone()), stop_rx));
+        let sweeper = tokio::spawn(sweep_loop(state.clone()));
+        let default_project = ProjectInfo {
+            id: state.default_project.id.clone(),
+            slug: state.default_project.slug.clone(),
+            name: state.default_project.name.clone(),
+            api_key: state.default_key.clone(),
+        };
+        let platform = LocalPlatform { url, addr, data_dir, default_project, state, stop, server: Some(server), sweeper, _temp: temp };
+        if opts.print_banner {
+            println!("{}", platform.banner(opts.ephemeral));
+        }
+        Ok(platform)
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `url() + "/v1"`: what SDK clients take as their base URL.
+    pub fn api_url(&self) -> String {
+        format!("{}/v1", self.url)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn default_project(&self) -> &ProjectInfo {
+        &self.default_project
+    }
+
+    /// The shared state (e.g. to store realtime messages from tests or other components).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Create a project with its own API key (slug derived from the name, made unique).
+    pub async fn create_project(&self, name: &str) -> Result<ProjectInfo, ServerError> {
+        let name = name.to_string();
+        let pool = self.state.control.clone();
+        tokio::task::spawn_blocking(move || {
+            let db = pool.get()?;
+            let (p, key) = store::control::create_project(&db.conn, &name, None)?;
+            Ok(ProjectInfo { id: p.id, slug: p.slug, name: p.name, api_key: key })
+        })
+        .await
+        .map_err(|e| ServerError::Internal(e.to_string()))?
+    }
+
+    /// Set a secret of a project (id or slug).
+    pub async fn set_secret(&self, project_id: &str, key: &str, value: &str) -> Result<(), ServerError> {
+        if !store::control::valid_secret_name(key) {
+            return Err(ServerError::Invalid(format!("invalid secret name {key:?}: use 1-256 letters, digits, '_', '.' or '-'")));
+        }
+        let (pref, key, value) = (project_id.to_string(), key.to_string(), value.to_string());
+        let pool = self.state.control.clone();
+        tokio::task::spawn_blocking(move || {
+            let db = pool.get()?;
+            let p = store::control::find_project(&db.conn, &pref)?.ok_or_else(|| ServerError::NotFound(format!("no project {pref:?}")))?;
+            store::control::set_secret(&db.conn, &p.id, &key, &value)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| ServerError::Internal(e.to_string()))?
+    }
+
+    /// Stop accepting, let in-flight requests finish (up to a few seconds), flush the cache and
+    /// the databases, and free the port. An ephemeral data directory is removed.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.sweeper.abort();
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.close()).await;
+    }
+
+    fn banner(&self, ephemeral: bool) -> String {
+        let data = if ephemeral {
+            format!("ephemeral ({}, removed at shutdown)", self.data_dir.display())
+        } else {
+            self.data_dir.display().to_string()
+        };
+        let p = &self.default_project;
+        format!(
+            "\n  Aerostack local platform {version}\n\n  \
+             API URL:   {api}\n  \
+             Data:      {data}\n  \
+             Project:   {id} (slug: {slug})\n  \
+             API key:   {key}\n\n  \
+             OpenAPI:   {url}/v1/openapi.json\n  \
+             Outbox:    aerostack-server outbox   (emails and codes the platform \"sent\")\n  \
+             AI chat:   {ai}\n\n  \
+             Press Ctrl-C to stop.\n",
+            version = env!("CARGO_PKG_VERSION"),
+            api = self.api_url(),
+            id = p.id,
+            slug = p.slug,
+            key = p.api_key,
+            url = self.url,
+            ai = self.state.ai.base_url.as_deref().map_or_else(
+                || "not configured (set AEROSTACK_AI_BASE_URL, e.g. http://127.0.0.1:11434/v1)".to_string(),
+                |b| format!("{b} (model {})", self.state.ai.model.as_deref().unwrap_or("from each request")),
+            ),
+        )
+    }
+}
+
+impl Drop for LocalPlatform {
+    fn drop(&mut self) {
+        // Stops the accept loop if `shutdown` was not called.
+        let _ = self.stop.send(true);
+        self.sweeper.abort();
+    }
+}
+
+/// Housekeeping: forget expired cache entries, rate-limit buckets, idempotency answers and
+/// auth tokens.
+async fn sweep_loop(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        n += 1;
+        let now = util::now_ms();
+        state.cache.sweep(now);
+        state.limiter.sweep();
+        state.idempotency.sweep();
+        if n.is_multiple_of(6) {
+            let _ = state.control(move |c| Ok(store::users::purge_expired(c, now)?)).await;
+        }
+    }
+}

@@ -68,7 +68,7 @@ fn validate_chat(body: &JsonBody) -> Result<(), ApiError> {
     range("temperature", 0.0, 2.0)?;
     range("top_p", 0.0, 1.0)?;
     if let Some(v) = body.get("max_tokens")
-        && !v.as_i64().is_some_and(|n| n >= 1)
+        && v.as_i64().is_none_or(|n| n < 1)
     {
         return Err(ApiError::validation("max_tokens", format!("`max_tokens` must be an integer >= 1, got {v}")));
     }

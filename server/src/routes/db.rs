@@ -24,6 +24,13 @@ pub async fn query(State(st): State<AppState>, Project(p): Project, body: JsonBo
         return Err(ApiError::validation("sql", format!("`sql` is blank: send {QUERY_USAGE}")));
     }
     let params = body.0.get("params").cloned().unwrap_or(Value::Null);
+    // A quick read runs right here (no thread hop); anything else, or a read that would take
+    // longer than a couple of milliseconds or wait for a lock, runs on a blocking thread.
+    if let Some(db) = st.dbs.open_pool(&p.id).and_then(|pool| pool.try_get_idle())
+        && let Some(out) = project_db::query_inline(&db, &sql, &params)?
+    {
+        return Ok(json_bytes(out));
+    }
     let out = st.project_db(&p.id, move |db| project_db::query(db, &sql, &params)).await?;
     Ok(json_bytes(out))
 }

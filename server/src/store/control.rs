@@ -365,11 +365,11 @@ mod tests {
     fn default_project_is_stable() {
         let dir = tempfile::tempdir().unwrap();
         let a = Control::open(dir.path()).unwrap();
-        let p1 = a.with(|c| default_project(c)).unwrap();
+        let p1 = a.with(default_project).unwrap();
         let k1 = a.with(|c| Ok(first_key(c, &p1.id)?)).unwrap();
         drop(a);
         let b = Control::open(dir.path()).unwrap();
-        let p2 = b.with(|c| default_project(c)).unwrap();
+        let p2 = b.with(default_project).unwrap();
         assert_eq!(p1, p2);
         assert_eq!(k1, b.with(|c| Ok(first_key(c, &p2.id)?)).unwrap());
         let (p, key) = b.with(|c| create_project(c, "Shop", None)).unwrap();

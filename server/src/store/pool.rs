@@ -14,6 +14,8 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 
 /// Idle connections kept per database; more are opened on demand and closed when returned.
 const MAX_IDLE: usize = 8;
+/// How long a statement waits for another connection's write lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Milliseconds on a monotonic clock (query deadlines).
 pub fn mono_ms() -> u64 {
@@ -73,7 +75,7 @@ impl Pool {
 
     fn connect(&self) -> rusqlite::Result<Db> {
         let mut conn = Connection::open(&self.path)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -82,7 +84,7 @@ impl Pool {
         if self.user_sql {
             let c = ctl.clone();
             conn.progress_handler(
-                10_000,
+                1_000,
                 Some(move || {
                     let d = c.deadline.load(Ordering::Relaxed);
                     d != 0 && mono_ms() > d
@@ -107,6 +109,12 @@ impl Pool {
             }))?;
         }
         Ok(Db { conn, ctl })
+    }
+
+    /// An idle connection, if one is ready (never opens one: safe on an async worker).
+    pub fn try_get_idle(self: &Arc<Self>) -> Option<PooledDb> {
+        let db = self.idle.lock().pop()?;
+        Some(PooledDb { db: Some(db), pool: self.clone() })
     }
 
     /// Borrow a connection (blocking: call from a blocking thread).

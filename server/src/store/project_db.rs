@@ -49,6 +49,11 @@ impl ProjectDbs {
         Ok(pool)
     }
 
+    /// The pool of a project whose database is already open (never blocks).
+    pub fn open_pool(&self, project_id: &str) -> Option<Arc<Pool>> {
+        self.pools.read().get(project_id).cloned()
+    }
+
     pub fn close_all(&self) {
         for pool in self.pools.write().drain().map(|(_, p)| p) {
             pool.close();
@@ -84,6 +89,8 @@ fn fmt_f64(v: f64) -> String {
 /// A statement failure, turned into `DB_QUERY_FAILED` by the caller (which knows the batch index).
 #[derive(Debug)]
 pub enum SqlError {
+    /// Inline attempt only: not a quick read; run it again on a blocking thread.
+    Retry,
     /// Bad input caught before SQLite ran anything (wrong params, multiple statements).
     Input { field: &'static str, message: String },
     /// SQLite refused or failed the statement.
@@ -95,6 +102,7 @@ impl SqlError {
         let prefix = index.map(|i| format!("Query {i} failed: ")).unwrap_or_default();
         let suffix = if index.is_some() { " (the batch was rolled back; nothing was written)" } else { "" };
         let mut err = match self {
+            SqlError::Retry => ApiError::internal("an inline query attempt escaped its fallback"),
             SqlError::Input { field, message } => {
                 let field = match index {
                     Some(i) => format!("queries[{i}].{field}"),
@@ -247,16 +255,38 @@ fn write_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
     }
 }
 
+/// How a statement is run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// On a blocking thread: any statement, up to [`QUERY_TIMEOUT`].
+    Blocking,
+    /// On an async worker: read-only statements that finish within [`INLINE_BUDGET`] and never
+    /// wait for a lock. Anything else answers [`SqlError::Retry`] having changed nothing.
+    Inline,
+}
+
+/// How long an inline read may run before it is interrupted and re-run on a blocking thread.
+pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
+
 /// Run one statement of user SQL, appending its rows as a JSON array to `out`.
-pub fn run_statement(db: &Db, sql: &str, params: &Value, out: &mut Vec<u8>) -> Result<StmtMeta, SqlError> {
+pub fn run_statement(db: &Db, sql: &str, params: &Value, out: &mut Vec<u8>, mode: Mode) -> Result<StmtMeta, SqlError> {
     let started = Instant::now();
     let conn = &db.conn;
+    let inline = mode == Mode::Inline;
     db.ctl.set_user_sql(true);
-    db.ctl.set_deadline(Some(QUERY_TIMEOUT));
+    db.ctl.set_deadline(Some(if inline { INLINE_BUDGET } else { QUERY_TIMEOUT }));
+    if inline {
+        // Never sleep on a lock on an async worker: fail fast and retry on a blocking thread.
+        let _ = conn.busy_timeout(Duration::ZERO);
+    }
+    let mark = out.len();
     let result = (|| {
-        let mut stmt = conn.prepare_cached(sql).map_err(|e| sqlite_error(db, e))?;
-        bind_params(db, &mut stmt, params)?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| if inline && is_retryable(&e) { SqlError::Retry } else { sqlite_error(db, e) })?;
         let readonly = stmt.readonly();
+        if inline && !readonly {
+            return Err(SqlError::Retry);
+        }
+        bind_params(db, &mut stmt, params)?;
         let total_before = conn.total_changes();
         // SAFETY: the handle is valid for the connection's lifetime; resetting the last rowid keeps
         // a previous request's INSERT on this pooled connection from leaking into `last_row_id`.
@@ -269,7 +299,13 @@ pub fn run_statement(db: &Db, sql: &str, params: &Value, out: &mut Vec<u8>) -> R
         out.push(b'[');
         {
             let mut rows = stmt.raw_query();
-            while let Some(row) = rows.next().map_err(|e| sqlite_error(db, e))? {
+            loop {
+                let row = match rows.next() {
+                    Ok(Some(row)) => row,
+                    Ok(None) => break,
+                    Err(e) if inline && is_retryable(&e) => return Err(SqlError::Retry),
+                    Err(e) => return Err(sqlite_error(db, e)),
+                };
                 if count > 0 {
                     out.push(b',');
                 }
@@ -295,16 +331,44 @@ pub fn run_statement(db: &Db, sql: &str, params: &Value, out: &mut Vec<u8>) -> R
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
     })();
+    if inline {
+        let _ = conn.busy_timeout(super::pool::BUSY_TIMEOUT);
+        if result.is_err() {
+            out.truncate(mark);
+        }
+    }
     db.ctl.set_user_sql(false);
     db.ctl.set_deadline(None);
     result
 }
 
-/// `/v1/db/query`: the full response body.
+/// Interrupted (budget spent) or locked: worth re-running on a blocking thread.
+fn is_retryable(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::OperationInterrupted | rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// `/v1/db/query` on a blocking thread: the full response body.
 pub fn query(db: &Db, sql: &str, params: &Value) -> Result<Vec<u8>, ApiError> {
+    query_with(db, sql, params, Mode::Blocking).map(|o| o.expect("blocking mode never asks to retry"))
+}
+
+/// `/v1/db/query` attempted on an async worker: `Ok(None)` means "run it with [`query`] on a
+/// blocking thread" (not a quick read, or it would have waited); nothing was changed.
+pub fn query_inline(db: &Db, sql: &str, params: &Value) -> Result<Option<Vec<u8>>, ApiError> {
+    query_with(db, sql, params, Mode::Inline)
+}
+
+fn query_with(db: &Db, sql: &str, params: &Value, mode: Mode) -> Result<Option<Vec<u8>>, ApiError> {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"results\":");
-    let meta = run_statement(db, sql, params, &mut out).map_err(|e| e.into_api(None))?;
+    let meta = match run_statement(db, sql, params, &mut out, mode) {
+        Ok(m) => m,
+        Err(SqlError::Retry) => return Ok(None),
+        Err(e) => return Err(e.into_api(None)),
+    };
     // A statement that left a transaction open would leak it to the next request on this connection.
     if !db.conn.is_autocommit() {
         let _ = db.conn.execute_batch("ROLLBACK");
@@ -318,7 +382,7 @@ pub fn query(db: &Db, sql: &str, params: &Value) -> Result<Vec<u8>, ApiError> {
     let _ = write!(out, ",\"count\":{},\"success\":true,\"meta\":", meta.count);
     meta.write_json(&mut out);
     out.push(b'}');
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// `/v1/db/batch`: every statement in one transaction; the first failure rolls everything back.
@@ -333,7 +397,7 @@ pub fn batch(db: &Db, queries: &[(String, Value)]) -> Result<Vec<u8>, ApiError> 
             out.push(b',');
         }
         out.extend_from_slice(b"{\"results\":");
-        match run_statement(db, sql, params, &mut out) {
+        match run_statement(db, sql, params, &mut out, Mode::Blocking) {
             Ok(meta) => {
                 out.extend_from_slice(b",\"success\":true,\"meta\":");
                 meta.write_json(&mut out);

@@ -1,0 +1,11 @@
+//! SQLite storage: the control database (platform tables, every row keyed by project) and one
+//! database per project for the user's own SQL.
+
+pub mod cache;
+pub mod control;
+pub mod jobs;
+pub mod objects;
+pub mod pool;
+pub mod project_db;
+pub mod search;
+pub mod users;

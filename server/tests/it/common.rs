@@ -1,0 +1,68 @@
+//! Helpers: a platform on a free port with real HTTP (no mocks).
+
+use aerostack_server::{LocalPlatform, ServerOptions};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub struct Ctx {
+    pub p: LocalPlatform,
+    pub http: reqwest::Client,
+    pub key: String,
+}
+
+pub async fn start() -> Ctx {
+    start_with(ServerOptions::ephemeral()).await
+}
+
+pub async fn start_with(opts: ServerOptions) -> Ctx {
+    let p = LocalPlatform::start(opts).await.expect("platform starts");
+    let key = p.default_project().api_key.clone();
+    Ctx { p, http: reqwest::Client::new(), key }
+}
+
+impl Ctx {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.p.url(), path)
+    }
+
+    /// POST JSON with the default project's key.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.post_key(&self.key.clone(), path, body).await
+    }
+
+    pub async fn post_key(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self.http.post(self.url(path)).header("X-Aerostack-Key", key).json(&body).send().await.expect("request");
+        json_of(r).await
+    }
+
+    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> reqwest::Response {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(k) = key {
+            req = req.header("X-Aerostack-Key", k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request")
+    }
+}
+
+pub async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, v)
+}
+
+/// Assert an error body: status, code, and (when given) the field it names.
+#[track_caller]
+pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, code: &str, field: Option<&str>) {
+    assert_eq!(status.as_u16(), want_status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["error"].as_str().map(str::to_string).or_else(|| body["error"]["message"].as_str().map(str::to_string)), body["message"].as_str().map(str::to_string), "{body}");
+    assert!(body["details"].is_object(), "{body}");
+    assert!(body["request_id"].is_string(), "{body}");
+    if let Some(f) = field {
+        assert_eq!(body["details"]["field"], f, "{body}");
+    }
+}

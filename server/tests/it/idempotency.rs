@@ -1,0 +1,89 @@
+//! `Idempotency-Key`: one job however many times (or how concurrently) a call is repeated.
+
+use serde_json::{Value, json};
+
+use crate::common::{assert_error, json_of, start};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_creates_one_job() {
+    let ctx = start().await;
+    let send = |key: &'static str, path: &'static str| {
+        let (http, url, api_key) = (ctx.http.clone(), ctx.url(path), ctx.key.clone());
+        async move {
+            http.post(url)
+                .header("X-Aerostack-Key", api_key)
+                .header("Idempotency-Key", key)
+                .json(&json!({"type": "welcome", "data": {"n": 1}}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = send("idem-1", "/v1/queue/enqueue").await;
+    assert_eq!(first.status().as_u16(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let (_, v1) = json_of(first).await;
+    let second = send("idem-1", "/v1/queue/enqueue").await;
+    assert_eq!(second.status().as_u16(), 201);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    assert!(second.headers().contains_key("x-request-id"));
+    let (_, v2) = json_of(second).await;
+    assert_eq!(v1["jobId"], v2["jobId"]);
+
+    // Concurrent duplicates wait for the first and get its answer.
+    let tasks: Vec<_> = (0..8).map(|_| tokio::spawn(send("idem-2", "/v1/queue/enqueue"))).collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (s, v) = json_of(t.await.unwrap()).await;
+        assert_eq!(s.as_u16(), 201);
+        ids.push(v["jobId"].clone());
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+
+    let (_, list) = ctx.post("/v1/queue/jobs", json!({})).await;
+    let jobs: Vec<&Value> = list["jobs"].as_array().unwrap().iter().collect();
+    assert_eq!(jobs.len(), 2, "one job per idempotency key: {list}");
+
+    // The same key on another path is a conflict.
+    let r = send("idem-1", "/v1/cache/set").await;
+    let (s, v) = json_of(r).await;
+    assert_error(s, &v, 409, "IDEMPOTENCY_CONFLICT", Some("Idempotency-Key"));
+
+    // Keys are per project.
+    let other = ctx.p.create_project("other").await.unwrap();
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/queue/enqueue"))
+        .header("X-Aerostack-Key", &other.api_key)
+        .header("Idempotency-Key", "idem-1")
+        .json(&json!({"type": "welcome", "data": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("idempotent-replayed").is_none());
+    let (_, v) = json_of(r).await;
+    assert_ne!(v["jobId"], v1["jobId"]);
+
+    // Errors that a retry could fix are not remembered (503 here); validation errors are.
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/services/invoke"))
+        .header("X-Aerostack-Key", &ctx.key)
+        .header("Idempotency-Key", "idem-3")
+        .json(&json!({"serviceName": "billing", "data": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/services/invoke"))
+        .header("X-Aerostack-Key", &ctx.key)
+        .header("Idempotency-Key", "idem-3")
+        .json(&json!({"serviceName": "billing", "data": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("idempotent-replayed").is_none());
+    ctx.p.shutdown().await;
+}

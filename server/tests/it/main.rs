@@ -1,0 +1,18 @@
+//! Server-level integration tests: each test starts a real platform on a free port and talks to
+//! it over HTTP. One test binary (modules below) keeps link time down.
+
+mod common;
+
+mod ai;
+mod auth;
+mod cache;
+mod db;
+mod idempotency;
+mod isolation;
+mod misc;
+mod openapi;
+mod persistence;
+mod queue;
+mod ratelimit;
+mod search;
+mod storage;
