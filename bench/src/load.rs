@@ -57,7 +57,7 @@ pub async fn engine_rate(api: &str, key: &str, op: &'static str, callers: usize,
         async move {
             match op {
                 "db.query" => {
-                    let r = client.db().query(SQL, vec![json!(42)]).await.expect("engine db.query");
+                    let r = client.db().query(SQL, &[json!(42)]).await.expect("engine db.query");
                     assert_eq!(r.count, 1);
                 }
                 _ => {

@@ -10,8 +10,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aerostack::{
-    CallOptions, ChatMessage, ChatRequest, Client, ClientConfig, ErrorCode, Method, RetryPolicy, SearchQuery,
-    Statement, UploadOptions,
+    CallOptions, ChatMessage, ChatRequest, Client, ClientConfig, ErrorCode, Method, RetryPolicy,
+    SearchQuery, Statement, UploadOptions,
 };
 use serde_json::json;
 
@@ -30,40 +30,92 @@ fn step(name: &str, detail: impl std::fmt::Display) {
 }
 
 async fn run() -> Res {
-    let url = std::env::var("AEROSTACK_API_URL").unwrap_or_else(|_| "http://127.0.0.1:8787/v1".into());
+    let url =
+        std::env::var("AEROSTACK_API_URL").unwrap_or_else(|_| "http://127.0.0.1:8787/v1".into());
     let project = std::env::var("AEROSTACK_PROJECT_ID").unwrap_or_else(|_| "default".into());
     let client = Client::new(
-        ClientConfig::new().base_url(url).project_id(project).user_agent_prefix("aerostack-quickstart/0.1.0"),
+        ClientConfig::new()
+            .base_url(url)
+            .project_id(project)
+            .user_agent_prefix("aerostack-quickstart/0.1.0"),
     )?;
     if std::env::var("AEROSTACK_API_KEY").is_err() {
-        return Err("set AEROSTACK_API_KEY to the key printed by `aerostack-server` at start".into());
+        return Err(
+            "set AEROSTACK_API_KEY to the key printed by `aerostack-server` at start".into(),
+        );
     }
     let run_id = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
 
     // Database
     let db = client.db();
-    db.query("CREATE TABLE IF NOT EXISTS quickstart_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)", &[]).await?;
-    db.query("INSERT INTO quickstart_notes (body) VALUES (?)", &[json!(format!("hello from run {run_id}"))]).await?;
-    let rows = db.query("SELECT id, body FROM quickstart_notes ORDER BY id DESC LIMIT 3", &[]).await?;
-    step("db.query", format!("{} row(s), newest: {}", rows.count, json!(rows.results.first())));
+    db.query(
+        "CREATE TABLE IF NOT EXISTS quickstart_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+        &[],
+    )
+    .await?;
+    db.query(
+        "INSERT INTO quickstart_notes (body) VALUES (?)",
+        &[json!(format!("hello from run {run_id}"))],
+    )
+    .await?;
+    let rows = db
+        .query(
+            "SELECT id, body FROM quickstart_notes ORDER BY id DESC LIMIT 3",
+            &[],
+        )
+        .await?;
+    step(
+        "db.query",
+        format!(
+            "{} row(s), newest: {}",
+            rows.count,
+            json!(rows.results.first())
+        ),
+    );
     let batch = db
         .batch(&[
-            Statement::new("INSERT INTO quickstart_notes (body) VALUES (?)", vec![json!("batched")]),
+            Statement::new(
+                "INSERT INTO quickstart_notes (body) VALUES (?)",
+                vec![json!("batched")],
+            ),
             Statement::new("SELECT COUNT(*) AS n FROM quickstart_notes", vec![]),
         ])
         .await?;
-    step("db.batch", format!("success={} total notes={}", batch.success, batch.results[1].results[0]["n"]));
+    step(
+        "db.batch",
+        format!(
+            "success={} total notes={}",
+            batch.success, batch.results[1].results[0]["n"]
+        ),
+    );
 
     // Auth (end users of the project)
     let auth = client.auth();
     let email = format!("quickstart+{run_id}@example.com");
     let password = "Quickstart-Passw0rd!";
-    let session = auth.register(&email, password, Some("Quick Start"), None).await?;
-    step("auth.register", format!("user {}", session.user.as_ref().map_or("?", |u| u.id.as_str())));
+    let session = auth
+        .register(&email, password, Some("Quick Start"), None)
+        .await?;
+    step(
+        "auth.register",
+        format!(
+            "user {}",
+            session.user.as_ref().map_or("?", |u| u.id.as_str())
+        ),
+    );
     let session = auth.login(&email, password).await?;
-    let token = session.access_token.clone().ok_or("login returned no access token")?;
-    let user = auth.verify_token(&token).await?.ok_or("a fresh token did not verify")?;
-    step("auth.verify_token", format!("{} ({})", user.email.unwrap_or_default(), user.id));
+    let token = session
+        .access_token
+        .clone()
+        .ok_or("login returned no access token")?;
+    let user = auth
+        .verify_token(&token)
+        .await?
+        .ok_or("a fresh token did not verify")?;
+    step(
+        "auth.verify_token",
+        format!("{} ({})", user.email.unwrap_or_default(), user.id),
+    );
     auth.send_otp(Some(&email), None).await?;
     let code = client
         .local_outbox(Some(&email), Some(5))
@@ -72,30 +124,62 @@ async fn run() -> Res {
         .find_map(|m| m.code)
         .ok_or("no OTP code in the local outbox")?;
     let otp = auth.verify_otp(&code, Some(&email), None).await?;
-    step("auth.verify_otp", format!("code {code} -> token issued: {}", otp.access_token.is_some()));
+    step(
+        "auth.verify_otp",
+        format!(
+            "code {code} -> token issued: {}",
+            otp.access_token.is_some()
+        ),
+    );
 
     // Cache
     let cache = client.cache();
-    cache.set("quickstart:greeting", &json!({"text": "hi"}), Some(300)).await?;
+    cache
+        .set("quickstart:greeting", &json!({"text": "hi"}), Some(300))
+        .await?;
     let value = cache.get("quickstart:greeting").await?;
-    let visits = cache.increment("quickstart:visits", Some(1), Some(0), None).await?;
+    let visits = cache
+        .increment("quickstart:visits", Some(1), Some(0), None)
+        .await?;
     step("cache", format!("get={} visits={visits}", json!(value)));
 
     // Queue
     let queue = client.queue();
-    let job_id = queue.send("send-welcome-email", &json!({"email": email}), None, Some(3)).await?;
-    let job = queue.job(&job_id).await?.ok_or("the job just enqueued is missing")?;
+    let job_id = queue
+        .send(
+            "send-welcome-email",
+            &json!({"email": email}),
+            None,
+            Some(3),
+        )
+        .await?;
+    let job = queue
+        .job(&job_id)
+        .await?
+        .ok_or("the job just enqueued is missing")?;
     step("queue", format!("job {job_id} is {}", job.status));
 
     // Storage
     let storage = client.storage();
     let key = format!("quickstart/{run_id}.txt");
-    let uploaded = storage.upload(&key, b"Hello, Aerostack!".to_vec(), UploadOptions::default()).await?;
+    let uploaded = storage
+        .upload(
+            &key,
+            b"Hello, Aerostack!".to_vec(),
+            UploadOptions::default(),
+        )
+        .await?;
     let object = storage.get(&key).await?;
     let listed = storage.list(Some("quickstart/"), Some(10), None).await?;
     step(
         "storage",
-        format!("{} ({} bytes, {}) listed={}", uploaded.url, object.data.len(), object.content_type.unwrap_or_default(), listed.objects.len()),
+        format!(
+            "{} ({} bytes, {}) listed={}",
+            uploaded.url,
+            object.data.len(),
+            object.content_type.unwrap_or_default(),
+            listed.objects.len()
+        ),
     );
 
     // AI: embeddings and search run offline; chat needs an upstream model.
@@ -103,13 +187,39 @@ async fn run() -> Res {
     let emb = ai.embed("offline embeddings").await?;
     step("ai.embed", format!("{} dimensions", emb.dimensions()));
     let search = ai.search();
-    search.ingest("Rust engines make fast SDKs", "faq", Some("faq-1"), Some(&json!({"lang": "en"}))).await?;
-    search.ingest("Bananas are yellow", "faq", Some("faq-2"), None).await?;
-    let hits = search.query("fast SDK engine", &SearchQuery { top_k: Some(1), ..Default::default() }).await?;
-    step("ai.search", format!("best hit: {:?}", hits.first().map(|h| &h.content)));
-    match ai.chat(&ChatRequest::new(vec![ChatMessage::user("Say hi")])).await {
+    search
+        .ingest(
+            "Rust engines make fast SDKs",
+            "faq",
+            Some("faq-1"),
+            Some(&json!({"lang": "en"})),
+        )
+        .await?;
+    search
+        .ingest("Bananas are yellow", "faq", Some("faq-2"), None)
+        .await?;
+    let hits = search
+        .query(
+            "fast SDK engine",
+            &SearchQuery {
+                top_k: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?;
+    step(
+        "ai.search",
+        format!("best hit: {:?}", hits.first().map(|h| &h.content)),
+    );
+    match ai
+        .chat(&ChatRequest::new(vec![ChatMessage::user("Say hi")]))
+        .await
+    {
         Ok(r) => step("ai.chat", r.text),
-        Err(e) if e.code() == &ErrorCode::AiNotConfigured => step("ai.chat", "skipped: no AI upstream configured (AI_NOT_CONFIGURED)"),
+        Err(e) if e.code() == &ErrorCode::AiNotConfigured => step(
+            "ai.chat",
+            "skipped: no AI upstream configured (AI_NOT_CONFIGURED)",
+        ),
         Err(e) => return Err(e.into()),
     }
 
@@ -117,16 +227,29 @@ async fn run() -> Res {
     let secrets = client.secrets();
     secrets.set("QUICKSTART_TOKEN", "s3cret").await?;
     let secret = secrets.get("QUICKSTART_TOKEN").await?;
-    step("secrets", format!("QUICKSTART_TOKEN is {}", if secret.is_some() { "set" } else { "missing" }));
+    step(
+        "secrets",
+        format!(
+            "QUICKSTART_TOKEN is {}",
+            if secret.is_some() { "set" } else { "missing" }
+        ),
+    );
 
     // Custom API: served by a Logic Module worker, none runs in this quickstart. A 503 is
     // normally retried; per-call options turn that off for this one call.
     let once = client.with_options(CallOptions::new().retry(RetryPolicy::none()));
-    match once.call("hello", &json!({"name": "quickstart"}), Method::POST).await {
+    match once
+        .call("hello", &json!({"name": "quickstart"}), Method::POST)
+        .await
+    {
         Ok(v) => step("custom.call", v),
-        Err(e) if e.code() == &ErrorCode::WorkerNotConnected => {
-            step("custom.call", format!("no worker for 'hello' (WORKER_NOT_CONNECTED {})", e.status().unwrap_or(0)))
-        }
+        Err(e) if e.code() == &ErrorCode::WorkerNotConnected => step(
+            "custom.call",
+            format!(
+                "no worker for 'hello' (WORKER_NOT_CONNECTED {})",
+                e.status().unwrap_or(0)
+            ),
+        ),
         Err(e) => return Err(e.into()),
     }
 

@@ -1,35 +1,41 @@
-// TEMPORARY: engine vs raw reqwest overhead check (deleted before handoff).
+// TEMPORARY: engine vs raw reqwest CPU cost per call (deleted before handoff).
 use std::time::{Duration, Instant};
-use axum::{Router, routing::post, Json};
+use axum::{Router, routing::post};
 use serde_json::{json, Value};
 
-async fn bench<F, Fut>(n: usize, conc: usize, f: F) -> f64 where F: Fn() -> Fut + Clone + Send + 'static, Fut: std::future::Future<Output=()> + Send {
-    let t = Instant::now();
-    let mut hs = vec![];
-    for _ in 0..conc { let f = f.clone(); hs.push(tokio::spawn(async move { for _ in 0..n/conc { f().await } })); }
-    for h in hs { h.await.unwrap(); }
-    n as f64 / t.elapsed().as_secs_f64()
+fn cpu_ticks() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let rest = &s[s.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
 }
 
-#[tokio::main]
+async fn run<F, Fut>(name: &str, n: usize, f: F) where F: Fn() -> Fut, Fut: std::future::Future<Output=()> {
+    let c0 = cpu_ticks(); let t = Instant::now();
+    for _ in 0..n { f().await; }
+    let cpu_ms = (cpu_ticks() - c0) as f64 * 10.0;
+    let wall = t.elapsed().as_secs_f64();
+    println!("{name:<14} {:.1} us cpu/call  {:.0} calls/s", cpu_ms * 1000.0 / n as f64, n as f64 / wall);
+}
+
+const DB: &str = r#"{"results":[{"id":42,"name":"item 42"}],"count":1,"meta":{"changes":0,"last_row_id":0,"duration_ms":0.01}}"#;
+
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let app = Router::new().route("/v1/cache/get", post(|Json(_b): Json<Value>| async { Json(json!({"value": {"a": 1, "b": "hello"}, "exists": true})) }));
+    let app = Router::new().route("/v1/db/query", post(|_b: axum::body::Bytes| async { ([("content-type", "application/json")], DB) }));
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     let base = format!("http://{addr}/v1");
-    let url = format!("{base}/cache/get");
-    let n = 20000; let conc = 16;
-    for round in 0..3 {
-        let raw = reqwest::Client::new();
-        let (r, u) = (raw.clone(), url.clone());
-        let raw_rate = bench(n, conc, move || { let (r, u) = (r.clone(), u.clone()); async move { let v: Value = r.post(&u).header("x-aerostack-key", "k").json(&json!({"key": "k"})).send().await.unwrap().json().await.unwrap(); std::hint::black_box(v); } }).await;
-        let (r, u) = (raw.clone(), url.clone());
-        let raw_to = bench(n, conc, move || { let (r, u) = (r.clone(), u.clone()); async move { let v: Value = r.post(&u).timeout(Duration::from_secs(30)).header("x-aerostack-key", "k").json(&json!({"key": "k"})).send().await.unwrap().json().await.unwrap(); std::hint::black_box(v); } }).await;
-        let (r, u) = (raw.clone(), url.clone());
-        let raw_hdr = bench(n, conc, move || { let (r, u) = (r.clone(), u.clone()); async move { let v: Value = r.post(&u).header("x-aerostack-key", "k").header("x-request-id", uuid::Uuid::new_v4().to_string()).header("user-agent", "aerostack-core/0.1.0").json(&json!({"key": "k"})).send().await.unwrap().json().await.unwrap(); std::hint::black_box(v); } }).await;
-        let c = aerostack::Client::new(aerostack::ClientConfig { ignore_env: true, ..Default::default() }.base_url(&base).api_key("k")).unwrap();
-        let eng_rate = bench(n, conc, move || { let c = c.clone(); async move { let v = c.cache().get("k").await.unwrap(); std::hint::black_box(v); } }).await;
-        println!("round {round}: raw {raw_rate:.0} raw+timeout {raw_to:.0} raw+hdrs {raw_hdr:.0} engine {eng_rate:.0} ratio {:.3}", eng_rate / raw_rate);
+    let url = format!("{base}/db/query");
+    let n = 30000;
+    let raw = reqwest::Client::new();
+    let c = aerostack::Client::new(aerostack::ClientConfig { ignore_env: true, ..Default::default() }.base_url(&base).api_key("k")).unwrap();
+    let sql = "SELECT id, name FROM items WHERE id = ?";
+    for _ in 0..3 {
+        run("raw", n, || async { let r = raw.post(&url).header("X-Aerostack-Key", "k").json(&json!({"sql": sql, "params": [42]})).send().await.unwrap(); let b = r.bytes().await.unwrap(); let v: Value = serde_json::from_slice(&b).unwrap(); std::hint::black_box(v); }).await;
+        run("raw+timeout", n, || async { let r = raw.post(&url).timeout(Duration::from_secs(30)).header("X-Aerostack-Key", "k").json(&json!({"sql": sql, "params": [42]})).send().await.unwrap(); let b = r.bytes().await.unwrap(); let v: Value = serde_json::from_slice(&b).unwrap(); std::hint::black_box(v); }).await;
+        run("raw+hdrs", n, || async { let r = raw.post(&url).header("X-Aerostack-Key", "k").header("x-request-id", uuid::Uuid::new_v4().to_string()).header("user-agent", "aerostack-core/0.1.0").json(&json!({"sql": sql, "params": [42]})).send().await.unwrap(); let b = r.bytes().await.unwrap(); let v: Value = serde_json::from_slice(&b).unwrap(); std::hint::black_box(v); }).await;
+        run("engine", n, || async { let r = c.db().query(sql, &[json!(42)]).await.unwrap(); std::hint::black_box(r); }).await;
     }
 }

@@ -69,7 +69,10 @@ impl Client {
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
             .map_err(|e| Error::invalid_config(format!("could not build the HTTP client: {e}")))?;
-        let project_header = r.project_id.as_deref().and_then(|p| HeaderValue::from_str(p).ok());
+        let project_header = r
+            .project_id
+            .as_deref()
+            .and_then(|p| HeaderValue::from_str(p).ok());
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -91,10 +94,13 @@ impl Client {
         Client::new(ClientConfig::default())
     }
 
-    /// A clone whose calls use `options` (timeout, retry policy, idempotency key, headers).
-    /// Cheap: shares the connection pool.
+    /// A clone whose calls use `options` (timeout, retry policy, idempotency key, headers),
+    /// replacing any options this client already had. Cheap: shares the connection pool.
     pub fn with_options(&self, options: CallOptions) -> Client {
-        Client { inner: self.inner.clone(), opts: Some(Arc::new(options)) }
+        Client {
+            inner: self.inner.clone(),
+            opts: Some(Arc::new(options)),
+        }
     }
 
     /// The base URL, e.g. `http://127.0.0.1:8787/v1`.
@@ -161,7 +167,10 @@ impl Client {
         options: Option<&CallOptions>,
     ) -> Result<Value> {
         if !path.starts_with('/') {
-            return Err(Error::validation("path", format!("path must start with '/' (got {path:?}), e.g. /cache/get")));
+            return Err(Error::validation(
+                "path",
+                format!("path must start with '/' (got {path:?}), e.g. /cache/get"),
+            ));
         }
         let scoped;
         let client = match options {
@@ -171,7 +180,11 @@ impl Client {
             }
             None => self,
         };
-        let url = if path.starts_with("/api/") { client.host_url(path) } else { client.api_url(path) };
+        let url = if path.starts_with("/api/") {
+            client.host_url(path)
+        } else {
+            client.api_url(path)
+        };
         let idempotent = is_idempotent_request(&method, path, body);
         let mut call = Call::new(method.clone(), url.clone(), idempotent);
         if let Some(body) = body {
@@ -186,5 +199,38 @@ impl Client {
             return Ok(Value::Null);
         }
         crate::transport::decode(&reply.body, &method, &url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+
+    /// Bindings share clients across threads and spawn engine futures on a multi-thread
+    /// runtime: both must stay `Send` (+ `Sync` for the client).
+    #[test]
+    fn clients_and_futures_are_thread_safe() {
+        let c = Client::new(ClientConfig {
+            ignore_env: true,
+            ..ClientConfig::default()
+        })
+        .unwrap();
+        send_sync(&c);
+        send_sync(&Error::cancelled());
+        send(c.cache().get("k"));
+        send(c.db().query("SELECT 1", &[]));
+        send(c.storage().upload(
+            "k",
+            crate::UploadSource::reader(tokio::io::empty(), None),
+            Default::default(),
+        ));
+        send(c.ai().chat_stream(&crate::ChatRequest::default()));
+        send(c.request_json(Method::GET, "/x", None, None));
+        send(c.cache().list_all(None, None));
+        send(c.auth().verify_token("t"));
+        assert!(format!("{c:?}").contains("has_api_key: false"));
     }
 }

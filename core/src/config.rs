@@ -1,5 +1,5 @@
 //! Client configuration: key, project, base URL or server index, env fallbacks, timeouts, retries,
-//! headers and the user-agent prefix. [`ClientConfig::resolve`] validates it once, at construction.
+//! headers and the user-agent prefix, validated once when the client is built.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -121,7 +121,9 @@ impl ClientConfig {
             if self.ignore_env {
                 return None;
             }
-            lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
         };
 
         let (raw_url, source) = if let Some(url) = &self.base_url {
@@ -165,8 +167,11 @@ impl ClientConfig {
         }
 
         let timeout = positive_ms(self.timeout_ms, DEFAULT_TIMEOUT_MS, "timeout_ms")?;
-        let connect_timeout =
-            positive_ms(self.connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS, "connect_timeout_ms")?;
+        let connect_timeout = positive_ms(
+            self.connect_timeout_ms,
+            DEFAULT_CONNECT_TIMEOUT_MS,
+            "connect_timeout_ms",
+        )?;
         let retry = self.retry.clone().unwrap_or_default();
         retry.validate()?;
 
@@ -176,7 +181,9 @@ impl ClientConfig {
             _ => format!("aerostack-core/{VERSION}"),
         };
         let ua = HeaderValue::from_str(&ua).map_err(|_| {
-            Error::invalid_config("user_agent_prefix must be printable ASCII, e.g. aerostack-python/0.1.0")
+            Error::invalid_config(
+                "user_agent_prefix must be printable ASCII, e.g. aerostack-python/0.1.0",
+            )
         })?;
         headers.insert(reqwest::header::USER_AGENT, ua);
         if let Some(key) = &api_key {
@@ -185,7 +192,16 @@ impl ClientConfig {
             headers.insert(HeaderName::from_static("x-aerostack-key"), v);
         }
 
-        Ok(Resolved { base_url, host_url, api_key, project_id, timeout, connect_timeout, retry, headers })
+        Ok(Resolved {
+            base_url,
+            host_url,
+            api_key,
+            project_id,
+            timeout,
+            connect_timeout,
+            retry,
+            headers,
+        })
     }
 }
 
@@ -247,7 +263,9 @@ fn normalize_base_url(raw: &str, source: &str) -> Result<String> {
         ))
     })?;
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid_config(format!("base_url {raw:?} has no host")));
+        return Err(Error::invalid_config(format!(
+            "base_url {raw:?} has no host"
+        )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::invalid_config(format!(
@@ -271,7 +289,10 @@ mod tests {
     use super::*;
 
     fn cfg() -> ClientConfig {
-        ClientConfig { ignore_env: true, ..ClientConfig::default() }
+        ClientConfig {
+            ignore_env: true,
+            ..ClientConfig::default()
+        }
     }
 
     #[test]
@@ -293,8 +314,15 @@ mod tests {
         assert_eq!(r.host_url, "http://localhost:8787");
         let e = cfg().server_index(2).resolve().unwrap_err();
         assert!(e.message().contains("server_index must be 0"));
-        let r = cfg().base_url("http://127.0.0.1:9000/v1/").server_index(0).resolve().unwrap();
-        assert_eq!(r.base_url, "http://127.0.0.1:9000/v1", "base_url wins over server_index");
+        let r = cfg()
+            .base_url("http://127.0.0.1:9000/v1/")
+            .server_index(0)
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            r.base_url, "http://127.0.0.1:9000/v1",
+            "base_url wins over server_index"
+        );
         let r = cfg().base_url("http://127.0.0.1:9000").resolve().unwrap();
         assert_eq!(r.base_url, "http://127.0.0.1:9000/v1");
         assert_eq!(r.host_url, "http://127.0.0.1:9000");
@@ -304,7 +332,10 @@ mod tests {
     fn invalid_urls_name_the_fix() {
         let e = cfg().base_url("localhost:8787").resolve().unwrap_err();
         assert_eq!(e.code(), &crate::ErrorCode::InvalidConfig);
-        assert!(e.message().contains("base_url must start with http:// or https://"));
+        assert!(
+            e.message()
+                .contains("base_url must start with http:// or https://")
+        );
         let e = cfg().base_url("http://h/v1?x=1").resolve().unwrap_err();
         assert!(e.message().contains("query"));
     }
@@ -339,16 +370,28 @@ mod tests {
         assert_eq!(r.base_url, "http://127.0.0.1:7000/v1");
         assert_eq!(r.api_key.as_deref(), Some("ac_secret_env"));
         assert_eq!(r.project_id.as_deref(), Some("proj_env"));
-        let r = ClientConfig::default().api_key("k").server_index(1).resolve_with(env).unwrap();
+        let r = ClientConfig::default()
+            .api_key("k")
+            .server_index(1)
+            .resolve_with(env)
+            .unwrap();
         assert_eq!(r.api_key.as_deref(), Some("k"));
-        assert_eq!(r.base_url, "http://localhost:8787/v1", "server_index beats the env URL");
+        assert_eq!(
+            r.base_url, "http://localhost:8787/v1",
+            "server_index beats the env URL"
+        );
         let r = cfg().resolve_with(env).unwrap();
         assert_eq!(r.api_key, None, "ignore_env skips the environment");
     }
 
     #[test]
     fn zero_timeout_rejected() {
-        let e = ClientConfig { timeout_ms: Some(0), ..cfg() }.resolve().unwrap_err();
+        let e = ClientConfig {
+            timeout_ms: Some(0),
+            ..cfg()
+        }
+        .resolve()
+        .unwrap_err();
         assert!(e.message().starts_with("timeout_ms must be greater than 0"));
     }
 }

@@ -20,6 +20,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod client;
 pub mod config;
 pub mod error;
@@ -27,7 +29,7 @@ mod options;
 pub mod pagination;
 pub mod services;
 mod sse;
-pub mod transport;
+mod transport;
 mod wire;
 
 pub use client::Client;
@@ -39,10 +41,13 @@ pub use reqwest::Method;
 pub use transport::RetryPolicy;
 
 pub use services::ai::{
-    ChatChunk, ChatMessage, ChatRequest, ChatResponse, ChatStream, CompleteOptions, Completion, Embedding, Usage,
+    ChatChunk, ChatMessage, ChatRequest, ChatResponse, ChatStream, CompleteOptions, Completion,
+    Embedding, Usage,
 };
 pub use services::auth::{ActionResult, AuthSession, OtpSent, User};
-pub use services::cache::{CacheEntry, CacheKeyInfo, CacheKeys, CacheListPage, CacheSetEntry, DeleteManyResult};
+pub use services::cache::{
+    CacheEntry, CacheKeyInfo, CacheKeys, CacheListPage, CacheSetEntry, DeleteManyResult,
+};
 pub use services::db::{BatchItem, BatchResult, QueryResult, Row, Statement};
 pub use services::invoke::InvokeResult;
 pub use services::outbox::OutboxMessage;
@@ -50,6 +55,6 @@ pub use services::queue::{CancelResult, JobFilter, JobRecord, JobsPage};
 pub use services::realtime_history::HistoryMessage;
 pub use services::search::{IngestResult, SearchQuery, SearchResult, TypeCount};
 pub use services::storage::{
-    ObjectInfo, ProgressFn, StoragePage, StoredObject, UploadOptions, UploadProgress, UploadResult, UploadSource,
-    guess_content_type,
+    ObjectInfo, ProgressFn, StoragePage, StoredObject, UploadOptions, UploadProgress, UploadResult,
+    UploadSource, guess_content_type,
 };

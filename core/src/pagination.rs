@@ -38,7 +38,12 @@ where
     F: FnMut(Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Page<T>>> + Send + 'static,
 {
-    let state = State { fetch, cursor: None, buffer: VecDeque::new(), done: false };
+    let state = State {
+        fetch,
+        cursor: None,
+        buffer: VecDeque::new(),
+        done: false,
+    };
     futures_util::stream::unfold(state, |mut st| async move {
         loop {
             if let Some(item) = st.buffer.pop_front() {
@@ -67,15 +72,25 @@ where
 
 impl Cache<'_> {
     /// Every key under `prefix`, fetching pages of `page_size` (default 100) as needed.
-    pub fn list_all(&self, prefix: Option<&str>, page_size: Option<u32>) -> ItemStream<CacheKeyInfo> {
+    pub fn list_all(
+        &self,
+        prefix: Option<&str>,
+        page_size: Option<u32>,
+    ) -> ItemStream<CacheKeyInfo> {
         let client = self.client().clone();
         let prefix = prefix.map(str::to_owned);
         paginate(move |cursor| {
             let client = client.clone();
             let prefix = prefix.clone();
             async move {
-                let p = client.cache().list(prefix.as_deref(), page_size, cursor.as_deref()).await?;
-                Ok(Page { items: p.keys, next: if p.list_complete { None } else { p.cursor } })
+                let p = client
+                    .cache()
+                    .list(prefix.as_deref(), page_size, cursor.as_deref())
+                    .await?;
+                Ok(Page {
+                    items: p.keys,
+                    next: if p.list_complete { None } else { p.cursor },
+                })
             }
         })
     }
@@ -90,8 +105,14 @@ impl Storage<'_> {
             let client = client.clone();
             let prefix = prefix.clone();
             async move {
-                let p = client.storage().list(prefix.as_deref(), page_size, cursor.as_deref()).await?;
-                Ok(Page { items: p.objects, next: if p.truncated { p.cursor } else { None } })
+                let p = client
+                    .storage()
+                    .list(prefix.as_deref(), page_size, cursor.as_deref())
+                    .await?;
+                Ok(Page {
+                    items: p.objects,
+                    next: if p.truncated { p.cursor } else { None },
+                })
             }
         })
     }
@@ -110,7 +131,10 @@ impl Queue<'_> {
             first = false;
             async move {
                 let p = client.queue().jobs(&f).await?;
-                Ok(Page { items: p.jobs, next: if p.list_complete { None } else { p.cursor } })
+                Ok(Page {
+                    items: p.jobs,
+                    next: if p.list_complete { None } else { p.cursor },
+                })
             }
         })
     }
@@ -125,10 +149,22 @@ mod tests {
     async fn follows_cursors_until_done() {
         let s = paginate(|cursor: Option<String>| async move {
             Ok(match cursor.as_deref() {
-                None => Page { items: vec![1, 2], next: Some("a".into()) },
-                Some("a") => Page { items: vec![3], next: Some("b".into()) },
-                Some("b") => Page { items: vec![], next: Some("c".into()) },
-                _ => Page { items: vec![4], next: None },
+                None => Page {
+                    items: vec![1, 2],
+                    next: Some("a".into()),
+                },
+                Some("a") => Page {
+                    items: vec![3],
+                    next: Some("b".into()),
+                },
+                Some("b") => Page {
+                    items: vec![],
+                    next: Some("c".into()),
+                },
+                _ => Page {
+                    items: vec![4],
+                    next: None,
+                },
             })
         });
         let items: Vec<i32> = s.map(|r| r.unwrap()).collect().await;
@@ -137,13 +173,25 @@ mod tests {
 
     #[tokio::test]
     async fn stops_on_repeated_cursor_and_on_error() {
-        let s = paginate(|_c: Option<String>| async move { Ok(Page { items: vec![1], next: Some("same".into()) }) });
+        let s = paginate(|_c: Option<String>| async move {
+            Ok(Page {
+                items: vec![1],
+                next: Some("same".into()),
+            })
+        });
         let items: Vec<_> = s.collect().await;
-        assert_eq!(items.len(), 2, "first page, then the repeated cursor ends it");
+        assert_eq!(
+            items.len(),
+            2,
+            "first page, then the repeated cursor ends it"
+        );
 
         let s = paginate(|c: Option<String>| async move {
             match c {
-                None => Ok(Page { items: vec![1], next: Some("x".into()) }),
+                None => Ok(Page {
+                    items: vec![1],
+                    next: Some("x".into()),
+                }),
                 Some(_) => Err(Error::new(ErrorCode::NetworkError, "boom")),
             }
         });

@@ -123,7 +123,9 @@ mod tests {
 
     #[test]
     fn frames_and_done() {
-        let out = parse_chunks(&[b"data: {\"a\":1}\n\ndata: {\"a\":2}\n\ndata: [DONE]\n\ndata: {\"late\":1}\n\n"]);
+        let out = parse_chunks(&[
+            b"data: {\"a\":1}\n\ndata: {\"a\":2}\n\ndata: [DONE]\n\ndata: {\"late\":1}\n\n",
+        ]);
         assert_eq!(
             out,
             vec![
@@ -143,7 +145,10 @@ mod tests {
             let out = parse_chunks(&[&bytes[..i], &bytes[i..]]);
             assert_eq!(
                 out,
-                vec![SseEvent::Data("{\"t\":\"héllo\"}".into()), SseEvent::Data("{\"t\":\"2\"}".into())],
+                vec![
+                    SseEvent::Data("{\"t\":\"héllo\"}".into()),
+                    SseEvent::Data("{\"t\":\"2\"}".into())
+                ],
                 "split at {i}"
             );
         }

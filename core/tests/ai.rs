@@ -67,11 +67,17 @@ fn sse(text: &str, model: &str) -> Response {
             raw.push_str(": keep-alive comment\n\n");
         }
     }
-    raw.push_str(&format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})));
+    raw.push_str(&format!(
+        "data: {}\n\n",
+        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    ));
     raw.push_str(&format!("data: {}\n\n", json!({"choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 3, "total_tokens": 7}})));
     raw.push_str("data: [DONE]\n\n");
-    let pieces: Vec<Result<Bytes, std::io::Error>> =
-        raw.into_bytes().chunks(13).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    let pieces: Vec<Result<Bytes, std::io::Error>> = raw
+        .into_bytes()
+        .chunks(13)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .body(Body::from_stream(futures_util::stream::iter(pieces)))
@@ -85,7 +91,14 @@ async fn with_upstream() -> (Harness, Log) {
         api_key: Some("upstream-secret".into()),
         model: Some("test-model".into()),
     };
-    (Harness::start_with(ServerOptions { ai, ..ServerOptions::ephemeral() }).await, log)
+    (
+        Harness::start_with(ServerOptions {
+            ai,
+            ..ServerOptions::ephemeral()
+        })
+        .await,
+        log,
+    )
 }
 
 #[tokio::test]
@@ -94,7 +107,14 @@ async fn chat_complete_and_stream_through_an_upstream() {
     let ai = h.client.ai();
 
     let r = ai
-        .chat(&ChatRequest { max_tokens: Some(32), temperature: Some(0.2), ..ChatRequest::new(vec![ChatMessage::system("be brief"), ChatMessage::user("hello there")]) })
+        .chat(&ChatRequest {
+            max_tokens: Some(32),
+            temperature: Some(0.2),
+            ..ChatRequest::new(vec![
+                ChatMessage::system("be brief"),
+                ChatMessage::user("hello there"),
+            ])
+        })
         .await
         .unwrap();
     assert_eq!(r.text, "echo: hello there");
@@ -109,13 +129,28 @@ async fn chat_complete_and_stream_through_an_upstream() {
     }
 
     let c = ai
-        .complete("Summarize this", CompleteOptions { model: Some("my-model".into()), system: Some("sys".into()), ..Default::default() })
+        .complete(
+            "Summarize this",
+            CompleteOptions {
+                model: Some("my-model".into()),
+                system: Some("sys".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(c.text, "echo: Summarize this");
-    assert_eq!(log.lock().unwrap().last().unwrap().1["model"], json!("my-model"));
+    assert_eq!(
+        log.lock().unwrap().last().unwrap().1["model"],
+        json!("my-model")
+    );
 
-    let mut stream = ai.chat_stream(&ChatRequest::new(vec![ChatMessage::user("stream me please")])).await.unwrap();
+    let mut stream = ai
+        .chat_stream(&ChatRequest::new(vec![ChatMessage::user(
+            "stream me please",
+        )]))
+        .await
+        .unwrap();
     let mut text = String::new();
     let mut chunks = 0;
     let mut usage = None;
@@ -128,22 +163,37 @@ async fn chat_complete_and_stream_through_an_upstream() {
         finish = chunk.finish_reason.or(finish);
     }
     assert_eq!(text, "echo: stream me please");
-    assert!(chunks >= 4, "one chunk per word plus the final ones, got {chunks}");
+    assert!(
+        chunks >= 4,
+        "one chunk per word plus the final ones, got {chunks}"
+    );
     assert_eq!(usage.unwrap().total_tokens, 7);
     assert_eq!(finish.as_deref(), Some("stop"));
     assert_eq!(log.lock().unwrap().last().unwrap().1["stream"], json!(true));
 
     // Dropping a stream early is fine.
-    let mut s = ai.chat_stream(&ChatRequest::new(vec![ChatMessage::user("a b c d e")])).await.unwrap();
+    let mut s = ai
+        .chat_stream(&ChatRequest::new(vec![ChatMessage::user("a b c d e")]))
+        .await
+        .unwrap();
     assert!(s.next().await.unwrap().is_ok());
     drop(s);
 
-    let e = ai.chat(&ChatRequest::new(vec![ChatMessage::user("fail")])).await.unwrap_err();
+    let e = ai
+        .chat(&ChatRequest::new(vec![ChatMessage::user("fail")]))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), &ErrorCode::AiRequestFailed, "{e}");
 
     let e = ai.chat(&ChatRequest::new(vec![])).await.unwrap_err();
     assert_eq!(e.details().unwrap()["field"], json!("messages"));
-    let e = ai.chat(&ChatRequest::new(vec![ChatMessage { role: "robot".into(), content: "x".into() }])).await.unwrap_err();
+    let e = ai
+        .chat(&ChatRequest::new(vec![ChatMessage {
+            role: "robot".into(),
+            content: "x".into(),
+        }]))
+        .await
+        .unwrap_err();
     assert_eq!(e.details().unwrap()["field"], json!("messages[0].role"));
     h.platform.shutdown().await;
 }
@@ -151,10 +201,20 @@ async fn chat_complete_and_stream_through_an_upstream() {
 #[tokio::test]
 async fn chat_without_upstream_is_ai_not_configured() {
     let h = Harness::start().await;
-    let e = h.client.ai().chat(&ChatRequest::new(vec![ChatMessage::user("hi")])).await.unwrap_err();
+    let e = h
+        .client
+        .ai()
+        .chat(&ChatRequest::new(vec![ChatMessage::user("hi")]))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), &ErrorCode::AiNotConfigured, "{e}");
     assert!(!e.message().is_empty());
-    let e = match h.client.ai().chat_stream(&ChatRequest::new(vec![ChatMessage::user("hi")])).await {
+    let e = match h
+        .client
+        .ai()
+        .chat_stream(&ChatRequest::new(vec![ChatMessage::user("hi")]))
+        .await
+    {
         Err(e) => e,
         Ok(_) => panic!("a stream without an upstream"),
     };
@@ -172,29 +232,83 @@ async fn embeddings_and_search() {
     assert_eq!(a.embedding, b.embedding, "deterministic offline embeddings");
 
     let s = ai.search();
-    s.ingest("Our refund policy allows returns within 30 days", "faq", Some("faq-refund"), Some(&json!({"lang": "en"}))).await.unwrap();
-    s.ingest("Shipping takes three to five business days", "faq", Some("faq-ship"), None).await.unwrap();
-    let r = s.ingest("Red running shoes, size 42", "product", None, None).await.unwrap();
+    s.ingest(
+        "Our refund policy allows returns within 30 days",
+        "faq",
+        Some("faq-refund"),
+        Some(&json!({"lang": "en"})),
+    )
+    .await
+    .unwrap();
+    s.ingest(
+        "Shipping takes three to five business days",
+        "faq",
+        Some("faq-ship"),
+        None,
+    )
+    .await
+    .unwrap();
+    let r = s
+        .ingest("Red running shoes, size 42", "product", None, None)
+        .await
+        .unwrap();
     assert!(r.success);
 
-    let hits = s.query("how do I return a refund", &SearchQuery { top_k: Some(2), ..Default::default() }).await.unwrap();
+    let hits = s
+        .query(
+            "how do I return a refund",
+            &SearchQuery {
+                top_k: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(hits[0].id, "faq-refund");
     assert!(hits[0].score.is_some());
     assert_eq!(hits[0].metadata, Some(json!({"lang": "en"})));
     let only_products = s
-        .query("shoes", &SearchQuery { types: Some(vec!["product".into()]), ..Default::default() })
+        .query(
+            "shoes",
+            &SearchQuery {
+                types: Some(vec!["product".into()]),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    assert!(only_products.iter().all(|h| h.doc_type.as_deref() == Some("product")));
+    assert!(
+        only_products
+            .iter()
+            .all(|h| h.doc_type.as_deref() == Some("product"))
+    );
 
     assert_eq!(s.count(None).await.unwrap(), 3);
     assert_eq!(s.count(Some("faq")).await.unwrap(), 2);
     let mut types = s.list_types().await.unwrap();
     types.sort_by(|a, b| a.doc_type.cmp(&b.doc_type));
-    assert_eq!(types.iter().map(|t| (t.doc_type.as_str(), t.count)).collect::<Vec<_>>(), vec![("faq", 2), ("product", 1)]);
+    assert_eq!(
+        types
+            .iter()
+            .map(|t| (t.doc_type.as_str(), t.count))
+            .collect::<Vec<_>>(),
+        vec![("faq", 2), ("product", 1)]
+    );
 
-    assert!(s.update("faq-ship", "Shipping is free and takes two days", None, None).await.unwrap());
-    assert_eq!(s.get("faq-ship").await.unwrap().unwrap().content, "Shipping is free and takes two days");
+    assert!(
+        s.update(
+            "faq-ship",
+            "Shipping is free and takes two days",
+            None,
+            None
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        s.get("faq-ship").await.unwrap().unwrap().content,
+        "Shipping is free and takes two days"
+    );
     assert!(s.get("nope").await.unwrap().is_none());
     assert!(s.delete("faq-ship").await.unwrap());
     assert!(s.delete_by_type("product").await.unwrap());
@@ -204,6 +318,10 @@ async fn embeddings_and_search() {
     assert_eq!(e.details().unwrap()["field"], json!("embedding_model"));
 
     let (_, other) = h.other_project("other").await;
-    assert_eq!(other.ai().search().count(None).await.unwrap(), 0, "documents are per project");
+    assert_eq!(
+        other.ai().search().count(None).await.unwrap(),
+        0,
+        "documents are per project"
+    );
     h.platform.shutdown().await;
 }

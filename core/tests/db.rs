@@ -10,11 +10,17 @@ use serde_json::json;
 async fn query_query_one_and_batch() {
     let h = Harness::start().await;
     let db = h.client.db();
-    db.query("CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL, score REAL, active INTEGER)", &[])
-        .await
-        .unwrap();
+    db.query(
+        "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL, score REAL, active INTEGER)",
+        &[],
+    )
+    .await
+    .unwrap();
     let ins = db
-        .query("INSERT INTO users (id, email, score, active) VALUES (?, ?, ?, ?)", &[json!("u1"), json!("a@x.io"), json!(1.5), json!(1)])
+        .query(
+            "INSERT INTO users (id, email, score, active) VALUES (?, ?, ?, ?)",
+            &[json!("u1"), json!("a@x.io"), json!(1.5), json!(1)],
+        )
         .await
         .unwrap();
     assert_eq!(ins.results.len(), 0);
@@ -22,8 +28,14 @@ async fn query_query_one_and_batch() {
 
     let batch = db
         .batch(&[
-            Statement::new("INSERT INTO users (id, email, active) VALUES (?, ?, ?)", vec![json!("u2"), json!("b@x.io"), json!(0)]),
-            Statement::new("INSERT INTO users (id, email, active) VALUES (?, ?, ?)", vec![json!("u3"), json!("c@x.io"), json!(1)]),
+            Statement::new(
+                "INSERT INTO users (id, email, active) VALUES (?, ?, ?)",
+                vec![json!("u2"), json!("b@x.io"), json!(0)],
+            ),
+            Statement::new(
+                "INSERT INTO users (id, email, active) VALUES (?, ?, ?)",
+                vec![json!("u3"), json!("c@x.io"), json!(1)],
+            ),
             Statement::new("SELECT COUNT(*) AS n FROM users", vec![]),
         ])
         .await
@@ -32,15 +44,30 @@ async fn query_query_one_and_batch() {
     assert_eq!(batch.results.len(), 3);
     assert_eq!(batch.results[2].results[0]["n"], json!(3));
 
-    let rows = db.query("SELECT id, email, score FROM users WHERE active = ? ORDER BY id", &[json!(1)]).await.unwrap();
+    let rows = db
+        .query(
+            "SELECT id, email, score FROM users WHERE active = ? ORDER BY id",
+            &[json!(1)],
+        )
+        .await
+        .unwrap();
     assert_eq!(rows.count, 2);
     assert_eq!(rows.results[0]["id"], json!("u1"));
     assert_eq!(rows.results[0]["score"], json!(1.5));
     assert_eq!(rows.results[1]["score"], json!(null));
 
-    let one = db.query_one("SELECT email FROM users WHERE id = ?", &[json!("u2")]).await.unwrap().unwrap();
+    let one = db
+        .query_one("SELECT email FROM users WHERE id = ?", &[json!("u2")])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(one["email"], json!("b@x.io"));
-    assert!(db.query_one("SELECT * FROM users WHERE id = ?", &[json!("nope")]).await.unwrap().is_none());
+    assert!(
+        db.query_one("SELECT * FROM users WHERE id = ?", &[json!("nope")])
+            .await
+            .unwrap()
+            .is_none()
+    );
     h.platform.shutdown().await;
 }
 
@@ -48,7 +75,10 @@ async fn query_query_one_and_batch() {
 async fn sql_errors_and_validation() {
     let h = Harness::start().await;
     let db = h.client.db();
-    let e = db.query("SELECT * FROM missing_table", &[]).await.unwrap_err();
+    let e = db
+        .query("SELECT * FROM missing_table", &[])
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), &ErrorCode::DbQueryFailed, "{e}");
     assert_eq!(e.status(), Some(400));
     assert!(e.message().contains("missing_table"), "{}", e.message());
@@ -62,14 +92,19 @@ async fn sql_errors_and_validation() {
     assert_eq!(e.details().unwrap()["field"], json!("statements"));
 
     // The platform caps batches at 25 statements and names the field.
-    let many: Vec<Statement> = (0..26).map(|_| Statement::new("SELECT 1", vec![])).collect();
+    let many: Vec<Statement> = (0..26)
+        .map(|_| Statement::new("SELECT 1", vec![]))
+        .collect();
     let e = db.batch(&many).await.unwrap_err();
     assert_eq!(e.code(), &ErrorCode::ValidationError);
     assert_eq!(e.details().unwrap()["field"], json!("queries"));
 
     // A failing statement inside a batch is reported per statement.
     let r = db
-        .batch(&[Statement::new("SELECT 1 AS one", vec![]), Statement::new("SELECT * FROM nowhere", vec![])])
+        .batch(&[
+            Statement::new("SELECT 1 AS one", vec![]),
+            Statement::new("SELECT * FROM nowhere", vec![]),
+        ])
         .await;
     match r {
         Ok(b) => {
@@ -84,14 +119,46 @@ async fn sql_errors_and_validation() {
 #[tokio::test]
 async fn another_projects_tables_are_unreachable() {
     let h = Harness::start().await;
-    h.client.db().query("CREATE TABLE secrets_of_a (v TEXT)", &[]).await.unwrap();
-    h.client.db().query("INSERT INTO secrets_of_a VALUES ('mine')", &[]).await.unwrap();
+    h.client
+        .db()
+        .query("CREATE TABLE secrets_of_a (v TEXT)", &[])
+        .await
+        .unwrap();
+    h.client
+        .db()
+        .query("INSERT INTO secrets_of_a VALUES ('mine')", &[])
+        .await
+        .unwrap();
     let (_, other) = h.other_project("other").await;
-    let e = other.db().query("SELECT * FROM secrets_of_a", &[]).await.unwrap_err();
+    let e = other
+        .db()
+        .query("SELECT * FROM secrets_of_a", &[])
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), &ErrorCode::DbQueryFailed);
     // Same table name in the other project is a different table.
-    other.db().query("CREATE TABLE secrets_of_a (v TEXT)", &[]).await.unwrap();
-    assert_eq!(other.db().query("SELECT * FROM secrets_of_a", &[]).await.unwrap().count, 0);
-    assert_eq!(h.client.db().query("SELECT * FROM secrets_of_a", &[]).await.unwrap().count, 1);
+    other
+        .db()
+        .query("CREATE TABLE secrets_of_a (v TEXT)", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        other
+            .db()
+            .query("SELECT * FROM secrets_of_a", &[])
+            .await
+            .unwrap()
+            .count,
+        0
+    );
+    assert_eq!(
+        h.client
+            .db()
+            .query("SELECT * FROM secrets_of_a", &[])
+            .await
+            .unwrap()
+            .count,
+        1
+    );
     h.platform.shutdown().await;
 }

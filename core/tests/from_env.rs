@@ -20,12 +20,19 @@ async fn from_env_fills_unset_options() {
     assert_eq!(c.base_url(), h.api_url().trim_end_matches('/'));
     assert_eq!(c.project_id(), Some(h.project.id.as_str()));
     c.cache().set("env", &json!(true), None).await.unwrap();
-    assert_eq!(h.client.cache().get("env").await.unwrap(), Some(json!(true)));
+    assert_eq!(
+        h.client.cache().get("env").await.unwrap(),
+        Some(json!(true))
+    );
     // The project id from the env reaches the end-user auth routes.
-    c.auth().register("env@example.com", "Sup3r-Secret-pw", None, None).await.unwrap();
+    c.auth()
+        .register("env@example.com", "Sup3r-Secret-pw", None, None)
+        .await
+        .unwrap();
 
     // Explicit options win over the environment.
-    let explicit = Client::new(aerostack::ClientConfig::new().api_key("ac_secret_explicit")).unwrap();
+    let explicit =
+        Client::new(aerostack::ClientConfig::new().api_key("ac_secret_explicit")).unwrap();
     assert_eq!(
         explicit.cache().get("env").await.unwrap_err().code(),
         &aerostack::ErrorCode::AuthInvalidKey,

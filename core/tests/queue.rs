@@ -13,7 +13,15 @@ use serde_json::json;
 async fn enqueue_inspect_and_cancel() {
     let h = Harness::start().await;
     let q = h.client.queue();
-    let id = q.send("send-welcome-email", &json!({"userId": "u1"}), Some(3600), Some(2)).await.unwrap();
+    let id = q
+        .send(
+            "send-welcome-email",
+            &json!({"userId": "u1"}),
+            Some(3600),
+            Some(2),
+        )
+        .await
+        .unwrap();
     let job = q.job(&id).await.unwrap().expect("the job exists");
     assert_eq!(job.id, id);
     assert_eq!(job.job_type, "send-welcome-email");
@@ -27,11 +35,23 @@ async fn enqueue_inspect_and_cancel() {
     assert_eq!(q.job(&id).await.unwrap().unwrap().status, "cancelled");
     assert!(q.job("job-does-not-exist").await.unwrap().is_none());
 
-    let cancelled = q.jobs(&JobFilter { status: Some("cancelled".into()), ..Default::default() }).await.unwrap();
+    let cancelled = q
+        .jobs(&JobFilter {
+            status: Some("cancelled".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(cancelled.jobs.len(), 1);
     assert!(cancelled.list_complete);
 
-    let e = q.jobs(&JobFilter { status: Some("done".into()), ..Default::default() }).await.unwrap_err();
+    let e = q
+        .jobs(&JobFilter {
+            status: Some("done".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), &ErrorCode::ValidationError);
     assert_eq!(e.details().unwrap()["field"], json!("status"));
     let e = q.enqueue("", &json!({}), None, None).await.unwrap_err();
@@ -45,11 +65,21 @@ async fn jobs_paginate() {
     let q = h.client.queue();
     let mut ids = HashSet::new();
     for i in 0..7 {
-        ids.insert(q.enqueue("batch-job", &json!({"i": i}), Some(3600), None).await.unwrap());
+        ids.insert(
+            q.enqueue("batch-job", &json!({"i": i}), Some(3600), None)
+                .await
+                .unwrap(),
+        );
     }
-    q.enqueue("other-job", &json!({}), Some(3600), None).await.unwrap();
+    q.enqueue("other-job", &json!({}), Some(3600), None)
+        .await
+        .unwrap();
 
-    let filter = JobFilter { job_type: Some("batch-job".into()), limit: Some(3), ..Default::default() };
+    let filter = JobFilter {
+        job_type: Some("batch-job".into()),
+        limit: Some(3),
+        ..Default::default()
+    };
     let page = q.jobs(&filter).await.unwrap();
     assert_eq!(page.jobs.len(), 3);
     assert!(!page.list_complete);
@@ -65,15 +95,31 @@ async fn jobs_paginate() {
 #[tokio::test]
 async fn another_projects_jobs_are_unreachable() {
     let h = Harness::start().await;
-    let id = h.client.queue().enqueue("private", &json!({"secret": 1}), Some(3600), None).await.unwrap();
+    let id = h
+        .client
+        .queue()
+        .enqueue("private", &json!({"secret": 1}), Some(3600), None)
+        .await
+        .unwrap();
     let (_, other) = h.other_project("other").await;
     assert!(other.queue().job(&id).await.unwrap().is_none());
-    assert!(other.queue().jobs(&JobFilter::default()).await.unwrap().jobs.is_empty());
+    assert!(
+        other
+            .queue()
+            .jobs(&JobFilter::default())
+            .await
+            .unwrap()
+            .jobs
+            .is_empty()
+    );
     let c = other.queue().cancel(&id).await;
     match c {
         Ok(r) => assert!(!r.success),
         Err(e) => assert_eq!(e.code(), &ErrorCode::NotFound),
     }
-    assert_eq!(h.client.queue().job(&id).await.unwrap().unwrap().status, "queued");
+    assert_eq!(
+        h.client.queue().job(&id).await.unwrap().unwrap().status,
+        "queued"
+    );
     h.platform.shutdown().await;
 }

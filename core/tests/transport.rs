@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -13,11 +12,6 @@ use common::net::{FaultProxy, SilentServer};
 use common::{Harness, client_for, eventually, fast_retry};
 use serde_json::json;
 
-fn platform_addr(h: &Harness) -> SocketAddr {
-    let url = url::Url::parse(&h.api_url()).unwrap();
-    format!("{}:{}", url.host_str().unwrap(), url.port().unwrap()).parse().unwrap()
-}
-
 #[tokio::test]
 async fn bad_key_is_auth_invalid_key_on_every_service() {
     let h = Harness::start().await;
@@ -25,7 +19,10 @@ async fn bad_key_is_auth_invalid_key_on_every_service() {
     let errors = vec![
         bad.db().query("SELECT 1", &[]).await.unwrap_err(),
         bad.cache().get("k").await.unwrap_err(),
-        bad.queue().enqueue("t", &json!({}), None, None).await.unwrap_err(),
+        bad.queue()
+            .enqueue("t", &json!({}), None, None)
+            .await
+            .unwrap_err(),
         bad.storage().list(None, None, None).await.unwrap_err(),
         bad.secrets().get("K").await.unwrap_err(),
         bad.ai().embed("x").await.unwrap_err(),
@@ -45,25 +42,51 @@ async fn bad_key_is_auth_invalid_key_on_every_service() {
 #[tokio::test]
 async fn unknown_route_is_not_found_and_request_json_works() {
     let h = Harness::start().await;
-    let e = h.client.request_json(Method::POST, "/no/such/route", Some(&json!({})), None).await.unwrap_err();
+    let e = h
+        .client
+        .request_json(Method::POST, "/no/such/route", Some(&json!({})), None)
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), &ErrorCode::NotFound);
     assert_eq!(e.status(), Some(404));
     assert!(e.body().unwrap().contains("NOT_FOUND"));
 
     let v = h
         .client
-        .request_json(Method::POST, "/cache/set", Some(&json!({"key": "raw", "value": [1, 2]})), None)
+        .request_json(
+            Method::POST,
+            "/cache/set",
+            Some(&json!({"key": "raw", "value": [1, 2]})),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(v["success"], json!(true));
-    let v = h.client.request_json(Method::POST, "/cache/get", Some(&json!({"key": "raw"})), None).await.unwrap();
+    let v = h
+        .client
+        .request_json(
+            Method::POST,
+            "/cache/get",
+            Some(&json!({"key": "raw"})),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(v["value"], json!([1, 2]));
     assert_eq!(v["exists"], json!(true));
-    let v = h.client.request_json(Method::GET, "/ai/search/listTypes", None, None).await.unwrap();
+    let v = h
+        .client
+        .request_json(Method::GET, "/ai/search/listTypes", None, None)
+        .await
+        .unwrap();
     assert!(v["types"].is_array());
 
     // The platform names the missing field.
-    let e = h.client.request_json(Method::POST, "/cache/set", Some(&json!({"value": 1})), None).await.unwrap_err();
+    let e = h
+        .client
+        .request_json(Method::POST, "/cache/set", Some(&json!({"value": 1})), None)
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), &ErrorCode::ValidationError);
     assert_eq!(e.status(), Some(400));
     assert_eq!(e.details().unwrap()["field"], json!("key"));
@@ -72,13 +95,22 @@ async fn unknown_route_is_not_found_and_request_json_works() {
 
 #[tokio::test]
 async fn rate_limited_call_is_retried_after_retry_after() {
-    let limits = Limits { cache_flush: Rate::new(1, Duration::from_secs(1)), ..Limits::default() };
-    let h = Harness::start_with(ServerOptions { limits, ..ServerOptions::ephemeral() }).await;
+    let limits = Limits {
+        cache_flush: Rate::new(1, Duration::from_secs(1)),
+        ..Limits::default()
+    };
+    let h = Harness::start_with(ServerOptions {
+        limits,
+        ..ServerOptions::ephemeral()
+    })
+    .await;
     h.client.cache().set("a", &1, None).await.unwrap();
     assert_eq!(h.client.cache().flush(None).await.unwrap(), 1);
 
     // Without retries the 429 surfaces with its Retry-After.
-    let once = h.client.with_options(CallOptions::new().retry(RetryPolicy::none()));
+    let once = h
+        .client
+        .with_options(CallOptions::new().retry(RetryPolicy::none()));
     let e = once.cache().flush(None).await.unwrap_err();
     assert_eq!(e.code(), &ErrorCode::RateLimitExceeded);
     assert_eq!(e.status(), Some(429));
@@ -90,10 +122,18 @@ async fn rate_limited_call_is_retried_after_retry_after() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     h.client.cache().flush(None).await.unwrap();
     let started = Instant::now();
-    let deleted = h.client.cache().flush(None).await.expect("retried after Retry-After");
+    let deleted = h
+        .client
+        .cache()
+        .flush(None)
+        .await
+        .expect("retried after Retry-After");
     assert_eq!(deleted, 0);
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(500), "the engine honoured Retry-After, waited {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(500),
+        "the engine honoured Retry-After, waited {waited:?}"
+    );
     assert!(waited < Duration::from_secs(5), "{waited:?}");
     h.platform.shutdown().await;
 }
@@ -101,27 +141,65 @@ async fn rate_limited_call_is_retried_after_retry_after() {
 #[tokio::test]
 async fn lost_enqueue_response_is_retried_with_the_same_keys_and_creates_one_job() {
     let h = Harness::start().await;
-    let proxy = FaultProxy::start(platform_addr(&h), "/queue/enqueue", 1).await;
+    let proxy = FaultProxy::start(h.platform.addr(), "/queue/enqueue", 1).await;
     let via_proxy = client_for(&proxy.api_url(), &h.project.api_key, Some(&h.project.id));
 
-    let job_id = via_proxy.queue().enqueue("once-only", &json!({"n": 1}), None, None).await.unwrap();
+    let job_id = via_proxy
+        .queue()
+        .enqueue("once-only", &json!({"n": 1}), None, None)
+        .await
+        .unwrap();
 
-    let seen: Vec<_> = proxy.seen().into_iter().filter(|s| s.path.ends_with("/queue/enqueue")).collect();
+    let seen: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.ends_with("/queue/enqueue"))
+        .collect();
     assert_eq!(seen.len(), 2, "one lost attempt, one retry: {seen:?}");
     assert!(seen[0].dropped && !seen[1].dropped);
-    let key0 = seen[0].header("idempotency-key").expect("non-idempotent POST carries a key");
-    assert_eq!(Some(key0), seen[1].header("idempotency-key"), "same key on the retry");
-    assert_eq!(seen[0].header("x-request-id"), seen[1].header("x-request-id"), "same request id on the retry");
-    assert!(seen[0].header("user-agent").unwrap().starts_with("aerostack-tests/0.0.0 aerostack-core/"));
-    assert_eq!(seen[0].header("x-aerostack-key"), Some(h.project.api_key.as_str()));
+    let key0 = seen[0]
+        .header("idempotency-key")
+        .expect("non-idempotent POST carries a key");
+    assert_eq!(
+        Some(key0),
+        seen[1].header("idempotency-key"),
+        "same key on the retry"
+    );
+    assert_eq!(
+        seen[0].header("x-request-id"),
+        seen[1].header("x-request-id"),
+        "same request id on the retry"
+    );
+    assert!(
+        seen[0]
+            .header("user-agent")
+            .unwrap()
+            .starts_with("aerostack-tests/0.0.0 aerostack-core/")
+    );
+    assert_eq!(
+        seen[0].header("x-aerostack-key"),
+        Some(h.project.api_key.as_str())
+    );
 
-    let jobs = h.client.queue().jobs(&aerostack::JobFilter { job_type: Some("once-only".into()), ..Default::default() }).await.unwrap();
+    let jobs = h
+        .client
+        .queue()
+        .jobs(&aerostack::JobFilter {
+            job_type: Some("once-only".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(jobs.jobs.len(), 1, "the platform ran the enqueue once");
     assert_eq!(jobs.jobs[0].id, job_id);
 
     // Reads carry no idempotency key.
     via_proxy.cache().get("x").await.unwrap();
-    let get = proxy.seen().into_iter().find(|s| s.path.ends_with("/cache/get")).unwrap();
+    let get = proxy
+        .seen()
+        .into_iter()
+        .find(|s| s.path.ends_with("/cache/get"))
+        .unwrap();
     assert!(get.header("idempotency-key").is_none());
     h.platform.shutdown().await;
 }
@@ -129,11 +207,26 @@ async fn lost_enqueue_response_is_retried_with_the_same_keys_and_creates_one_job
 #[tokio::test]
 async fn a_caller_supplied_idempotency_key_deduplicates_across_calls() {
     let h = Harness::start().await;
-    let keyed = h.client.with_options(CallOptions::new().idempotency_key(common::unique("idem")));
-    let a = keyed.queue().enqueue("dedup", &json!({}), None, None).await.unwrap();
-    let b = keyed.queue().enqueue("dedup", &json!({}), None, None).await.unwrap();
+    let keyed = h
+        .client
+        .with_options(CallOptions::new().idempotency_key(common::unique("idem")));
+    let a = keyed
+        .queue()
+        .enqueue("dedup", &json!({}), None, None)
+        .await
+        .unwrap();
+    let b = keyed
+        .queue()
+        .enqueue("dedup", &json!({}), None, None)
+        .await
+        .unwrap();
     assert_eq!(a, b, "the second call was answered from the first");
-    let c = h.client.queue().enqueue("dedup", &json!({}), None, None).await.unwrap();
+    let c = h
+        .client
+        .queue()
+        .enqueue("dedup", &json!({}), None, None)
+        .await
+        .unwrap();
     assert_ne!(a, c, "without the key a new job is created");
     h.platform.shutdown().await;
 }
@@ -143,7 +236,10 @@ async fn a_hung_server_times_out_and_connection_errors_are_retried() {
     let silent = SilentServer::start().await;
     let mut cfg = common::config_for(&silent.api_url(), "ac_secret_x", None);
     cfg.timeout_ms = Some(150);
-    cfg.retry = Some(RetryPolicy { max_attempts: 2, ..fast_retry() });
+    cfg.retry = Some(RetryPolicy {
+        max_attempts: 2,
+        ..fast_retry()
+    });
     let client = aerostack::Client::new(cfg).unwrap();
 
     let started = Instant::now();
@@ -151,15 +247,51 @@ async fn a_hung_server_times_out_and_connection_errors_are_retried() {
     assert_eq!(e.code(), &ErrorCode::Timeout, "{e}");
     assert_eq!(e.status(), None);
     assert!(e.retryable());
-    assert!(e.message().contains("timed out after 150 ms"), "{}", e.message());
-    assert!(started.elapsed() >= Duration::from_millis(300), "two attempts of 150 ms");
-    assert_eq!(silent.accepted.load(Ordering::SeqCst), 2, "retried once on a fresh connection");
+    assert!(
+        e.message().contains("timed out after 150 ms"),
+        "{}",
+        e.message()
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "two attempts of 150 ms"
+    );
+    assert_eq!(
+        silent.accepted.load(Ordering::SeqCst),
+        2,
+        "retried once on a fresh connection"
+    );
 
     // Per-call timeout overrides the client's.
     let started = Instant::now();
-    let quick = client.with_options(CallOptions::new().timeout(Duration::from_millis(50)).retry(RetryPolicy::none()));
-    assert_eq!(quick.cache().get("k").await.unwrap_err().code(), &ErrorCode::Timeout);
+    let quick = client.with_options(
+        CallOptions::new()
+            .timeout(Duration::from_millis(50))
+            .retry(RetryPolicy::none()),
+    );
+    assert_eq!(
+        quick.cache().get("k").await.unwrap_err().code(),
+        &ErrorCode::Timeout
+    );
     assert!(started.elapsed() < Duration::from_millis(140));
+
+    // Uploads time out on silence too (their timeout is an idle timeout, not a total).
+    let started = Instant::now();
+    let e = quick
+        .storage()
+        .upload(
+            "k.bin",
+            vec![1u8; 300_000],
+            aerostack::UploadOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), &ErrorCode::Timeout, "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 
     // Nothing listening: NETWORK_ERROR after the retries.
     let dead = client_for("http://127.0.0.1:9/v1", "ac_secret_x", None);
@@ -180,14 +312,19 @@ async fn dropping_the_future_cancels_the_request() {
         (silent.closed.load(Ordering::SeqCst) == 1).then_some(())
     })
     .await;
-    assert!(closed.is_some(), "the dropped request's connection was closed");
+    assert!(
+        closed.is_some(),
+        "the dropped request's connection was closed"
+    );
 
     // The same in a spawned task that is aborted (how bindings cancel).
     let c = client.clone();
     let task = tokio::spawn(async move { c.db().query("SELECT 1", &[]).await });
-    eventually(Duration::from_secs(2), || async { (silent.accepted.load(Ordering::SeqCst) == 2).then_some(()) })
-        .await
-        .unwrap();
+    eventually(Duration::from_secs(2), || async {
+        (silent.accepted.load(Ordering::SeqCst) == 2).then_some(())
+    })
+    .await
+    .unwrap();
     task.abort();
     assert!(task.await.unwrap_err().is_cancelled());
     let closed = eventually(Duration::from_secs(2), || async {
@@ -199,16 +336,39 @@ async fn dropping_the_future_cancels_the_request() {
 
 #[tokio::test]
 async fn invalid_config_names_the_field() {
-    let e = aerostack::Client::new(aerostack::ClientConfig { ignore_env: true, ..Default::default() }.base_url("ftp://x"))
-        .unwrap_err();
+    let e = aerostack::Client::new(
+        aerostack::ClientConfig {
+            ignore_env: true,
+            ..Default::default()
+        }
+        .base_url("ftp://x"),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), &ErrorCode::InvalidConfig);
-    assert!(e.message().contains("base_url must start with http:// or https://"), "{}", e.message());
-    let e = aerostack::Client::new(aerostack::ClientConfig { ignore_env: true, ..Default::default() }.server_index(7))
-        .unwrap_err();
+    assert!(
+        e.message()
+            .contains("base_url must start with http:// or https://"),
+        "{}",
+        e.message()
+    );
+    let e = aerostack::Client::new(
+        aerostack::ClientConfig {
+            ignore_env: true,
+            ..Default::default()
+        }
+        .server_index(7),
+    )
+    .unwrap_err();
     assert!(e.message().contains("server_index"));
     let e = aerostack::Client::new(
-        aerostack::ClientConfig { ignore_env: true, ..Default::default() }
-            .retry(RetryPolicy { max_attempts: 0, ..RetryPolicy::default() }),
+        aerostack::ClientConfig {
+            ignore_env: true,
+            ..Default::default()
+        }
+        .retry(RetryPolicy {
+            max_attempts: 0,
+            ..RetryPolicy::default()
+        }),
     )
     .unwrap_err();
     assert!(e.message().contains("retry.max_attempts"));

@@ -247,18 +247,29 @@ fn new_request_id() -> String {
     uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid().to_string()
 }
 
-/// Echo `X-Request-ID` (or assign one) on every response, put it in error bodies, and turn a
-/// panicking handler into a 500 JSON answer instead of a dropped connection.
+/// Echo `X-Request-ID` (or assign one) on every response, put it in error bodies, answer CORS,
+/// and turn a panicking handler into a 500 JSON answer instead of a dropped connection.
 pub async fn request_id_mw(mut req: Request, next: Next) -> Response {
     let id: Arc<str> = match req.headers().get("x-request-id").and_then(valid_request_id) {
         Some(s) => Arc::from(s),
         None => Arc::from(new_request_id()),
     };
+    let has_origin = req.headers().contains_key(axum::http::header::ORIGIN);
+    if crate::cors::is_preflight(req.method(), req.headers()) {
+        let mut resp = crate::cors::preflight(req.headers());
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        return resp;
+    }
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut resp = match std::panic::AssertUnwindSafe(next.run(req)).catch_unwind().await {
         Ok(r) => r,
         Err(_) => ApiError::internal("the request handler panicked; see the server log").into_response(),
     };
+    if resp.extensions().get::<ErrorMarker>().is_none() && is_plain_error(&resp) {
+        resp = json_rejection(resp).await;
+    }
     if let Some(ErrorMarker(err)) = resp.extensions_mut().remove::<ErrorMarker>() {
         let mut fresh = err.render(Some(&id));
         for (name, value) in resp.headers() {
@@ -271,5 +282,31 @@ pub async fn request_id_mw(mut req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
+    crate::cors::decorate(has_origin, resp.headers_mut());
     resp
+}
+
+/// An error answer in plain text: an axum extractor rejection (bad path encoding, ...).
+fn is_plain_error(resp: &Response) -> bool {
+    (resp.status().is_client_error() || resp.status().is_server_error())
+        && resp
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/plain"))
+}
+
+/// Re-express a plain-text error as the JSON error body (marked, so the request id is added).
+async fn json_rejection(resp: Response) -> Response {
+    let status = resp.status();
+    let text = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap_or_default();
+    let code = match status.as_u16() {
+        404 | 405 => code::NOT_FOUND,
+        413 => code::PAYLOAD_TOO_LARGE,
+        401 => code::AUTH_INVALID_KEY,
+        s if s >= 500 => code::INTERNAL_ERROR,
+        _ => code::VALIDATION_ERROR,
+    };
+    let message = String::from_utf8_lossy(&text).trim().to_string();
+    ApiError::new(status, code, if message.is_empty() { status.to_string() } else { message }).into_response()
 }

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub mod auth;
+mod cors;
 pub mod embed;
 pub mod error;
 pub mod extract;

@@ -225,6 +225,11 @@ impl AppState {
         self.workers.read().clone()
     }
 
+    /// Route service and custom API calls to `hub` (the hook runtime's worker hub).
+    pub fn set_worker_hub(&self, hub: Arc<dyn WorkerHub>) {
+        *self.workers.write() = hub;
+    }
+
     /// Persist a realtime message for `/api/v1/public/realtime/history` (blocking; call it from a
     /// blocking context or accept a short SQLite write). Returns the stored message.
     pub fn store_realtime_message(

@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
-use crate::services::search::Search;
 use crate::services::require;
+use crate::services::search::Search;
 use crate::sse::{SseEvent, SseParser};
 use crate::transport::Call;
 
@@ -37,15 +37,24 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A system message.
     pub fn system(content: impl Into<String>) -> Self {
-        ChatMessage { role: "system".into(), content: content.into() }
+        ChatMessage {
+            role: "system".into(),
+            content: content.into(),
+        }
     }
     /// A user message.
     pub fn user(content: impl Into<String>) -> Self {
-        ChatMessage { role: "user".into(), content: content.into() }
+        ChatMessage {
+            role: "user".into(),
+            content: content.into(),
+        }
     }
     /// An assistant message.
     pub fn assistant(content: impl Into<String>) -> Self {
-        ChatMessage { role: "assistant".into(), content: content.into() }
+        ChatMessage {
+            role: "assistant".into(),
+            content: content.into(),
+        }
     }
 }
 
@@ -72,7 +81,10 @@ pub struct ChatRequest {
 impl ChatRequest {
     /// A request with these messages and defaults otherwise.
     pub fn new(messages: Vec<ChatMessage>) -> ChatRequest {
-        ChatRequest { messages, ..ChatRequest::default() }
+        ChatRequest {
+            messages,
+            ..ChatRequest::default()
+        }
     }
 }
 
@@ -220,13 +232,19 @@ struct WireEmbedding {
 
 fn check_messages(messages: &[ChatMessage]) -> Result<()> {
     if messages.is_empty() {
-        return Err(Error::validation("messages", "messages must contain at least one message, e.g. {role: \"user\", content: \"Hi\"}"));
+        return Err(Error::validation(
+            "messages",
+            "messages must contain at least one message, e.g. {role: \"user\", content: \"Hi\"}",
+        ));
     }
     for (i, m) in messages.iter().enumerate() {
         if !matches!(m.role.as_str(), "system" | "user" | "assistant") {
             return Err(Error::validation(
                 &format!("messages[{i}].role"),
-                format!("messages[{i}].role must be system, user or assistant (got {:?})", m.role),
+                format!(
+                    "messages[{i}].role must be system, user or assistant (got {:?})",
+                    m.role
+                ),
             ));
         }
     }
@@ -255,7 +273,13 @@ impl<'a> Ai<'a> {
     /// the wait for the response head and then to each gap between chunks.
     pub async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
         check_messages(&request.messages)?;
-        let body = StreamBody { request, stream: true, stream_options: StreamOptions { include_usage: true } };
+        let body = StreamBody {
+            request,
+            stream: true,
+            stream_options: StreamOptions {
+                include_usage: true,
+            },
+        };
         let call = Call::new(Method::POST, self.client.api_url("/ai/chat"), true).json(&body)?;
         let resp = self.client.fetch_streaming(call).await?;
         let idle = self.client.timeout();
@@ -269,11 +293,21 @@ impl<'a> Ai<'a> {
             let bytes = match tokio::time::timeout(idle, resp.bytes()).await {
                 Ok(Ok(b)) => b,
                 Ok(Err(e)) => return Err(Error::from_reqwest(e, "POST /ai/chat", idle)),
-                Err(_) => return Err(Error::new(ErrorCode::Timeout, "POST /ai/chat timed out reading the answer")),
+                Err(_) => {
+                    return Err(Error::new(
+                        ErrorCode::Timeout,
+                        "POST /ai/chat timed out reading the answer",
+                    ));
+                }
             };
             let w: WireChat = crate::transport::decode(&bytes, &Method::POST, "/ai/chat")?;
             let r = response_from_wire(w);
-            let chunk = ChatChunk { delta: r.text, finish_reason: r.finish_reason, usage: r.usage, model: r.model };
+            let chunk = ChatChunk {
+                delta: r.text,
+                finish_reason: r.finish_reason,
+                usage: r.usage,
+                model: r.model,
+            };
             return Ok(futures_util::stream::once(async move { Ok(chunk) }).boxed());
         }
         Ok(sse_chunks(resp.bytes_stream(), idle).boxed())
@@ -295,14 +329,24 @@ impl<'a> Ai<'a> {
             top_p: None,
         };
         let r = self.chat(&request).await?;
-        Ok(Completion { text: r.text, usage: r.usage, model: r.model })
+        Ok(Completion {
+            text: r.text,
+            usage: r.usage,
+            model: r.model,
+        })
     }
 
     /// An embedding vector for `text` (computed offline by the local platform).
     pub async fn embed(&self, text: &str) -> Result<Embedding> {
         require("text", text)?;
-        let w: WireEmbedding = self.client.post("/ai/embed", &EmbedBody { text }, true).await?;
-        Ok(Embedding { embedding: w.embedding, model: w.model })
+        let w: WireEmbedding = self
+            .client
+            .post("/ai/embed", &EmbedBody { text }, true)
+            .await?;
+        Ok(Embedding {
+            embedding: w.embedding,
+            model: w.model,
+        })
     }
 }
 
@@ -331,17 +375,27 @@ fn chunk_from_frame(data: &str) -> Option<Result<ChatChunk>> {
             .or_else(|| err.as_str())
             .unwrap_or("the AI upstream failed mid-stream")
             .to_owned();
-        return Some(Err(Error::new(ErrorCode::AiRequestFailed, message).with_details(err)));
+        return Some(Err(
+            Error::new(ErrorCode::AiRequestFailed, message).with_details(err)
+        ));
     }
     let (delta, finish_reason) = match w.choices.into_iter().next() {
-        Some(c) => (c.delta.or(c.message).and_then(|d| d.content), c.finish_reason),
+        Some(c) => (
+            c.delta.or(c.message).and_then(|d| d.content),
+            c.finish_reason,
+        ),
         None => (None, None),
     };
     let delta = delta.or(w.response).unwrap_or_default();
     if delta.is_empty() && finish_reason.is_none() && w.usage.is_none() {
         return None;
     }
-    Some(Ok(ChatChunk { delta, finish_reason, usage: w.usage, model: w.model }))
+    Some(Ok(ChatChunk {
+        delta,
+        finish_reason,
+        usage: w.usage,
+        model: w.model,
+    }))
 }
 
 struct SseState {
@@ -399,7 +453,10 @@ fn sse_chunks(
                 }
                 Ok(Some(Err(e))) => {
                     st.finished = true;
-                    return Some((Err(Error::from_reqwest(e, "POST /ai/chat (stream)", st.idle)), st));
+                    return Some((
+                        Err(Error::from_reqwest(e, "POST /ai/chat (stream)", st.idle)),
+                        st,
+                    ));
                 }
                 Ok(None) => {
                     st.parser.finish(&mut st.events);
@@ -408,7 +465,10 @@ fn sse_chunks(
                 }
                 Err(_) => {
                     st.finished = true;
-                    let msg = format!("POST /ai/chat (stream): no data for {} ms", st.idle.as_millis());
+                    let msg = format!(
+                        "POST /ai/chat (stream): no data for {} ms",
+                        st.idle.as_millis()
+                    );
                     return Some((Err(Error::new(ErrorCode::Timeout, msg)), st));
                 }
             }
@@ -422,18 +482,30 @@ mod tests {
 
     #[test]
     fn frames_to_chunks() {
-        let c = chunk_from_frame(r#"{"choices":[{"delta":{"content":"Hel"}}],"model":"m"}"#).unwrap().unwrap();
+        let c = chunk_from_frame(r#"{"choices":[{"delta":{"content":"Hel"}}],"model":"m"}"#)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.delta, "Hel");
         assert_eq!(c.model.as_deref(), Some("m"));
         let c = chunk_from_frame(r#"{"response":"lo"}"#).unwrap().unwrap();
         assert_eq!(c.delta, "lo");
-        let c = chunk_from_frame(r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#)
-            .unwrap()
-            .unwrap();
+        let c = chunk_from_frame(
+            r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(c.usage.unwrap().total_tokens, 5);
-        assert!(chunk_from_frame("not json").is_none(), "malformed frames are skipped");
-        assert!(chunk_from_frame(r#"{"choices":[{"delta":{}}]}"#).is_none(), "empty deltas are skipped");
-        let e = chunk_from_frame(r#"{"error":{"message":"overloaded"}}"#).unwrap().unwrap_err();
+        assert!(
+            chunk_from_frame("not json").is_none(),
+            "malformed frames are skipped"
+        );
+        assert!(
+            chunk_from_frame(r#"{"choices":[{"delta":{}}]}"#).is_none(),
+            "empty deltas are skipped"
+        );
+        let e = chunk_from_frame(r#"{"error":{"message":"overloaded"}}"#)
+            .unwrap()
+            .unwrap_err();
         assert_eq!(e.code(), &ErrorCode::AiRequestFailed);
         assert_eq!(e.message(), "overloaded");
     }
@@ -441,12 +513,29 @@ mod tests {
     #[tokio::test]
     async fn sse_stream_over_split_chunks() {
         let raw = "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\ndata: garbage\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
-        let chunks: Vec<reqwest::Result<Bytes>> =
-            raw.as_bytes().chunks(7).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-        let items: Vec<_> = sse_chunks(futures_util::stream::iter(chunks), Duration::from_secs(5)).collect().await;
-        let text: String = items.iter().map(|i| i.as_ref().unwrap().delta.as_str()).collect();
+        let chunks: Vec<reqwest::Result<Bytes>> = raw
+            .as_bytes()
+            .chunks(7)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let items: Vec<_> = sse_chunks(futures_util::stream::iter(chunks), Duration::from_secs(5))
+            .collect()
+            .await;
+        let text: String = items
+            .iter()
+            .map(|i| i.as_ref().unwrap().delta.as_str())
+            .collect();
         assert_eq!(text, "Hello");
-        assert_eq!(items.last().unwrap().as_ref().unwrap().finish_reason.as_deref(), Some("stop"));
+        assert_eq!(
+            items
+                .last()
+                .unwrap()
+                .as_ref()
+                .unwrap()
+                .finish_reason
+                .as_deref(),
+            Some("stop")
+        );
     }
 
     #[test]

@@ -67,7 +67,15 @@ impl User {
             email_verified,
             email_verified_at,
             avatar_url: text(m, &["avatar_url", "avatarUrl"]),
-            custom_fields: first(m, &["profile_extras", "customFields", "custom_fields", "profileExtras"]),
+            custom_fields: first(
+                m,
+                &[
+                    "profile_extras",
+                    "customFields",
+                    "custom_fields",
+                    "profileExtras",
+                ],
+            ),
             metadata: first(m, &["metadata"]),
             created_at: text(m, &["created_at", "createdAt"]),
             raw: obj.clone(),
@@ -156,27 +164,38 @@ fn text(m: &Map<String, Value>, names: &[&str]) -> Option<String> {
 }
 
 fn first(m: &Map<String, Value>, names: &[&str]) -> Option<Value> {
-    names.iter().find_map(|n| m.get(*n).filter(|v| !v.is_null()).cloned())
+    names
+        .iter()
+        .find_map(|n| m.get(*n).filter(|v| !v.is_null()).cloned())
 }
 
 fn check_email(email: &str) -> Result<()> {
     let e = email.trim();
     if e.is_empty() || !e.contains('@') || e.starts_with('@') || e.ends_with('@') {
-        return Err(Error::validation("email", format!("email must be an address like jane@example.com (got {email:?})")));
+        return Err(Error::validation(
+            "email",
+            format!("email must be an address like jane@example.com (got {email:?})"),
+        ));
     }
     Ok(())
 }
 
 fn check_password(field: &str, password: &str) -> Result<()> {
     if password.is_empty() {
-        return Err(Error::validation(field, format!("{field} must not be empty")));
+        return Err(Error::validation(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     Ok(())
 }
 
 fn check_code(code: &str) -> Result<()> {
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::validation("code", "code must be the 6 digits sent to the user, e.g. 482916"));
+        return Err(Error::validation(
+            "code",
+            "code must be the 6 digits sent to the user, e.g. 482916",
+        ));
     }
     Ok(())
 }
@@ -190,13 +209,25 @@ fn identifier(email: Option<&str>, phone: Option<&str>) -> Result<Value> {
         }
         (None, Some(p)) => {
             let digits = p.strip_prefix('+').unwrap_or(p);
-            if !p.starts_with('+') || digits.len() < 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Error::validation("phone", format!("phone must be in E.164 form like +14155550123 (got {p:?})")));
+            if !p.starts_with('+')
+                || digits.len() < 6
+                || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(Error::validation(
+                    "phone",
+                    format!("phone must be in E.164 form like +14155550123 (got {p:?})"),
+                ));
             }
             Ok(json!({ "phone": p }))
         }
-        (Some(_), Some(_)) => Err(Error::validation("email", "pass either email or phone, not both")),
-        (None, None) => Err(Error::validation("email", "pass an email or a phone number")),
+        (Some(_), Some(_)) => Err(Error::validation(
+            "email",
+            "pass either email or phone, not both",
+        )),
+        (None, None) => Err(Error::validation(
+            "email",
+            "pass an email or a phone number",
+        )),
     }
 }
 
@@ -211,10 +242,19 @@ impl<'a> Auth<'a> {
                 "project_id is required for end-user auth: set ClientConfig.project_id or AEROSTACK_PROJECT_ID",
             )
         })?;
-        Ok(self.client.host_url(&format!("/api/v1/public/projects/{project}/auth/{op}")))
+        Ok(self
+            .client
+            .host_url(&format!("/api/v1/public/projects/{project}/auth/{op}")))
     }
 
-    async fn public(&self, method: Method, op: &str, body: Option<&Value>, bearer: Option<&str>, idempotent: bool) -> Result<Value> {
+    async fn public(
+        &self,
+        method: Method,
+        op: &str,
+        body: Option<&Value>,
+        bearer: Option<&str>,
+        idempotent: bool,
+    ) -> Result<Value> {
         let mut call = Call::new(method, self.public_url(op)?, idempotent).user_auth();
         if let Some(b) = body {
             call = call.json(b)?;
@@ -228,11 +268,19 @@ impl<'a> Auth<'a> {
     // ---- legacy /v1/auth ----
 
     /// Legacy sign-up (`POST /v1/auth/signup`).
-    pub async fn signup(&self, email: &str, password: &str, name: Option<&str>, metadata: Option<&Value>) -> Result<AuthSession> {
+    pub async fn signup(
+        &self,
+        email: &str,
+        password: &str,
+        name: Option<&str>,
+        metadata: Option<&Value>,
+    ) -> Result<AuthSession> {
         check_email(email)?;
         check_password("password", password)?;
         let body = json!({ "email": email.trim(), "password": password, "name": name, "metadata": metadata });
-        let call = Call::new(Method::POST, self.client.api_url("/auth/signup"), false).user_auth().json(&body)?;
+        let call = Call::new(Method::POST, self.client.api_url("/auth/signup"), false)
+            .user_auth()
+            .json(&body)?;
         Ok(AuthSession::from_json(self.client.fetch_json(call).await?))
     }
 
@@ -241,14 +289,22 @@ impl<'a> Auth<'a> {
         check_email(email)?;
         check_password("password", password)?;
         let body = json!({ "email": email.trim(), "password": password });
-        let call = Call::new(Method::POST, self.client.api_url("/auth/signin"), false).user_auth().json(&body)?;
+        let call = Call::new(Method::POST, self.client.api_url("/auth/signin"), false)
+            .user_auth()
+            .json(&body)?;
         Ok(AuthSession::from_json(self.client.fetch_json(call).await?))
     }
 
     // ---- public end-user auth ----
 
     /// Registers an end user. `custom_fields` must be admin-configured profile fields.
-    pub async fn register(&self, email: &str, password: &str, name: Option<&str>, custom_fields: Option<&Value>) -> Result<AuthSession> {
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        name: Option<&str>,
+        custom_fields: Option<&Value>,
+    ) -> Result<AuthSession> {
         check_email(email)?;
         check_password("password", password)?;
         let mut body = json!({ "email": email.trim(), "password": password });
@@ -258,7 +314,10 @@ impl<'a> Auth<'a> {
         if let Some(c) = custom_fields {
             body["customFields"] = c.clone();
         }
-        Ok(AuthSession::from_json(self.public(Method::POST, "register", Some(&body), None, false).await?))
+        Ok(AuthSession::from_json(
+            self.public(Method::POST, "register", Some(&body), None, false)
+                .await?,
+        ))
     }
 
     /// Logs in with email and password.
@@ -266,47 +325,88 @@ impl<'a> Auth<'a> {
         check_email(email)?;
         check_password("password", password)?;
         let body = json!({ "email": email.trim(), "password": password });
-        Ok(AuthSession::from_json(self.public(Method::POST, "login", Some(&body), None, false).await?))
+        Ok(AuthSession::from_json(
+            self.public(Method::POST, "login", Some(&body), None, false)
+                .await?,
+        ))
     }
 
     /// Sends a one-time code to an email address or (E.164) phone number; pass exactly one.
     pub async fn send_otp(&self, email: Option<&str>, phone: Option<&str>) -> Result<OtpSent> {
         let body = identifier(email, phone)?;
-        let v = self.public(Method::POST, "otp/send", Some(&body), None, false).await?;
+        let v = self
+            .public(Method::POST, "otp/send", Some(&body), None, false)
+            .await?;
         Ok(OtpSent {
             message: v.get("message").and_then(Value::as_str).map(str::to_owned),
-            account_exists: v.get("accountExists").or_else(|| v.get("account_exists")).and_then(Value::as_bool),
+            account_exists: v
+                .get("accountExists")
+                .or_else(|| v.get("account_exists"))
+                .and_then(Value::as_bool),
             raw: v,
         })
     }
 
     /// Verifies a 6-digit code sent to `email` or `phone`; signs the user in.
-    pub async fn verify_otp(&self, code: &str, email: Option<&str>, phone: Option<&str>) -> Result<AuthSession> {
+    pub async fn verify_otp(
+        &self,
+        code: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<AuthSession> {
         check_code(code)?;
         let mut body = identifier(email, phone)?;
         body["code"] = json!(code);
-        Ok(AuthSession::from_json(self.public(Method::POST, "otp/verify", Some(&body), None, false).await?))
+        Ok(AuthSession::from_json(
+            self.public(Method::POST, "otp/verify", Some(&body), None, false)
+                .await?,
+        ))
     }
 
     /// Confirms an email address with the token from the verification email.
     pub async fn verify_email(&self, token: &str) -> Result<ActionResult> {
         require("token", token)?;
-        let op = format!("verify-email?{}", url::form_urlencoded::Serializer::new(String::new()).append_pair("token", token).finish());
-        Ok(ActionResult::from_json(self.public(Method::GET, &op, None, None, true).await?))
+        let op = format!(
+            "verify-email?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", token)
+                .finish()
+        );
+        Ok(ActionResult::from_json(
+            self.public(Method::GET, &op, None, None, true).await?,
+        ))
     }
 
     /// Sends the verification email again.
     pub async fn resend_verification(&self, email: &str) -> Result<ActionResult> {
         check_email(email)?;
         let body = json!({ "email": email.trim() });
-        Ok(ActionResult::from_json(self.public(Method::POST, "resend-verification", Some(&body), None, false).await?))
+        Ok(ActionResult::from_json(
+            self.public(
+                Method::POST,
+                "resend-verification",
+                Some(&body),
+                None,
+                false,
+            )
+            .await?,
+        ))
     }
 
     /// Sends a password-reset email.
     pub async fn request_password_reset(&self, email: &str) -> Result<ActionResult> {
         check_email(email)?;
         let body = json!({ "email": email.trim() });
-        Ok(ActionResult::from_json(self.public(Method::POST, "reset-password-request", Some(&body), None, false).await?))
+        Ok(ActionResult::from_json(
+            self.public(
+                Method::POST,
+                "reset-password-request",
+                Some(&body),
+                None,
+                false,
+            )
+            .await?,
+        ))
     }
 
     /// Sets a new password with the token from the reset email.
@@ -314,30 +414,51 @@ impl<'a> Auth<'a> {
         require("token", token)?;
         check_password("new_password", new_password)?;
         let body = json!({ "token": token, "newPassword": new_password });
-        Ok(ActionResult::from_json(self.public(Method::POST, "reset-password", Some(&body), None, false).await?))
+        Ok(ActionResult::from_json(
+            self.public(Method::POST, "reset-password", Some(&body), None, false)
+                .await?,
+        ))
     }
 
     /// Exchanges a refresh token for new tokens (the old refresh token is rotated out).
     pub async fn refresh(&self, refresh_token: &str) -> Result<AuthSession> {
         require("refresh_token", refresh_token)?;
         let body = json!({ "refreshToken": refresh_token });
-        Ok(AuthSession::from_json(self.public(Method::POST, "refresh", Some(&body), None, false).await?))
+        Ok(AuthSession::from_json(
+            self.public(Method::POST, "refresh", Some(&body), None, false)
+                .await?,
+        ))
     }
 
     /// Logs out: revokes the access token and, when given, the refresh token.
-    pub async fn logout(&self, access_token: &str, refresh_token: Option<&str>) -> Result<ActionResult> {
+    pub async fn logout(
+        &self,
+        access_token: &str,
+        refresh_token: Option<&str>,
+    ) -> Result<ActionResult> {
         require("access_token", access_token)?;
         let mut body = json!({ "accessToken": access_token });
         if let Some(r) = refresh_token {
             body["refreshToken"] = json!(r);
         }
-        Ok(ActionResult::from_json(self.public(Method::POST, "logout", Some(&body), Some(access_token), false).await?))
+        Ok(ActionResult::from_json(
+            self.public(
+                Method::POST,
+                "logout",
+                Some(&body),
+                Some(access_token),
+                false,
+            )
+            .await?,
+        ))
     }
 
     /// The user an access token belongs to.
     pub async fn me(&self, access_token: &str) -> Result<User> {
         require("access_token", access_token)?;
-        let v = self.public(Method::GET, "me", None, Some(access_token), true).await?;
+        let v = self
+            .public(Method::GET, "me", None, Some(access_token), true)
+            .await?;
         user_or_decode_error(&v, "GET me")
     }
 
@@ -345,16 +466,24 @@ impl<'a> Auth<'a> {
     pub async fn update_me(&self, access_token: &str, fields: &Value) -> Result<User> {
         require("access_token", access_token)?;
         if !fields.is_object() {
-            return Err(Error::validation("fields", "fields must be a JSON object, e.g. {\"name\": \"Jane\"}"));
+            return Err(Error::validation(
+                "fields",
+                "fields must be a JSON object, e.g. {\"name\": \"Jane\"}",
+            ));
         }
-        let v = self.public(Method::PATCH, "me", Some(fields), Some(access_token), true).await?;
+        let v = self
+            .public(Method::PATCH, "me", Some(fields), Some(access_token), true)
+            .await?;
         user_or_decode_error(&v, "PATCH me")
     }
 
     /// Removes the avatar.
     pub async fn delete_avatar(&self, access_token: &str) -> Result<ActionResult> {
         require("access_token", access_token)?;
-        Ok(ActionResult::from_json(self.public(Method::DELETE, "me/avatar", None, Some(access_token), true).await?))
+        Ok(ActionResult::from_json(
+            self.public(Method::DELETE, "me/avatar", None, Some(access_token), true)
+                .await?,
+        ))
     }
 
     /// Server-side token check: the user, or `None` when the platform answers 401 (expired,
@@ -374,8 +503,11 @@ impl<'a> Auth<'a> {
 
 fn user_or_decode_error(v: &Value, what: &str) -> Result<User> {
     User::from_json(v).ok_or_else(|| {
-        Error::new(crate::ErrorCode::DecodeError, format!("{what}: the answer carries no user with an id"))
-            .with_body(v.to_string())
+        Error::new(
+            crate::ErrorCode::DecodeError,
+            format!("{what}: the answer carries no user with an id"),
+        )
+        .with_body(v.to_string())
     })
 }
 
@@ -396,32 +528,54 @@ mod tests {
         assert!(u.email_verified);
         assert_eq!(u.custom_fields, Some(json!({"plan": "pro"})));
 
-        let s = AuthSession::from_json(json!({"token": "legacy", "user": {"id": "u2", "createdAt": "x", "emailVerified": false}}));
+        let s = AuthSession::from_json(
+            json!({"token": "legacy", "user": {"id": "u2", "createdAt": "x", "emailVerified": false}}),
+        );
         assert_eq!(s.access_token.as_deref(), Some("legacy"));
         assert_eq!(s.user.as_ref().unwrap().created_at.as_deref(), Some("x"));
 
-        let s = AuthSession::from_json(json!({"user": {"id": "u3"}, "requiresVerification": true, "token": null}));
+        let s = AuthSession::from_json(
+            json!({"user": {"id": "u3"}, "requiresVerification": true, "token": null}),
+        );
         assert_eq!(s.access_token, None);
         assert!(s.requires_verification);
     }
 
     #[test]
     fn user_from_envelope_or_bare() {
-        assert_eq!(User::from_json(&json!({"user": {"id": "u"}})).unwrap().id, "u");
-        assert_eq!(User::from_json(&json!({"id": "v", "avatarUrl": "http://x"})).unwrap().avatar_url.as_deref(), Some("http://x"));
+        assert_eq!(
+            User::from_json(&json!({"user": {"id": "u"}})).unwrap().id,
+            "u"
+        );
+        assert_eq!(
+            User::from_json(&json!({"id": "v", "avatarUrl": "http://x"}))
+                .unwrap()
+                .avatar_url
+                .as_deref(),
+            Some("http://x")
+        );
         assert!(User::from_json(&json!({"message": "no"})).is_none());
     }
 
     #[test]
     fn client_side_validation() {
-        assert_eq!(check_email("nope").unwrap_err().details(), Some(&json!({"field": "email"})));
+        assert_eq!(
+            check_email("nope").unwrap_err().details(),
+            Some(&json!({"field": "email"}))
+        );
         check_email("jane@example.com").unwrap();
         assert!(check_code("12345").is_err());
         assert!(check_code("12a456").is_err());
         check_code("482916").unwrap();
         assert!(identifier(None, None).is_err());
         assert!(identifier(Some("a@b.c"), Some("+1415555")).is_err());
-        assert_eq!(identifier(None, Some("+14155550123")).unwrap(), json!({"phone": "+14155550123"}));
-        assert_eq!(identifier(None, Some("4155550123")).unwrap_err().details(), Some(&json!({"field": "phone"})));
+        assert_eq!(
+            identifier(None, Some("+14155550123")).unwrap(),
+            json!({"phone": "+14155550123"})
+        );
+        assert_eq!(
+            identifier(None, Some("4155550123")).unwrap_err().details(),
+            Some(&json!({"field": "phone"}))
+        );
     }
 }

@@ -42,7 +42,11 @@ pub struct CacheSetEntry {
 impl CacheSetEntry {
     /// An entry without TTL.
     pub fn new(key: impl Into<String>, value: Value) -> CacheSetEntry {
-        CacheSetEntry { key: key.into(), value, ttl: None }
+        CacheSetEntry {
+            key: key.into(),
+            value,
+            ttl: None,
+        }
     }
 }
 
@@ -192,7 +196,10 @@ impl<'a> Cache<'a> {
     /// Like [`Cache::get`], decoding the value straight into `T`.
     pub async fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         require("key", key)?;
-        let r: GetReply<T> = self.client.post("/cache/get", &KeyBody { key }, true).await?;
+        let r: GetReply<T> = self
+            .client
+            .post("/cache/get", &KeyBody { key }, true)
+            .await?;
         // `exists` is authoritative; older platforms omit it, then the value's presence decides.
         match r.exists {
             Some(false) => Ok(None),
@@ -205,61 +212,124 @@ impl<'a> Cache<'a> {
     }
 
     /// Stores any serializable value, with an optional TTL in seconds.
-    pub async fn set<V: Serialize + ?Sized>(&self, key: &str, value: &V, ttl: Option<u64>) -> Result<()> {
+    pub async fn set<V: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &V,
+        ttl: Option<u64>,
+    ) -> Result<()> {
         require("key", key)?;
         if ttl == Some(0) {
-            return Err(Error::validation("ttl", "ttl must be at least 1 second; pass None for no expiry"));
+            return Err(Error::validation(
+                "ttl",
+                "ttl must be at least 1 second; pass None for no expiry",
+            ));
         }
-        let _: Value = self.client.post("/cache/set", &SetBody { key, value, ttl }, true).await?;
+        let _: Value = self
+            .client
+            .post("/cache/set", &SetBody { key, value, ttl }, true)
+            .await?;
         Ok(())
     }
 
     /// Whether `key` exists.
     pub async fn has(&self, key: &str) -> Result<bool> {
         require("key", key)?;
-        let r: GetReply<Value> = self.client.post("/cache/get", &KeyBody { key }, true).await?;
+        let r: GetReply<Value> = self
+            .client
+            .post("/cache/get", &KeyBody { key }, true)
+            .await?;
         Ok(r.exists.unwrap_or(r.value.is_some()))
     }
 
     /// Deletes `key`; true when the platform reports success.
     pub async fn delete(&self, key: &str) -> Result<bool> {
         require("key", key)?;
-        let r: SuccessReply = self.client.post("/cache/delete", &KeyBody { key }, true).await?;
+        let r: SuccessReply = self
+            .client
+            .post("/cache/delete", &KeyBody { key }, true)
+            .await?;
         Ok(r.success)
     }
 
     /// Values of up to 100 keys, in request order.
     pub async fn get_many<K: AsRef<str> + Serialize>(&self, keys: &[K]) -> Result<Vec<CacheEntry>> {
-        let r: GetManyReply = self.client.post("/cache/getMany", &KeysBody { keys }, true).await?;
+        let r: GetManyReply = self
+            .client
+            .post("/cache/getMany", &KeysBody { keys }, true)
+            .await?;
         Ok(r.results)
     }
 
     /// Stores up to 100 entries; returns how many were stored.
     pub async fn set_many(&self, entries: &[CacheSetEntry]) -> Result<u64> {
-        let r: CountReply = self.client.post("/cache/setMany", &EntriesBody { entries }, true).await?;
+        let r: CountReply = self
+            .client
+            .post("/cache/setMany", &EntriesBody { entries }, true)
+            .await?;
         Ok(r.count)
     }
 
     /// Deletes up to 500 keys.
-    pub async fn delete_many<K: AsRef<str> + Serialize>(&self, keys: &[K]) -> Result<DeleteManyResult> {
-        self.client.post("/cache/deleteMany", &KeysBody { keys }, true).await
+    pub async fn delete_many<K: AsRef<str> + Serialize>(
+        &self,
+        keys: &[K],
+    ) -> Result<DeleteManyResult> {
+        self.client
+            .post("/cache/deleteMany", &KeysBody { keys }, true)
+            .await
     }
 
     /// One page of keys under `prefix` (default 100, max 1000 per page).
     /// [`Cache::list_all`] follows the cursor for you.
-    pub async fn list(&self, prefix: Option<&str>, limit: Option<u32>, cursor: Option<&str>) -> Result<CacheListPage> {
-        self.client.post("/cache/list", &ListBody { prefix, limit, cursor }, true).await
+    pub async fn list(
+        &self,
+        prefix: Option<&str>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<CacheListPage> {
+        self.client
+            .post(
+                "/cache/list",
+                &ListBody {
+                    prefix,
+                    limit,
+                    cursor,
+                },
+                true,
+            )
+            .await
     }
 
     /// Every key under `prefix` in one call (capped at 10 000; see `truncated`).
     pub async fn keys(&self, prefix: Option<&str>) -> Result<CacheKeys> {
-        self.client.post("/cache/keys", &ListBody { prefix, limit: None, cursor: None }, true).await
+        self.client
+            .post(
+                "/cache/keys",
+                &ListBody {
+                    prefix,
+                    limit: None,
+                    cursor: None,
+                },
+                true,
+            )
+            .await
     }
 
     /// Deletes every key under `prefix` (all project keys when `None`); returns how many.
     pub async fn flush(&self, prefix: Option<&str>) -> Result<u64> {
-        let r: DeletedReply =
-            self.client.post("/cache/flush", &ListBody { prefix, limit: None, cursor: None }, true).await?;
+        let r: DeletedReply = self
+            .client
+            .post(
+                "/cache/flush",
+                &ListBody {
+                    prefix,
+                    limit: None,
+                    cursor: None,
+                },
+                true,
+            )
+            .await?;
         Ok(r.deleted)
     }
 
@@ -267,9 +337,15 @@ impl<'a> Cache<'a> {
     pub async fn expire(&self, key: &str, ttl: u64) -> Result<bool> {
         require("key", key)?;
         if ttl == 0 {
-            return Err(Error::validation("ttl", "ttl must be at least 1 second; use delete() to remove a key"));
+            return Err(Error::validation(
+                "ttl",
+                "ttl must be at least 1 second; use delete() to remove a key",
+            ));
         }
-        let r: SuccessReply = self.client.post("/cache/expire", &ExpireBody { key, ttl }, true).await?;
+        let r: SuccessReply = self
+            .client
+            .post("/cache/expire", &ExpireBody { key, ttl }, true)
+            .await?;
         Ok(r.success)
     }
 
@@ -283,7 +359,12 @@ impl<'a> Cache<'a> {
         ttl: Option<u64>,
     ) -> Result<i64> {
         require("key", key)?;
-        let body = IncrementBody { key, amount, initial_value, ttl };
+        let body = IncrementBody {
+            key,
+            amount,
+            initial_value,
+            ttl,
+        };
         let r: ValueReply = self.client.post("/cache/increment", &body, false).await?;
         Ok(r.value)
     }

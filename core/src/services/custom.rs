@@ -25,10 +25,18 @@ impl Client {
     /// Calls the custom API `slug` with `data` as JSON body (also for GET, as the official SDKs
     /// do) and returns the handler's JSON. Sends `X-Project-Id` when a project id is configured.
     /// `WORKER_NOT_CONNECTED` (503) when no worker serves the slug.
-    pub async fn call<D: Serialize + ?Sized>(&self, slug: &str, data: &D, method: Method) -> Result<Value> {
+    pub async fn call<D: Serialize + ?Sized>(
+        &self,
+        slug: &str,
+        data: &D,
+        method: Method,
+    ) -> Result<Value> {
         let slug = slug.trim_matches('/');
         if slug.is_empty() || slug.split('/').any(|s| s == "..") {
-            return Err(Error::validation("slug", format!("slug must be a custom API name like \"hello\" (got {slug:?})")));
+            return Err(Error::validation(
+                "slug",
+                format!("slug must be a custom API name like \"hello\" (got {slug:?})"),
+            ));
         }
         let url = self.api_url(&format!("/custom/{}", encode_slug(slug)));
         let idempotent = method != Method::POST && method != Method::PATCH;

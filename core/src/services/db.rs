@@ -43,7 +43,10 @@ pub struct Statement {
 impl Statement {
     /// A statement with parameters.
     pub fn new(sql: impl Into<String>, params: Vec<Value>) -> Statement {
-        Statement { sql: sql.into(), params }
+        Statement {
+            sql: sql.into(),
+            params,
+        }
     }
 }
 
@@ -95,8 +98,10 @@ impl<'a> Db<'a> {
     pub async fn query(&self, sql: &str, params: &[Value]) -> Result<QueryResult> {
         require("sql", sql)?;
         let idempotent = crate::transport::sql_is_read(sql);
-        let mut r: QueryResult =
-            self.client.post("/db/query", &QueryBody { sql, params }, idempotent).await?;
+        let mut r: QueryResult = self
+            .client
+            .post("/db/query", &QueryBody { sql, params }, idempotent)
+            .await?;
         if r.count == 0 {
             r.count = r.results.len() as u64;
         }
@@ -111,12 +116,25 @@ impl<'a> Db<'a> {
     /// Runs up to 25 statements in one request.
     pub async fn batch(&self, statements: &[Statement]) -> Result<BatchResult> {
         if statements.is_empty() {
-            return Err(crate::Error::validation("statements", "statements must contain at least one statement"));
+            return Err(crate::Error::validation(
+                "statements",
+                "statements must contain at least one statement",
+            ));
         }
         for (i, s) in statements.iter().enumerate() {
             require(&format!("statements[{i}].sql"), &s.sql)?;
         }
-        let idempotent = statements.iter().all(|s| crate::transport::sql_is_read(&s.sql));
-        self.client.post("/db/batch", &BatchBody { queries: statements }, idempotent).await
+        let idempotent = statements
+            .iter()
+            .all(|s| crate::transport::sql_is_read(&s.sql));
+        self.client
+            .post(
+                "/db/batch",
+                &BatchBody {
+                    queries: statements,
+                },
+                idempotent,
+            )
+            .await
     }
 }

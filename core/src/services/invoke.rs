@@ -37,8 +37,18 @@ impl<'a> Services<'a> {
 
     /// Invokes the service (Logic Module) `service_name` with `data`.
     /// `WORKER_NOT_CONNECTED` (503) when no worker serves it.
-    pub async fn invoke<D: Serialize + ?Sized>(&self, service_name: &str, data: &D) -> Result<InvokeResult> {
+    pub async fn invoke<D: Serialize + ?Sized>(
+        &self,
+        service_name: &str,
+        data: &D,
+    ) -> Result<InvokeResult> {
         require("service_name", service_name)?;
-        self.client.post("/services/invoke", &InvokeBody { service_name, data }, false).await
+        self.client
+            .post(
+                "/services/invoke",
+                &InvokeBody { service_name, data },
+                false,
+            )
+            .await
     }
 }

@@ -5,12 +5,12 @@ pub mod auth;
 pub mod cache;
 pub mod custom;
 pub mod db;
+pub mod invoke;
 pub mod outbox;
 pub mod queue;
 pub mod realtime_history;
 pub mod search;
 pub mod secrets;
-pub mod invoke;
 pub mod storage;
 mod upload;
 
@@ -18,10 +18,10 @@ pub use ai::Ai;
 pub use auth::Auth;
 pub use cache::Cache;
 pub use db::Db;
+pub use invoke::Services;
 pub use queue::Queue;
 pub use search::Search;
 pub use secrets::Secrets;
-pub use invoke::Services;
 pub use storage::Storage;
 
 use serde::Deserialize;
@@ -40,7 +40,10 @@ fn yes() -> bool {
 /// Rejects an empty required string argument with VALIDATION_ERROR naming it.
 pub(crate) fn require(field: &str, value: &str) -> crate::Result<()> {
     if value.trim().is_empty() {
-        return Err(crate::Error::validation(field, format!("{field} must not be empty")));
+        return Err(crate::Error::validation(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     Ok(())
 }

@@ -39,7 +39,11 @@ struct OutboxReply {
 
 impl Client {
     /// Messages in the local platform's outbox, newest first, optionally only those to `to`.
-    pub async fn local_outbox(&self, to: Option<&str>, limit: Option<u32>) -> Result<Vec<OutboxMessage>> {
+    pub async fn local_outbox(
+        &self,
+        to: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Vec<OutboxMessage>> {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         if let Some(t) = to {
             q.append_pair("to", t);
@@ -48,8 +52,14 @@ impl Client {
             q.append_pair("limit", &l.to_string());
         }
         let query = q.finish();
-        let path = if query.is_empty() { "/local/outbox".to_owned() } else { format!("/local/outbox?{query}") };
-        let r: OutboxReply = self.fetch_json(Call::new(Method::GET, self.api_url(&path), true)).await?;
+        let path = if query.is_empty() {
+            "/local/outbox".to_owned()
+        } else {
+            format!("/local/outbox?{query}")
+        };
+        let r: OutboxReply = self
+            .fetch_json(Call::new(Method::GET, self.api_url(&path), true))
+            .await?;
         Ok(r.messages)
     }
 }

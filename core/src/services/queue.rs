@@ -60,11 +60,19 @@ struct JobWire {
     attempts: Option<u64>,
     #[serde(default, deserialize_with = "crate::wire::lenient_u64")]
     max_retries: Option<u64>,
-    #[serde(default, rename = "maxRetries", deserialize_with = "crate::wire::lenient_u64")]
+    #[serde(
+        default,
+        rename = "maxRetries",
+        deserialize_with = "crate::wire::lenient_u64"
+    )]
     max_retries_camel: Option<u64>,
     #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     last_error: Option<String>,
-    #[serde(default, rename = "lastError", deserialize_with = "crate::wire::lenient_string")]
+    #[serde(
+        default,
+        rename = "lastError",
+        deserialize_with = "crate::wire::lenient_string"
+    )]
     last_error_camel: Option<String>,
     #[serde(default)]
     result: Option<Value>,
@@ -74,15 +82,27 @@ struct JobWire {
     project_id_camel: Option<String>,
     #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     created_at: Option<String>,
-    #[serde(default, rename = "createdAt", deserialize_with = "crate::wire::lenient_string")]
+    #[serde(
+        default,
+        rename = "createdAt",
+        deserialize_with = "crate::wire::lenient_string"
+    )]
     created_at_camel: Option<String>,
     #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     updated_at: Option<String>,
-    #[serde(default, rename = "updatedAt", deserialize_with = "crate::wire::lenient_string")]
+    #[serde(
+        default,
+        rename = "updatedAt",
+        deserialize_with = "crate::wire::lenient_string"
+    )]
     updated_at_camel: Option<String>,
     #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     run_at: Option<String>,
-    #[serde(default, rename = "runAt", deserialize_with = "crate::wire::lenient_string")]
+    #[serde(
+        default,
+        rename = "runAt",
+        deserialize_with = "crate::wire::lenient_string"
+    )]
     run_at_camel: Option<String>,
 }
 
@@ -198,7 +218,12 @@ impl<'a> Queue<'a> {
         max_retries: Option<u32>,
     ) -> Result<String> {
         require("type", job_type)?;
-        let body = EnqueueBody { job_type, data, delay: delay_seconds, max_retries };
+        let body = EnqueueBody {
+            job_type,
+            data,
+            delay: delay_seconds,
+            max_retries,
+        };
         let r: EnqueueReply = self.client.post("/queue/enqueue", &body, false).await?;
         Ok(r.job_id)
     }
@@ -211,13 +236,18 @@ impl<'a> Queue<'a> {
         delay_seconds: Option<u64>,
         max_retries: Option<u32>,
     ) -> Result<String> {
-        self.enqueue(job_type, data, delay_seconds, max_retries).await
+        self.enqueue(job_type, data, delay_seconds, max_retries)
+            .await
     }
 
     /// The job with `job_id`, or `None` when unknown (or another project's).
     pub async fn job(&self, job_id: &str) -> Result<Option<JobRecord>> {
         require("job_id", job_id)?;
-        match self.client.post::<_, JobReply>("/queue/job", &JobIdBody { job_id }, true).await {
+        match self
+            .client
+            .post::<_, JobReply>("/queue/job", &JobIdBody { job_id }, true)
+            .await
+        {
             Ok(r) => Ok(r.job),
             Err(e) if e.code() == &crate::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -227,11 +257,15 @@ impl<'a> Queue<'a> {
     /// One page of jobs matching `filter`. [`Queue::jobs_all`] follows the cursor for you.
     pub async fn jobs(&self, filter: &JobFilter) -> Result<JobsPage> {
         if let Some(status) = &filter.status {
-            const STATUSES: [&str; 5] = ["queued", "processing", "completed", "failed", "cancelled"];
+            const STATUSES: [&str; 5] =
+                ["queued", "processing", "completed", "failed", "cancelled"];
             if !STATUSES.contains(&status.as_str()) {
                 return Err(Error::validation(
                     "status",
-                    format!("status must be one of {} (got {status:?})", STATUSES.join(", ")),
+                    format!(
+                        "status must be one of {} (got {status:?})",
+                        STATUSES.join(", ")
+                    ),
                 ));
             }
         }
@@ -241,6 +275,8 @@ impl<'a> Queue<'a> {
     /// Cancels a queued job (advisory).
     pub async fn cancel(&self, job_id: &str) -> Result<CancelResult> {
         require("job_id", job_id)?;
-        self.client.post("/queue/cancel", &JobIdBody { job_id }, false).await
+        self.client
+            .post("/queue/cancel", &JobIdBody { job_id }, false)
+            .await
     }
 }

@@ -37,7 +37,12 @@ struct HistoryReply {
 impl Client {
     /// Persisted messages of `room` (a full topic), newest first. Page back with
     /// `before = last.created_at`.
-    pub async fn realtime_history(&self, room: &str, limit: Option<u32>, before: Option<i64>) -> Result<Vec<HistoryMessage>> {
+    pub async fn realtime_history(
+        &self,
+        room: &str,
+        limit: Option<u32>,
+        before: Option<i64>,
+    ) -> Result<Vec<HistoryMessage>> {
         require("room", room)?;
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         q.append_pair("room", room);

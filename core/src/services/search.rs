@@ -135,33 +135,67 @@ impl<'a> Search<'a> {
     }
 
     /// Stores a document of `doc_type` (upsert by `id` when given).
-    pub async fn ingest(&self, content: &str, doc_type: &str, id: Option<&str>, metadata: Option<&Value>) -> Result<IngestResult> {
+    pub async fn ingest(
+        &self,
+        content: &str,
+        doc_type: &str,
+        id: Option<&str>,
+        metadata: Option<&Value>,
+    ) -> Result<IngestResult> {
         require("content", content)?;
         require("type", doc_type)?;
-        let body = IngestBody { content, doc_type: Some(doc_type), id, metadata };
+        let body = IngestBody {
+            content,
+            doc_type: Some(doc_type),
+            id,
+            metadata,
+        };
         // Re-ingesting with an id is an upsert; without one a retry could duplicate, so key it.
-        self.client.post("/ai/search/ingest", &body, id.is_some()).await
+        self.client
+            .post("/ai/search/ingest", &body, id.is_some())
+            .await
     }
 
     /// The `top_k` documents most similar to `text`, best first.
     pub async fn query(&self, text: &str, options: &SearchQuery) -> Result<Vec<SearchResult>> {
         require("text", text)?;
-        let r: ResultsReply = self.client.post("/ai/search/query", &QueryBody { text, options }, true).await?;
+        let r: ResultsReply = self
+            .client
+            .post("/ai/search/query", &QueryBody { text, options }, true)
+            .await?;
         Ok(r.results)
     }
 
     /// A document by id, or `None`.
     pub async fn get(&self, id: &str) -> Result<Option<SearchResult>> {
         require("id", id)?;
-        let r: GetReply = self.client.post("/ai/search/get", &IdBody { id }, true).await?;
-        Ok(if r.exists == Some(false) { None } else { r.result })
+        let r: GetReply = self
+            .client
+            .post("/ai/search/get", &IdBody { id }, true)
+            .await?;
+        Ok(if r.exists == Some(false) {
+            None
+        } else {
+            r.result
+        })
     }
 
     /// Replaces a document's content (and type/metadata when given).
-    pub async fn update(&self, id: &str, content: &str, doc_type: Option<&str>, metadata: Option<&Value>) -> Result<bool> {
+    pub async fn update(
+        &self,
+        id: &str,
+        content: &str,
+        doc_type: Option<&str>,
+        metadata: Option<&Value>,
+    ) -> Result<bool> {
         require("id", id)?;
         require("content", content)?;
-        let body = IngestBody { content, doc_type, id: Some(id), metadata };
+        let body = IngestBody {
+            content,
+            doc_type,
+            id: Some(id),
+            metadata,
+        };
         let r: SuccessReply = self.client.post("/ai/search/update", &body, true).await?;
         Ok(r.success)
     }
@@ -169,28 +203,46 @@ impl<'a> Search<'a> {
     /// Deletes a document.
     pub async fn delete(&self, id: &str) -> Result<bool> {
         require("id", id)?;
-        let r: SuccessReply = self.client.post("/ai/search/delete", &IdBody { id }, true).await?;
+        let r: SuccessReply = self
+            .client
+            .post("/ai/search/delete", &IdBody { id }, true)
+            .await?;
         Ok(r.success)
     }
 
     /// Deletes every document of a type.
     pub async fn delete_by_type(&self, doc_type: &str) -> Result<bool> {
         require("type", doc_type)?;
-        let r: SuccessReply =
-            self.client.post("/ai/search/deleteByType", &TypeBody { doc_type: Some(doc_type) }, true).await?;
+        let r: SuccessReply = self
+            .client
+            .post(
+                "/ai/search/deleteByType",
+                &TypeBody {
+                    doc_type: Some(doc_type),
+                },
+                true,
+            )
+            .await?;
         Ok(r.success)
     }
 
     /// Document types with their counts (`GET /ai/search/listTypes`).
     pub async fn list_types(&self) -> Result<Vec<TypeCount>> {
-        let call = Call::new(Method::GET, self.client.api_url("/ai/search/listTypes"), true);
+        let call = Call::new(
+            Method::GET,
+            self.client.api_url("/ai/search/listTypes"),
+            true,
+        );
         let r: TypesReply = self.client.fetch_json(call).await?;
         Ok(r.types)
     }
 
     /// Number of documents, of one type or all.
     pub async fn count(&self, doc_type: Option<&str>) -> Result<u64> {
-        let r: CountReply = self.client.post("/ai/search/count", &TypeBody { doc_type }, true).await?;
+        let r: CountReply = self
+            .client
+            .post("/ai/search/count", &TypeBody { doc_type }, true)
+            .await?;
         Ok(r.count)
     }
 
@@ -199,11 +251,19 @@ impl<'a> Search<'a> {
         if !matches!(embedding_model, "english" | "multilingual") {
             return Err(Error::validation(
                 "embedding_model",
-                format!("embedding_model must be \"english\" or \"multilingual\" (got {embedding_model:?})"),
+                format!(
+                    "embedding_model must be \"english\" or \"multilingual\" (got {embedding_model:?})"
+                ),
             ));
         }
-        let r: SuccessReply =
-            self.client.post("/ai/search/configure", &ConfigureBody { embedding_model }, true).await?;
+        let r: SuccessReply = self
+            .client
+            .post(
+                "/ai/search/configure",
+                &ConfigureBody { embedding_model },
+                true,
+            )
+            .await?;
         Ok(r.success)
     }
 }

@@ -45,20 +45,33 @@ impl<'a> Secrets<'a> {
     /// The secret's value, or `None` when the project has no such secret.
     pub async fn get(&self, key: &str) -> Result<Option<String>> {
         require("key", key)?;
-        let r: GetReply = self.client.post("/secrets/get", &KeyBody { key }, true).await?;
-        Ok(if r.exists == Some(false) { None } else { r.value })
+        let r: GetReply = self
+            .client
+            .post("/secrets/get", &KeyBody { key }, true)
+            .await?;
+        Ok(if r.exists == Some(false) {
+            None
+        } else {
+            r.value
+        })
     }
 
     /// Creates or replaces a secret.
     pub async fn set(&self, key: &str, value: &str) -> Result<()> {
         require("key", key)?;
-        let _: serde_json::Value = self.client.post("/secrets/set", &SetBody { key, value }, true).await?;
+        let _: serde_json::Value = self
+            .client
+            .post("/secrets/set", &SetBody { key, value }, true)
+            .await?;
         Ok(())
     }
 
     /// Names of the project's secrets (never their values).
     pub async fn list(&self) -> Result<Vec<String>> {
-        let r: ListReply = self.client.post("/secrets/list", &serde_json::json!({}), true).await?;
+        let r: ListReply = self
+            .client
+            .post("/secrets/list", &serde_json::json!({}), true)
+            .await?;
         Ok(r.keys)
     }
 }

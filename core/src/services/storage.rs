@@ -8,7 +8,9 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::error::{ErrorCode, Result};
 use crate::services::upload::UploadForm;
-pub use crate::services::upload::{ProgressFn, UploadOptions, UploadProgress, UploadSource, guess_content_type};
+pub use crate::services::upload::{
+    ProgressFn, UploadOptions, UploadProgress, UploadSource, guess_content_type,
+};
 use crate::services::{SuccessReply, require};
 use crate::transport::{Call, Payload};
 
@@ -71,7 +73,11 @@ struct ObjectWire {
     content_type_camel: Option<String>,
     #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     last_modified: Option<String>,
-    #[serde(default, rename = "lastModified", deserialize_with = "crate::wire::lenient_string")]
+    #[serde(
+        default,
+        rename = "lastModified",
+        deserialize_with = "crate::wire::lenient_string"
+    )]
     last_modified_camel: Option<String>,
     #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     uploaded: Option<String>,
@@ -159,7 +165,10 @@ struct ExistsReply {
 fn check_key(field: &str, key: &str) -> Result<()> {
     require(field, key)?;
     if key.split('/').any(|seg| seg == "..") {
-        return Err(crate::Error::validation(field, format!("{field} must not contain '..' segments (got {key:?})")));
+        return Err(crate::Error::validation(
+            field,
+            format!("{field} must not contain '..' segments (got {key:?})"),
+        ));
     }
     Ok(())
 }
@@ -191,12 +200,16 @@ impl<'a> Storage<'a> {
         let mut call = Call::new(Method::POST, self.client.api_url("/storage/upload"), true);
         call.payload = Payload::Multipart(Box::new(form));
         let reply = self.client.fetch(call).await?;
-        let w: UploadWire = crate::transport::decode(&reply.body, &Method::POST, "/storage/upload")?;
+        let w: UploadWire =
+            crate::transport::decode(&reply.body, &Method::POST, "/storage/upload")?;
         Ok(UploadResult {
             url: w.url,
             key: w.key.unwrap_or_else(|| key.to_owned()),
             size: w.size.or(size),
-            content_type: w.content_type.or(w.content_type_camel).or(Some(content_type)),
+            content_type: w
+                .content_type
+                .or(w.content_type_camel)
+                .or(Some(content_type)),
             etag: w.etag,
         })
     }
@@ -204,43 +217,79 @@ impl<'a> Storage<'a> {
     /// Downloads an object; `NOT_FOUND` when it does not exist.
     pub async fn get(&self, key: &str) -> Result<StoredObject> {
         check_key("key", key)?;
-        let call = Call::new(Method::POST, self.client.api_url("/storage/get"), true).json(&KeyBody { key })?;
+        let call = Call::new(Method::POST, self.client.api_url("/storage/get"), true)
+            .json(&KeyBody { key })?;
         let reply = self.client.fetch(call).await?;
-        let content_type = reply.content_type.as_ref().and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(StoredObject { data: reply.body, content_type })
+        let content_type = reply
+            .content_type
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(StoredObject {
+            data: reply.body,
+            content_type,
+        })
     }
 
     /// The URL an object is served at.
     pub async fn get_url(&self, key: &str) -> Result<String> {
         check_key("key", key)?;
-        let r: UrlReply = self.client.post("/storage/getUrl", &KeyBody { key }, true).await?;
+        let r: UrlReply = self
+            .client
+            .post("/storage/getUrl", &KeyBody { key }, true)
+            .await?;
         Ok(r.url)
     }
 
     /// One page of objects under `prefix` (default 100, max 1000 per page).
     /// [`Storage::list_all`] follows the cursor for you.
-    pub async fn list(&self, prefix: Option<&str>, limit: Option<u32>, cursor: Option<&str>) -> Result<StoragePage> {
-        self.client.post("/storage/list", &ListBody { prefix, limit, cursor }, true).await
+    pub async fn list(
+        &self,
+        prefix: Option<&str>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<StoragePage> {
+        self.client
+            .post(
+                "/storage/list",
+                &ListBody {
+                    prefix,
+                    limit,
+                    cursor,
+                },
+                true,
+            )
+            .await
     }
 
     /// Deletes an object; true when the platform reports success.
     pub async fn delete(&self, key: &str) -> Result<bool> {
         check_key("key", key)?;
-        let r: SuccessReply = self.client.post("/storage/delete", &KeyBody { key }, true).await?;
+        let r: SuccessReply = self
+            .client
+            .post("/storage/delete", &KeyBody { key }, true)
+            .await?;
         Ok(r.success)
     }
 
     /// Whether an object exists.
     pub async fn exists(&self, key: &str) -> Result<bool> {
         check_key("key", key)?;
-        let r: ExistsReply = self.client.post("/storage/exists", &KeyBody { key }, true).await?;
+        let r: ExistsReply = self
+            .client
+            .post("/storage/exists", &KeyBody { key }, true)
+            .await?;
         Ok(r.exists)
     }
 
     /// Size, type, modification time and etag of an object, or `None` when it does not exist.
     pub async fn metadata(&self, key: &str) -> Result<Option<ObjectInfo>> {
         check_key("key", key)?;
-        let v: Value = match self.client.post("/storage/getMetadata", &KeyBody { key }, true).await {
+        let v: Value = match self
+            .client
+            .post("/storage/getMetadata", &KeyBody { key }, true)
+            .await
+        {
             Ok(v) => v,
             Err(e) if e.code() == &ErrorCode::NotFound => return Ok(None),
             Err(e) => return Err(e),
@@ -260,7 +309,17 @@ impl<'a> Storage<'a> {
     pub async fn copy(&self, source_key: &str, dest_key: &str) -> Result<String> {
         check_key("source_key", source_key)?;
         check_key("dest_key", dest_key)?;
-        let r: UrlReply = self.client.post("/storage/copy", &CopyBody { source_key, dest_key }, true).await?;
+        let r: UrlReply = self
+            .client
+            .post(
+                "/storage/copy",
+                &CopyBody {
+                    source_key,
+                    dest_key,
+                },
+                true,
+            )
+            .await?;
         Ok(r.url)
     }
 
@@ -268,7 +327,17 @@ impl<'a> Storage<'a> {
     pub async fn r#move(&self, source_key: &str, dest_key: &str) -> Result<String> {
         check_key("source_key", source_key)?;
         check_key("dest_key", dest_key)?;
-        let r: UrlReply = self.client.post("/storage/move", &CopyBody { source_key, dest_key }, false).await?;
+        let r: UrlReply = self
+            .client
+            .post(
+                "/storage/move",
+                &CopyBody {
+                    source_key,
+                    dest_key,
+                },
+                false,
+            )
+            .await?;
         Ok(r.url)
     }
 }

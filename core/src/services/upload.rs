@@ -52,8 +52,14 @@ pub enum UploadSource {
 
 impl UploadSource {
     /// A reader source.
-    pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static, size: Option<u64>) -> UploadSource {
-        UploadSource::Reader { reader: Box::new(reader), size }
+    pub fn reader(
+        reader: impl AsyncRead + Send + Unpin + 'static,
+        size: Option<u64>,
+    ) -> UploadSource {
+        UploadSource::Reader {
+            reader: Box::new(reader),
+            size,
+        }
     }
 
     /// A file path source.
@@ -142,7 +148,10 @@ impl fmt::Debug for UploadOptions {
 
 /// MIME type from a file extension (a small table of common types).
 pub fn guess_content_type(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "jpg" | "jpeg" => "image/jpeg",
         "png" => "image/png",
@@ -179,7 +188,10 @@ enum State {
     Bytes(Bytes),
     Path(PathBuf),
     /// Taken by the first attempt.
-    Reader(Mutex<Option<Box<dyn AsyncRead + Send + Unpin>>>, Option<u64>),
+    Reader(
+        Mutex<Option<Box<dyn AsyncRead + Send + Unpin>>>,
+        Option<u64>,
+    ),
 }
 
 /// The multipart body of one upload: fields `key`, `contentType`, then `file`.
@@ -193,31 +205,44 @@ pub(crate) struct UploadForm {
 
 impl UploadForm {
     pub(crate) fn new(key: &str, source: UploadSource, options: &UploadOptions) -> UploadForm {
-        let file_name = key.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("file").to_owned();
+        let file_name = key
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("file")
+            .to_owned();
         let guess_from = match &source {
             UploadSource::Path(p) if !key.contains('.') => p.to_string_lossy().into_owned(),
             _ => key.to_owned(),
         };
-        let content_type =
-            options.content_type.clone().unwrap_or_else(|| guess_content_type(&guess_from).to_owned());
+        let content_type = options
+            .content_type
+            .clone()
+            .unwrap_or_else(|| guess_content_type(&guess_from).to_owned());
         let state = match source {
             UploadSource::Bytes(b) => State::Bytes(b),
             UploadSource::Path(p) => State::Path(p),
             UploadSource::Reader { reader, size } => State::Reader(Mutex::new(Some(reader)), size),
         };
-        UploadForm { key: key.to_owned(), content_type, file_name, state, progress: options.progress.clone() }
+        UploadForm {
+            key: key.to_owned(),
+            content_type,
+            file_name,
+            state,
+            progress: options.progress.clone(),
+        }
     }
 
     pub(crate) fn content_type(&self) -> &str {
         &self.content_type
     }
 
-    /// Size when known before sending (bytes and reader with size; files are stat'ed per attempt).
+    /// Size when known before sending (files are stat'ed when each attempt opens them).
     pub(crate) fn known_size(&self) -> Option<u64> {
         match &self.state {
             State::Bytes(b) => Some(b.len() as u64),
             State::Reader(_, size) => *size,
-            State::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            State::Path(_) => None,
         }
     }
 
@@ -228,33 +253,46 @@ impl UploadForm {
                 let total = b.len() as u64;
                 let b = b.clone();
                 // Zero-copy slices so progress fires per chunk as hyper pulls them.
-                let chunks = futures_util::stream::iter(
-                    (0..b.len().div_ceil(CHUNK)).map(move |i| {
+                let chunks =
+                    futures_util::stream::iter((0..b.len().div_ceil(CHUNK)).map(move |i| {
                         Ok::<_, std::io::Error>(b.slice(i * CHUNK..((i + 1) * CHUNK).min(b.len())))
-                    }),
-                );
-                let body = reqwest::Body::wrap_stream(track(chunks, Some(total), progress, activity));
+                    }));
+                let body =
+                    reqwest::Body::wrap_stream(track(chunks, Some(total), progress, activity));
                 Part::stream_with_length(body, total)
             }
             State::Path(path) => {
                 let file = tokio::fs::File::open(path).await.map_err(|e| {
-                    Error::validation("source", format!("cannot open {}: {e}", path.display())).with_source(e)
+                    Error::validation("source", format!("cannot open {}: {e}", path.display()))
+                        .with_source(e)
                 })?;
                 let meta = file.metadata().await.map_err(|e| {
-                    Error::validation("source", format!("cannot stat {}: {e}", path.display())).with_source(e)
+                    Error::validation("source", format!("cannot stat {}: {e}", path.display()))
+                        .with_source(e)
                 })?;
                 if !meta.is_file() {
-                    return Err(Error::validation("source", format!("{} is not a regular file", path.display())));
+                    return Err(Error::validation(
+                        "source",
+                        format!("{} is not a regular file", path.display()),
+                    ));
                 }
                 let total = meta.len();
                 let stream = ReaderStream::with_capacity(file, CHUNK);
-                let body = reqwest::Body::wrap_stream(track(stream, Some(total), progress, activity));
+                let body =
+                    reqwest::Body::wrap_stream(track(stream, Some(total), progress, activity));
                 Part::stream_with_length(body, total)
             }
             State::Reader(slot, size) => {
-                let reader = slot.lock().expect("upload reader lock").take().ok_or_else(|| {
-                    Error::new(ErrorCode::NetworkError, "an upload from a reader cannot be retried: the reader was consumed")
-                })?;
+                let reader = slot
+                    .lock()
+                    .expect("upload reader lock")
+                    .take()
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::NetworkError,
+                            "an upload from a reader cannot be retried: the reader was consumed",
+                        )
+                    })?;
                 let stream = ReaderStream::with_capacity(reader, CHUNK);
                 let body = reqwest::Body::wrap_stream(track(stream, *size, progress, activity));
                 match size {
@@ -265,7 +303,15 @@ impl UploadForm {
         };
         part.file_name(self.file_name.clone())
             .mime_str(&self.content_type)
-            .map_err(|_| Error::validation("content_type", format!("{:?} is not a valid MIME type, e.g. image/png", self.content_type)))
+            .map_err(|_| {
+                Error::validation(
+                    "content_type",
+                    format!(
+                        "{:?} is not a valid MIME type, e.g. image/png",
+                        self.content_type
+                    ),
+                )
+            })
     }
 }
 
@@ -281,15 +327,16 @@ where
 {
     activity.touch();
     let mut sent = 0u64;
-    stream.map_ok(move |chunk| {
-        sent += chunk.len() as u64;
-        activity.touch();
-        if let Some(cb) = &progress {
-            cb(UploadProgress { sent, total });
-        }
-        chunk
-    })
-    .into_stream()
+    stream
+        .map_ok(move |chunk| {
+            sent += chunk.len() as u64;
+            activity.touch();
+            if let Some(cb) = &progress {
+                cb(UploadProgress { sent, total });
+            }
+            chunk
+        })
+        .into_stream()
 }
 
 impl FormSource for UploadForm {
@@ -323,7 +370,11 @@ mod tests {
 
     #[test]
     fn file_name_and_type_from_key() {
-        let f = UploadForm::new("avatars/u1.png", Bytes::from_static(b"x").into(), &UploadOptions::default());
+        let f = UploadForm::new(
+            "avatars/u1.png",
+            Bytes::from_static(b"x").into(),
+            &UploadOptions::default(),
+        );
         assert_eq!(f.file_name, "u1.png");
         assert_eq!(f.content_type(), "image/png");
         let f = UploadForm::new(
@@ -331,8 +382,16 @@ mod tests {
             UploadSource::path("/tmp/readme.md"),
             &UploadOptions::default(),
         );
-        assert_eq!(f.content_type(), "text/markdown", "falls back to the file's extension");
-        let f = UploadForm::new("x.bin", Bytes::new().into(), &UploadOptions::default().content_type("text/plain"));
+        assert_eq!(
+            f.content_type(),
+            "text/markdown",
+            "falls back to the file's extension"
+        );
+        let f = UploadForm::new(
+            "x.bin",
+            Bytes::new().into(),
+            &UploadOptions::default().content_type("text/plain"),
+        );
         assert_eq!(f.content_type(), "text/plain");
     }
 }

@@ -61,7 +61,12 @@ pub(crate) fn is_idempotent_request(method: &Method, path: &str, body: Option<&V
     if IDEMPOTENT_POSTS.contains(&path) {
         return true;
     }
-    let sql = |v: &Value| v.get("sql").and_then(Value::as_str).map(sql_is_read).unwrap_or(false);
+    let sql = |v: &Value| {
+        v.get("sql")
+            .and_then(Value::as_str)
+            .map(sql_is_read)
+            .unwrap_or(false)
+    };
     match path {
         "/db/query" => body.is_some_and(sql),
         "/db/batch" => body
@@ -80,12 +85,32 @@ mod tests {
     #[test]
     fn classifies_reads_and_writes() {
         assert!(is_idempotent_request(&Method::POST, "/cache/get", None));
-        assert!(is_idempotent_request(&Method::GET, "/ai/search/listTypes", None));
-        assert!(!is_idempotent_request(&Method::POST, "/queue/enqueue", None));
-        assert!(!is_idempotent_request(&Method::POST, "/cache/increment", None));
+        assert!(is_idempotent_request(
+            &Method::GET,
+            "/ai/search/listTypes",
+            None
+        ));
+        assert!(!is_idempotent_request(
+            &Method::POST,
+            "/queue/enqueue",
+            None
+        ));
+        assert!(!is_idempotent_request(
+            &Method::POST,
+            "/cache/increment",
+            None
+        ));
         assert!(!is_idempotent_request(&Method::POST, "/custom/hello", None));
-        assert!(is_idempotent_request(&Method::POST, "/db/query", Some(&json!({"sql": "  select 1"}))));
-        assert!(!is_idempotent_request(&Method::POST, "/db/query", Some(&json!({"sql": "INSERT INTO t VALUES (1)"}))));
+        assert!(is_idempotent_request(
+            &Method::POST,
+            "/db/query",
+            Some(&json!({"sql": "  select 1"}))
+        ));
+        assert!(!is_idempotent_request(
+            &Method::POST,
+            "/db/query",
+            Some(&json!({"sql": "INSERT INTO t VALUES (1)"}))
+        ));
         assert!(is_idempotent_request(
             &Method::POST,
             "/db/batch",

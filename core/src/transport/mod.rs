@@ -7,7 +7,7 @@
 
 mod idempotency;
 mod payload;
-pub mod retry;
+pub(crate) mod retry;
 pub(crate) mod retry_after;
 
 use std::time::{Duration, Instant};
@@ -91,8 +91,11 @@ impl<'a> Call<'a> {
 /// Serializes a request body straight to bytes.
 pub(crate) fn encode<B: Serialize + ?Sized>(body: &B) -> Result<Bytes> {
     serde_json::to_vec(body).map(Bytes::from).map_err(|e| {
-        Error::new(ErrorCode::ValidationError, format!("the request body could not be encoded as JSON: {e}"))
-            .with_source(e)
+        Error::new(
+            ErrorCode::ValidationError,
+            format!("the request body could not be encoded as JSON: {e}"),
+        )
+        .with_source(e)
     })
 }
 
@@ -181,10 +184,13 @@ impl Client {
 
     async fn run(&self, mut call: Call<'_>, mode: Mode) -> Result<Done> {
         let opts = self.opts.as_deref();
-        let policy = opts.and_then(|o| o.retry.as_ref()).unwrap_or(&self.inner.retry);
+        let policy = opts
+            .and_then(|o| o.retry.as_ref())
+            .unwrap_or(&self.inner.retry);
         let timeout = self.timeout();
-        let url = Url::parse(&call.url)
-            .map_err(|e| Error::invalid_config(format!("invalid request URL {:?}: {e}", call.url)))?;
+        let url = Url::parse(&call.url).map_err(|e| {
+            Error::invalid_config(format!("invalid request URL {:?}: {e}", call.url))
+        })?;
 
         // Built once per logical call: the same ids go out on every attempt so logs correlate and
         // the platform can deduplicate.
@@ -197,20 +203,30 @@ impl Client {
             None => None,
         };
         let extra = match opts {
-            Some(o) if !o.headers.is_empty() => Some(header_map(&o.headers, "CallOptions.headers")?),
+            Some(o) if !o.headers.is_empty() => {
+                Some(header_map(&o.headers, "CallOptions.headers")?)
+            }
             _ => None,
         };
         let bearer = match call.bearer {
             Some(token) => {
-                let mut v = HeaderValue::try_from(format!("Bearer {}", token.trim())).map_err(|_| {
-                    Error::validation("access_token", "access_token contains characters not allowed in an HTTP header")
-                })?;
+                let mut v =
+                    HeaderValue::try_from(format!("Bearer {}", token.trim())).map_err(|_| {
+                        Error::validation(
+                            "access_token",
+                            "access_token contains characters not allowed in an HTTP header",
+                        )
+                    })?;
                 v.set_sensitive(true);
                 Some(v)
             }
             None => None,
         };
-        let project = if call.project_header { self.inner.project_header.clone() } else { None };
+        let project = if call.project_header {
+            self.inner.project_header.clone()
+        } else {
+            None
+        };
 
         let started = Instant::now();
         let mut retry = 0u32;
@@ -263,7 +279,11 @@ impl Client {
                 }
                 (Mode::Full, None) => {
                     *req.timeout_mut() = Some(timeout);
-                    self.inner.http.execute(req).await.map_err(|e| network_error(e, &call.method, &url, timeout))
+                    self.inner
+                        .http
+                        .execute(req)
+                        .await
+                        .map_err(|e| network_error(e, &call.method, &url, timeout))
                 }
                 (Mode::Streaming, None) => {
                     match tokio::time::timeout(timeout, self.inner.http.execute(req)).await {
@@ -308,7 +328,12 @@ impl Client {
                 _ => true,
             };
             let delay = if may_retry && replayable {
-                policy.next_delay(retry, started.elapsed(), err.retry_after(), retry::jitter_unit())
+                policy.next_delay(
+                    retry,
+                    started.elapsed(),
+                    err.retry_after(),
+                    retry::jitter_unit(),
+                )
             } else {
                 None
             };
@@ -341,7 +366,11 @@ impl BodyError {
 
 /// Reads a body. `bound` adds an engine-side timeout where reqwest's is not set (uploads, and
 /// error bodies in streaming mode).
-async fn read_body(resp: Response, timeout: Duration, bound: bool) -> std::result::Result<Bytes, BodyError> {
+async fn read_body(
+    resp: Response,
+    timeout: Duration,
+    bound: bool,
+) -> std::result::Result<Bytes, BodyError> {
     if !bound {
         return resp.bytes().await.map_err(BodyError::Http);
     }
@@ -374,7 +403,9 @@ pub(crate) fn timeout_error(method: &Method, url: &Url, timeout: Duration) -> Er
 /// Decodes a JSON body; `target` (a URL or a path) names the call on failure.
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], method: &Method, target: &str) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
-        let path = Url::parse(target).map(|u| u.path().to_owned()).unwrap_or_else(|_| target.to_owned());
+        let path = Url::parse(target)
+            .map(|u| u.path().to_owned())
+            .unwrap_or_else(|_| target.to_owned());
         Error::decode(&format!("{method} {path}"), e, body)
     })
 }

@@ -30,7 +30,10 @@ struct ActivityInner {
 
 impl Activity {
     pub(crate) fn new() -> Activity {
-        Activity(Arc::new(ActivityInner { start: Instant::now(), last_ms: AtomicU64::new(0) }))
+        Activity(Arc::new(ActivityInner {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        }))
     }
 
     /// Marks progress now.

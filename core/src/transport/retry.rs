@@ -48,7 +48,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> RetryPolicy {
-        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
     }
 
     /// Seed 002's `BackoffStrategy(initial_interval_ms, max_interval_ms, exponent,
@@ -171,22 +174,49 @@ mod tests {
 
     #[test]
     fn attempt_cap_and_budget_stop_retries() {
-        let p = RetryPolicy { max_attempts: 3, ..RetryPolicy::backoff(100, 1000, 2.0, 1000) };
+        let p = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::backoff(100, 1000, 2.0, 1000)
+        };
         assert!(p.next_delay(0, ms(0), None, 0.5).is_some());
         assert!(p.next_delay(1, ms(0), None, 0.5).is_some());
-        assert_eq!(p.next_delay(2, ms(0), None, 0.5), None, "third retry would be a 4th attempt");
-        assert_eq!(p.next_delay(0, ms(990), None, 0.5), None, "budget exhausted");
-        assert_eq!(p.next_delay(0, ms(0), Some(ms(5000)), 0.5), None, "Retry-After beyond budget");
+        assert_eq!(
+            p.next_delay(2, ms(0), None, 0.5),
+            None,
+            "third retry would be a 4th attempt"
+        );
+        assert_eq!(
+            p.next_delay(0, ms(990), None, 0.5),
+            None,
+            "budget exhausted"
+        );
+        assert_eq!(
+            p.next_delay(0, ms(0), Some(ms(5000)), 0.5),
+            None,
+            "Retry-After beyond budget"
+        );
         assert_eq!(RetryPolicy::none().next_delay(0, ms(0), None, 0.5), None);
     }
 
     #[test]
     fn validation_names_the_field() {
-        let e = RetryPolicy { max_attempts: 0, ..RetryPolicy::default() }.validate().unwrap_err();
+        let e = RetryPolicy {
+            max_attempts: 0,
+            ..RetryPolicy::default()
+        }
+        .validate()
+        .unwrap_err();
         assert!(e.message().contains("retry.max_attempts"));
-        let e = RetryPolicy { exponent: 0.5, ..RetryPolicy::default() }.validate().unwrap_err();
+        let e = RetryPolicy {
+            exponent: 0.5,
+            ..RetryPolicy::default()
+        }
+        .validate()
+        .unwrap_err();
         assert!(e.message().contains("retry.exponent"));
-        let e = RetryPolicy::backoff(10, 5, 2.0, 100).validate().unwrap_err();
+        let e = RetryPolicy::backoff(10, 5, 2.0, 100)
+            .validate()
+            .unwrap_err();
         assert!(e.message().contains("retry.initial_interval_ms"));
         RetryPolicy::default().validate().unwrap();
     }

@@ -45,11 +45,23 @@ mod tests {
     #[test]
     fn http_dates() {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(parse("Sun, 06 Nov 1994 08:49:47 GMT", now), Some(Duration::from_secs(10)));
+        assert_eq!(
+            parse("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
         // Obsolete RFC 850 and asctime forms are valid HTTP dates too.
-        assert_eq!(parse("Sunday, 06-Nov-94 08:49:39 GMT", now), Some(Duration::from_secs(2)));
-        assert_eq!(parse("Sun Nov  6 08:49:38 1994", now), Some(Duration::from_secs(1)));
-        assert_eq!(parse("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse("Sunday, 06-Nov-94 08:49:39 GMT", now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse("Sun Nov  6 08:49:38 1994", now),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            parse("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]

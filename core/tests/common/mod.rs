@@ -25,10 +25,20 @@ impl Harness {
 
     /// A platform with custom options (limits, AI upstream, data dir...).
     pub async fn start_with(options: ServerOptions) -> Harness {
-        let platform = LocalPlatform::start(options).await.expect("the local platform starts");
+        let platform = LocalPlatform::start(options)
+            .await
+            .expect("the local platform starts");
         let project = platform.default_project().clone();
-        let client = client_for(&platform.api_url().to_string(), &project.api_key, Some(&project.id));
-        Harness { platform, project, client }
+        let client = client_for(
+            &platform.api_url().to_string(),
+            &project.api_key,
+            Some(&project.id),
+        );
+        Harness {
+            platform,
+            project,
+            client,
+        }
     }
 
     /// The `/v1` base URL.
@@ -38,7 +48,11 @@ impl Harness {
 
     /// A client of another project (created on the fly) on the same platform.
     pub async fn other_project(&self, name: &str) -> (ProjectInfo, Client) {
-        let info = self.platform.create_project(name).await.expect("create project");
+        let info = self
+            .platform
+            .create_project(name)
+            .await
+            .expect("create project");
         let client = client_for(&self.api_url(), &info.api_key, Some(&info.id));
         (info, client)
     }
@@ -83,7 +97,11 @@ pub fn fast_retry() -> RetryPolicy {
 /// A name unique within the test process.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Polls `f` until it returns `Some`, for at most `timeout`.

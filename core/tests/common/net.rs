@@ -22,7 +22,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -35,7 +38,11 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    pub async fn start(upstream: SocketAddr, drop_suffix: &'static str, drop_count: usize) -> FaultProxy {
+    pub async fn start(
+        upstream: SocketAddr,
+        drop_suffix: &'static str,
+        drop_count: usize,
+    ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -43,7 +50,9 @@ impl FaultProxy {
         let log = seen.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let log = log.clone();
                 let dropped = dropped.clone();
                 tokio::spawn(async move {
@@ -82,7 +91,9 @@ async fn read_request(sock: &mut TcpStream) -> std::io::Result<Option<(String, V
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
         })
         .unwrap_or(0);
     let mut body = buf[head_end..].to_vec();
@@ -106,18 +117,29 @@ async fn handle(
 ) -> std::io::Result<()> {
     // One request per connection: the upstream answers with `connection: close`, which tells the
     // engine not to reuse this connection.
-    let Some((head, body)) = read_request(&mut client).await? else { return Ok(()) };
+    let Some((head, body)) = read_request(&mut client).await? else {
+        return Ok(());
+    };
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default().to_owned();
     let mut parts = request_line.split(' ');
     let method = parts.next().unwrap_or_default().to_owned();
     let path = parts.next().unwrap_or_default().to_owned();
     let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
         .collect();
 
-    let drop_it = path.ends_with(drop_suffix) && dropped.fetch_add(1, Ordering::SeqCst) < drop_count;
-    log.lock().unwrap().push(Seen { method: method.clone(), path: path.clone(), headers: headers.clone(), dropped: drop_it });
+    let drop_it =
+        path.ends_with(drop_suffix) && dropped.fetch_add(1, Ordering::SeqCst) < drop_count;
+    log.lock().unwrap().push(Seen {
+        method: method.clone(),
+        path: path.clone(),
+        headers: headers.clone(),
+        dropped: drop_it,
+    });
 
     let mut out = format!("{request_line}\r\n");
     for (k, v) in &headers {
@@ -156,7 +178,9 @@ impl SilentServer {
         let (a, c) = (accepted.clone(), closed.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
                 a.fetch_add(1, Ordering::SeqCst);
                 let c = c.clone();
                 tokio::spawn(async move {
@@ -171,7 +195,11 @@ impl SilentServer {
                 });
             }
         });
-        SilentServer { addr, accepted, closed }
+        SilentServer {
+            addr,
+            accepted,
+            closed,
+        }
     }
 
     pub fn api_url(&self) -> String {

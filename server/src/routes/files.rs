@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::error::ApiError;
-use crate::routes::storage::{stream_object, validate_key};
+use crate::routes::object_io::{stream_object, validate_key};
 use crate::state::AppState;
 use crate::store::objects;
 

@@ -13,12 +13,14 @@ use crate::state::AppState;
 
 pub mod ai;
 pub mod auth_legacy;
+pub mod auth_mail;
 pub mod auth_public;
 pub mod cache;
 pub mod custom;
 pub mod db;
 pub mod files;
 pub mod local;
+pub mod object_io;
 pub mod openapi;
 pub mod queue;
 pub mod realtime_history;
@@ -108,12 +110,12 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         // end-user auth
         auth("POST", "/register", post(auth_public::register)),
         auth("POST", "/login", post(auth_public::login)),
-        auth("POST", "/otp/send", post(auth_public::otp_send)),
-        auth("POST", "/otp/verify", post(auth_public::otp_verify)),
-        auth("GET", "/verify-email", get(auth_public::verify_email)),
-        auth("POST", "/resend-verification", post(auth_public::resend_verification)),
-        auth("POST", "/reset-password-request", post(auth_public::reset_password_request)),
-        auth("POST", "/reset-password", post(auth_public::reset_password)),
+        auth("POST", "/otp/send", post(auth_mail::otp_send)),
+        auth("POST", "/otp/verify", post(auth_mail::otp_verify)),
+        auth("GET", "/verify-email", get(auth_mail::verify_email)),
+        auth("POST", "/resend-verification", post(auth_mail::resend_verification)),
+        auth("POST", "/reset-password-request", post(auth_mail::reset_password_request)),
+        auth("POST", "/reset-password", post(auth_mail::reset_password)),
         auth("POST", "/refresh", post(auth_public::refresh)),
         auth("POST", "/logout", post(auth_public::logout)),
         auth("GET", "/me", get(auth_public::me)),
@@ -128,6 +130,11 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
 /// Every `(METHOD, path)` served, with paths in OpenAPI form (`{*key}` -> `{key}`) and `ANY`
 /// expanded to [`ANY_METHODS`].
 pub fn route_list() -> Vec<(String, String)> {
+    static LIST: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    LIST.get_or_init(build_route_list).clone()
+}
+
+fn build_route_list() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (_, method, path, _) in table() {
         let path = path.replace("{*", "{");

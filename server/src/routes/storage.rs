@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -14,12 +13,12 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{ApiError, code};
 use crate::extract::{JsonBody, Project};
+use crate::routes::object_io::{blob_path, guess_content_type, object_url, stream_object, valid_content_type, validate_key};
 use crate::routes::request_origin;
 use crate::state::AppState;
 use crate::store::objects::{self, ObjectRow};
 use crate::util::{decode_cursor, encode_cursor, now_ms};
 
-pub const MAX_KEY_BYTES: usize = 1024;
 pub const DEFAULT_LIST: i64 = 100;
 pub const MAX_LIST: i64 = 1000;
 /// After an upload crosses the size limit, up to this much more is read and discarded so the
@@ -27,90 +26,6 @@ pub const MAX_LIST: i64 = 1000;
 const DRAIN_CAP: u64 = 64 * 1024 * 1024;
 
 const KEY_USAGE: &str = r#"{"key": "avatars/user-1.png"}"#;
-
-/// Object keys: 1-1024 bytes, no leading `/`, no `..` segment, no backslash, NUL or control
-/// characters (they would escape the project's namespace or break URLs).
-pub fn validate_key(key: &str, field: &str) -> Result<(), ApiError> {
-    let problem = if key.is_empty() {
-        Some("must not be empty".to_string())
-    } else if key.len() > MAX_KEY_BYTES {
-        Some(format!("is {} bytes; keys are limited to {MAX_KEY_BYTES} bytes", key.len()))
-    } else if key.starts_with('/') {
-        Some("must not start with '/'".into())
-    } else if key.split('/').any(|s| s == "..") {
-        Some("must not contain a '..' segment".into())
-    } else if key.contains('\\') {
-        Some("must not contain a backslash".into())
-    } else if key.chars().any(char::is_control) {
-        Some("must not contain NUL or other control characters".into())
-    } else {
-        None
-    };
-    match problem {
-        Some(p) => Err(ApiError::validation(field, format!("`{field}` {p}: use a relative path like \"avatars/user-1.png\""))),
-        None => Ok(()),
-    }
-}
-
-fn valid_content_type(ct: &str) -> bool {
-    ct.len() <= 255 && ct.contains('/') && ct.bytes().all(|b| (0x20..0x7f).contains(&b))
-}
-
-/// Percent-encode a key for a URL path, keeping `/`.
-pub fn encode_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-pub fn object_url(origin: &str, project_id: &str, key: &str) -> String {
-    format!("{origin}/files/{project_id}/{}", encode_key(key))
-}
-
-/// A content type from the key's extension (when the upload names none).
-pub fn guess_content_type(key: &str) -> &'static str {
-    let ext = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "svg" => "image/svg+xml",
-        "ico" => "image/x-icon",
-        "avif" => "image/avif",
-        "pdf" => "application/pdf",
-        "json" => "application/json",
-        "txt" | "log" => "text/plain; charset=utf-8",
-        "md" => "text/markdown; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "xml" => "application/xml",
-        "zip" => "application/zip",
-        "gz" => "application/gzip",
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "wasm" => "application/wasm",
-        _ => "application/octet-stream",
-    }
-}
-
-fn objects_dir(st: &AppState, project_id: &str) -> PathBuf {
-    st.storage_dir(project_id).join("objects")
-}
-
-pub fn blob_path(st: &AppState, project_id: &str, blob: &str) -> PathBuf {
-    objects_dir(st, project_id).join(blob)
-}
 
 fn new_blob_name() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -297,34 +212,8 @@ async fn find(st: &AppState, project_id: &str, key: &str) -> Result<Option<Objec
     st.control(move |c| Ok(objects::get(c, &pid, &key)?)).await
 }
 
-fn missing(key: &str) -> ApiError {
+pub(crate) fn missing(key: &str) -> ApiError {
     ApiError::not_found(format!("no object with key {key:?} in this project")).with_detail("field", "key").with_detail("key", key)
-}
-
-/// Stream an object's bytes with its headers (`/v1/storage/get` and `/files/...`).
-pub async fn stream_object(st: &AppState, project_id: &str, o: &ObjectRow, req_headers: &HeaderMap) -> Result<Response, ApiError> {
-    let etag = format!("\"{}\"", o.etag);
-    if req_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
-        let mut resp = StatusCode::NOT_MODIFIED.into_response();
-        resp.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")));
-        return Ok(resp);
-    }
-    let file = match tokio::fs::File::open(blob_path(st, project_id, &o.blob)).await {
-        Ok(f) => f,
-        // Deleted or replaced between the lookup and the open.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing(&o.key)),
-        Err(e) => return Err(e.into()),
-    };
-    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
-    let mut resp = Response::new(body);
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&o.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(o.size as u64));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(resp)
 }
 
 pub async fn get(State(st): State<AppState>, Project(p): Project, headers: HeaderMap, body: JsonBody) -> Result<Response, ApiError> {

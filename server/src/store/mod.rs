@@ -8,4 +8,5 @@ pub mod objects;
 pub mod pool;
 pub mod project_db;
 pub mod search;
+pub mod sql_error;
 pub mod users;

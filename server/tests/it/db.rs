@@ -74,3 +74,38 @@ async fn batch_is_all_or_nothing() {
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("queries[1].sql"));
     ctx.p.shutdown().await;
 }
+
+/// A long read starts inline, runs out of its inline budget, and finishes on a blocking thread
+/// while other requests keep being served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_query_does_not_stall_the_server() {
+    let ctx = start().await;
+    ctx.post("/v1/db/query", json!({"sql": "SELECT 1"})).await;
+    let slow = {
+        let (http, url, key) = (ctx.http.clone(), ctx.url("/v1/db/query"), ctx.key.clone());
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let r = http
+                .post(url)
+                .header("X-Aerostack-Key", key)
+                .json(&json!({"sql": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000) SELECT count(*) AS n FROM c"}))
+                .send()
+                .await
+                .unwrap();
+            (crate::common::json_of(r).await, started.elapsed())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let mut worst = std::time::Duration::ZERO;
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        let (s, _) = ctx.post("/v1/cache/get", json!({"key": "k"})).await;
+        assert!(s.is_success());
+        worst = worst.max(t.elapsed());
+    }
+    let ((s, v), slow_took) = slow.await.unwrap();
+    assert!(s.is_success(), "{v}");
+    assert_eq!(v["results"][0]["n"], 1_500_000);
+    assert!(worst < std::time::Duration::from_millis(500), "a cache read waited {worst:?} behind a slow query (which took {slow_took:?})");
+    ctx.p.shutdown().await;
+}

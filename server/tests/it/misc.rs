@@ -169,3 +169,58 @@ async fn keys_created_while_running_work() {
     assert_eq!(proj.slug, "cli");
     ctx.p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_for_browser_apps() {
+    let ctx = start().await;
+    let r = ctx
+        .http
+        .request(Method::OPTIONS, ctx.url("/v1/cache/get"))
+        .header("Origin", "http://localhost:3000")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type, x-aerostack-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert_eq!(r.headers()["access-control-allow-headers"], "content-type, x-aerostack-key");
+    let r = ctx.http.post(ctx.url("/v1/cache/get")).header("Origin", "http://localhost:3000").header("X-Aerostack-Key", &ctx.key).json(&json!({"key": "a"})).send().await.unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert!(r.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+    ctx.p.shutdown().await;
+}
+
+#[test]
+fn platform_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<aerostack_server::LocalPlatform>();
+    check::<aerostack_server::AppState>();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_body_limits_answer_json() {
+    let ctx = start().await;
+    // Beyond axum's 2 MB default, within the 32 MiB JSON limit.
+    let big = "x".repeat(3 * 1024 * 1024);
+    let (s, v) = ctx.post("/v1/cache/set", json!({"key": "big", "value": big})).await;
+    assert!(s.is_success(), "{v}");
+    let (_, v) = ctx.post("/v1/cache/get", json!({"key": "big"})).await;
+    assert_eq!(v["value"].as_str().unwrap().len(), 3 * 1024 * 1024);
+    let huge = "y".repeat(33 * 1024 * 1024);
+    let (s, v) = ctx.post("/v1/cache/set", json!({"key": "huge", "value": huge})).await;
+    assert_error(s, &v, 413, "PAYLOAD_TOO_LARGE", None);
+    ctx.p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extractor_rejections_are_json() {
+    let ctx = start().await;
+    // %FF is not UTF-8: the path extractor rejects it.
+    let r = ctx.http.get(ctx.url("/api/v1/public/projects/%FF/auth/me")).send().await.unwrap();
+    let (s, v) = json_of(r).await;
+    assert_eq!(s.as_u16(), 400, "{v}");
+    assert_eq!(v["code"], "VALIDATION_ERROR");
+    assert!(v["request_id"].is_string());
+    ctx.p.shutdown().await;
+}
