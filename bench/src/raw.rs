@@ -1,5 +1,5 @@
 //! The baseline client: a raw reqwest loop making the same HTTP calls the engine makes
-//! (same headers, same JSON bodies, response parsed into JSON), with none of the engine's work.
+//! (same headers: key, request id, user agent; same JSON bodies, response parsed into JSON), with none of the engine's work.
 
 use serde_json::{Value, json};
 
@@ -19,6 +19,8 @@ impl Raw {
             .http
             .post(format!("{}{path}", self.api))
             .header("X-Aerostack-Key", &self.key)
+            .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
+            .header("User-Agent", "raw-reqwest-bench")
             .json(&body)
             .send()
             .await

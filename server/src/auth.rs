@@ -49,10 +49,19 @@ impl Jwt {
         let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        Jwt { enc: EncodingKey::from_secret(secret.as_bytes()), dec: DecodingKey::from_secret(secret.as_bytes()), validation }
+        Jwt {
+            enc: EncodingKey::from_secret(secret.as_bytes()),
+            dec: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+        }
     }
 
-    pub fn issue(&self, user_id: &str, project_id: &str, email: Option<&str>) -> Result<(String, Claims), ApiError> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        project_id: &str,
+        email: Option<&str>,
+    ) -> Result<(String, Claims), ApiError> {
         let iat = crate::util::now_ms() / 1000;
         let claims = Claims {
             sub: user_id.to_string(),
@@ -90,7 +99,8 @@ fn argon2() -> Argon2<'static> {
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill(&mut salt_bytes);
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| ApiError::internal(format!("salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| ApiError::internal(format!("salt: {e}")))?;
     argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -122,10 +132,21 @@ pub fn check_password_policy(password: &str, field: &str) -> Result<(), ApiError
     Err(ApiError::new(
         StatusCode::BAD_REQUEST,
         code::AUTH_PASSWORD_WEAK,
-        format!("`{field}` is too weak: it needs {}. Example: \"Sup3rSecret\"", missing.join(", ")),
+        format!(
+            "`{field}` is too weak: it needs {}. Example: \"Sup3rSecret\"",
+            missing.join(", ")
+        ),
     )
     .with_detail("field", field)
-    .with_detail("requirements", serde_json::json!(["at least 8 characters", "an uppercase letter", "a lowercase letter", "a digit"])))
+    .with_detail(
+        "requirements",
+        serde_json::json!([
+            "at least 8 characters",
+            "an uppercase letter",
+            "a lowercase letter",
+            "a digit"
+        ]),
+    ))
 }
 
 /// An opaque refresh token; only its SHA-256 is stored.
@@ -146,19 +167,34 @@ pub fn new_otp() -> String {
 pub fn normalize_email(email: &str, field: &str) -> Result<String, ApiError> {
     let e = email.trim().to_lowercase();
     let valid = e.len() <= 254
-        && e.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'))
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        })
         && !e.contains(char::is_whitespace);
-    if valid { Ok(e) } else { Err(ApiError::validation(field, format!("`{field}` must be an email address like \"jane@example.com\""))) }
+    if valid {
+        Ok(e)
+    } else {
+        Err(ApiError::validation(
+            field,
+            format!("`{field}` must be an email address like \"jane@example.com\""),
+        ))
+    }
 }
 
 /// E.164 phone number (`+` then 8-15 digits).
 pub fn normalize_phone(phone: &str) -> Result<String, ApiError> {
-    let p: String = phone.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let p: String = phone
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
     let digits = p.strip_prefix('+').unwrap_or("");
     if (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
         Ok(p)
     } else {
-        Err(ApiError::validation("phone", "`phone` must be in E.164 format, e.g. \"+14155550123\""))
+        Err(ApiError::validation(
+            "phone",
+            "`phone` must be in E.164 format, e.g. \"+14155550123\"",
+        ))
     }
 }
 
@@ -171,12 +207,27 @@ pub struct Session {
 
 impl Session {
     /// Issue tokens for `user` and store the refresh token's hash (blocking).
-    pub fn issue(conn: &rusqlite::Connection, jwt: &Jwt, user: &UserRow) -> Result<Session, ApiError> {
+    pub fn issue(
+        conn: &rusqlite::Connection,
+        jwt: &Jwt,
+        user: &UserRow,
+    ) -> Result<Session, ApiError> {
         let (access, claims) = jwt.issue(&user.id, &user.project_id, user.email.as_deref())?;
         let refresh = new_refresh_token();
         let now = crate::util::now_ms();
-        users::insert_refresh(conn, &refresh, &user.project_id, &user.id, now, now + REFRESH_TTL_MS)?;
-        Ok(Session { access, claims, refresh })
+        users::insert_refresh(
+            conn,
+            &refresh,
+            &user.project_id,
+            &user.id,
+            now,
+            now + REFRESH_TTL_MS,
+        )?;
+        Ok(Session {
+            access,
+            claims,
+            refresh,
+        })
     }
 
     /// The token fields every auth answer carries (`token` and `accessToken` for both SDK generations).
@@ -185,7 +236,10 @@ impl Session {
         m.insert("token".into(), json!(self.access));
         m.insert("accessToken".into(), json!(self.access));
         m.insert("refreshToken".into(), json!(self.refresh));
-        m.insert("expiresAt".into(), json!(crate::util::iso_ms(self.claims.exp * 1000)));
+        m.insert(
+            "expiresAt".into(),
+            json!(crate::util::iso_ms(self.claims.exp * 1000)),
+        );
         m.insert("expiresIn".into(), json!(ACCESS_TTL_SECS));
         m.insert("tokenType".into(), json!("Bearer"));
         m
@@ -213,7 +267,10 @@ mod tests {
         let back = j.verify(&t).unwrap();
         assert_eq!(back.sub, "u1");
         assert_eq!(back.jti, c.jti);
-        assert_eq!(Jwt::new("other").verify(&t).unwrap_err().code, code::AUTH_TOKEN_INVALID);
+        assert_eq!(
+            Jwt::new("other").verify(&t).unwrap_err().code,
+            code::AUTH_TOKEN_INVALID
+        );
         assert_eq!(new_otp().len(), 6);
         assert!(normalize_email("Jane@Example.com ", "email").is_ok());
         assert!(normalize_email("nope", "email").is_err());

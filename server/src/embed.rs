@@ -35,10 +35,16 @@ pub fn embed(text: &str) -> Option<Vec<f32>> {
     let lower = text.to_lowercase();
     let mut v = vec![0f32; DIMS];
     let mut any = false;
-    for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         any = true;
         add(&mut v, fnv1a(&[b"w:", word.as_bytes()]), WORD_WEIGHT);
-        let chars: Vec<char> = std::iter::once('^').chain(word.chars()).chain(std::iter::once('$')).collect();
+        let chars: Vec<char> = std::iter::once('^')
+            .chain(word.chars())
+            .chain(std::iter::once('$'))
+            .collect();
         let mut buf = [0u8; 12];
         for tri in chars.windows(3) {
             let mut n = 0;
@@ -68,7 +74,9 @@ pub fn to_bytes(v: &[f32]) -> Vec<u8> {
 }
 
 pub fn from_bytes(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 #[cfg(test)]

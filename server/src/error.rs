@@ -66,7 +66,8 @@ impl ApiError {
 
     /// 400 VALIDATION_ERROR naming the field; the message should say what to send instead.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, code::VALIDATION_ERROR, message).with_detail("field", field)
+        ApiError::new(StatusCode::BAD_REQUEST, code::VALIDATION_ERROR, message)
+            .with_detail("field", field)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -76,7 +77,11 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> Self {
         let message = message.into();
         tracing::error!(%message, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL_ERROR, message)
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code::INTERNAL_ERROR,
+            message,
+        )
     }
 
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
@@ -121,14 +126,22 @@ impl ApiError {
             json!(self.message)
         };
         body.insert("error".into(), error);
-        body.insert("request_id".into(), request_id.map_or(Value::Null, |r| json!(r)));
+        body.insert(
+            "request_id".into(),
+            request_id.map_or(Value::Null, |r| json!(r)),
+        );
         Value::Object(body)
     }
 
     /// Render with a known request id (used by the request-id middleware).
     pub(crate) fn render(&self, request_id: Option<&str>) -> Response {
         let body = serde_json::to_vec(&self.body(request_id)).unwrap_or_default();
-        let mut resp = (self.status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
+        let mut resp = (
+            self.status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
         for (k, v) in &self.headers {
             resp.headers_mut().append(k.clone(), v.clone());
         }
@@ -138,7 +151,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -147,7 +166,8 @@ impl std::error::Error for ApiError {}
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = self.render(None);
-        resp.extensions_mut().insert(ErrorMarker(std::sync::Arc::new(self)));
+        resp.extensions_mut()
+            .insert(ErrorMarker(std::sync::Arc::new(self)));
         resp
     }
 }
@@ -167,10 +187,18 @@ impl From<std::io::Error> for ApiError {
 /// Errors of the library API.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("could not listen on {addr}: {source}. Pick another port (--port, 0 = any free port) or stop the process using it")]
-    Bind { addr: String, source: std::io::Error },
+    #[error(
+        "could not listen on {addr}: {source}. Pick another port (--port, 0 = any free port) or stop the process using it"
+    )]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("{0}")]
@@ -183,7 +211,10 @@ pub enum ServerError {
 
 impl ServerError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ServerError::Io { path: path.into(), source }
+        ServerError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

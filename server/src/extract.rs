@@ -20,8 +20,7 @@ use crate::store::control::ProjectRec;
 /// Largest JSON request body (uploads are multipart and limited separately).
 pub const MAX_JSON_BYTES: usize = 32 * 1024 * 1024;
 
-pub const KEY_HELP: &str =
-    "send your project API key in the X-Aerostack-Key header (X-API-Key and Authorization: Bearer <key> are accepted too)";
+pub const KEY_HELP: &str = "send your project API key in the X-Aerostack-Key header (X-API-Key and Authorization: Bearer <key> are accepted too)";
 
 /// The project a request acts on, identified by its API key.
 #[derive(Clone, Debug)]
@@ -33,7 +32,13 @@ pub(crate) struct ResolvedProject(pub Arc<ProjectRec>);
 
 /// The API key candidates of a request, in order of precedence.
 pub fn key_candidates(headers: &HeaderMap) -> [Option<&str>; 3] {
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
     let bearer = h("authorization").and_then(|v| {
         let (scheme, rest) = v.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
@@ -48,7 +53,10 @@ impl FromRequestParts<AppState> for Project {
         if let Some(ResolvedProject(p)) = parts.extensions.get::<ResolvedProject>() {
             return Ok(Project(p.clone()));
         }
-        state.project_from_headers(&parts.headers).await.map(Project)
+        state
+            .project_from_headers(&parts.headers)
+            .await
+            .map(Project)
     }
 }
 
@@ -107,7 +115,10 @@ pub fn parse_json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
         Ok(Value::Object(m)) => Ok(m),
         Ok(other) => Err(ApiError::validation(
             "body",
-            format!("the request body must be a JSON object, got {}: send e.g. {{\"key\": \"value\"}}", type_name(&other)),
+            format!(
+                "the request body must be a JSON object, got {}: send e.g. {{\"key\": \"value\"}}",
+                type_name(&other)
+            ),
         )),
         Err(e) => Err(ApiError::validation(
             "body",
@@ -146,7 +157,10 @@ impl JsonBody {
     pub fn req_str(&self, name: &str, usage: &str) -> Result<&str, ApiError> {
         match self.get(name) {
             None => Err(required(name, usage)),
-            Some(Value::String(s)) if s.is_empty() => Err(ApiError::validation(name, format!("`{name}` must not be empty: send {usage}"))),
+            Some(Value::String(s)) if s.is_empty() => Err(ApiError::validation(
+                name,
+                format!("`{name}` must not be empty: send {usage}"),
+            )),
             Some(Value::String(s)) => Ok(s),
             Some(other) => Err(wrong_type(name, "a string", other, usage)),
         }
@@ -163,7 +177,9 @@ impl JsonBody {
     pub fn opt_i64(&self, name: &str, usage: &str) -> Result<Option<i64>, ApiError> {
         match self.get(name) {
             None => Ok(None),
-            Some(v) => as_integer(v).map(Some).ok_or_else(|| wrong_type(name, "an integer", v, usage)),
+            Some(v) => as_integer(v)
+                .map(Some)
+                .ok_or_else(|| wrong_type(name, "an integer", v, usage)),
         }
     }
 
@@ -191,7 +207,11 @@ impl JsonBody {
         }
     }
 
-    pub fn opt_object(&self, name: &str, usage: &str) -> Result<Option<&Map<String, Value>>, ApiError> {
+    pub fn opt_object(
+        &self,
+        name: &str,
+        usage: &str,
+    ) -> Result<Option<&Map<String, Value>>, ApiError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Object(o)) => Ok(Some(o)),
@@ -200,10 +220,21 @@ impl JsonBody {
     }
 
     /// A list of non-empty strings (e.g. `keys`), at most `max` long.
-    pub fn req_str_list(&self, name: &str, max: usize, usage: &str) -> Result<Vec<String>, ApiError> {
+    pub fn req_str_list(
+        &self,
+        name: &str,
+        max: usize,
+        usage: &str,
+    ) -> Result<Vec<String>, ApiError> {
         let arr = self.req_array(name, usage)?;
         if arr.len() > max {
-            return Err(ApiError::validation(name, format!("`{name}` holds {} items; at most {max} are allowed per call: split it into several calls", arr.len())));
+            return Err(ApiError::validation(
+                name,
+                format!(
+                    "`{name}` holds {} items; at most {max} are allowed per call: split it into several calls",
+                    arr.len()
+                ),
+            ));
         }
         arr.iter()
             .enumerate()
@@ -211,7 +242,10 @@ impl JsonBody {
                 Value::String(s) if !s.is_empty() => Ok(s.clone()),
                 other => Err(ApiError::validation(
                     &format!("{name}[{i}]"),
-                    format!("`{name}[{i}]` must be a non-empty string, got {}: send {usage}", type_name(other)),
+                    format!(
+                        "`{name}[{i}]` must be a non-empty string, got {}: send {usage}",
+                        type_name(other)
+                    ),
                 )),
             })
             .collect()
@@ -221,7 +255,11 @@ impl JsonBody {
 /// An integer from a JSON number (`5` or `5.0`).
 pub fn as_integer(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        }),
         _ => None,
     }
 }
@@ -231,7 +269,13 @@ pub fn required(name: &str, usage: &str) -> ApiError {
 }
 
 pub fn wrong_type(name: &str, expected: &str, got: &Value, usage: &str) -> ApiError {
-    ApiError::validation(name, format!("`{name}` must be {expected}, got {}: send {usage}", type_name(got)))
+    ApiError::validation(
+        name,
+        format!(
+            "`{name}` must be {expected}, got {}: send {usage}",
+            type_name(got)
+        ),
+    )
 }
 
 /// The request id of this request (set by [`request_id_mw`]).
@@ -244,7 +288,9 @@ fn valid_request_id(v: &HeaderValue) -> Option<&str> {
 }
 
 fn new_request_id() -> String {
-    uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(rand::rng().random())
+        .into_uuid()
+        .to_string()
 }
 
 /// Echo `X-Request-ID` (or assign one) on every response, put it in error bodies, answer CORS,
@@ -263,9 +309,14 @@ pub async fn request_id_mw(mut req: Request, next: Next) -> Response {
         return resp;
     }
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut resp = match std::panic::AssertUnwindSafe(next.run(req)).catch_unwind().await {
+    let mut resp = match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
         Ok(r) => r,
-        Err(_) => ApiError::internal("the request handler panicked; see the server log").into_response(),
+        Err(_) => {
+            ApiError::internal("the request handler panicked; see the server log").into_response()
+        }
     };
     if resp.extensions().get::<ErrorMarker>().is_none() && is_plain_error(&resp) {
         resp = json_rejection(resp).await;
@@ -273,7 +324,10 @@ pub async fn request_id_mw(mut req: Request, next: Next) -> Response {
     if let Some(ErrorMarker(err)) = resp.extensions_mut().remove::<ErrorMarker>() {
         let mut fresh = err.render(Some(&id));
         for (name, value) in resp.headers() {
-            if name != axum::http::header::CONTENT_LENGTH && name != axum::http::header::CONTENT_TYPE && !fresh.headers().contains_key(name) {
+            if name != axum::http::header::CONTENT_LENGTH
+                && name != axum::http::header::CONTENT_TYPE
+                && !fresh.headers().contains_key(name)
+            {
                 fresh.headers_mut().insert(name.clone(), value.clone());
             }
         }
@@ -299,7 +353,9 @@ fn is_plain_error(resp: &Response) -> bool {
 /// Re-express a plain-text error as the JSON error body (marked, so the request id is added).
 async fn json_rejection(resp: Response) -> Response {
     let status = resp.status();
-    let text = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap_or_default();
+    let text = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
     let code = match status.as_u16() {
         404 | 405 => code::NOT_FOUND,
         413 => code::PAYLOAD_TOO_LARGE,
@@ -308,5 +364,14 @@ async fn json_rejection(resp: Response) -> Response {
         _ => code::VALIDATION_ERROR,
     };
     let message = String::from_utf8_lossy(&text).trim().to_string();
-    ApiError::new(status, code, if message.is_empty() { status.to_string() } else { message }).into_response()
+    ApiError::new(
+        status,
+        code,
+        if message.is_empty() {
+            status.to_string()
+        } else {
+            message
+        },
+    )
+    .into_response()
 }

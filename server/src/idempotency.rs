@@ -41,8 +41,16 @@ struct Stored {
 }
 
 enum Slot {
-    InFlight { method: Method, path: String, done: watch::Receiver<()>, seq: u64 },
-    Done { stored: Arc<Stored>, seq: u64 },
+    InFlight {
+        method: Method,
+        path: String,
+        done: watch::Receiver<()>,
+        seq: u64,
+    },
+    Done {
+        stored: Arc<Stored>,
+        seq: u64,
+    },
 }
 
 impl Slot {
@@ -67,7 +75,10 @@ pub struct IdempotencyStore {
 
 impl IdempotencyStore {
     pub fn new(window: Duration) -> Self {
-        IdempotencyStore { inner: Mutex::new(Inner::default()), window }
+        IdempotencyStore {
+            inner: Mutex::new(Inner::default()),
+            window,
+        }
     }
 
     /// Forget answers older than the window, and the oldest beyond the size bound.
@@ -112,7 +123,8 @@ fn replay(s: &Stored) -> Response {
     if let Some(ct) = &s.content_type {
         resp.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
     }
-    resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    resp.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
     if let Some(e) = &s.error {
         resp.extensions_mut().insert(e.clone());
     }
@@ -142,8 +154,15 @@ impl Drop for LeadGuard<'_> {
     }
 }
 
-pub async fn idempotency_mw(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
+pub async fn idempotency_mw(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if !matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
         return next.run(req).await;
     }
     let Some(raw) = req.headers().get("idempotency-key") else {
@@ -152,15 +171,19 @@ pub async fn idempotency_mw(State(state): State<AppState>, mut req: Request, nex
     let idem_key = match raw.to_str().map(str::trim) {
         Ok(k) if !k.is_empty() && k.len() <= 255 => k.to_string(),
         _ => {
-            return ApiError::validation("Idempotency-Key", "the Idempotency-Key header must be 1-255 visible ASCII characters, e.g. a UUID")
-                .into_response();
+            return ApiError::validation(
+                "Idempotency-Key",
+                "the Idempotency-Key header must be 1-255 visible ASCII characters, e.g. a UUID",
+            )
+            .into_response();
         }
     };
     // Without a valid project key the handler answers 401; nothing to remember.
     let Ok(project) = state.project_from_headers(req.headers()).await else {
         return next.run(req).await;
     };
-    req.extensions_mut().insert(ResolvedProject(project.clone()));
+    req.extensions_mut()
+        .insert(ResolvedProject(project.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let key: Key = (project.id.clone(), idem_key.clone());
@@ -172,14 +195,25 @@ pub async fn idempotency_mw(State(state): State<AppState>, mut req: Request, nex
             match inner.map.get(&key) {
                 Some(Slot::Done { stored, .. }) if stored.at.elapsed() < store.window => {
                     if stored.method != method || stored.path != path {
-                        Decision::Conflict { method: stored.method.clone(), path: stored.path.clone() }
+                        Decision::Conflict {
+                            method: stored.method.clone(),
+                            path: stored.path.clone(),
+                        }
                     } else {
                         Decision::Replay(stored.clone())
                     }
                 }
-                Some(Slot::InFlight { method: m, path: p, done, .. }) => {
+                Some(Slot::InFlight {
+                    method: m,
+                    path: p,
+                    done,
+                    ..
+                }) => {
                     if *m != method || *p != path {
-                        Decision::Conflict { method: m.clone(), path: p.clone() }
+                        Decision::Conflict {
+                            method: m.clone(),
+                            path: p.clone(),
+                        }
                     } else {
                         Decision::Wait(done.clone())
                     }
@@ -188,7 +222,15 @@ pub async fn idempotency_mw(State(state): State<AppState>, mut req: Request, nex
                     let (tx, rx) = watch::channel(());
                     inner.next_seq += 1;
                     let seq = inner.next_seq;
-                    inner.map.insert(key.clone(), Slot::InFlight { method: method.clone(), path: path.clone(), done: rx, seq });
+                    inner.map.insert(
+                        key.clone(),
+                        Slot::InFlight {
+                            method: method.clone(),
+                            path: path.clone(),
+                            done: rx,
+                            seq,
+                        },
+                    );
                     inner.order.push_back((seq, Instant::now(), key.clone()));
                     Decision::Lead { seq, _tx: tx }
                 }
@@ -208,7 +250,11 @@ pub async fn idempotency_mw(State(state): State<AppState>, mut req: Request, nex
         }
     };
     let (seq, _tx) = seq;
-    let mut guard = LeadGuard { store, key: Some(key.clone()), seq };
+    let mut guard = LeadGuard {
+        store,
+        key: Some(key.clone()),
+        seq,
+    };
 
     let resp = next.run(req).await;
     let status = resp.status();
@@ -217,14 +263,19 @@ pub async fn idempotency_mw(State(state): State<AppState>, mut req: Request, nex
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    let small = axum::body::HttpBody::size_hint(resp.body()).exact().is_some_and(|n| n as usize <= MAX_STORED_BODY);
+    let small = axum::body::HttpBody::size_hint(resp.body())
+        .exact()
+        .is_some_and(|n| n as usize <= MAX_STORED_BODY);
     if retryable(status) || is_sse || !small {
         return resp; // guard drops the in-flight slot; waiters run their own request
     }
     let (parts, body) = resp.into_parts();
     let bytes = match body.collect().await {
         Ok(c) => c.to_bytes(),
-        Err(e) => return ApiError::internal(format!("could not buffer the response: {e}")).into_response(),
+        Err(e) => {
+            return ApiError::internal(format!("could not buffer the response: {e}"))
+                .into_response();
+        }
     };
     let stored = Arc::new(Stored {
         method,

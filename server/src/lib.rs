@@ -97,7 +97,10 @@ impl LocalPlatform {
                 return Err(ServerError::Bind { addr: bind, source });
             }
         };
-        let addr = listener.local_addr().map_err(|e| ServerError::Bind { addr: bind.clone(), source: e })?;
+        let addr = listener.local_addr().map_err(|e| ServerError::Bind {
+            addr: bind.clone(),
+            source: e,
+        })?;
         let shown_ip = match addr.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
             IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -107,7 +110,11 @@ impl LocalPlatform {
         let _ = state.base_url.set(url.clone());
 
         let (stop, stop_rx) = watch::channel(false);
-        let server = tokio::spawn(serve::serve(listener, routes::router(state.clone()), stop_rx));
+        let server = tokio::spawn(serve::serve(
+            listener,
+            routes::router(state.clone()),
+            stop_rx,
+        ));
         let sweeper = tokio::spawn(sweep_loop(state.clone()));
         let default_project = ProjectInfo {
             id: state.default_project.id.clone(),
@@ -115,7 +122,17 @@ impl LocalPlatform {
             name: state.default_project.name.clone(),
             api_key: state.default_key.clone(),
         };
-        let platform = LocalPlatform { url, addr, data_dir, default_project, state, stop, server: Some(server), sweeper, _temp: temp };
+        let platform = LocalPlatform {
+            url,
+            addr,
+            data_dir,
+            default_project,
+            state,
+            stop,
+            server: Some(server),
+            sweeper,
+            _temp: temp,
+        };
         if opts.print_banner {
             println!("{}", platform.banner(opts.ephemeral));
         }
@@ -156,22 +173,35 @@ impl LocalPlatform {
         tokio::task::spawn_blocking(move || {
             let db = pool.get()?;
             let (p, key) = store::control::create_project(&db.conn, &name, None)?;
-            Ok(ProjectInfo { id: p.id, slug: p.slug, name: p.name, api_key: key })
+            Ok(ProjectInfo {
+                id: p.id,
+                slug: p.slug,
+                name: p.name,
+                api_key: key,
+            })
         })
         .await
         .map_err(|e| ServerError::Internal(e.to_string()))?
     }
 
     /// Set a secret of a project (id or slug).
-    pub async fn set_secret(&self, project_id: &str, key: &str, value: &str) -> Result<(), ServerError> {
+    pub async fn set_secret(
+        &self,
+        project_id: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), ServerError> {
         if !store::control::valid_secret_name(key) {
-            return Err(ServerError::Invalid(format!("invalid secret name {key:?}: use 1-256 letters, digits, '_', '.' or '-'")));
+            return Err(ServerError::Invalid(format!(
+                "invalid secret name {key:?}: use 1-256 letters, digits, '_', '.' or '-'"
+            )));
         }
         let (pref, key, value) = (project_id.to_string(), key.to_string(), value.to_string());
         let pool = self.state.control.clone();
         tokio::task::spawn_blocking(move || {
             let db = pool.get()?;
-            let p = store::control::find_project(&db.conn, &pref)?.ok_or_else(|| ServerError::NotFound(format!("no project {pref:?}")))?;
+            let p = store::control::find_project(&db.conn, &pref)?
+                .ok_or_else(|| ServerError::NotFound(format!("no project {pref:?}")))?;
             store::control::set_secret(&db.conn, &p.id, &key, &value)?;
             Ok(())
         })
@@ -193,7 +223,10 @@ impl LocalPlatform {
 
     fn banner(&self, ephemeral: bool) -> String {
         let data = if ephemeral {
-            format!("ephemeral ({}, removed at shutdown)", self.data_dir.display())
+            format!(
+                "ephemeral ({}, removed at shutdown)",
+                self.data_dir.display()
+            )
         } else {
             self.data_dir.display().to_string()
         };
@@ -215,8 +248,16 @@ impl LocalPlatform {
             key = p.api_key,
             url = self.url,
             ai = self.state.ai.base_url.as_deref().map_or_else(
-                || "not configured (set AEROSTACK_AI_BASE_URL, e.g. http://127.0.0.1:11434/v1)".to_string(),
-                |b| format!("{b} (model {})", self.state.ai.model.as_deref().unwrap_or("from each request")),
+                || "not configured (set AEROSTACK_AI_BASE_URL, e.g. http://127.0.0.1:11434/v1)"
+                    .to_string(),
+                |b| format!(
+                    "{b} (model {})",
+                    self.state
+                        .ai
+                        .model
+                        .as_deref()
+                        .unwrap_or("from each request")
+                ),
             ),
         )
     }
@@ -243,7 +284,9 @@ async fn sweep_loop(state: AppState) {
         state.limiter.sweep();
         state.idempotency.sweep();
         if n.is_multiple_of(6) {
-            let _ = state.control(move |c| Ok(store::users::purge_expired(c, now)?)).await;
+            let _ = state
+                .control(move |c| Ok(store::users::purge_expired(c, now)?))
+                .await;
         }
     }
 }

@@ -10,7 +10,11 @@ use aerostack_server::{LocalPlatform, ServerError, ServerOptions};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "aerostack-server", version, about = "The local Aerostack platform: offline, wire-compatible, SQLite-backed.")]
+#[command(
+    name = "aerostack-server",
+    version,
+    about = "The local Aerostack platform: offline, wire-compatible, SQLite-backed."
+)]
 struct Cli {
     /// Data directory (default ./.aerostack/local).
     #[arg(long, global = true, env = "AEROSTACK_DATA_DIR")]
@@ -117,7 +121,10 @@ enum SecretsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let data_dir = cli.data_dir.clone().unwrap_or_else(|| PathBuf::from(".aerostack").join("local"));
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".aerostack").join("local"));
     let result = match cli.command {
         None => serve(cli.serve, cli.data_dir),
         Some(Command::Serve(args)) => serve(args, cli.data_dir),
@@ -135,7 +142,9 @@ fn main() -> ExitCode {
 fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("aerostack_server=info,warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("aerostack_server=info,warn")
+            }),
         )
         .with_target(false)
         .init();
@@ -150,7 +159,8 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         ..ServerOptions::default()
     }
     .from_env();
-    let rt = tokio::runtime::Runtime::new().map_err(|e| ServerError::Internal(format!("tokio runtime: {e}")))?;
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| ServerError::Internal(format!("tokio runtime: {e}")))?;
     rt.block_on(async {
         let platform = LocalPlatform::start(opts).await?;
         wait_for_signal().await;
@@ -163,7 +173,8 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -178,8 +189,11 @@ async fn wait_for_signal() {
 fn project(c: &rusqlite::Connection, r: Option<&str>) -> Result<ProjectRec, ServerError> {
     match r {
         None => control::default_project(c),
-        Some(r) => control::find_project(c, r)?
-            .ok_or_else(|| ServerError::NotFound(format!("no project with id or slug {r:?} (see `aerostack-server projects list`)"))),
+        Some(r) => control::find_project(c, r)?.ok_or_else(|| {
+            ServerError::NotFound(format!(
+                "no project with id or slug {r:?} (see `aerostack-server projects list`)"
+            ))
+        }),
     }
 }
 
@@ -188,22 +202,37 @@ fn manage(cmd: Command, data_dir: &std::path::Path) -> Result<(), ServerError> {
     ctl.with(|c| {
         match cmd {
             Command::Serve(_) => unreachable!("handled by serve()"),
-            Command::Projects { command: ProjectsCommand::Create { name, slug } } => {
+            Command::Projects {
+                command: ProjectsCommand::Create { name, slug },
+            } => {
                 let (p, key) = control::create_project(c, &name, slug.as_deref())?;
-                println!("created project {} (slug: {}, name: {})\nAPI key: {key}", p.id, p.slug, p.name);
+                println!(
+                    "created project {} (slug: {}, name: {})\nAPI key: {key}",
+                    p.id, p.slug, p.name
+                );
             }
-            Command::Projects { command: ProjectsCommand::List } => {
+            Command::Projects {
+                command: ProjectsCommand::List,
+            } => {
                 println!("{:<18} {:<24} {:<28} CREATED", "ID", "SLUG", "NAME");
                 for (p, is_default, created) in control::list_projects(c)? {
-                    let name = if is_default { format!("{} (default)", p.name) } else { p.name };
+                    let name = if is_default {
+                        format!("{} (default)", p.name)
+                    } else {
+                        p.name
+                    };
                     println!("{:<18} {:<24} {:<28} {created}", p.id, p.slug, name);
                 }
             }
-            Command::Keys { command: KeysCommand::Create { project: r } } => {
+            Command::Keys {
+                command: KeysCommand::Create { project: r },
+            } => {
                 let p = project(c, r.as_deref())?;
                 println!("{}", control::create_key(c, &p.id)?);
             }
-            Command::Keys { command: KeysCommand::List { project: r } } => {
+            Command::Keys {
+                command: KeysCommand::List { project: r },
+            } => {
                 let filter = match r {
                     Some(r) => Some(project(c, Some(&r))?.id),
                     None => None,
@@ -213,28 +242,54 @@ fn manage(cmd: Command, data_dir: &std::path::Path) -> Result<(), ServerError> {
                     println!("{key:<44} {pid:<18} {slug:<24} {created}");
                 }
             }
-            Command::Secrets { command: SecretsCommand::Set { key, value, project: r } } => {
+            Command::Secrets {
+                command:
+                    SecretsCommand::Set {
+                        key,
+                        value,
+                        project: r,
+                    },
+            } => {
                 if !control::valid_secret_name(&key) {
-                    return Err(ServerError::Invalid(format!("invalid secret name {key:?}: use letters, digits, '_', '.' or '-'")));
+                    return Err(ServerError::Invalid(format!(
+                        "invalid secret name {key:?}: use letters, digits, '_', '.' or '-'"
+                    )));
                 }
                 let p = project(c, r.as_deref())?;
                 control::set_secret(c, &p.id, &key, &value)?;
                 println!("set {key} for project {} ({})", p.slug, p.id);
             }
-            Command::Secrets { command: SecretsCommand::List { project: r } } => {
+            Command::Secrets {
+                command: SecretsCommand::List { project: r },
+            } => {
                 let p = project(c, r.as_deref())?;
                 for name in control::list_secrets(c, &p.id)? {
                     println!("{name}");
                 }
             }
-            Command::Outbox { project: r, to, limit } => {
+            Command::Outbox {
+                project: r,
+                to,
+                limit,
+            } => {
                 let p = project(c, r.as_deref())?;
-                let messages = control::list_outbox(c, &p.id, to.as_deref(), limit.max(1))?;
+                let messages = aerostack_server::store::outbox::list_outbox(
+                    c,
+                    &p.id,
+                    to.as_deref(),
+                    limit.max(1),
+                )?;
                 if messages.is_empty() {
                     println!("(no messages for project {})", p.slug);
                 }
                 for m in messages {
-                    println!("--- {} | {} | to {} | {}", aerostack_server::util::iso_ms(m.created_at), m.kind, m.to, m.subject);
+                    println!(
+                        "--- {} | {} | to {} | {}",
+                        aerostack_server::util::iso_ms(m.created_at),
+                        m.kind,
+                        m.to,
+                        m.subject
+                    );
                     if let Some(code) = &m.code {
                         println!("code:  {code}");
                     }

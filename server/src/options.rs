@@ -114,7 +114,11 @@ impl Default for ServerOptions {
 impl ServerOptions {
     /// A throw-away platform for tests: free port, temporary data removed at shutdown.
     pub fn ephemeral() -> Self {
-        ServerOptions { port: 0, ephemeral: true, ..ServerOptions::default() }
+        ServerOptions {
+            port: 0,
+            ephemeral: true,
+            ..ServerOptions::default()
+        }
     }
 
     /// Fill unset options from the environment: `AEROSTACK_AI_BASE_URL`, `AEROSTACK_AI_API_KEY`,
@@ -138,6 +142,8 @@ impl ServerOptions {
 
     /// The data directory used when not ephemeral.
     pub(crate) fn resolved_data_dir(&self) -> PathBuf {
-        self.data_dir.clone().unwrap_or_else(|| PathBuf::from(".aerostack").join("local"))
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".aerostack").join("local"))
     }
 }

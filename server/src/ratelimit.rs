@@ -27,9 +27,14 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let mut buckets = self.buckets.lock();
-        let (window, hits) = buckets.entry(bucket).or_insert_with(|| (rate.window, VecDeque::new()));
+        let (window, hits) = buckets
+            .entry(bucket)
+            .or_insert_with(|| (rate.window, VecDeque::new()));
         *window = rate.window;
-        while hits.front().is_some_and(|t| now.duration_since(*t) >= rate.window) {
+        while hits
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= rate.window)
+        {
             hits.pop_front();
         }
         if hits.len() < rate.count as usize {
@@ -63,9 +68,10 @@ impl RateLimiter {
     /// Forget buckets whose hits have all aged out.
     pub fn sweep(&self) {
         let now = Instant::now();
-        self.buckets
-            .lock()
-            .retain(|_, (window, hits)| hits.back().is_some_and(|t| now.duration_since(*t) < *window));
+        self.buckets.lock().retain(|_, (window, hits)| {
+            hits.back()
+                .is_some_and(|t| now.duration_since(*t) < *window)
+        });
     }
 }
 
@@ -84,6 +90,9 @@ mod tests {
         assert!(rl.check("other".into(), rate, "x").is_ok());
         std::thread::sleep(Duration::from_millis(220));
         assert!(rl.check("k".into(), rate, "x").is_ok());
-        assert!(rl.check("z".into(), Rate::new(0, Duration::from_secs(1)), "x").is_ok());
+        assert!(
+            rl.check("z".into(), Rate::new(0, Duration::from_secs(1)), "x")
+                .is_ok()
+        );
     }
 }

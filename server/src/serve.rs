@@ -72,7 +72,8 @@ pub async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::R
     }
     drop(listener);
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(GRACE, async { while conns.join_next().await.is_some() {} }).await;
+    let drained =
+        tokio::time::timeout(GRACE, async { while conns.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         conns.abort_all();
         while conns.join_next().await.is_some() {}

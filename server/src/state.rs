@@ -19,7 +19,8 @@ use crate::idempotency::IdempotencyStore;
 use crate::options::{AiOptions, Limits, ServerOptions};
 use crate::ratelimit::RateLimiter;
 use crate::store::cache::CacheStore;
-use crate::store::control::{self, Control, OutboxMessage, ProjectRec};
+use crate::store::control::{self, Control, ProjectRec};
+use crate::store::outbox::{self, OutboxMessage};
 use crate::store::pool::{Db, Pool};
 use crate::store::project_db::ProjectDbs;
 use crate::util::{new_uuid, now_ms};
@@ -68,7 +69,8 @@ impl AppState {
         let control = Control::open(data_dir)?;
         let (default_project, default_key, secret) = control.with(|c| {
             let p = control::default_project(c)?;
-            let key = control::first_key(c, &p.id)?.ok_or_else(|| ServerError::Internal("default project has no key".into()))?;
+            let key = control::first_key(c, &p.id)?
+                .ok_or_else(|| ServerError::Internal("default project has no key".into()))?;
             Ok((p, key, control::jwt_secret(c)?))
         })?;
         let project_dir = match &opts.project_dir {
@@ -152,10 +154,16 @@ impl AppState {
 
     /// The project of the API key in the headers, or 401 AUTH_INVALID_KEY. Known keys are served
     /// from memory; a miss asks the database (keys created by the CLI while running).
-    pub async fn project_from_headers(&self, headers: &HeaderMap) -> Result<Arc<ProjectRec>, ApiError> {
+    pub async fn project_from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Arc<ProjectRec>, ApiError> {
         let candidates = key_candidates(headers);
         if candidates.iter().all(Option::is_none) {
-            return Err(ApiError::unauthorized(code::AUTH_INVALID_KEY, format!("Missing API key: {KEY_HELP}")));
+            return Err(ApiError::unauthorized(
+                code::AUTH_INVALID_KEY,
+                format!("Missing API key: {KEY_HELP}"),
+            ));
         }
         {
             let keys = self.keys.read();
@@ -184,7 +192,9 @@ impl AppState {
             }
             None => Err(ApiError::unauthorized(
                 code::AUTH_INVALID_KEY,
-                format!("Unknown API key: {KEY_HELP}. The key must belong to a project of this platform (see the start banner or `aerostack-server keys list`)"),
+                format!(
+                    "Unknown API key: {KEY_HELP}. The key must belong to a project of this platform (see the start banner or `aerostack-server keys list`)"
+                ),
             )),
         }
     }
@@ -195,7 +205,9 @@ impl AppState {
             return Ok(Some(p.clone()));
         }
         let key = r.to_string();
-        let found = self.control(move |c| Ok(control::find_project(c, &key)?)).await?;
+        let found = self
+            .control(move |c| Ok(control::find_project(c, &key)?))
+            .await?;
         Ok(found.map(|p| {
             let p = Arc::new(p);
             let mut refs = self.refs.write();
@@ -218,7 +230,10 @@ impl AppState {
     }
 
     pub fn base_url(&self) -> &str {
-        self.base_url.get().map(String::as_str).unwrap_or("http://127.0.0.1:8787")
+        self.base_url
+            .get()
+            .map(String::as_str)
+            .unwrap_or("http://127.0.0.1:8787")
     }
 
     pub fn workers(&self) -> Arc<dyn WorkerHub> {
@@ -247,7 +262,9 @@ impl AppState {
             "INSERT INTO realtime_messages (id, project_id, room_id, user_id, event, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![id, project_id, room_id, user_id, event, data.to_string(), created_at],
         )?;
-        Ok(json!({"id": id, "room_id": room_id, "user_id": user_id, "event": event, "data": data, "created_at": created_at}))
+        Ok(
+            json!({"id": id, "room_id": room_id, "user_id": user_id, "event": event, "data": data, "created_at": created_at}),
+        )
     }
 
     /// Commit pending cache writes, fold WAL files, close connections.
@@ -259,10 +276,14 @@ impl AppState {
 }
 
 /// "Send" an email: store it in the outbox (and log it, so the code is visible in the console).
-pub fn send_mail(conn: &Connection, project_id: &str, mut m: OutboxMessage) -> rusqlite::Result<OutboxMessage> {
+pub fn send_mail(
+    conn: &Connection,
+    project_id: &str,
+    mut m: OutboxMessage,
+) -> rusqlite::Result<OutboxMessage> {
     m.id = new_uuid();
     m.created_at = now_ms();
-    control::insert_outbox(conn, project_id, &m)?;
+    outbox::insert_outbox(conn, project_id, &m)?;
     tracing::info!(to = %m.to, kind = %m.kind, code = ?m.code, "outbox: {}", m.subject);
     Ok(m)
 }

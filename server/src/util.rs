@@ -9,7 +9,10 @@ use sha2::{Digest, Sha256};
 
 /// Wall clock in unix milliseconds (persisted timestamps, TTLs).
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// RFC 3339 UTC timestamp with milliseconds, e.g. `2026-01-02T03:04:05.678Z`.
@@ -62,7 +65,10 @@ pub fn encode_cursor(s: &str) -> String {
 }
 
 pub fn decode_cursor(c: &str) -> Option<String> {
-    URL_SAFE_NO_PAD.decode(c.as_bytes()).ok().and_then(|b| String::from_utf8(b).ok())
+    URL_SAFE_NO_PAD
+        .decode(c.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
 }
 
 #[cfg(test)]
@@ -78,6 +84,9 @@ mod tests {
 
     #[test]
     fn cursors_roundtrip() {
-        assert_eq!(decode_cursor(&encode_cursor("a/b:c")).as_deref(), Some("a/b:c"));
+        assert_eq!(
+            decode_cursor(&encode_cursor("a/b:c")).as_deref(),
+            Some("a/b:c")
+        );
     }
 }

@@ -13,10 +13,18 @@ use crate::error::{ApiError, code};
 #[derive(Clone, Debug)]
 pub enum Invocation {
     /// `POST /v1/services/invoke {serviceName, data}`.
-    Service { project_id: String, name: String, data: Value },
+    Service {
+        project_id: String,
+        name: String,
+        data: Value,
+    },
     /// A custom API call. `event` is what the handler receives:
     /// `{event, timestamp, data, project_id, method, headers, query, slug}`.
-    Custom { project_id: String, slug: String, event: Value },
+    Custom {
+        project_id: String,
+        slug: String,
+        event: Value,
+    },
 }
 
 pub type InvokeFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, ApiError>> + Send + 'a>>;

@@ -16,7 +16,8 @@ use crate::error::{ApiError, code};
 use crate::extract::{JsonBody, Project, type_name};
 use crate::state::AppState;
 
-const CHAT_USAGE: &str = r#"{"messages": [{"role": "user", "content": "Hello"}], "model": "llama3.2"}"#;
+const CHAT_USAGE: &str =
+    r#"{"messages": [{"role": "user", "content": "Hello"}], "model": "llama3.2"}"#;
 const ROLES: [&str; 3] = ["system", "user", "assistant"];
 /// Local models can be slow; a non-streaming answer may take minutes.
 const CHAT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -37,23 +38,38 @@ fn not_configured() -> ApiError {
 fn validate_chat(body: &JsonBody) -> Result<(), ApiError> {
     let messages = body.req_array("messages", CHAT_USAGE)?;
     if messages.is_empty() {
-        return Err(ApiError::validation("messages", format!("`messages` is empty: send at least one message, e.g. {CHAT_USAGE}")));
+        return Err(ApiError::validation(
+            "messages",
+            format!("`messages` is empty: send at least one message, e.g. {CHAT_USAGE}"),
+        ));
     }
     for (i, m) in messages.iter().enumerate() {
         let Value::Object(m) = m else {
-            return Err(ApiError::validation(&format!("messages[{i}]"), format!("`messages[{i}]` must be an object like {{\"role\": \"user\", \"content\": \"Hello\"}}, got {}", type_name(m))));
+            return Err(ApiError::validation(
+                &format!("messages[{i}]"),
+                format!(
+                    "`messages[{i}]` must be an object like {{\"role\": \"user\", \"content\": \"Hello\"}}, got {}",
+                    type_name(m)
+                ),
+            ));
         };
         match m.get("role") {
             Some(Value::String(r)) if ROLES.contains(&r.as_str()) => {}
             other => {
                 return Err(ApiError::validation(
                     &format!("messages[{i}].role"),
-                    format!("`messages[{i}].role` must be one of system, user, assistant; got {}", other.map_or("nothing".to_string(), |v| v.to_string())),
+                    format!(
+                        "`messages[{i}].role` must be one of system, user, assistant; got {}",
+                        other.map_or("nothing".to_string(), |v| v.to_string())
+                    ),
                 ));
             }
         }
         if !matches!(m.get("content"), Some(Value::String(_))) {
-            return Err(ApiError::validation(&format!("messages[{i}].content"), format!("`messages[{i}].content` must be a string: send {CHAT_USAGE}")));
+            return Err(ApiError::validation(
+                &format!("messages[{i}].content"),
+                format!("`messages[{i}].content` must be a string: send {CHAT_USAGE}"),
+            ));
         }
     }
     let range = |name: &str, lo: f64, hi: f64| -> Result<(), ApiError> {
@@ -61,7 +77,10 @@ fn validate_chat(body: &JsonBody) -> Result<(), ApiError> {
             None => Ok(()),
             Some(v) => match v.as_f64() {
                 Some(x) if x >= lo && x <= hi => Ok(()),
-                _ => Err(ApiError::validation(name, format!("`{name}` must be a number between {lo} and {hi}, got {v}"))),
+                _ => Err(ApiError::validation(
+                    name,
+                    format!("`{name}` must be a number between {lo} and {hi}, got {v}"),
+                )),
             },
         }
     };
@@ -70,26 +89,38 @@ fn validate_chat(body: &JsonBody) -> Result<(), ApiError> {
     if let Some(v) = body.get("max_tokens")
         && v.as_i64().is_none_or(|n| n < 1)
     {
-        return Err(ApiError::validation("max_tokens", format!("`max_tokens` must be an integer >= 1, got {v}")));
+        return Err(ApiError::validation(
+            "max_tokens",
+            format!("`max_tokens` must be an integer >= 1, got {v}"),
+        ));
     }
     Ok(())
 }
 
 fn upstream_error(status: reqwest::StatusCode, body: &str, url: &str) -> ApiError {
     let snippet: String = body.chars().take(2000).collect();
-    let upstream_message = serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| v.pointer("/error/message").or_else(|| v.get("error")).and_then(|m| m.as_str().map(str::to_string)));
+    let upstream_message = serde_json::from_str::<Value>(body).ok().and_then(|v| {
+        v.pointer("/error/message")
+            .or_else(|| v.get("error"))
+            .and_then(|m| m.as_str().map(str::to_string))
+    });
     ApiError::new(
         StatusCode::BAD_GATEWAY,
         code::AI_REQUEST_FAILED,
-        format!("the AI server at {url} answered {status}: {}", upstream_message.unwrap_or_else(|| snippet.clone())),
+        format!(
+            "the AI server at {url} answered {status}: {}",
+            upstream_message.unwrap_or_else(|| snippet.clone())
+        ),
     )
     .with_detail("upstream_status", status.as_u16())
     .with_detail("upstream_body", snippet)
 }
 
-pub async fn chat(State(st): State<AppState>, Project(_p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn chat(
+    State(st): State<AppState>,
+    Project(_p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     validate_chat(&body)?;
     let Some(base) = st.ai.base_url.as_deref() else {
         return Err(not_configured());
@@ -105,7 +136,9 @@ pub async fn chat(State(st): State<AppState>, Project(_p): Project, body: JsonBo
         (None, None) => {
             return Err(ApiError::validation(
                 "model",
-                format!("`model` is required because AEROSTACK_AI_MODEL is not set: send {CHAT_USAGE} or start the platform with AEROSTACK_AI_MODEL"),
+                format!(
+                    "`model` is required because AEROSTACK_AI_MODEL is not set: send {CHAT_USAGE} or start the platform with AEROSTACK_AI_MODEL"
+                ),
             ));
         }
     };
@@ -134,15 +167,27 @@ pub async fn chat(State(st): State<AppState>, Project(_p): Project, body: JsonBo
         // Pass the SSE frames through as they arrive.
         let bytes = resp.bytes_stream().map_err(std::io::Error::other);
         let mut out = Response::new(Body::from_stream(bytes));
-        out.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-        out.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        out.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        out.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return Ok(out);
     }
     let text = resp.text().await.map_err(|e| {
-        ApiError::new(StatusCode::BAD_GATEWAY, code::AI_REQUEST_FAILED, format!("reading the AI server's answer failed: {e}"))
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            code::AI_REQUEST_FAILED,
+            format!("reading the AI server's answer failed: {e}"),
+        )
     })?;
-    let mut answer: Value = serde_json::from_str(&text).map_err(|_| upstream_error(status, &text, &url))?;
-    let content = answer.pointer("/choices/0/message/content").cloned().unwrap_or(Value::Null);
+    let mut answer: Value =
+        serde_json::from_str(&text).map_err(|_| upstream_error(status, &text, &url))?;
+    let content = answer
+        .pointer("/choices/0/message/content")
+        .cloned()
+        .unwrap_or(Value::Null);
     if let Value::Object(m) = &mut answer {
         m.insert("response".into(), content);
     }
@@ -151,7 +196,14 @@ pub async fn chat(State(st): State<AppState>, Project(_p): Project, body: JsonBo
 
 pub async fn embed(Project(_p): Project, body: JsonBody) -> Result<Response, ApiError> {
     let text = body.req_str("text", r#"{"text": "red running shoes"}"#)?;
-    let embedding = embed::embed(text)
-        .ok_or_else(|| ApiError::validation("text", "`text` has no letters or digits to embed: send some words"))?;
-    Ok(Json(json!({"embedding": embedding, "model": embed::MODEL, "dimensions": embed::DIMS})).into_response())
+    let embedding = embed::embed(text).ok_or_else(|| {
+        ApiError::validation(
+            "text",
+            "`text` has no letters or digits to embed: send some words",
+        )
+    })?;
+    Ok(
+        Json(json!({"embedding": embedding, "model": embed::MODEL, "dimensions": embed::DIMS}))
+            .into_response(),
+    )
 }

@@ -26,16 +26,32 @@ fn answer(user: &UserRow, s: &Session) -> Value {
 
 /// The spec's rule for this operation is `minLength: 8` only (the public register route applies
 /// the full policy).
-pub async fn signup(State(st): State<AppState>, Project(p): Project, ClientIp(ip): ClientIp, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn signup(
+    State(st): State<AppState>,
+    Project(p): Project,
+    ClientIp(ip): ClientIp,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let email = auth::normalize_email(body.req_str("email", SIGNUP_USAGE)?, "email")?;
     let password = body.req_str("password", SIGNUP_USAGE)?.to_string();
     if password.chars().count() < 8 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, crate::error::code::AUTH_PASSWORD_WEAK, "`password` must be at least 8 characters")
-            .with_detail("field", "password"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            crate::error::code::AUTH_PASSWORD_WEAK,
+            "`password` must be at least 8 characters",
+        )
+        .with_detail("field", "password"));
     }
     let name = body.opt_str("name", SIGNUP_USAGE)?.map(str::to_string);
-    let metadata = body.opt_object("metadata", SIGNUP_USAGE)?.cloned().unwrap_or_default();
-    st.limiter.check(format!("register:{ip}"), st.limits.register_per_ip, "registrations from this IP")?;
+    let metadata = body
+        .opt_object("metadata", SIGNUP_USAGE)?
+        .cloned()
+        .unwrap_or_default();
+    st.limiter.check(
+        format!("register:{ip}"),
+        st.limits.register_per_ip,
+        "registrations from this IP",
+    )?;
     let state = st.clone();
     let out = st
         .control(move |conn| {
@@ -66,16 +82,33 @@ pub async fn signup(State(st): State<AppState>, Project(p): Project, ClientIp(ip
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-pub async fn signin(State(st): State<AppState>, Project(p): Project, ClientIp(ip): ClientIp, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn signin(
+    State(st): State<AppState>,
+    Project(p): Project,
+    ClientIp(ip): ClientIp,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let email = auth::normalize_email(body.req_str("email", SIGNIN_USAGE)?, "email")?;
     let password = body.req_str("password", SIGNIN_USAGE)?.to_string();
-    st.limiter.check(format!("login-ip:{ip}"), st.limits.login_per_ip, "login attempts from this IP")?;
-    st.limiter.check(format!("login-email:{}:{email}", p.id), st.limits.login_per_email, "login attempts for this email")?;
+    st.limiter.check(
+        format!("login-ip:{ip}"),
+        st.limits.login_per_ip,
+        "login attempts from this IP",
+    )?;
+    st.limiter.check(
+        format!("login-email:{}:{email}", p.id),
+        st.limits.login_per_email,
+        "login attempts for this email",
+    )?;
     let state = st.clone();
     let out = st
         .control(move |conn| {
             let user = users::by_email(conn, &p.id, &email)?.ok_or_else(bad_credentials)?;
-            if !user.password_hash.as_deref().is_some_and(|h| auth::verify_password(&password, h)) {
+            if !user
+                .password_hash
+                .as_deref()
+                .is_some_and(|h| auth::verify_password(&password, h))
+            {
                 return Err(bad_credentials());
             }
             let s = Session::issue(conn, &state.jwt, &user)?;

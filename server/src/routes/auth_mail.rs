@@ -13,7 +13,7 @@ use crate::error::{ApiError, code};
 use crate::extract::JsonBody;
 use crate::routes::auth_public::{exists_error, project, send_verification, with_session};
 use crate::state::{AppState, send_mail};
-use crate::store::control::OutboxMessage;
+use crate::store::outbox::OutboxMessage;
 use crate::store::users::{self, LinkToken, UserRow};
 use crate::util::{new_uuid, now_ms, sha256_hex};
 
@@ -25,17 +25,33 @@ fn identifier(body: &JsonBody, usage: &str) -> Result<(String, bool), ApiError> 
     if let Some(p) = body.opt_str("phone", usage)? {
         return Ok((auth::normalize_phone(p)?, false));
     }
-    Err(ApiError::validation("email", format!("`email` (or `phone`) is required: send {usage}")))
+    Err(ApiError::validation(
+        "email",
+        format!("`email` (or `phone`) is required: send {usage}"),
+    ))
 }
 
-pub async fn otp_send(State(st): State<AppState>, Path(pref): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn otp_send(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     const USAGE: &str = r#"{"email": "jane@example.com"}"#;
     let project = project(&st, &pref).await?;
     let (ident, is_email) = identifier(&body, USAGE)?;
-    st.limiter.check(format!("otp-send:{}:{ident}", project.id), st.limits.otp_send, "codes sent to this address")?;
+    st.limiter.check(
+        format!("otp-send:{}:{ident}", project.id),
+        st.limits.otp_send,
+        "codes sent to this address",
+    )?;
     let out = st
         .control(move |conn| {
-            let exists = if is_email { users::by_email(conn, &project.id, &ident)? } else { users::by_phone(conn, &project.id, &ident)? }.is_some();
+            let exists = if is_email {
+                users::by_email(conn, &project.id, &ident)?
+            } else {
+                users::by_phone(conn, &project.id, &ident)?
+            }
+            .is_some();
             let code = auth::new_otp();
             let now = now_ms();
             users::put_otp(conn, &project.id, &ident, &code, now + OTP_TTL_MS, now)?;
@@ -44,7 +60,11 @@ pub async fn otp_send(State(st): State<AppState>, Path(pref): Path<String>, body
                 &project.id,
                 OutboxMessage {
                     to: ident.clone(),
-                    kind: if is_email { "otp".into() } else { "otp_sms".into() },
+                    kind: if is_email {
+                        "otp".into()
+                    } else {
+                        "otp_sms".into()
+                    },
                     subject: format!("Your {} sign-in code", project.name),
                     body: format!("Your sign-in code is {code}. It expires in 10 minutes."),
                     code: Some(code),
@@ -57,25 +77,42 @@ pub async fn otp_send(State(st): State<AppState>, Path(pref): Path<String>, body
     Ok(Json(out).into_response())
 }
 
-pub async fn otp_verify(State(st): State<AppState>, Path(pref): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn otp_verify(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     const USAGE: &str = r#"{"email": "jane@example.com", "code": "123456"}"#;
     let project = project(&st, &pref).await?;
     let (ident, is_email) = identifier(&body, USAGE)?;
     let code = body.req_str("code", USAGE)?.trim().to_string();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::validation("code", "`code` must be the 6 digits from the message"));
+        return Err(ApiError::validation(
+            "code",
+            "`code` must be the 6 digits from the message",
+        ));
     }
-    st.limiter.check(format!("otp-verify:{}:{ident}", project.id), st.limits.otp_verify, "code attempts for this address")?;
+    st.limiter.check(
+        format!("otp-verify:{}:{ident}", project.id),
+        st.limits.otp_verify,
+        "code attempts for this address",
+    )?;
     let state = st.clone();
     let out = st
         .control(move |conn| {
             let now = now_ms();
             let Some(otp) = users::get_otp(conn, &project.id, &ident)? else {
-                return Err(ApiError::unauthorized(code::AUTH_OTP_INVALID, "No active code for this address: request one with POST .../auth/otp/send"));
+                return Err(ApiError::unauthorized(
+                    code::AUTH_OTP_INVALID,
+                    "No active code for this address: request one with POST .../auth/otp/send",
+                ));
             };
             if otp.expires_at <= now {
                 users::delete_otp(conn, &project.id, &ident)?;
-                return Err(ApiError::unauthorized(code::AUTH_OTP_EXPIRED, "The code has expired (codes last 10 minutes): request a new one"));
+                return Err(ApiError::unauthorized(
+                    code::AUTH_OTP_EXPIRED,
+                    "The code has expired (codes last 10 minutes): request a new one",
+                ));
             }
             if otp.code_hash != sha256_hex(code.as_bytes()) {
                 let attempts = users::bump_otp(conn, &project.id, &ident)?;
@@ -88,10 +125,15 @@ pub async fn otp_verify(State(st): State<AppState>, Path(pref): Path<String>, bo
                 } else {
                     format!("Wrong code: {remaining} attempt(s) left")
                 };
-                return Err(ApiError::unauthorized(code::AUTH_OTP_INVALID, msg).with_detail("attemptsRemaining", remaining));
+                return Err(ApiError::unauthorized(code::AUTH_OTP_INVALID, msg)
+                    .with_detail("attemptsRemaining", remaining));
             }
             users::delete_otp(conn, &project.id, &ident)?;
-            let existing = if is_email { users::by_email(conn, &project.id, &ident)? } else { users::by_phone(conn, &project.id, &ident)? };
+            let existing = if is_email {
+                users::by_email(conn, &project.id, &ident)?
+            } else {
+                users::by_phone(conn, &project.id, &ident)?
+            };
             let (user, is_new) = match existing {
                 Some(u) => {
                     // Receiving the code proves the address.
@@ -130,8 +172,13 @@ pub async fn otp_verify(State(st): State<AppState>, Path(pref): Path<String>, bo
     Ok(Json(out).into_response())
 }
 
-pub async fn verify_email(State(st): State<AppState>, Path(pref): Path<String>, uri: axum::http::Uri) -> Result<Response, ApiError> {
-    let q: std::collections::HashMap<String, String> = Query::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
+pub async fn verify_email(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    let q: std::collections::HashMap<String, String> =
+        Query::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
     let project = project(&st, &pref).await?;
     let token = q.get("token").filter(|t| !t.is_empty()).cloned().ok_or_else(|| {
         ApiError::validation("token", "the `token` query parameter is required: open the link from the verification email")
@@ -144,20 +191,39 @@ pub async fn verify_email(State(st): State<AppState>, Path(pref): Path<String>, 
                     users::mark_verified(conn, &user_id, now)?;
                     Ok(json!({"success": true, "message": "Email verified"}))
                 }
-                LinkToken::Expired => Err(ApiError::new(StatusCode::BAD_REQUEST, code::AUTH_TOKEN_EXPIRED, "The verification link has expired: request a new one with resend-verification")
-                    .with_extra("success", false)),
-                LinkToken::Invalid => Err(ApiError::new(StatusCode::BAD_REQUEST, code::AUTH_TOKEN_INVALID, "The verification link is invalid or was already used")
-                    .with_extra("success", false)),
+                LinkToken::Expired => Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    code::AUTH_TOKEN_EXPIRED,
+                    "The verification link has expired: request a new one with resend-verification",
+                )
+                .with_extra("success", false)),
+                LinkToken::Invalid => Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    code::AUTH_TOKEN_INVALID,
+                    "The verification link is invalid or was already used",
+                )
+                .with_extra("success", false)),
             }
         })
         .await?;
     Ok(Json(out).into_response())
 }
 
-pub async fn resend_verification(State(st): State<AppState>, Path(pref): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn resend_verification(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let project = project(&st, &pref).await?;
-    let email = auth::normalize_email(body.req_str("email", r#"{"email": "jane@example.com"}"#)?, "email")?;
-    st.limiter.check(format!("resend:{}:{email}", project.id), st.limits.resend_verification, "verification emails for this address")?;
+    let email = auth::normalize_email(
+        body.req_str("email", r#"{"email": "jane@example.com"}"#)?,
+        "email",
+    )?;
+    st.limiter.check(
+        format!("resend:{}:{email}", project.id),
+        st.limits.resend_verification,
+        "verification emails for this address",
+    )?;
     let state = st.clone();
     st.control(move |conn| {
         if let Some(u) = users::by_email(conn, &project.id, &email)?
@@ -171,10 +237,21 @@ pub async fn resend_verification(State(st): State<AppState>, Path(pref): Path<St
     Ok(Json(json!({"success": true, "message": "If the account exists and is not verified yet, a verification email was sent"})).into_response())
 }
 
-pub async fn reset_password_request(State(st): State<AppState>, Path(pref): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn reset_password_request(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let project = project(&st, &pref).await?;
-    let email = auth::normalize_email(body.req_str("email", r#"{"email": "jane@example.com"}"#)?, "email")?;
-    st.limiter.check(format!("reset:{}:{email}", project.id), st.limits.password_reset, "password reset requests for this address")?;
+    let email = auth::normalize_email(
+        body.req_str("email", r#"{"email": "jane@example.com"}"#)?,
+        "email",
+    )?;
+    st.limiter.check(
+        format!("reset:{}:{email}", project.id),
+        st.limits.password_reset,
+        "password reset requests for this address",
+    )?;
     st.control(move |conn| {
         if let Some(u) = users::by_email(conn, &project.id, &email)? {
             let token = auth::new_link_token();
@@ -201,7 +278,11 @@ pub async fn reset_password_request(State(st): State<AppState>, Path(pref): Path
     Ok(Json(json!({"success": true, "message": "If an account exists for this email, a reset email was sent"})).into_response())
 }
 
-pub async fn reset_password(State(st): State<AppState>, Path(pref): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn reset_password(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     const USAGE: &str = r#"{"token": "<token from the email>", "newPassword": "N3wSecret"}"#;
     let project = project(&st, &pref).await?;
     let token = body.req_str("token", USAGE)?.to_string();
@@ -231,5 +312,8 @@ pub async fn reset_password(State(st): State<AppState>, Path(pref): Path<String>
         }
     })
     .await?;
-    Ok(Json(json!({"success": true, "message": "Password updated: log in with the new password"})).into_response())
+    Ok(
+        Json(json!({"success": true, "message": "Password updated: log in with the new password"}))
+            .into_response(),
+    )
 }

@@ -14,11 +14,13 @@ use crate::auth::{self, Claims, Session, VERIFY_TTL_MS};
 use crate::error::{ApiError, code};
 use crate::extract::{ClientIp, JsonBody, key_candidates};
 use crate::state::{AppState, send_mail};
-use crate::store::control::{OutboxMessage, ProjectRec};
+use crate::store::control::ProjectRec;
+use crate::store::outbox::OutboxMessage;
 use crate::store::users::{self, UserRow};
 use crate::util::{new_uuid, now_ms};
 
-const REGISTER_USAGE: &str = r#"{"email": "jane@example.com", "password": "Sup3rSecret", "name": "Jane"}"#;
+const REGISTER_USAGE: &str =
+    r#"{"email": "jane@example.com", "password": "Sup3rSecret", "name": "Jane"}"#;
 const LOGIN_USAGE: &str = r#"{"email": "jane@example.com", "password": "Sup3rSecret"}"#;
 
 fn created(v: Value) -> Response {
@@ -31,11 +33,29 @@ pub(crate) fn with_session(mut base: Map<String, Value>, s: &Session) -> Value {
 }
 
 /// Store a verification token for `user` and "email" the link.
-pub(crate) fn send_verification(conn: &rusqlite::Connection, st: &AppState, project: &ProjectRec, user: &UserRow) -> Result<(), ApiError> {
-    let Some(email) = &user.email else { return Ok(()) };
+pub(crate) fn send_verification(
+    conn: &rusqlite::Connection,
+    st: &AppState,
+    project: &ProjectRec,
+    user: &UserRow,
+) -> Result<(), ApiError> {
+    let Some(email) = &user.email else {
+        return Ok(());
+    };
     let token = auth::new_link_token();
-    users::put_link_token(conn, &token, "verify", &project.id, &user.id, now_ms() + VERIFY_TTL_MS)?;
-    let link = format!("{}/api/v1/public/projects/{}/auth/verify-email?token={token}", st.base_url(), project.slug);
+    users::put_link_token(
+        conn,
+        &token,
+        "verify",
+        &project.id,
+        &user.id,
+        now_ms() + VERIFY_TTL_MS,
+    )?;
+    let link = format!(
+        "{}/api/v1/public/projects/{}/auth/verify-email?token={token}",
+        st.base_url(),
+        project.slug
+    );
     send_mail(
         conn,
         &project.id,
@@ -43,7 +63,9 @@ pub(crate) fn send_verification(conn: &rusqlite::Connection, st: &AppState, proj
             to: email.clone(),
             kind: "verify_email".into(),
             subject: format!("Verify your email for {}", project.name),
-            body: format!("Confirm your email address by opening {link}\nThe link expires in 24 hours."),
+            body: format!(
+                "Confirm your email address by opening {link}\nThe link expires in 24 hours."
+            ),
             token: Some(token),
             ..Default::default()
         },
@@ -56,21 +78,36 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The user of the request's access token, checked against the project and revocations.
-async fn current_user(st: &AppState, project: &ProjectRec, headers: &HeaderMap) -> Result<(Claims, UserRow), ApiError> {
+async fn current_user(
+    st: &AppState,
+    project: &ProjectRec,
+    headers: &HeaderMap,
+) -> Result<(Claims, UserRow), ApiError> {
     let token = bearer(headers).ok_or_else(|| {
         ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "Missing access token: send Authorization: Bearer <accessToken> (from login or register)")
     })?;
     let claims = st.jwt.verify(token)?;
     if claims.pid != project.id {
-        return Err(ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "The access token belongs to another project"));
+        return Err(ApiError::unauthorized(
+            code::AUTH_TOKEN_INVALID,
+            "The access token belongs to another project",
+        ));
     }
     let (pid, c) = (project.id.clone(), claims.clone());
     let user = st
         .control(move |conn| {
             if users::jti_revoked(conn, &c.jti)? {
-                return Err(ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "The access token was revoked (logged out): log in again"));
+                return Err(ApiError::unauthorized(
+                    code::AUTH_TOKEN_INVALID,
+                    "The access token was revoked (logged out): log in again",
+                ));
             }
-            users::by_id(conn, &pid, &c.sub)?.ok_or_else(|| ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "The token's user no longer exists"))
+            users::by_id(conn, &pid, &c.sub)?.ok_or_else(|| {
+                ApiError::unauthorized(
+                    code::AUTH_TOKEN_INVALID,
+                    "The token's user no longer exists",
+                )
+            })
         })
         .await?;
     Ok((claims, user))
@@ -80,14 +117,26 @@ pub(crate) async fn project(st: &AppState, r: &str) -> Result<Arc<ProjectRec>, A
     st.project_from_path(r).await
 }
 
-pub async fn register(State(st): State<AppState>, Path(pref): Path<String>, ClientIp(ip): ClientIp, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn register(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    ClientIp(ip): ClientIp,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let project = project(&st, &pref).await?;
     let email = auth::normalize_email(body.req_str("email", REGISTER_USAGE)?, "email")?;
     let password = body.req_str("password", REGISTER_USAGE)?.to_string();
     auth::check_password_policy(&password, "password")?;
     let name = body.opt_str("name", REGISTER_USAGE)?.map(str::to_string);
-    let extras = body.opt_object("customFields", REGISTER_USAGE)?.cloned().unwrap_or_default();
-    st.limiter.check(format!("register:{ip}"), st.limits.register_per_ip, "registrations from this IP")?;
+    let extras = body
+        .opt_object("customFields", REGISTER_USAGE)?
+        .cloned()
+        .unwrap_or_default();
+    st.limiter.check(
+        format!("register:{ip}"),
+        st.limits.register_per_ip,
+        "registrations from this IP",
+    )?;
     let state = st.clone();
     let out = st
         .control(move |conn| {
@@ -118,7 +167,10 @@ pub async fn register(State(st): State<AppState>, Path(pref): Path<String>, Clie
                 base.insert("requiresVerification".into(), json!(true));
                 base.insert("token".into(), Value::Null);
                 base.insert("accessToken".into(), Value::Null);
-                base.insert("message".into(), json!("Check your email to verify the address, then log in"));
+                base.insert(
+                    "message".into(),
+                    json!("Check your email to verify the address, then log in"),
+                );
                 return Ok(Value::Object(base));
             }
             base.insert("requiresVerification".into(), json!(false));
@@ -130,20 +182,37 @@ pub async fn register(State(st): State<AppState>, Path(pref): Path<String>, Clie
 }
 
 pub(crate) fn exists_error() -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, code::AUTH_USER_EXISTS, "An account with this email already exists: log in, or reset the password")
-        .with_detail("field", "email")
+    ApiError::new(
+        StatusCode::CONFLICT,
+        code::AUTH_USER_EXISTS,
+        "An account with this email already exists: log in, or reset the password",
+    )
+    .with_detail("field", "email")
 }
 
 pub(crate) fn bad_credentials() -> ApiError {
     ApiError::unauthorized(code::AUTH_INVALID_CREDENTIALS, "Invalid email or password")
 }
 
-pub async fn login(State(st): State<AppState>, Path(pref): Path<String>, ClientIp(ip): ClientIp, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn login(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    ClientIp(ip): ClientIp,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let project = project(&st, &pref).await?;
     let email = auth::normalize_email(body.req_str("email", LOGIN_USAGE)?, "email")?;
     let password = body.req_str("password", LOGIN_USAGE)?.to_string();
-    st.limiter.check(format!("login-ip:{ip}"), st.limits.login_per_ip, "login attempts from this IP")?;
-    st.limiter.check(format!("login-email:{}:{email}", project.id), st.limits.login_per_email, "login attempts for this email")?;
+    st.limiter.check(
+        format!("login-ip:{ip}"),
+        st.limits.login_per_ip,
+        "login attempts from this IP",
+    )?;
+    st.limiter.check(
+        format!("login-email:{}:{email}", project.id),
+        st.limits.login_per_email,
+        "login attempts for this email",
+    )?;
     let state = st.clone();
     let out = st
         .control(move |conn| {
@@ -170,11 +239,20 @@ pub async fn login(State(st): State<AppState>, Path(pref): Path<String>, ClientI
     Ok(Json(out).into_response())
 }
 
-pub async fn refresh(State(st): State<AppState>, Path(pref): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn refresh(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let project = project(&st, &pref).await?;
     let token = match body.get_any(&["refreshToken", "refresh_token"]) {
         Some((_, Value::String(t))) if !t.is_empty() => t.clone(),
-        _ => return Err(crate::extract::required("refreshToken", r#"{"refreshToken": "rt_..."}"#)),
+        _ => {
+            return Err(crate::extract::required(
+                "refreshToken",
+                r#"{"refreshToken": "rt_..."}"#,
+            ));
+        }
     };
     let state = st.clone();
     let out = st
@@ -206,11 +284,27 @@ pub async fn refresh(State(st): State<AppState>, Path(pref): Path<String>, body:
     Ok(Json(out).into_response())
 }
 
-pub async fn logout(State(st): State<AppState>, Path(pref): Path<String>, headers: HeaderMap, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let project = project(&st, &pref).await?;
-    let access = bearer(&headers).map(str::to_string).or_else(|| body.opt_str("accessToken", "").ok().flatten().map(str::to_string));
-    let refresh = body.get_any(&["refreshToken", "refresh_token"]).and_then(|(_, v)| v.as_str()).map(str::to_string);
-    let claims = access.as_deref().and_then(|t| st.jwt.verify(t).ok()).filter(|c| c.pid == project.id);
+    let access = bearer(&headers).map(str::to_string).or_else(|| {
+        body.opt_str("accessToken", "")
+            .ok()
+            .flatten()
+            .map(str::to_string)
+    });
+    let refresh = body
+        .get_any(&["refreshToken", "refresh_token"])
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_string);
+    let claims = access
+        .as_deref()
+        .and_then(|t| st.jwt.verify(t).ok())
+        .filter(|c| c.pid == project.id);
     if claims.is_none() && refresh.is_none() {
         return Err(ApiError::unauthorized(
             code::AUTH_TOKEN_INVALID,
@@ -225,7 +319,10 @@ pub async fn logout(State(st): State<AppState>, Path(pref): Path<String>, header
                     users::revoke_refresh(conn, rt, now)?;
                 }
                 _ if claims.is_none() => {
-                    return Err(ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "Unknown refresh token"));
+                    return Err(ApiError::unauthorized(
+                        code::AUTH_TOKEN_INVALID,
+                        "Unknown refresh token",
+                    ));
                 }
                 _ => {}
             }
@@ -242,31 +339,63 @@ pub async fn logout(State(st): State<AppState>, Path(pref): Path<String>, header
     Ok(Json(json!({"success": true, "message": "Logged out"})).into_response())
 }
 
-pub async fn me(State(st): State<AppState>, Path(pref): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn me(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let project = project(&st, &pref).await?;
     let (_, user) = current_user(&st, &project, &headers).await?;
     Ok(Json(user.public_json()).into_response())
 }
 
-pub async fn update_me(State(st): State<AppState>, Path(pref): Path<String>, headers: HeaderMap, body: JsonBody) -> Result<Response, ApiError> {
-    const USAGE: &str = r#"{"name": "Jane D.", "avatar_url": "https://...", "customFields": {"plan": "pro"}}"#;
+pub async fn update_me(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    const USAGE: &str =
+        r#"{"name": "Jane D.", "avatar_url": "https://...", "customFields": {"plan": "pro"}}"#;
     let project = project(&st, &pref).await?;
     let (_, mut user) = current_user(&st, &project, &headers).await?;
     if body.0.contains_key("name") {
         user.name = body.opt_str("name", USAGE)?.map(str::to_string);
     }
-    if let Some((name, v)) = body.0.get_key_value("avatar_url").or_else(|| body.0.get_key_value("avatarUrl")) {
+    if let Some((name, v)) = body
+        .0
+        .get_key_value("avatar_url")
+        .or_else(|| body.0.get_key_value("avatarUrl"))
+    {
         user.avatar_url = match v {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
-            other => return Err(crate::extract::wrong_type(name, "a string or null", other, USAGE)),
+            other => {
+                return Err(crate::extract::wrong_type(
+                    name,
+                    "a string or null",
+                    other,
+                    USAGE,
+                ));
+            }
         };
     }
-    if let Some((name, v)) = body.0.get_key_value("avatar_image_id").or_else(|| body.0.get_key_value("avatarImageId")) {
+    if let Some((name, v)) = body
+        .0
+        .get_key_value("avatar_image_id")
+        .or_else(|| body.0.get_key_value("avatarImageId"))
+    {
         user.avatar_image_id = match v {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
-            other => return Err(crate::extract::wrong_type(name, "a string or null", other, USAGE)),
+            other => {
+                return Err(crate::extract::wrong_type(
+                    name,
+                    "a string or null",
+                    other,
+                    USAGE,
+                ));
+            }
         };
     }
     if let Some(fields) = body.opt_object("customFields", USAGE)? {
@@ -283,16 +412,22 @@ pub async fn update_me(State(st): State<AppState>, Path(pref): Path<String>, hea
     let now = now_ms();
     user.updated_at = now;
     let u = user.clone();
-    st.control(move |conn| Ok(users::save_profile(conn, &u, now)?)).await?;
+    st.control(move |conn| Ok(users::save_profile(conn, &u, now)?))
+        .await?;
     Ok(Json(json!({"success": true, "user": user.public_json()})).into_response())
 }
 
-pub async fn delete_avatar(State(st): State<AppState>, Path(pref): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn delete_avatar(
+    State(st): State<AppState>,
+    Path(pref): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let project = project(&st, &pref).await?;
     let (_, mut user) = current_user(&st, &project, &headers).await?;
     user.avatar_url = None;
     user.avatar_image_id = None;
     let now = now_ms();
-    st.control(move |conn| Ok(users::save_profile(conn, &user, now)?)).await?;
+    st.control(move |conn| Ok(users::save_profile(conn, &user, now)?))
+        .await?;
     Ok(Json(json!({"success": true, "message": "Avatar removed"})).into_response())
 }

@@ -32,7 +32,13 @@ fn json_text(body: String) -> Response {
 
 pub fn check_key(key: &str, field: &str) -> Result<(), ApiError> {
     if key.len() > MAX_KEY_BYTES {
-        return Err(ApiError::validation(field, format!("`{field}` is {} bytes; cache keys are limited to {MAX_KEY_BYTES} bytes", key.len())));
+        return Err(ApiError::validation(
+            field,
+            format!(
+                "`{field}` is {} bytes; cache keys are limited to {MAX_KEY_BYTES} bytes",
+                key.len()
+            ),
+        ));
     }
     Ok(())
 }
@@ -51,7 +57,9 @@ fn parse_ttl(v: Option<&Value>, field: &str) -> Result<Option<i64>, ApiError> {
             Some(t) if t > 0 && t <= MAX_TTL => Ok(Some(t)),
             _ => Err(ApiError::validation(
                 field,
-                format!("`{field}` must be a positive integer number of seconds (e.g. 60), got {v}; omit it for no expiry"),
+                format!(
+                    "`{field}` must be a positive integer number of seconds (e.g. 60), got {v}; omit it for no expiry"
+                ),
             )),
         },
     }
@@ -66,7 +74,11 @@ fn value_text(v: &Value) -> Arc<str> {
     Arc::from(v.to_string())
 }
 
-pub async fn get(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = req_key(&body, r#"{"key": "user:1"}"#)?;
     Ok(json_text(match st.cache.get(&p.id, key, now_ms()) {
         Some(v) => {
@@ -82,24 +94,40 @@ pub async fn get(State(st): State<AppState>, Project(p): Project, body: JsonBody
 
 const SET_USAGE: &str = r#"{"key": "user:1", "value": {"name": "Jane"}, "ttl": 60}"#;
 
-pub async fn set(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn set(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = req_key(&body, SET_USAGE)?.to_string();
     let Some(value) = body.0.get("value") else {
-        return Err(ApiError::validation("value", format!("`value` is required (any JSON, null included): send {SET_USAGE}")));
+        return Err(ApiError::validation(
+            "value",
+            format!("`value` is required (any JSON, null included): send {SET_USAGE}"),
+        ));
     };
     let ttl = parse_ttl(body.0.get("ttl"), "ttl")?;
     let now = now_ms();
-    st.cache.set(&p.id, key, value_text(value), expiry(ttl, now));
+    st.cache
+        .set(&p.id, key, value_text(value), expiry(ttl, now));
     Ok(json_text("{\"success\":true}".into()))
 }
 
-pub async fn delete(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = req_key(&body, r#"{"key": "user:1"}"#)?;
     let deleted = st.cache.delete(&p.id, key, now_ms());
     Ok(axum::Json(json!({"success": true, "deleted": deleted})).into_response())
 }
 
-pub async fn get_many(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn get_many(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let keys = body.req_str_list("keys", MAX_GET_MANY, r#"{"keys": ["a", "b"]}"#)?;
     let now = now_ms();
     let mut s = String::from("{\"results\":[");
@@ -123,12 +151,19 @@ pub async fn get_many(State(st): State<AppState>, Project(p): Project, body: Jso
 
 const SET_MANY_USAGE: &str = r#"{"entries": [{"key": "a", "value": 1, "ttl": 60}]}"#;
 
-pub async fn set_many(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn set_many(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let entries = body.req_array("entries", SET_MANY_USAGE)?;
     if entries.len() > MAX_SET_MANY {
         return Err(ApiError::validation(
             "entries",
-            format!("`entries` holds {} items; at most {MAX_SET_MANY} per call: split it into several calls", entries.len()),
+            format!(
+                "`entries` holds {} items; at most {MAX_SET_MANY} per call: split it into several calls",
+                entries.len()
+            ),
         ));
     }
     let now = now_ms();
@@ -136,15 +171,29 @@ pub async fn set_many(State(st): State<AppState>, Project(p): Project, body: Jso
     let mut parsed = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
         let Value::Object(e) = e else {
-            return Err(ApiError::validation(&format!("entries[{i}]"), format!("`entries[{i}]` must be an object, got {}: send {SET_MANY_USAGE}", type_name(e))));
+            return Err(ApiError::validation(
+                &format!("entries[{i}]"),
+                format!(
+                    "`entries[{i}]` must be an object, got {}: send {SET_MANY_USAGE}",
+                    type_name(e)
+                ),
+            ));
         };
         let key = match e.get("key") {
             Some(Value::String(k)) if !k.is_empty() => k.clone(),
-            _ => return Err(ApiError::validation(&format!("entries[{i}].key"), format!("`entries[{i}].key` must be a non-empty string: send {SET_MANY_USAGE}"))),
+            _ => {
+                return Err(ApiError::validation(
+                    &format!("entries[{i}].key"),
+                    format!("`entries[{i}].key` must be a non-empty string: send {SET_MANY_USAGE}"),
+                ));
+            }
         };
         check_key(&key, &format!("entries[{i}].key"))?;
         let Some(value) = e.get("value") else {
-            return Err(ApiError::validation(&format!("entries[{i}].value"), format!("`entries[{i}].value` is required: send {SET_MANY_USAGE}")));
+            return Err(ApiError::validation(
+                &format!("entries[{i}].value"),
+                format!("`entries[{i}].value` is required: send {SET_MANY_USAGE}"),
+            ));
         };
         let ttl = parse_ttl(e.get("ttl"), &format!("entries[{i}].ttl"))?;
         parsed.push((key, value_text(value), expiry(ttl, now)));
@@ -154,22 +203,37 @@ pub async fn set_many(State(st): State<AppState>, Project(p): Project, body: Jso
     Ok(axum::Json(json!({"success": true, "count": count})).into_response())
 }
 
-pub async fn delete_many(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn delete_many(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let keys = body.req_str_list("keys", MAX_DELETE_MANY, r#"{"keys": ["a", "b"]}"#)?;
     let deleted = st.cache.delete_many(&p.id, &keys, now_ms());
-    Ok(axum::Json(json!({"success": true, "count": keys.len(), "deleted": deleted})).into_response())
+    Ok(
+        axum::Json(json!({"success": true, "count": keys.len(), "deleted": deleted}))
+            .into_response(),
+    )
 }
 
 fn prefix<'a>(body: &'a JsonBody, usage: &str) -> Result<&'a str, ApiError> {
     Ok(body.opt_str("prefix", usage)?.unwrap_or(""))
 }
 
-pub async fn list(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
-    const USAGE: &str = r#"{"prefix": "user:", "limit": 100, "cursor": "<cursor from the previous page>"}"#;
+pub async fn list(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    const USAGE: &str =
+        r#"{"prefix": "user:", "limit": 100, "cursor": "<cursor from the previous page>"}"#;
     let prefix = prefix(&body, USAGE)?;
     let limit = body.opt_i64("limit", USAGE)?.unwrap_or(DEFAULT_LIST);
     if !(1..=MAX_LIST).contains(&limit) {
-        return Err(ApiError::validation("limit", format!("`limit` must be between 1 and {MAX_LIST}, got {limit}")));
+        return Err(ApiError::validation(
+            "limit",
+            format!("`limit` must be between 1 and {MAX_LIST}, got {limit}"),
+        ));
     }
     let after = match body.opt_str("cursor", USAGE)? {
         Some(c) if !c.is_empty() => Some(decode_cursor(c).ok_or_else(|| {
@@ -177,8 +241,14 @@ pub async fn list(State(st): State<AppState>, Project(p): Project, body: JsonBod
         })?),
         _ => None,
     };
-    let (keys, more) = st.cache.list(&p.id, prefix, after.as_deref(), limit as usize, now_ms());
-    let cursor = if more { keys.last().map(|(k, _)| encode_cursor(k)) } else { None };
+    let (keys, more) = st
+        .cache
+        .list(&p.id, prefix, after.as_deref(), limit as usize, now_ms());
+    let cursor = if more {
+        keys.last().map(|(k, _)| encode_cursor(k))
+    } else {
+        None
+    };
     let keys: Vec<Value> = keys
         .into_iter()
         .map(|(k, exp)| json!({"key": k, "name": k, "expiration": exp.map(|e| (e + 999) / 1000)}))
@@ -190,47 +260,83 @@ pub async fn list(State(st): State<AppState>, Project(p): Project, body: JsonBod
     Ok(axum::Json(out).into_response())
 }
 
-pub async fn keys(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn keys(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let prefix = prefix(&body, r#"{"prefix": "user:"}"#)?;
     let (keys, more) = st.cache.list(&p.id, prefix, None, KEYS_CAP, now_ms());
     let keys: Vec<String> = keys.into_iter().map(|(k, _)| k).collect();
     Ok(axum::Json(json!({"keys": keys, "truncated": more})).into_response())
 }
 
-pub async fn flush(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
-    let prefix = prefix(&body, r#"{"prefix": "session:"} (omit prefix to delete every key of the project)"#)?;
-    st.limiter.check(format!("flush:{}", p.id), st.limits.cache_flush, "cache flushes for this project")?;
+pub async fn flush(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let prefix = prefix(
+        &body,
+        r#"{"prefix": "session:"} (omit prefix to delete every key of the project)"#,
+    )?;
+    st.limiter.check(
+        format!("flush:{}", p.id),
+        st.limits.cache_flush,
+        "cache flushes for this project",
+    )?;
     let (deleted, more) = st.cache.flush(&p.id, prefix, FLUSH_CAP, now_ms());
     Ok(axum::Json(json!({"success": true, "deleted": deleted, "truncated": more})).into_response())
 }
 
-pub async fn expire(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn expire(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     const USAGE: &str = r#"{"key": "user:1", "ttl": 60}"#;
     let key = req_key(&body, USAGE)?;
     let Some(ttl) = parse_ttl(body.0.get("ttl"), "ttl")? else {
-        return Err(ApiError::validation("ttl", format!("`ttl` is required (seconds from now): send {USAGE}")));
+        return Err(ApiError::validation(
+            "ttl",
+            format!("`ttl` is required (seconds from now): send {USAGE}"),
+        ));
     };
     let now = now_ms();
     let ok = st.cache.expire(&p.id, key, now + ttl * 1000, now);
     Ok(axum::Json(json!({"success": ok})).into_response())
 }
 
-pub async fn increment(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn increment(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     const USAGE: &str = r#"{"key": "visits", "amount": 1, "initialValue": 0, "ttl": 3600}"#;
     let key = req_key(&body, USAGE)?;
     let amount = body.opt_i64("amount", USAGE)?.unwrap_or(1);
     let initial = match body.get_any(&["initialValue", "initial_value", "initial"]) {
         None => 0,
-        Some((name, v)) => as_integer(v).ok_or_else(|| ApiError::validation(name, format!("`{name}` must be an integer: send {USAGE}")))?,
+        Some((name, v)) => as_integer(v).ok_or_else(|| {
+            ApiError::validation(name, format!("`{name}` must be an integer: send {USAGE}"))
+        })?,
     };
     let ttl = parse_ttl(body.0.get("ttl"), "ttl")?;
     let now = now_ms();
-    match st.cache.increment(&p.id, key, amount, initial, expiry(ttl, now), now) {
+    match st
+        .cache
+        .increment(&p.id, key, amount, initial, expiry(ttl, now), now)
+    {
         Ok(value) => Ok(axum::Json(json!({"value": value, "success": true})).into_response()),
         Err(IncrError::NotInteger) => Err(ApiError::validation(
             "key",
-            format!("cannot increment {key:?}: its value is not an integer. Delete it or set it to a number first"),
+            format!(
+                "cannot increment {key:?}: its value is not an integer. Delete it or set it to a number first"
+            ),
         )),
-        Err(IncrError::Overflow) => Err(ApiError::validation("amount", "the increment would overflow a 64-bit integer")),
+        Err(IncrError::Overflow) => Err(ApiError::validation(
+            "amount",
+            "the increment would overflow a 64-bit integer",
+        )),
     }
 }

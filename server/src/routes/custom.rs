@@ -21,23 +21,50 @@ use crate::workers::Invocation;
 const HIDDEN_HEADERS: [&str; 4] = ["authorization", "x-aerostack-key", "x-api-key", "cookie"];
 
 fn check_slug(slug: &str) -> Result<(), ApiError> {
-    let ok = !slug.is_empty() && slug.len() <= 128 && slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok { Ok(()) } else { Err(ApiError::validation("slug", format!("custom API slug {slug:?} must be 1-128 letters, digits, '-', '_' or '.'"))) }
+    let ok = !slug.is_empty()
+        && slug.len() <= 128
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "slug",
+            format!("custom API slug {slug:?} must be 1-128 letters, digits, '-', '_' or '.'"),
+        ))
+    }
 }
 
-fn event(project: &ProjectRec, slug: &str, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Value {
+fn event(
+    project: &ProjectRec,
+    slug: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Value {
     let data = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
-        serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+        serde_json::from_slice(body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
     };
     let query: Map<String, Value> = Query::<Vec<(String, String)>>::try_from_uri(uri)
-        .map(|q| q.0.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+        .map(|q| {
+            q.0.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect()
+        })
         .unwrap_or_default();
     let headers: Map<String, Value> = headers
         .iter()
         .filter(|(k, _)| !HIDDEN_HEADERS.contains(&k.as_str()))
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), Value::String(v.to_string()))))
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_string(), Value::String(v.to_string())))
+        })
         .collect();
     json!({
         "event": format!("custom.{slug}"),
@@ -51,22 +78,51 @@ fn event(project: &ProjectRec, slug: &str, method: &Method, uri: &Uri, headers: 
     })
 }
 
-async fn dispatch(st: &AppState, project: Arc<ProjectRec>, slug: String, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn dispatch(
+    st: &AppState,
+    project: Arc<ProjectRec>,
+    slug: String,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     check_slug(&slug)?;
     let body = crate::extract::read_body(body).await?;
     let event = event(&project, &slug, &method, &uri, &headers, &body);
-    let result = st.workers().invoke(Invocation::Custom { project_id: project.id.clone(), slug, event }).await?;
+    let result = st
+        .workers()
+        .invoke(Invocation::Custom {
+            project_id: project.id.clone(),
+            slug,
+            event,
+        })
+        .await?;
     Ok(Json(result).into_response())
 }
 
 /// Project from the API key, else from `X-Project-Id` (id or slug).
-pub async fn keyed(State(st): State<AppState>, Path(slug): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn keyed(
+    State(st): State<AppState>,
+    Path(slug): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let project = if key_candidates(&headers).iter().any(Option::is_some) {
         st.project_from_headers(&headers).await?
-    } else if let Some(r) = headers.get("x-project-id").and_then(|v| v.to_str().ok()).filter(|s| !s.is_empty()) {
+    } else if let Some(r) = headers
+        .get("x-project-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty())
+    {
         st.project_from_path(r).await?
     } else {
-        return Err(ApiError::unauthorized(code::AUTH_INVALID_KEY, format!("Missing API key: {KEY_HELP}, or name the project in X-Project-Id")));
+        return Err(ApiError::unauthorized(
+            code::AUTH_INVALID_KEY,
+            format!("Missing API key: {KEY_HELP}, or name the project in X-Project-Id"),
+        ));
     };
     dispatch(&st, project, slug, method, uri, headers, body).await
 }
@@ -85,7 +141,14 @@ pub async fn public(
         && let Ok(keyed) = st.project_from_headers(&headers).await
         && keyed.id != project.id
     {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, code::FORBIDDEN, format!("the API key belongs to another project than {:?}", project.slug)));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            code::FORBIDDEN,
+            format!(
+                "the API key belongs to another project than {:?}",
+                project.slug
+            ),
+        ));
     }
     dispatch(&st, project, slug, method, uri, headers, body).await
 }

@@ -12,16 +12,24 @@ use crate::store::project_db;
 
 pub const MAX_BATCH: usize = 25;
 const QUERY_USAGE: &str = r#"{"sql": "SELECT 1", "params": []}"#;
-const BATCH_USAGE: &str = r#"{"queries": [{"sql": "INSERT INTO t (a) VALUES (?)", "params": [1]}]}"#;
+const BATCH_USAGE: &str =
+    r#"{"queries": [{"sql": "INSERT INTO t (a) VALUES (?)", "params": [1]}]}"#;
 
 fn json_bytes(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-pub async fn query(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn query(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let sql = body.req_str("sql", QUERY_USAGE)?.to_string();
     if sql.trim().is_empty() {
-        return Err(ApiError::validation("sql", format!("`sql` is blank: send {QUERY_USAGE}")));
+        return Err(ApiError::validation(
+            "sql",
+            format!("`sql` is blank: send {QUERY_USAGE}"),
+        ));
     }
     let params = body.0.get("params").cloned().unwrap_or(Value::Null);
     // A quick read runs right here (no thread hop); anything else, or a read that would take
@@ -31,19 +39,31 @@ pub async fn query(State(st): State<AppState>, Project(p): Project, body: JsonBo
     {
         return Ok(json_bytes(out));
     }
-    let out = st.project_db(&p.id, move |db| project_db::query(db, &sql, &params)).await?;
+    let out = st
+        .project_db(&p.id, move |db| project_db::query(db, &sql, &params))
+        .await?;
     Ok(json_bytes(out))
 }
 
-pub async fn batch(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn batch(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let queries = body.req_array("queries", BATCH_USAGE)?;
     if queries.is_empty() {
-        return Err(ApiError::validation("queries", format!("`queries` is empty: send at least one query, e.g. {BATCH_USAGE}")));
+        return Err(ApiError::validation(
+            "queries",
+            format!("`queries` is empty: send at least one query, e.g. {BATCH_USAGE}"),
+        ));
     }
     if queries.len() > MAX_BATCH {
         return Err(ApiError::validation(
             "queries",
-            format!("`queries` holds {} queries; a batch takes at most {MAX_BATCH}: split it into several batches", queries.len()),
+            format!(
+                "`queries` holds {} queries; a batch takes at most {MAX_BATCH}: split it into several batches",
+                queries.len()
+            ),
         ));
     }
     let mut list = Vec::with_capacity(queries.len());
@@ -51,7 +71,10 @@ pub async fn batch(State(st): State<AppState>, Project(p): Project, body: JsonBo
         let Value::Object(q) = q else {
             return Err(ApiError::validation(
                 &format!("queries[{i}]"),
-                format!("`queries[{i}]` must be an object, got {}: send {BATCH_USAGE}", type_name(q)),
+                format!(
+                    "`queries[{i}]` must be an object, got {}: send {BATCH_USAGE}",
+                    type_name(q)
+                ),
             ));
         };
         let sql = match q.get("sql") {
@@ -59,12 +82,16 @@ pub async fn batch(State(st): State<AppState>, Project(p): Project, body: JsonBo
             _ => {
                 return Err(ApiError::validation(
                     &format!("queries[{i}].sql"),
-                    format!("`queries[{i}].sql` is required and must be a non-empty string: send {BATCH_USAGE}"),
+                    format!(
+                        "`queries[{i}].sql` is required and must be a non-empty string: send {BATCH_USAGE}"
+                    ),
                 ));
             }
         };
         list.push((sql, q.get("params").cloned().unwrap_or(Value::Null)));
     }
-    let out = st.project_db(&p.id, move |db| project_db::batch(db, &list)).await?;
+    let out = st
+        .project_db(&p.id, move |db| project_db::batch(db, &list))
+        .await?;
     Ok(json_bytes(out))
 }

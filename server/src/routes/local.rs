@@ -12,21 +12,35 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::extract::Project;
 use crate::state::AppState;
-use crate::store::control;
+use crate::store::outbox;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 
-pub async fn outbox(State(st): State<AppState>, Project(p): Project, uri: Uri) -> Result<Response, ApiError> {
+pub async fn outbox(
+    State(st): State<AppState>,
+    Project(p): Project,
+    uri: Uri,
+) -> Result<Response, ApiError> {
     let q: HashMap<String, String> = Query::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
     let to = q.get("to").filter(|s| !s.is_empty()).cloned();
     let limit = match q.get("limit").filter(|s| !s.is_empty()) {
         None => DEFAULT_LIMIT,
         Some(s) => match s.parse::<u32>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(ApiError::validation("limit", format!("`limit` must be an integer between 1 and {MAX_LIMIT}, got {s:?}"))),
+            _ => {
+                return Err(ApiError::validation(
+                    "limit",
+                    format!("`limit` must be an integer between 1 and {MAX_LIMIT}, got {s:?}"),
+                ));
+            }
         },
     };
-    let messages = st.control(move |c| Ok(control::list_outbox(c, &p.id, to.as_deref(), limit)?)).await?;
-    Ok(Json(json!({"messages": messages.iter().map(|m| m.to_json()).collect::<Vec<_>>()})).into_response())
+    let messages = st
+        .control(move |c| Ok(outbox::list_outbox(c, &p.id, to.as_deref(), limit)?))
+        .await?;
+    Ok(
+        Json(json!({"messages": messages.iter().map(|m| m.to_json()).collect::<Vec<_>>()}))
+            .into_response(),
+    )
 }

@@ -28,6 +28,7 @@ pub mod search;
 pub mod secrets;
 pub mod services;
 pub mod storage;
+pub mod upload;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Group {
@@ -45,8 +46,10 @@ const AUTH: &str = "/api/v1/public/projects/{project}/auth";
 fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
     use Group::*;
     let v = |m: &'static str, p: &str, r: MethodRouter<AppState>| (V1, m, p.to_string(), r);
-    let public = |m: &'static str, p: &str, r: MethodRouter<AppState>| (Public, m, p.to_string(), r);
-    let auth = |m: &'static str, p: &str, r: MethodRouter<AppState>| (Public, m, format!("{AUTH}{p}"), r);
+    let public =
+        |m: &'static str, p: &str, r: MethodRouter<AppState>| (Public, m, p.to_string(), r);
+    let auth =
+        |m: &'static str, p: &str, r: MethodRouter<AppState>| (Public, m, format!("{AUTH}{p}"), r);
     vec![
         v("GET", "/v1/health", get(health)),
         v("GET", "/v1/openapi.json", get(openapi::spec)),
@@ -74,13 +77,17 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         v("POST", "/v1/queue/jobs", post(queue::jobs)),
         v("POST", "/v1/queue/cancel", post(queue::cancel)),
         // storage
-        v("POST", "/v1/storage/upload", post(storage::upload)),
+        v("POST", "/v1/storage/upload", post(upload::upload)),
         v("POST", "/v1/storage/get", post(storage::get)),
         v("POST", "/v1/storage/getUrl", post(storage::get_url)),
         v("POST", "/v1/storage/list", post(storage::list)),
         v("POST", "/v1/storage/delete", post(storage::delete)),
         v("POST", "/v1/storage/exists", post(storage::exists)),
-        v("POST", "/v1/storage/getMetadata", post(storage::get_metadata)),
+        v(
+            "POST",
+            "/v1/storage/getMetadata",
+            post(storage::get_metadata),
+        ),
         v("POST", "/v1/storage/copy", post(storage::copy)),
         v("POST", "/v1/storage/move", post(storage::move_object)),
         // ai
@@ -89,7 +96,11 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         v("POST", "/v1/ai/search/ingest", post(search::ingest)),
         v("POST", "/v1/ai/search/query", post(search::query)),
         v("POST", "/v1/ai/search/delete", post(search::delete)),
-        v("POST", "/v1/ai/search/deleteByType", post(search::delete_by_type)),
+        v(
+            "POST",
+            "/v1/ai/search/deleteByType",
+            post(search::delete_by_type),
+        ),
         v("GET", "/v1/ai/search/listTypes", get(search::list_types)),
         v("POST", "/v1/ai/search/configure", post(search::configure)),
         v("POST", "/v1/ai/search/update", post(search::update)),
@@ -104,7 +115,11 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         v("POST", "/v1/services/invoke", post(services::invoke)),
         v("ANY", "/v1/custom/{slug}", any(custom::keyed)),
         public("ANY", "/api/v1/custom/{slug}", any(custom::keyed)),
-        public("ANY", "/api/v1/public/projects/{project}/custom/{slug}", any(custom::public)),
+        public(
+            "ANY",
+            "/api/v1/public/projects/{project}/custom/{slug}",
+            any(custom::public),
+        ),
         // local-only helpers
         v("GET", "/v1/local/outbox", get(local::outbox)),
         // end-user auth
@@ -113,8 +128,16 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         auth("POST", "/otp/send", post(auth_mail::otp_send)),
         auth("POST", "/otp/verify", post(auth_mail::otp_verify)),
         auth("GET", "/verify-email", get(auth_mail::verify_email)),
-        auth("POST", "/resend-verification", post(auth_mail::resend_verification)),
-        auth("POST", "/reset-password-request", post(auth_mail::reset_password_request)),
+        auth(
+            "POST",
+            "/resend-verification",
+            post(auth_mail::resend_verification),
+        ),
+        auth(
+            "POST",
+            "/reset-password-request",
+            post(auth_mail::reset_password_request),
+        ),
         auth("POST", "/reset-password", post(auth_mail::reset_password)),
         auth("POST", "/refresh", post(auth_public::refresh)),
         auth("POST", "/logout", post(auth_public::logout)),
@@ -122,7 +145,11 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         auth("PATCH", "/me", patch(auth_public::update_me)),
         auth("DELETE", "/me/avatar", delete(auth_public::delete_avatar)),
         // realtime history and public files
-        public("GET", "/api/v1/public/realtime/history", get(realtime_history::history)),
+        public(
+            "GET",
+            "/api/v1/public/realtime/history",
+            get(realtime_history::history),
+        ),
         public("GET", "/files/{project_id}/{*key}", get(files::serve)),
     ]
 }
@@ -156,7 +183,10 @@ pub fn router(state: AppState) -> Router {
             Group::Public => public = public.route(&path, route),
         }
     }
-    let v1 = v1.route_layer(from_fn_with_state(state.clone(), crate::idempotency::idempotency_mw));
+    let v1 = v1.route_layer(from_fn_with_state(
+        state.clone(),
+        crate::idempotency::idempotency_mw,
+    ));
     Router::new()
         .merge(v1)
         .merge(public)
@@ -170,15 +200,18 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn health() -> Response {
-    axum::Json(serde_json::json!({"ok": true, "version": env!("CARGO_PKG_VERSION")})).into_response()
+    axum::Json(serde_json::json!({"ok": true, "version": env!("CARGO_PKG_VERSION")}))
+        .into_response()
 }
 
 async fn not_found(req: Request) -> ApiError {
     let (method, path) = (req.method().to_string(), req.uri().path().to_string());
-    ApiError::not_found(format!("No route for {method} {path}. The served routes are listed in GET /v1/openapi.json"))
-        .with_detail("method", method)
-        .with_detail("path", path)
-        .with_detail("documentation", "/v1/openapi.json")
+    ApiError::not_found(format!(
+        "No route for {method} {path}. The served routes are listed in GET /v1/openapi.json"
+    ))
+    .with_detail("method", method)
+    .with_detail("path", path)
+    .with_detail("documentation", "/v1/openapi.json")
 }
 
 async fn method_not_allowed(req: Request) -> ApiError {
@@ -191,7 +224,14 @@ async fn method_not_allowed(req: Request) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         code::NOT_FOUND,
-        format!("{path} does not accept {method}; use {}", if allowed.is_empty() { "another method".to_string() } else { allowed.join(" or ") }),
+        format!(
+            "{path} does not accept {method}; use {}",
+            if allowed.is_empty() {
+                "another method".to_string()
+            } else {
+                allowed.join(" or ")
+            }
+        ),
     )
     .with_detail("method", method)
     .with_detail("path", path)
@@ -210,8 +250,13 @@ fn path_matches(template: &str, path: &str) -> bool {
 
 /// `http://<Host header>` for URLs handed back to the caller (falls back to the bound address).
 pub fn request_origin(headers: &axum::http::HeaderMap, state: &AppState) -> String {
-    match headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) if !host.is_empty() && host.bytes().all(|b| b.is_ascii_graphic()) => format!("http://{host}"),
+    match headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    {
+        Some(host) if !host.is_empty() && host.bytes().all(|b| b.is_ascii_graphic()) => {
+            format!("http://{host}")
+        }
         _ => state.base_url().to_string(),
     }
 }

@@ -20,7 +20,10 @@ pub fn validate_key(key: &str, field: &str) -> Result<(), ApiError> {
     let problem = if key.is_empty() {
         Some("must not be empty".to_string())
     } else if key.len() > MAX_KEY_BYTES {
-        Some(format!("is {} bytes; keys are limited to {MAX_KEY_BYTES} bytes", key.len()))
+        Some(format!(
+            "is {} bytes; keys are limited to {MAX_KEY_BYTES} bytes",
+            key.len()
+        ))
     } else if key.starts_with('/') {
         Some("must not start with '/'".into())
     } else if key.split('/').any(|s| s == "..") {
@@ -33,7 +36,10 @@ pub fn validate_key(key: &str, field: &str) -> Result<(), ApiError> {
         None
     };
     match problem {
-        Some(p) => Err(ApiError::validation(field, format!("`{field}` {p}: use a relative path like \"avatars/user-1.png\""))),
+        Some(p) => Err(ApiError::validation(
+            field,
+            format!("`{field}` {p}: use a relative path like \"avatars/user-1.png\""),
+        )),
         None => Ok(()),
     }
 }
@@ -61,7 +67,10 @@ pub fn object_url(origin: &str, project_id: &str, key: &str) -> String {
 
 /// A content type from the key's extension (when the upload names none).
 pub fn guess_content_type(key: &str) -> &'static str {
-    let ext = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = key
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
@@ -99,11 +108,23 @@ pub fn blob_path(st: &AppState, project_id: &str, blob: &str) -> PathBuf {
 }
 
 /// Stream an object's bytes with its headers (`/v1/storage/get` and `/files/...`).
-pub async fn stream_object(st: &AppState, project_id: &str, o: &ObjectRow, req_headers: &HeaderMap) -> Result<Response, ApiError> {
+pub async fn stream_object(
+    st: &AppState,
+    project_id: &str,
+    o: &ObjectRow,
+    req_headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", o.etag);
-    if req_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
+    if req_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
         let mut resp = StatusCode::NOT_MODIFIED.into_response();
-        resp.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")));
+        resp.headers_mut().insert(
+            header::ETAG,
+            HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+        );
         return Ok(resp);
     }
     let file = match tokio::fs::File::open(blob_path(st, project_id, &o.blob)).await {
@@ -115,7 +136,11 @@ pub async fn stream_object(st: &AppState, project_id: &str, o: &ObjectRow, req_h
     let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&o.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&o.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(o.size as u64));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);

@@ -17,12 +17,15 @@ pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::from_str(OPENAPI_JSON).expect("server/openapi.json is valid JSON"))
+    DOC.get_or_init(|| {
+        serde_json::from_str(OPENAPI_JSON).expect("server/openapi.json is valid JSON")
+    })
 }
 
 /// The document with `servers` pointing at the address the caller used.
 pub async fn spec(State(st): State<AppState>, headers: HeaderMap) -> Response {
     let mut doc = document().clone();
-    doc["servers"] = json!([{"url": request_origin(&headers, &st), "description": "this local platform"}]);
+    doc["servers"] =
+        json!([{"url": request_origin(&headers, &st), "description": "this local platform"}]);
     Json(doc).into_response()
 }

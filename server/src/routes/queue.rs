@@ -20,26 +20,48 @@ pub const MAX_JOBS_LIMIT: i64 = 200;
 
 const ENQUEUE_USAGE: &str = r#"{"type": "send-welcome-email", "data": {"email": "jane@example.com"}, "delay": 0, "maxRetries": 3}"#;
 
-pub async fn enqueue(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn enqueue(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let job_type = body.req_str("type", ENQUEUE_USAGE)?.trim().to_string();
     if job_type.is_empty() || job_type.len() > 256 {
-        return Err(ApiError::validation("type", format!("`type` must be 1-256 characters naming the job: send {ENQUEUE_USAGE}")));
+        return Err(ApiError::validation(
+            "type",
+            format!("`type` must be 1-256 characters naming the job: send {ENQUEUE_USAGE}"),
+        ));
     }
     let Some(data) = body.0.get("data") else {
-        return Err(ApiError::validation("data", format!("`data` is required (the job's JSON payload): send {ENQUEUE_USAGE}")));
+        return Err(ApiError::validation(
+            "data",
+            format!("`data` is required (the job's JSON payload): send {ENQUEUE_USAGE}"),
+        ));
     };
     let delay = match body.get_any(&["delay", "delaySeconds", "delay_seconds"]) {
         None => 0,
         Some((name, v)) => match as_integer(v) {
             Some(d) if (0..=MAX_DELAY_SECS).contains(&d) => d,
-            _ => return Err(ApiError::validation(name, format!("`{name}` must be a whole number of seconds between 0 and {MAX_DELAY_SECS}, got {v}"))),
+            _ => {
+                return Err(ApiError::validation(
+                    name,
+                    format!(
+                        "`{name}` must be a whole number of seconds between 0 and {MAX_DELAY_SECS}, got {v}"
+                    ),
+                ));
+            }
         },
     };
     let max_retries = match body.get_any(&["maxRetries", "max_retries"]) {
         None => DEFAULT_MAX_RETRIES,
         Some((name, v)) => match as_integer(v) {
             Some(r) if (0..=100).contains(&r) => r,
-            _ => return Err(ApiError::validation(name, format!("`{name}` must be an integer between 0 and 100, got {v}"))),
+            _ => {
+                return Err(ApiError::validation(
+                    name,
+                    format!("`{name}` must be an integer between 0 and 100, got {v}"),
+                ));
+            }
         },
     };
     let now = now_ms();
@@ -60,11 +82,21 @@ pub async fn enqueue(State(st): State<AppState>, Project(p): Project, body: Json
     };
     let id = job.id.clone();
     st.control(move |c| Ok(jobs::insert(c, &job)?)).await?;
-    Ok((StatusCode::CREATED, Json(json!({"jobId": id, "success": true, "status": "queued"}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"jobId": id, "success": true, "status": "queued"})),
+    )
+        .into_response())
 }
 
-pub async fn job(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
-    let id = body.req_str("jobId", r#"{"jobId": "job_..."}"#)?.to_string();
+pub async fn job(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let id = body
+        .req_str("jobId", r#"{"jobId": "job_..."}"#)?
+        .to_string();
     let job = st.control(move |c| Ok(jobs::get(c, &p.id, &id)?)).await?;
     Ok(Json(match job {
         Some(j) => json!({"job": j.to_json(), "exists": true}),
@@ -73,18 +105,28 @@ pub async fn job(State(st): State<AppState>, Project(p): Project, body: JsonBody
     .into_response())
 }
 
-pub async fn jobs(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn jobs(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     const USAGE: &str = r#"{"status": "queued", "type": "send-email", "limit": 50, "cursor": "<cursor of the previous page>"}"#;
     let status = body.opt_str("status", USAGE)?.map(str::to_string);
     if let Some(s) = &status
         && !STATUSES.contains(&s.as_str())
     {
-        return Err(ApiError::validation("status", format!("`status` must be one of {}, got {s:?}", STATUSES.join(", "))));
+        return Err(ApiError::validation(
+            "status",
+            format!("`status` must be one of {}, got {s:?}", STATUSES.join(", ")),
+        ));
     }
     let job_type = body.opt_str("type", USAGE)?.map(str::to_string);
     let limit = body.opt_i64("limit", USAGE)?.unwrap_or(DEFAULT_JOBS_LIMIT);
     if !(1..=MAX_JOBS_LIMIT).contains(&limit) {
-        return Err(ApiError::validation("limit", format!("`limit` must be between 1 and {MAX_JOBS_LIMIT}, got {limit}")));
+        return Err(ApiError::validation(
+            "limit",
+            format!("`limit` must be between 1 and {MAX_JOBS_LIMIT}, got {limit}"),
+        ));
     }
     let after = match body.opt_str("cursor", USAGE)? {
         Some(c) if !c.is_empty() => Some(
@@ -98,7 +140,16 @@ pub async fn jobs(State(st): State<AppState>, Project(p): Project, body: JsonBod
         _ => None,
     };
     let rows = st
-        .control(move |c| Ok(jobs::list(c, &p.id, status.as_deref(), job_type.as_deref(), limit + 1, after)?))
+        .control(move |c| {
+            Ok(jobs::list(
+                c,
+                &p.id,
+                status.as_deref(),
+                job_type.as_deref(),
+                limit + 1,
+                after,
+            )?)
+        })
         .await?;
     let more = rows.len() as i64 > limit;
     let page: Vec<&JobRow> = rows.iter().take(limit as usize).collect();
@@ -112,10 +163,18 @@ pub async fn jobs(State(st): State<AppState>, Project(p): Project, body: JsonBod
     Ok(Json(out).into_response())
 }
 
-pub async fn cancel(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
-    let id = body.req_str("jobId", r#"{"jobId": "job_..."}"#)?.to_string();
+pub async fn cancel(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let id = body
+        .req_str("jobId", r#"{"jobId": "job_..."}"#)?
+        .to_string();
     let jid = id.clone();
-    let outcome = st.control(move |c| Ok(jobs::cancel(c, &p.id, &jid, now_ms())?)).await?;
+    let outcome = st
+        .control(move |c| Ok(jobs::cancel(c, &p.id, &jid, now_ms())?))
+        .await?;
     Ok(Json(match outcome {
         Some(Ok(())) => json!({"success": true, "status": "cancelled"}),
         Some(Err(status)) => json!({

@@ -25,20 +25,39 @@ async fn project(st: &AppState, headers: &HeaderMap) -> Result<Arc<ProjectRec>, 
         Ok(p) => return Ok(p),
         Err(e) => e,
     };
-    let Some(token) = key_candidates(headers)[2] else { return Err(key_err) };
-    let Ok(claims) = st.jwt.verify(token) else { return Err(key_err) };
+    let Some(token) = key_candidates(headers)[2] else {
+        return Err(key_err);
+    };
+    let Ok(claims) = st.jwt.verify(token) else {
+        return Err(key_err);
+    };
     let jti = claims.jti.clone();
-    if st.control(move |c| Ok(crate::store::users::jti_revoked(c, &jti)?)).await? {
-        return Err(ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "the access token was revoked (logged out)"));
+    if st
+        .control(move |c| Ok(crate::store::users::jti_revoked(c, &jti)?))
+        .await?
+    {
+        return Err(ApiError::unauthorized(
+            code::AUTH_TOKEN_INVALID,
+            "the access token was revoked (logged out)",
+        ));
     }
     let pid = claims.pid.clone();
     st.control(move |c| Ok(control::find_project(c, &pid)?))
         .await?
         .map(Arc::new)
-        .ok_or_else(|| ApiError::unauthorized(code::AUTH_INVALID_KEY, format!("the token's project no longer exists: {KEY_HELP}")))
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                code::AUTH_INVALID_KEY,
+                format!("the token's project no longer exists: {KEY_HELP}"),
+            )
+        })
 }
 
-pub async fn history(State(st): State<AppState>, headers: HeaderMap, uri: Uri) -> Result<Response, ApiError> {
+pub async fn history(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
     let p = project(&st, &headers).await?;
     let q: HashMap<String, String> = Query::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
     let room = q.get("room").filter(|r| !r.is_empty()).cloned().ok_or_else(|| {
@@ -48,7 +67,12 @@ pub async fn history(State(st): State<AppState>, headers: HeaderMap, uri: Uri) -
         None => DEFAULT_LIMIT,
         Some(s) => match s.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(ApiError::validation("limit", format!("`limit` must be an integer between 1 and {MAX_LIMIT}, got {s:?}"))),
+            _ => {
+                return Err(ApiError::validation(
+                    "limit",
+                    format!("`limit` must be an integer between 1 and {MAX_LIMIT}, got {s:?}"),
+                ));
+            }
         },
     };
     let before = match q.get("before").filter(|s| !s.is_empty()) {

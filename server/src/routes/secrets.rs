@@ -18,41 +18,75 @@ const SET_USAGE: &str = r#"{"key": "STRIPE_SECRET_KEY", "value": "sk_test_..."}"
 fn req_name<'a>(body: &'a JsonBody, usage: &str) -> Result<&'a str, ApiError> {
     let key = body.req_str("key", usage)?;
     if !control::valid_secret_name(key) {
-        return Err(ApiError::validation("key", format!("`key` {key:?} is not a valid secret name: use 1-256 letters, digits, '_', '.' or '-'")));
+        return Err(ApiError::validation(
+            "key",
+            format!(
+                "`key` {key:?} is not a valid secret name: use 1-256 letters, digits, '_', '.' or '-'"
+            ),
+        ));
     }
     Ok(key)
 }
 
-pub async fn get(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = req_name(&body, r#"{"key": "STRIPE_SECRET_KEY"}"#)?.to_string();
     let k = key.clone();
-    let value = st.control(move |c| Ok(control::get_secret(c, &p.id, &k)?)).await?;
+    let value = st
+        .control(move |c| Ok(control::get_secret(c, &p.id, &k)?))
+        .await?;
     Ok(Json(json!({"key": key, "exists": value.is_some(), "value": value})).into_response())
 }
 
-pub async fn set(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn set(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = req_name(&body, SET_USAGE)?.to_string();
     let value = match body.0.get("value") {
         Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => return Err(crate::extract::wrong_type("value", "a string", other, SET_USAGE)),
+        Some(other) => {
+            return Err(crate::extract::wrong_type(
+                "value", "a string", other, SET_USAGE,
+            ));
+        }
         None => return Err(crate::extract::required("value", SET_USAGE)),
     };
     if value.len() > MAX_VALUE_BYTES {
-        return Err(ApiError::validation("value", format!("`value` is {} bytes; secrets are limited to {MAX_VALUE_BYTES} bytes", value.len())));
+        return Err(ApiError::validation(
+            "value",
+            format!(
+                "`value` is {} bytes; secrets are limited to {MAX_VALUE_BYTES} bytes",
+                value.len()
+            ),
+        ));
     }
     let k = key.clone();
-    st.control(move |c| Ok(control::set_secret(c, &p.id, &k, &value)?)).await?;
+    st.control(move |c| Ok(control::set_secret(c, &p.id, &k, &value)?))
+        .await?;
     Ok(Json(json!({"success": true, "key": key})).into_response())
 }
 
 pub async fn list(State(st): State<AppState>, Project(p): Project) -> Result<Response, ApiError> {
-    let keys = st.control(move |c| Ok(control::list_secrets(c, &p.id)?)).await?;
+    let keys = st
+        .control(move |c| Ok(control::list_secrets(c, &p.id)?))
+        .await?;
     Ok(Json(json!({"keys": keys})).into_response())
 }
 
-pub async fn delete(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = req_name(&body, r#"{"key": "STRIPE_SECRET_KEY"}"#)?.to_string();
-    let deleted = st.control(move |c| Ok(control::delete_secret(c, &p.id, &key)?)).await?;
+    let deleted = st
+        .control(move |c| Ok(control::delete_secret(c, &p.id, &key)?))
+        .await?;
     Ok(Json(json!({"success": true, "deleted": deleted})).into_response())
 }
 
@@ -76,7 +110,9 @@ pub fn parse_dev_vars(text: &str) -> Vec<(String, String)> {
             continue;
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else { continue };
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
         let key = k.trim();
         if !control::valid_secret_name(key) {
             tracing::warn!(key, "ignoring .dev.vars entry with an invalid name");
@@ -121,7 +157,9 @@ mod tests {
 
     #[test]
     fn dev_vars() {
-        let vars = parse_dev_vars("# c\nA=1\nexport B = \"two\\nlines\"\nC='x # y'\nD=plain # note\nbad line\n=x\n");
+        let vars = parse_dev_vars(
+            "# c\nA=1\nexport B = \"two\\nlines\"\nC='x # y'\nD=plain # note\nbad line\n=x\n",
+        );
         assert_eq!(
             vars,
             vec![

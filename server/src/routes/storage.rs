@@ -1,19 +1,16 @@
-//! `/v1/storage/*`: project-scoped objects on disk. Uploads stream to a temporary file (hashing
-//! as they go) and are renamed into place only when complete, so a failed upload leaves nothing.
+//! `/v1/storage/*` (except upload, in `upload.rs`): project-scoped objects on disk.
 
 use std::path::{Path, PathBuf};
 
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
-use crate::error::{ApiError, code};
+use crate::error::ApiError;
 use crate::extract::{JsonBody, Project};
-use crate::routes::object_io::{blob_path, guess_content_type, object_url, stream_object, valid_content_type, validate_key};
+use crate::routes::object_io::{blob_path, object_url, stream_object, validate_key};
 use crate::routes::request_origin;
 use crate::state::AppState;
 use crate::store::objects::{self, ObjectRow};
@@ -21,19 +18,15 @@ use crate::util::{decode_cursor, encode_cursor, now_ms};
 
 pub const DEFAULT_LIST: i64 = 100;
 pub const MAX_LIST: i64 = 1000;
-/// After an upload crosses the size limit, up to this much more is read and discarded so the
-/// client (still sending) receives the 413 instead of a reset connection.
-const DRAIN_CAP: u64 = 64 * 1024 * 1024;
-
 const KEY_USAGE: &str = r#"{"key": "avatars/user-1.png"}"#;
 
-fn new_blob_name() -> String {
+pub(crate) fn new_blob_name() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     format!("{}/{id}", &id[..2])
 }
 
 /// Deletes a file on drop unless disarmed (temporary uploads, blobs whose row was not written).
-struct FileGuard(Option<PathBuf>);
+pub(crate) struct FileGuard(pub(crate) Option<PathBuf>);
 
 impl Drop for FileGuard {
     fn drop(&mut self) {
@@ -43,168 +36,10 @@ impl Drop for FileGuard {
     }
 }
 
-async fn remove_blob(st: &AppState, project_id: &str, blob: Option<String>) {
+pub(crate) async fn remove_blob(st: &AppState, project_id: &str, blob: Option<String>) {
     if let Some(b) = blob {
         let _ = tokio::fs::remove_file(blob_path(st, project_id, &b)).await;
     }
-}
-
-fn too_large(max: u64) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        code::PAYLOAD_TOO_LARGE,
-        format!("the file is larger than the upload limit of {max} bytes ({:.1} MiB)", max as f64 / 1048576.0),
-    )
-    .with_detail("field", "file")
-    .with_detail("max_bytes", max)
-}
-
-fn multipart_error(e: impl std::fmt::Display) -> ApiError {
-    ApiError::validation("file", format!("could not read the multipart body: {e}. Send multipart/form-data with fields `file`, `key` and optionally `contentType`"))
-}
-
-struct Upload {
-    tmp: FileGuard,
-    size: u64,
-    etag: String,
-    part_type: Option<String>,
-}
-
-pub async fn upload(State(st): State<AppState>, Project(p): Project, req: Request) -> Result<Response, ApiError> {
-    let headers = req.headers().clone();
-    let is_multipart = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !is_multipart {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code::VALIDATION_ERROR,
-            "uploads must be multipart/form-data with fields `file` (the bytes), `key` and optionally `contentType`",
-        )
-        .with_detail("field", "file"));
-    }
-    let max = st.limits.max_upload_bytes;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max.saturating_add(DRAIN_CAP)) {
-        return Err(too_large(max));
-    }
-    let mut multipart = Multipart::from_request(req, &()).await.map_err(|e| multipart_error(e.body_text()))?;
-
-    let tmp_dir = st.storage_dir(&p.id).join("tmp");
-    tokio::fs::create_dir_all(&tmp_dir).await?;
-    let mut key: Option<String> = None;
-    let mut content_type: Option<String> = None;
-    let mut file: Option<Upload> = None;
-    let mut over_limit = false;
-    let mut drained: u64 = 0;
-
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or("").to_string();
-        if over_limit {
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                drained += chunk.len() as u64;
-                if drained > DRAIN_CAP {
-                    return Err(too_large(max));
-                }
-            }
-            continue;
-        }
-        match name.as_str() {
-            "file" => {
-                if file.is_some() {
-                    return Err(ApiError::validation("file", "send exactly one `file` part per upload"));
-                }
-                let part_type = field.content_type().map(str::to_string);
-                let path = tmp_dir.join(format!("upload-{}", uuid::Uuid::new_v4().simple()));
-                let guard = FileGuard(Some(path.clone()));
-                let mut out = tokio::fs::File::create(&path).await?;
-                let mut hasher = Sha256::new();
-                let mut size: u64 = 0;
-                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                    size += chunk.len() as u64;
-                    if size > max {
-                        over_limit = true;
-                        drained = size - max;
-                        break;
-                    }
-                    hasher.update(&chunk);
-                    out.write_all(&chunk).await?;
-                }
-                if over_limit {
-                    drop(out);
-                    drop(guard);
-                    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                        drained += chunk.len() as u64;
-                        if drained > DRAIN_CAP {
-                            return Err(too_large(max));
-                        }
-                    }
-                    continue;
-                }
-                out.sync_all().await?;
-                let etag = hex::encode(&hasher.finalize()[..16]);
-                file = Some(Upload { tmp: guard, size, etag, part_type });
-            }
-            "key" | "path" => key = Some(field.text().await.map_err(multipart_error)?),
-            "contentType" | "content_type" | "content-type" => content_type = Some(field.text().await.map_err(multipart_error)?),
-            _ => while field.chunk().await.map_err(multipart_error)?.is_some() {},
-        }
-    }
-    if over_limit {
-        return Err(too_large(max));
-    }
-    let Some(mut upload) = file else {
-        return Err(ApiError::validation("file", "the multipart field `file` is required (the bytes to store)"));
-    };
-    let Some(key) = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) else {
-        return Err(ApiError::validation("key", "the multipart field `key` is required, e.g. \"avatars/user-1.png\""));
-    };
-    validate_key(&key, "key")?;
-    let content_type = match content_type.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()) {
-        Some(ct) if valid_content_type(&ct) => ct,
-        Some(ct) => return Err(ApiError::validation("contentType", format!("`contentType` {ct:?} is not a MIME type like \"image/png\""))),
-        None => upload
-            .part_type
-            .clone()
-            .filter(|ct| valid_content_type(ct) && ct != "application/octet-stream")
-            .unwrap_or_else(|| guess_content_type(&key).to_string()),
-    };
-
-    let blob = new_blob_name();
-    let dest = blob_path(&st, &p.id, &blob);
-    if let Some(parent) = dest.parent() {
-        tokio::fs::create_dir_all(parent).await?;
-    }
-    let tmp_path = upload.tmp.0.take().expect("temporary upload present");
-    let mut blob_guard = FileGuard(Some(dest.clone()));
-    if let Err(e) = tokio::fs::rename(&tmp_path, &dest).await {
-        let _ = tokio::fs::remove_file(&tmp_path).await;
-        return Err(e.into());
-    }
-    let now = now_ms();
-    let row = ObjectRow {
-        key: key.clone(),
-        blob,
-        size: upload.size as i64,
-        content_type: content_type.clone(),
-        etag: upload.etag.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    let pid = p.id.clone();
-    let old = st.control(move |c| Ok(objects::put(c, &pid, &row)?)).await?;
-    blob_guard.0 = None;
-    remove_blob(&st, &p.id, old).await;
-    Ok(Json(json!({
-        "success": true,
-        "url": object_url(&request_origin(&headers, &st), &p.id, &key),
-        "key": key,
-        "size": upload.size,
-        "contentType": content_type,
-        "etag": upload.etag,
-    }))
-    .into_response())
 }
 
 async fn find(st: &AppState, project_id: &str, key: &str) -> Result<Option<ObjectRow>, ApiError> {
@@ -213,31 +48,54 @@ async fn find(st: &AppState, project_id: &str, key: &str) -> Result<Option<Objec
 }
 
 pub(crate) fn missing(key: &str) -> ApiError {
-    ApiError::not_found(format!("no object with key {key:?} in this project")).with_detail("field", "key").with_detail("key", key)
+    ApiError::not_found(format!("no object with key {key:?} in this project"))
+        .with_detail("field", "key")
+        .with_detail("key", key)
 }
 
-pub async fn get(State(st): State<AppState>, Project(p): Project, headers: HeaderMap, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    Project(p): Project,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = body.req_str("key", KEY_USAGE)?;
     validate_key(key, "key")?;
     let o = find(&st, &p.id, key).await?.ok_or_else(|| missing(key))?;
     stream_object(&st, &p.id, &o, &headers).await
 }
 
-pub async fn get_url(State(st): State<AppState>, Project(p): Project, headers: HeaderMap, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn get_url(
+    State(st): State<AppState>,
+    Project(p): Project,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = body.req_str("key", KEY_USAGE)?;
     validate_key(key, "key")?;
     if find(&st, &p.id, key).await?.is_none() {
         return Err(missing(key));
     }
-    Ok(Json(json!({"url": object_url(&request_origin(&headers, &st), &p.id, key)})).into_response())
+    Ok(
+        Json(json!({"url": object_url(&request_origin(&headers, &st), &p.id, key)}))
+            .into_response(),
+    )
 }
 
-pub async fn list(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
-    const USAGE: &str = r#"{"prefix": "avatars/", "limit": 100, "cursor": "<cursor of the previous page>"}"#;
+pub async fn list(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    const USAGE: &str =
+        r#"{"prefix": "avatars/", "limit": 100, "cursor": "<cursor of the previous page>"}"#;
     let prefix = body.opt_str("prefix", USAGE)?.unwrap_or("").to_string();
     let limit = body.opt_i64("limit", USAGE)?.unwrap_or(DEFAULT_LIST);
     if !(1..=MAX_LIST).contains(&limit) {
-        return Err(ApiError::validation("limit", format!("`limit` must be between 1 and {MAX_LIST}, got {limit}")));
+        return Err(ApiError::validation(
+            "limit",
+            format!("`limit` must be between 1 and {MAX_LIST}, got {limit}"),
+        ));
     }
     let after = match body.opt_str("cursor", USAGE)? {
         Some(c) if !c.is_empty() => Some(decode_cursor(c).ok_or_else(|| {
@@ -246,7 +104,17 @@ pub async fn list(State(st): State<AppState>, Project(p): Project, body: JsonBod
         _ => None,
     };
     let pid = p.id.clone();
-    let rows = st.control(move |c| Ok(objects::list(c, &pid, &prefix, after.as_deref(), limit + 1)?)).await?;
+    let rows = st
+        .control(move |c| {
+            Ok(objects::list(
+                c,
+                &pid,
+                &prefix,
+                after.as_deref(),
+                limit + 1,
+            )?)
+        })
+        .await?;
     let truncated = rows.len() as i64 > limit;
     let page = &rows[..rows.len().min(limit as usize)];
     let mut out = json!({"objects": page.iter().map(ObjectRow::list_json).collect::<Vec<Value>>(), "truncated": truncated});
@@ -256,23 +124,37 @@ pub async fn list(State(st): State<AppState>, Project(p): Project, body: JsonBod
     Ok(Json(out).into_response())
 }
 
-pub async fn delete(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = body.req_str("key", KEY_USAGE)?.to_string();
     validate_key(&key, "key")?;
     let pid = p.id.clone();
-    let blob = st.control(move |c| Ok(objects::delete(c, &pid, &key)?)).await?;
+    let blob = st
+        .control(move |c| Ok(objects::delete(c, &pid, &key)?))
+        .await?;
     let deleted = blob.is_some();
     remove_blob(&st, &p.id, blob).await;
     Ok(Json(json!({"success": true, "deleted": deleted})).into_response())
 }
 
-pub async fn exists(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn exists(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = body.req_str("key", KEY_USAGE)?;
     validate_key(key, "key")?;
     Ok(Json(json!({"exists": find(&st, &p.id, key).await?.is_some()})).into_response())
 }
 
-pub async fn get_metadata(State(st): State<AppState>, Project(p): Project, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn get_metadata(
+    State(st): State<AppState>,
+    Project(p): Project,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let key = body.req_str("key", KEY_USAGE)?;
     validate_key(key, "key")?;
     Ok(Json(match find(&st, &p.id, key).await? {
@@ -303,29 +185,59 @@ async fn copy_blob(from: &Path, to: &Path) -> std::io::Result<()> {
     tokio::fs::copy(from, to).await.map(|_| ())
 }
 
-pub async fn copy(State(st): State<AppState>, Project(p): Project, headers: HeaderMap, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn copy(
+    State(st): State<AppState>,
+    Project(p): Project,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let (src, dst) = src_dst(&body)?;
-    let o = find(&st, &p.id, &src).await?.ok_or_else(|| missing(&src).with_detail("field", "sourceKey"))?;
+    let o = find(&st, &p.id, &src)
+        .await?
+        .ok_or_else(|| missing(&src).with_detail("field", "sourceKey"))?;
     let blob = new_blob_name();
     let dest = blob_path(&st, &p.id, &blob);
     let mut guard = FileGuard(Some(dest.clone()));
-    copy_blob(&blob_path(&st, &p.id, &o.blob), &dest).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound { missing(&src) } else { e.into() }
-    })?;
+    copy_blob(&blob_path(&st, &p.id, &o.blob), &dest)
+        .await
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                missing(&src)
+            } else {
+                e.into()
+            }
+        })?;
     let now = now_ms();
-    let row = ObjectRow { key: dst.clone(), blob, size: o.size, content_type: o.content_type, etag: o.etag, created_at: now, updated_at: now };
+    let row = ObjectRow {
+        key: dst.clone(),
+        blob,
+        size: o.size,
+        content_type: o.content_type,
+        etag: o.etag,
+        created_at: now,
+        updated_at: now,
+    };
     let pid = p.id.clone();
-    let old = st.control(move |c| Ok(objects::put(c, &pid, &row)?)).await?;
+    let old = st
+        .control(move |c| Ok(objects::put(c, &pid, &row)?))
+        .await?;
     guard.0 = None;
     remove_blob(&st, &p.id, old).await;
     Ok(Json(json!({"success": true, "key": dst, "url": object_url(&request_origin(&headers, &st), &p.id, &dst)})).into_response())
 }
 
 /// A rename of the metadata row: atomic here (the hosted platform copies then deletes).
-pub async fn move_object(State(st): State<AppState>, Project(p): Project, headers: HeaderMap, body: JsonBody) -> Result<Response, ApiError> {
+pub async fn move_object(
+    State(st): State<AppState>,
+    Project(p): Project,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     let (src, dst) = src_dst(&body)?;
     let (pid, s, d) = (p.id.clone(), src.clone(), dst.clone());
-    let outcome = st.control(move |c| Ok(objects::rename(c, &pid, &s, &d, now_ms())?)).await?;
+    let outcome = st
+        .control(move |c| Ok(objects::rename(c, &pid, &s, &d, now_ms())?))
+        .await?;
     let Some(replaced) = outcome else {
         return Err(missing(&src).with_detail("field", "sourceKey"));
     };

@@ -33,9 +33,19 @@ impl CacheEntry {
 type Map = BTreeMap<String, CacheEntry>;
 
 enum Op {
-    Set { project: String, key: String, json: Arc<str>, expires_at: Option<i64> },
-    Delete { project: String, key: String },
-    PurgeExpired { now: i64 },
+    Set {
+        project: String,
+        key: String,
+        json: Arc<str>,
+        expires_at: Option<i64>,
+    },
+    Delete {
+        project: String,
+        key: String,
+    },
+    PurgeExpired {
+        now: i64,
+    },
     Sync(mpsc::Sender<()>),
     Shutdown,
 }
@@ -60,19 +70,26 @@ impl CacheStore {
         let mut projects: HashMap<String, Arc<RwLock<Map>>> = HashMap::new();
         {
             let db = pool.get()?;
-            db.conn.execute("DELETE FROM cache_entries WHERE expires_at IS NOT NULL AND expires_at <= ?1", [now])?;
-            let mut stmt = db.conn.prepare("SELECT project_id, key, value, expires_at FROM cache_entries")?;
+            db.conn.execute(
+                "DELETE FROM cache_entries WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+                [now],
+            )?;
+            let mut stmt = db
+                .conn
+                .prepare("SELECT project_id, key, value, expires_at FROM cache_entries")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let project: String = r.get(0)?;
                 let key: String = r.get(1)?;
                 let value: String = r.get(2)?;
                 let expires_at: Option<i64> = r.get(3)?;
-                projects
-                    .entry(project)
-                    .or_default()
-                    .write()
-                    .insert(key, CacheEntry { json: Arc::from(value), expires_at });
+                projects.entry(project).or_default().write().insert(
+                    key,
+                    CacheEntry {
+                        json: Arc::from(value),
+                        expires_at,
+                    },
+                );
             }
         }
         let (tx, rx) = mpsc::channel();
@@ -80,22 +97,38 @@ impl CacheStore {
             .name("aerostack-cache-writer".into())
             .spawn(move || writer_loop(pool, rx))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(CacheStore { projects: RwLock::new(projects), tx, writer: Mutex::new(Some(writer)) })
+        Ok(CacheStore {
+            projects: RwLock::new(projects),
+            tx,
+            writer: Mutex::new(Some(writer)),
+        })
     }
 
     fn project(&self, project: &str) -> Arc<RwLock<Map>> {
         if let Some(m) = self.projects.read().get(project) {
             return m.clone();
         }
-        self.projects.write().entry(project.to_string()).or_default().clone()
+        self.projects
+            .write()
+            .entry(project.to_string())
+            .or_default()
+            .clone()
     }
 
     fn persist_set(&self, project: &str, key: &str, e: &CacheEntry) {
-        let _ = self.tx.send(Op::Set { project: project.into(), key: key.into(), json: e.json.clone(), expires_at: e.expires_at });
+        let _ = self.tx.send(Op::Set {
+            project: project.into(),
+            key: key.into(),
+            json: e.json.clone(),
+            expires_at: e.expires_at,
+        });
     }
 
     fn persist_delete(&self, project: &str, key: &str) {
-        let _ = self.tx.send(Op::Delete { project: project.into(), key: key.into() });
+        let _ = self.tx.send(Op::Delete {
+            project: project.into(),
+            key: key.into(),
+        });
     }
 
     pub fn get(&self, project: &str, key: &str, now: i64) -> Option<Arc<str>> {
@@ -152,7 +185,14 @@ impl CacheStore {
     }
 
     /// Live keys with `prefix`, in key order, strictly after `after`; `(keys with expiry, more)`.
-    pub fn list(&self, project: &str, prefix: &str, after: Option<&str>, limit: usize, now: i64) -> (Vec<(String, Option<i64>)>, bool) {
+    pub fn list(
+        &self,
+        project: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+        now: i64,
+    ) -> (Vec<(String, Option<i64>)>, bool) {
         let m = self.project(project);
         let map = m.read();
         let start = match after {
@@ -212,18 +252,30 @@ impl CacheStore {
 
     /// Atomic add under the project's lock. A missing (or expired) key starts at `initial` and
     /// gets `new_expiry`; an existing key keeps its expiry.
-    pub fn increment(&self, project: &str, key: &str, amount: i64, initial: i64, new_expiry: Option<i64>, now: i64) -> Result<i64, IncrError> {
+    pub fn increment(
+        &self,
+        project: &str,
+        key: &str,
+        amount: i64,
+        initial: i64,
+        new_expiry: Option<i64>,
+        now: i64,
+    ) -> Result<i64, IncrError> {
         let m = self.project(project);
         let mut map = m.write();
         let (base, expires_at) = match map.get(key).filter(|e| e.live(now)) {
             Some(e) => {
-                let v: serde_json::Value = serde_json::from_str(&e.json).map_err(|_| IncrError::NotInteger)?;
+                let v: serde_json::Value =
+                    serde_json::from_str(&e.json).map_err(|_| IncrError::NotInteger)?;
                 (v.as_i64().ok_or(IncrError::NotInteger)?, e.expires_at)
             }
             None => (initial, new_expiry),
         };
         let value = base.checked_add(amount).ok_or(IncrError::Overflow)?;
-        let e = CacheEntry { json: Arc::from(value.to_string()), expires_at };
+        let e = CacheEntry {
+            json: Arc::from(value.to_string()),
+            expires_at,
+        };
         self.persist_set(project, key, &e);
         map.insert(key.to_string(), e);
         Ok(value)
@@ -258,7 +310,9 @@ impl CacheStore {
 
 fn writer_loop(pool: Arc<Pool>, rx: mpsc::Receiver<Op>) {
     let Ok(db) = pool.get() else {
-        tracing::error!("cache writer: cannot open the control database; cache changes will not persist");
+        tracing::error!(
+            "cache writer: cannot open the control database; cache changes will not persist"
+        );
         return;
     };
     while let Ok(first) = rx.recv() {
@@ -283,11 +337,21 @@ fn writer_loop(pool: Arc<Pool>, rx: mpsc::Receiver<Op>) {
     }
 }
 
-fn apply(conn: &Connection, batch: Vec<Op>, syncs: &mut Vec<mpsc::Sender<()>>, stop: &mut bool) -> rusqlite::Result<()> {
+fn apply(
+    conn: &Connection,
+    batch: Vec<Op>,
+    syncs: &mut Vec<mpsc::Sender<()>>,
+    stop: &mut bool,
+) -> rusqlite::Result<()> {
     let tx = conn.unchecked_transaction()?;
     for op in batch {
         match op {
-            Op::Set { project, key, json, expires_at } => {
+            Op::Set {
+                project,
+                key,
+                json,
+                expires_at,
+            } => {
                 tx.prepare_cached(
                     "INSERT INTO cache_entries (project_id, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (project_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
@@ -295,10 +359,14 @@ fn apply(conn: &Connection, batch: Vec<Op>, syncs: &mut Vec<mpsc::Sender<()>>, s
                 .execute(params![project, key, &*json, expires_at])?;
             }
             Op::Delete { project, key } => {
-                tx.prepare_cached("DELETE FROM cache_entries WHERE project_id = ?1 AND key = ?2")?.execute(params![project, key])?;
+                tx.prepare_cached("DELETE FROM cache_entries WHERE project_id = ?1 AND key = ?2")?
+                    .execute(params![project, key])?;
             }
             Op::PurgeExpired { now } => {
-                tx.execute("DELETE FROM cache_entries WHERE expires_at IS NOT NULL AND expires_at <= ?1", [now])?;
+                tx.execute(
+                    "DELETE FROM cache_entries WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+                    [now],
+                )?;
             }
             Op::Sync(s) => syncs.push(s),
             Op::Shutdown => *stop = true,
@@ -332,7 +400,10 @@ mod tests {
         assert_eq!(keys.len(), 1);
         assert!(!more);
         assert_eq!(s.increment("p", "n", 5, 10, None, 0), Ok(15));
-        assert_eq!(s.increment("p", "b", 1, 0, None, 0), Err(IncrError::NotInteger));
+        assert_eq!(
+            s.increment("p", "b", 1, 0, None, 0),
+            Err(IncrError::NotInteger)
+        );
         s.shutdown();
         let s2 = CacheStore::open(pool).unwrap();
         assert_eq!(s2.get("p", "n", 0).as_deref(), Some("15"));

@@ -103,11 +103,17 @@ impl Control {
             db.conn.pragma_update(None, "user_version", 1)?;
             ensure_default_project(&db.conn)?;
         }
-        Ok(Control { pool, data_dir: data_dir.to_path_buf() })
+        Ok(Control {
+            pool,
+            data_dir: data_dir.to_path_buf(),
+        })
     }
 
     /// Run `f` on a pooled connection (blocking).
-    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, ServerError>) -> Result<T, ServerError> {
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, ServerError>,
+    ) -> Result<T, ServerError> {
         let db = self.pool.get()?;
         f(&db.conn)
     }
@@ -115,23 +121,41 @@ impl Control {
 
 /// The per-data-dir secret that signs access tokens (created once, kept across restarts).
 pub fn jwt_secret(conn: &Connection) -> rusqlite::Result<String> {
-    if let Some(s) = conn.query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| r.get(0)).optional()? {
+    if let Some(s) = conn
+        .query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+    {
         return Ok(s);
     }
     let secret = random_hex(32);
-    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('jwt_secret', ?1)", [&secret])?;
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('jwt_secret', ?1)",
+        [&secret],
+    )?;
     // Another process may have won the race: read back what is stored.
-    conn.query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| r.get(0))
+    conn.query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| {
+        r.get(0)
+    })
 }
 
 fn row_project(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectRec> {
-    Ok(ProjectRec { id: r.get(0)?, slug: r.get(1)?, name: r.get(2)? })
+    Ok(ProjectRec {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+    })
 }
 
 /// The default project, created with one key on first use of a data directory.
 pub fn ensure_default_project(conn: &Connection) -> Result<ProjectRec, ServerError> {
     if let Some(p) = conn
-        .query_row("SELECT id, slug, name FROM projects WHERE is_default = 1", [], row_project)
+        .query_row(
+            "SELECT id, slug, name FROM projects WHERE is_default = 1",
+            [],
+            row_project,
+        )
         .optional()?
     {
         if first_key(conn, &p.id)?.is_none() {
@@ -139,7 +163,11 @@ pub fn ensure_default_project(conn: &Connection) -> Result<ProjectRec, ServerErr
         }
         return Ok(p);
     }
-    let rec = ProjectRec { id: new_project_id(), slug: DEFAULT_SLUG.to_string(), name: "Default project".to_string() };
+    let rec = ProjectRec {
+        id: new_project_id(),
+        slug: DEFAULT_SLUG.to_string(),
+        name: "Default project".to_string(),
+    };
     let tx = conn.unchecked_transaction()?;
     tx.execute(
         "INSERT INTO projects (id, slug, name, is_default, created_at) VALUES (?1, ?2, ?3, 1, ?4)",
@@ -151,7 +179,11 @@ pub fn ensure_default_project(conn: &Connection) -> Result<ProjectRec, ServerErr
 }
 
 pub fn default_project(conn: &Connection) -> Result<ProjectRec, ServerError> {
-    Ok(conn.query_row("SELECT id, slug, name FROM projects WHERE is_default = 1", [], row_project)?)
+    Ok(conn.query_row(
+        "SELECT id, slug, name FROM projects WHERE is_default = 1",
+        [],
+        row_project,
+    )?)
 }
 
 fn new_project_id() -> String {
@@ -169,21 +201,32 @@ pub fn slugify(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() { "project".to_string() } else { out }
+    if out.is_empty() {
+        "project".to_string()
+    } else {
+        out
+    }
 }
 
 fn valid_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         && !s.starts_with("proj_")
 }
 
 /// Create a project with one API key. `slug` defaults to the slugified name (made unique).
-pub fn create_project(conn: &Connection, name: &str, slug: Option<&str>) -> Result<(ProjectRec, String), ServerError> {
+pub fn create_project(
+    conn: &Connection,
+    name: &str,
+    slug: Option<&str>,
+) -> Result<(ProjectRec, String), ServerError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(ServerError::Invalid("a project needs a non-empty name".into()));
+        return Err(ServerError::Invalid(
+            "a project needs a non-empty name".into(),
+        ));
     }
     let slug = match slug {
         Some(s) => {
@@ -193,7 +236,9 @@ pub fn create_project(conn: &Connection, name: &str, slug: Option<&str>) -> Resu
                 )));
             }
             if find_project(conn, s)?.is_some() {
-                return Err(ServerError::Invalid(format!("a project with slug {s:?} already exists")));
+                return Err(ServerError::Invalid(format!(
+                    "a project with slug {s:?} already exists"
+                )));
             }
             s.to_string()
         }
@@ -208,7 +253,11 @@ pub fn create_project(conn: &Connection, name: &str, slug: Option<&str>) -> Resu
             candidate
         }
     };
-    let rec = ProjectRec { id: new_project_id(), slug, name: name.to_string() };
+    let rec = ProjectRec {
+        id: new_project_id(),
+        slug,
+        name: name.to_string(),
+    };
     let tx = conn.unchecked_transaction()?;
     tx.execute(
         "INSERT INTO projects (id, slug, name, is_default, created_at) VALUES (?1, ?2, ?3, 0, ?4)",
@@ -237,34 +286,53 @@ pub fn project_for_key(conn: &Connection, key: &str) -> rusqlite::Result<Option<
 /// Projects with their creation time, default first.
 pub fn list_projects(conn: &Connection) -> rusqlite::Result<Vec<(ProjectRec, bool, String)>> {
     let mut stmt = conn.prepare("SELECT id, slug, name, is_default, created_at FROM projects ORDER BY is_default DESC, created_at")?;
-    let rows = stmt.query_map([], |r| Ok((row_project(r)?, r.get::<_, i64>(3)? == 1, iso_ms(r.get(4)?))))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((row_project(r)?, r.get::<_, i64>(3)? == 1, iso_ms(r.get(4)?)))
+    })?;
     rows.collect()
 }
 
 pub fn create_key(conn: &Connection, project_id: &str) -> rusqlite::Result<String> {
     let key = format!("ac_secret_{}", random_hex(16));
-    conn.execute("INSERT INTO api_keys (key, project_id, created_at) VALUES (?1, ?2, ?3)", params![key, project_id, now_ms()])?;
+    conn.execute(
+        "INSERT INTO api_keys (key, project_id, created_at) VALUES (?1, ?2, ?3)",
+        params![key, project_id, now_ms()],
+    )?;
     Ok(key)
 }
 
 pub fn first_key(conn: &Connection, project_id: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT key FROM api_keys WHERE project_id = ?1 ORDER BY created_at, key LIMIT 1", [project_id], |r| r.get(0))
-        .optional()
+    conn.query_row(
+        "SELECT key FROM api_keys WHERE project_id = ?1 ORDER BY created_at, key LIMIT 1",
+        [project_id],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// `(key, project id, project slug, created_at)` rows, optionally for one project.
-pub fn list_keys(conn: &Connection, project_id: Option<&str>) -> rusqlite::Result<Vec<(String, String, String, String)>> {
+pub fn list_keys(
+    conn: &Connection,
+    project_id: Option<&str>,
+) -> rusqlite::Result<Vec<(String, String, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT k.key, p.id, p.slug, k.created_at FROM api_keys k JOIN projects p ON p.id = k.project_id
          WHERE ?1 IS NULL OR p.id = ?1 ORDER BY p.created_at, k.created_at",
     )?;
-    let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, iso_ms(r.get(3)?))))?;
+    let rows = stmt.query_map([project_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, iso_ms(r.get(3)?)))
+    })?;
     rows.collect()
 }
 
 // ---- secrets -------------------------------------------------------------------------------
 
-pub fn set_secret(conn: &Connection, project_id: &str, key: &str, value: &str) -> rusqlite::Result<()> {
+pub fn set_secret(
+    conn: &Connection,
+    project_id: &str,
+    key: &str,
+    value: &str,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO secrets (project_id, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (project_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -273,80 +341,37 @@ pub fn set_secret(conn: &Connection, project_id: &str, key: &str, value: &str) -
     Ok(())
 }
 
-pub fn get_secret(conn: &Connection, project_id: &str, key: &str) -> rusqlite::Result<Option<String>> {
+pub fn get_secret(
+    conn: &Connection,
+    project_id: &str,
+    key: &str,
+) -> rusqlite::Result<Option<String>> {
     conn.prepare_cached("SELECT value FROM secrets WHERE project_id = ?1 AND key = ?2")?
         .query_row([project_id, key], |r| r.get(0))
         .optional()
 }
 
 pub fn delete_secret(conn: &Connection, project_id: &str, key: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute("DELETE FROM secrets WHERE project_id = ?1 AND key = ?2", [project_id, key])? > 0)
+    Ok(conn.execute(
+        "DELETE FROM secrets WHERE project_id = ?1 AND key = ?2",
+        [project_id, key],
+    )? > 0)
 }
 
 pub fn list_secrets(conn: &Connection, project_id: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT key FROM secrets WHERE project_id = ?1 ORDER BY key")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT key FROM secrets WHERE project_id = ?1 ORDER BY key")?;
     let rows = stmt.query_map([project_id], |r| r.get(0))?;
     rows.collect()
 }
 
 /// A secret name: what `.dev.vars` and environment variables allow, plus `.` and `-`.
 pub fn valid_secret_name(key: &str) -> bool {
-    !key.is_empty() && key.len() <= 256 && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-// ---- outbox --------------------------------------------------------------------------------
-
-/// An email (or SMS) the platform "sent": kept so developers and tests can read codes and links.
-#[derive(Clone, Debug, Default)]
-pub struct OutboxMessage {
-    pub id: String,
-    pub to: String,
-    pub kind: String,
-    pub subject: String,
-    pub body: String,
-    pub code: Option<String>,
-    pub token: Option<String>,
-    pub created_at: i64,
-}
-
-impl OutboxMessage {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id, "to": self.to, "kind": self.kind, "subject": self.subject, "body": self.body,
-            "code": self.code, "token": self.token, "created_at": iso_ms(self.created_at),
-        })
-    }
-}
-
-pub fn insert_outbox(conn: &Connection, project_id: &str, m: &OutboxMessage) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO outbox (id, project_id, to_addr, kind, subject, body, code, token, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![m.id, project_id, m.to, m.kind, m.subject, m.body, m.code, m.token, m.created_at])?;
-    Ok(())
-}
-
-/// Newest first; `to` matches case-insensitively.
-pub fn list_outbox(conn: &Connection, project_id: &str, to: Option<&str>, limit: u32) -> rusqlite::Result<Vec<OutboxMessage>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, to_addr, kind, subject, body, code, token, created_at FROM outbox
-         WHERE project_id = ?1 AND (?2 IS NULL OR lower(to_addr) = lower(?2))
-         ORDER BY created_at DESC, rowid DESC LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![project_id, to, limit], |r| {
-        Ok(OutboxMessage {
-            id: r.get(0)?,
-            to: r.get(1)?,
-            kind: r.get(2)?,
-            subject: r.get(3)?,
-            body: r.get(4)?,
-            code: r.get(5)?,
-            token: r.get(6)?,
-            created_at: r.get(7)?,
-        })
-    })?;
-    rows.collect()
+    !key.is_empty()
+        && key.len() <= 256
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 #[cfg(test)]
@@ -376,6 +401,12 @@ mod tests {
         assert_eq!(p.slug, "shop");
         let (p2, _) = b.with(|c| create_project(c, "Shop", None)).unwrap();
         assert_eq!(p2.slug, "shop-2");
-        assert_eq!(b.with(|c| Ok(project_for_key(c, &key)?)).unwrap().unwrap().id, p.id);
+        assert_eq!(
+            b.with(|c| Ok(project_for_key(c, &key)?))
+                .unwrap()
+                .unwrap()
+                .id,
+            p.id
+        );
     }
 }

@@ -73,18 +73,33 @@ impl JobRow {
 }
 
 pub fn insert(conn: &Connection, j: &JobRow) -> rusqlite::Result<()> {
-    conn.prepare_cached(&format!("INSERT INTO jobs ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"))?
-        .execute(params![
-            j.id, j.project_id, j.job_type, j.data, j.status, j.attempts, j.max_retries, j.run_at, j.locked_until, j.last_error,
-            j.result, j.created_at, j.updated_at
-        ])?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO jobs ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?
+    .execute(params![
+        j.id,
+        j.project_id,
+        j.job_type,
+        j.data,
+        j.status,
+        j.attempts,
+        j.max_retries,
+        j.run_at,
+        j.locked_until,
+        j.last_error,
+        j.result,
+        j.created_at,
+        j.updated_at
+    ])?;
     Ok(())
 }
 
 pub fn get(conn: &Connection, project_id: &str, id: &str) -> rusqlite::Result<Option<JobRow>> {
-    conn.prepare_cached(&format!("SELECT {COLS} FROM jobs WHERE project_id = ?1 AND id = ?2"))?
-        .query_row([project_id, id], row)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM jobs WHERE project_id = ?1 AND id = ?2"
+    ))?
+    .query_row([project_id, id], row)
+    .optional()
 }
 
 /// Newest first, strictly after the `(created_at, id)` cursor.
@@ -105,12 +120,20 @@ pub fn list(
          AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
          ORDER BY created_at DESC, id DESC LIMIT ?6"
     ))?;
-    let rows = stmt.query_map(params![project_id, status, job_type, c_at, c_id, limit], row)?;
+    let rows = stmt.query_map(
+        params![project_id, status, job_type, c_at, c_id, limit],
+        row,
+    )?;
     rows.collect()
 }
 
 /// Cancel a queued job. `Ok(Err(status))` tells the status that prevented it; `Ok(Ok(()))` done.
-pub fn cancel(conn: &Connection, project_id: &str, id: &str, now: i64) -> rusqlite::Result<Option<Result<(), String>>> {
+pub fn cancel(
+    conn: &Connection,
+    project_id: &str,
+    id: &str,
+    now: i64,
+) -> rusqlite::Result<Option<Result<(), String>>> {
     let n = conn.execute(
         "UPDATE jobs SET status = 'cancelled', updated_at = ?3 WHERE project_id = ?1 AND id = ?2 AND status = 'queued'",
         params![project_id, id, now],
@@ -142,7 +165,10 @@ pub fn claim_due(
             ORDER BY run_at, created_at LIMIT ?6)
          RETURNING {COLS}"
     ))?;
-    let rows = stmt.query_map(params![project_id, now, now + lease_ms, worker, types_json, limit], row)?;
+    let rows = stmt.query_map(
+        params![project_id, now, now + lease_ms, worker, types_json, limit],
+        row,
+    )?;
     rows.collect()
 }
 
@@ -157,7 +183,13 @@ pub fn complete(conn: &Connection, id: &str, result: &Value, now: i64) -> rusqli
 
 /// Record a failure: back to `queued` at `retry_at` while attempts remain (attempts counts the
 /// first run, so a job runs at most `max_retries + 1` times), else `failed`.
-pub fn fail(conn: &Connection, id: &str, error: &str, retry_at: i64, now: i64) -> rusqlite::Result<Option<String>> {
+pub fn fail(
+    conn: &Connection,
+    id: &str,
+    error: &str,
+    retry_at: i64,
+    now: i64,
+) -> rusqlite::Result<Option<String>> {
     conn.query_row(
         "UPDATE jobs SET last_error = ?2, locked_until = NULL, updated_at = ?4,
             status = CASE WHEN attempts <= max_retries THEN 'queued' ELSE 'failed' END,
@@ -201,16 +233,35 @@ mod tests {
         let got = claim_due(&db.conn, "p", &[], "w", 100, 10, 20).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].attempts, 1);
-        assert_eq!(fail(&db.conn, "a", "boom", 30, 25).unwrap().as_deref(), Some("queued"));
+        assert_eq!(
+            fail(&db.conn, "a", "boom", 30, 25).unwrap().as_deref(),
+            Some("queued")
+        );
         let got = claim_due(&db.conn, "p", &["email".into()], "w", 100, 10, 40).unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(fail(&db.conn, "a", "boom", 50, 45).unwrap().as_deref(), Some("failed"));
-        assert_eq!(claim_due(&db.conn, "p", &["other".into()], "w", 100, 10, 2000).unwrap().len(), 0);
+        assert_eq!(
+            fail(&db.conn, "a", "boom", 50, 45).unwrap().as_deref(),
+            Some("failed")
+        );
+        assert_eq!(
+            claim_due(&db.conn, "p", &["other".into()], "w", 100, 10, 2000)
+                .unwrap()
+                .len(),
+            0
+        );
         let got = claim_due(&db.conn, "p", &[], "w", 100, 10, 2000).unwrap();
         assert!(complete(&db.conn, &got[0].id, &serde_json::json!({"ok": true}), 2001).unwrap());
         let page = list(&db.conn, "p", None, None, 1, None).unwrap();
         assert_eq!(page[0].id, "b");
-        let page2 = list(&db.conn, "p", None, None, 5, Some((page[0].created_at, page[0].id.clone()))).unwrap();
+        let page2 = list(
+            &db.conn,
+            "p",
+            None,
+            None,
+            5,
+            Some((page[0].created_at, page[0].id.clone())),
+        )
+        .unwrap();
         assert_eq!(page2.len(), 1);
         assert_eq!(page2[0].id, "a");
     }

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod control;
 pub mod jobs;
 pub mod objects;
+pub mod outbox;
 pub mod pool;
 pub mod project_db;
 pub mod search;

@@ -47,16 +47,22 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ObjectRow> {
 }
 
 pub fn get(conn: &Connection, project_id: &str, key: &str) -> rusqlite::Result<Option<ObjectRow>> {
-    conn.prepare_cached(&format!("SELECT {COLS} FROM objects WHERE project_id = ?1 AND key = ?2"))?
-        .query_row([project_id, key], row)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM objects WHERE project_id = ?1 AND key = ?2"
+    ))?
+    .query_row([project_id, key], row)
+    .optional()
 }
 
 /// Insert or replace; returns the blob the key pointed at before (to delete).
 pub fn put(conn: &Connection, project_id: &str, o: &ObjectRow) -> rusqlite::Result<Option<String>> {
     let tx = conn.unchecked_transaction()?;
     let old: Option<String> = tx
-        .query_row("SELECT blob FROM objects WHERE project_id = ?1 AND key = ?2", [project_id, &o.key], |r| r.get(0))
+        .query_row(
+            "SELECT blob FROM objects WHERE project_id = ?1 AND key = ?2",
+            [project_id, &o.key],
+            |r| r.get(0),
+        )
         .optional()?;
     tx.execute(
         "INSERT INTO objects (project_id, key, blob, size, content_type, etag, created_at, updated_at)
@@ -71,18 +77,32 @@ pub fn put(conn: &Connection, project_id: &str, o: &ObjectRow) -> rusqlite::Resu
 
 /// Returns the deleted object's blob.
 pub fn delete(conn: &Connection, project_id: &str, key: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("DELETE FROM objects WHERE project_id = ?1 AND key = ?2 RETURNING blob", [project_id, key], |r| r.get(0))
-        .optional()
+    conn.query_row(
+        "DELETE FROM objects WHERE project_id = ?1 AND key = ?2 RETURNING blob",
+        [project_id, key],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// Rename `src` to `dst` in one transaction (replacing `dst`). `None` when `src` does not exist;
 /// otherwise the replaced destination blob, if any.
-pub fn rename(conn: &Connection, project_id: &str, src: &str, dst: &str, now: i64) -> rusqlite::Result<Option<Option<String>>> {
+pub fn rename(
+    conn: &Connection,
+    project_id: &str,
+    src: &str,
+    dst: &str,
+    now: i64,
+) -> rusqlite::Result<Option<Option<String>>> {
     let tx = conn.unchecked_transaction()?;
     if get(&tx, project_id, src)?.is_none() {
         return Ok(None);
     }
-    let replaced = if src == dst { None } else { delete(&tx, project_id, dst)? };
+    let replaced = if src == dst {
+        None
+    } else {
+        delete(&tx, project_id, dst)?
+    };
     tx.execute(
         "UPDATE objects SET key = ?3, updated_at = ?4 WHERE project_id = ?1 AND key = ?2",
         params![project_id, src, dst, now],
@@ -92,7 +112,13 @@ pub fn rename(conn: &Connection, project_id: &str, src: &str, dst: &str, now: i6
 }
 
 /// Key order, strictly after `after`.
-pub fn list(conn: &Connection, project_id: &str, prefix: &str, after: Option<&str>, limit: i64) -> rusqlite::Result<Vec<ObjectRow>> {
+pub fn list(
+    conn: &Connection,
+    project_id: &str,
+    prefix: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> rusqlite::Result<Vec<ObjectRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLS} FROM objects WHERE project_id = ?1 AND substr(key, 1, length(?2)) = ?2 AND (?3 IS NULL OR key > ?3)
          ORDER BY key LIMIT ?4"

@@ -63,7 +63,12 @@ impl Pool {
     /// Open (creating if needed) the database at `path`. `user_sql` connections run arbitrary SQL
     /// from API callers and get the authorizer + deadline guards.
     pub fn open(path: &Path, user_sql: bool) -> rusqlite::Result<Arc<Pool>> {
-        let pool = Arc::new(Pool { path: path.to_path_buf(), user_sql, idle: Mutex::new(Vec::new()), closed: AtomicBool::new(false) });
+        let pool = Arc::new(Pool {
+            path: path.to_path_buf(),
+            user_sql,
+            idle: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+        });
         let first = pool.connect()?;
         pool.idle.lock().push(first);
         Ok(pool)
@@ -114,7 +119,10 @@ impl Pool {
     /// An idle connection, if one is ready (never opens one: safe on an async worker).
     pub fn try_get_idle(self: &Arc<Self>) -> Option<PooledDb> {
         let db = self.idle.lock().pop()?;
-        Some(PooledDb { db: Some(db), pool: self.clone() })
+        Some(PooledDb {
+            db: Some(db),
+            pool: self.clone(),
+        })
     }
 
     /// Borrow a connection (blocking: call from a blocking thread).
@@ -123,7 +131,10 @@ impl Pool {
             Some(db) => db,
             None => self.connect()?,
         };
-        Ok(PooledDb { db: Some(db), pool: self.clone() })
+        Ok(PooledDb {
+            db: Some(db),
+            pool: self.clone(),
+        })
     }
 
     /// Fold the WAL into the main file and drop idle connections (shutdown).
@@ -131,7 +142,9 @@ impl Pool {
         self.closed.store(true, Ordering::SeqCst);
         let idle: Vec<Db> = std::mem::take(&mut *self.idle.lock());
         if let Some(db) = idle.first() {
-            let _ = db.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            let _ = db
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         }
         drop(idle);
     }

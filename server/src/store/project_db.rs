@@ -30,7 +30,10 @@ pub struct ProjectDbs {
 
 impl ProjectDbs {
     pub fn new(projects_root: PathBuf) -> Self {
-        ProjectDbs { root: projects_root, pools: RwLock::new(HashMap::new()) }
+        ProjectDbs {
+            root: projects_root,
+            pools: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The pool of a project's database, opened on first use (blocking).
@@ -84,10 +87,18 @@ impl StmtMeta {
 }
 
 fn fmt_f64(v: f64) -> String {
-    if v.is_finite() { serde_json::to_string(&v).unwrap_or_else(|_| "0".into()) } else { "null".into() }
+    if v.is_finite() {
+        serde_json::to_string(&v).unwrap_or_else(|_| "0".into())
+    } else {
+        "null".into()
+    }
 }
 
-fn bind_value(stmt: &mut rusqlite::CachedStatement<'_>, idx: usize, v: &Value) -> rusqlite::Result<()> {
+fn bind_value(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    idx: usize,
+    v: &Value,
+) -> rusqlite::Result<()> {
     match v {
         Value::Null => stmt.raw_bind_parameter(idx, rusqlite::types::Null),
         Value::Bool(b) => stmt.raw_bind_parameter(idx, *b as i64),
@@ -104,14 +115,20 @@ fn bind_value(stmt: &mut rusqlite::CachedStatement<'_>, idx: usize, v: &Value) -
     }
 }
 
-fn bind_params(db: &Db, stmt: &mut rusqlite::CachedStatement<'_>, params: &Value) -> Result<(), SqlError> {
+fn bind_params(
+    db: &Db,
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: &Value,
+) -> Result<(), SqlError> {
     let expected = stmt.parameter_count();
     match params {
         Value::Null => {
             if expected > 0 {
                 return Err(SqlError::Input {
                     field: "params",
-                    message: format!("the SQL has {expected} placeholder(s) but no `params` were sent: send \"params\": [value, ...] with {expected} value(s)"),
+                    message: format!(
+                        "the SQL has {expected} placeholder(s) but no `params` were sent: send \"params\": [value, ...] with {expected} value(s)"
+                    ),
                 });
             }
         }
@@ -132,7 +149,12 @@ fn bind_params(db: &Db, stmt: &mut rusqlite::CachedStatement<'_>, params: &Value
         Value::Object(named) => {
             for (name, v) in named {
                 let mut idx = None;
-                for candidate in [name.clone(), format!(":{name}"), format!("@{name}"), format!("${name}")] {
+                for candidate in [
+                    name.clone(),
+                    format!(":{name}"),
+                    format!("@{name}"),
+                    format!("${name}"),
+                ] {
                     if let Ok(Some(i)) = stmt.parameter_index(&candidate) {
                         idx = Some(i);
                         break;
@@ -141,7 +163,9 @@ fn bind_params(db: &Db, stmt: &mut rusqlite::CachedStatement<'_>, params: &Value
                 let Some(i) = idx else {
                     return Err(SqlError::Input {
                         field: "params",
-                        message: format!("`params.{name}` matches no :{name} / @{name} / ${name} placeholder in the SQL"),
+                        message: format!(
+                            "`params.{name}` matches no :{name} / @{name} / ${name} placeholder in the SQL"
+                        ),
                     });
                 };
                 bind_value(stmt, i, v).map_err(|e| sqlite_error(db, e))?;
@@ -150,7 +174,9 @@ fn bind_params(db: &Db, stmt: &mut rusqlite::CachedStatement<'_>, params: &Value
         _ => {
             return Err(SqlError::Input {
                 field: "params",
-                message: "`params` must be an array of values, e.g. \"params\": [1, \"text\", null]".into(),
+                message:
+                    "`params` must be an array of values, e.g. \"params\": [1, \"text\", null]"
+                        .into(),
             });
         }
     }
@@ -191,19 +217,32 @@ pub enum Mode {
 pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
 
 /// Run one statement of user SQL, appending its rows as a JSON array to `out`.
-pub fn run_statement(db: &Db, sql: &str, params: &Value, out: &mut Vec<u8>, mode: Mode) -> Result<StmtMeta, SqlError> {
+pub fn run_statement(
+    db: &Db,
+    sql: &str,
+    params: &Value,
+    out: &mut Vec<u8>,
+    mode: Mode,
+) -> Result<StmtMeta, SqlError> {
     let started = Instant::now();
     let conn = &db.conn;
     let inline = mode == Mode::Inline;
     db.ctl.set_user_sql(true);
-    db.ctl.set_deadline(Some(if inline { INLINE_BUDGET } else { QUERY_TIMEOUT }));
+    db.ctl
+        .set_deadline(Some(if inline { INLINE_BUDGET } else { QUERY_TIMEOUT }));
     if inline {
         // Never sleep on a lock on an async worker: fail fast and retry on a blocking thread.
         let _ = conn.busy_timeout(Duration::ZERO);
     }
     let mark = out.len();
     let result = (|| {
-        let mut stmt = conn.prepare_cached(sql).map_err(|e| if inline && is_retryable(&e) { SqlError::Retry } else { sqlite_error(db, e) })?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| {
+            if inline && is_retryable(&e) {
+                SqlError::Retry
+            } else {
+                sqlite_error(db, e)
+            }
+        })?;
         let readonly = stmt.readonly();
         if inline && !readonly {
             return Err(SqlError::Retry);
@@ -248,7 +287,11 @@ pub fn run_statement(db: &Db, sql: &str, params: &Value, out: &mut Vec<u8>, mode
         let changed = conn.total_changes() > total_before;
         Ok(StmtMeta {
             count,
-            changes: if !readonly && changed { conn.changes() } else { 0 },
+            changes: if !readonly && changed {
+                conn.changes()
+            } else {
+                0
+            },
             last_row_id: conn.last_insert_rowid(),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
@@ -266,7 +309,8 @@ pub fn run_statement(db: &Db, sql: &str, params: &Value, out: &mut Vec<u8>, mode
 
 /// `/v1/db/query` on a blocking thread: the full response body.
 pub fn query(db: &Db, sql: &str, params: &Value) -> Result<Vec<u8>, ApiError> {
-    query_with(db, sql, params, Mode::Blocking).map(|o| o.expect("blocking mode never asks to retry"))
+    query_with(db, sql, params, Mode::Blocking)
+        .map(|o| o.expect("blocking mode never asks to retry"))
 }
 
 /// `/v1/db/query` attempted on an async worker: `Ok(None)` means "run it with [`query`] on a
@@ -302,8 +346,13 @@ fn query_with(db: &Db, sql: &str, params: &Value, mode: Mode) -> Result<Option<V
 /// `/v1/db/batch`: every statement in one transaction; the first failure rolls everything back.
 pub fn batch(db: &Db, queries: &[(String, Value)]) -> Result<Vec<u8>, ApiError> {
     let conn = &db.conn;
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code::DB_QUERY_FAILED, format!("could not start a transaction: {e}")))?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::DB_QUERY_FAILED,
+            format!("could not start a transaction: {e}"),
+        )
+    })?;
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"results\":[");
     for (i, (sql, params)) in queries.iter().enumerate() {
@@ -325,7 +374,11 @@ pub fn batch(db: &Db, queries: &[(String, Value)]) -> Result<Vec<u8>, ApiError> 
     }
     if let Err(e) = conn.execute_batch("COMMIT") {
         let _ = conn.execute_batch("ROLLBACK");
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, code::DB_QUERY_FAILED, format!("the batch could not be committed: {e}; nothing was written")));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            code::DB_QUERY_FAILED,
+            format!("the batch could not be committed: {e}; nothing was written"),
+        ));
     }
     out.extend_from_slice(b"],\"success\":true}");
     Ok(out)
@@ -346,17 +399,36 @@ mod tests {
     fn query_and_types() {
         let (_d, pool) = db();
         let c = pool.get().unwrap();
-        query(&c, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, raw BLOB, tags TEXT)", &Value::Null).unwrap();
-        let body = query(&c, "INSERT INTO t (name, score, raw, tags) VALUES (?, ?, x'00ff', ?)", &json!(["a", 1.5, ["x"]])).unwrap();
+        query(
+            &c,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, raw BLOB, tags TEXT)",
+            &Value::Null,
+        )
+        .unwrap();
+        let body = query(
+            &c,
+            "INSERT INTO t (name, score, raw, tags) VALUES (?, ?, x'00ff', ?)",
+            &json!(["a", 1.5, ["x"]]),
+        )
+        .unwrap();
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["meta"]["changes"], 1);
         assert_eq!(v["meta"]["last_row_id"], 1);
-        let body = query(&c, "SELECT id, name, score, raw, tags, NULL AS n FROM t", &Value::Null).unwrap();
+        let body = query(
+            &c,
+            "SELECT id, name, score, raw, tags, NULL AS n FROM t",
+            &Value::Null,
+        )
+        .unwrap();
         let v: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v["results"][0], json!({"id": 1, "name": "a", "score": 1.5, "raw": "AP8=", "tags": "[\"x\"]", "n": null}));
+        assert_eq!(
+            v["results"][0],
+            json!({"id": 1, "name": "a", "score": 1.5, "raw": "AP8=", "tags": "[\"x\"]", "n": null})
+        );
         assert_eq!(v["meta"]["changes"], 0);
         // Column order is kept.
-        let s = String::from_utf8(query(&c, "SELECT 1 AS z, 2 AS a", &Value::Null).unwrap()).unwrap();
+        let s =
+            String::from_utf8(query(&c, "SELECT 1 AS z, 2 AS a", &Value::Null).unwrap()).unwrap();
         assert!(s.starts_with("{\"results\":[{\"z\":1,\"a\":2}]"), "{s}");
     }
 
@@ -375,7 +447,12 @@ mod tests {
         assert!(e.message.contains("batch"), "{}", e.message);
         let e = query(&c, "SELECT ?", &json!([])).unwrap_err();
         assert_eq!(e.details["field"], "params");
-        assert_eq!(query(&c, "SELECT :a AS a", &json!({"a": 5})).map(|b| String::from_utf8(b).unwrap().contains("\"a\":5")).ok(), Some(true));
+        assert_eq!(
+            query(&c, "SELECT :a AS a", &json!({"a": 5}))
+                .map(|b| String::from_utf8(b).unwrap().contains("\"a\":5"))
+                .ok(),
+            Some(true)
+        );
     }
 
     #[test]
@@ -383,12 +460,32 @@ mod tests {
         let (_d, pool) = db();
         let c = pool.get().unwrap();
         query(&c, "CREATE TABLE t (id INTEGER PRIMARY KEY)", &Value::Null).unwrap();
-        let e = batch(&c, &[("INSERT INTO t VALUES (1)".into(), Value::Null), ("INSERT INTO nope VALUES (1)".into(), Value::Null)]).unwrap_err();
+        let e = batch(
+            &c,
+            &[
+                ("INSERT INTO t VALUES (1)".into(), Value::Null),
+                ("INSERT INTO nope VALUES (1)".into(), Value::Null),
+            ],
+        )
+        .unwrap_err();
         assert_eq!(e.details["index"], 1);
-        let v: Value = serde_json::from_slice(&query(&c, "SELECT count(*) AS n FROM t", &Value::Null).unwrap()).unwrap();
+        let v: Value = serde_json::from_slice(
+            &query(&c, "SELECT count(*) AS n FROM t", &Value::Null).unwrap(),
+        )
+        .unwrap();
         assert_eq!(v["results"][0]["n"], 0);
-        batch(&c, &[("INSERT INTO t VALUES (1)".into(), Value::Null), ("INSERT INTO t VALUES (2)".into(), Value::Null)]).unwrap();
-        let v: Value = serde_json::from_slice(&query(&c, "SELECT count(*) AS n FROM t", &Value::Null).unwrap()).unwrap();
+        batch(
+            &c,
+            &[
+                ("INSERT INTO t VALUES (1)".into(), Value::Null),
+                ("INSERT INTO t VALUES (2)".into(), Value::Null),
+            ],
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(
+            &query(&c, "SELECT count(*) AS n FROM t", &Value::Null).unwrap(),
+        )
+        .unwrap();
         assert_eq!(v["results"][0]["n"], 2);
     }
 }

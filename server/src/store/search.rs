@@ -54,22 +54,36 @@ pub fn get(conn: &Connection, project_id: &str, id: &str) -> rusqlite::Result<Op
 }
 
 pub fn delete(conn: &Connection, project_id: &str, id: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute("DELETE FROM search_docs WHERE project_id = ?1 AND id = ?2", [project_id, id])? > 0)
+    Ok(conn.execute(
+        "DELETE FROM search_docs WHERE project_id = ?1 AND id = ?2",
+        [project_id, id],
+    )? > 0)
 }
 
-pub fn delete_by_type(conn: &Connection, project_id: &str, doc_type: &str) -> rusqlite::Result<usize> {
-    conn.execute("DELETE FROM search_docs WHERE project_id = ?1 AND type = ?2", [project_id, doc_type])
+pub fn delete_by_type(
+    conn: &Connection,
+    project_id: &str,
+    doc_type: &str,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM search_docs WHERE project_id = ?1 AND type = ?2",
+        [project_id, doc_type],
+    )
 }
 
 pub fn list_types(conn: &Connection, project_id: &str) -> rusqlite::Result<Vec<(String, i64)>> {
-    let mut stmt = conn.prepare_cached("SELECT type, count(*) FROM search_docs WHERE project_id = ?1 GROUP BY type ORDER BY type")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT type, count(*) FROM search_docs WHERE project_id = ?1 GROUP BY type ORDER BY type",
+    )?;
     let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
 
 pub fn count(conn: &Connection, project_id: &str, doc_type: Option<&str>) -> rusqlite::Result<i64> {
-    conn.prepare_cached("SELECT count(*) FROM search_docs WHERE project_id = ?1 AND (?2 IS NULL OR type = ?2)")?
-        .query_row(params![project_id, doc_type], |r| r.get(0))
+    conn.prepare_cached(
+        "SELECT count(*) FROM search_docs WHERE project_id = ?1 AND (?2 IS NULL OR type = ?2)",
+    )?
+    .query_row(params![project_id, doc_type], |r| r.get(0))
 }
 
 /// Every document of the project (optionally of some types), for a brute-force scan.

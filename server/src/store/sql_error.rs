@@ -12,15 +12,28 @@ pub enum SqlError {
     /// Inline attempt only: not a quick read; run it again on a blocking thread.
     Retry,
     /// Bad input caught before SQLite ran anything (wrong params, multiple statements).
-    Input { field: &'static str, message: String },
+    Input {
+        field: &'static str,
+        message: String,
+    },
     /// SQLite refused or failed the statement.
-    Sqlite { message: String, suggestion: Option<&'static str>, recovery: Option<&'static str> },
+    Sqlite {
+        message: String,
+        suggestion: Option<&'static str>,
+        recovery: Option<&'static str>,
+    },
 }
 
 impl SqlError {
     pub fn into_api(self, index: Option<usize>) -> ApiError {
-        let prefix = index.map(|i| format!("Query {i} failed: ")).unwrap_or_default();
-        let suffix = if index.is_some() { " (the batch was rolled back; nothing was written)" } else { "" };
+        let prefix = index
+            .map(|i| format!("Query {i} failed: "))
+            .unwrap_or_default();
+        let suffix = if index.is_some() {
+            " (the batch was rolled back; nothing was written)"
+        } else {
+            ""
+        };
         let mut err = match self {
             SqlError::Retry => ApiError::internal("an inline query attempt escaped its fallback"),
             SqlError::Input { field, message } => {
@@ -28,12 +41,24 @@ impl SqlError {
                     Some(i) => format!("queries[{i}].{field}"),
                     None => field.to_string(),
                 };
-                ApiError::new(StatusCode::BAD_REQUEST, code::VALIDATION_ERROR, format!("{prefix}{message}{suffix}"))
-                    .with_detail("field", field)
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    code::VALIDATION_ERROR,
+                    format!("{prefix}{message}{suffix}"),
+                )
+                .with_detail("field", field)
             }
-            SqlError::Sqlite { message, suggestion, recovery } => {
-                let mut e = ApiError::new(StatusCode::BAD_REQUEST, code::DB_QUERY_FAILED, format!("{prefix}{message}{suffix}"))
-                    .with_detail("sqlite_message", message.clone());
+            SqlError::Sqlite {
+                message,
+                suggestion,
+                recovery,
+            } => {
+                let mut e = ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    code::DB_QUERY_FAILED,
+                    format!("{prefix}{message}{suffix}"),
+                )
+                .with_detail("sqlite_message", message.clone());
                 if let Some(s) = suggestion {
                     e = e.with_detail("suggestion", s);
                 }
@@ -52,7 +77,11 @@ impl SqlError {
 
 pub(crate) fn sqlite_error(db: &Db, e: rusqlite::Error) -> SqlError {
     if let Some(reason) = db.ctl.take_denied() {
-        return SqlError::Sqlite { message: reason.to_string(), suggestion: None, recovery: None };
+        return SqlError::Sqlite {
+            message: reason.to_string(),
+            suggestion: None,
+            recovery: None,
+        };
     }
     let message = match &e {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
@@ -66,29 +95,56 @@ pub(crate) fn sqlite_error(db: &Db, e: rusqlite::Error) -> SqlError {
     };
     let lower = message.to_ascii_lowercase();
     let (suggestion, recovery) = if lower.contains("no such table") {
-        (Some("Create the table first, e.g. CREATE TABLE name (id INTEGER PRIMARY KEY, ...)"), Some("CREATE_TABLE"))
+        (
+            Some("Create the table first, e.g. CREATE TABLE name (id INTEGER PRIMARY KEY, ...)"),
+            Some("CREATE_TABLE"),
+        )
     } else if lower.contains("no such column") || lower.contains("has no column named") {
-        (Some("Check the column name, or add it with ALTER TABLE name ADD COLUMN ..."), Some("ALTER_TABLE"))
+        (
+            Some("Check the column name, or add it with ALTER TABLE name ADD COLUMN ..."),
+            Some("ALTER_TABLE"),
+        )
     } else if lower.contains("syntax error") || lower.contains("incomplete input") {
-        (Some("Check the SQL syntax (SQLite dialect); pass values as ? placeholders with `params`"), None)
+        (
+            Some(
+                "Check the SQL syntax (SQLite dialect); pass values as ? placeholders with `params`",
+            ),
+            None,
+        )
     } else if lower.contains("constraint failed") {
-        (Some("The row violates a UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint of the table"), None)
+        (
+            Some(
+                "The row violates a UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint of the table",
+            ),
+            None,
+        )
     } else if lower.contains("interrupted") {
         return SqlError::Sqlite {
-            message: format!("the query ran longer than {} s and was interrupted", QUERY_TIMEOUT.as_secs()),
+            message: format!(
+                "the query ran longer than {} s and was interrupted",
+                QUERY_TIMEOUT.as_secs()
+            ),
             suggestion: Some("Add an index or a LIMIT, or split the work into smaller queries"),
             recovery: None,
         };
     } else {
         (None, None)
     };
-    SqlError::Sqlite { message, suggestion, recovery }
+    SqlError::Sqlite {
+        message,
+        suggestion,
+        recovery,
+    }
 }
 
 /// Interrupted (budget spent) or locked: worth re-running on a blocking thread.
 pub(crate) fn is_retryable(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::OperationInterrupted | rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        Some(
+            rusqlite::ErrorCode::OperationInterrupted
+                | rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+        )
     )
 }

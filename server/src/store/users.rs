@@ -79,22 +79,36 @@ fn row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     })
 }
 
-pub fn by_email(conn: &Connection, project_id: &str, email: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.prepare_cached(&format!("SELECT {COLS} FROM users WHERE project_id = ?1 AND email_lower = lower(?2)"))?
-        .query_row([project_id, email], row)
-        .optional()
+pub fn by_email(
+    conn: &Connection,
+    project_id: &str,
+    email: &str,
+) -> rusqlite::Result<Option<UserRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM users WHERE project_id = ?1 AND email_lower = lower(?2)"
+    ))?
+    .query_row([project_id, email], row)
+    .optional()
 }
 
-pub fn by_phone(conn: &Connection, project_id: &str, phone: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.prepare_cached(&format!("SELECT {COLS} FROM users WHERE project_id = ?1 AND phone = ?2"))?
-        .query_row([project_id, phone], row)
-        .optional()
+pub fn by_phone(
+    conn: &Connection,
+    project_id: &str,
+    phone: &str,
+) -> rusqlite::Result<Option<UserRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM users WHERE project_id = ?1 AND phone = ?2"
+    ))?
+    .query_row([project_id, phone], row)
+    .optional()
 }
 
 pub fn by_id(conn: &Connection, project_id: &str, id: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.prepare_cached(&format!("SELECT {COLS} FROM users WHERE project_id = ?1 AND id = ?2"))?
-        .query_row([project_id, id], row)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM users WHERE project_id = ?1 AND id = ?2"
+    ))?
+    .query_row([project_id, id], row)
+    .optional()
 }
 
 /// Insert; `false` when the email (or phone) is already taken in the project.
@@ -119,13 +133,20 @@ pub fn insert(conn: &Connection, u: &UserRow) -> rusqlite::Result<bool> {
     );
     match r {
         Ok(_) => Ok(true),
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => Ok(false),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(e),
     }
 }
 
 pub fn set_password(conn: &Connection, id: &str, hash: &str, now: i64) -> rusqlite::Result<()> {
-    conn.execute("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, now])?;
+    conn.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, hash, now],
+    )?;
     Ok(())
 }
 
@@ -156,7 +177,14 @@ pub struct RefreshRow {
     pub revoked_at: Option<i64>,
 }
 
-pub fn insert_refresh(conn: &Connection, token: &str, project_id: &str, user_id: &str, now: i64, expires_at: i64) -> rusqlite::Result<()> {
+pub fn insert_refresh(
+    conn: &Connection,
+    token: &str,
+    project_id: &str,
+    user_id: &str,
+    now: i64,
+    expires_at: i64,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO refresh_tokens (token_hash, project_id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -181,21 +209,31 @@ pub fn revoke_refresh(conn: &Connection, token: &str, now: i64) -> rusqlite::Res
 }
 
 pub fn revoke_user_refresh(conn: &Connection, user_id: &str, now: i64) -> rusqlite::Result<usize> {
-    conn.execute("UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL", params![user_id, now])
+    conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        params![user_id, now],
+    )
 }
 
 pub fn revoke_jti(conn: &Connection, jti: &str, expires_at: i64) -> rusqlite::Result<()> {
-    conn.execute("INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)", params![jti, expires_at])?;
+    conn.execute(
+        "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)",
+        params![jti, expires_at],
+    )?;
     Ok(())
 }
 
 pub fn jti_revoked(conn: &Connection, jti: &str) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT 1 FROM revoked_jtis WHERE jti = ?1")?.exists([jti])
+    conn.prepare_cached("SELECT 1 FROM revoked_jtis WHERE jti = ?1")?
+        .exists([jti])
 }
 
 /// Forget revocations and tokens that have expired anyway.
 pub fn purge_expired(conn: &Connection, now: i64) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM revoked_jtis WHERE expires_at < ?1", [now / 1000])?;
+    conn.execute(
+        "DELETE FROM revoked_jtis WHERE expires_at < ?1",
+        [now / 1000],
+    )?;
     conn.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", [now])?;
     conn.execute("DELETE FROM otp_codes WHERE expires_at < ?1", [now])?;
     conn.execute("DELETE FROM auth_tokens WHERE expires_at < ?1", [now])?;
@@ -210,7 +248,14 @@ pub struct OtpRow {
     pub attempts: i64,
 }
 
-pub fn put_otp(conn: &Connection, project_id: &str, ident: &str, code: &str, expires_at: i64, now: i64) -> rusqlite::Result<()> {
+pub fn put_otp(
+    conn: &Connection,
+    project_id: &str,
+    ident: &str,
+    code: &str,
+    expires_at: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO otp_codes (project_id, identifier, code_hash, expires_at, attempts, created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)
          ON CONFLICT (project_id, identifier) DO UPDATE SET code_hash = excluded.code_hash,
@@ -220,7 +265,11 @@ pub fn put_otp(conn: &Connection, project_id: &str, ident: &str, code: &str, exp
     Ok(())
 }
 
-pub fn get_otp(conn: &Connection, project_id: &str, ident: &str) -> rusqlite::Result<Option<OtpRow>> {
+pub fn get_otp(
+    conn: &Connection,
+    project_id: &str,
+    ident: &str,
+) -> rusqlite::Result<Option<OtpRow>> {
     conn.query_row(
         "SELECT code_hash, expires_at, attempts FROM otp_codes WHERE project_id = ?1 AND identifier = ?2",
         [project_id, ident],
@@ -238,13 +287,23 @@ pub fn bump_otp(conn: &Connection, project_id: &str, ident: &str) -> rusqlite::R
 }
 
 pub fn delete_otp(conn: &Connection, project_id: &str, ident: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM otp_codes WHERE project_id = ?1 AND identifier = ?2", [project_id, ident])?;
+    conn.execute(
+        "DELETE FROM otp_codes WHERE project_id = ?1 AND identifier = ?2",
+        [project_id, ident],
+    )?;
     Ok(())
 }
 
 // ---- link tokens (verify / reset) ----------------------------------------------------------
 
-pub fn put_link_token(conn: &Connection, token: &str, kind: &str, project_id: &str, user_id: &str, expires_at: i64) -> rusqlite::Result<()> {
+pub fn put_link_token(
+    conn: &Connection,
+    token: &str,
+    kind: &str,
+    project_id: &str,
+    user_id: &str,
+    expires_at: i64,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO auth_tokens (token_hash, kind, project_id, user_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![sha256_hex(token.as_bytes()), kind, project_id, user_id, expires_at],
@@ -259,7 +318,13 @@ pub enum LinkToken {
 }
 
 /// Consume a link token of `kind` for `project_id` (single use).
-pub fn use_link_token(conn: &Connection, token: &str, kind: &str, project_id: &str, now: i64) -> rusqlite::Result<LinkToken> {
+pub fn use_link_token(
+    conn: &Connection,
+    token: &str,
+    kind: &str,
+    project_id: &str,
+    now: i64,
+) -> rusqlite::Result<LinkToken> {
     let hash = sha256_hex(token.as_bytes());
     let found: Option<(String, i64, Option<i64>)> = conn
         .query_row(
@@ -272,7 +337,10 @@ pub fn use_link_token(conn: &Connection, token: &str, kind: &str, project_id: &s
         None | Some((_, _, Some(_))) => LinkToken::Invalid,
         Some((_, exp, None)) if exp <= now => LinkToken::Expired,
         Some((user_id, _, None)) => {
-            conn.execute("UPDATE auth_tokens SET used_at = ?2 WHERE token_hash = ?1", params![hash, now])?;
+            conn.execute(
+                "UPDATE auth_tokens SET used_at = ?2 WHERE token_hash = ?1",
+                params![hash, now],
+            )?;
             LinkToken::Valid { user_id }
         }
     })

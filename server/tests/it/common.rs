@@ -17,7 +17,11 @@ pub async fn start() -> Ctx {
 pub async fn start_with(opts: ServerOptions) -> Ctx {
     let p = LocalPlatform::start(opts).await.expect("platform starts");
     let key = p.default_project().api_key.clone();
-    Ctx { p, http: reqwest::Client::new(), key }
+    Ctx {
+        p,
+        http: reqwest::Client::new(),
+        key,
+    }
 }
 
 impl Ctx {
@@ -31,11 +35,24 @@ impl Ctx {
     }
 
     pub async fn post_key(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = self.http.post(self.url(path)).header("X-Aerostack-Key", key).json(&body).send().await.expect("request");
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("X-Aerostack-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
         json_of(r).await
     }
 
-    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> reqwest::Response {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
         let mut req = self.http.request(method, self.url(path));
         if let Some(k) = key {
             req = req.header("X-Aerostack-Key", k);
@@ -56,10 +73,23 @@ pub async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
 
 /// Assert an error body: status, code, and (when given) the field it names.
 #[track_caller]
-pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, code: &str, field: Option<&str>) {
+pub fn assert_error(
+    status: StatusCode,
+    body: &Value,
+    want_status: u16,
+    code: &str,
+    field: Option<&str>,
+) {
     assert_eq!(status.as_u16(), want_status, "{body}");
     assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["error"].as_str().map(str::to_string).or_else(|| body["error"]["message"].as_str().map(str::to_string)), body["message"].as_str().map(str::to_string), "{body}");
+    assert_eq!(
+        body["error"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| body["error"]["message"].as_str().map(str::to_string)),
+        body["message"].as_str().map(str::to_string),
+        "{body}"
+    );
     assert!(body["details"].is_object(), "{body}");
     assert!(body["request_id"].is_string(), "{body}");
     if let Some(f) = field {

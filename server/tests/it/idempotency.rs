@@ -31,7 +31,9 @@ async fn replay_creates_one_job() {
     assert_eq!(v1["jobId"], v2["jobId"]);
 
     // Concurrent duplicates wait for the first and get its answer.
-    let tasks: Vec<_> = (0..8).map(|_| tokio::spawn(send("idem-2", "/v1/queue/enqueue"))).collect();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(send("idem-2", "/v1/queue/enqueue")))
+        .collect();
     let mut ids = Vec::new();
     for t in tasks {
         let (s, v) = json_of(t.await.unwrap()).await;

@@ -16,34 +16,93 @@ async fn keys_request_ids_and_errors() {
     assert_eq!(v["ok"], true);
     assert!(v["version"].is_string());
 
-    let (s, v) = json_of(ctx.call(Method::POST, "/v1/cache/get", None, Some(json!({"key": "a"}))).await).await;
+    let (s, v) = json_of(
+        ctx.call(
+            Method::POST,
+            "/v1/cache/get",
+            None,
+            Some(json!({"key": "a"})),
+        )
+        .await,
+    )
+    .await;
     assert_error(s, &v, 401, "AUTH_INVALID_KEY", None);
     assert!(v["message"].as_str().unwrap().contains("X-Aerostack-Key"));
-    let (s, v) = json_of(ctx.call(Method::POST, "/v1/cache/get", Some("ac_secret_wrong"), Some(json!({"key": "a"}))).await).await;
+    let (s, v) = json_of(
+        ctx.call(
+            Method::POST,
+            "/v1/cache/get",
+            Some("ac_secret_wrong"),
+            Some(json!({"key": "a"})),
+        )
+        .await,
+    )
+    .await;
     assert_error(s, &v, 401, "AUTH_INVALID_KEY", None);
-    for (name, value) in [("X-API-Key", ctx.key.clone()), ("Authorization", format!("Bearer {}", ctx.key))] {
-        let r = ctx.http.post(ctx.url("/v1/cache/get")).header(name, value).json(&json!({"key": "a"})).send().await.unwrap();
+    for (name, value) in [
+        ("X-API-Key", ctx.key.clone()),
+        ("Authorization", format!("Bearer {}", ctx.key)),
+    ] {
+        let r = ctx
+            .http
+            .post(ctx.url("/v1/cache/get"))
+            .header(name, value)
+            .json(&json!({"key": "a"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{name}");
     }
 
-    let r = ctx.http.post(ctx.url("/v1/cache/get")).header("X-Aerostack-Key", &ctx.key).header("X-Request-ID", "req-123").json(&json!({})).send().await.unwrap();
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/cache/get"))
+        .header("X-Aerostack-Key", &ctx.key)
+        .header("X-Request-ID", "req-123")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "req-123");
     let (_, v) = json_of(r).await;
     assert_eq!(v["request_id"], "req-123");
     let r = ctx.call(Method::GET, "/v1/health", None, None).await;
     assert_eq!(r.headers()["x-request-id"].len(), 36);
 
-    let r = ctx.http.post(ctx.url("/v1/db/query")).header("X-Aerostack-Key", &ctx.key).header("content-type", "application/json").body("{\"sql\": ").send().await.unwrap();
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/db/query"))
+        .header("X-Aerostack-Key", &ctx.key)
+        .header("content-type", "application/json")
+        .body("{\"sql\": ")
+        .send()
+        .await
+        .unwrap();
     let (s, v) = json_of(r).await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("body"));
     assert!(v["message"].as_str().unwrap().contains("malformed JSON"));
-    let r = ctx.http.post(ctx.url("/v1/db/query")).header("X-Aerostack-Key", &ctx.key).body("[1,2]").send().await.unwrap();
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/db/query"))
+        .header("X-Aerostack-Key", &ctx.key)
+        .body("[1,2]")
+        .send()
+        .await
+        .unwrap();
     let (s, v) = json_of(r).await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("body"));
 
-    let (s, v) = json_of(ctx.call(Method::GET, "/v1/nothing/here", Some(&ctx.key), None).await).await;
+    let (s, v) = json_of(
+        ctx.call(Method::GET, "/v1/nothing/here", Some(&ctx.key), None)
+            .await,
+    )
+    .await;
     assert_error(s, &v, 404, "NOT_FOUND", None);
-    let (s, v) = json_of(ctx.call(Method::DELETE, "/v1/cache/get", Some(&ctx.key), None).await).await;
+    let (s, v) = json_of(
+        ctx.call(Method::DELETE, "/v1/cache/get", Some(&ctx.key), None)
+            .await,
+    )
+    .await;
     assert_eq!(s.as_u16(), 405);
     assert_eq!(v["details"]["allowed"], json!(["POST"]));
     ctx.p.shutdown().await;
@@ -52,22 +111,45 @@ async fn keys_request_ids_and_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_and_dev_vars() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(".dev.vars"), "# local secrets\nSTRIPE_KEY=sk_test_123\nQUOTED=\"a b\"\n").unwrap();
-    let ctx = start_with(ServerOptions { project_dir: Some(dir.path().to_path_buf()), ..ServerOptions::ephemeral() }).await;
-    let (_, v) = ctx.post("/v1/secrets/get", json!({"key": "STRIPE_KEY"})).await;
-    assert_eq!(v, json!({"key": "STRIPE_KEY", "value": "sk_test_123", "exists": true}));
-    let (_, v) = ctx.post("/v1/secrets/set", json!({"key": "NEW_ONE", "value": "v"})).await;
+    std::fs::write(
+        dir.path().join(".dev.vars"),
+        "# local secrets\nSTRIPE_KEY=sk_test_123\nQUOTED=\"a b\"\n",
+    )
+    .unwrap();
+    let ctx = start_with(ServerOptions {
+        project_dir: Some(dir.path().to_path_buf()),
+        ..ServerOptions::ephemeral()
+    })
+    .await;
+    let (_, v) = ctx
+        .post("/v1/secrets/get", json!({"key": "STRIPE_KEY"}))
+        .await;
+    assert_eq!(
+        v,
+        json!({"key": "STRIPE_KEY", "value": "sk_test_123", "exists": true})
+    );
+    let (_, v) = ctx
+        .post("/v1/secrets/set", json!({"key": "NEW_ONE", "value": "v"}))
+        .await;
     assert_eq!(v["success"], true);
     let (_, v) = ctx.post("/v1/secrets/list", json!({})).await;
     assert_eq!(v["keys"], json!(["NEW_ONE", "QUOTED", "STRIPE_KEY"]));
     ctx.p.set_secret("default", "FROM_API", "x").await.unwrap();
-    let (_, v) = ctx.post("/v1/secrets/get", json!({"key": "FROM_API"})).await;
+    let (_, v) = ctx
+        .post("/v1/secrets/get", json!({"key": "FROM_API"}))
+        .await;
     assert_eq!(v["value"], "x");
-    let (s, v) = ctx.post("/v1/secrets/set", json!({"key": "bad name", "value": "v"})).await;
+    let (s, v) = ctx
+        .post("/v1/secrets/set", json!({"key": "bad name", "value": "v"}))
+        .await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("key"));
-    let (s, v) = ctx.post("/v1/secrets/set", json!({"key": "N", "value": 5})).await;
+    let (s, v) = ctx
+        .post("/v1/secrets/set", json!({"key": "N", "value": 5}))
+        .await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("value"));
-    let (_, v) = ctx.post("/v1/secrets/delete", json!({"key": "NEW_ONE"})).await;
+    let (_, v) = ctx
+        .post("/v1/secrets/delete", json!({"key": "NEW_ONE"}))
+        .await;
     assert_eq!(v["deleted"], true);
     ctx.p.shutdown().await;
 }
@@ -75,7 +157,12 @@ async fn secrets_and_dev_vars() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_not_connected() {
     let ctx = start().await;
-    let (s, v) = ctx.post("/v1/services/invoke", json!({"serviceName": "billing", "data": {"x": 1}})).await;
+    let (s, v) = ctx
+        .post(
+            "/v1/services/invoke",
+            json!({"serviceName": "billing", "data": {"x": 1}}),
+        )
+        .await;
     assert_error(s, &v, 503, "WORKER_NOT_CONNECTED", None);
     assert!(v["message"].as_str().unwrap().contains("'billing'"));
     assert!(v["message"].as_str().unwrap().contains("docs/hooks.md"));
@@ -84,17 +171,38 @@ async fn workers_not_connected() {
     let slug = &ctx.p.default_project().slug;
     for (method, path, key) in [
         (Method::POST, "/v1/custom/search-products".to_string(), true),
-        (Method::GET, "/api/v1/custom/search-products".to_string(), true),
-        (Method::PUT, format!("/api/v1/public/projects/{slug}/custom/search-products"), false),
+        (
+            Method::GET,
+            "/api/v1/custom/search-products".to_string(),
+            true,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/public/projects/{slug}/custom/search-products"),
+            false,
+        ),
     ] {
-        let r = ctx.call(method, &path, key.then_some(ctx.key.as_str()), Some(json!({"q": "shirt"}))).await;
+        let r = ctx
+            .call(
+                method,
+                &path,
+                key.then_some(ctx.key.as_str()),
+                Some(json!({"q": "shirt"})),
+            )
+            .await;
         let (s, v) = json_of(r).await;
         assert_error(s, &v, 503, "WORKER_NOT_CONNECTED", None);
         assert!(v["message"].as_str().unwrap().contains("search-products"));
     }
     let (s, v) = json_of(ctx.call(Method::POST, "/v1/custom/x", None, None).await).await;
     assert_error(s, &v, 401, "AUTH_INVALID_KEY", None);
-    let r = ctx.http.post(ctx.url("/v1/custom/x")).header("X-Project-Id", "default").send().await.unwrap();
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/custom/x"))
+        .header("X-Project-Id", "default")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 503);
     ctx.p.shutdown().await;
 }
@@ -106,14 +214,34 @@ async fn realtime_history() {
     let room = format!("chat/general/{pid}");
     let mut stamps = Vec::new();
     for i in 0..5 {
-        let m = ctx.p.state().store_realtime_message(&pid, &room, Some("u1"), "message", &json!({"i": i})).unwrap();
+        let m = ctx
+            .p
+            .state()
+            .store_realtime_message(&pid, &room, Some("u1"), "message", &json!({"i": i}))
+            .unwrap();
         stamps.push(m["created_at"].as_i64().unwrap());
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
-    ctx.p.state().store_realtime_message(&pid, "chat/other", None, "message", &json!({})).unwrap();
+    ctx.p
+        .state()
+        .store_realtime_message(&pid, "chat/other", None, "message", &json!({}))
+        .unwrap();
     let get = |q: String| {
-        let (http, url, key) = (ctx.http.clone(), ctx.url(&format!("/api/v1/public/realtime/history?{q}")), ctx.key.clone());
-        async move { json_of(http.get(url).header("X-Aerostack-Key", key).send().await.unwrap()).await }
+        let (http, url, key) = (
+            ctx.http.clone(),
+            ctx.url(&format!("/api/v1/public/realtime/history?{q}")),
+            ctx.key.clone(),
+        );
+        async move {
+            json_of(
+                http.get(url)
+                    .header("X-Aerostack-Key", key)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
     };
     let (s, v) = get(format!("room={room}&limit=2")).await;
     assert_eq!(s.as_u16(), 200, "{v}");
@@ -125,7 +253,12 @@ async fn realtime_history() {
     assert_eq!(msgs[0]["event"], "message");
     let before = msgs[1]["created_at"].as_i64().unwrap();
     let (_, v) = get(format!("room={room}&before={before}")).await;
-    let older: Vec<i64> = v["messages"].as_array().unwrap().iter().map(|m| m["data"]["i"].as_i64().unwrap()).collect();
+    let older: Vec<i64> = v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["data"]["i"].as_i64().unwrap())
+        .collect();
     assert_eq!(older, vec![2, 1, 0]);
     let (s, v) = get("limit=5".into()).await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("room"));
@@ -133,12 +266,28 @@ async fn realtime_history() {
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("limit"));
 
     // An end-user access token of the project works too.
-    let (_, reg) = ctx.post("/api/v1/public/projects/default/auth/register", json!({"email": "h@example.com", "password": "Sup3rSecret"})).await;
-    let r = ctx.http.get(ctx.url(&format!("/api/v1/public/realtime/history?room={room}"))).bearer_auth(reg["accessToken"].as_str().unwrap()).send().await.unwrap();
+    let (_, reg) = ctx
+        .post(
+            "/api/v1/public/projects/default/auth/register",
+            json!({"email": "h@example.com", "password": "Sup3rSecret"}),
+        )
+        .await;
+    let r = ctx
+        .http
+        .get(ctx.url(&format!("/api/v1/public/realtime/history?room={room}")))
+        .bearer_auth(reg["accessToken"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     let (s, v) = json_of(r).await;
     assert_eq!(s.as_u16(), 200, "{v}");
     assert_eq!(v["messages"].as_array().unwrap().len(), 5);
-    let r = ctx.http.get(ctx.url(&format!("/api/v1/public/realtime/history?room={room}"))).send().await.unwrap();
+    let r = ctx
+        .http
+        .get(ctx.url(&format!("/api/v1/public/realtime/history?room={room}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     ctx.p.shutdown().await;
 }
@@ -146,21 +295,45 @@ async fn realtime_history() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_created_while_running_work() {
     let dir = tempfile::tempdir().unwrap();
-    let ctx = start_with(ServerOptions { port: 0, data_dir: Some(dir.path().to_path_buf()), ..ServerOptions::default() }).await;
+    let ctx = start_with(ServerOptions {
+        port: 0,
+        data_dir: Some(dir.path().to_path_buf()),
+        ..ServerOptions::default()
+    })
+    .await;
     // What `aerostack-server keys create` and `projects create` do, on the live data directory.
     let control = aerostack_server::store::control::Control::open(dir.path()).unwrap();
     let pid = ctx.p.default_project().id.clone();
-    let new_key = control.with(|c| Ok(aerostack_server::store::control::create_key(c, &pid)?)).unwrap();
-    let (proj, proj_key) = control.with(|c| aerostack_server::store::control::create_project(c, "From CLI", Some("cli"))).unwrap();
-    let (s, _) = ctx.post_key(&new_key, "/v1/cache/set", json!({"key": "k", "value": 1})).await;
+    let new_key = control
+        .with(|c| Ok(aerostack_server::store::control::create_key(c, &pid)?))
+        .unwrap();
+    let (proj, proj_key) = control
+        .with(|c| aerostack_server::store::control::create_project(c, "From CLI", Some("cli")))
+        .unwrap();
+    let (s, _) = ctx
+        .post_key(&new_key, "/v1/cache/set", json!({"key": "k", "value": 1}))
+        .await;
     assert_eq!(s.as_u16(), 200);
     let (_, v) = ctx.post("/v1/cache/get", json!({"key": "k"})).await;
     assert_eq!(v["value"], 1, "same project");
-    let (_, v) = ctx.post_key(&proj_key, "/v1/cache/get", json!({"key": "k"})).await;
+    let (_, v) = ctx
+        .post_key(&proj_key, "/v1/cache/get", json!({"key": "k"}))
+        .await;
     assert_eq!(v["exists"], false);
-    let (s, _) = ctx.post("/api/v1/public/projects/cli/auth/otp/send", json!({"email": "c@example.com"})).await;
+    let (s, _) = ctx
+        .post(
+            "/api/v1/public/projects/cli/auth/otp/send",
+            json!({"email": "c@example.com"}),
+        )
+        .await;
     assert_eq!(s.as_u16(), 200);
-    let r = ctx.http.get(ctx.url("/v1/local/outbox?to=c@example.com&limit=1")).header("X-Aerostack-Key", &proj_key).send().await.unwrap();
+    let r = ctx
+        .http
+        .get(ctx.url("/v1/local/outbox?to=c@example.com&limit=1"))
+        .header("X-Aerostack-Key", &proj_key)
+        .send()
+        .await
+        .unwrap();
     let (_, v) = json_of(r).await;
     let m: &Value = &v["messages"][0];
     assert_eq!(m["to"], "c@example.com");
@@ -178,16 +351,35 @@ async fn cors_for_browser_apps() {
         .request(Method::OPTIONS, ctx.url("/v1/cache/get"))
         .header("Origin", "http://localhost:3000")
         .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type, x-aerostack-key")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type, x-aerostack-key",
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 204);
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
-    assert_eq!(r.headers()["access-control-allow-headers"], "content-type, x-aerostack-key");
-    let r = ctx.http.post(ctx.url("/v1/cache/get")).header("Origin", "http://localhost:3000").header("X-Aerostack-Key", &ctx.key).json(&json!({"key": "a"})).send().await.unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-headers"],
+        "content-type, x-aerostack-key"
+    );
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/cache/get"))
+        .header("Origin", "http://localhost:3000")
+        .header("X-Aerostack-Key", &ctx.key)
+        .json(&json!({"key": "a"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
-    assert!(r.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+    assert!(
+        r.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("x-request-id")
+    );
     ctx.p.shutdown().await;
 }
 
@@ -203,12 +395,16 @@ async fn json_body_limits_answer_json() {
     let ctx = start().await;
     // Beyond axum's 2 MB default, within the 32 MiB JSON limit.
     let big = "x".repeat(3 * 1024 * 1024);
-    let (s, v) = ctx.post("/v1/cache/set", json!({"key": "big", "value": big})).await;
+    let (s, v) = ctx
+        .post("/v1/cache/set", json!({"key": "big", "value": big}))
+        .await;
     assert!(s.is_success(), "{v}");
     let (_, v) = ctx.post("/v1/cache/get", json!({"key": "big"})).await;
     assert_eq!(v["value"].as_str().unwrap().len(), 3 * 1024 * 1024);
     let huge = "y".repeat(33 * 1024 * 1024);
-    let (s, v) = ctx.post("/v1/cache/set", json!({"key": "huge", "value": huge})).await;
+    let (s, v) = ctx
+        .post("/v1/cache/set", json!({"key": "huge", "value": huge}))
+        .await;
     assert_error(s, &v, 413, "PAYLOAD_TOO_LARGE", None);
     ctx.p.shutdown().await;
 }
@@ -217,7 +413,12 @@ async fn json_body_limits_answer_json() {
 async fn extractor_rejections_are_json() {
     let ctx = start().await;
     // %FF is not UTF-8: the path extractor rejects it.
-    let r = ctx.http.get(ctx.url("/api/v1/public/projects/%FF/auth/me")).send().await.unwrap();
+    let r = ctx
+        .http
+        .get(ctx.url("/api/v1/public/projects/%FF/auth/me"))
+        .send()
+        .await
+        .unwrap();
     let (s, v) = json_of(r).await;
     assert_eq!(s.as_u16(), 400, "{v}");
     assert_eq!(v["code"], "VALIDATION_ERROR");

@@ -7,7 +7,12 @@ use crate::common::{assert_error, start};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enqueue_list_cancel() {
     let ctx = start().await;
-    let (s, v) = ctx.post("/v1/queue/enqueue", json!({"type": "send-email", "data": {"to": "a@b.co"}, "delay": 60, "max_retries": 5})).await;
+    let (s, v) = ctx
+        .post(
+            "/v1/queue/enqueue",
+            json!({"type": "send-email", "data": {"to": "a@b.co"}, "delay": 60, "max_retries": 5}),
+        )
+        .await;
     assert_eq!(s.as_u16(), 201, "{v}");
     assert_eq!(v["success"], true);
     assert_eq!(v["status"], "queued");
@@ -26,7 +31,11 @@ async fn enqueue_list_cancel() {
     }
 
     for i in 0..6 {
-        ctx.post("/v1/queue/enqueue", json!({"type": if i % 2 == 0 { "even" } else { "odd" }, "data": {"i": i}})).await;
+        ctx.post(
+            "/v1/queue/enqueue",
+            json!({"type": if i % 2 == 0 { "even" } else { "odd" }, "data": {"i": i}}),
+        )
+        .await;
     }
     let (_, v) = ctx.post("/v1/queue/jobs", json!({"type": "even"})).await;
     assert_eq!(v["jobs"].as_array().unwrap().len(), 3);
@@ -52,14 +61,23 @@ async fn enqueue_list_cancel() {
     let (_, v) = ctx.post("/v1/queue/cancel", json!({"jobId": id})).await;
     assert_eq!(v["success"], false);
     assert!(v["note"].as_str().unwrap().contains("cancelled"), "{v}");
-    let (_, v) = ctx.post("/v1/queue/jobs", json!({"status": "cancelled"})).await;
+    let (_, v) = ctx
+        .post("/v1/queue/jobs", json!({"status": "cancelled"}))
+        .await;
     assert_eq!(v["jobs"][0]["id"], id);
-    let (_, v) = ctx.post("/v1/queue/job", json!({"jobId": "job_nope"})).await;
+    let (_, v) = ctx
+        .post("/v1/queue/job", json!({"jobId": "job_nope"}))
+        .await;
     assert_eq!(v, json!({"job": null, "exists": false}));
 
     let (s, v) = ctx.post("/v1/queue/enqueue", json!({"data": {}})).await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("type"));
-    let (s, v) = ctx.post("/v1/queue/enqueue", json!({"type": "x", "data": {}, "delay": -1})).await;
+    let (s, v) = ctx
+        .post(
+            "/v1/queue/enqueue",
+            json!({"type": "x", "data": {}, "delay": -1}),
+        )
+        .await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("delay"));
     let (s, v) = ctx.post("/v1/queue/jobs", json!({"status": "weird"})).await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("status"));
