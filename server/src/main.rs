@@ -42,6 +42,10 @@ struct ServeArgs {
     /// Password sign-ups get no tokens until the email is verified.
     #[arg(long)]
     require_email_verification: bool,
+    /// Once listening, write {url, api_url, project_id, project_slug, api_key, data_dir} as JSON
+    /// here, so scripts can wait for readiness and learn the port and key (with --port 0).
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -148,6 +152,7 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         )
         .with_target(false)
         .init();
+    let ready_file = args.ready_file.clone();
     let opts = ServerOptions {
         host: args.host,
         port: args.port,
@@ -163,11 +168,31 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         .map_err(|e| ServerError::Internal(format!("tokio runtime: {e}")))?;
     rt.block_on(async {
         let platform = LocalPlatform::start(opts).await?;
+        if let Some(path) = ready_file {
+            write_ready_file(&path, &platform)?;
+        }
         wait_for_signal().await;
         eprintln!("shutting down...");
         platform.shutdown().await;
         Ok(())
     })
+}
+
+/// Written to a temporary name then renamed, so a reader never sees half a file.
+fn write_ready_file(path: &std::path::Path, p: &LocalPlatform) -> Result<(), ServerError> {
+    let project = p.default_project();
+    let info = serde_json::json!({
+        "url": p.url(),
+        "api_url": p.api_url(),
+        "project_id": project.id,
+        "project_slug": project.slug,
+        "api_key": project.api_key,
+        "data_dir": p.data_dir(),
+    });
+    let tmp = path.with_extension("tmp");
+    let io = |e: std::io::Error| ServerError::Internal(format!("--ready-file {}: {e}", path.display()));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&info).expect("JSON")).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
 }
 
 async fn wait_for_signal() {
