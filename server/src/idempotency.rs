@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on mutating `/v1` calls: the first answer for `(project, key)` is remembered
+//! `Idempotency-Key` on mutating `/v1` calls and public project routes: the first answer for `(project, key)` is remembered
 //! and replayed (with `Idempotent-Replayed: true`) for `limits.idempotency_window`; a duplicate
 //! that arrives while the first is still running waits for it.
 //!
@@ -131,6 +131,12 @@ fn replay(s: &Stored) -> Response {
     resp
 }
 
+/// `{project}` of `/api/v1/public/projects/{project}/...`.
+fn public_project_ref(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/api/v1/public/projects/")?;
+    rest.split('/').next().filter(|s| !s.is_empty())
+}
+
 fn retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 425 | 429) || status.is_server_error()
 }
@@ -178,14 +184,26 @@ pub async fn idempotency_mw(
             .into_response();
         }
     };
-    // Without a valid project key the handler answers 401; nothing to remember.
-    let Ok(project) = state.project_from_headers(req.headers()).await else {
-        return next.run(req).await;
-    };
-    req.extensions_mut()
-        .insert(ResolvedProject(project.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    // Public project routes (end-user auth, public custom APIs) name their project in the path
+    // and need no key: a lost `refresh` answer must replay, not fail on the rotated token.
+    // The path's project only namespaces the key; it is not handed to the handler as the
+    // caller's project (that stays the key's, checked by the handler).
+    let project = if let Some(r) = public_project_ref(&path) {
+        match state.project_by_ref(r).await {
+            Ok(Some(p)) => p,
+            _ => return next.run(req).await,
+        }
+    } else {
+        // Without a valid project key the handler answers 401; nothing to remember.
+        let Ok(project) = state.project_from_headers(req.headers()).await else {
+            return next.run(req).await;
+        };
+        req.extensions_mut()
+            .insert(ResolvedProject(project.clone()));
+        project
+    };
     let key: Key = (project.id.clone(), idem_key.clone());
     let store = &state.idempotency;
 

@@ -52,11 +52,12 @@ pub fn not_connected(inv: &Invocation) -> ApiError {
         StatusCode::SERVICE_UNAVAILABLE,
         code::WORKER_NOT_CONNECTED,
         format!(
-            "No worker is connected for {what} '{name}'. Start one with your SDK's hooks runner, e.g. \
-             `python -m aerostack.hooks`, pointed at this platform (AEROSTACK_API_URL) with the project's \
-             API key (AEROSTACK_API_KEY); see docs/hooks.md"
+            "No worker is connected for {what} '{name}'. Logic Modules run in a worker that connects \
+             to this platform with the project's API key and registers the {what}; until one does, \
+             this route answers 503. Start your SDK's hooks runner pointed at this platform \
+             (AEROSTACK_API_URL, AEROSTACK_API_KEY); see docs/architecture.md, \"Logic Modules\""
         ),
     )
     .with_detail(if matches!(inv, Invocation::Service { .. }) { "serviceName" } else { "slug" }, name)
-    .with_detail("docs", "docs/hooks.md")
+    .with_detail("docs", "docs/architecture.md#logic-modules")
 }

@@ -187,6 +187,10 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         crate::idempotency::idempotency_mw,
     ));
+    let public = public.route_layer(from_fn_with_state(
+        state.clone(),
+        crate::idempotency::idempotency_mw,
+    ));
     Router::new()
         .merge(v1)
         .merge(public)

@@ -89,3 +89,42 @@ async fn replay_creates_one_job() {
     assert!(r.headers().get("idempotent-replayed").is_none());
     ctx.p.shutdown().await;
 }
+
+/// A lost `refresh` answer must replay: without the key the retry would fail, because the first
+/// attempt already rotated the refresh token out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_auth_replays_by_key_without_an_api_key() {
+    let ctx = start().await;
+    let auth = |p: &str| ctx.url(&format!("/api/v1/public/projects/default/auth{p}"));
+    let reg: Value = ctx
+        .http
+        .post(auth("/register"))
+        .json(&json!({"email": "idem@example.com", "password": "Sup3rSecret"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rt = reg["refreshToken"].as_str().unwrap().to_string();
+    let refresh = || {
+        ctx.http
+            .post(auth("/refresh"))
+            .header("Idempotency-Key", "refresh-once")
+            .json(&json!({"refreshToken": rt}))
+            .send()
+    };
+    let first = refresh().await.unwrap();
+    assert_eq!(first.status().as_u16(), 200);
+    let v1: Value = first.json().await.unwrap();
+    let second = refresh().await.unwrap();
+    assert_eq!(second.status().as_u16(), 200, "the retry replays instead of failing on the rotated token");
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let v2: Value = second.json().await.unwrap();
+    assert_eq!(v1["refreshToken"], v2["refreshToken"]);
+    assert_ne!(v1["refreshToken"], json!(rt));
+
+    // Without the key the rotated-out token is refused, as it must be.
+    let third = ctx.http.post(auth("/refresh")).json(&json!({"refreshToken": rt})).send().await.unwrap();
+    assert_eq!(third.status().as_u16(), 401);
+}

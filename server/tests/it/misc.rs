@@ -165,7 +165,7 @@ async fn workers_not_connected() {
         .await;
     assert_error(s, &v, 503, "WORKER_NOT_CONNECTED", None);
     assert!(v["message"].as_str().unwrap().contains("'billing'"));
-    assert!(v["message"].as_str().unwrap().contains("docs/hooks.md"));
+    assert!(v["message"].as_str().unwrap().contains("hooks runner"));
     let (s, v) = ctx.post("/v1/services/invoke", json!({"data": {}})).await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("serviceName"));
     let slug = &ctx.p.default_project().slug;
