@@ -25,6 +25,8 @@
 mod client;
 pub mod config;
 pub mod error;
+pub mod events;
+pub mod hooks;
 mod options;
 pub mod pagination;
 pub mod services;

@@ -28,6 +28,8 @@ pub mod code {
     pub const AI_NOT_CONFIGURED: &str = "AI_NOT_CONFIGURED";
     pub const AI_REQUEST_FAILED: &str = "AI_REQUEST_FAILED";
     pub const WORKER_NOT_CONNECTED: &str = "WORKER_NOT_CONNECTED";
+    pub const HOOK_FAILED: &str = "HOOK_FAILED";
+    pub const HOOK_TIMEOUT: &str = "HOOK_TIMEOUT";
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
 }

@@ -23,9 +23,11 @@ mod cors;
 pub mod embed;
 pub mod error;
 pub mod extract;
+pub mod hooks;
 pub mod idempotency;
 pub mod options;
 pub mod ratelimit;
+pub mod realtime;
 pub mod routes;
 mod serve;
 pub mod state;
@@ -63,6 +65,7 @@ pub struct LocalPlatform {
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
+    jobs_dispatcher: JoinHandle<()>,
     // Removed (with everything in it) when the platform is dropped.
     _temp: Option<tempfile::TempDir>,
 }
@@ -116,6 +119,7 @@ impl LocalPlatform {
             stop_rx,
         ));
         let sweeper = tokio::spawn(sweep_loop(state.clone()));
+        let jobs_dispatcher = tokio::spawn(hooks::dispatch::run(state.clone()));
         let default_project = ProjectInfo {
             id: state.default_project.id.clone(),
             slug: state.default_project.slug.clone(),
@@ -131,6 +135,7 @@ impl LocalPlatform {
             stop,
             server: Some(server),
             sweeper,
+            jobs_dispatcher,
             _temp: temp,
         };
         if opts.print_banner {
@@ -213,6 +218,11 @@ impl LocalPlatform {
     /// the databases, and free the port. An ephemeral data directory is removed.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
+        // Realtime sockets are upgraded connections too: close them (clients reconnect).
+        self.state.realtime.shutdown();
+        // Worker sockets outlive their HTTP connection (upgraded): close them explicitly.
+        self.state.hooks.shutdown();
+        self.jobs_dispatcher.abort();
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
@@ -267,6 +277,9 @@ impl Drop for LocalPlatform {
     fn drop(&mut self) {
         // Stops the accept loop if `shutdown` was not called.
         let _ = self.stop.send(true);
+        self.state.hooks.shutdown();
+        self.state.realtime.shutdown();
+        self.jobs_dispatcher.abort();
         self.sweeper.abort();
     }
 }

@@ -76,6 +76,16 @@ pub struct Limits {
     pub cache_flush: Rate,
     /// How long an `Idempotency-Key` answer is remembered (24 h).
     pub idempotency_window: Duration,
+    /// How long a Logic Module or job handler may run when it sets no `timeout_ms` (30 s).
+    pub hook_timeout: Duration,
+    /// How long a scope token outlives its invocation's deadline (60 s).
+    pub scope_token_grace: Duration,
+    /// Delay before the first retry of a failed job; doubles on each later attempt (1 s).
+    pub job_backoff_base: Duration,
+    /// Longest delay between two attempts of a job (10 min).
+    pub job_backoff_max: Duration,
+    /// How often the job dispatcher looks for due jobs when nothing woke it (250 ms).
+    pub job_poll_interval: Duration,
 }
 
 impl Default for Limits {
@@ -91,6 +101,11 @@ impl Default for Limits {
             resend_verification: Rate::per_minute(3),
             cache_flush: Rate::per_minute(5),
             idempotency_window: Duration::from_secs(24 * 60 * 60),
+            hook_timeout: Duration::from_secs(30),
+            scope_token_grace: Duration::from_secs(60),
+            job_backoff_base: Duration::from_secs(1),
+            job_backoff_max: Duration::from_secs(10 * 60),
+            job_poll_interval: Duration::from_millis(250),
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::store::outbox::{self, OutboxMessage};
 use crate::store::pool::{Db, Pool};
 use crate::store::project_db::ProjectDbs;
 use crate::util::{new_uuid, now_ms};
-use crate::workers::{NoWorkers, WorkerHub};
+use crate::workers::WorkerHub;
 
 /// Handle to the platform's state; cheap to clone.
 #[derive(Clone)]
@@ -44,6 +44,10 @@ pub struct Inner {
     pub idempotency: IdempotencyStore,
     pub http: reqwest::Client,
     pub workers: RwLock<Arc<dyn WorkerHub>>,
+    /// The hook runtime's worker hub (also the default `workers`).
+    pub hooks: Arc<crate::hooks::Hub>,
+    /// Realtime subscriptions, presence and fan-out (`/api/realtime`).
+    pub realtime: crate::realtime::Hub,
     pub default_project: ProjectRec,
     pub default_key: String,
     /// `http://host:port` once bound (links in outbox emails).
@@ -98,6 +102,7 @@ impl AppState {
         let mut refs = HashMap::new();
         refs.insert(dp.id.clone(), dp.clone());
         refs.insert(dp.slug.clone(), dp);
+        let hooks = Arc::new(crate::hooks::Hub::new(opts.limits.clone()));
         Ok(AppState(Arc::new(Inner {
             limits: opts.limits.clone(),
             ai: opts.ai.clone(),
@@ -111,7 +116,9 @@ impl AppState {
             limiter: RateLimiter::default(),
             idempotency: IdempotencyStore::new(opts.limits.idempotency_window),
             http,
-            workers: RwLock::new(Arc::new(NoWorkers)),
+            workers: RwLock::new(hooks.clone()),
+            hooks,
+            realtime: crate::realtime::Hub::new(),
             default_project,
             default_key,
             base_url: OnceLock::new(),
@@ -164,6 +171,14 @@ impl AppState {
                 code::AUTH_INVALID_KEY,
                 format!("Missing API key: {KEY_HELP}"),
             ));
+        }
+        // Scope tokens are checked first and never cached with the keys: they expire.
+        if let Some(token) = candidates
+            .iter()
+            .flatten()
+            .find(|k| k.starts_with(crate::hooks::scope::PREFIX))
+        {
+            return self.project_from_scope(token).await;
         }
         {
             let keys = self.keys.read();

@@ -1,5 +1,5 @@
-//! Where service invocations and custom API calls go. Today no worker can connect, so every call
-//! answers 503 WORKER_NOT_CONNECTED with instructions; the hook runtime plugs a real hub in here.
+//! Where service invocations and custom API calls go: the `WorkerHub` trait, implemented by the
+//! hook runtime's hub (`crate::hooks::Hub`), which routes them to connected workers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,6 +24,9 @@ pub enum Invocation {
         project_id: String,
         slug: String,
         event: Value,
+        /// A valid key (or scope token) of the project came with the call; modules that are not
+        /// public refuse calls without one.
+        authenticated: bool,
     },
 }
 
@@ -32,15 +35,6 @@ pub type InvokeFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, ApiError>>
 /// Routes invocations to connected workers.
 pub trait WorkerHub: Send + Sync + 'static {
     fn invoke(&self, inv: Invocation) -> InvokeFuture<'_>;
-}
-
-/// The hub used until workers can connect: always "no worker connected".
-pub struct NoWorkers;
-
-impl WorkerHub for NoWorkers {
-    fn invoke(&self, inv: Invocation) -> InvokeFuture<'_> {
-        Box::pin(async move { Err(not_connected(&inv)) })
-    }
 }
 
 pub fn not_connected(inv: &Invocation) -> ApiError {
@@ -52,12 +46,13 @@ pub fn not_connected(inv: &Invocation) -> ApiError {
         StatusCode::SERVICE_UNAVAILABLE,
         code::WORKER_NOT_CONNECTED,
         format!(
-            "No worker is connected for {what} '{name}'. Logic Modules run in a worker that connects \
-             to this platform with the project's API key and registers the {what}; until one does, \
-             this route answers 503. Start your SDK's hooks runner pointed at this platform \
-             (AEROSTACK_API_URL, AEROSTACK_API_KEY); see docs/architecture.md, \"Logic Modules\""
+            "No worker is connected for {what} '{name}' in this project. Logic Modules run in a \
+             worker (your SDK's hooks runner) that connects to GET /api/workers with the project's \
+             API key and registers '{name}'. Start one pointed at this platform (AEROSTACK_API_URL, \
+             AEROSTACK_API_KEY), e.g. in Rust `aerostack::hooks::Worker::builder(client).module(...)` \
+             or `cargo run -p aerostack-core --example hooks_module`; see docs/workers.md"
         ),
     )
     .with_detail(if matches!(inv, Invocation::Service { .. }) { "serviceName" } else { "slug" }, name)
-    .with_detail("docs", "docs/architecture.md#logic-modules")
+    .with_detail("docs", "docs/workers.md")
 }

@@ -3,12 +3,14 @@
 //! A binding (pyo3, napi-rs, the C ABI, ext-php-rs) converts types and idioms; anything it would
 //! otherwise write twice lives here: the one tokio runtime per process ([`runtime`]), the mapping of
 //! engine error codes onto the exception families each language exposes ([`errors`]), the bounded
-//! queue through which events are *pulled* by the host ([`events`]), and cancellation of in-flight
-//! calls by id ([`cancel`]).
+//! queue through which events are *pulled* by the host ([`events`]), cancellation of in-flight
+//! calls by id ([`cancel`]), and the operation table that maps every call by name, with JSON
+//! arguments, onto the engine ([`ops`]).
 
 pub mod cancel;
 pub mod errors;
 pub mod events;
+pub mod ops;
 pub mod runtime;
 
 pub use cancel::CancelRegistry;

@@ -138,6 +138,7 @@ pub async fn register(
         "registrations from this IP",
     )?;
     let state = st.clone();
+    let project_id = project.id.clone();
     let out = st
         .control(move |conn| {
             if users::by_email(conn, &project.id, &email)?.is_some() {
@@ -178,6 +179,12 @@ pub async fn register(
             Ok(with_session(base, &s))
         })
         .await?;
+    crate::hooks::fire_event(
+        &st,
+        &project_id,
+        crate::hooks::EVENT_REGISTER_AFTER,
+        json!({"user": out["user"]}),
+    );
     Ok(created(out))
 }
 
@@ -214,6 +221,7 @@ pub async fn login(
         "login attempts for this email",
     )?;
     let state = st.clone();
+    let project_id = project.id.clone();
     let out = st
         .control(move |conn| {
             let user = users::by_email(conn, &project.id, &email)?.ok_or_else(bad_credentials)?;
@@ -236,6 +244,12 @@ pub async fn login(
             Ok(with_session(base, &s))
         })
         .await?;
+    crate::hooks::fire_event(
+        &st,
+        &project_id,
+        crate::hooks::EVENT_LOGIN_AFTER,
+        json!({"user": out["user"]}),
+    );
     Ok(Json(out).into_response())
 }
 

@@ -20,7 +20,7 @@ use crate::workers::Invocation;
 /// Headers never handed to user code.
 const HIDDEN_HEADERS: [&str; 4] = ["authorization", "x-aerostack-key", "x-api-key", "cookie"];
 
-fn check_slug(slug: &str) -> Result<(), ApiError> {
+pub(crate) fn check_slug(slug: &str) -> Result<(), ApiError> {
     let ok = !slug.is_empty()
         && slug.len() <= 128
         && slug
@@ -78,6 +78,7 @@ fn event(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn dispatch(
     st: &AppState,
     project: Arc<ProjectRec>,
@@ -86,6 +87,7 @@ async fn dispatch(
     uri: Uri,
     headers: HeaderMap,
     body: Body,
+    authenticated: bool,
 ) -> Result<Response, ApiError> {
     check_slug(&slug)?;
     let body = crate::extract::read_body(body).await?;
@@ -96,6 +98,7 @@ async fn dispatch(
             project_id: project.id.clone(),
             slug,
             event,
+            authenticated,
         })
         .await?;
     Ok(Json(result).into_response())
@@ -110,7 +113,8 @@ pub async fn keyed(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let project = if key_candidates(&headers).iter().any(Option::is_some) {
+    let keyed = key_candidates(&headers).iter().any(Option::is_some);
+    let project = if keyed {
         st.project_from_headers(&headers).await?
     } else if let Some(r) = headers
         .get("x-project-id")
@@ -124,7 +128,7 @@ pub async fn keyed(
             format!("Missing API key: {KEY_HELP}, or name the project in X-Project-Id"),
         ));
     };
-    dispatch(&st, project, slug, method, uri, headers, body).await
+    dispatch(&st, project, slug, method, uri, headers, body, keyed).await
 }
 
 /// Project from the path; a key, when sent, must belong to it.
@@ -137,18 +141,23 @@ pub async fn public(
     body: Body,
 ) -> Result<Response, ApiError> {
     let project = st.project_from_path(&project).await?;
+    // An unknown key counts as no key (a public module still answers); another project's key
+    // is refused outright.
+    let mut authenticated = false;
     if key_candidates(&headers).iter().any(Option::is_some)
         && let Ok(keyed) = st.project_from_headers(&headers).await
-        && keyed.id != project.id
     {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            code::FORBIDDEN,
-            format!(
-                "the API key belongs to another project than {:?}",
-                project.slug
-            ),
-        ));
+        if keyed.id != project.id {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                code::FORBIDDEN,
+                format!(
+                    "the API key belongs to another project than {:?}",
+                    project.slug
+                ),
+            ));
+        }
+        authenticated = true;
     }
-    dispatch(&st, project, slug, method, uri, headers, body).await
+    dispatch(&st, project, slug, method, uri, headers, body, authenticated).await
 }

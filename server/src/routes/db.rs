@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Project, type_name};
+use crate::realtime::db_changes::run_capturing;
 use crate::state::AppState;
 use crate::store::project_db;
 
@@ -39,9 +40,14 @@ pub async fn query(
     {
         return Ok(json_bytes(out));
     }
-    let out = st
-        .project_db(&p.id, move |db| project_db::query(db, &sql, &params))
+    // Writes run here; their row changes go to realtime subscribers once committed.
+    let capture = st.realtime.wants_db_changes(&p.id);
+    let (out, changes) = st
+        .project_db(&p.id, move |db| {
+            run_capturing(db, capture, || project_db::query(db, &sql, &params))
+        })
         .await?;
+    st.realtime.publish_db_changes(&p.id, changes);
     Ok(json_bytes(out))
 }
 
@@ -90,8 +96,12 @@ pub async fn batch(
         };
         list.push((sql, q.get("params").cloned().unwrap_or(Value::Null)));
     }
-    let out = st
-        .project_db(&p.id, move |db| project_db::batch(db, &list))
+    let capture = st.realtime.wants_db_changes(&p.id);
+    let (out, changes) = st
+        .project_db(&p.id, move |db| {
+            run_capturing(db, capture, || project_db::batch(db, &list))
+        })
         .await?;
+    st.realtime.publish_db_changes(&p.id, changes);
     Ok(json_bytes(out))
 }

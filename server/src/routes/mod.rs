@@ -120,6 +120,8 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
             "/api/v1/public/projects/{project}/custom/{slug}",
             any(custom::public),
         ),
+        // hook runtime: workers connect here (docs/workers.md)
+        public("GET", "/api/workers", get(crate::hooks::socket::connect)),
         // local-only helpers
         v("GET", "/v1/local/outbox", get(local::outbox)),
         // end-user auth
@@ -144,7 +146,9 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         auth("GET", "/me", get(auth_public::me)),
         auth("PATCH", "/me", patch(auth_public::update_me)),
         auth("DELETE", "/me/avatar", delete(auth_public::delete_avatar)),
-        // realtime history and public files
+        // realtime: the WebSocket (docs/realtime.md), server-side emit, history; public files
+        public("GET", "/api/realtime", get(crate::realtime::socket::handler)),
+        v("POST", "/v1/realtime/emit", post(crate::realtime::emit::emit)),
         public(
             "GET",
             "/api/v1/public/realtime/history",

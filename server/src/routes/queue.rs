@@ -82,6 +82,7 @@ pub async fn enqueue(
     };
     let id = job.id.clone();
     st.control(move |c| Ok(jobs::insert(c, &job)?)).await?;
+    st.hooks.wakeup.notify_one();
     Ok((
         StatusCode::CREATED,
         Json(json!({"jobId": id, "success": true, "status": "queued"})),

@@ -1,5 +1,5 @@
-//! `GET /api/v1/public/realtime/history?room=&limit=&before=`: persisted realtime messages of a
-//! room, newest first. Authorised by the project key, or by an end-user access token of the
+//! `GET /api/v1/public/realtime/history?room=&limit=&before=&since=`: persisted realtime messages
+//! of a room, newest first (or oldest first after `since`). Authorised by the project key, or by an end-user access token of the
 //! project (`Authorization: Bearer <jwt>`).
 
 use std::collections::HashMap;
@@ -63,6 +63,13 @@ pub async fn history(
     let room = q.get("room").filter(|r| !r.is_empty()).cloned().ok_or_else(|| {
         ApiError::validation("room", "the `room` query parameter is required: GET /api/v1/public/realtime/history?room=chat/general/<projectId>&limit=50")
     })?;
+    // Same normalisation as the socket, so `chat/general` finds `chat/general/<projectId>`.
+    let room = crate::realtime::topics::normalize(&room, &p.id, &p.slug).map_err(|e| match e {
+        crate::realtime::topics::TopicError::Forbidden(m) => {
+            ApiError::new(axum::http::StatusCode::FORBIDDEN, code::FORBIDDEN, m).with_detail("field", "room")
+        }
+        crate::realtime::topics::TopicError::Invalid(m) => ApiError::validation("room", m),
+    })?;
     let limit = match q.get("limit").filter(|s| !s.is_empty()) {
         None => DEFAULT_LIMIT,
         Some(s) => match s.parse::<i64>() {
@@ -81,14 +88,27 @@ pub async fn history(
             ApiError::validation("before", format!("`before` must be a created_at value in unix milliseconds (the last message's created_at), got {s:?}"))
         })?),
     };
+    let since = match q.get("since").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(s.parse::<i64>().map_err(|_| {
+            ApiError::validation("since", format!("`since` must be a created_at value in unix milliseconds (exclusive: messages after it, oldest first), got {s:?}"))
+        })?),
+    };
+    // With `since` the page runs forward (oldest first) so a reconnecting client catches up in
+    // order; without it, backward from `before` (newest first), as the official clients expect.
+    let sql = if since.is_some() {
+        "SELECT id, room_id, user_id, event, data, created_at FROM realtime_messages
+         WHERE project_id = ?1 AND room_id = ?2 AND (?3 IS NULL OR created_at < ?3) AND created_at > ?5
+         ORDER BY created_at ASC, rowid ASC LIMIT ?4"
+    } else {
+        "SELECT id, room_id, user_id, event, data, created_at FROM realtime_messages
+         WHERE project_id = ?1 AND room_id = ?2 AND (?3 IS NULL OR created_at < ?3) AND ?5 IS NULL
+         ORDER BY created_at DESC, rowid DESC LIMIT ?4"
+    };
     let messages = st
         .control(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, room_id, user_id, event, data, created_at FROM realtime_messages
-                 WHERE project_id = ?1 AND room_id = ?2 AND (?3 IS NULL OR created_at < ?3)
-                 ORDER BY created_at DESC, rowid DESC LIMIT ?4",
-            )?;
-            let rows = stmt.query_map(params![p.id, room, before, limit], |r| {
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![p.id, room, before, limit, since], |r| {
                 let data: String = r.get(4)?;
                 Ok(json!({
                     "id": r.get::<_, String>(0)?,

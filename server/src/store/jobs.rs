@@ -172,20 +172,29 @@ pub fn claim_due(
     rows.collect()
 }
 
-/// Record a handler's result.
-pub fn complete(conn: &Connection, id: &str, result: &Value, now: i64) -> rusqlite::Result<bool> {
+/// Record a handler's result for the claim `claim` (the `worker` given to [`claim_due`]); an
+/// outdated claim (the lease ran out and the job was claimed again) changes nothing.
+pub fn complete(
+    conn: &Connection,
+    id: &str,
+    claim: &str,
+    result: &Value,
+    now: i64,
+) -> rusqlite::Result<bool> {
     Ok(conn.execute(
         "UPDATE jobs SET status = 'completed', result = ?2, last_error = NULL, locked_until = NULL, updated_at = ?3
-         WHERE id = ?1 AND status = 'processing'",
-        params![id, result.to_string(), now],
+         WHERE id = ?1 AND status = 'processing' AND locked_by = ?4",
+        params![id, result.to_string(), now, claim],
     )? > 0)
 }
 
 /// Record a failure: back to `queued` at `retry_at` while attempts remain (attempts counts the
 /// first run, so a job runs at most `max_retries + 1` times), else `failed`.
+/// Only the current `claim` counts, as for [`complete`].
 pub fn fail(
     conn: &Connection,
     id: &str,
+    claim: &str,
     error: &str,
     retry_at: i64,
     now: i64,
@@ -194,8 +203,8 @@ pub fn fail(
         "UPDATE jobs SET last_error = ?2, locked_until = NULL, updated_at = ?4,
             status = CASE WHEN attempts <= max_retries THEN 'queued' ELSE 'failed' END,
             run_at = CASE WHEN attempts <= max_retries THEN ?3 ELSE run_at END
-         WHERE id = ?1 AND status = 'processing' RETURNING status",
-        params![id, error, retry_at, now],
+         WHERE id = ?1 AND status = 'processing' AND locked_by = ?5 RETURNING status",
+        params![id, error, retry_at, now, claim],
         |r| r.get(0),
     )
     .optional()
@@ -234,13 +243,13 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].attempts, 1);
         assert_eq!(
-            fail(&db.conn, "a", "boom", 30, 25).unwrap().as_deref(),
+            fail(&db.conn, "a", "w", "boom", 30, 25).unwrap().as_deref(),
             Some("queued")
         );
         let got = claim_due(&db.conn, "p", &["email".into()], "w", 100, 10, 40).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(
-            fail(&db.conn, "a", "boom", 50, 45).unwrap().as_deref(),
+            fail(&db.conn, "a", "w", "boom", 50, 45).unwrap().as_deref(),
             Some("failed")
         );
         assert_eq!(
@@ -250,7 +259,7 @@ mod tests {
             0
         );
         let got = claim_due(&db.conn, "p", &[], "w", 100, 10, 2000).unwrap();
-        assert!(complete(&db.conn, &got[0].id, &serde_json::json!({"ok": true}), 2001).unwrap());
+        assert!(complete(&db.conn, &got[0].id, "w", &serde_json::json!({"ok": true}), 2001).unwrap());
         let page = list(&db.conn, "p", None, None, 1, None).unwrap();
         assert_eq!(page[0].id, "b");
         let page2 = list(

@@ -32,6 +32,8 @@ pub struct ConnControl {
     user_sql: AtomicBool,
     /// Why the authorizer denied the last statement (to turn SQLite's "not authorized" into advice).
     denied: Mutex<Option<&'static str>>,
+    /// Row changes of user SQL for realtime `db_change` frames (see `realtime::db_changes`).
+    pub capture: Arc<crate::realtime::db_changes::Capture>,
 }
 
 impl ConnControl {
@@ -87,6 +89,7 @@ impl Pool {
         conn.set_prepared_statement_cache_capacity(128);
         let ctl = Arc::new(ConnControl::default());
         if self.user_sql {
+            crate::realtime::db_changes::install(&mut conn, ctl.capture.clone())?;
             let c = ctl.clone();
             conn.progress_handler(
                 1_000,

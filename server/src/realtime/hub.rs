@@ -1,0 +1,236 @@
+//! The realtime hub: which connection is subscribed to which topic, presence, and fan-out.
+//!
+//! Every operation is a short critical section under one lock; frames are serialised once and
+//! handed to each connection's bounded outgoing queue. A connection whose queue is full is closed
+//! rather than allowed to stall the others (its client reconnects and catches up from history).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::db_changes::RowChange;
+use super::frames;
+use super::presence::{Presence, PresenceTable};
+use super::topics::table_topic;
+use crate::util::now_ms;
+
+/// Frames queued per connection before it counts as too slow and is closed.
+pub const OUTGOING_CAPACITY: usize = 1024;
+
+pub type Outgoing = mpsc::Sender<Arc<str>>;
+
+struct Conn {
+    project_id: String,
+    user_id: Option<String>,
+    tx: Outgoing,
+    kick: CancellationToken,
+    topics: HashSet<String>,
+    tracked: HashSet<String>,
+}
+
+#[derive(Default)]
+struct State {
+    conns: HashMap<String, Conn>,
+    topics: HashMap<String, HashSet<String>>,
+    presence: PresenceTable,
+    /// Subscriptions to `table/...` topics per project: db changes are captured only when > 0.
+    table_subs: HashMap<String, usize>,
+}
+
+/// Shared by every socket and by the routes that publish (db writes, emit).
+pub struct Hub {
+    state: Mutex<State>,
+    shutdown: CancellationToken,
+    next: AtomicU64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub { state: Mutex::default(), shutdown: CancellationToken::new(), next: AtomicU64::new(1) }
+    }
+}
+
+/// A registered connection: its id and the token that ends it (hub shutdown or too slow).
+pub struct Registration {
+    pub id: String,
+    pub kick: CancellationToken,
+}
+
+fn is_table_topic(topic: &str) -> bool {
+    topic.starts_with("table/")
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        Hub::default()
+    }
+
+    pub fn register(&self, project_id: &str, user_id: Option<String>, tx: Outgoing) -> Registration {
+        let id = format!("conn_{}_{}", self.next.fetch_add(1, Ordering::Relaxed), &crate::util::new_uuid()[..8]);
+        let kick = self.shutdown.child_token();
+        self.state.lock().conns.insert(
+            id.clone(),
+            Conn {
+                project_id: project_id.to_string(),
+                user_id,
+                tx,
+                kick: kick.clone(),
+                topics: HashSet::new(),
+                tracked: HashSet::new(),
+            },
+        );
+        Registration { id, kick }
+    }
+
+    pub fn set_user(&self, conn: &str, user_id: Option<String>) {
+        if let Some(c) = self.state.lock().conns.get_mut(conn) {
+            c.user_id = user_id;
+        }
+    }
+
+    /// Subscribe; returns the `presence:sync` data of the topic (sent right after `subscribed`).
+    pub fn subscribe(&self, conn: &str, topic: &str) -> Value {
+        let mut st = self.state.lock();
+        let Some(c) = st.conns.get_mut(conn) else { return Value::Null };
+        if c.topics.insert(topic.to_string()) && is_table_topic(topic) {
+            let pid = c.project_id.clone();
+            *st.table_subs.entry(pid).or_default() += 1;
+        }
+        st.topics.entry(topic.to_string()).or_default().insert(conn.to_string());
+        st.presence.snapshot(topic)
+    }
+
+    pub fn unsubscribe(&self, conn: &str, topic: &str) {
+        let mut st = self.state.lock();
+        Self::unsubscribe_locked(&mut st, conn, topic);
+    }
+
+    fn unsubscribe_locked(st: &mut State, conn: &str, topic: &str) {
+        let Some(c) = st.conns.get_mut(conn) else { return };
+        if c.topics.remove(topic) && is_table_topic(topic) {
+            let pid = c.project_id.clone();
+            if let Some(n) = st.table_subs.get_mut(&pid) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    st.table_subs.remove(&pid);
+                }
+            }
+        }
+        if let Some(set) = st.topics.get_mut(topic) {
+            set.remove(conn);
+            if set.is_empty() {
+                st.topics.remove(topic);
+            }
+        }
+    }
+
+    /// Send `text` to every subscriber of `topic` but `except`; returns how many got it.
+    pub fn broadcast(&self, topic: &str, text: &str, except: Option<&str>) -> usize {
+        let st = self.state.lock();
+        Self::broadcast_locked(&st, topic, text.into(), except)
+    }
+
+    fn broadcast_locked(st: &State, topic: &str, text: Arc<str>, except: Option<&str>) -> usize {
+        let Some(subs) = st.topics.get(topic) else { return 0 };
+        let mut n = 0;
+        for id in subs {
+            if Some(id.as_str()) == except {
+                continue;
+            }
+            let Some(c) = st.conns.get(id) else { continue };
+            match c.tx.try_send(text.clone()) {
+                Ok(()) => n += 1,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(connection = %id, "realtime: outgoing queue full, closing the slow connection");
+                    c.kick.cancel();
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
+            }
+        }
+        n
+    }
+
+    /// Track `state` for `conn` on `topic` and tell the topic's subscribers (`presence:join`).
+    pub fn track(&self, conn: &str, topic: &str, state: Value) {
+        let mut st = self.state.lock();
+        let Some(c) = st.conns.get_mut(conn) else { return };
+        c.tracked.insert(topic.to_string());
+        let user_id = c.user_id.clone();
+        let ts = now_ms();
+        let p = st.presence.track(topic, conn, Presence { state, user_id, joined_at: ts });
+        let text = frames::presence(topic, "presence:join", p.to_json(conn), ts);
+        Self::broadcast_locked(&st, topic, text.into(), None);
+    }
+
+    /// Untrack and tell the topic (`presence:leave`); nothing if `conn` was not tracked there.
+    pub fn untrack(&self, conn: &str, topic: &str) {
+        let mut st = self.state.lock();
+        Self::untrack_locked(&mut st, conn, topic);
+    }
+
+    fn untrack_locked(st: &mut State, conn: &str, topic: &str) {
+        if let Some(c) = st.conns.get_mut(conn) {
+            c.tracked.remove(topic);
+        }
+        if let Some(p) = st.presence.untrack(topic, conn) {
+            let text = frames::presence(topic, "presence:leave", p.to_json(conn), now_ms());
+            Self::broadcast_locked(st, topic, text.into(), None);
+        }
+    }
+
+    /// Forget a connection: leave every presence, drop every subscription.
+    pub fn unregister(&self, conn: &str) {
+        let mut st = self.state.lock();
+        let Some(c) = st.conns.get(conn) else { return };
+        let tracked: Vec<String> = c.tracked.iter().cloned().collect();
+        let topics: Vec<String> = c.topics.iter().cloned().collect();
+        for t in tracked {
+            Self::untrack_locked(&mut st, conn, &t);
+        }
+        for t in topics {
+            Self::unsubscribe_locked(&mut st, conn, &t);
+        }
+        st.conns.remove(conn);
+    }
+
+    /// True when some connection of the project listens to a table topic (capture db changes).
+    pub fn wants_db_changes(&self, project_id: &str) -> bool {
+        self.state.lock().table_subs.contains_key(project_id)
+    }
+
+    /// Publish committed row changes as `db_change` frames on `table/{table}/{projectId}`.
+    pub fn publish_db_changes(&self, project_id: &str, changes: Vec<RowChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        let ts = now_ms();
+        let st = self.state.lock();
+        for ch in changes {
+            let topic = table_topic(&ch.table, project_id);
+            if !st.topics.contains_key(&topic) {
+                continue;
+            }
+            let text = ch.to_frame(&topic, ts);
+            Self::broadcast_locked(&st, &topic, text.into(), None);
+        }
+    }
+
+    /// Connections currently open (tests, diagnostics).
+    pub fn connection_count(&self) -> usize {
+        self.state.lock().conns.len()
+    }
+
+    /// Close every socket (platform shutdown).
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.shutdown.is_cancelled()
+    }
+}

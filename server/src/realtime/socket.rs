@@ -1,0 +1,338 @@
+//! `GET /api/realtime`: the WebSocket. Credentials come from the subprotocol list
+//! (`aerostack-key.<key>`, `aerostack-token.<jwt>`) or the query (`apiKey`, `token`); the
+//! connection then serves the frames of docs/realtime.md until the client leaves, goes silent
+//! for [`IDLE_TIMEOUT`], or the platform shuts down.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::frames::{self, ClientFrame, EventFrame};
+use super::hub::OUTGOING_CAPACITY;
+use super::topics::normalize;
+use crate::error::{ApiError, code};
+use crate::state::AppState;
+use crate::store::control::ProjectRec;
+use crate::util::{new_uuid, now_ms};
+
+/// A connection that sends nothing (not even `ping`) for this long is closed. Clients ping every
+/// 25-30 s, so only dead peers reach it.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+/// Largest frame accepted from a client.
+pub const MAX_FRAME_BYTES: usize = 1 << 20;
+pub const PROTOCOL: &str = "aerostack-v1";
+
+const CREDENTIALS_HELP: &str = "send the project API key as the WebSocket subprotocol `aerostack-key.<key>` (with `aerostack-v1`), or an end-user access token as `aerostack-token.<jwt>`; the query parameters `apiKey` and `token` are accepted too";
+
+/// Who a connection acts as.
+#[derive(Clone)]
+struct Identity {
+    project: Arc<ProjectRec>,
+    user_id: Option<String>,
+}
+
+fn percent_decode(s: &str) -> String {
+    url_decode(s).unwrap_or_else(|| s.to_string())
+}
+
+fn url_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Resolve a user access token: valid signature, not revoked, project still there.
+async fn user_from_token(st: &AppState, token: &str) -> Result<(Arc<ProjectRec>, String), ApiError> {
+    let claims = st.jwt.verify(token)?;
+    let jti = claims.jti.clone();
+    if st.control(move |c| Ok(crate::store::users::jti_revoked(c, &jti)?)).await? {
+        return Err(ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "the access token was revoked (logged out): log in again"));
+    }
+    let project = st.project_by_ref(&claims.pid).await?.ok_or_else(|| {
+        ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "the token's project no longer exists")
+    })?;
+    Ok((project, claims.sub))
+}
+
+async fn identify(st: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Identity, ApiError> {
+    let offered: Vec<String> = protocols(headers);
+    let from_proto = |prefix: &str| offered.iter().find_map(|p| p.strip_prefix(prefix)).map(percent_decode);
+    let nonempty = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
+    let key = from_proto("aerostack-key.").or_else(|| nonempty("apiKey"));
+    let token = from_proto("aerostack-token.").or_else(|| nonempty("token"));
+    let identity = match (key, token) {
+        (Some(key), token) => {
+            let mut h = HeaderMap::new();
+            let v = HeaderValue::from_str(&key).map_err(|_| {
+                ApiError::unauthorized(code::AUTH_INVALID_KEY, format!("the API key has invalid characters: {CREDENTIALS_HELP}"))
+            })?;
+            h.insert("x-aerostack-key", v);
+            let project = st.project_from_headers(&h).await?;
+            let user_id = match token {
+                Some(t) => {
+                    let (p, sub) = user_from_token(st, &t).await?;
+                    if p.id != project.id {
+                        return Err(ApiError::new(StatusCode::FORBIDDEN, code::FORBIDDEN, "the access token belongs to another project than the API key"));
+                    }
+                    Some(sub)
+                }
+                // A key holder is trusted to say which user it acts for (server SDKs).
+                None => nonempty("userId"),
+            };
+            Identity { project, user_id }
+        }
+        (None, Some(token)) => {
+            let (project, sub) = user_from_token(st, &token).await?;
+            Identity { project, user_id: Some(sub) }
+        }
+        (None, None) => {
+            return Err(ApiError::unauthorized(code::AUTH_INVALID_KEY, format!("Missing credentials: {CREDENTIALS_HELP}")));
+        }
+    };
+    if let Some(pid) = nonempty("projectId")
+        && pid != identity.project.id
+        && pid != identity.project.slug
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            code::FORBIDDEN,
+            format!("projectId {pid:?} is not the project of these credentials ({}); a connection can only use its own project", identity.project.id),
+        )
+        .with_detail("field", "projectId"));
+    }
+    Ok(identity)
+}
+
+fn protocols(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+pub async fn handler(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let q: HashMap<String, String> = Query::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
+    let ws = ws.map_err(|e| {
+        ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            code::VALIDATION_ERROR,
+            format!("/api/realtime is a WebSocket endpoint: connect with a WebSocket client (ws://host/api/realtime) ({e})"),
+        )
+    })?;
+    let identity = identify(&st, &headers, &q).await?;
+    // Select `aerostack-v1` when offered; otherwise echo the first offered protocol, because a
+    // browser fails the handshake when it offered protocols and none was selected.
+    let offered = protocols(&headers);
+    let mut selectable = vec![PROTOCOL.to_string()];
+    selectable.extend(offered.first().cloned());
+    Ok(ws
+        .protocols(selectable)
+        .max_message_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| run(st, socket, identity))
+        .into_response())
+}
+
+struct Session {
+    st: AppState,
+    id: String,
+    identity: Identity,
+}
+
+async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
+    let (tx, mut rx) = mpsc::channel::<Arc<str>>(OUTGOING_CAPACITY);
+    let reg = st.realtime.register(&identity.project.id, identity.user_id.clone(), tx);
+    let mut s = Session { st: st.clone(), id: reg.id.clone(), identity };
+    let hello = frames::connected(&s.id, &s.identity.project.id, s.identity.user_id.as_deref(), now_ms());
+    let mut open = ws.send(Message::Text(hello.into())).await.is_ok();
+    while open {
+        tokio::select! {
+            biased;
+            _ = reg.kick.cancelled() => {
+                // 1012 "service restart" on shutdown, 1013 "try again later" for a too-slow reader:
+                // both tell clients to reconnect.
+                let (code, reason) = if st.realtime.is_shut_down() { (1012, "platform shutting down") } else { (1013, "too slow: outgoing queue full") };
+                let _ = ws.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                break;
+            }
+            Some(text) = rx.recv() => {
+                open = ws.send(Message::Text(text.as_ref().into())).await.is_ok();
+            }
+            msg = tokio::time::timeout(IDLE_TIMEOUT, ws.recv()) => match msg {
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    for reply in s.handle(text.as_str()).await {
+                        if ws.send(Message::Text(reply.into())).await.is_err() {
+                            open = false;
+                            break;
+                        }
+                    }
+                }
+                Ok(Some(Ok(Message::Binary(_)))) => {
+                    let e = frames::error(code::VALIDATION_ERROR, "binary frames are not supported: send JSON text frames", None, None);
+                    open = ws.send(Message::Text(e.into())).await.is_ok();
+                }
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+                Ok(Some(Ok(Message::Close(_))) | Some(Err(_)) | None) => break,
+                Err(_) => {
+                    let _ = ws.send(Message::Close(Some(CloseFrame { code: 1001, reason: "idle: no frame for 75 s".into() }))).await;
+                    break;
+                }
+            },
+        }
+    }
+    st.realtime.unregister(&reg.id);
+}
+
+impl Session {
+    fn topic(&self, topic: &str, id: Option<&Value>) -> Result<String, String> {
+        let p = &self.identity.project;
+        normalize(topic, &p.id, &p.slug).map_err(|e| frames::error(e.code(), e.message(), Some(topic), id))
+    }
+
+    /// Answer one client frame: the frames to send back to this connection.
+    async fn handle(&mut self, text: &str) -> Vec<String> {
+        let frame = match frames::parse(text) {
+            Ok(f) => f,
+            Err(m) => return vec![frames::error(code::VALIDATION_ERROR, &m, None, None)],
+        };
+        let hub = &self.st.realtime;
+        match frame {
+            ClientFrame::Subscribe { topic: requested, .. } => match self.topic(&requested, None) {
+                Err(e) => vec![e],
+                Ok(topic) => {
+                    let presences = hub.subscribe(&self.id, &topic);
+                    let ts = now_ms();
+                    vec![
+                        frames::subscribed(&topic, &requested, ts),
+                        frames::presence(&topic, "presence:sync", presences, ts),
+                    ]
+                }
+            },
+            ClientFrame::Unsubscribe { topic } => match self.topic(&topic, None) {
+                Err(e) => vec![e],
+                Ok(topic) => {
+                    hub.untrack(&self.id, &topic);
+                    hub.unsubscribe(&self.id, &topic);
+                    vec![frames::unsubscribed(&topic)]
+                }
+            },
+            ClientFrame::Publish { topic, event, data, persist, id } => {
+                let topic = match self.topic(&topic, id.as_ref()) {
+                    Ok(t) => t,
+                    Err(e) => return vec![e],
+                };
+                if event.trim().is_empty() {
+                    return vec![frames::error(code::VALIDATION_ERROR, "`event` must be a non-empty string", Some(&topic), id.as_ref())];
+                }
+                let user = self.identity.user_id.clone();
+                let client_id = id.as_ref().and_then(Value::as_str);
+                let publication = Publication { topic: &topic, event: &event, data, user_id: user.as_deref(), persist, client_id, except: Some(&self.id) };
+                match publish(&self.st, &self.identity.project.id, publication).await {
+                    Ok(p) => id.map(|id| vec![frames::ack(&id, &p.id, p.timestamp, persist)]).unwrap_or_default(),
+                    Err(e) => vec![frames::error(e.code, &e.message, Some(&topic), id.as_ref())],
+                }
+            }
+            ClientFrame::Track { topic, state } => match self.topic(&topic, None) {
+                Err(e) => vec![e],
+                Ok(topic) => {
+                    let state = if state.is_null() { json!({}) } else { state };
+                    hub.track(&self.id, &topic, state);
+                    Vec::new()
+                }
+            },
+            ClientFrame::Untrack { topic } => match self.topic(&topic, None) {
+                Err(e) => vec![e],
+                Ok(topic) => {
+                    hub.untrack(&self.id, &topic);
+                    Vec::new()
+                }
+            },
+            ClientFrame::Ping { id } => vec![frames::pong(id.as_ref(), now_ms())],
+            ClientFrame::Auth { token } => match user_from_token(&self.st, &token).await {
+                Ok((p, _)) if p.id != self.identity.project.id => {
+                    vec![frames::error(code::FORBIDDEN, "the access token belongs to another project than this connection", None, None)]
+                }
+                Ok((_, sub)) => {
+                    self.identity.user_id = Some(sub.clone());
+                    hub.set_user(&self.id, Some(sub.clone()));
+                    vec![frames::authenticated(&sub)]
+                }
+                Err(e) => vec![frames::error(e.code, &e.message, None, None)],
+            },
+        }
+    }
+}
+
+/// A delivered publication.
+pub struct Published {
+    pub id: String,
+    pub timestamp: i64,
+    pub delivered: usize,
+}
+
+/// One publication: topic already normalised.
+pub struct Publication<'a> {
+    pub topic: &'a str,
+    pub event: &'a str,
+    pub data: Value,
+    pub user_id: Option<&'a str>,
+    pub persist: bool,
+    /// The client's id: a UUID becomes the message id (re-sends are recognised).
+    pub client_id: Option<&'a str>,
+    /// The publishing connection, which does not get its own message back.
+    pub except: Option<&'a str>,
+}
+
+/// Store (when `persist`) and fan out an `event` frame. Used by socket `publish` frames and by
+/// `POST /v1/realtime/emit`.
+pub async fn publish(st: &AppState, project_id: &str, p: Publication<'_>) -> Result<Published, ApiError> {
+    let uuid_id = p.client_id.filter(|c| super::store::is_uuid(c));
+    let (id, timestamp, data, fresh) = if p.persist {
+        let pool = st.control.clone();
+        let (pid, t, e, u, cid) = (project_id.to_string(), p.topic.to_string(), p.event.to_string(), p.user_id.map(str::to_string), uuid_id.map(str::to_string));
+        let (stored, data) = tokio::task::spawn_blocking(move || {
+            let db = pool.get()?;
+            super::store::store(&db.conn, &pid, &t, u.as_deref(), &e, &p.data, cid.as_deref()).map(|s| (s, p.data))
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("storing the message failed: {e}")))?
+        .map_err(|e| ApiError::internal(format!("storing the message failed: {e}")))?;
+        (stored.id, stored.created_at, data, stored.fresh)
+    } else {
+        (uuid_id.map_or_else(new_uuid, str::to_string), now_ms(), p.data, true)
+    };
+    // A re-sent persisted publish was delivered the first time: acknowledge it only.
+    let delivered = if fresh {
+        let frame = EventFrame { topic: p.topic, event: p.event, data: &data, user_id: p.user_id, id: &id, timestamp, persisted: p.persist };
+        st.realtime.broadcast(p.topic, &frame.to_text(), p.except)
+    } else {
+        0
+    };
+    Ok(Published { id, timestamp, delivered })
+}
