@@ -8,7 +8,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-rust demo bench server clean fmt lint deps
+.PHONY: all build test test-rust test-python demo bench server clean fmt lint deps
 
 all: build
 
@@ -18,10 +18,14 @@ deps:
 build: deps
 	$(CARGO) build --workspace --all-targets --locked
 
-test: build test-rust
+test: build test-rust test-python
 
 test-rust:
 	$(CARGO) test --workspace --locked --no-fail-fast
+
+# The Python SDK: .venv + maturin develop --release + pytest + mypy --strict (scripts/test-python.sh).
+test-python: deps
+	@scripts/test-python.sh
 
 demo: deps
 	@scripts/demo.sh

@@ -7,8 +7,10 @@
 //! Reads `AEROSTACK_API_URL` (default `http://127.0.0.1:8787/v1`), `AEROSTACK_API_KEY` and
 //! `AEROSTACK_PROJECT_ID` (default: the `default` project).
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aerostack::hooks::{Invocation, Module, Worker, WorkerOptions};
 use aerostack::{
     CallOptions, ChatMessage, ChatRequest, Client, ClientConfig, ErrorCode, Method, RetryPolicy,
     SearchQuery, Statement, UploadOptions,
@@ -235,24 +237,76 @@ async fn run() -> Res {
         ),
     );
 
-    // Custom API: served by a Logic Module worker, none runs in this quickstart. A 503 is
-    // normally retried; per-call options turn that off for this one call.
+    // Custom API served by a Rust Logic Module: a worker runs in this process (a tokio task
+    // standing in for your worker process), serves seed 000's search-products, then drains.
+    let worker = Arc::new(
+        Worker::connect(
+            ClientConfig::new().base_url(client.base_url()),
+            WorkerOptions::new().module(Module::api("search-products").allow_get(true)),
+        )
+        .await?,
+    );
+    let project_id = worker.project_id().unwrap_or_default();
+    db.query(
+        "CREATE TABLE IF NOT EXISTS products (id INTEGER PRIMARY KEY, name TEXT, slug TEXT, project_id TEXT)",
+        &[],
+    )
+    .await?;
+    db.query(
+        "INSERT INTO products (name, slug, project_id) VALUES (?, ?, ?)",
+        &[
+            json!("Blue shirt"),
+            json!(format!("blue-shirt-{run_id}")),
+            json!(project_id),
+        ],
+    )
+    .await?;
+    let serving = tokio::spawn({
+        let worker = worker.clone();
+        async move {
+            while let Some(inv) = worker.next_invocation().await {
+                let answer = search_products(&inv).await;
+                let _ = match answer {
+                    Ok(v) => worker.complete(&inv.id, v),
+                    Err(e) => worker.fail(&inv.id, &e.to_string()),
+                };
+            }
+        }
+    });
+    let found = client
+        .call(
+            "search-products",
+            &json!({"q": "shirt", "limit": 5}),
+            Method::POST,
+        )
+        .await?;
+    step("custom.call", format!("search-products -> {found}"));
+    worker.drain().await;
+    serving.await?;
     let once = client.with_options(CallOptions::new().retry(RetryPolicy::none()));
-    match once
-        .call("hello", &json!({"name": "quickstart"}), Method::POST)
-        .await
-    {
-        Ok(v) => step("custom.call", v),
-        Err(e) if e.code() == &ErrorCode::WorkerNotConnected => step(
-            "custom.call",
-            format!(
-                "no worker for 'hello' (WORKER_NOT_CONNECTED {})",
-                e.status().unwrap_or(0)
-            ),
-        ),
-        Err(e) => return Err(e.into()),
+    match once.call("search-products", &json!({}), Method::POST).await {
+        Err(e) if e.code() == &ErrorCode::WorkerNotConnected => {
+            step("worker.drain", "drained; the custom API answers 503 again")
+        }
+        other => step("worker.drain", format!("unexpected: {other:?}")),
     }
 
     println!("quickstart complete");
     Ok(())
+}
+
+/// Seed 000's search-products handler: `{q, limit}` -> `{results, count}`.
+async fn search_products(inv: &Invocation) -> aerostack::Result<serde_json::Value> {
+    let data = inv.data();
+    let q = data["q"].as_str().unwrap_or("");
+    let limit = data["limit"].as_i64().unwrap_or(10);
+    let rows = inv
+        .sdk()
+        .db()
+        .query(
+            "SELECT id, name, slug FROM products WHERE project_id = ? AND name LIKE ? LIMIT ?",
+            &[json!(inv.project_id), json!(format!("%{q}%")), json!(limit)],
+        )
+        .await?;
+    Ok(json!({"count": rows.results.len(), "results": rows.results}))
 }

@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     pub host_url: String,
     pub project_id: Option<String>,
     pub has_api_key: bool,
+    /// The key itself, for the realtime socket's `aerostack-key.<key>` subprotocol (never logged).
+    pub api_key: Option<String>,
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub project_header: Option<HeaderValue>,
@@ -80,6 +82,7 @@ impl Client {
                 host_url: r.host_url,
                 project_id: r.project_id,
                 has_api_key: r.api_key.is_some(),
+                api_key: r.api_key.clone(),
                 timeout: r.timeout,
                 retry: r.retry,
                 project_header,

@@ -6,8 +6,8 @@
 //! pulls with `next` (async) or `next_blocking` (a host thread, with a timeout, outside the GIL).
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -46,14 +46,19 @@ impl<T> Inner<T> {
 
 impl<T> Clone for EventQueue<T> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone() }
+        Self {
+            inner: self.inner.clone(),
+        }
     }
 }
 
 impl<T: Send> EventQueue<T> {
     /// A queue holding at most `capacity` events.
     pub fn new(capacity: usize, policy: OverflowPolicy) -> Self {
-        assert!(capacity > 0, "an event queue needs room for at least one event");
+        assert!(
+            capacity > 0,
+            "an event queue needs room for at least one event"
+        );
         Self {
             inner: Arc::new(Inner {
                 items: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
@@ -78,7 +83,9 @@ impl<T: Send> EventQueue<T> {
                     return false;
                 }
                 let mut items = self.inner.lock();
-                if items.len() < self.inner.capacity || self.inner.policy == OverflowPolicy::DropOldest {
+                if items.len() < self.inner.capacity
+                    || self.inner.policy == OverflowPolicy::DropOldest
+                {
                     if items.len() >= self.inner.capacity {
                         items.pop_front();
                         self.inner.dropped.fetch_add(1, Ordering::Relaxed);
@@ -118,7 +125,10 @@ impl<T: Send> EventQueue<T> {
 
     /// Waits up to `timeout` for the next event; `None` on timeout or when closed and drained.
     pub async fn next_timeout(&self, timeout: Duration) -> Option<T> {
-        tokio::time::timeout(timeout, self.next()).await.ok().flatten()
+        tokio::time::timeout(timeout, self.next())
+            .await
+            .ok()
+            .flatten()
     }
 
     /// For a host thread outside any async context (call it with the GIL released).

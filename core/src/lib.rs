@@ -29,6 +29,7 @@ pub mod events;
 pub mod hooks;
 mod options;
 pub mod pagination;
+pub mod realtime;
 pub mod services;
 mod sse;
 mod transport;

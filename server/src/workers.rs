@@ -49,7 +49,7 @@ pub fn not_connected(inv: &Invocation) -> ApiError {
             "No worker is connected for {what} '{name}' in this project. Logic Modules run in a \
              worker (your SDK's hooks runner) that connects to GET /api/workers with the project's \
              API key and registers '{name}'. Start one pointed at this platform (AEROSTACK_API_URL, \
-             AEROSTACK_API_KEY), e.g. in Rust `aerostack::hooks::Worker::builder(client).module(...)` \
+             AEROSTACK_API_KEY), e.g. in Rust `aerostack::hooks::Worker::connect(config, WorkerOptions::new().module(...))` \
              or `cargo run -p aerostack-core --example hooks_module`; see docs/workers.md"
         ),
     )

@@ -115,15 +115,25 @@ pub(crate) async fn fetch(
     options: FetchOptions,
 ) -> Result<FetchResponse> {
     let parsed = url::Url::parse(url).map_err(|e| {
-        Error::validation("url", format!("{url:?} is not an absolute URL ({e}), e.g. https://api.example.com/hook"))
+        Error::validation(
+            "url",
+            format!("{url:?} is not an absolute URL ({e}), e.g. https://api.example.com/hook"),
+        )
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(Error::validation(
             "url",
-            format!("fetch supports http and https URLs, got {:?}", parsed.scheme()),
+            format!(
+                "fetch supports http and https URLs, got {:?}",
+                parsed.scheme()
+            ),
         ));
     }
-    let method_name = options.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+    let method_name = options
+        .method
+        .as_deref()
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
     let method = reqwest::Method::from_bytes(method_name.as_bytes()).map_err(|_| {
         Error::validation("method", format!("{method_name:?} is not an HTTP method"))
     })?;

@@ -33,7 +33,7 @@ mod worker;
 pub use fetch::{DEFAULT_FETCH_TIMEOUT, FETCH_USER_AGENT, FetchOptions, FetchResponse};
 pub use frames::{InvocationKind, JobType, Module};
 pub use names::job_type_from_function_name;
-pub use scoped::{Sdk, SdkAi, SdkQueue, SdkSocket};
+pub use scoped::{Sdk, SdkAi, SdkQueue};
 pub use worker::{Invocation, Worker, WorkerOptions, worker_url};
 
 /// Platform event after an end user registered (`event.data.user`).

@@ -26,8 +26,7 @@ pub fn job_type_from_function_name(name: &str) -> String {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             // A word starts at aB, at the last capital of an acronym (HTTPResponse), or a1B.
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower)
-            {
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
                 out.push('-');
             }
         }

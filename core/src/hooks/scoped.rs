@@ -7,14 +7,13 @@
 use std::ops::Deref;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::fetch::{FetchOptions, FetchResponse};
 use crate::client::Client;
 use crate::error::Result;
 use crate::options::CallOptions;
 use crate::services::{Ai, Cache, Db, Queue, Secrets, Storage};
-use crate::{ChatMessage, ChatRequest, ChatResponse, Method};
+use crate::{ChatMessage, ChatRequest, ChatResponse};
 
 /// The handler's view of the platform, bound to one invocation's project.
 #[derive(Clone, Debug)]
@@ -83,9 +82,10 @@ impl Sdk {
         SdkAi(self.client.ai())
     }
 
-    /// Realtime: `emit(event, data, room)`.
-    pub fn socket(&self) -> SdkSocket<'_> {
-        SdkSocket(&self.client)
+    /// Realtime: `emit(event, data, room)` to the project's rooms (the engine's REST emit,
+    /// `POST /v1/realtime/emit`, authenticated by the scope token).
+    pub fn socket(&self) -> crate::realtime::Socket<'_> {
+        self.client.socket()
     }
 
     /// Outbound HTTP with `User-Agent: aerostack-hooks/<version>` and a timeout (30 s unless
@@ -130,26 +130,5 @@ impl<'a> Deref for SdkAi<'a> {
     type Target = Ai<'a>;
     fn deref(&self) -> &Ai<'a> {
         &self.0
-    }
-}
-
-/// [`Sdk::socket`].
-#[derive(Debug, Clone, Copy)]
-pub struct SdkSocket<'a>(&'a Client);
-
-impl SdkSocket<'_> {
-    /// Sends `event` with `data` to the realtime subscribers of `room` (all of the project's
-    /// subscribers when `None`), through `POST /v1/realtime/emit`.
-    pub async fn emit<D: Serialize + ?Sized>(
-        &self,
-        event: &str,
-        data: &D,
-        room: Option<&str>,
-    ) -> Result<Value> {
-        crate::services::require("event", event)?;
-        let body = json!({"event": event, "data": data, "room": room});
-        self.0
-            .request_json(Method::POST, "/realtime/emit", Some(&body), None)
-            .await
     }
 }

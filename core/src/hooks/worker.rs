@@ -196,6 +196,8 @@ struct Shared {
     in_flight: Mutex<HashMap<String, InFlight>>,
     draining: AtomicBool,
     drain_ack: Notify,
+    /// From the last `registered` frame.
+    project_id: Mutex<Option<String>>,
     /// Ends the connection loop (drain finished).
     stop: CancellationToken,
 }
@@ -265,6 +267,7 @@ impl Worker {
             in_flight: Mutex::new(HashMap::new()),
             draining: AtomicBool::new(false),
             drain_ack: Notify::new(),
+            project_id: Mutex::new(None),
             stop: CancellationToken::new(),
         });
         let (first_tx, first_rx) = oneshot::channel();
@@ -277,7 +280,10 @@ impl Worker {
         match tokio::time::timeout(connect_timeout, first_rx).await {
             Ok(Ok(Ok(()))) => Ok(worker),
             Ok(Ok(Err(e))) => Err(e),
-            Ok(Err(_)) => Err(Error::new(ErrorCode::NetworkError, "the worker stopped before registering")),
+            Ok(Err(_)) => Err(Error::new(
+                ErrorCode::NetworkError,
+                "the worker stopped before registering",
+            )),
             Err(_) => Err(Error::new(
                 ErrorCode::Timeout,
                 format!(
@@ -292,6 +298,11 @@ impl Worker {
     /// The worker's own client (the project's key).
     pub fn client(&self) -> &Client {
         &self.shared.client
+    }
+
+    /// The id of the project the worker serves (known once registered).
+    pub fn project_id(&self) -> Option<String> {
+        self.shared.project_id.lock().clone()
     }
 
     /// The next invocation; `None` once the worker is drained or stopped.
@@ -315,7 +326,13 @@ impl Worker {
 
     /// Answer invocation `id` with `result` (the custom API's JSON body, or the job's result).
     pub fn complete(&self, id: &str, result: Value) -> Result<()> {
-        self.settle(id, &Outgoing::Complete { id, result: &result })
+        self.settle(
+            id,
+            &Outgoing::Complete {
+                id,
+                result: &result,
+            },
+        )
     }
 
     /// Fail invocation `id`: a custom API answers 500 `HOOK_FAILED` with `message`; a job is
@@ -422,7 +439,9 @@ async fn run(
             .reconnect_initial
             .saturating_mul(1u32 << attempt.min(16))
             .min(shared.options.reconnect_max);
-        let wait = cap.mul_f64(rand::random::<f64>()).max(Duration::from_millis(10));
+        let wait = cap
+            .mul_f64(rand::random::<f64>())
+            .max(Duration::from_millis(10));
         attempt = attempt.saturating_add(1);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -431,7 +450,8 @@ async fn run(
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open(shared: &Shared) -> Result<Ws> {
     let mut req = shared
@@ -439,8 +459,9 @@ async fn open(shared: &Shared) -> Result<Ws> {
         .as_str()
         .into_client_request()
         .map_err(|e| Error::invalid_config(format!("worker URL {}: {e}", shared.ws_url)))?;
-    let key = HeaderValue::from_str(&shared.api_key)
-        .map_err(|_| Error::invalid_config("the API key contains characters not allowed in a header"))?;
+    let key = HeaderValue::from_str(&shared.api_key).map_err(|_| {
+        Error::invalid_config("the API key contains characters not allowed in a header")
+    })?;
     req.headers_mut().insert("x-aerostack-key", key);
     let connect = tokio_tungstenite::connect_async(req);
     match tokio::time::timeout(shared.options.connect_timeout, connect).await {
@@ -453,10 +474,19 @@ async fn open(shared: &Shared) -> Result<Ws> {
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default();
             let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-            let code = parsed["code"].as_str().map(ErrorCode::parse).unwrap_or(ErrorCode::NetworkError);
-            let message = parsed["message"].as_str().map(str::to_string).unwrap_or_else(|| {
-                format!("the platform refused the worker connection to {} with HTTP {status}", shared.ws_url)
-            });
+            let code = parsed["code"]
+                .as_str()
+                .map(ErrorCode::parse)
+                .unwrap_or(ErrorCode::NetworkError);
+            let message = parsed["message"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    format!(
+                        "the platform refused the worker connection to {} with HTTP {status}",
+                        shared.ws_url
+                    )
+                });
             Err(Error::new(code, message))
         }
         Ok(Err(e)) => Err(Error::new(
@@ -514,7 +544,10 @@ async fn serve(
                 Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => break,
                 Ok(Some(Ok(_))) => continue,
                 Err(_) => {
-                    tracing::warn!("worker: no frame from the platform for {:?}; reconnecting", PING_EVERY * 3);
+                    tracing::warn!(
+                        "worker: no frame from the platform for {:?}; reconnecting",
+                        PING_EVERY * 3
+                    );
                     break;
                 }
             };
@@ -529,6 +562,7 @@ async fn serve(
                 Incoming::Registered { project_id } => {
                     registered = true;
                     tracing::debug!(%project_id, "worker registered");
+                    *shared.project_id.lock() = Some(project_id);
                     if let Some(f) = first.take() {
                         let _ = f.send(Ok(()));
                     }

@@ -16,7 +16,11 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(30), factor: 2.0 }
+        Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+            factor: 2.0,
+        }
     }
 }
 
@@ -45,7 +49,11 @@ mod tests {
 
     #[test]
     fn grows_caps_and_jitters() {
-        let b = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(2), factor: 2.0 };
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+            factor: 2.0,
+        };
         assert_eq!(b.ceiling(0), Duration::from_millis(100));
         assert_eq!(b.ceiling(3), Duration::from_millis(800));
         assert_eq!(b.ceiling(10), Duration::from_secs(2));

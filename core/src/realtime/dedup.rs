@@ -14,7 +14,11 @@ pub struct SeenIds {
 impl SeenIds {
     /// A set remembering at most `capacity` ids (at least 1).
     pub fn new(capacity: usize) -> SeenIds {
-        SeenIds { order: VecDeque::new(), set: HashSet::new(), capacity: capacity.max(1) }
+        SeenIds {
+            order: VecDeque::new(),
+            set: HashSet::new(),
+            capacity: capacity.max(1),
+        }
     }
 
     /// Records `id`; false if it was already seen.

@@ -72,18 +72,28 @@ impl PresenceState {
     /// One connection tracked (or re-tracked with a new state).
     pub fn join(&mut self, entry: PresenceEntry) -> PresenceDiff {
         self.entries.insert(entry.key.clone(), entry.clone());
-        PresenceDiff { joins: vec![entry], leaves: Vec::new() }
+        PresenceDiff {
+            joins: vec![entry],
+            leaves: Vec::new(),
+        }
     }
 
     /// One connection left; an unknown key changes nothing.
     pub fn leave(&mut self, key: &str) -> PresenceDiff {
-        PresenceDiff { joins: Vec::new(), leaves: self.entries.remove(key).into_iter().collect() }
+        PresenceDiff {
+            joins: Vec::new(),
+            leaves: self.entries.remove(key).into_iter().collect(),
+        }
     }
 
     /// Everyone present, oldest join first.
     pub fn list(&self) -> Vec<PresenceEntry> {
         let mut v: Vec<PresenceEntry> = self.entries.values().cloned().collect();
-        v.sort_by(|a, b| a.joined_at.cmp(&b.joined_at).then_with(|| a.key.cmp(&b.key)));
+        v.sort_by(|a, b| {
+            a.joined_at
+                .cmp(&b.joined_at)
+                .then_with(|| a.key.cmp(&b.key))
+        });
         v
     }
 
@@ -99,7 +109,12 @@ mod tests {
     use serde_json::json;
 
     fn e(key: &str, n: i64) -> PresenceEntry {
-        PresenceEntry { key: key.into(), state: json!({"n": n}), user_id: None, joined_at: n }
+        PresenceEntry {
+            key: key.into(),
+            state: json!({"n": n}),
+            user_id: None,
+            joined_at: n,
+        }
     }
 
     #[test]
@@ -112,7 +127,10 @@ mod tests {
         let d = p.sync(vec![e("a", 1), e("c", 3)]);
         assert_eq!(d.joins, vec![e("c", 3)]);
         assert_eq!(d.leaves, vec![e("b", 2)]);
-        assert_eq!(p.list().iter().map(|x| x.key.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(
+            p.list().iter().map(|x| x.key.as_str()).collect::<Vec<_>>(),
+            ["a", "c"]
+        );
     }
 
     #[test]

@@ -44,15 +44,44 @@ impl Client {
         before: Option<i64>,
     ) -> Result<Vec<HistoryMessage>> {
         require("room", room)?;
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.append_pair("room", room);
-        if let Some(l) = limit {
-            q.append_pair("limit", &l.to_string());
-        }
-        if let Some(b) = before {
-            q.append_pair("before", &b.to_string());
-        }
-        let url = self.host_url(&format!("/api/v1/public/realtime/history?{}", q.finish()));
+        // Built in a block: the serializer is not `Send` and must not live across the await.
+        let query = {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("room", room);
+            if let Some(l) = limit {
+                q.append_pair("limit", &l.to_string());
+            }
+            if let Some(b) = before {
+                q.append_pair("before", &b.to_string());
+            }
+            q.finish()
+        };
+        let url = self.host_url(&format!("/api/v1/public/realtime/history?{query}"));
+        let r: HistoryReply = self.fetch_json(Call::new(Method::GET, url, true)).await?;
+        Ok(r.messages)
+    }
+}
+
+impl Client {
+    /// Persisted messages of `room` published after `since` (unix ms, exclusive), oldest first:
+    /// how a client catches up after a gap. Page forward with `since = last.created_at`.
+    pub async fn realtime_history_since(
+        &self,
+        room: &str,
+        since: i64,
+        limit: Option<u32>,
+    ) -> Result<Vec<HistoryMessage>> {
+        require("room", room)?;
+        let query = {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("room", room);
+            q.append_pair("since", &since.to_string());
+            if let Some(l) = limit {
+                q.append_pair("limit", &l.to_string());
+            }
+            q.finish()
+        };
+        let url = self.host_url(&format!("/api/v1/public/realtime/history?{query}"));
         let r: HistoryReply = self.fetch_json(Call::new(Method::GET, url, true)).await?;
         Ok(r.messages)
     }

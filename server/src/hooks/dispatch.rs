@@ -119,7 +119,10 @@ pub fn validate_registration(modules: &[ModuleSpec], jobs: &[JobSpec]) -> Result
         crate::routes::custom::check_slug(&m.slug)
             .map_err(|e| format!("modules[{i}].slug: {}", e.message))?;
         if m.methods.is_empty() {
-            return Err(format!("modules[{i}].methods must name at least one of {}", ANY_METHODS.join(", ")));
+            return Err(format!(
+                "modules[{i}].methods must name at least one of {}",
+                ANY_METHODS.join(", ")
+            ));
         }
         if let Some(bad) = m
             .methods
@@ -140,7 +143,9 @@ pub fn validate_registration(modules: &[ModuleSpec], jobs: &[JobSpec]) -> Result
     }
     for (i, j) in jobs.iter().enumerate() {
         if j.job_type.trim().is_empty() || j.job_type.len() > 256 {
-            return Err(format!("jobs[{i}].type must be 1-256 characters, e.g. \"send-welcome-email\""));
+            return Err(format!(
+                "jobs[{i}].type must be 1-256 characters, e.g. \"send-welcome-email\""
+            ));
         }
         check_timeout(j.timeout_ms, &format!("jobs[{i}].timeout_ms"))?;
     }
@@ -170,9 +175,14 @@ pub fn fire_event(st: &AppState, project_id: &str, event: &str, data: Value) {
             "project_id": pid,
         });
         tokio::spawn(async move {
-            match hub.call(&pid, &slug, Kind::Event, payload, |_| Ok(())).await {
+            match hub
+                .call(&pid, &slug, Kind::Event, payload, |_| Ok(()))
+                .await
+            {
                 Ok(_) => tracing::debug!(%slug, event = %name, "event handled"),
-                Err(e) => tracing::warn!(%slug, event = %name, "event handler failed: {}", e.message),
+                Err(e) => {
+                    tracing::warn!(%slug, event = %name, "event handler failed: {}", e.message)
+                }
             }
         });
     }

@@ -71,7 +71,10 @@ pub enum FromWorker {
         result: Value,
     },
     /// The handler threw.
-    Fail { id: String, error: String },
+    Fail {
+        id: String,
+        error: String,
+    },
     /// Stop sending work; the platform answers `draining`.
     Drain,
     Ping,
@@ -118,10 +121,16 @@ pub enum ToWorker {
     },
     Invoke(Invoke),
     /// The platform gave up on `id` (timeout); a later answer is ignored.
-    Cancel { id: String, reason: String },
+    Cancel {
+        id: String,
+        reason: String,
+    },
     /// Answer to `drain`: nothing is sent after this frame.
     Draining,
     Pong,
     /// A frame was refused; the connection stays open.
-    Error { code: String, message: String },
+    Error {
+        code: String,
+        message: String,
+    },
 }

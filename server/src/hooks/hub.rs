@@ -59,6 +59,14 @@ impl Conn {
     }
 }
 
+/// A call sent to a connection, awaiting its answer.
+struct Started {
+    id: String,
+    timeout: Duration,
+    answer: oneshot::Receiver<Outcome>,
+    conn_id: u64,
+}
+
 /// A connection with room for more jobs (see [`Hub::job_slots`]).
 pub struct JobSlot {
     pub conn_id: u64,
@@ -184,7 +192,14 @@ impl Hub {
         timeout + self.limits.scope_token_grace
     }
 
-    fn new_invoke(&self, kind: Kind, name: &str, project_id: &str, timeout: Duration, event: Value) -> Invoke {
+    fn new_invoke(
+        &self,
+        kind: Kind,
+        name: &str,
+        project_id: &str,
+        timeout: Duration,
+        event: Value,
+    ) -> Invoke {
         Invoke {
             id: format!("inv_{}", uuid::Uuid::new_v4().simple()),
             kind,
@@ -206,7 +221,7 @@ impl Hub {
         kind: Kind,
         event: Value,
         check: impl FnOnce(&ModuleSpec) -> Result<(), ApiError>,
-    ) -> Result<Option<(String, Duration, oneshot::Receiver<Outcome>, u64)>, ApiError> {
+    ) -> Result<Option<Started>, ApiError> {
         let mut conns = self.conns.lock();
         let mut ids: Vec<u64> = conns
             .iter()
@@ -238,7 +253,12 @@ impl Hub {
         let (tx, rx) = oneshot::channel();
         conn.pending.insert(id.clone(), Pending::Call(tx));
         let _ = conn.tx.send(ToWorker::Invoke(inv));
-        Ok(Some((id, timeout, rx, conn_id)))
+        Ok(Some(Started {
+            id,
+            timeout,
+            answer: rx,
+            conn_id,
+        }))
     }
 
     /// Run module `slug` and wait for its answer (custom API, service or event).
@@ -250,12 +270,16 @@ impl Hub {
         event: Value,
         check: impl FnOnce(&ModuleSpec) -> Result<(), ApiError>,
     ) -> Result<Option<Value>, ApiError> {
-        let Some((id, timeout, rx, conn_id)) =
-            self.start_call(project_id, slug, kind, event, check)?
+        let Some(Started {
+            id,
+            timeout,
+            answer,
+            conn_id,
+        }) = self.start_call(project_id, slug, kind, event, check)?
         else {
             return Ok(None);
         };
-        match tokio::time::timeout(timeout, rx).await {
+        match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(Outcome::Done(v))) => Ok(Some(v)),
             Ok(Ok(Outcome::Failed(msg))) => Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -492,5 +516,36 @@ impl WorkerHub for Hub {
             };
             answer.ok_or_else(|| not_connected(&inv))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let hub = Hub::new(Limits {
+            job_backoff_base: Duration::from_millis(100),
+            job_backoff_max: Duration::from_millis(350),
+            ..Limits::default()
+        });
+        let ms = |n| hub.backoff(n).as_millis();
+        assert_eq!((ms(1), ms(2), ms(3), ms(40)), (100, 200, 350, 350));
+    }
+
+    #[test]
+    fn modules_match_by_trigger() {
+        let api: ModuleSpec = serde_json::from_value(json!({"slug": "a"})).unwrap();
+        let ev: ModuleSpec =
+            serde_json::from_value(json!({"slug": "a", "trigger": "auth.login.after"})).unwrap();
+        assert_eq!(api.methods, ["POST"]);
+        assert!(
+            module_matches(&api, "a", Kind::Custom) && module_matches(&api, "a", Kind::Service)
+        );
+        assert!(
+            !module_matches(&api, "a", Kind::Event) && !module_matches(&api, "b", Kind::Custom)
+        );
+        assert!(module_matches(&ev, "a", Kind::Event) && !module_matches(&ev, "a", Kind::Custom));
     }
 }

@@ -23,9 +23,10 @@ impl ScopeTokens {
     /// A new token for `project_id`, valid for `ttl`.
     pub fn issue(&self, project_id: &str, ttl: Duration) -> String {
         let token = format!("{PREFIX}{}", crate::util::random_hex(16));
-        self.tokens
-            .lock()
-            .insert(token.clone(), (project_id.to_string(), Instant::now() + ttl));
+        self.tokens.lock().insert(
+            token.clone(),
+            (project_id.to_string(), Instant::now() + ttl),
+        );
         token
     }
 
@@ -57,5 +58,23 @@ impl AppState {
         };
         let project_id = self.hooks.scopes.project_of(token).ok_or_else(expired)?;
         self.project_by_ref(&project_id).await?.ok_or_else(expired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_bound_and_expire() {
+        let t = ScopeTokens::default();
+        let a = t.issue("proj_a", Duration::from_secs(60));
+        let gone = t.issue("proj_b", Duration::ZERO);
+        assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 32);
+        assert_eq!(t.project_of(&a).as_deref(), Some("proj_a"));
+        assert_eq!(t.project_of(&gone), None);
+        assert_eq!(t.project_of("ast_scope_unknown"), None);
+        t.sweep();
+        assert_eq!(t.tokens.lock().len(), 1);
     }
 }

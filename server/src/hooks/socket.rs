@@ -101,7 +101,9 @@ async fn run(st: AppState, project: Arc<ProjectRec>, socket: WebSocket) {
                 conn_id,
                 ToWorker::Error {
                     code: code::VALIDATION_ERROR.into(),
-                    message: format!("unreadable frame ({e}); frames are documented in docs/workers.md"),
+                    message: format!(
+                        "unreadable frame ({e}); frames are documented in docs/workers.md"
+                    ),
                 },
             ),
         }
@@ -111,7 +113,13 @@ async fn run(st: AppState, project: Arc<ProjectRec>, socket: WebSocket) {
     writer.abort();
     tracing::info!(project = %project.slug, conn = conn_id, jobs = orphaned.len(), "worker disconnected");
     for job in orphaned {
-        super::dispatch::settle_job(&st, job, Err("the worker disconnected before finishing the job".into()), true).await;
+        super::dispatch::settle_job(
+            &st,
+            job,
+            Err("the worker disconnected before finishing the job".into()),
+            true,
+        )
+        .await;
     }
 }
 
@@ -135,7 +143,13 @@ async fn handle(st: &AppState, project: &ProjectRec, conn_id: u64, frame: FromWo
                 return;
             }
             let concurrency = concurrency.unwrap_or(1).clamp(1, MAX_CONCURRENCY);
-            hub.register(conn_id, worker, modules.clone(), jobs.clone(), concurrency as usize);
+            hub.register(
+                conn_id,
+                worker,
+                modules.clone(),
+                jobs.clone(),
+                concurrency as usize,
+            );
             hub.send(
                 conn_id,
                 ToWorker::Registered {

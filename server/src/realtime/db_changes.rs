@@ -58,7 +58,11 @@ pub fn install(conn: &mut Connection, cap: Arc<Capture>) -> rusqlite::Result<()>
     // SAFETY: `cap` outlives every callback: the same Arc is held by the connection's
     // ConnControl, whose clones live in the connection's authorizer/progress closures.
     unsafe {
-        ffi::sqlite3_preupdate_hook(conn.handle(), Some(preupdate), Arc::as_ptr(&cap) as *mut c_void);
+        ffi::sqlite3_preupdate_hook(
+            conn.handle(),
+            Some(preupdate),
+            Arc::as_ptr(&cap) as *mut c_void,
+        );
     }
     conn.rollback_hook(Some(move || cap.pending.lock().clear()))?;
     Ok(())
@@ -93,7 +97,12 @@ unsafe extern "C" fn preupdate(
             ffi::SQLITE_UPDATE => ("UPDATE", row(false), row(true)),
             _ => return,
         };
-        cap.pending.lock().push(RawChange { op, table: table.into_owned(), old, new });
+        cap.pending.lock().push(RawChange {
+            op,
+            table: table.into_owned(),
+            old,
+            new,
+        });
     });
 }
 
@@ -104,7 +113,11 @@ unsafe fn read_row(db: *mut ffi::sqlite3, new: bool) -> Option<Vec<SqlValue>> {
         .map(|i| {
             let mut v: *mut ffi::sqlite3_value = std::ptr::null_mut();
             let rc = unsafe {
-                if new { ffi::sqlite3_preupdate_new(db, i, &mut v) } else { ffi::sqlite3_preupdate_old(db, i, &mut v) }
+                if new {
+                    ffi::sqlite3_preupdate_new(db, i, &mut v)
+                } else {
+                    ffi::sqlite3_preupdate_old(db, i, &mut v)
+                }
             };
             (rc == ffi::SQLITE_OK && !v.is_null()).then(|| unsafe { owned_value(v) })
         })
@@ -115,7 +128,11 @@ unsafe fn owned_value(v: *mut ffi::sqlite3_value) -> SqlValue {
     unsafe {
         let bytes = |p: *const u8| {
             let n = ffi::sqlite3_value_bytes(v).max(0) as usize;
-            if p.is_null() || n == 0 { Vec::new() } else { std::slice::from_raw_parts(p, n).to_vec() }
+            if p.is_null() || n == 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(p, n).to_vec()
+            }
         };
         match ffi::sqlite3_value_type(v) {
             ffi::SQLITE_INTEGER => SqlValue::Integer(ffi::sqlite3_value_int64(v)),
@@ -142,7 +159,8 @@ fn json_value(v: SqlValue) -> Value {
 }
 
 fn columns(conn: &Connection, table: &str) -> Vec<String> {
-    let Ok(mut stmt) = conn.prepare_cached("SELECT name FROM pragma_table_info(?1) ORDER BY cid") else {
+    let Ok(mut stmt) = conn.prepare_cached("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+    else {
         return Vec::new();
     };
     stmt.query_map([table], |r| r.get::<_, String>(0))
@@ -154,7 +172,15 @@ fn to_row(values: Vec<SqlValue>, names: &[String]) -> Map<String, Value> {
     values
         .into_iter()
         .enumerate()
-        .map(|(i, v)| (names.get(i).cloned().unwrap_or_else(|| format!("column{i}")), json_value(v)))
+        .map(|(i, v)| {
+            (
+                names
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("column{i}")),
+                json_value(v),
+            )
+        })
         .collect()
 }
 
@@ -180,7 +206,9 @@ pub fn run_capturing<T, E>(
     let changes = raw
         .into_iter()
         .map(|r| {
-            let cols = names.entry(r.table.clone()).or_insert_with(|| columns(&db.conn, &r.table));
+            let cols = names
+                .entry(r.table.clone())
+                .or_insert_with(|| columns(&db.conn, &r.table));
             RowChange {
                 operation: r.op,
                 data: r.new.map(|v| to_row(v, cols)),

@@ -47,9 +47,14 @@ pub enum ClientFrame {
 
 /// Parse a text frame; the error is a message for an `error` frame.
 pub fn parse(text: &str) -> Result<ClientFrame, String> {
-    let v: Value = serde_json::from_str(text)
-        .map_err(|e| format!("frames are JSON objects with a `type`, e.g. {{\"type\":\"ping\"}}: {e}"))?;
-    let ty = v.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        format!("frames are JSON objects with a `type`, e.g. {{\"type\":\"ping\"}}: {e}")
+    })?;
+    let ty = v
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     serde_json::from_value(v).map_err(|e| {
         if ty.is_empty() {
             "the frame has no `type`: use subscribe, unsubscribe, publish, track, untrack, ping or auth".to_string()
@@ -64,7 +69,8 @@ pub fn connected(connection_id: &str, project_id: &str, user_id: Option<&str>, t
 }
 
 pub fn subscribed(topic: &str, requested: &str, ts: i64) -> String {
-    json!({"type": "subscribed", "topic": topic, "requested": requested, "timestamp": ts}).to_string()
+    json!({"type": "subscribed", "topic": topic, "requested": requested, "timestamp": ts})
+        .to_string()
 }
 
 pub fn unsubscribed(topic: &str) -> String {
@@ -132,12 +138,21 @@ mod tests {
     #[test]
     fn parses_client_frames_and_explains_bad_ones() {
         assert!(matches!(
-            parse(r#"{"type":"publish","topic":"t","event":"e","data":{"a":1},"persist":true,"id":"m1"}"#),
+            parse(
+                r#"{"type":"publish","topic":"t","event":"e","data":{"a":1},"persist":true,"id":"m1"}"#
+            ),
             Ok(ClientFrame::Publish { persist: true, .. })
         ));
-        assert!(matches!(parse(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping { id: None })));
+        assert!(matches!(
+            parse(r#"{"type":"ping"}"#),
+            Ok(ClientFrame::Ping { id: None })
+        ));
         assert!(parse("nope").unwrap_err().contains("JSON"));
         assert!(parse(r#"{"topic":"t"}"#).unwrap_err().contains("no `type`"));
-        assert!(parse(r#"{"type":"subscribe"}"#).unwrap_err().contains("topic"));
+        assert!(
+            parse(r#"{"type":"subscribe"}"#)
+                .unwrap_err()
+                .contains("topic")
+        );
     }
 }

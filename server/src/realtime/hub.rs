@@ -51,7 +51,11 @@ pub struct Hub {
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub { state: Mutex::default(), shutdown: CancellationToken::new(), next: AtomicU64::new(1) }
+        Hub {
+            state: Mutex::default(),
+            shutdown: CancellationToken::new(),
+            next: AtomicU64::new(1),
+        }
     }
 }
 
@@ -70,8 +74,17 @@ impl Hub {
         Hub::default()
     }
 
-    pub fn register(&self, project_id: &str, user_id: Option<String>, tx: Outgoing) -> Registration {
-        let id = format!("conn_{}_{}", self.next.fetch_add(1, Ordering::Relaxed), &crate::util::new_uuid()[..8]);
+    pub fn register(
+        &self,
+        project_id: &str,
+        user_id: Option<String>,
+        tx: Outgoing,
+    ) -> Registration {
+        let id = format!(
+            "conn_{}_{}",
+            self.next.fetch_add(1, Ordering::Relaxed),
+            &crate::util::new_uuid()[..8]
+        );
         let kick = self.shutdown.child_token();
         self.state.lock().conns.insert(
             id.clone(),
@@ -96,12 +109,17 @@ impl Hub {
     /// Subscribe; returns the `presence:sync` data of the topic (sent right after `subscribed`).
     pub fn subscribe(&self, conn: &str, topic: &str) -> Value {
         let mut st = self.state.lock();
-        let Some(c) = st.conns.get_mut(conn) else { return Value::Null };
+        let Some(c) = st.conns.get_mut(conn) else {
+            return Value::Null;
+        };
         if c.topics.insert(topic.to_string()) && is_table_topic(topic) {
             let pid = c.project_id.clone();
             *st.table_subs.entry(pid).or_default() += 1;
         }
-        st.topics.entry(topic.to_string()).or_default().insert(conn.to_string());
+        st.topics
+            .entry(topic.to_string())
+            .or_default()
+            .insert(conn.to_string());
         st.presence.snapshot(topic)
     }
 
@@ -111,7 +129,9 @@ impl Hub {
     }
 
     fn unsubscribe_locked(st: &mut State, conn: &str, topic: &str) {
-        let Some(c) = st.conns.get_mut(conn) else { return };
+        let Some(c) = st.conns.get_mut(conn) else {
+            return;
+        };
         if c.topics.remove(topic) && is_table_topic(topic) {
             let pid = c.project_id.clone();
             if let Some(n) = st.table_subs.get_mut(&pid) {
@@ -136,7 +156,9 @@ impl Hub {
     }
 
     fn broadcast_locked(st: &State, topic: &str, text: Arc<str>, except: Option<&str>) -> usize {
-        let Some(subs) = st.topics.get(topic) else { return 0 };
+        let Some(subs) = st.topics.get(topic) else {
+            return 0;
+        };
         let mut n = 0;
         for id in subs {
             if Some(id.as_str()) == except {
@@ -158,11 +180,21 @@ impl Hub {
     /// Track `state` for `conn` on `topic` and tell the topic's subscribers (`presence:join`).
     pub fn track(&self, conn: &str, topic: &str, state: Value) {
         let mut st = self.state.lock();
-        let Some(c) = st.conns.get_mut(conn) else { return };
+        let Some(c) = st.conns.get_mut(conn) else {
+            return;
+        };
         c.tracked.insert(topic.to_string());
         let user_id = c.user_id.clone();
         let ts = now_ms();
-        let p = st.presence.track(topic, conn, Presence { state, user_id, joined_at: ts });
+        let p = st.presence.track(
+            topic,
+            conn,
+            Presence {
+                state,
+                user_id,
+                joined_at: ts,
+            },
+        );
         let text = frames::presence(topic, "presence:join", p.to_json(conn), ts);
         Self::broadcast_locked(&st, topic, text.into(), None);
     }

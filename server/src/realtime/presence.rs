@@ -48,8 +48,11 @@ impl PresenceTable {
 
     /// `presence:sync` data: `{presences: [...]}`, oldest join first.
     pub fn snapshot(&self, topic: &str) -> Value {
-        let mut list: Vec<(&String, &Presence)> =
-            self.topics.get(topic).map(|m| m.iter().collect()).unwrap_or_default();
+        let mut list: Vec<(&String, &Presence)> = self
+            .topics
+            .get(topic)
+            .map(|m| m.iter().collect())
+            .unwrap_or_default();
         list.sort_by(|a, b| a.1.joined_at.cmp(&b.1.joined_at).then(a.0.cmp(b.0)));
         json!({"presences": list.into_iter().map(|(k, p)| p.to_json(k)).collect::<Vec<_>>()})
     }
@@ -60,7 +63,11 @@ mod tests {
     use super::*;
 
     fn p(state: Value, t: i64) -> Presence {
-        Presence { state, user_id: None, joined_at: t }
+        Presence {
+            state,
+            user_id: None,
+            joined_at: t,
+        }
     }
 
     #[test]

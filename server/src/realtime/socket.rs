@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::ws::{
+    CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -60,21 +62,42 @@ fn url_decode(s: &str) -> Option<String> {
 }
 
 /// Resolve a user access token: valid signature, not revoked, project still there.
-async fn user_from_token(st: &AppState, token: &str) -> Result<(Arc<ProjectRec>, String), ApiError> {
+async fn user_from_token(
+    st: &AppState,
+    token: &str,
+) -> Result<(Arc<ProjectRec>, String), ApiError> {
     let claims = st.jwt.verify(token)?;
     let jti = claims.jti.clone();
-    if st.control(move |c| Ok(crate::store::users::jti_revoked(c, &jti)?)).await? {
-        return Err(ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "the access token was revoked (logged out): log in again"));
+    if st
+        .control(move |c| Ok(crate::store::users::jti_revoked(c, &jti)?))
+        .await?
+    {
+        return Err(ApiError::unauthorized(
+            code::AUTH_TOKEN_INVALID,
+            "the access token was revoked (logged out): log in again",
+        ));
     }
     let project = st.project_by_ref(&claims.pid).await?.ok_or_else(|| {
-        ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "the token's project no longer exists")
+        ApiError::unauthorized(
+            code::AUTH_TOKEN_INVALID,
+            "the token's project no longer exists",
+        )
     })?;
     Ok((project, claims.sub))
 }
 
-async fn identify(st: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Identity, ApiError> {
+async fn identify(
+    st: &AppState,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Result<Identity, ApiError> {
     let offered: Vec<String> = protocols(headers);
-    let from_proto = |prefix: &str| offered.iter().find_map(|p| p.strip_prefix(prefix)).map(percent_decode);
+    let from_proto = |prefix: &str| {
+        offered
+            .iter()
+            .find_map(|p| p.strip_prefix(prefix))
+            .map(percent_decode)
+    };
     let nonempty = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
     let key = from_proto("aerostack-key.").or_else(|| nonempty("apiKey"));
     let token = from_proto("aerostack-token.").or_else(|| nonempty("token"));
@@ -82,7 +105,10 @@ async fn identify(st: &AppState, headers: &HeaderMap, q: &HashMap<String, String
         (Some(key), token) => {
             let mut h = HeaderMap::new();
             let v = HeaderValue::from_str(&key).map_err(|_| {
-                ApiError::unauthorized(code::AUTH_INVALID_KEY, format!("the API key has invalid characters: {CREDENTIALS_HELP}"))
+                ApiError::unauthorized(
+                    code::AUTH_INVALID_KEY,
+                    format!("the API key has invalid characters: {CREDENTIALS_HELP}"),
+                )
             })?;
             h.insert("x-aerostack-key", v);
             let project = st.project_from_headers(&h).await?;
@@ -90,7 +116,11 @@ async fn identify(st: &AppState, headers: &HeaderMap, q: &HashMap<String, String
                 Some(t) => {
                     let (p, sub) = user_from_token(st, &t).await?;
                     if p.id != project.id {
-                        return Err(ApiError::new(StatusCode::FORBIDDEN, code::FORBIDDEN, "the access token belongs to another project than the API key"));
+                        return Err(ApiError::new(
+                            StatusCode::FORBIDDEN,
+                            code::FORBIDDEN,
+                            "the access token belongs to another project than the API key",
+                        ));
                     }
                     Some(sub)
                 }
@@ -101,10 +131,16 @@ async fn identify(st: &AppState, headers: &HeaderMap, q: &HashMap<String, String
         }
         (None, Some(token)) => {
             let (project, sub) = user_from_token(st, &token).await?;
-            Identity { project, user_id: Some(sub) }
+            Identity {
+                project,
+                user_id: Some(sub),
+            }
         }
         (None, None) => {
-            return Err(ApiError::unauthorized(code::AUTH_INVALID_KEY, format!("Missing credentials: {CREDENTIALS_HELP}")));
+            return Err(ApiError::unauthorized(
+                code::AUTH_INVALID_KEY,
+                format!("Missing credentials: {CREDENTIALS_HELP}"),
+            ));
         }
     };
     if let Some(pid) = nonempty("projectId")
@@ -167,9 +203,20 @@ struct Session {
 
 async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
     let (tx, mut rx) = mpsc::channel::<Arc<str>>(OUTGOING_CAPACITY);
-    let reg = st.realtime.register(&identity.project.id, identity.user_id.clone(), tx);
-    let mut s = Session { st: st.clone(), id: reg.id.clone(), identity };
-    let hello = frames::connected(&s.id, &s.identity.project.id, s.identity.user_id.as_deref(), now_ms());
+    let reg = st
+        .realtime
+        .register(&identity.project.id, identity.user_id.clone(), tx);
+    let mut s = Session {
+        st: st.clone(),
+        id: reg.id.clone(),
+        identity,
+    };
+    let hello = frames::connected(
+        &s.id,
+        &s.identity.project.id,
+        s.identity.user_id.as_deref(),
+        now_ms(),
+    );
     let mut open = ws.send(Message::Text(hello.into())).await.is_ok();
     while open {
         tokio::select! {
@@ -212,7 +259,8 @@ async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
 impl Session {
     fn topic(&self, topic: &str, id: Option<&Value>) -> Result<String, String> {
         let p = &self.identity.project;
-        normalize(topic, &p.id, &p.slug).map_err(|e| frames::error(e.code(), e.message(), Some(topic), id))
+        normalize(topic, &p.id, &p.slug)
+            .map_err(|e| frames::error(e.code(), e.message(), Some(topic), id))
     }
 
     /// Answer one client frame: the frames to send back to this connection.
@@ -223,7 +271,9 @@ impl Session {
         };
         let hub = &self.st.realtime;
         match frame {
-            ClientFrame::Subscribe { topic: requested, .. } => match self.topic(&requested, None) {
+            ClientFrame::Subscribe {
+                topic: requested, ..
+            } => match self.topic(&requested, None) {
                 Err(e) => vec![e],
                 Ok(topic) => {
                     let presences = hub.subscribe(&self.id, &topic);
@@ -242,19 +292,40 @@ impl Session {
                     vec![frames::unsubscribed(&topic)]
                 }
             },
-            ClientFrame::Publish { topic, event, data, persist, id } => {
+            ClientFrame::Publish {
+                topic,
+                event,
+                data,
+                persist,
+                id,
+            } => {
                 let topic = match self.topic(&topic, id.as_ref()) {
                     Ok(t) => t,
                     Err(e) => return vec![e],
                 };
                 if event.trim().is_empty() {
-                    return vec![frames::error(code::VALIDATION_ERROR, "`event` must be a non-empty string", Some(&topic), id.as_ref())];
+                    return vec![frames::error(
+                        code::VALIDATION_ERROR,
+                        "`event` must be a non-empty string",
+                        Some(&topic),
+                        id.as_ref(),
+                    )];
                 }
                 let user = self.identity.user_id.clone();
                 let client_id = id.as_ref().and_then(Value::as_str);
-                let publication = Publication { topic: &topic, event: &event, data, user_id: user.as_deref(), persist, client_id, except: Some(&self.id) };
+                let publication = Publication {
+                    topic: &topic,
+                    event: &event,
+                    data,
+                    user_id: user.as_deref(),
+                    persist,
+                    client_id,
+                    except: Some(&self.id),
+                };
                 match publish(&self.st, &self.identity.project.id, publication).await {
-                    Ok(p) => id.map(|id| vec![frames::ack(&id, &p.id, p.timestamp, persist)]).unwrap_or_default(),
+                    Ok(p) => id
+                        .map(|id| vec![frames::ack(&id, &p.id, p.timestamp, persist)])
+                        .unwrap_or_default(),
                     Err(e) => vec![frames::error(e.code, &e.message, Some(&topic), id.as_ref())],
                 }
             }
@@ -276,7 +347,12 @@ impl Session {
             ClientFrame::Ping { id } => vec![frames::pong(id.as_ref(), now_ms())],
             ClientFrame::Auth { token } => match user_from_token(&self.st, &token).await {
                 Ok((p, _)) if p.id != self.identity.project.id => {
-                    vec![frames::error(code::FORBIDDEN, "the access token belongs to another project than this connection", None, None)]
+                    vec![frames::error(
+                        code::FORBIDDEN,
+                        "the access token belongs to another project than this connection",
+                        None,
+                        None,
+                    )]
                 }
                 Ok((_, sub)) => {
                     self.identity.user_id = Some(sub.clone());
@@ -311,28 +387,64 @@ pub struct Publication<'a> {
 
 /// Store (when `persist`) and fan out an `event` frame. Used by socket `publish` frames and by
 /// `POST /v1/realtime/emit`.
-pub async fn publish(st: &AppState, project_id: &str, p: Publication<'_>) -> Result<Published, ApiError> {
+pub async fn publish(
+    st: &AppState,
+    project_id: &str,
+    p: Publication<'_>,
+) -> Result<Published, ApiError> {
     let uuid_id = p.client_id.filter(|c| super::store::is_uuid(c));
     let (id, timestamp, data, fresh) = if p.persist {
         let pool = st.control.clone();
-        let (pid, t, e, u, cid) = (project_id.to_string(), p.topic.to_string(), p.event.to_string(), p.user_id.map(str::to_string), uuid_id.map(str::to_string));
+        let (pid, t, e, u, cid) = (
+            project_id.to_string(),
+            p.topic.to_string(),
+            p.event.to_string(),
+            p.user_id.map(str::to_string),
+            uuid_id.map(str::to_string),
+        );
         let (stored, data) = tokio::task::spawn_blocking(move || {
             let db = pool.get()?;
-            super::store::store(&db.conn, &pid, &t, u.as_deref(), &e, &p.data, cid.as_deref()).map(|s| (s, p.data))
+            super::store::store(
+                &db.conn,
+                &pid,
+                &t,
+                u.as_deref(),
+                &e,
+                &p.data,
+                cid.as_deref(),
+            )
+            .map(|s| (s, p.data))
         })
         .await
         .map_err(|e| ApiError::internal(format!("storing the message failed: {e}")))?
         .map_err(|e| ApiError::internal(format!("storing the message failed: {e}")))?;
         (stored.id, stored.created_at, data, stored.fresh)
     } else {
-        (uuid_id.map_or_else(new_uuid, str::to_string), now_ms(), p.data, true)
+        (
+            uuid_id.map_or_else(new_uuid, str::to_string),
+            now_ms(),
+            p.data,
+            true,
+        )
     };
     // A re-sent persisted publish was delivered the first time: acknowledge it only.
     let delivered = if fresh {
-        let frame = EventFrame { topic: p.topic, event: p.event, data: &data, user_id: p.user_id, id: &id, timestamp, persisted: p.persist };
+        let frame = EventFrame {
+            topic: p.topic,
+            event: p.event,
+            data: &data,
+            user_id: p.user_id,
+            id: &id,
+            timestamp,
+            persisted: p.persist,
+        };
         st.realtime.broadcast(p.topic, &frame.to_text(), p.except)
     } else {
         0
     };
-    Ok(Published { id, timestamp, delivered })
+    Ok(Published {
+        id,
+        timestamp,
+        delivered,
+    })
 }

@@ -47,7 +47,11 @@ pub fn store(
             .optional()?;
         match seen {
             Some((p, r, created_at)) if p == project_id && r == room => {
-                return Ok(Stored { id: cid.to_string(), created_at, fresh: false });
+                return Ok(Stored {
+                    id: cid.to_string(),
+                    created_at,
+                    fresh: false,
+                });
             }
             // Taken by another room or project: store under a fresh id.
             Some(_) => {}
@@ -59,7 +63,11 @@ pub fn store(
         "INSERT INTO realtime_messages (id, project_id, room_id, user_id, event, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![id, project_id, room, user_id, event, data.to_string(), created_at],
     )?;
-    Ok(Stored { id, created_at, fresh: true })
+    Ok(Stored {
+        id,
+        created_at,
+        fresh: true,
+    })
 }
 
 #[cfg(test)]

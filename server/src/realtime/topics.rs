@@ -42,7 +42,8 @@ pub fn normalize(topic: &str, project_id: &str, slug: &str) -> Result<String, To
     let t = topic.trim().trim_matches('/');
     if t.is_empty() {
         return Err(TopicError::Invalid(
-            "`topic` is required: send a table name (\"todos\") or a path (\"chat/general\")".into(),
+            "`topic` is required: send a table name (\"todos\") or a path (\"chat/general\")"
+                .into(),
         ));
     }
     if t.len() > MAX_TOPIC_LEN {
@@ -88,12 +89,30 @@ mod tests {
 
     #[test]
     fn qualifies_like_the_official_clients() {
-        assert_eq!(normalize("todos", P, "demo").unwrap(), format!("table/todos/{P}"));
-        assert_eq!(normalize("chat/general", P, "demo").unwrap(), format!("chat/general/{P}"));
-        assert_eq!(normalize(&format!("chat/general/{P}"), P, "demo").unwrap(), format!("chat/general/{P}"));
-        assert_eq!(normalize("table/todos", P, "demo").unwrap(), format!("table/todos/{P}"));
-        assert_eq!(normalize("table/todos/demo", P, "demo").unwrap(), format!("table/todos/{P}"));
-        assert_eq!(normalize("/chat/x/", P, "demo").unwrap(), format!("chat/x/{P}"));
+        assert_eq!(
+            normalize("todos", P, "demo").unwrap(),
+            format!("table/todos/{P}")
+        );
+        assert_eq!(
+            normalize("chat/general", P, "demo").unwrap(),
+            format!("chat/general/{P}")
+        );
+        assert_eq!(
+            normalize(&format!("chat/general/{P}"), P, "demo").unwrap(),
+            format!("chat/general/{P}")
+        );
+        assert_eq!(
+            normalize("table/todos", P, "demo").unwrap(),
+            format!("table/todos/{P}")
+        );
+        assert_eq!(
+            normalize("table/todos/demo", P, "demo").unwrap(),
+            format!("table/todos/{P}")
+        );
+        assert_eq!(
+            normalize("/chat/x/", P, "demo").unwrap(),
+            format!("chat/x/{P}")
+        );
     }
 
     #[test]

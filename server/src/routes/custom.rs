@@ -159,5 +159,15 @@ pub async fn public(
         }
         authenticated = true;
     }
-    dispatch(&st, project, slug, method, uri, headers, body, authenticated).await
+    dispatch(
+        &st,
+        project,
+        slug,
+        method,
+        uri,
+        headers,
+        body,
+        authenticated,
+    )
+    .await
 }

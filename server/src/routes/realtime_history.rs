@@ -63,10 +63,13 @@ pub async fn history(
     let room = q.get("room").filter(|r| !r.is_empty()).cloned().ok_or_else(|| {
         ApiError::validation("room", "the `room` query parameter is required: GET /api/v1/public/realtime/history?room=chat/general/<projectId>&limit=50")
     })?;
-    // Same normalisation as the socket, so `chat/general` finds `chat/general/<projectId>`.
+    // Same normalisation as the socket, so `chat/general` finds `chat/general/<projectId>`;
+    // the name exactly as given matches too (messages stored under it by server code).
+    let raw_room = room.clone();
     let room = crate::realtime::topics::normalize(&room, &p.id, &p.slug).map_err(|e| match e {
         crate::realtime::topics::TopicError::Forbidden(m) => {
-            ApiError::new(axum::http::StatusCode::FORBIDDEN, code::FORBIDDEN, m).with_detail("field", "room")
+            ApiError::new(axum::http::StatusCode::FORBIDDEN, code::FORBIDDEN, m)
+                .with_detail("field", "room")
         }
         crate::realtime::topics::TopicError::Invalid(m) => ApiError::validation("room", m),
     })?;
@@ -98,27 +101,28 @@ pub async fn history(
     // order; without it, backward from `before` (newest first), as the official clients expect.
     let sql = if since.is_some() {
         "SELECT id, room_id, user_id, event, data, created_at FROM realtime_messages
-         WHERE project_id = ?1 AND room_id = ?2 AND (?3 IS NULL OR created_at < ?3) AND created_at > ?5
+         WHERE project_id = ?1 AND room_id IN (?2, ?6) AND (?3 IS NULL OR created_at < ?3) AND created_at > ?5
          ORDER BY created_at ASC, rowid ASC LIMIT ?4"
     } else {
         "SELECT id, room_id, user_id, event, data, created_at FROM realtime_messages
-         WHERE project_id = ?1 AND room_id = ?2 AND (?3 IS NULL OR created_at < ?3) AND ?5 IS NULL
+         WHERE project_id = ?1 AND room_id IN (?2, ?6) AND (?3 IS NULL OR created_at < ?3) AND ?5 IS NULL
          ORDER BY created_at DESC, rowid DESC LIMIT ?4"
     };
     let messages = st
         .control(move |c| {
             let mut stmt = c.prepare_cached(sql)?;
-            let rows = stmt.query_map(params![p.id, room, before, limit, since], |r| {
-                let data: String = r.get(4)?;
-                Ok(json!({
-                    "id": r.get::<_, String>(0)?,
-                    "room_id": r.get::<_, String>(1)?,
-                    "user_id": r.get::<_, Option<String>>(2)?,
-                    "event": r.get::<_, String>(3)?,
-                    "data": serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data)),
-                    "created_at": r.get::<_, i64>(5)?,
-                }))
-            })?;
+            let rows =
+                stmt.query_map(params![p.id, room, before, limit, since, raw_room], |r| {
+                    let data: String = r.get(4)?;
+                    Ok(json!({
+                        "id": r.get::<_, String>(0)?,
+                        "room_id": r.get::<_, String>(1)?,
+                        "user_id": r.get::<_, Option<String>>(2)?,
+                        "event": r.get::<_, String>(3)?,
+                        "data": serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data)),
+                        "created_at": r.get::<_, i64>(5)?,
+                    }))
+                })?;
             Ok(rows.collect::<Result<Vec<Value>, _>>()?)
         })
         .await?;

@@ -259,7 +259,16 @@ mod tests {
             0
         );
         let got = claim_due(&db.conn, "p", &[], "w", 100, 10, 2000).unwrap();
-        assert!(complete(&db.conn, &got[0].id, "w", &serde_json::json!({"ok": true}), 2001).unwrap());
+        assert!(
+            complete(
+                &db.conn,
+                &got[0].id,
+                "w",
+                &serde_json::json!({"ok": true}),
+                2001
+            )
+            .unwrap()
+        );
         let page = list(&db.conn, "p", None, None, 1, None).unwrap();
         assert_eq!(page[0].id, "b");
         let page2 = list(

@@ -1,0 +1,331 @@
+//! [`RealtimeClient`]: the handle the host holds. Owns the shared state that the connection task
+//! (connection.rs) drives, and the bounded event queue the host pulls from.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{Notify, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::channel::{Channel, ChannelState, PublishAck};
+use super::{
+    ConnectionStatus, EventKind, ListenerId, RealtimeConfig, RealtimeEvent, frames, topics,
+};
+use crate::client::Client;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::{EventQueue, OverflowPolicy};
+
+/// A frame waiting to be sent. Publications survive a disconnect (they are re-sent); control
+/// frames do not, because subscriptions and presence are re-sent from the channel state.
+pub(crate) struct Outgoing {
+    pub text: String,
+    pub publish_id: Option<String>,
+}
+
+pub(crate) struct State {
+    pub status: ConnectionStatus,
+    pub connected: bool,
+    pub token: Option<String>,
+    pub channels: BTreeMap<String, ChannelState>,
+    pub next_listener: ListenerId,
+    pub outbox: VecDeque<Outgoing>,
+    /// Publications sent on the current socket and not yet acknowledged, in send order.
+    pub inflight: Vec<(String, String)>,
+    pub acks: HashMap<String, oneshot::Sender<Result<PublishAck>>>,
+    /// Stops the running connection task; `None` when none runs.
+    pub stop: Option<CancellationToken>,
+    pub last_error: Option<String>,
+}
+
+pub(crate) struct Shared {
+    pub client: Client,
+    pub config: RealtimeConfig,
+    pub url: String,
+    pub state: Mutex<State>,
+    pub events: EventQueue<RealtimeEvent>,
+    /// Wakes the connection task: frames to send.
+    pub wake: Notify,
+    pub status: watch::Sender<ConnectionStatus>,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave this state half-updated in a harmful way: keep going.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Record a status change and queue its event (no event when unchanged).
+    pub async fn set_status(&self, status: ConnectionStatus, error: Option<String>) {
+        {
+            let mut st = self.lock();
+            if st.status == status {
+                return;
+            }
+            st.status = status;
+            if error.is_some() {
+                st.last_error = error.clone();
+            }
+        }
+        self.status.send_replace(status);
+        let mut ev = RealtimeEvent::new(
+            EventKind::Status,
+            None,
+            "status",
+            serde_json::json!({"status": status, "error": error}),
+        );
+        ev.status = Some(status);
+        self.events.push(ev).await;
+    }
+
+    /// Queue a frame for the socket. Publications wait (bounded) while disconnected; control
+    /// frames are only queued on a live socket (otherwise the reconnect re-sends state).
+    pub fn send(&self, text: String, publish_id: Option<String>) -> Result<()> {
+        let mut st = self.lock();
+        if publish_id.is_none() && !st.connected {
+            return Ok(());
+        }
+        if publish_id.is_some() && st.outbox.len() >= self.config.outbox_capacity {
+            return Err(Error::new(
+                ErrorCode::Other("BUFFER_FULL".into()),
+                format!(
+                    "{} publications are already waiting for the realtime connection; wait for it (status {:?}) or raise RealtimeConfig::outbox_capacity",
+                    st.outbox.len(),
+                    st.status
+                ),
+            ));
+        }
+        st.outbox.push_back(Outgoing { text, publish_id });
+        drop(st);
+        self.wake.notify_one();
+        Ok(())
+    }
+}
+
+/// Stops the connection task when the last handle (client or channel) is dropped.
+struct DropGuard(Arc<Shared>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.lock().stop.take() {
+            stop.cancel();
+        }
+        self.0.events.close();
+    }
+}
+
+/// A realtime connection of one project: channels, presence, publish, and the event queue the
+/// host drains. Cheap to clone (clones share the socket and the queue); the socket closes when
+/// the last clone and the last [`Channel`] are dropped, or on [`RealtimeClient::disconnect`].
+#[derive(Clone)]
+pub struct RealtimeClient {
+    pub(crate) shared: Arc<Shared>,
+    _guard: Arc<DropGuard>,
+}
+
+impl std::fmt::Debug for RealtimeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealtimeClient")
+            .field("url", &self.shared.url)
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+impl RealtimeClient {
+    /// A realtime client for `client`'s project with default settings.
+    pub fn new(client: &Client) -> RealtimeClient {
+        RealtimeClient::with_config(client, RealtimeConfig::default())
+    }
+
+    /// A realtime client with `config`.
+    pub fn with_config(client: &Client, config: RealtimeConfig) -> RealtimeClient {
+        let capacity = config.event_capacity.max(1);
+        let token = config.token.clone();
+        let shared = Arc::new(Shared {
+            client: client.clone(),
+            url: topics::ws_url(&client.inner.host_url),
+            config,
+            state: Mutex::new(State {
+                status: ConnectionStatus::Idle,
+                connected: false,
+                token,
+                channels: BTreeMap::new(),
+                next_listener: 1,
+                outbox: VecDeque::new(),
+                inflight: Vec::new(),
+                acks: HashMap::new(),
+                stop: None,
+                last_error: None,
+            }),
+            // A slow host sees the newest events; missed persisted messages stay in history.
+            events: EventQueue::new(capacity, OverflowPolicy::DropOldest),
+            wake: Notify::new(),
+            status: watch::channel(ConnectionStatus::Idle).0,
+        });
+        RealtimeClient {
+            _guard: Arc::new(DropGuard(shared.clone())),
+            shared,
+        }
+    }
+
+    /// The socket URL (`ws://host/api/realtime`).
+    pub fn url(&self) -> &str {
+        &self.shared.url
+    }
+
+    /// Current connection status.
+    pub fn status(&self) -> ConnectionStatus {
+        self.shared.lock().status
+    }
+
+    /// Start the connection task if it is not running (needs a tokio runtime). Returns false
+    /// outside a runtime; [`RealtimeClient::connect`] then starts it.
+    pub(crate) fn connect_in_background(&self) -> bool {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        let mut st = self.shared.lock();
+        if st.stop.is_some() {
+            return true;
+        }
+        let stop = CancellationToken::new();
+        st.stop = Some(stop.clone());
+        drop(st);
+        handle.spawn(super::connection::run(self.shared.clone(), stop));
+        true
+    }
+
+    /// Open the socket (if not open) and wait until it is connected, up to the connect timeout.
+    /// On failure the client keeps trying in the background (see the status events).
+    pub async fn connect(&self) -> Result<()> {
+        self.connect_in_background();
+        let mut rx = self.shared.status.subscribe();
+        let wait = self.shared.config.connect_timeout + Duration::from_secs(1);
+        let outcome = tokio::time::timeout(
+            wait,
+            rx.wait_for(|s| {
+                matches!(
+                    s,
+                    ConnectionStatus::Connected | ConnectionStatus::Disconnected
+                )
+            }),
+        )
+        .await;
+        match outcome {
+            Ok(Ok(s)) if *s == ConnectionStatus::Connected => Ok(()),
+            Ok(_) => {
+                let why = self
+                    .shared
+                    .lock()
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "the connection was stopped".into());
+                Err(Error::new(
+                    ErrorCode::NetworkError,
+                    format!("realtime connection to {} failed: {why}", self.shared.url),
+                ))
+            }
+            Err(_) => {
+                let why = self.shared.lock().last_error.clone().unwrap_or_default();
+                Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "realtime connection to {} not open after {wait:?} (still retrying in the background) {why}",
+                        self.shared.url
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Close the socket and stop reconnecting. Channels are kept: `connect` opens a new socket
+    /// and subscribes them again.
+    pub async fn disconnect(&self) {
+        let stop = self.shared.lock().stop.take();
+        if let Some(stop) = stop {
+            stop.cancel();
+        }
+        let mut rx = self.shared.status.subscribe();
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            rx.wait_for(|s| matches!(s, ConnectionStatus::Disconnected | ConnectionStatus::Idle)),
+        )
+        .await;
+    }
+
+    /// The channel of `topic` (a table name like `todos`, or a path like `chat/general`; the
+    /// project id is appended as the platform does). Subscribes on the next (or current) socket.
+    pub fn channel(&self, topic: &str) -> Channel {
+        let requested = topics::qualify(topic, self.shared.client.project_id());
+        {
+            let mut st = self.shared.lock();
+            if !st.channels.contains_key(&requested) {
+                st.channels.insert(
+                    requested.clone(),
+                    ChannelState::new(&requested, self.shared.config.dedup_capacity),
+                );
+                let connected = st.connected;
+                drop(st);
+                if connected {
+                    let _ = self.shared.send(frames::subscribe(&requested), None);
+                }
+            }
+        }
+        self.connect_in_background();
+        Channel::new(self.clone(), requested)
+    }
+
+    /// Replace the end-user token: sent in-band (`auth` frame) on a live socket, and used for the
+    /// next connections.
+    pub fn set_token(&self, token: &str) {
+        self.shared.lock().token = Some(token.to_string());
+        let _ = self.shared.send(frames::auth(token), None);
+    }
+
+    /// The next event, waiting for it; `None` once the client is dropped and the queue drained.
+    pub async fn next_event(&self) -> Option<RealtimeEvent> {
+        self.shared.events.next().await
+    }
+
+    /// The next event, waiting at most `timeout`.
+    pub async fn next_event_timeout(&self, timeout: Duration) -> Option<RealtimeEvent> {
+        self.shared.events.next_timeout(timeout).await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_next_event(&self) -> Option<RealtimeEvent> {
+        self.shared.events.try_next()
+    }
+
+    /// The event queue itself (bindings drain it with their own blocking/async helpers).
+    pub fn events(&self) -> &EventQueue<RealtimeEvent> {
+        &self.shared.events
+    }
+
+    /// Events dropped because the host did not drain the queue fast enough.
+    pub fn dropped_events(&self) -> u64 {
+        self.shared.events.dropped()
+    }
+
+    /// A new listener id (used by [`Channel::on`]).
+    pub(crate) fn next_listener(&self) -> ListenerId {
+        let mut st = self.shared.lock();
+        let id = st.next_listener;
+        st.next_listener += 1;
+        id
+    }
+
+    pub(crate) fn send(&self, text: String, publish_id: Option<String>) -> Result<()> {
+        self.shared.send(text, publish_id)
+    }
+
+    pub(crate) fn tracked_state(&self, key: &str) -> Option<Value> {
+        self.shared
+            .lock()
+            .channels
+            .get(key)
+            .and_then(|c| c.tracked.clone())
+    }
+}

@@ -1,0 +1,89 @@
+"""Result containers: plain ``dict``/``list`` subclasses with attribute access."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, List, Optional
+
+
+class Record(Dict[str, Any]):
+    """A JSON object as a ``dict`` whose keys are also attributes.
+
+    ``result.access_token`` and ``result["access_token"]`` are the same thing; a missing key is
+    ``AttributeError`` as an attribute and ``KeyError`` as an item. Nested objects are Records.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(
+                f"this result has no field {name!r}; its fields are: {', '.join(map(str, self.keys())) or '(none)'}"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __dir__(self) -> Iterable[str]:
+        return list(super().__dir__()) + [k for k in self.keys() if isinstance(k, str)]
+
+    def __repr__(self) -> str:
+        return f"Record({dict.__repr__(self)})"
+
+
+class QueryResult(List[Record]):
+    """The rows of ``db.query``: a ``list`` of row Records, plus ``.results``, ``.count``, ``.meta``.
+
+    ``result[0]``, ``len(result)``, ``for row in result`` and ``return result`` (e.g. from a
+    FastAPI handler) treat it as the list of rows.
+    """
+
+    __slots__ = ("count", "meta")
+
+    count: int
+    meta: Optional[Record]
+
+    def __init__(self, rows: Iterable[Record] = (), count: Optional[int] = None, meta: Optional[Record] = None) -> None:
+        super().__init__(rows)
+        self.count = len(self) if count is None else count
+        self.meta = meta
+
+    @property
+    def results(self) -> List[Record]:
+        """The rows (this list itself)."""
+        return self
+
+    def first(self) -> Optional[Record]:
+        """The first row, or ``None``."""
+        return self[0] if self else None
+
+    def __repr__(self) -> str:
+        return f"QueryResult({list.__repr__(self)}, count={self.count})"
+
+
+def loads(text: str) -> Any:
+    """JSON text to Python, objects as :class:`Record`."""
+    return json.loads(text, object_hook=Record)
+
+
+def dumps(value: Any) -> str:
+    """Python to compact JSON text (bytes are refused with a clear message)."""
+    return json.dumps(value, separators=(",", ":"), default=_default)
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    if isinstance(o, (bytes, bytearray, memoryview)):
+        raise TypeError("bytes cannot be sent as JSON; upload them with storage.upload or encode them (base64) first")
+    raise TypeError(f"{type(o).__name__} is not JSON serializable; pass dicts, lists, str, int, float, bool or None")

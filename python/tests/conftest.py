@@ -1,0 +1,206 @@
+"""Fixtures: one in-process local platform for the session (never a mock of our server)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from typing import Any, Callable, Iterator, List, Optional
+
+import pytest
+
+from aerostack import AerostackClient, SyncAerostackClient
+from aerostack._sdk import SDK
+from aerostack.local import LocalPlatform
+
+# The suite registers and logs in far more often than the hosted limits allow per minute;
+# the rate-limit test uses its own platform with the real limits.
+RELAXED = {
+    name: (0, 60.0)
+    for name in (
+        "login_per_ip",
+        "login_per_email",
+        "register_per_ip",
+        "otp_send",
+        "otp_verify",
+        "password_reset",
+        "resend_verification",
+        "cache_flush",
+    )
+}
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[LocalPlatform]:
+    with LocalPlatform(rate_limits=RELAXED, from_env=False) as p:
+        yield p
+
+
+@pytest.fixture
+def client(platform: LocalPlatform) -> AerostackClient:
+    return AerostackClient(project_id=platform.project_id, api_key=platform.api_key, base_url=platform.api_url)
+
+
+@pytest.fixture
+def sync_client(platform: LocalPlatform) -> SyncAerostackClient:
+    return SyncAerostackClient(project_id=platform.project_id, api_key=platform.api_key, base_url=platform.api_url)
+
+
+@pytest.fixture
+def sdk(platform: LocalPlatform) -> Iterator[SDK]:
+    with SDK(api_key_auth=platform.api_key, server_url=platform.api_url) as s:
+        yield s
+
+
+@pytest.fixture
+def uid() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+class TinyServer:
+    """A loopback TCP server for behaviours our platform never shows on purpose (a peer that
+    never answers, answers late, or fails first): ``handler(conn, index)`` per connection."""
+
+    def __init__(self, handler: Callable[[socket.socket, int], None]) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.handler = handler
+        self.connections: List[socket.socket] = []
+        self.closed = threading.Event()
+        self._stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        i = 0
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._serve, args=(conn, i), daemon=True).start()
+            i += 1
+
+    def _serve(self, conn: socket.socket, i: int) -> None:
+        try:
+            self.handler(conn, i)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._stop = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for c in self.connections:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+def read_request(conn: socket.socket) -> Optional[bytes]:
+    """Reads one HTTP request (headers + Content-Length body); None on EOF."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head
+
+
+def respond(conn: socket.socket, status: int, body: bytes, extra: str = "") -> None:
+    reason = {200: "OK", 503: "Service Unavailable", 429: "Too Many Requests"}.get(status, "X")
+    conn.sendall(
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n{extra}\r\n".encode()
+        + body
+    )
+
+
+@pytest.fixture
+def tiny_server() -> Iterator[Callable[[Callable[[socket.socket, int], None]], TinyServer]]:
+    servers: List[TinyServer] = []
+
+    def make(handler: Callable[[socket.socket, int], None]) -> TinyServer:
+        s = TinyServer(handler)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+def any_of(v: Any, *names: str) -> Any:
+    for n in names:
+        if isinstance(v, dict) and n in v:
+            return v[n]
+    raise KeyError(names)
+
+
+class _FakeOpenAI:
+    """A minimal OpenAI-compatible upstream (a third party we cannot run here): answers
+    ``POST /v1/chat/completions`` with a fixed completion that echoes the last message."""
+
+    def __init__(self) -> None:
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                n = int(self.headers.get("content-length") or 0)
+                req = json.loads(self.rfile.read(n) or b"{}")
+                msgs = req.get("messages") or [{}]
+                last = msgs[-1].get("content", "") if isinstance(msgs[-1], dict) else ""
+                text = f"- point one\n- point two\n- point three ({last[:20]})"
+                body = json.dumps({
+                    "id": "chatcmpl-test", "object": "chat.completion", "created": 0,
+                    "model": req.get("model") or "test-model",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                 "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 9, "total_tokens": 12},
+                }).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def ai_platform() -> Iterator[LocalPlatform]:
+    """A platform whose AI chat goes to the fake upstream above."""
+    upstream = _FakeOpenAI()
+    try:
+        with LocalPlatform(rate_limits=RELAXED, from_env=False, ai_base_url=upstream.url, ai_model="test-model") as p:
+            yield p
+    finally:
+        upstream.close()

@@ -1,0 +1,122 @@
+"""Package-level behaviour: import cost, versions, stubs, local platform, logging."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import aerostack
+from aerostack import SyncAerostackClient
+from aerostack.local import LocalPlatform
+
+PKG = Path(aerostack.__file__).resolve().parent
+PY_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_is_lazy_and_fast() -> None:
+    code = (
+        "import sys, time; t = time.perf_counter(); import aerostack; dt = time.perf_counter() - t; "
+        "print(dt, 'aerostack._native' in sys.modules, 'asyncio' in sys.modules)"
+    )
+    best = min(
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[0])
+        for _ in range(3)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1] == "False", "import aerostack must not load the native module"
+    assert best < 0.030, f"import aerostack took {best * 1000:.1f} ms"
+
+
+def test_versions_and_user_agent() -> None:
+    from aerostack import _native
+
+    assert re.match(r"\d+\.\d+\.\d+", aerostack.__version__)
+    assert aerostack.engine_version() == _native.engine_version()
+    assert "db.query" in _native.operations()
+
+
+def test_every_engine_operation_has_a_method() -> None:
+    from aerostack import _native
+
+    src = (PKG / "_api.py").read_text()
+    missing = [op for op in _native.operations() if f'"{op}"' not in src and op not in ("auth.signup", "auth.signin", "realtime.history")]
+    assert missing == [], f"operations without a method: {missing}"
+
+
+def test_stub_is_current() -> None:
+    gen = PY_ROOT / "tools" / "gen_stubs.py"
+    if not gen.exists():
+        pytest.skip("source tree not available")
+    r = subprocess.run([sys.executable, str(gen), "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_local_platform_lifecycle(tmp_path: Path) -> None:
+    with LocalPlatform(data_dir=tmp_path / "data", from_env=False) as p:
+        assert p.running and p.url.startswith("http://127.0.0.1:") and p.api_url == p.url + "/v1"
+        assert p.api_key.startswith("ac_secret_") and p.project_id.startswith("proj_")
+        assert p.project_slug == "default" and Path(p.data_dir).is_dir()
+        c = p.sync_client()
+        c.cache.set("persisted", 42)
+        port = p.port
+    assert not p.running
+    p.stop()  # idempotent
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = p.url
+    # the data directory keeps the data across restarts, and the port was freed
+    with LocalPlatform(data_dir=tmp_path / "data", port=port, from_env=False) as p2:
+        assert p2.sync_client().cache.get("persisted") == 42
+
+
+def test_python_m_aerostack_local(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aerostack.local", "--port", "0", "--ephemeral"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )
+    try:
+        lines = []
+        api = key = None
+        deadline = time.monotonic() + 30
+        assert proc.stdout is not None
+        while time.monotonic() < deadline and not (api and key):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "API URL:" in line:
+                api = line.split("API URL:")[1].strip()
+            if "API key:" in line:
+                key = line.split("API key:")[1].strip()
+        assert api and key, "".join(lines)
+        assert SyncAerostackClient(api_key=key, base_url=api).cache.set("k", 1) is None
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Stopped" in out
+
+
+def test_logging_goes_to_the_aerostack_logger(platform: LocalPlatform, caplog: pytest.LogCaptureFixture) -> None:
+    c = platform.sync_client()
+    with caplog.at_level(logging.DEBUG, logger="aerostack"):
+        c.cache.get("log-me")
+    assert any(r.name == "aerostack" and "cache.get ok" in r.getMessage() for r in caplog.records)
+
+
+def test_realtime_is_not_there_yet(platform: LocalPlatform) -> None:
+    with pytest.raises(NotImplementedError, match="realtime"):
+        platform.client().realtime.channel("orders")
+
+
+def test_sync_module_alias() -> None:
+    from aerostack.sync import AerostackClient
+
+    assert AerostackClient is aerostack.SyncAerostackClient
+    assert os.path.exists(PKG / "py.typed") and os.path.exists(PKG / "_native.pyi")
