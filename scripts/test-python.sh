@@ -6,6 +6,7 @@
 # and a run with nothing changed costs a few seconds), then runs pytest and `mypy --strict` on the
 # examples. Set AEROSTACK_PY_WHEEL=1 to install through `pip install ./python` (a regular wheel
 # build, as a user gets it) instead.
+# mypy --strict checks the examples (as a user's code sees the package) and the package itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +26,12 @@ if ! "$py" -c "import maturin, pytest, pytest_asyncio, mypy" 2>/dev/null; then
 fi
 
 if [ "${AEROSTACK_PY_WHEEL:-0}" = "1" ]; then
-  "$py" -m pip install --quiet --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./python
+  # maturin's build hook runs `maturin` from PATH: the venv's.
+  PATH="$PWD/$venv/bin:$PATH" "$py" -m pip install --quiet --disable-pip-version-check \
+    --no-build-isolation --force-reinstall --no-deps ./python
 else
   (cd python && VIRTUAL_ENV="$PWD/../$venv" "../$venv/bin/maturin" develop --release --quiet)
 fi
 
 "$py" -m pytest -q python/tests
-"$venv/bin/mypy" --strict --no-incremental python/examples
+(cd python && "../$venv/bin/mypy" --strict --no-incremental examples aerostack)

@@ -237,6 +237,44 @@ async fn run() -> Res {
         ),
     );
 
+    // Realtime: the notes table's change feed and a persisted publish, pulled from the
+    // engine's event queue (the engine never calls back into user code).
+    let rt = client.realtime();
+    let feed = rt.channel("quickstart_notes");
+    let on_insert = feed.on("INSERT");
+    rt.connect().await?;
+    let pull = |what: &'static str| {
+        let rt = rt.clone();
+        async move {
+            rt.next_event_timeout(std::time::Duration::from_secs(5))
+                .await
+                .ok_or(format!("no realtime {what} within 5 s"))
+        }
+    };
+    while pull("subscription").await?.kind != aerostack::realtime::EventKind::Subscribed {}
+    db.query(
+        "INSERT INTO quickstart_notes (body) VALUES (?)",
+        &[json!("seen live")],
+    )
+    .await?;
+    let change = loop {
+        let ev = pull("change").await?;
+        if ev.listeners.contains(&on_insert) {
+            break ev;
+        }
+    };
+    step("realtime.db_change", format!("{} {}", change.event, change.data["body"]));
+    let ack = rt
+        .channel("chat/quickstart")
+        .publish(
+            "hello",
+            json!({"run": run_id.to_string()}),
+            aerostack::realtime::PublishOptions::persisted(),
+        )
+        .await?;
+    step("realtime.publish", format!("acked, message {}", ack.id));
+    rt.disconnect().await;
+
     // Custom API served by a Rust Logic Module: a worker runs in this process (a tokio task
     // standing in for your worker process), serves seed 000's search-products, then drains.
     let worker = Arc::new(

@@ -181,14 +181,22 @@ async fn custom_api_modules_with_their_switches() {
             .module(Module::api("slow").timeout(Duration::from_millis(300))),
     )
     .await;
-    let looping = serve(worker.clone(), |inv| async move {
-        match inv.name.as_str() {
-            "broken" => Err("the shelf is empty".to_string()),
-            "slow" => {
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                Ok(json!("too late"))
+    let broken_runs = Arc::new(AtomicU32::new(0));
+    let runs = broken_runs.clone();
+    let looping = serve(worker.clone(), move |inv| {
+        let runs = runs.clone();
+        async move {
+            match inv.name.as_str() {
+                "broken" => {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    Err("the shelf is empty".to_string())
+                }
+                "slow" => {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    Ok(json!("too late"))
+                }
+                _ => search_products(inv).await,
             }
-            _ => search_products(inv).await,
         }
     });
 
@@ -243,6 +251,16 @@ async fn custom_api_modules_with_their_switches() {
     assert_eq!(s, 500, "{v}");
     assert_eq!(v["code"], "HOOK_FAILED");
     assert_eq!(v["message"], "the shelf is empty");
+    // The engine does not retry a handler that threw: it would throw again.
+    let e = h
+        .client
+        .call("broken", &json!({}), Method::POST)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), &ErrorCode::HookFailed);
+    assert_eq!(e.message(), "the shelf is empty");
+    assert!(!e.retryable());
+    assert_eq!(broken_runs.load(Ordering::SeqCst), 2);
     let started = Instant::now();
     let (s, v) = http(Method::POST, &url("slow"), Some(&key), Some(json!({}))).await;
     assert_eq!(s, 504, "{v}");
@@ -982,4 +1000,98 @@ where
             return serde_json::from_str(&t).unwrap();
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn drain_finishes_in_flight_work_and_a_dropped_call_fails_fast() {
+    let h = Harness::start_with(options()).await;
+    let key = h.project.api_key.clone();
+
+    // Drain while a job runs: the job completes on this worker (one attempt), then the loop ends.
+    let worker = connect(&h, &key, WorkerOptions::new().job(JobType::new("report"))).await;
+    let looping = serve(worker.clone(), |_| async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok(json!("done"))
+    });
+    let id = h
+        .client
+        .queue()
+        .enqueue("report", &json!({}), None, None)
+        .await
+        .unwrap();
+    job_when(&h.client, &id, "processing").await;
+    worker.drain().await;
+    let j = h.client.queue().job(&id).await.unwrap().unwrap();
+    assert_eq!((j.status.as_str(), j.attempts), ("completed", Some(1)));
+    tokio::time::timeout(Duration::from_secs(2), looping)
+        .await
+        .expect("next_invocation yields None after drain")
+        .unwrap();
+
+    // A worker that vanishes mid-call: the caller gets 503 at once, not a hang until timeout.
+    let w = connect(&h, &key, WorkerOptions::new().module(Module::api("hang"))).await;
+    let client = h
+        .client
+        .with_options(aerostack::CallOptions::new().retry(aerostack::RetryPolicy::none()));
+    let call = tokio::spawn(async move { client.call("hang", &json!({}), Method::POST).await });
+    let inv = tokio::time::timeout(Duration::from_secs(5), w.next_invocation())
+        .await
+        .unwrap()
+        .unwrap();
+    let started = Instant::now();
+    drop(inv);
+    drop(w);
+    let e = call.await.unwrap().unwrap_err();
+    assert_eq!(e.code(), &ErrorCode::WorkerNotConnected);
+    assert!(e.message().contains("disconnected"), "{}", e.message());
+    assert!(started.elapsed() < Duration::from_secs(2));
+    h.platform.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_go_round_robin_and_the_platform_timeout_applies() {
+    let mut opts = options();
+    opts.limits.hook_timeout = Duration::from_millis(300);
+    let h = Harness::start_with(opts).await;
+    let key = h.project.api_key.clone();
+    let mut loops = Vec::new();
+    for name in ["one", "two"] {
+        let w = connect(
+            &h,
+            &key,
+            WorkerOptions::new()
+                .module(Module::api("whoami"))
+                .module(Module::api("sleepy"))
+                .label(name),
+        )
+        .await;
+        loops.push(serve(w, move |inv| async move {
+            if inv.name == "sleepy" {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Ok(json!(name))
+        }));
+    }
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let v = h
+            .client
+            .call("whoami", &json!({}), Method::POST)
+            .await
+            .unwrap();
+        seen.push(v.as_str().unwrap().to_string());
+    }
+    seen.sort();
+    assert_eq!(seen, ["one", "one", "two", "two"]);
+
+    // No module timeout: the platform default (Limits::hook_timeout, shrunk to 300 ms here).
+    let e = h
+        .client
+        .with_options(aerostack::CallOptions::new().retry(aerostack::RetryPolicy::none()))
+        .call("sleepy", &json!({}), Method::POST)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(504));
+    assert_eq!(e.code(), &ErrorCode::HookTimeout);
+    h.platform.shutdown().await;
 }

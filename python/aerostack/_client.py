@@ -60,17 +60,20 @@ class _ClientBase:
         self._bind(self._transport_class(new_native_client(config), None, logger))
 
     def _bind(self, t: Transport) -> None:
+        # One set of classes serves both faces (only the transport differs); the typed names
+        # (AsyncDb, SyncDb, ...) exist for type checkers, see _api.pyi.
+        ns: Any = _api
         self._t = t
-        self._root: Any = _api.Root(t)
-        self.auth = _api.Auth(t)
-        self.db = _api.Db(t)
-        self.cache = _api.Cache(t)
-        self.storage = _api.Storage(t)
-        self.ai = _api.Ai(t)
-        self.queue = _api.Queue(t)
-        self.secrets = _api.Secrets(t)
-        self.services = _api.Services(t)
-        self.local = _api.Local(t)
+        self._root: Any = ns.Root(t)
+        self.auth = ns.Auth(t)
+        self.db = ns.Db(t)
+        self.cache = ns.Cache(t)
+        self.storage = ns.Storage(t)
+        self.ai = ns.Ai(t)
+        self.queue = ns.Queue(t)
+        self.secrets = ns.Secrets(t)
+        self.services = ns.Services(t)
+        self.local = ns.Local(t)
 
     def with_options(
         self: _C,

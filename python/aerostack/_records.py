@@ -48,7 +48,7 @@ class QueryResult(List[Record]):
 
     __slots__ = ("count", "meta")
 
-    count: int
+    count: int  # type: ignore[assignment]  # the row count shadows list.count, as the API documents
     meta: Optional[Record]
 
     def __init__(self, rows: Iterable[Record] = (), count: Optional[int] = None, meta: Optional[Record] = None) -> None:

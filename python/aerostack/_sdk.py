@@ -176,7 +176,7 @@ def _upload_parts(request: Mapping[str, Any]) -> "tuple[Dict[str, Any], Optional
     if isinstance(content, (str, os.PathLike)):
         args["path"] = os.fspath(content)
         return args, None
-    data = content.read()
+    data: Any = content.read()
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("storage_upload: the file content must be opened in binary mode ('rb')")
     return args, bytes(data)
@@ -212,14 +212,16 @@ class Storage(_Group):
     def storage_get(self, request: Mapping[str, Any], retries: Optional[RetryConfig] = None, *,
                     timeout_ms: Optional[int] = None) -> bytes:
         """Download an object: ``request={"key": ...}``; its bytes."""
-        data, _ = self._sdk._sync.download({"key": request.get("key")}, extra=_extra(retries, timeout_ms))
-        return bytes(data)
+        got: "tuple[bytes, Optional[str]]" = self._sdk._sync.download(
+            {"key": request.get("key")}, extra=_extra(retries, timeout_ms))
+        return bytes(got[0])
 
     async def storage_get_async(self, request: Mapping[str, Any], retries: Optional[RetryConfig] = None, *,
                                 timeout_ms: Optional[int] = None) -> bytes:
         """``storage_get`` as a coroutine."""
-        data, _ = await self._sdk._async.download({"key": request.get("key")}, extra=_extra(retries, timeout_ms))
-        return bytes(data)
+        got: "tuple[bytes, Optional[str]]" = await self._sdk._async.download(
+            {"key": request.get("key")}, extra=_extra(retries, timeout_ms))
+        return bytes(got[0])
 
 
 class SDK:

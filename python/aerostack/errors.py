@@ -38,7 +38,6 @@ __all__ = [
     "NoResponseError",
     "NetworkError",
     "AerostackTimeoutError",
-    "TimeoutError",
     "CancelledError",
     "ConfigError",
     "DecodeError",

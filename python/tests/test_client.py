@@ -167,10 +167,12 @@ async def test_ai_async(client: AerostackClient, uid: str) -> None:
     assert await s.configure("english") is True
     # chat and complete need an upstream model; without one the platform says how to configure it
     with pytest.raises(errors.ServerError) as ei:
-        await client.ai.complete(prompt="Summarize this.", model="gpt-4o-mini", max_tokens=256, temperature=0.7)
+        # (503 is retryable, so without retry=False the engine would back off and retry 4 times)
+        await client.with_options(retry=False).ai.complete(prompt="Summarize this.", model="gpt-4o-mini",
+                                                           max_tokens=256, temperature=0.7)
     assert ei.value.code == "AI_NOT_CONFIGURED" and ei.value.status == 503
     with pytest.raises(errors.ServerError):
-        await client.ai.chat([{"role": "user", "content": "Hi"}])
+        await client.with_options(retry=False).ai.chat([{"role": "user", "content": "Hi"}])
 
 
 async def test_queue_secrets_services_async(client: AerostackClient, uid: str) -> None:
@@ -188,10 +190,10 @@ async def test_queue_secrets_services_async(client: AerostackClient, uid: str) -
     assert await client.secrets.get(f"MISSING_{uid}") is None
     assert f"KEY_{uid}" in await client.secrets.list()
     with pytest.raises(errors.ServerError) as ei:
-        await client.services.invoke("billing", {"x": 1})
+        await client.with_options(retry=False).services.invoke("billing", {"x": 1})
     assert ei.value.code == "WORKER_NOT_CONNECTED"
     with pytest.raises(errors.ServerError) as ei:
-        await client.call("hello", {"name": "x"})
+        await client.with_options(retry=False).call("hello", {"name": "x"})
     assert ei.value.code == "WORKER_NOT_CONNECTED"
     raw = await client.request("POST", "/cache/get", {"key": f"none:{uid}"})
     assert raw["exists"] is False
@@ -220,7 +222,7 @@ def test_sync_client_every_namespace(sync_client: SyncAerostackClient, uid: str,
     c.secrets.set(f"S_{uid}", "v")
     assert c.secrets.get(f"S_{uid}") == "v"
     with pytest.raises(errors.ServerError):
-        c.services.invoke("svc", {})
+        c.with_options(retry=False).services.invoke("svc", {})
     with c as same:
         assert same is c
 
@@ -242,3 +244,31 @@ def test_second_project_is_isolated(platform: LocalPlatform, uid: str) -> None:
     b = SyncAerostackClient(project_id=p2.id, api_key=p2.api_key, base_url=platform.api_url)
     a.cache.set(f"shared:{uid}", "from a")
     assert b.cache.get(f"shared:{uid}") is None
+
+
+def test_records_behave_like_dicts() -> None:
+    import copy
+    import json
+    import pickle
+
+    r = Record(a=1, nested=Record(b=[1, 2]))
+    assert pickle.loads(pickle.dumps(r)) == r and type(pickle.loads(pickle.dumps(r))) is Record
+    assert copy.deepcopy(r) == r and json.loads(json.dumps(r)) == {"a": 1, "nested": {"b": [1, 2]}}
+    assert not hasattr(r, "__array__") and r.nested.b == [1, 2]
+    q = QueryResult([Record(x=1)], count=1, meta=None)
+    assert q == [{"x": 1}] and q.results is q and q.count == 1 and q.first() == {"x": 1}
+    assert json.dumps(q) == '[{"x": 1}]'
+
+
+def test_sync_client_from_many_threads(sync_client: SyncAerostackClient, uid: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(i: int) -> int:
+        total = 0
+        for j in range(100):
+            total += sync_client.cache.increment(f"threads:{uid}")
+        return total
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(8)))
+    assert sync_client.cache.get(f"threads:{uid}") == 800

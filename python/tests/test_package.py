@@ -120,3 +120,14 @@ def test_sync_module_alias() -> None:
 
     assert AerostackClient is aerostack.SyncAerostackClient
     assert os.path.exists(PKG / "py.typed") and os.path.exists(PKG / "_native.pyi")
+
+
+@pytest.mark.parametrize("script,args", [("quickstart.py", ["--local"]), ("sdk_example.py", [])])
+def test_examples_run(script: str, args: list, tmp_path: Path) -> None:
+    path = PY_ROOT / "examples" / script
+    if not path.exists():
+        pytest.skip("source tree not available")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AEROSTACK_")}
+    r = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=120,
+                       cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -9,7 +9,9 @@ import pytest
 
 from aerostack import SDK, errors
 from aerostack.local import LocalPlatform
-from aerostack.utils import BackoffStrategy, RetryConfig
+from aerostack.utils import BackoffStrategy, RetryConfig, retry_policy
+
+from conftest import TinyServer, read_request, respond
 
 
 def test_sdk_every_operation_sync(sdk: SDK, uid: str) -> None:
@@ -73,7 +75,7 @@ def test_sdk_every_operation_sync(sdk: SDK, uid: str) -> None:
     assert a.configure(request={"embeddingModel": "english"})["success"] is True
     # services
     with pytest.raises(errors.ServerError) as ei:
-        sdk.services.services_invoke(request={"serviceName": "billing", "data": {}})
+        sdk.services.services_invoke(request={"serviceName": "billing", "data": {}}, retries=RetryConfig("none"))
     assert ei.value.data.code == "WORKER_NOT_CONNECTED"
 
 
@@ -120,9 +122,9 @@ async def test_sdk_every_operation_async(sdk: SDK, uid: str) -> None:
     await a.delete_by_type_async(request={"type": f"e{uid}"})
     await a.configure_async(request={"embeddingModel": "english"})
     with pytest.raises(errors.ServerError):
-        await a.ai_chat_async(request={"messages": [{"role": "user", "content": "hi"}]})
+        await a.ai_chat_async(request={"messages": [{"role": "user", "content": "hi"}]}, retries=RetryConfig("none"))
     with pytest.raises(errors.ServerError):
-        await sdk.services.services_invoke_async(request={"serviceName": "x", "data": {}})
+        await sdk.services.services_invoke_async(request={"serviceName": "x", "data": {}}, retries=RetryConfig("none"))
 
 
 def test_sdk_retry_config_and_errors(platform: LocalPlatform) -> None:
@@ -140,3 +142,37 @@ def test_sdk_retry_config_and_errors(platform: LocalPlatform) -> None:
     assert vi.value.status_code == 400
     with pytest.raises(ValueError):
         SDK(api_key_auth="k", retry_config=RetryConfig("sometimes"))
+
+
+def test_retry_config_maps_onto_the_engine_policy() -> None:
+    assert retry_policy(RetryConfig("none")) == {"max_attempts": 1}
+    assert retry_policy(RetryConfig("backoff", BackoffStrategy(1, 50, 1.1, 100), False)) == {
+        "retry_connection_errors": False,
+        "initial_interval_ms": 1,
+        "max_interval_ms": 50,
+        "exponent": 1.1,
+        "max_elapsed_time_ms": 100,
+    }
+    assert retry_policy(None) is None and retry_policy(False) == {"max_attempts": 1}
+    with pytest.raises(ValueError, match="unknown retry fields"):
+        retry_policy({"attempts": 3})
+
+
+def test_sdk_retry_config_is_applied(tiny_server: Any) -> None:
+    attempts: list = []
+
+    def always_503(conn: Any, i: int) -> None:
+        while read_request(conn) is not None:
+            attempts.append(i)
+            respond(conn, 503, b'{"code":"INTERNAL_ERROR","message":"busy"}')
+
+    srv: TinyServer = tiny_server(always_503)
+    fast = RetryConfig("backoff", BackoffStrategy(1, 5, 1.1, 5000), False, max_attempts=3)
+    with SDK(api_key_auth="k", server_url=srv.url, retry_config=fast) as sdk:
+        with pytest.raises(errors.ServerError):
+            sdk.cache.cache_get(request={"key": "x"})
+        assert len(attempts) == 3
+        attempts.clear()
+        with pytest.raises(errors.ServerError):
+            sdk.cache.cache_get(request={"key": "x"}, retries=RetryConfig("none"))
+        assert len(attempts) == 1

@@ -71,7 +71,10 @@ fn runtime_err(e: RuntimeError) -> PyErr {
 
 fn parse_json(what: &str, text: &str) -> PyResult<Value> {
     serde_json::from_str(text).map_err(|e| {
-        to_pyerr(Error::validation(what, format!("{what} is not valid JSON: {e}")))
+        to_pyerr(Error::validation(
+            what,
+            format!("{what} is not valid JSON: {e}"),
+        ))
     })
 }
 
@@ -142,7 +145,9 @@ impl ContextExt for EngineRuntime {
     }
 
     fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
+        TASK_LOCALS
+            .try_with(|c| c.get().cloned())
+            .unwrap_or_default()
     }
 }
 
@@ -222,7 +227,10 @@ impl NativeClient {
         let rt = aerostack_bindings_common::runtime().map_err(runtime_err)?;
         let _entered = rt.enter();
         let client = Client::new(cfg).map_err(to_pyerr)?;
-        Ok(NativeClient { client, guard: ProcessGuard::new() })
+        Ok(NativeClient {
+            client,
+            guard: ProcessGuard::new(),
+        })
     }
 
     /// Runs operation `op` (see `OPERATIONS`) with JSON arguments; returns the JSON answer.
@@ -230,16 +238,28 @@ impl NativeClient {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
         let op = op.to_string();
-        block_on(py, move || async move { ops::dispatch(&client, &op, args).await.map(|v| v.to_string()) })
+        block_on(py, move || async move {
+            ops::dispatch(&client, &op, args)
+                .await
+                .map(|v| v.to_string())
+        })
     }
 
     /// `call` as an awaitable.
-    fn call_async<'py>(&self, py: Python<'py>, op: &str, args_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn call_async<'py>(
+        &self,
+        py: Python<'py>,
+        op: &str,
+        args_json: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
         let op = op.to_string();
         awaitable(py, async move {
-            AssertSend(ops::dispatch(&client, &op, args)).await.map(|v| v.to_string()).map_err(to_pyerr)
+            AssertSend(ops::dispatch(&client, &op, args))
+                .await
+                .map(|v| v.to_string())
+                .map_err(to_pyerr)
         })
     }
 
@@ -249,17 +269,29 @@ impl NativeClient {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
         let data = data.map(bytes::Bytes::copy_from_slice);
-        block_on(py, move || async move { ops::upload(&client, args, data, None).await.map(|v| v.to_string()) })
+        block_on(py, move || async move {
+            ops::upload(&client, args, data, None)
+                .await
+                .map(|v| v.to_string())
+        })
     }
 
     /// `upload` as an awaitable.
     #[pyo3(signature = (args_json, data=None))]
-    fn upload_async<'py>(&self, py: Python<'py>, args_json: &str, data: Option<&[u8]>) -> PyResult<Bound<'py, PyAny>> {
+    fn upload_async<'py>(
+        &self,
+        py: Python<'py>,
+        args_json: &str,
+        data: Option<&[u8]>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
         let data = data.map(bytes::Bytes::copy_from_slice);
         awaitable(py, async move {
-            ops::upload(&client, args, data, None).await.map(|v| v.to_string()).map_err(to_pyerr)
+            ops::upload(&client, args, data, None)
+                .await
+                .map(|v| v.to_string())
+                .map_err(to_pyerr)
         })
     }
 
@@ -267,7 +299,10 @@ impl NativeClient {
     fn download<'py>(&self, py: Python<'py>, args_json: &str) -> PyResult<Bound<'py, PyTuple>> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
-        let obj = block_on(py, move || async move { ops::download(&client, args).await })?;
+        let obj = block_on(
+            py,
+            move || async move { ops::download(&client, args).await },
+        )?;
         Download(obj).into_pyobject(py)
     }
 
@@ -275,7 +310,12 @@ impl NativeClient {
     fn download_async<'py>(&self, py: Python<'py>, args_json: &str) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
-        awaitable(py, async move { ops::download(&client, args).await.map(Download).map_err(to_pyerr) })
+        awaitable(py, async move {
+            ops::download(&client, args)
+                .await
+                .map(Download)
+                .map_err(to_pyerr)
+        })
     }
 }
 
@@ -305,10 +345,16 @@ struct PyLocalPlatform {
 fn server_options(v: &Value) -> PyResult<aerostack_server::ServerOptions> {
     use aerostack_server::{Rate, ServerOptions};
     let bad = |field: &str, want: &str| {
-        to_pyerr(Error::validation(field, format!("LocalPlatform option `{field}` must be {want}")))
+        to_pyerr(Error::validation(
+            field,
+            format!("LocalPlatform option `{field}` must be {want}"),
+        ))
     };
     let o = v.as_object().ok_or_else(|| bad("options", "an object"))?;
-    let mut opts = ServerOptions { port: 0, ..ServerOptions::default() };
+    let mut opts = ServerOptions {
+        port: 0,
+        ..ServerOptions::default()
+    };
     if o.get("from_env").and_then(Value::as_bool).unwrap_or(true) {
         opts = opts.from_env();
     }
@@ -320,21 +366,42 @@ fn server_options(v: &Value) -> PyResult<aerostack_server::ServerOptions> {
             "from_env" => {}
             "host" => opts.host = val.as_str().ok_or_else(|| bad(k, "a string"))?.to_string(),
             "port" => {
-                opts.port = val.as_u64().and_then(|p| u16::try_from(p).ok()).ok_or_else(|| bad(k, "a port number"))?
+                opts.port = val
+                    .as_u64()
+                    .and_then(|p| u16::try_from(p).ok())
+                    .ok_or_else(|| bad(k, "a port number"))?
             }
-            "data_dir" => opts.data_dir = Some(PathBuf::from(val.as_str().ok_or_else(|| bad(k, "a path"))?)),
-            "project_dir" => opts.project_dir = Some(PathBuf::from(val.as_str().ok_or_else(|| bad(k, "a path"))?)),
+            "data_dir" => {
+                opts.data_dir = Some(PathBuf::from(val.as_str().ok_or_else(|| bad(k, "a path"))?))
+            }
+            "project_dir" => {
+                opts.project_dir =
+                    Some(PathBuf::from(val.as_str().ok_or_else(|| bad(k, "a path"))?))
+            }
             "ephemeral" => opts.ephemeral = val.as_bool().ok_or_else(|| bad(k, "true or false"))?,
-            "print_banner" => opts.print_banner = val.as_bool().ok_or_else(|| bad(k, "true or false"))?,
-            "require_email_verification" => {
-                opts.require_email_verification = val.as_bool().ok_or_else(|| bad(k, "true or false"))?
+            "print_banner" => {
+                opts.print_banner = val.as_bool().ok_or_else(|| bad(k, "true or false"))?
             }
-            "ai_base_url" => opts.ai.base_url = Some(val.as_str().ok_or_else(|| bad(k, "a URL"))?.to_string()),
-            "ai_api_key" => opts.ai.api_key = Some(val.as_str().ok_or_else(|| bad(k, "a string"))?.to_string()),
-            "ai_model" => opts.ai.model = Some(val.as_str().ok_or_else(|| bad(k, "a string"))?.to_string()),
-            "max_upload_bytes" => opts.limits.max_upload_bytes = val.as_u64().ok_or_else(|| bad(k, "an integer"))?,
+            "require_email_verification" => {
+                opts.require_email_verification =
+                    val.as_bool().ok_or_else(|| bad(k, "true or false"))?
+            }
+            "ai_base_url" => {
+                opts.ai.base_url = Some(val.as_str().ok_or_else(|| bad(k, "a URL"))?.to_string())
+            }
+            "ai_api_key" => {
+                opts.ai.api_key = Some(val.as_str().ok_or_else(|| bad(k, "a string"))?.to_string())
+            }
+            "ai_model" => {
+                opts.ai.model = Some(val.as_str().ok_or_else(|| bad(k, "a string"))?.to_string())
+            }
+            "max_upload_bytes" => {
+                opts.limits.max_upload_bytes = val.as_u64().ok_or_else(|| bad(k, "an integer"))?
+            }
             "rate_limits" => {
-                let m = val.as_object().ok_or_else(|| bad(k, "an object of name: [count, window_seconds]"))?;
+                let m = val
+                    .as_object()
+                    .ok_or_else(|| bad(k, "an object of name: [count, window_seconds]"))?;
                 for (name, r) in m {
                     let pair = r.as_array().filter(|a| a.len() == 2);
                     let (count, window) = pair
@@ -351,12 +418,22 @@ fn server_options(v: &Value) -> PyResult<aerostack_server::ServerOptions> {
                         "password_reset" => &mut l.password_reset,
                         "resend_verification" => &mut l.resend_verification,
                         "cache_flush" => &mut l.cache_flush,
-                        _ => return Err(bad(name, "one of login_per_ip, login_per_email, register_per_ip, otp_send, otp_verify, password_reset, resend_verification, cache_flush")),
+                        _ => {
+                            return Err(bad(
+                                name,
+                                "one of login_per_ip, login_per_email, register_per_ip, otp_send, otp_verify, password_reset, resend_verification, cache_flush",
+                            ));
+                        }
                     };
                     *slot = rate;
                 }
             }
-            other => return Err(bad(other, "a known option (host, port, data_dir, ephemeral, ...); it is not one")),
+            other => {
+                return Err(bad(
+                    other,
+                    "a known option (host, port, data_dir, ephemeral, ...); it is not one",
+                ));
+            }
         }
     }
     Ok(opts)
@@ -378,7 +455,9 @@ impl PyLocalPlatform {
                 .thread_name("aerostack-local")
                 .build()
                 .map_err(|e| format!("could not start the local platform's runtime: {e}"))?;
-            let p = rt.block_on(aerostack_server::LocalPlatform::start(opts)).map_err(|e| e.to_string())?;
+            let p = rt
+                .block_on(aerostack_server::LocalPlatform::start(opts))
+                .map_err(|e| e.to_string())?;
             Ok((rt, p))
         });
         let (rt, p) = started.map_err(PyRuntimeError::new_err)?;
@@ -399,11 +478,21 @@ impl PyLocalPlatform {
     fn create_project<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
         self.guard.check().map_err(runtime_err)?;
         let name = name.to_string();
-        let info = {
-            let guard = self.inner.lock().map_err(|_| PyRuntimeError::new_err("local platform lock poisoned"))?;
-            let (rt, p) = guard.as_ref().ok_or_else(|| PyRuntimeError::new_err("the local platform was shut down"))?;
-            py.detach(|| rt.block_on(p.create_project(&name))).map_err(|e| PyRuntimeError::new_err(e.to_string()))?
-        };
+        // The lock is only ever taken with the GIL released: a thread waiting for it while holding
+        // the GIL would deadlock with this one coming back from `detach`.
+        let info = py
+            .detach(|| -> Result<aerostack_server::ProjectInfo, String> {
+                let guard = self
+                    .inner
+                    .lock()
+                    .map_err(|_| "local platform lock poisoned".to_string())?;
+                let (rt, p) = guard
+                    .as_ref()
+                    .ok_or_else(|| "the local platform was shut down".to_string())?;
+                rt.block_on(p.create_project(&name))
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(PyRuntimeError::new_err)?;
         let d = PyDict::new(py);
         d.set_item("id", info.id)?;
         d.set_item("slug", info.slug)?;
@@ -414,13 +503,13 @@ impl PyLocalPlatform {
 
     /// Whether `shutdown` has not been called yet.
     #[getter]
-    fn running(&self) -> bool {
-        self.inner.lock().map(|g| g.is_some()).unwrap_or(false)
+    fn running(&self, py: Python<'_>) -> bool {
+        py.detach(|| self.inner.lock().map(|g| g.is_some()).unwrap_or(false))
     }
 
     /// Stops accepting, lets open requests finish (up to 5 s), frees the port. Idempotent.
     fn shutdown(&self, py: Python<'_>) {
-        let taken = self.inner.lock().ok().and_then(|mut g| g.take());
+        let taken = py.detach(|| self.inner.lock().ok().and_then(|mut g| g.take()));
         if let Some((rt, p)) = taken {
             if self.guard.check().is_err() {
                 // A forked child does not own the parent's threads: forget, never join.

@@ -53,6 +53,8 @@ pub enum ErrorCode {
     WorkerNotConnected,
     /// A Logic Module threw an error.
     HookFailed,
+    /// A Logic Module did not answer within its timeout (HTTP 504).
+    HookTimeout,
     /// The key may not perform this operation.
     Forbidden,
     /// The platform failed.
@@ -95,6 +97,7 @@ impl ErrorCode {
             ErrorCode::AiRequestFailed => "AI_REQUEST_FAILED",
             ErrorCode::WorkerNotConnected => "WORKER_NOT_CONNECTED",
             ErrorCode::HookFailed => "HOOK_FAILED",
+            ErrorCode::HookTimeout => "HOOK_TIMEOUT",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::NetworkError => "NETWORK_ERROR",
@@ -129,6 +132,7 @@ impl ErrorCode {
             "AI_REQUEST_FAILED" => ErrorCode::AiRequestFailed,
             "WORKER_NOT_CONNECTED" => ErrorCode::WorkerNotConnected,
             "HOOK_FAILED" => ErrorCode::HookFailed,
+            "HOOK_TIMEOUT" => ErrorCode::HookTimeout,
             "FORBIDDEN" => ErrorCode::Forbidden,
             "INTERNAL_ERROR" => ErrorCode::InternalError,
             "NETWORK_ERROR" => ErrorCode::NetworkError,

@@ -191,12 +191,14 @@ impl Error {
             format!("HTTP {status} {reason}")
         });
         let body_text = (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned());
+        // A Logic Module that threw would only throw again (and repeat its side effects).
+        let retryable = retryable_status(status) && code != ErrorCode::HookFailed;
         Error(Box::new(Repr {
             code,
             status: Some(status),
             message,
             request_id: request_id.or(parsed.request_id),
-            retryable: retryable_status(status),
+            retryable,
             retry_after,
             details: parsed.details,
             body: body_text,
@@ -338,6 +340,7 @@ mod tests {
             "TIMEOUT",
             "DECODE_ERROR",
             "HOOK_FAILED",
+            "HOOK_TIMEOUT",
             "X_Y",
         ] {
             assert_eq!(ErrorCode::parse(code).as_str(), code);

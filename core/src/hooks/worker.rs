@@ -4,12 +4,11 @@
 //! from its own threads (BRIEF §5), so every language binding drives this loop on its own terms.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use parking_lot_free::Mutex;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -24,17 +23,9 @@ use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode, Result};
 
-/// `std::sync::Mutex` without poisoning noise: critical sections here never panic.
-mod parking_lot_free {
-    pub struct Mutex<T>(std::sync::Mutex<T>);
-    impl<T> Mutex<T> {
-        pub fn new(v: T) -> Self {
-            Mutex(std::sync::Mutex::new(v))
-        }
-        pub fn lock(&self) -> std::sync::MutexGuard<'_, T> {
-            self.0.lock().unwrap_or_else(|e| e.into_inner())
-        }
-    }
+/// Locks a mutex, ignoring poisoning: no critical section here can panic half-way.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// How often the worker pings; a socket silent for three intervals is considered dead.
@@ -302,7 +293,7 @@ impl Worker {
 
     /// The id of the project the worker serves (known once registered).
     pub fn project_id(&self) -> Option<String> {
-        self.shared.project_id.lock().clone()
+        lock(&self.shared.project_id).clone()
     }
 
     /// The next invocation; `None` once the worker is drained or stopped.
@@ -342,10 +333,10 @@ impl Worker {
     }
 
     fn settle(&self, id: &str, frame: &Outgoing<'_>) -> Result<()> {
-        self.shared.in_flight.lock().remove(id);
+        lock(&self.shared.in_flight).remove(id);
         let text = serde_json::to_string(frame)
             .map_err(|e| Error::validation("result", format!("the result is not JSON: {e}")))?;
-        match self.shared.out.lock().as_ref() {
+        match lock(&self.shared.out).as_ref() {
             Some(out) if out.send(Message::Text(text.into())).is_ok() => Ok(()),
             _ => Err(Error::new(
                 ErrorCode::NetworkError,
@@ -363,9 +354,7 @@ impl Worker {
         let s = &self.shared;
         if !s.draining.swap(true, Ordering::SeqCst) {
             let frame = serde_json::to_string(&Outgoing::Drain).unwrap_or_default();
-            let sent = s
-                .out
-                .lock()
+            let sent = lock(&s.out)
                 .as_ref()
                 .is_some_and(|o| o.send(Message::Text(frame.into())).is_ok());
             if sent {
@@ -375,7 +364,7 @@ impl Worker {
         loop {
             let busy = {
                 let now = Instant::now();
-                let mut f = s.in_flight.lock();
+                let mut f = lock(&s.in_flight);
                 f.retain(|_, v| v.deadline > now && !v.cancel.is_cancelled());
                 !f.is_empty()
             };
@@ -413,10 +402,10 @@ async fn run(
         match open(&shared).await {
             Ok(ws) => {
                 let registered = serve(&shared, ws, &tx, &mut first).await;
-                *shared.out.lock() = None;
+                *lock(&shared.out) = None;
                 // The platform failed this connection's calls and requeued its jobs: nothing
                 // waits for their answers any more.
-                for (_, f) in shared.in_flight.lock().drain() {
+                for (_, f) in lock(&shared.in_flight).drain() {
                     f.cancel.cancel();
                 }
                 if registered {
@@ -519,7 +508,7 @@ async fn serve(
     let _ = out_tx.send(Message::Text(
         serde_json::to_string(&register).unwrap_or_default().into(),
     ));
-    *shared.out.lock() = Some(out_tx.clone());
+    *lock(&shared.out) = Some(out_tx.clone());
     let mut registered = false;
 
     // Writer and reader in one task, so aborting the worker drops the whole socket at once.
@@ -562,7 +551,7 @@ async fn serve(
                 Incoming::Registered { project_id } => {
                     registered = true;
                     tracing::debug!(%project_id, "worker registered");
-                    *shared.project_id.lock() = Some(project_id);
+                    *lock(&shared.project_id) = Some(project_id);
                     if let Some(f) = first.take() {
                         let _ = f.send(Ok(()));
                     }
@@ -570,7 +559,7 @@ async fn serve(
                 Incoming::Invoke(inv) => {
                     let cancel = CancellationToken::new();
                     let timeout = Duration::from_millis(inv.timeout_ms);
-                    shared.in_flight.lock().insert(
+                    lock(&shared.in_flight).insert(
                         inv.id.clone(),
                         InFlight {
                             deadline: Instant::now() + timeout,
@@ -602,7 +591,7 @@ async fn serve(
                 }
                 Incoming::Cancel { id, reason } => {
                     tracing::debug!(%id, %reason, "worker: invocation cancelled by the platform");
-                    if let Some(f) = shared.in_flight.lock().remove(&id) {
+                    if let Some(f) = lock(&shared.in_flight).remove(&id) {
                         f.cancel.cancel();
                     }
                 }

@@ -24,7 +24,7 @@ pub use retry::RetryPolicy;
 
 use crate::client::Client;
 use crate::config::header_map;
-use crate::error::{Error, ErrorCode, Result, RouteFamily, retryable_status};
+use crate::error::{Error, ErrorCode, Result, RouteFamily};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -320,7 +320,7 @@ impl Client {
             let err = err.with_request_id(request_id.to_str().ok().map(str::to_owned));
 
             let may_retry = match err.status() {
-                Some(status) => retryable_status(status),
+                Some(_) => err.retryable(),
                 None => policy.retry_connection_errors && err.retryable(),
             };
             let replayable = match &call.payload {

@@ -3,6 +3,7 @@
 //! One task reads frames and settles invocations; one writes the frames the hub queues.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -20,6 +21,9 @@ use crate::store::control::ProjectRec;
 
 /// Subprotocol prefix carrying the API key.
 pub const KEY_PROTOCOL: &str = "aerostack-key.";
+/// A connection silent this long (no frame, not even a ping) is closed as dead, so its work
+/// goes elsewhere instead of timing out on a vanished machine.
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// Largest `concurrency` a worker may ask for.
 const MAX_CONCURRENCY: u32 = 256;
 
@@ -87,7 +91,13 @@ async fn run(st: AppState, project: Arc<ProjectRec>, socket: WebSocket) {
     let mut closing = hub.closing();
     loop {
         let msg = tokio::select! {
-            m = stream.next() => m,
+            m = tokio::time::timeout(IDLE_LIMIT, stream.next()) => match m {
+                Ok(m) => m,
+                Err(_) => {
+                    tracing::warn!(conn = conn_id, "worker silent for {IDLE_LIMIT:?}: closing");
+                    break;
+                }
+            },
             _ = closing.wait_for(|c| *c) => break,
         };
         let text = match msg {

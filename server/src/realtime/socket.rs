@@ -218,9 +218,10 @@ async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
         now_ms(),
     );
     let mut open = ws.send(Message::Text(hello.into())).await.is_ok();
+    // Measured from the last frame *received*: frames we send say nothing about the peer.
+    let mut idle_at = tokio::time::Instant::now() + IDLE_TIMEOUT;
     while open {
         tokio::select! {
-            biased;
             _ = reg.kick.cancelled() => {
                 // 1012 "service restart" on shutdown, 1013 "try again later" for a too-slow reader:
                 // both tell clients to reconnect.
@@ -231,26 +232,29 @@ async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
             Some(text) = rx.recv() => {
                 open = ws.send(Message::Text(text.as_ref().into())).await.is_ok();
             }
-            msg = tokio::time::timeout(IDLE_TIMEOUT, ws.recv()) => match msg {
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    for reply in s.handle(text.as_str()).await {
-                        if ws.send(Message::Text(reply.into())).await.is_err() {
-                            open = false;
-                            break;
+            _ = tokio::time::sleep_until(idle_at) => {
+                let _ = ws.send(Message::Close(Some(CloseFrame { code: 1001, reason: "idle: no frame for 75 s".into() }))).await;
+                break;
+            }
+            msg = ws.recv() => {
+                idle_at = tokio::time::Instant::now() + IDLE_TIMEOUT;
+                match msg {
+                    Some(Ok(Message::Text(text))) => {
+                        for reply in s.handle(text.as_str()).await {
+                            if ws.send(Message::Text(reply.into())).await.is_err() {
+                                open = false;
+                                break;
+                            }
                         }
                     }
+                    Some(Ok(Message::Binary(_))) => {
+                        let e = frames::error(code::VALIDATION_ERROR, "binary frames are not supported: send JSON text frames", None, None);
+                        open = ws.send(Message::Text(e.into())).await.is_ok();
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 }
-                Ok(Some(Ok(Message::Binary(_)))) => {
-                    let e = frames::error(code::VALIDATION_ERROR, "binary frames are not supported: send JSON text frames", None, None);
-                    open = ws.send(Message::Text(e.into())).await.is_ok();
-                }
-                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
-                Ok(Some(Ok(Message::Close(_))) | Some(Err(_)) | None) => break,
-                Err(_) => {
-                    let _ = ws.send(Message::Close(Some(CloseFrame { code: 1001, reason: "idle: no frame for 75 s".into() }))).await;
-                    break;
-                }
-            },
+            }
         }
     }
     st.realtime.unregister(&reg.id);
@@ -447,4 +451,32 @@ pub async fn publish(
         timestamp,
         delivered,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_credentials_from_the_subprotocol_list() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static(
+                "aerostack-key.ac_secret_1, aerostack-token.a%2Eb, aerostack-v1",
+            ),
+        );
+        let p = protocols(&h);
+        assert_eq!(
+            p,
+            [
+                "aerostack-key.ac_secret_1",
+                "aerostack-token.a%2Eb",
+                "aerostack-v1"
+            ]
+        );
+        assert_eq!(percent_decode("a%2Eb"), "a.b");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
 }

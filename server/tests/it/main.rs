@@ -14,5 +14,6 @@ mod openapi;
 mod persistence;
 mod queue;
 mod ratelimit;
+mod realtime;
 mod search;
 mod storage;

@@ -166,6 +166,8 @@ async fn workers_not_connected() {
     assert_error(s, &v, 503, "WORKER_NOT_CONNECTED", None);
     assert!(v["message"].as_str().unwrap().contains("'billing'"));
     assert!(v["message"].as_str().unwrap().contains("hooks runner"));
+    assert!(v["message"].as_str().unwrap().contains("GET /api/workers"));
+    assert_eq!(v["details"]["docs"], "docs/workers.md");
     let (s, v) = ctx.post("/v1/services/invoke", json!({"data": {}})).await;
     assert_error(s, &v, 400, "VALIDATION_ERROR", Some("serviceName"));
     let slug = &ctx.p.default_project().slug;
