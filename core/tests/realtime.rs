@@ -632,3 +632,31 @@ async fn end_users_connect_with_a_token_or_authenticate_in_band() {
     assert_eq!(err.data["code"], "AUTH_TOKEN_INVALID");
     h.platform.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_project_id_the_platform_names_the_topic() {
+    let h = Harness::start().await;
+    h.client
+        .db()
+        .query(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let bare = client_for(&h.api_url(), &h.project.api_key, None);
+    let rt = bare.realtime_with(fast());
+    let notes = rt.channel("notes");
+    // Sent as given ("notes"); the `subscribed` answer names the full topic.
+    rt.connect().await.unwrap();
+    subscribed(&rt, "table/notes").await;
+    assert_eq!(notes.topic(), format!("table/notes/{}", h.project.id));
+    h.client
+        .db()
+        .query("INSERT INTO notes (body) VALUES ('x')", &[])
+        .await
+        .unwrap();
+    let ev = wait_for(&rt, "INSERT", |e| e.kind == EventKind::DbChange).await;
+    assert_eq!(ev.data["body"], "x");
+    h.platform.shutdown().await;
+}

@@ -67,6 +67,19 @@ struct Started {
     conn_id: u64,
 }
 
+/// Removes a call's pending entry when its waiter ends, however it ends.
+struct Forget<'a> {
+    hub: &'a Hub,
+    conn_id: u64,
+    id: String,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.hub.take(self.conn_id, &self.id);
+    }
+}
+
 /// A connection with room for more jobs (see [`Hub::job_slots`]).
 pub struct JobSlot {
     pub conn_id: u64,
@@ -279,6 +292,12 @@ impl Hub {
         else {
             return Ok(None);
         };
+        // If the caller goes away (request dropped) the entry must not outlive it.
+        let _forget = Forget {
+            hub: self,
+            conn_id,
+            id: id.clone(),
+        };
         match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(Outcome::Done(v))) => Ok(Some(v)),
             Ok(Ok(Outcome::Failed(msg))) => Err(ApiError::new(
@@ -294,7 +313,6 @@ impl Hub {
             )
             .with_detail("slug", slug)),
             Err(_) => {
-                self.take(conn_id, &id);
                 self.send(
                     conn_id,
                     ToWorker::Cancel {
