@@ -169,7 +169,8 @@ async def test_seed_001_fastapi_shape(platform: LocalPlatform) -> None:
     json.dumps(users)  # plain JSON-serializable list of dicts, as a web framework would return it
 
 
-def test_seed_002_sync_examples(ai_platform: LocalPlatform, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_seed_002_sync_examples(ai_platform: LocalPlatform, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
     from aerostack import SDK
 
     with SDK(
@@ -187,8 +188,7 @@ def test_seed_002_sync_examples(ai_platform: LocalPlatform, tmp_path: Path, caps
 
     example = tmp_path / "example.file"
     example.write_bytes(b"example bytes")
-    import os
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     with SDK(
         api_key_auth=ai_platform.api_key, server_url=ai_platform.api_url,
     ) as sdk:
@@ -278,10 +278,14 @@ def test_seed_002_sync_examples(ai_platform: LocalPlatform, tmp_path: Path, caps
         })
         print(res)
 
-    logging.basicConfig(level=logging.DEBUG)
-    s = SDK(debug_logger=logging.getLogger("aerostack"), api_key_auth=ai_platform.api_key,
-            server_url=ai_platform.api_url)
-    assert s.cache.cache_get(request={"key": "nothing"})["exists"] is False
+    root_level = logging.getLogger().level
+    try:
+        logging.basicConfig(level=logging.DEBUG)
+        s = SDK(debug_logger=logging.getLogger("aerostack"), api_key_auth=ai_platform.api_key,
+                server_url=ai_platform.api_url)
+        assert s.cache.cache_get(request={"key": "nothing"})["exists"] is False
+    finally:
+        logging.getLogger().setLevel(root_level)
     assert "point one" in capsys.readouterr().out
 
 

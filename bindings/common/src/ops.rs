@@ -379,3 +379,12 @@ mod tests {
         }
     }
 }
+
+/// Bindings run these futures on a multi-threaded runtime: they must stay `Send`.
+#[allow(dead_code)]
+fn _futures_are_send(c: &Client) {
+    fn send<T: Send>(_: T) {}
+    send(dispatch(c, "", Value::Null));
+    send(upload(c, Value::Null, None, None));
+    send(download(c, Value::Null));
+}

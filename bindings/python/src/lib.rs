@@ -81,22 +81,6 @@ fn parse_json(what: &str, text: &str) -> PyResult<Value> {
 // ---------------------------------------------------------------------------------------------
 // A workaround for one engine future that is not `Send`
 
-/// `aerostack::Client::local_outbox` keeps a `form_urlencoded::Serializer` (which holds an
-/// `Option<&dyn Fn>` encoding override, always `None` there) alive across an `.await`, which makes
-/// `ops::dispatch`'s future `!Send` although nothing in it is shared between threads.
-/// SAFETY: the only non-`Send` value is that `None` reference; moving the future between tokio
-/// workers moves no shared state. Remove once core drops the serializer before awaiting.
-struct AssertSend<F>(F);
-
-unsafe impl<F> Send for AssertSend<F> {}
-
-impl<F: Future> Future for AssertSend<F> {
-    type Output = F::Output;
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
-        // SAFETY: structural pinning of the only field.
-        unsafe { self.map_unchecked_mut(|s| &mut s.0) }.poll(cx)
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The async bridge: pyo3-async-runtimes on *our* process runtime.
@@ -256,7 +240,7 @@ impl NativeClient {
         let args = parse_json("args", args_json)?;
         let op = op.to_string();
         awaitable(py, async move {
-            AssertSend(ops::dispatch(&client, &op, args))
+            ops::dispatch(&client, &op, args)
                 .await
                 .map(|v| v.to_string())
                 .map_err(to_pyerr)

@@ -191,8 +191,14 @@ impl Error {
             format!("HTTP {status} {reason}")
         });
         let body_text = (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned());
-        // A Logic Module that threw would only throw again (and repeat its side effects).
-        let retryable = retryable_status(status) && code != ErrorCode::HookFailed;
+        // Some 5xx answers are not transient: a Logic Module that threw would only throw again
+        // (and repeat its side effects); a platform with no AI upstream or no worker for the
+        // slug needs the user to act, and retrying would only delay telling them.
+        let retryable = retryable_status(status)
+            && !matches!(
+                code,
+                ErrorCode::HookFailed | ErrorCode::AiNotConfigured | ErrorCode::WorkerNotConnected
+            );
         Error(Box::new(Repr {
             code,
             status: Some(status),

@@ -395,3 +395,93 @@ impl Channel {
         &self.rt
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str, ts: i64, persisted: bool) -> Incoming {
+        Incoming::Event {
+            topic: "t".into(),
+            event: "msg".into(),
+            data: json!(id),
+            user_id: None,
+            id: Some(id.into()),
+            timestamp: Some(ts),
+            persisted,
+        }
+    }
+
+    #[test]
+    fn filters_route_by_name_wildcard_and_presence() {
+        assert!(filter_matches("INSERT", EventKind::DbChange, "INSERT"));
+        assert!(!filter_matches("INSERT", EventKind::DbChange, "DELETE"));
+        assert!(filter_matches("*", EventKind::Message, "anything"));
+        assert!(!filter_matches("*", EventKind::Status, "status"));
+        assert!(filter_matches(
+            "presence:*",
+            EventKind::Presence,
+            "presence:leave"
+        ));
+        assert!(filter_matches(
+            "subscribed",
+            EventKind::Subscribed,
+            "subscribed"
+        ));
+    }
+
+    #[test]
+    fn delivers_once_and_tracks_the_catch_up_point() {
+        let mut c = ChannelState::new("t", 100);
+        c.listeners.push((7, "msg".into()));
+        let ev = c.deliver(event("a", 10, true), true).unwrap();
+        assert_eq!(ev.listeners, vec![7]);
+        assert_eq!(c.last_persisted, Some(10));
+        assert!(c.deliver(event("a", 10, true), true).is_none(), "duplicate");
+        // A flush after a failed catch-up does not move the point.
+        c.deliver(event("b", 20, true), false).unwrap();
+        assert_eq!(c.last_persisted, Some(10));
+        // Replayed history: delivered once, marked, and moves the point.
+        let m = HistoryMessage {
+            id: Some("c".into()),
+            event: "msg".into(),
+            created_at: 15,
+            ..Default::default()
+        };
+        let ev = c.replay(m.clone()).unwrap();
+        assert!(ev.replayed && ev.persisted);
+        assert!(c.replay(m).is_none());
+        assert_eq!(c.last_persisted, Some(15));
+    }
+
+    #[test]
+    fn presence_frames_update_the_merged_state() {
+        let mut c = ChannelState::new("t", 10);
+        let frame = |event: &str, data: Value| Incoming::Event {
+            topic: "t".into(),
+            event: event.into(),
+            data,
+            user_id: None,
+            id: None,
+            timestamp: Some(1),
+            persisted: false,
+        };
+        c.deliver(
+            frame("presence:join", json!({"key": "k1", "state": {"n": 1}})),
+            true,
+        );
+        let sync = c
+            .deliver(
+                frame(
+                    "presence:sync",
+                    json!({"presences": [{"key": "k2", "state": {}}]}),
+                ),
+                true,
+            )
+            .unwrap();
+        assert_eq!(sync.data["joins"][0]["key"], "k2");
+        assert_eq!(sync.data["leaves"][0]["key"], "k1");
+        c.deliver(frame("presence:leave", json!({"key": "k2"})), true);
+        assert!(c.presence.list().is_empty());
+    }
+}

@@ -44,14 +44,17 @@ impl Client {
         to: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Vec<OutboxMessage>> {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(t) = to {
-            q.append_pair("to", t);
-        }
-        if let Some(l) = limit {
-            q.append_pair("limit", &l.to_string());
-        }
-        let query = q.finish();
+        // Built in a block: the serializer is not `Send` and must not live across the await.
+        let query = {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            if let Some(t) = to {
+                q.append_pair("to", t);
+            }
+            if let Some(l) = limit {
+                q.append_pair("limit", &l.to_string());
+            }
+            q.finish()
+        };
         let path = if query.is_empty() {
             "/local/outbox".to_owned()
         } else {

@@ -36,7 +36,9 @@ struct Conn {
 #[derive(Default)]
 struct State {
     conns: HashMap<String, Conn>,
-    topics: HashMap<String, HashSet<String>>,
+    /// `topic -> connection -> alias`: the name frames carry for that connection (see
+    /// `topics::alias_for`), `None` for the full topic.
+    topics: HashMap<String, HashMap<String, Option<String>>>,
     presence: PresenceTable,
     /// Subscriptions to `table/...` topics per project: db changes are captured only when > 0.
     table_subs: HashMap<String, usize>,
@@ -63,6 +65,17 @@ impl Default for Hub {
 pub struct Registration {
     pub id: String,
     pub kick: CancellationToken,
+}
+
+/// `text` (a frame) with its `topic` replaced.
+fn with_topic(text: &str, topic: &str) -> Arc<str> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(mut v) => {
+            v["topic"] = Value::String(topic.to_string());
+            v.to_string().into()
+        }
+        Err(_) => text.into(),
+    }
 }
 
 fn is_table_topic(topic: &str) -> bool {
@@ -107,7 +120,8 @@ impl Hub {
     }
 
     /// Subscribe; returns the `presence:sync` data of the topic (sent right after `subscribed`).
-    pub fn subscribe(&self, conn: &str, topic: &str) -> Value {
+    /// Frames of the topic reach this connection under `alias` when one is given.
+    pub fn subscribe(&self, conn: &str, topic: &str, alias: Option<String>) -> Value {
         let mut st = self.state.lock();
         let Some(c) = st.conns.get_mut(conn) else {
             return Value::Null;
@@ -119,7 +133,7 @@ impl Hub {
         st.topics
             .entry(topic.to_string())
             .or_default()
-            .insert(conn.to_string());
+            .insert(conn.to_string(), alias);
         st.presence.snapshot(topic)
     }
 
@@ -160,12 +174,21 @@ impl Hub {
             return 0;
         };
         let mut n = 0;
-        for id in subs {
+        let mut aliased: HashMap<&str, Arc<str>> = HashMap::new();
+        for (id, alias) in subs {
             if Some(id.as_str()) == except {
                 continue;
             }
             let Some(c) = st.conns.get(id) else { continue };
-            match c.tx.try_send(text.clone()) {
+            let frame = match alias {
+                None => text.clone(),
+                // Rare (clients that subscribed with a bare name): re-serialised per alias.
+                Some(a) => aliased
+                    .entry(a.as_str())
+                    .or_insert_with(|| with_topic(&text, a))
+                    .clone(),
+            };
+            match c.tx.try_send(frame) {
                 Ok(()) => n += 1,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     tracing::warn!(connection = %id, "realtime: outgoing queue full, closing the slow connection");
@@ -264,5 +287,52 @@ impl Hub {
 
     pub fn is_shut_down(&self) -> bool {
         self.shutdown.is_cancelled()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fans_out_tracks_presence_and_closes_slow_readers() {
+        let hub = Hub::new();
+        let (tx_a, mut rx_a) = mpsc::channel(8);
+        let (tx_b, _rx_b) = mpsc::channel(1);
+        let a = hub.register("p1", None, tx_a);
+        let b = hub.register("p1", Some("u".into()), tx_b);
+        assert!(!hub.wants_db_changes("p1"));
+        hub.subscribe(&a.id, "table/t/p1", Some("t".into()));
+        hub.subscribe(&b.id, "table/t/p1", None);
+        assert!(hub.wants_db_changes("p1"));
+
+        // The sender is skipped; an alias rewrites the topic for that connection only.
+        let frame = r#"{"type":"event","topic":"table/t/p1","event":"e"}"#;
+        assert_eq!(hub.broadcast("table/t/p1", frame, Some(&b.id)), 1);
+        let got: Value = serde_json::from_str(&rx_a.try_recv().unwrap()).unwrap();
+        assert_eq!(got["topic"], "t");
+
+        // B's queue holds one frame; the second overflows and B is told to close.
+        assert_eq!(hub.broadcast("table/t/p1", frame, Some(&a.id)), 1);
+        assert!(!b.kick.is_cancelled());
+        hub.broadcast("table/t/p1", frame, Some(&a.id));
+        assert!(b.kick.is_cancelled());
+
+        // B tracked, then left: A sees the join and the leave.
+        hub.track(&b.id, "table/t/p1", serde_json::json!({"x": 1}));
+        let join: Value = serde_json::from_str(&rx_a.try_recv().unwrap()).unwrap();
+        assert_eq!(
+            (join["event"].as_str(), join["data"]["userId"].as_str()),
+            (Some("presence:join"), Some("u"))
+        );
+        hub.unregister(&b.id);
+        let leave: Value = serde_json::from_str(&rx_a.try_recv().unwrap()).unwrap();
+        assert_eq!(leave["event"], "presence:leave");
+        assert_eq!(hub.connection_count(), 1);
+        hub.unregister(&a.id);
+        assert!(!hub.wants_db_changes("p1"));
+
+        hub.shutdown();
+        assert!(a.kick.is_cancelled() && hub.is_shut_down());
     }
 }

@@ -280,11 +280,13 @@ impl Session {
             } => match self.topic(&requested, None) {
                 Err(e) => vec![e],
                 Ok(topic) => {
-                    let presences = hub.subscribe(&self.id, &topic);
+                    let alias = super::topics::alias_for(&requested, &topic);
+                    let presences = hub.subscribe(&self.id, &topic, alias.clone());
                     let ts = now_ms();
+                    let named = alias.as_deref().unwrap_or(&topic);
                     vec![
                         frames::subscribed(&topic, &requested, ts),
-                        frames::presence(&topic, "presence:sync", presences, ts),
+                        frames::presence(named, "presence:sync", presences, ts),
                     ]
                 }
             },

@@ -76,6 +76,16 @@ pub fn normalize(topic: &str, project_id: &str, slug: &str) -> Result<String, To
     }
 }
 
+/// The name a connection's frames of `full` should carry when it subscribed with `requested`.
+///
+/// The official Python/Go/Flutter clients send topics verbatim and re-key a subscription to the
+/// `subscribed` topic only when that topic *starts with* what they sent (`chat/x` ->
+/// `chat/x/{projectId}`). For `todos` -> `table/todos/{projectId}` they keep the key `todos`,
+/// so frames must carry `todos` for them to be routed. `None`: the full topic works.
+pub fn alias_for(requested: &str, full: &str) -> Option<String> {
+    (!full.starts_with(requested)).then(|| requested.to_string())
+}
+
 /// The table of a `table/{name}/{projectId}` topic.
 pub fn table_topic(table: &str, project_id: &str) -> String {
     format!("table/{table}/{project_id}")
@@ -112,6 +122,23 @@ mod tests {
         assert_eq!(
             normalize("/chat/x/", P, "demo").unwrap(),
             format!("chat/x/{P}")
+        );
+    }
+
+    #[test]
+    fn aliases_only_what_a_prefix_re_key_cannot_reach() {
+        assert_eq!(
+            alias_for("todos", &format!("table/todos/{P}")).as_deref(),
+            Some("todos")
+        );
+        assert_eq!(alias_for("chat/x", &format!("chat/x/{P}")), None);
+        assert_eq!(
+            alias_for(&format!("chat/x/{P}"), &format!("chat/x/{P}")),
+            None
+        );
+        assert_eq!(
+            alias_for("table/t/demo", &format!("table/t/{P}")).as_deref(),
+            Some("table/t/demo")
         );
     }
 

@@ -240,6 +240,34 @@ async fn frames_as_documented() {
     send(&mut a, json!({"type": "auth", "token": "x"})).await;
     assert_eq!(recv(&mut a, "error").await["code"], "AUTH_TOKEN_INVALID");
 
+    // A bare table name: the full topic in `subscribed`, and frames under the name as sent (so
+    // clients that re-key only by prefix still route them).
+    let (_, mut c) = open(&ctx, "", &proto).await;
+    let (s, v) = ctx
+        .post(
+            "/v1/db/query",
+            json!({"sql": "CREATE TABLE todos (id INTEGER PRIMARY KEY, t TEXT)"}),
+        )
+        .await;
+    assert_eq!(s.as_u16(), 200, "{v}");
+    send(&mut c, json!({"type": "subscribe", "topic": "todos"})).await;
+    assert_eq!(
+        recv(&mut c, "subscribed").await["topic"],
+        format!("table/todos/{pid}")
+    );
+    assert_eq!(recv_event(&mut c, "presence:sync").await["topic"], "todos");
+    ctx.post(
+        "/v1/db/query",
+        json!({"sql": "INSERT INTO todos (t) VALUES ('x')"}),
+    )
+    .await;
+    let change = recv(&mut c, "db_change").await;
+    assert_eq!(change["topic"], "todos");
+    assert_eq!(change["table"], "todos");
+    assert_eq!(change["operation"], "INSERT");
+    assert_eq!(change["data"], json!({"id": 1, "t": "x"}));
+    assert_eq!(change["old"], Value::Null);
+
     // Server-side emit reaches both sockets; B leaving drops its presence.
     let (s, v) = ctx
         .post(
