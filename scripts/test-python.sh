@@ -21,8 +21,8 @@ if [ ! -x "$py" ]; then
   }
 fi
 if ! "$py" -c "import maturin, pytest, pytest_asyncio, mypy" 2>/dev/null; then
-  echo "test-python: installing maturin, pytest, pytest-asyncio, mypy into $venv"
-  "$py" -m pip install --quiet --disable-pip-version-check "maturin>=1.16,<2" pytest pytest-asyncio mypy
+  echo "test-python: installing python/requirements-dev.txt (maturin, pytest, pytest-asyncio, mypy) into $venv"
+  "$py" -m pip install --quiet --disable-pip-version-check -r python/requirements-dev.txt
 fi
 
 if [ "${AEROSTACK_PY_WHEEL:-0}" = "1" ]; then
