@@ -2,7 +2,7 @@
 
 mod common;
 
-use aerostack::{CallOptions, ErrorCode, Method, RetryPolicy};
+use aerostack::{ErrorCode, Method};
 use common::Harness;
 use serde_json::json;
 
@@ -57,10 +57,8 @@ async fn secrets_get_set_list_and_isolation() {
 #[tokio::test]
 async fn custom_calls_and_services_without_a_worker_are_503() {
     let h = Harness::start().await;
-    // 503 is retryable: turn retries off to see the first answer.
-    let once = h
-        .client
-        .with_options(CallOptions::new().retry(RetryPolicy::none()));
+    // Not retried (the user must start a worker), so the default client answers at once.
+    let once = h.client.clone();
     for method in [Method::POST, Method::GET] {
         let e = once
             .call("hello", &json!({"name": "x"}), method)
@@ -68,7 +66,7 @@ async fn custom_calls_and_services_without_a_worker_are_503() {
             .unwrap_err();
         assert_eq!(e.code(), &ErrorCode::WorkerNotConnected, "{e}");
         assert_eq!(e.status(), Some(503));
-        assert!(e.retryable());
+        assert!(!e.retryable());
         assert!(
             e.message().contains("hello"),
             "the message names the slug: {}",

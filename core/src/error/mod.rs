@@ -321,12 +321,14 @@ mod tests {
             RouteFamily::ApiKey,
         );
         assert_eq!(e.code(), &ErrorCode::WorkerNotConnected);
-        assert!(e.retryable());
+        assert!(!e.retryable(), "no worker: the user must start one, retrying only delays that");
         assert_eq!(e.request_id(), Some("rid"));
         let info = e.info();
         assert_eq!(info.code, "WORKER_NOT_CONNECTED");
         assert_eq!(info.retry_after_ms, Some(2000));
         assert_eq!(info.status, Some(503));
+        let plain = Error::from_response(503, b"{}", None, None, RouteFamily::ApiKey);
+        assert!(plain.retryable(), "a plain 503 is transient");
 
         let e = Error::from_response(
             400,
