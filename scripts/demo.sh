@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: build, start the local platform (fresh, ephemeral, on a free loopback port),
-# run the quickstart against it, stop the platform.
+# run the Rust and Python quickstarts against it, stop the platform.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,5 +26,9 @@ export AEROSTACK_PROJECT_ID="$(field project_id)"
 echo
 echo "== Rust quickstart against $AEROSTACK_API_URL =="
 ./target/debug/examples/quickstart
+echo
+echo "== Python quickstart against $AEROSTACK_API_URL =="
+scripts/python-env.sh
+.venv/bin/python python/examples/quickstart.py
 echo
 echo "demo: done. Start the platform yourself with: make server   (or: cargo run -p aerostack-server)"
