@@ -10,7 +10,9 @@ use serde_json::{Map, Value, json};
 use crate::auth::{self, Session};
 use crate::error::ApiError;
 use crate::extract::{ClientIp, JsonBody, Project};
-use crate::routes::auth_public::{bad_credentials, exists_error, send_verification};
+use crate::routes::auth_public::{
+    bad_credentials, check_login_limits, exists_error, send_verification,
+};
 use crate::state::AppState;
 use crate::store::users::{self, UserRow};
 use crate::util::{new_uuid, now_ms};
@@ -90,16 +92,7 @@ pub async fn signin(
 ) -> Result<Response, ApiError> {
     let email = auth::normalize_email(body.req_str("email", SIGNIN_USAGE)?, "email")?;
     let password = body.req_str("password", SIGNIN_USAGE)?.to_string();
-    st.limiter.check(
-        format!("login-ip:{ip}"),
-        st.limits.login_per_ip,
-        "login attempts from this IP",
-    )?;
-    st.limiter.check(
-        format!("login-email:{}:{email}", p.id),
-        st.limits.login_per_email,
-        "login attempts for this email",
-    )?;
+    check_login_limits(&st, &ip, &p.id, &email)?;
     let state = st.clone();
     let out = st
         .control(move |conn| {

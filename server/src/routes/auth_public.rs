@@ -22,6 +22,8 @@ use crate::util::{new_uuid, now_ms};
 const REGISTER_USAGE: &str =
     r#"{"email": "jane@example.com", "password": "Sup3rSecret", "name": "Jane"}"#;
 const LOGIN_USAGE: &str = r#"{"email": "jane@example.com", "password": "Sup3rSecret"}"#;
+const UPDATE_ME_USAGE: &str =
+    r#"{"name": "Jane D.", "avatar_url": "https://...", "customFields": {"plan": "pro"}}"#;
 
 fn created(v: Value) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
@@ -71,6 +73,52 @@ pub(crate) fn send_verification(
         },
     )?;
     Ok(())
+}
+
+/// Login rate limits (wire-facts §3.3): per client IP and per email, shared by the public and
+/// the legacy sign-in routes.
+pub(crate) fn check_login_limits(
+    st: &AppState,
+    ip: &impl std::fmt::Display,
+    project_id: &str,
+    email: &str,
+) -> Result<(), ApiError> {
+    st.limiter.check(
+        format!("login-ip:{ip}"),
+        st.limits.login_per_ip,
+        "login attempts from this IP",
+    )?;
+    st.limiter.check(
+        format!("login-email:{project_id}:{email}"),
+        st.limits.login_per_email,
+        "login attempts for this email",
+    )
+}
+
+/// A nullable string field sent under its snake_case or camelCase name: `None` when absent,
+/// `Some(None)` for an explicit null.
+fn nullable_str(
+    body: &JsonBody,
+    snake: &str,
+    camel: &str,
+) -> Result<Option<Option<String>>, ApiError> {
+    let Some((name, v)) = body
+        .0
+        .get_key_value(snake)
+        .or_else(|| body.0.get_key_value(camel))
+    else {
+        return Ok(None);
+    };
+    match v {
+        Value::Null => Ok(Some(None)),
+        Value::String(s) => Ok(Some(Some(s.clone()))),
+        other => Err(crate::extract::wrong_type(
+            name,
+            "a string or null",
+            other,
+            UPDATE_ME_USAGE,
+        )),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -210,16 +258,7 @@ pub async fn login(
     let project = project(&st, &pref).await?;
     let email = auth::normalize_email(body.req_str("email", LOGIN_USAGE)?, "email")?;
     let password = body.req_str("password", LOGIN_USAGE)?.to_string();
-    st.limiter.check(
-        format!("login-ip:{ip}"),
-        st.limits.login_per_ip,
-        "login attempts from this IP",
-    )?;
-    st.limiter.check(
-        format!("login-email:{}:{email}", project.id),
-        st.limits.login_per_email,
-        "login attempts for this email",
-    )?;
+    check_login_limits(&st, &ip, &project.id, &email)?;
     let state = st.clone();
     let project_id = project.id.clone();
     let out = st
@@ -369,50 +408,18 @@ pub async fn update_me(
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    const USAGE: &str =
-        r#"{"name": "Jane D.", "avatar_url": "https://...", "customFields": {"plan": "pro"}}"#;
     let project = project(&st, &pref).await?;
     let (_, mut user) = current_user(&st, &project, &headers).await?;
     if body.0.contains_key("name") {
-        user.name = body.opt_str("name", USAGE)?.map(str::to_string);
+        user.name = body.opt_str("name", UPDATE_ME_USAGE)?.map(str::to_string);
     }
-    if let Some((name, v)) = body
-        .0
-        .get_key_value("avatar_url")
-        .or_else(|| body.0.get_key_value("avatarUrl"))
-    {
-        user.avatar_url = match v {
-            Value::Null => None,
-            Value::String(s) => Some(s.clone()),
-            other => {
-                return Err(crate::extract::wrong_type(
-                    name,
-                    "a string or null",
-                    other,
-                    USAGE,
-                ));
-            }
-        };
+    if let Some(v) = nullable_str(&body, "avatar_url", "avatarUrl")? {
+        user.avatar_url = v;
     }
-    if let Some((name, v)) = body
-        .0
-        .get_key_value("avatar_image_id")
-        .or_else(|| body.0.get_key_value("avatarImageId"))
-    {
-        user.avatar_image_id = match v {
-            Value::Null => None,
-            Value::String(s) => Some(s.clone()),
-            other => {
-                return Err(crate::extract::wrong_type(
-                    name,
-                    "a string or null",
-                    other,
-                    USAGE,
-                ));
-            }
-        };
+    if let Some(v) = nullable_str(&body, "avatar_image_id", "avatarImageId")? {
+        user.avatar_image_id = v;
     }
-    if let Some(fields) = body.opt_object("customFields", USAGE)? {
+    if let Some(fields) = body.opt_object("customFields", UPDATE_ME_USAGE)? {
         let mut extras = user.profile_extras.as_object().cloned().unwrap_or_default();
         for (k, v) in fields {
             if v.is_null() {
