@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from types import TracebackType
-from typing import Any, Mapping, Optional, Type, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Type, TypeVar, Union
 
 from . import _api
 from ._transport import (
@@ -16,6 +16,9 @@ from ._transport import (
     new_native_client,
 )
 from .utils import RetryConfig, RetryPolicy
+
+if TYPE_CHECKING:
+    from ._realtime import Realtime, Socket
 
 _C = TypeVar("_C", bound="_ClientBase")
 
@@ -91,17 +94,28 @@ class _ClientBase:
         return clone
 
     @property
-    def realtime(self) -> Any:
-        """Realtime channels arrive with the engine's realtime client (not in this version)."""
-        raise NotImplementedError(
-            "client.realtime is not available in this version of the Python SDK yet; "
-            "the message history is readable with client.request('GET', '/realtime/history?room=...')"
-        )
+    def realtime(self) -> "Realtime":
+        """Realtime channels (one WebSocket per client): ``client.realtime.channel("orders")``.
+        Listeners run on the event loop (async client) or on a daemon thread (sync client);
+        see :mod:`aerostack._realtime`."""
+        rt = self.__dict__.get("_realtime_obj")
+        if rt is None:
+            from ._realtime import Realtime
+
+            rt = self.__dict__.setdefault("_realtime_obj", Realtime(self._t, isinstance(self, SyncAerostackClient)))
+        return rt  # type: ignore[no-any-return]
 
     @property
-    def socket(self) -> Any:
-        """Server-side realtime broadcast arrives with the hook runtime (not in this version)."""
-        raise NotImplementedError("client.socket is not available in this version of the Python SDK yet")
+    def socket(self) -> "Socket":
+        """Server-side broadcast to realtime rooms: ``client.socket.emit(event, data, room)``."""
+        from ._realtime import Socket
+
+        return Socket(self._t, isinstance(self, SyncAerostackClient))
+
+    def _close_realtime(self) -> None:
+        rt = self.__dict__.get("_realtime_obj")
+        if rt is not None:
+            rt.close()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -136,7 +150,9 @@ class AerostackClient(_ClientBase):
         return await self._root.request(method, path, body)
 
     async def close(self) -> None:
-        """Nothing to do: the connection pool closes when the client is garbage-collected."""
+        """Closes the realtime connection, if one was opened; the connection pool closes when the
+        client is garbage-collected."""
+        self._close_realtime()
 
     async def __aenter__(self) -> "AerostackClient":
         return self
@@ -171,7 +187,9 @@ class SyncAerostackClient(_ClientBase):
         return self._root.request(method, path, body)
 
     def close(self) -> None:
-        """Nothing to do: the connection pool closes when the client is garbage-collected."""
+        """Closes the realtime connection, if one was opened; the connection pool closes when the
+        client is garbage-collected."""
+        self._close_realtime()
 
     def __enter__(self) -> "SyncAerostackClient":
         return self

@@ -110,11 +110,6 @@ def test_logging_goes_to_the_aerostack_logger(platform: LocalPlatform, caplog: p
     assert any(r.name == "aerostack" and "cache.get ok" in r.getMessage() for r in caplog.records)
 
 
-def test_realtime_is_not_there_yet(platform: LocalPlatform) -> None:
-    with pytest.raises(NotImplementedError, match="realtime"):
-        platform.client().realtime.channel("orders")
-
-
 def test_sync_module_alias() -> None:
     from aerostack.sync import AerostackClient
 

@@ -1,5 +1,5 @@
 """Seed 001 (AerostackClient) and seed 002 (SDK) examples, verbatim except for the project key and
-URL (and realtime, which this version leaves out: see README "Not yet")."""
+URL (seed 001's realtime snippet is in test_realtime.py)."""
 
 from __future__ import annotations
 

@@ -13,12 +13,16 @@
 //!   and a client created in the child works, sync and async (the async bridge resolves the
 //!   runtime per process, see [`EngineRuntime`]).
 
+mod hooks;
+
 use std::cell::OnceCell;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod realtime;
 
 use aerostack::{Client, ClientConfig, Error};
 use aerostack_bindings_common::{ProcessGuard, RuntimeError, family_of, ops};
@@ -542,6 +546,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_class::<PyLocalPlatform>()?;
+    realtime::register(m)?;
+    hooks::register(m)?;
     m.add_function(wrap_pyfunction!(engine_version, m)?)?;
     m.add_function(wrap_pyfunction!(operations, m)?)?;
     Ok(())
