@@ -225,7 +225,11 @@ class Hooks:
                 elif worker.is_closed():
                     break
             if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+                # The worker is closed: only handlers past their deadline can still run (the drain
+                # waited for the rest); their answers can no longer be delivered.
+                await asyncio.wait(set(tasks), timeout=1.0)
+                for t in tasks:
+                    t.cancel()
             if drain is not None:
                 await drain
         finally:
@@ -266,8 +270,8 @@ class Hooks:
         """Serves until Ctrl-C or SIGTERM, then drains (blocking). Same options as :meth:`serve`."""
         try:
             asyncio.run(self.serve(**options))
-        except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C
-            pass
+        except (KeyboardInterrupt, asyncio.CancelledError):  # pragma: no cover - a second Ctrl-C
+            log.warning("stopped without draining")
 
     def start(self, *, timeout: float = 30.0, **options: Any) -> "BackgroundWorker":
         """Serves on a background thread (its own event loop); returns once registered.
