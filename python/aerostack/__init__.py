@@ -36,7 +36,7 @@ __all__ = [
 if TYPE_CHECKING:
     from typing import Any
 
-    from . import errors, utils
+    from . import errors, hooks, local, sync, utils
     from ._client import AerostackClient, SyncAerostackClient
     from ._records import QueryResult, Record
     from ._sdk import SDK
@@ -68,7 +68,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attr = _LAZY[name]
         value = getattr(importlib.import_module(module, __name__), attr)
-    elif name in ("errors", "utils", "sync", "local"):
+    elif name in ("errors", "utils", "sync", "local", "hooks"):
         value = importlib.import_module("." + name, __name__)
     elif name == "__version__":
         try:

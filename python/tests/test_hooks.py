@@ -346,7 +346,8 @@ def test_runner_serves_a_file_and_drains_on_sigterm(platform: LocalPlatform, tmp
         assert status == 200, (body, proc.stdout.read() if proc.poll() is not None and proc.stdout else "")
         assert body == {"echo": {"x": 1}, "project": p.id}
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0
+        rc = proc.wait(15)
+        assert rc == 0, proc.stdout.read() if proc.stdout else ""
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -85,7 +85,6 @@ fn parse_json(what: &str, text: &str) -> PyResult<Value> {
 // ---------------------------------------------------------------------------------------------
 // A workaround for one engine future that is not `Send`
 
-
 // ---------------------------------------------------------------------------------------------
 // The async bridge: pyo3-async-runtimes on *our* process runtime.
 

@@ -519,6 +519,17 @@ async fn serve(
             let msg = tokio::select! {
                 m = out_rx.recv() => match m { Some(m) => m, None => break },
                 _ = ping.tick() => Message::Ping(Default::default()),
+                _ = shared.stop.cancelled() => {
+                    // Answers settled just before the stop are still queued here: send them
+                    // before closing, or their callers get a 503 for work that was done.
+                    while let Ok(m) = out_rx.try_recv() {
+                        if sink.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
             };
             if sink.send(msg).await.is_err() {
                 break;
@@ -610,7 +621,12 @@ async fn serve(
     tokio::select! {
         _ = writer => {}
         _ = reader => {}
-        _ = shared.stop.cancelled() => {}
+        // Backstop: the writer flushes and closes on stop; a socket that no longer accepts
+        // writes must not hold the shutdown up.
+        _ = async {
+            shared.stop.cancelled().await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } => {}
     }
     registered
 }

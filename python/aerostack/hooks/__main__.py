@@ -45,5 +45,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
+def _exit(code: int) -> None:
+    """Ends the process without interpreter finalization: the worker has drained and answered
+    everything, and finalizing while engine threads still hold Python objects (handler threads,
+    pending futures) is a source of crashes at exit, not of anything useful."""
+    import logging
+    import os
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

@@ -24,9 +24,8 @@ log = logging.getLogger("aerostack.hooks")
 # How long one pull waits before the loop looks at its stop flag again (seconds).
 _PULL_WAIT = 0.2
 # On stop, the loop keeps serving until nothing is in flight for this long (at most
-# _IDLE_WAIT_MAX), and only then drains. Workaround: the engine's `Worker::drain` stops the
-# connection as soon as its in-flight set is empty, without flushing the frames still queued for
-# the socket, so an answer given just before could be lost (the caller would get a 503).
+# _IDLE_WAIT_MAX), and only then drains, so handlers dispatched a moment ago are not cut short.
+# (The engine flushes answers queued for the socket before it closes it.)
 _FLUSH_GRACE = 0.05
 _IDLE_WAIT_MAX = 2.0
 
@@ -205,9 +204,7 @@ class Hooks:
             while True:
                 wait = _PULL_WAIT
                 if stop.is_set() and drain is None:
-                    # Finish what is in flight first and let the answers reach the socket, then
-                    # drain: the engine's drain closes the socket as soon as nothing is in flight,
-                    # and can drop an answer sent in that last instant (see _FLUSH_GRACE).
+                    # Finish what is in flight first, then drain (see _FLUSH_GRACE).
                     now = loop.time()
                     if stopping_since is None:
                         stopping_since = now
