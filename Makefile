@@ -2,7 +2,8 @@
 #   make demo   build, start the local platform, run the quickstart against it
 #   make test   install what is missing, build, run every suite
 # and one measures:
-#   make bench  the engine and the platform against their baselines, in one run
+#   make bench  the engine and the platform against their baselines, in one run, then the Python SDK
+#               against raw httpx and the official aerostack==0.1.2 (bench/python/run.py)
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -33,6 +34,10 @@ demo: deps
 bench: deps
 	$(CARGO) build --release --locked -p aerostack-bench
 	./target/release/aerostack-bench --out bench/results/latest.md --readme README.md
+	@scripts/python-env.sh
+	@test -x .venv-bench/bin/python || python3 -m venv .venv-bench
+	@.venv-bench/bin/python -m pip install -q --disable-pip-version-check -r bench/python/requirements-official.txt
+	.venv/bin/python bench/python/run.py --out bench/results/python.md --readme README.md
 
 # The local platform on 127.0.0.1:8787, persistent in ./.aerostack/local.
 server: deps

@@ -23,17 +23,21 @@ struct Args {
     out: Option<String>,
     readme: Option<String>,
     seconds: f64,
+    serve_static: Option<u16>,
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { out: None, readme: None, seconds: 2.0 };
+    let mut args = Args { out: None, readme: None, seconds: 2.0, serve_static: None };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--out" => args.out = it.next(),
             "--readme" => args.readme = it.next(),
             "--seconds" => args.seconds = it.next().and_then(|s| s.parse().ok()).expect("--seconds takes a number"),
-            other => panic!("unknown argument {other}; use --out FILE --readme README.md --seconds N"),
+            "--serve-static" => {
+                args.serve_static = Some(it.next().and_then(|s| s.parse().ok()).expect("--serve-static takes a port (0: any)"))
+            }
+            other => panic!("unknown argument {other}; use --out FILE --readme README.md --seconds N, or --serve-static PORT"),
         }
     }
     args
@@ -42,6 +46,14 @@ fn parse_args() -> Args {
 fn main() {
     let args = parse_args();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if let Some(port) = args.serve_static {
+        // Only the static responder, until killed (the Python bench's baseline server); prints its URL.
+        rt.block_on(async {
+            println!("{}", static_server::start_on(port).await);
+            std::future::pending::<()>().await
+        });
+        return;
+    }
     let table = rt.block_on(run(Duration::from_secs_f64(args.seconds)));
     let md = table.markdown();
     println!("{md}");

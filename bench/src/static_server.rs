@@ -23,7 +23,12 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
 
 /// Starts the responder on a free loopback port; returns its base URL.
 pub async fn start() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    start_on(0).await
+}
+
+/// Starts the responder on the given loopback port (0: a free one); returns its base URL.
+pub async fn start_on(port: u16) -> String {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         loop {
