@@ -263,7 +263,10 @@ async fn run() -> Res {
             break ev;
         }
     };
-    step("realtime.db_change", format!("{} {}", change.event, change.data["body"]));
+    step(
+        "realtime.db_change",
+        format!("{} {}", change.event, change.data["body"]),
+    );
     let ack = rt
         .channel("chat/quickstart")
         .publish(

@@ -660,3 +660,14 @@ async fn without_a_project_id_the_platform_names_the_topic() {
     assert_eq!(ev.data["body"], "x");
     h.platform.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_right_after_disconnect_waits_for_the_new_attempt() {
+    let h = Harness::start().await;
+    let rt = h.client.realtime_with(fast());
+    for _ in 0..5 {
+        rt.connect().await.expect("connect");
+        assert_eq!(rt.status(), ConnectionStatus::Connected);
+        rt.disconnect().await;
+    }
+}

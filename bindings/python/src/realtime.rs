@@ -7,9 +7,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use aerostack::realtime::{
-    Backoff, Channel, ConnectionStatus, PublishOptions, RealtimeClient, RealtimeConfig,
-};
+use aerostack::realtime::{Backoff, Channel, PublishOptions, RealtimeClient, RealtimeConfig};
 use aerostack::{Error, ErrorCode};
 use aerostack_bindings_common::{ProcessGuard, family_of, ops};
 use pyo3::prelude::*;
@@ -201,24 +199,6 @@ fn event_json(ev: Option<aerostack::realtime::RealtimeEvent>) -> Option<String> 
     ev.and_then(|e| serde_json::to_string(&e).ok())
 }
 
-/// `RealtimeClient::connect`, working around one engine race: right after `disconnect` the
-/// status is still `disconnected` until the new connection task runs, and `connect` takes that
-/// stale status for a failure. When the status moves on shortly after, wait for the new attempt.
-async fn connect(rt: &RealtimeClient) -> Result<(), Error> {
-    let first = rt.connect().await;
-    if first.is_ok() {
-        return first;
-    }
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(200) {
-        if rt.status() != ConnectionStatus::Disconnected {
-            return rt.connect().await;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    first
-}
-
 /// One realtime connection (socket, channels, event queue) of a `NativeClient`'s project.
 #[pyclass(module = "aerostack._native", frozen)]
 pub(crate) struct NativeRealtime {
@@ -271,7 +251,7 @@ impl NativeRealtime {
     /// Open the socket; the task resolves (null) once connected.
     fn connect(&self) -> PyResult<NativeTask> {
         let rt = self.rt()?;
-        NativeTask::spawn(async move { connect(&rt).await.map(|_| Value::Null) })
+        NativeTask::spawn(async move { rt.connect().await.map(|_| Value::Null) })
     }
 
     /// Close the socket and stop reconnecting (channels are kept for a later `connect`).

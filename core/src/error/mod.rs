@@ -321,7 +321,10 @@ mod tests {
             RouteFamily::ApiKey,
         );
         assert_eq!(e.code(), &ErrorCode::WorkerNotConnected);
-        assert!(!e.retryable(), "no worker: the user must start one, retrying only delays that");
+        assert!(
+            !e.retryable(),
+            "no worker: the user must start one, retrying only delays that"
+        );
         assert_eq!(e.request_id(), Some("rid"));
         let info = e.info();
         assert_eq!(info.code, "WORKER_NOT_CONNECTED");

@@ -200,8 +200,18 @@ impl RealtimeClient {
     /// Open the socket (if not open) and wait until it is connected, up to the connect timeout.
     /// On failure the client keeps trying in the background (see the status events).
     pub async fn connect(&self) -> Result<()> {
-        self.connect_in_background();
         let mut rx = self.shared.status.subscribe();
+        let fresh = self.shared.lock().stop.is_none();
+        self.connect_in_background();
+        if fresh && *rx.borrow_and_update() == ConnectionStatus::Disconnected {
+            // A new connection task was just spawned (e.g. right after `disconnect`): the
+            // `disconnected` still showing is the old connection's, not this attempt's outcome.
+            let _ = tokio::time::timeout(
+                self.shared.config.connect_timeout,
+                rx.wait_for(|s| *s != ConnectionStatus::Disconnected),
+            )
+            .await;
+        }
         let wait = self.shared.config.connect_timeout + Duration::from_secs(1);
         let outcome = tokio::time::timeout(
             wait,
