@@ -18,8 +18,8 @@ if [ ! -x "$py" ]; then
     exit 1
   }
 fi
-if ! "$py" -c "import maturin, pytest, pytest_asyncio, mypy" 2>/dev/null; then
-  echo "test-python: installing python/requirements-dev.txt (maturin, pytest, pytest-asyncio, mypy) into $venv"
+if ! "$py" -c "import maturin, pytest, pytest_asyncio, mypy, httpx" 2>/dev/null; then
+  echo "test-python: installing python/requirements-dev.txt (maturin, pytest, pytest-asyncio, mypy, httpx) into $venv"
   "$py" -m pip install --quiet --disable-pip-version-check -r python/requirements-dev.txt
 fi
 

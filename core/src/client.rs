@@ -37,6 +37,9 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub http: reqwest::Client,
+    /// The headers `http` adds to every request (key, user agent, config headers): reqwest keeps
+    /// them private, and requests sent through a host HTTP client must carry them too.
+    pub default_headers: reqwest::header::HeaderMap,
     pub base_url: String,
     pub host_url: String,
     pub project_id: Option<String>,
@@ -65,7 +68,7 @@ impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
         let r = config.resolve()?;
         let http = reqwest::Client::builder()
-            .default_headers(r.headers)
+            .default_headers(r.headers.clone())
             .connect_timeout(r.connect_timeout)
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
@@ -78,6 +81,7 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                default_headers: r.headers,
                 base_url: r.base_url,
                 host_url: r.host_url,
                 project_id: r.project_id,

@@ -42,6 +42,7 @@ pub use options::CallOptions;
 pub use pagination::ItemStream;
 pub use reqwest::Method;
 pub use transport::RetryPolicy;
+pub use transport::host::{HostExchange, HostLink, HostRequest, HostResponse, with_host};
 
 pub use services::ai::{
     ChatChunk, ChatMessage, ChatRequest, ChatResponse, ChatStream, CompleteOptions, Completion,

@@ -18,9 +18,10 @@ from typing import IO, TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequen
 from ._records import QueryResult, Record
 
 if TYPE_CHECKING:  # pragma: no cover - typing only (the stub replaces this module for checkers)
-    from ._transport import Transport
+    from ._transport import Progress, Transport
 
     Call = Union
+    Stream = Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -229,10 +230,15 @@ class Storage(_Ns):
 
     def upload(self, file_bytes: Optional[bytes] = None, path: Optional[str] = None,
                content_type: Optional[str] = None, *,
-               file: Union[PathLike, IO[bytes], None] = None, key: Optional[str] = None) -> Call[Record]:
+               file: Union[PathLike, IO[bytes], None] = None, key: Optional[str] = None,
+               progress: Optional[Progress] = None) -> Call[Record]:
         """Uploads bytes (``file_bytes``), a local file (``file=`` a path, streamed from disk) or a
         binary file object (``file=open(..., "rb")``) under the storage key ``path``
-        (alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``."""
+        (alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
+
+        ``progress(sent, total)`` is called as bytes go out (``total`` is None when unknown), on
+        the calling thread (sync) or the event loop (async); if it raises, the upload stops and
+        the exception propagates."""
         storage_key = path if path is not None else key
         if storage_key is None:
             raise TypeError('storage.upload needs the storage key: path="avatars/user-123.jpg"')
@@ -253,7 +259,9 @@ class Storage(_Ns):
             data = bytes(content)
         else:
             raise TypeError(f"storage.upload: file= must be a path or a binary file object, got {type(file).__name__}")
-        return self._t.upload(args, data)
+        if progress is not None and not callable(progress):
+            raise TypeError("storage.upload: progress= must be a callable taking (sent, total)")
+        return self._t.upload(args, data, progress=progress)
 
     def get(self, key: str) -> Call[bytes]:
         """The object's content."""
@@ -359,6 +367,17 @@ class Ai(_Ns):
         """A chat completion for ``[{"role": "user", "content": "..."}]``; ``result.text``."""
         return self._t.call("ai.chat", {"messages": [dict(m) for m in messages], "model": model,
                                         "temperature": temperature, "max_tokens": max_tokens, "top_p": top_p})
+
+    def chat_stream(self, messages: Sequence[Mapping[str, Any]], model: Optional[str] = None,
+                    temperature: Optional[float] = None, max_tokens: Optional[int] = None,
+                    top_p: Optional[float] = None) -> Stream[Record]:
+        """``chat`` streamed token by token: ``async for chunk in client.ai.chat_stream(...)``
+        (a plain ``for`` on the sync client). Each chunk has ``.delta`` (the new text), and the
+        last ones ``.finish_reason`` and ``.usage``. Leaving the loop early, ``aclose()``/``close()``
+        or cancelling the task stops the generation."""
+        return self._t.stream("ai.chat_stream", {"messages": [dict(m) for m in messages], "model": model,
+                                                 "temperature": temperature, "max_tokens": max_tokens,
+                                                 "top_p": top_p})
 
     def embed(self, text: str) -> Call[List[float]]:
         """The embedding vector of a text."""

@@ -3,7 +3,7 @@ import os
 from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._records import QueryResult, Record
-from ._transport import Transport
+from ._transport import AsyncStream, Progress, SyncStream, Transport
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -77,10 +77,14 @@ class AsyncCache:
 
 class AsyncStorage:
     """File storage with public URLs."""
-    async def upload(self, file_bytes: Optional[bytes]=..., path: Optional[str]=..., content_type: Optional[str]=..., *, file: Union[PathLike, IO[bytes], None]=..., key: Optional[str]=...) -> Record:
+    async def upload(self, file_bytes: Optional[bytes]=..., path: Optional[str]=..., content_type: Optional[str]=..., *, file: Union[PathLike, IO[bytes], None]=..., key: Optional[str]=..., progress: Optional[Progress]=...) -> Record:
         """Uploads bytes (``file_bytes``), a local file (``file=`` a path, streamed from disk) or a
 binary file object (``file=open(..., "rb")``) under the storage key ``path``
-(alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``."""
+(alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
+
+``progress(sent, total)`` is called as bytes go out (``total`` is None when unknown), on
+the calling thread (sync) or the event loop (async); if it raises, the upload stops and
+the exception propagates."""
     async def get(self, key: str) -> bytes:
         """The object's content."""
     async def get_url(self, key: str) -> str:
@@ -127,6 +131,11 @@ class AsyncAi:
         """Completes a prompt; ``result.text`` (also ``.usage``, ``.model``)."""
     async def chat(self, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=...) -> Record:
         """A chat completion for ``[{"role": "user", "content": "..."}]``; ``result.text``."""
+    def chat_stream(self, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=...) -> AsyncStream[Record]:
+        """``chat`` streamed token by token: ``async for chunk in client.ai.chat_stream(...)``
+(a plain ``for`` on the sync client). Each chunk has ``.delta`` (the new text), and the
+last ones ``.finish_reason`` and ``.usage``. Leaving the loop early, ``aclose()``/``close()``
+or cancelling the task stops the generation."""
     async def embed(self, text: str) -> List[float]:
         """The embedding vector of a text."""
 
@@ -239,10 +248,14 @@ class SyncCache:
 
 class SyncStorage:
     """File storage with public URLs."""
-    def upload(self, file_bytes: Optional[bytes]=..., path: Optional[str]=..., content_type: Optional[str]=..., *, file: Union[PathLike, IO[bytes], None]=..., key: Optional[str]=...) -> Record:
+    def upload(self, file_bytes: Optional[bytes]=..., path: Optional[str]=..., content_type: Optional[str]=..., *, file: Union[PathLike, IO[bytes], None]=..., key: Optional[str]=..., progress: Optional[Progress]=...) -> Record:
         """Uploads bytes (``file_bytes``), a local file (``file=`` a path, streamed from disk) or a
 binary file object (``file=open(..., "rb")``) under the storage key ``path``
-(alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``."""
+(alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
+
+``progress(sent, total)`` is called as bytes go out (``total`` is None when unknown), on
+the calling thread (sync) or the event loop (async); if it raises, the upload stops and
+the exception propagates."""
     def get(self, key: str) -> bytes:
         """The object's content."""
     def get_url(self, key: str) -> str:
@@ -289,6 +302,11 @@ class SyncAi:
         """Completes a prompt; ``result.text`` (also ``.usage``, ``.model``)."""
     def chat(self, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=...) -> Record:
         """A chat completion for ``[{"role": "user", "content": "..."}]``; ``result.text``."""
+    def chat_stream(self, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=...) -> SyncStream[Record]:
+        """``chat`` streamed token by token: ``async for chunk in client.ai.chat_stream(...)``
+(a plain ``for`` on the sync client). Each chunk has ``.delta`` (the new text), and the
+last ones ``.finish_reason`` and ``.usage``. Leaving the loop early, ``aclose()``/``close()``
+or cancelling the task stops the generation."""
     def embed(self, text: str) -> List[float]:
         """The embedding vector of a text."""
 

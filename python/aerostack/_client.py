@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Type, TypeVar, Union
 
@@ -18,6 +17,8 @@ from ._transport import (
 from .utils import RetryConfig, RetryPolicy
 
 if TYPE_CHECKING:
+    import logging
+
     from ._realtime import Realtime, Socket
 
 _C = TypeVar("_C", bound="_ClientBase")

@@ -4,7 +4,8 @@ Type conversion only: operations are named as in ``operations()`` and take JSON 
 engine's snake_case names); answers are JSON text. The Python package builds its API on top.
 """
 
-from typing import Any, Awaitable, Dict, List, Optional, Tuple
+import asyncio
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
 
 __version__: str
 
@@ -14,20 +15,63 @@ class NativeError(Exception):
 
     args: Tuple[str, str, Optional[int], Optional[str], bool, Optional[float], Optional[str], Optional[str], str]
 
+class NativePort:
+    """The completion queue of one asyncio loop: watch ``fileno()`` with ``loop.add_reader`` and
+    call ``drain()`` from it; finished calls resolve their futures there."""
+
+    def __init__(self) -> None: ...
+    def fileno(self) -> int: ...
+    def drain(self) -> None: ...
+
+class NativeCall:
+    """A call in flight on a port."""
+
+    def abort(self) -> None:
+        """Drops the engine's future (and its request)."""
+
+class NativeStream:
+    """A streamed operation; items are JSON text, ``None`` at the end."""
+
+    def next(self) -> Optional[str]: ...
+    def next_async(self, port: NativePort, fut: "asyncio.Future[Optional[str]]") -> NativeCall: ...
+    def close(self) -> None: ...
+
+Progress = Callable[[int, Optional[int]], Any]
+
+class NativeHostedCall:
+    """An operation whose HTTP requests the host performs: ``next()`` gives
+    ``(id, method, url, headers, body)`` to send, or the JSON answer (``str``) when done."""
+
+    def next(self) -> Union[str, Tuple[int, str, str, List[Tuple[str, str]], bytes]]: ...
+    def next_async(self, port: NativePort, fut: "asyncio.Future[Any]") -> NativeCall: ...
+    def respond(self, id: int, status: int, headers: List[Tuple[str, str]], body: bytes) -> None: ...
+    def fail(self, id: int, message: str) -> None: ...
+
 class NativeClient:
-    """One engine client (one connection pool). ``config_json``: the engine's ClientConfig."""
+    """One engine client (one connection pool). ``config_json``: the engine's ClientConfig.
+
+    Blocking methods release the GIL; ``*_async`` methods start the call and resolve the asyncio
+    future ``fut`` through ``port`` (returning a handle whose ``abort()`` cancels it)."""
 
     def __init__(self, config_json: str) -> None: ...
     def call(self, op: str, args_json: str) -> str:
-        """Runs an operation with the GIL released; the JSON answer."""
-    def call_async(self, op: str, args_json: str) -> Awaitable[str]:
-        """``call`` as an asyncio awaitable (needs a running event loop)."""
-    def upload(self, args_json: str, data: Optional[bytes] = None) -> str:
+        """Runs an operation; the JSON answer."""
+    def call_async(self, port: NativePort, fut: "asyncio.Future[str]", op: str, args_json: str) -> NativeCall: ...
+    def upload(self, args_json: str, data: Optional[bytes] = None, progress: Optional[Progress] = None) -> str:
         """``storage.upload`` from ``data``, or from the file at ``args.path`` when ``data`` is None."""
-    def upload_async(self, args_json: str, data: Optional[bytes] = None) -> Awaitable[str]: ...
+    def upload_async(self, port: NativePort, fut: "asyncio.Future[str]", args_json: str,
+                     data: Optional[bytes] = None, progress: Optional[Progress] = None) -> NativeCall: ...
     def download(self, args_json: str) -> Tuple[bytes, Optional[str]]:
         """``storage.get``: (content, content type)."""
-    def download_async(self, args_json: str) -> Awaitable[Tuple[bytes, Optional[str]]]: ...
+    def download_async(self, port: NativePort, fut: "asyncio.Future[Tuple[bytes, Optional[str]]]",
+                       args_json: str) -> NativeCall: ...
+    def hosted(self, op: str, args_json: str) -> NativeHostedCall:
+        """Starts an operation whose HTTP requests the host performs with its own client."""
+    def hosted_upload(self, args_json: str, data: Optional[bytes] = None) -> NativeHostedCall:
+        """``upload`` with its HTTP requests performed by the host."""
+    def stream(self, op: str, args_json: str) -> NativeStream:
+        """Opens a streamed operation (``ai.chat_stream``)."""
+    def stream_async(self, port: NativePort, fut: "asyncio.Future[NativeStream]", op: str, args_json: str) -> NativeCall: ...
 
 class LocalPlatform:
     """The local platform in-process, on its own threads. ``options_json``: host, port (0 = free),

@@ -9,14 +9,24 @@ call. Calls go through the same engine as ``AerostackClient`` (retries, timeouts
 
 from __future__ import annotations
 
-import logging
 import os
 from types import TracebackType
-from typing import IO, Any, Awaitable, Dict, Generic, Mapping, Optional, Protocol, Type, TypeVar, Union, overload
+from typing import IO, TYPE_CHECKING, Any, Awaitable, Dict, Generic, Mapping, Optional, Protocol, Type, TypeVar, Union, overload
 
 from ._records import Record
-from ._transport import AsyncTransport, SyncTransport, call_options, client_config, new_native_client
+from ._transport import (
+    AsyncTransport,
+    HostedAsyncTransport,
+    HostedSyncTransport,
+    SyncTransport,
+    call_options,
+    client_config,
+    new_native_client,
+)
 from .utils import RetryConfig
+
+if TYPE_CHECKING:
+    import logging
 
 __all__ = ["SDK"]
 
@@ -234,6 +244,12 @@ class SDK:
         retry_config: the default :class:`~aerostack.utils.RetryConfig` of every operation.
         timeout_ms: per-attempt timeout in milliseconds.
         debug_logger: a ``logging.Logger`` for request logs (default: the ``aerostack`` logger).
+        client: your own ``httpx.Client`` (or any object with ``build_request`` and ``send``, the
+            ``HttpClient`` protocol) to carry the sync operations' HTTP requests: its headers,
+            proxies, event hooks and ``send`` wrappers apply. The engine still builds each request,
+            retries, and maps errors. Not closed by the SDK.
+        async_client: the same for the ``*_async`` operations (``httpx.AsyncClient`` or an
+            ``AsyncHttpClient``).
         project_id: the project id or slug (optional; the key names the project).
     """
 
@@ -245,9 +261,15 @@ class SDK:
         retry_config: Optional[RetryConfig] = None,
         timeout_ms: Optional[int] = None,
         debug_logger: Optional[logging.Logger] = None,
+        client: Optional[Any] = None,
+        async_client: Optional[Any] = None,
         *,
         project_id: Optional[str] = None,
     ) -> None:
+        for name, c in (("client", client), ("async_client", async_client)):
+            if c is not None and not (callable(getattr(c, "send", None)) and callable(getattr(c, "build_request", None))):
+                raise TypeError(f"SDK({name}=...) needs an HTTP client with build_request() and send(), "
+                                f"e.g. httpx.{'Async' if name == 'async_client' else ''}Client(); got {type(c).__name__}")
         config = client_config(
             api_key=api_key_auth,
             project_id=project_id,
@@ -257,9 +279,10 @@ class SDK:
             retry=retry_config,
         )
         native = new_native_client(config)
-        log = debug_logger if debug_logger is not None else logging.getLogger("aerostack")
-        self._sync = SyncTransport(native, None, log)
-        self._async = AsyncTransport(native, None, log)
+        log = debug_logger  # None: the "aerostack" logger
+        self._sync = SyncTransport(native, None, log) if client is None else HostedSyncTransport(native, None, log, http=client)
+        self._async = (AsyncTransport(native, None, log) if async_client is None
+                       else HostedAsyncTransport(native, None, log, http=async_client))
         self.ai = Ai(self)
         self.authentication = Authentication(self)
         self.cache = Cache(self)

@@ -7,20 +7,64 @@ re-raised as the classes of :mod:`aerostack.errors`.
 
 from __future__ import annotations
 
-import logging
+import os
+import sys
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Dict, Generic, Mapping, Optional, Tuple, TypeVar, Union
 
 from . import _records
 from .errors import _from_native
 from .utils import RetryConfig, RetryPolicy, retry_policy
 
 if TYPE_CHECKING:
+    import asyncio
+    import logging
+
     from ._native import NativeClient
 
 T = TypeVar("T")
 
-logger = logging.getLogger("aerostack")
+#: An upload progress callback: ``progress(sent_bytes, total_bytes_or_None)``.
+Progress = Callable[[int, Optional[int]], Any]
+
+_DEBUG = 10  # logging.DEBUG
+
+# `logging` and `asyncio` are imported by the first use that needs them, not by `import aerostack`
+# (together they are most of a cold import). Until the program imports logging itself nothing can
+# have enabled our debug logs, so the per-call check is a dict lookup.
+_aerostack_logger: "Optional[logging.Logger]" = None
+
+
+def _log(log: "Optional[logging.Logger]") -> "Optional[logging.Logger]":
+    """``log``, else the ``aerostack`` logger once the program has imported logging."""
+    global _aerostack_logger
+    if log is not None:
+        return log
+    if _aerostack_logger is None:
+        lg = sys.modules.get("logging")
+        if lg is None:
+            return None
+        _aerostack_logger = lg.getLogger("aerostack")
+    return _aerostack_logger
+
+
+def _debug_log(log: "Optional[logging.Logger]") -> "Optional[logging.Logger]":
+    """The logger when its DEBUG level is on, else None."""
+    lg = _log(log)
+    return lg if lg is not None and lg.isEnabledFor(_DEBUG) else None
+
+
+_aio: Any = None
+
+
+def _loop() -> "asyncio.AbstractEventLoop":
+    global _aio
+    if _aio is None:
+        import asyncio
+
+        _aio = asyncio
+    return _aio.get_running_loop()  # type: ignore[no-any-return]
 
 _native_mod: Any = None
 
@@ -106,10 +150,10 @@ class Transport:
     __slots__ = ("native", "options", "log")
 
     def __init__(self, native_client: "NativeClient", options: Optional[Dict[str, Any]] = None,
-                 log: Optional[logging.Logger] = None) -> None:
+                 log: "Optional[logging.Logger]" = None) -> None:
         self.native = native_client
         self.options = options or None
-        self.log = log or logger
+        self.log = log
 
     def _args(self, args: Mapping[str, Any], extra: Optional[Dict[str, Any]] = None) -> str:
         if self.options or extra:
@@ -135,27 +179,29 @@ class SyncTransport(Transport):
     def call(self, op: str, args: Mapping[str, Any], convert: Callable[[Any], T] = _identity,
              extra: Optional[Dict[str, Any]] = None) -> T:
         payload = self._args(args, extra)
-        debug = self.log.isEnabledFor(logging.DEBUG)
+        debug = _debug_log(self.log)
         start = time.perf_counter() if debug else 0.0
         try:
             raw = self.native.call(op, payload)
         except native().NativeError as e:
             err = _from_native(e)
             if debug:
-                self.log.debug("%s failed after %.1f ms: %s", op, (time.perf_counter() - start) * 1000, err)
+                debug.debug("%s failed after %.1f ms: %s", op, (time.perf_counter() - start) * 1000, err)
             raise err from None
         if debug:
-            self.log.debug("%s ok in %.1f ms", op, (time.perf_counter() - start) * 1000)
+            debug.debug("%s ok in %.1f ms", op, (time.perf_counter() - start) * 1000)
         return convert(_records.loads(raw))
 
     def upload(self, args: Mapping[str, Any], data: Optional[bytes], convert: Callable[[Any], T] = _identity,
-               extra: Optional[Dict[str, Any]] = None) -> T:
+               extra: Optional[Dict[str, Any]] = None, progress: Optional[Progress] = None) -> T:
         payload = self._args(args, extra)
         try:
-            raw = self.native.upload(payload, data)
+            raw = self.native.upload(payload, data, progress)
         except native().NativeError as e:
             raise _from_native(e) from None
-        self.log.debug("storage.upload ok")
+        debug = _debug_log(self.log)
+        if debug:
+            debug.debug("storage.upload ok")
         return convert(_records.loads(raw))
 
     def download(self, args: Mapping[str, Any], convert: Callable[[Tuple[bytes, Optional[str]]], T] = _identity,
@@ -165,12 +211,22 @@ class SyncTransport(Transport):
             data, content_type = self.native.download(payload)
         except native().NativeError as e:
             raise _from_native(e) from None
-        self.log.debug("storage.get ok (%d bytes)", len(data))
+        debug = _debug_log(self.log)
+        if debug:
+            debug.debug("storage.get ok (%d bytes)", len(data))
         return convert((data, content_type))
+
+    def stream(self, op: str, args: Mapping[str, Any], convert: Callable[[Any], T] = _identity,
+               extra: Optional[Dict[str, Any]] = None) -> "SyncStream[T]":
+        return SyncStream(self, op, self._args(args, extra), convert)
 
 
 class AsyncTransport(Transport):
-    """Awaitable calls driven by the engine's runtime; cancelling the task drops the call."""
+    """Awaitable calls driven by the engine's runtime; cancelling the task drops the call.
+
+    Results come back through the event loop's port (see :func:`_port`): the engine never takes
+    the GIL, the loop pulls finished calls in batches on its own thread.
+    """
 
     __slots__ = ()
 
@@ -179,29 +235,36 @@ class AsyncTransport(Transport):
         return self._call(op, self._args(args, extra), convert)
 
     async def _call(self, op: str, payload: str, convert: Callable[[Any], T]) -> T:
-        debug = self.log.isEnabledFor(logging.DEBUG)
+        debug = _debug_log(self.log)
         start = time.perf_counter() if debug else 0.0
+        loop = _loop()
+        fut = loop.create_future()
         try:
-            raw = await self.native.call_async(op, payload)
+            raw = await _settle(fut, self.native.call_async(_port(loop), fut, op, payload))
         except native().NativeError as e:
             err = _from_native(e)
             if debug:
-                self.log.debug("%s failed after %.1f ms: %s", op, (time.perf_counter() - start) * 1000, err)
+                debug.debug("%s failed after %.1f ms: %s", op, (time.perf_counter() - start) * 1000, err)
             raise err from None
         if debug:
-            self.log.debug("%s ok in %.1f ms", op, (time.perf_counter() - start) * 1000)
+            debug.debug("%s ok in %.1f ms", op, (time.perf_counter() - start) * 1000)
         return convert(_records.loads(raw))
 
     def upload(self, args: Mapping[str, Any], data: Optional[bytes], convert: Callable[[Any], T] = _identity,
-               extra: Optional[Dict[str, Any]] = None) -> Any:
-        return self._upload(self._args(args, extra), data, convert)
+               extra: Optional[Dict[str, Any]] = None, progress: Optional[Progress] = None) -> Any:
+        return self._upload(self._args(args, extra), data, convert, progress)
 
-    async def _upload(self, payload: str, data: Optional[bytes], convert: Callable[[Any], T]) -> T:
+    async def _upload(self, payload: str, data: Optional[bytes], convert: Callable[[Any], T],
+                      progress: Optional[Progress]) -> T:
+        loop = _loop()
+        fut = loop.create_future()
         try:
-            raw = await self.native.upload_async(payload, data)
+            raw = await _settle(fut, self.native.upload_async(_port(loop), fut, payload, data, progress))
         except native().NativeError as e:
             raise _from_native(e) from None
-        self.log.debug("storage.upload ok")
+        debug = _debug_log(self.log)
+        if debug:
+            debug.debug("storage.upload ok")
         return convert(_records.loads(raw))
 
     def download(self, args: Mapping[str, Any], convert: Callable[[Tuple[bytes, Optional[str]]], T] = _identity,
@@ -209,12 +272,235 @@ class AsyncTransport(Transport):
         return self._download(self._args(args, extra), convert)
 
     async def _download(self, payload: str, convert: Callable[[Tuple[bytes, Optional[str]]], T]) -> T:
+        loop = _loop()
+        fut = loop.create_future()
         try:
-            data, content_type = await self.native.download_async(payload)
+            data, content_type = await _settle(fut, self.native.download_async(_port(loop), fut, payload))
         except native().NativeError as e:
             raise _from_native(e) from None
-        self.log.debug("storage.get ok (%d bytes)", len(data))
+        debug = _debug_log(self.log)
+        if debug:
+            debug.debug("storage.get ok (%d bytes)", len(data))
         return convert((data, content_type))
+
+    def stream(self, op: str, args: Mapping[str, Any], convert: Callable[[Any], T] = _identity,
+               extra: Optional[Dict[str, Any]] = None) -> "AsyncStream[T]":
+        return AsyncStream(self, op, self._args(args, extra), convert)
+
+
+async def _settle(fut: "asyncio.Future[Any]", call: Any) -> Any:
+    """Awaits the port future of ``call``; cancelling the awaiting task aborts the engine call."""
+    try:
+        return await fut
+    except BaseException:  # cancelled (a failed call is already over: abort is then a no-op)
+        call.abort()
+        raise
+
+
+# One port per event loop (and process: a forked child starts afresh).
+_ports: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
+
+
+def _port(loop: asyncio.AbstractEventLoop) -> Any:
+    """The loop's completion port, created and registered with ``loop.add_reader`` on first use."""
+    port = _ports.get(loop)
+    if port is None:
+        port = native().NativePort()
+        try:
+            loop.add_reader(port.fileno(), port.drain)
+        except NotImplementedError:
+            raise RuntimeError(
+                "aerostack's async client needs an event loop with add_reader (the default loop on "
+                "Linux and macOS, or uvloop); on Windows use asyncio.WindowsSelectorEventLoopPolicy()"
+            ) from None
+        _ports[loop] = port
+    return port
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ports.clear)
+
+
+class SyncStream(Generic[T]):
+    """The items of a streamed call (``ai.chat_stream``) as an iterator; ``close()`` (or leaving a
+    ``with`` block, or breaking out of the loop and dropping it) stops the stream."""
+
+    def __init__(self, t: "SyncTransport", op: str, payload: str, convert: Callable[[Any], T]) -> None:
+        self._t, self._op, self._payload, self._convert = t, op, payload, convert
+        self._native: Any = None
+        self._closed = False
+
+    def __iter__(self) -> "SyncStream[T]":
+        return self
+
+    def __next__(self) -> T:
+        if self._closed:
+            raise StopIteration
+        try:
+            if self._native is None:
+                self._native = self._t.native.stream(self._op, self._payload)
+            raw = self._native.next()
+        except native().NativeError as e:
+            self._closed = True
+            raise _from_native(e) from None
+        if raw is None:
+            self._closed = True
+            raise StopIteration
+        return self._convert(_records.loads(raw))
+
+    def close(self) -> None:
+        self._closed = True
+        if self._native is not None:
+            self._native.close()
+
+    def __enter__(self) -> "SyncStream[T]":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class AsyncStream(Generic[T]):
+    """The items of a streamed call as an async iterator: ``async for chunk in ...``;
+    ``await aclose()`` (or ``async with``) stops the stream, so does cancelling the task."""
+
+    def __init__(self, t: AsyncTransport, op: str, payload: str, convert: Callable[[Any], T]) -> None:
+        self._t, self._op, self._payload, self._convert = t, op, payload, convert
+        self._native: Any = None
+        self._closed = False
+
+    def __aiter__(self) -> "AsyncStream[T]":
+        return self
+
+    async def __anext__(self) -> T:
+        if self._closed:
+            raise StopAsyncIteration
+        loop = _loop()
+        try:
+            if self._native is None:
+                fut = loop.create_future()
+                self._native = await _settle(fut, self._t.native.stream_async(_port(loop), fut, self._op, self._payload))
+            fut = loop.create_future()
+            raw = await _settle(fut, self._native.next_async(_port(loop), fut))
+        except native().NativeError as e:
+            self._closed = True
+            raise _from_native(e) from None
+        except BaseException:  # cancelled: stop the stream with the task
+            await self.aclose()
+            raise
+        if raw is None:
+            self._closed = True
+            raise StopAsyncIteration
+        return self._convert(_records.loads(raw))
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._native is not None:
+            self._native.close()
+
+    async def __aenter__(self) -> "AsyncStream[T]":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+
+class HostedSyncTransport(SyncTransport):
+    """Blocking calls whose HTTP requests go through the user's own client (an ``httpx.Client`` or
+    anything with ``build_request``/``send``, seed 002's ``SDK(client=...)``). The engine still
+    builds every request and handles retries, errors and decoding; this loop only carries bytes."""
+
+    __slots__ = ("http",)
+
+    def __init__(self, native_client: "NativeClient", options: Optional[Dict[str, Any]] = None,
+                 log: "Optional[logging.Logger]" = None, *, http: Any) -> None:
+        super().__init__(native_client, options, log)
+        self.http = http
+
+    def with_options(self, options: Dict[str, Any]) -> "Transport":
+        merged = dict(self.options or {})
+        merged.update(options)
+        return type(self)(self.native, merged, self.log, http=self.http)
+
+    def call(self, op: str, args: Mapping[str, Any], convert: Callable[[Any], T] = _identity,
+             extra: Optional[Dict[str, Any]] = None) -> T:
+        return convert(self._drive(lambda: self.native.hosted(op, self._args(args, extra))))
+
+    def upload(self, args: Mapping[str, Any], data: Optional[bytes], convert: Callable[[Any], T] = _identity,
+               extra: Optional[Dict[str, Any]] = None, progress: Optional[Progress] = None) -> T:
+        if progress is not None:
+            raise TypeError("progress= is not available when requests go through your own HTTP client")
+        return convert(self._drive(lambda: self.native.hosted_upload(self._args(args, extra), data)))
+
+    def _drive(self, start: Callable[[], Any]) -> Any:
+        try:
+            call = start()
+            while True:
+                step = call.next()
+                if isinstance(step, str):
+                    return _records.loads(step)
+                rid, method, url, headers, body = step
+                try:
+                    resp = self.http.send(self.http.build_request(method, url, headers=headers, content=body or None))
+                    content = resp.read()
+                except Exception as e:  # the user's client failed: the engine retries it as a network error
+                    call.fail(rid, f"{type(e).__name__}: {e}")
+                    continue
+                call.respond(rid, resp.status_code, _header_items(resp), content)
+        except native().NativeError as e:
+            raise _from_native(e) from None
+
+
+class HostedAsyncTransport(AsyncTransport):
+    """:class:`HostedSyncTransport` for ``SDK(async_client=...)`` (``httpx.AsyncClient`` or any
+    object with ``build_request`` and an async ``send``)."""
+
+    __slots__ = ("http",)
+
+    def __init__(self, native_client: "NativeClient", options: Optional[Dict[str, Any]] = None,
+                 log: "Optional[logging.Logger]" = None, *, http: Any) -> None:
+        super().__init__(native_client, options, log)
+        self.http = http
+
+    def with_options(self, options: Dict[str, Any]) -> "Transport":
+        merged = dict(self.options or {})
+        merged.update(options)
+        return type(self)(self.native, merged, self.log, http=self.http)
+
+    async def _call(self, op: str, payload: str, convert: Callable[[Any], T]) -> T:
+        return convert(await self._drive(lambda: self.native.hosted(op, payload)))
+
+    async def _upload(self, payload: str, data: Optional[bytes], convert: Callable[[Any], T],
+                      progress: Optional[Progress]) -> T:
+        if progress is not None:
+            raise TypeError("progress= is not available when requests go through your own HTTP client")
+        return convert(await self._drive(lambda: self.native.hosted_upload(payload, data)))
+
+    async def _drive(self, start: Callable[[], Any]) -> Any:
+        loop = _loop()
+        try:
+            call = start()
+            while True:
+                fut = loop.create_future()
+                step = await _settle(fut, call.next_async(_port(loop), fut))
+                if isinstance(step, str):
+                    return _records.loads(step)
+                rid, method, url, headers, body = step
+                try:
+                    resp = await self.http.send(self.http.build_request(method, url, headers=headers, content=body or None))
+                    content = await resp.aread()
+                except Exception as e:  # the user's client failed: the engine retries it as a network error
+                    call.fail(rid, f"{type(e).__name__}: {e}")
+                    continue
+                call.respond(rid, resp.status_code, _header_items(resp), content)
+        except native().NativeError as e:
+            raise _from_native(e) from None
+
+
+def _header_items(resp: Any) -> "list[Tuple[str, str]]":
+    headers = resp.headers
+    items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
+    return [(str(k), str(v)) for k, v in items]
 
 
 def new_native_client(config: Dict[str, Any]) -> "NativeClient":

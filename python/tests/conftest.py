@@ -204,6 +204,26 @@ class _FakeOpenAI:
                 msgs = req.get("messages") or [{}]
                 last = msgs[-1].get("content", "") if isinstance(msgs[-1], dict) else ""
                 text = f"- point one\n- point two\n- point three ({last[:20]})"
+                if req.get("stream"):
+                    # OpenAI-style SSE: one frame per word, a finish frame, a usage frame, [DONE].
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.end_headers()
+                    model = req.get("model") or "test-model"
+                    words = text.split(" ")
+                    for i, w in enumerate(words):
+                        delta = w if i == 0 else " " + w
+                        frame = {"model": model, "choices": [{"index": 0, "delta": {"content": delta}, "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(frame)}\n\n".encode())
+                        self.wfile.flush()
+                    fin = {"model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                    usage = {"model": model, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": len(words), "total_tokens": 3 + len(words)}}
+                    for frame in (fin, usage):
+                        self.wfile.write(f"data: {json.dumps(frame)}\n\n".encode())
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 body = json.dumps({
                     "id": "chatcmpl-test", "object": "chat.completion", "created": 0,
                     "model": req.get("model") or "test-model",

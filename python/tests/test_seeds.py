@@ -331,8 +331,131 @@ def test_seed_002_asyncio_run(ai_platform: LocalPlatform) -> None:
 
 def test_seed_002_placeholder_message_is_refused(ai_platform: LocalPlatform) -> None:
     from aerostack import SDK, errors
+    from aerostack.utils import BackoffStrategy, RetryConfig
 
     with SDK(api_key_auth=ai_platform.api_key, server_url=ai_platform.api_url) as sdk:
         with pytest.raises(errors.ValidationError) as ei:
             sdk.ai.ai_chat(request={"messages": [{}], "model": "@cf/meta/llama-3-8b-instruct"})
     assert ei.value.status_code == 400 and "messages[0].role" in ei.value.message
+
+
+def test_seed_002_custom_http_client(platform: LocalPlatform) -> None:
+    """"Custom HTTP Client", sync: the user's httpx.Client carries the requests (its headers too)."""
+    import httpx
+
+    from aerostack import SDK
+
+    seen: list = []
+    http_client = httpx.Client(headers={"x-custom-header": "someValue"},
+                               event_hooks={"request": [seen.append]})
+    s = SDK(client=http_client, server_url=platform.api_url, api_key_auth=platform.api_key)
+    res = s.database.db_query(request={"sql": "SELECT 41 + 1 AS answer"})
+    assert res.results[0].answer == 42
+    assert seen, "the request did not go through the user's client"
+    req = seen[-1]
+    assert req.headers["x-custom-header"] == "someValue"
+    assert req.headers["x-aerostack-key"] == platform.api_key
+    assert str(req.url) == platform.api_url + "/db/query"
+    http_client.close()
+
+
+async def test_seed_002_custom_async_http_client(platform: LocalPlatform) -> None:
+    """"Custom HTTP Client", async: the seed's CustomClient wrapper, as written, adds its header."""
+    from typing import Optional, Union
+
+    import httpx
+
+    from aerostack import SDK
+    from aerostack.httpclient import AsyncHttpClient
+
+    sent: list = []
+
+    class CustomClient(AsyncHttpClient):
+        client: AsyncHttpClient
+
+        def __init__(self, client: AsyncHttpClient):
+            self.client = client
+
+        async def send(
+            self,
+            request: httpx.Request,
+            *,
+            stream: bool = False,
+            auth: Union[
+                httpx._types.AuthTypes, httpx._client.UseClientDefault, None
+            ] = httpx.USE_CLIENT_DEFAULT,
+            follow_redirects: Union[
+                bool, httpx._client.UseClientDefault
+            ] = httpx.USE_CLIENT_DEFAULT,
+        ) -> httpx.Response:
+            request.headers["Client-Level-Header"] = "added by client"
+            sent.append(request)
+            return await self.client.send(
+                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+            )
+
+        def build_request(
+            self,
+            method: str,
+            url: httpx._types.URLTypes,
+            *,
+            content: Optional[httpx._types.RequestContent] = None,
+            data: Optional[httpx._types.RequestData] = None,
+            files: Optional[httpx._types.RequestFiles] = None,
+            json: Optional[Any] = None,
+            params: Optional[httpx._types.QueryParamTypes] = None,
+            headers: Optional[httpx._types.HeaderTypes] = None,
+            cookies: Optional[httpx._types.CookieTypes] = None,
+            timeout: Union[
+                httpx._types.TimeoutTypes, httpx._client.UseClientDefault
+            ] = httpx.USE_CLIENT_DEFAULT,
+            extensions: Optional[httpx._types.RequestExtensions] = None,
+        ) -> httpx.Request:
+            return self.client.build_request(
+                method,
+                url,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                params=params,
+                headers=headers,
+                cookies=cookies,
+                timeout=timeout,
+                extensions=extensions,
+            )
+
+    s = SDK(async_client=CustomClient(httpx.AsyncClient()), server_url=platform.api_url,
+            api_key_auth=platform.api_key)
+    await s.cache.cache_set_async(request={"key": "seed:custom", "value": {"ok": True}})
+    res = await s.cache.cache_get_async(request={"key": "seed:custom"})
+    assert res.value == {"ok": True}
+    assert len(sent) == 2 and all(r.headers["client-level-header"] == "added by client" for r in sent)
+
+
+def test_seed_002_custom_client_uploads_and_errors(platform: LocalPlatform, tmp_path: Path) -> None:
+    """Uploads go through the user's client too; its failures become the SDK's errors."""
+    import httpx
+
+    from aerostack import SDK, errors
+    from aerostack.utils import BackoffStrategy, RetryConfig
+
+    seen: list = []
+    with httpx.Client(event_hooks={"request": [seen.append]}) as http_client:
+        s = SDK(client=http_client, server_url=platform.api_url, api_key_auth=platform.api_key)
+        res = s.storage.storage_upload(request={"key": "hosted/file.txt",
+                                                "file": {"content": b"hosted bytes", "file_name": "file.txt"}})
+        assert res.url.endswith("hosted/file.txt")
+        assert seen[-1].url.path.endswith("/storage/upload")
+        # a platform error answered through the user's client keeps its type
+        with pytest.raises(errors.ErrorResponse) as bad:
+            s.database.db_query(request={"sql": "SELEC nonsense"})
+        assert bad.value.data.code
+    # a client that fails (closed): retried, then the SDK's network error names the host client
+    s = SDK(client=http_client, server_url=platform.api_url, api_key_auth=platform.api_key,
+            retry_config=None)
+    with pytest.raises(errors.SDKBaseError) as failed:
+        s.cache.cache_get(request={"key": "k"}, retries=RetryConfig("none", BackoffStrategy(1, 2, 1.5, 10), False))
+    assert "host HTTP client failed" in str(failed.value)
+    with pytest.raises(TypeError, match="build_request"):
+        SDK(client=object())

@@ -17,6 +17,13 @@ SRC = ROOT / "aerostack" / "_api.py"
 OUT = ROOT / "aerostack" / "_api.pyi"
 
 
+def _stream_item(node: ast.expr) -> "ast.expr | None":
+    """``T`` of ``-> Stream[T]`` (a streamed call: an iterator, async on the async face)."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Stream":
+        return node.slice
+    return None
+
+
 def _strip_call(node: ast.expr) -> ast.expr:
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Call":
         return node.slice  # type: ignore[return-value]
@@ -36,7 +43,7 @@ def render() -> str:
         "from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union",
         "",
         "from ._records import QueryResult, Record",
-        "from ._transport import Transport",
+        "from ._transport import AsyncStream, Progress, SyncStream, Transport",
         "",
         'PathLike = Union[str, "os.PathLike[str]"]',
         "",
@@ -55,12 +62,17 @@ def render() -> str:
                         ann = prefix + ann
                     lines.append(f"    {item.target.id}: {ann}")
                 elif isinstance(item, ast.FunctionDef) and (not item.name.startswith("_") or item.name == "__init__"):
+                    item_type = _stream_item(item.returns) if item.returns else None
+                    if item_type is not None:
+                        returns: "ast.expr | None" = ast.Subscript(ast.Name(f"{prefix}Stream"), item_type)
+                    else:
+                        returns = _strip_call(item.returns) if item.returns else None
                     fn = ast.FunctionDef(
                         name=item.name,
                         args=item.args,
                         body=[ast.Expr(ast.Constant(...))],
                         decorator_list=[],
-                        returns=_strip_call(item.returns) if item.returns else None,
+                        returns=returns,
                         type_comment=None,
                     )
                     for d in fn.args.defaults + fn.args.kw_defaults:
@@ -70,7 +82,7 @@ def render() -> str:
                             break
                     ast.fix_missing_locations(fn)
                     src = ast.unparse(fn).splitlines()[0]
-                    if prefix == "Async" and item.name != "__init__":
+                    if prefix == "Async" and item.name != "__init__" and item_type is None:
                         src = "async " + src
                     fdoc = ast.get_docstring(item)
                     if fdoc:

@@ -250,16 +250,7 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
         "storage.copy" => out(c.storage().copy(a.str("source_key")?, a.str("dest_key")?).await?),
         "storage.move" => out(c.storage().r#move(a.str("source_key")?, a.str("dest_key")?).await?),
         // ai
-        "ai.chat" => {
-            let req = ChatRequest {
-                messages: a.typed("messages", "[{\"role\": \"user\", \"content\": \"Hi\"}]")?,
-                model: a.opt_str("model")?.map(str::to_string),
-                temperature: a.opt_typed("temperature", "0.7")?,
-                max_tokens: a.opt_u32("max_tokens")?,
-                top_p: a.opt_typed("top_p", "0.9")?,
-            };
-            out(c.ai().chat(&req).await?)
-        }
+        "ai.chat" => out(c.ai().chat(&chat_request(&a)?).await?),
         "ai.complete" => {
             let opts = CompleteOptions {
                 model: a.opt_str("model")?.map(str::to_string),
@@ -333,10 +324,55 @@ pub async fn upload(
     out(c.storage().upload(a.str("key")?, source, opts).await?)
 }
 
+/// The operations [`open_stream`] knows.
+pub const STREAMS: &[&str] = &["ai.chat_stream"];
+
+/// A stream of JSON items (see [`crate::stream::StreamHandle`]).
+pub type ValueStream = futures_util::stream::BoxStream<'static, Result<Value, Error>>;
+
+/// Opens a streamed operation: `ai.chat_stream` (the arguments of `ai.chat`) yields
+/// `{delta, finish_reason, usage, model}` chunks. Errors before the first item (bad arguments,
+/// `AI_NOT_CONFIGURED`, ...) come from here, not from the stream.
+pub async fn open_stream(client: &Client, op: &str, args: Value) -> Result<ValueStream, Error> {
+    use futures_util::StreamExt;
+    let a = Args::new(op, args)?;
+    let c = client_for(client, &a)?;
+    match op {
+        "ai.chat_stream" => {
+            let chunks = c.ai().chat_stream(&chat_request(&a)?).await?;
+            Ok(chunks.map(|r| r.and_then(out)).boxed())
+        }
+        _ => Err(Error::validation(
+            "op",
+            format!("unknown streamed operation {op:?}; the streamed operations are: {}", STREAMS.join(", ")),
+        )),
+    }
+}
+
+fn chat_request(a: &Args) -> Result<ChatRequest, Error> {
+    Ok(ChatRequest {
+        messages: a.typed("messages", "[{\"role\": \"user\", \"content\": \"Hi\"}]")?,
+        model: a.opt_str("model")?.map(str::to_string),
+        temperature: a.opt_typed("temperature", "0.7")?,
+        max_tokens: a.opt_u32("max_tokens")?,
+        top_p: a.opt_typed("top_p", "0.9")?,
+    })
+}
+
 /// `storage.get`: the object's bytes and content type.
 pub async fn download(client: &Client, args: Value) -> Result<aerostack::StoredObject, Error> {
     let a = Args::new("storage.get", args)?;
     client_for(client, &a)?.storage().get(a.str("key")?).await
+}
+
+/// Bindings run these futures on a multi-threaded runtime: they must stay `Send`.
+#[allow(dead_code)]
+fn _futures_are_send(c: &Client) {
+    fn send<T: Send>(_: T) {}
+    send(dispatch(c, "", Value::Null));
+    send(upload(c, Value::Null, None, None));
+    send(download(c, Value::Null));
+    send(open_stream(c, "", Value::Null));
 }
 
 #[cfg(test)]
@@ -380,11 +416,3 @@ mod tests {
     }
 }
 
-/// Bindings run these futures on a multi-threaded runtime: they must stay `Send`.
-#[allow(dead_code)]
-fn _futures_are_send(c: &Client) {
-    fn send<T: Send>(_: T) {}
-    send(dispatch(c, "", Value::Null));
-    send(upload(c, Value::Null, None, None));
-    send(download(c, Value::Null));
-}

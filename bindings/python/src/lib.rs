@@ -13,7 +13,10 @@
 //!   and a client created in the child works, sync and async (the async bridge resolves the
 //!   runtime per process, see [`EngineRuntime`]).
 
+mod completion;
 mod hooks;
+mod hosted;
+mod stream;
 
 use std::cell::OnceCell;
 use std::future::Future;
@@ -25,7 +28,10 @@ use std::time::Duration;
 mod realtime;
 
 use aerostack::{Client, ClientConfig, Error};
-use aerostack_bindings_common::{ProcessGuard, RuntimeError, family_of, ops};
+use aerostack_bindings_common::{ProcessGuard, RuntimeError, StreamHandle, family_of, ops};
+use completion::{NativeCall, NativePort, Progress};
+use hosted::NativeHostedCall;
+use stream::NativeStream;
 use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
@@ -81,9 +87,6 @@ fn parse_json(what: &str, text: &str) -> PyResult<Value> {
         ))
     })
 }
-
-// ---------------------------------------------------------------------------------------------
-// A workaround for one engine future that is not `Send`
 
 // ---------------------------------------------------------------------------------------------
 // The async bridge: pyo3-async-runtimes on *our* process runtime.
@@ -148,29 +151,7 @@ where
     pyo3_async_runtimes::generic::future_into_py::<EngineRuntime, F, T>(py, fut)
 }
 
-/// Runs `fut` to completion with the GIL released, checking for Ctrl-C (and other signal
-/// handlers) every 100 ms on the main thread; a raised signal exception drops the future.
-fn block_on<M, F, T>(py: Python<'_>, make: M) -> PyResult<T>
-where
-    M: FnOnce() -> F + Send,
-    F: Future<Output = Result<T, Error>>,
-    T: Send,
-{
-    let rt = aerostack_bindings_common::runtime().map_err(runtime_err)?;
-    py.detach(move || {
-        rt.block_on(async move {
-            let mut fut = std::pin::pin!(make());
-            loop {
-                tokio::select! {
-                    r = &mut fut => return r.map_err(to_pyerr),
-                    _ = tokio::time::sleep(Duration::from_millis(100)) => {
-                        Python::attach(|py| py.check_signals())?;
-                    }
-                }
-            }
-        })
-    })
-}
+pub(crate) use completion::block_on;
 
 // ---------------------------------------------------------------------------------------------
 // The client
@@ -232,77 +213,111 @@ impl NativeClient {
         })
     }
 
-    /// `call` as an awaitable.
-    fn call_async<'py>(
-        &self,
-        py: Python<'py>,
-        op: &str,
-        args_json: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    /// `call` on the port: resolves the asyncio future `fut` with the JSON answer.
+    fn call_async(&self, port: &NativePort, fut: Py<PyAny>, op: &str, args_json: &str) -> PyResult<NativeCall> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
         let op = op.to_string();
-        awaitable(py, async move {
-            ops::dispatch(&client, &op, args)
-                .await
-                .map(|v| v.to_string())
-                .map_err(to_pyerr)
+        completion::submit(port, fut, async move {
+            ops::dispatch(&client, &op, args).await.map(|v| v.to_string())
         })
     }
 
-    /// `storage.upload` from `data` (bytes) or, when `data` is None, from the file at `args.path`.
-    #[pyo3(signature = (args_json, data=None))]
-    fn upload(&self, py: Python<'_>, args_json: &str, data: Option<&[u8]>) -> PyResult<String> {
+    /// `storage.upload` from `data` (bytes) or, when `data` is None, from the file at `args.path`;
+    /// `progress(sent, total)` is called on this thread while the upload runs.
+    #[pyo3(signature = (args_json, data=None, progress=None))]
+    fn upload(&self, py: Python<'_>, args_json: &str, data: Option<&[u8]>, progress: Option<Py<PyAny>>) -> PyResult<String> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
         let data = data.map(bytes::Bytes::copy_from_slice);
-        block_on(py, move || async move {
-            ops::upload(&client, args, data, None)
-                .await
-                .map(|v| v.to_string())
-        })
+        let progress = progress.map(Progress::blocking);
+        let engine_fn = progress.as_ref().map(Progress::engine_fn);
+        completion::block_on_reporting(
+            py,
+            move || async move { ops::upload(&client, args, data, engine_fn).await.map(|v| v.to_string()) },
+            progress.as_deref(),
+        )
     }
 
-    /// `upload` as an awaitable.
-    #[pyo3(signature = (args_json, data=None))]
-    fn upload_async<'py>(
+    /// `upload` on the port; `progress(sent, total)` is called on the loop's thread.
+    #[pyo3(signature = (port, fut, args_json, data=None, progress=None))]
+    fn upload_async(
         &self,
-        py: Python<'py>,
+        port: &NativePort,
+        fut: Py<PyAny>,
         args_json: &str,
         data: Option<&[u8]>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<NativeCall> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
         let data = data.map(bytes::Bytes::copy_from_slice);
-        awaitable(py, async move {
-            ops::upload(&client, args, data, None)
-                .await
-                .map(|v| v.to_string())
-                .map_err(to_pyerr)
-        })
+        match progress {
+            None => completion::submit(port, fut, async move {
+                ops::upload(&client, args, data, None).await.map(|v| v.to_string())
+            }),
+            Some(cb) => {
+                let target = Python::attach(|py| fut.clone_ref(py));
+                let progress = Progress::awaited(cb, port, target);
+                let engine_fn = Some(progress.engine_fn());
+                completion::submit_reporting(
+                    port,
+                    fut,
+                    async move { ops::upload(&client, args, data, engine_fn).await.map(|v| v.to_string()) },
+                    &progress,
+                )
+            }
+        }
     }
 
     /// `storage.get`: `(bytes, content_type)`.
     fn download<'py>(&self, py: Python<'py>, args_json: &str) -> PyResult<Bound<'py, PyTuple>> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
-        let obj = block_on(
-            py,
-            move || async move { ops::download(&client, args).await },
-        )?;
+        let obj = block_on(py, move || async move { ops::download(&client, args).await })?;
         Download(obj).into_pyobject(py)
     }
 
-    /// `download` as an awaitable.
-    fn download_async<'py>(&self, py: Python<'py>, args_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    /// `download` on the port.
+    fn download_async(&self, port: &NativePort, fut: Py<PyAny>, args_json: &str) -> PyResult<NativeCall> {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
-        awaitable(py, async move {
-            ops::download(&client, args)
-                .await
-                .map(Download)
-                .map_err(to_pyerr)
-        })
+        completion::submit(port, fut, async move { ops::download(&client, args).await.map(Download) })
+    }
+
+    /// Starts `op` with its HTTP requests handed to Python (see `NativeHostedCall`).
+    fn hosted(&self, op: &str, args_json: &str) -> PyResult<NativeHostedCall> {
+        let client = self.client()?;
+        let args = parse_json("args", args_json)?;
+        let call = aerostack_bindings_common::HostedCall::start(client, op.to_string(), args).map_err(runtime_err)?;
+        Ok(NativeHostedCall::new(call))
+    }
+
+    /// `upload` with its HTTP requests handed to Python (see `NativeHostedCall`).
+    #[pyo3(signature = (args_json, data=None))]
+    fn hosted_upload(&self, args_json: &str, data: Option<&[u8]>) -> PyResult<NativeHostedCall> {
+        let client = self.client()?;
+        let args = parse_json("args", args_json)?;
+        let data = data.map(bytes::Bytes::copy_from_slice);
+        let call = aerostack_bindings_common::HostedCall::spawn(async move { ops::upload(&client, args, data, None).await })
+            .map_err(runtime_err)?;
+        Ok(NativeHostedCall::new(call))
+    }
+
+    /// Opens streamed operation `op` (`ai.chat_stream`); pull it with `NativeStream.next()`.
+    fn stream(&self, py: Python<'_>, op: &str, args_json: &str) -> PyResult<NativeStream> {
+        let client = self.client()?;
+        let args = parse_json("args", args_json)?;
+        let op = op.to_string();
+        block_on(py, move || async move { StreamHandle::open(&client, &op, args).await.map(NativeStream::new) })
+    }
+
+    /// `stream` on the port: resolves `fut` with the `NativeStream`.
+    fn stream_async(&self, port: &NativePort, fut: Py<PyAny>, op: &str, args_json: &str) -> PyResult<NativeCall> {
+        let client = self.client()?;
+        let args = parse_json("args", args_json)?;
+        let op = op.to_string();
+        completion::submit(port, fut, async move { StreamHandle::open(&client, &op, args).await.map(NativeStream::new) })
     }
 }
 
@@ -543,6 +558,10 @@ fn operations() -> Vec<&'static str> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", VERSION)?;
     m.add_class::<NativeClient>()?;
+    m.add_class::<completion::NativePort>()?;
+    m.add_class::<completion::NativeCall>()?;
+    m.add_class::<NativeStream>()?;
+    m.add_class::<NativeHostedCall>()?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_class::<PyLocalPlatform>()?;
     realtime::register(m)?;

@@ -4,7 +4,11 @@
 //!
 //! Nothing here spawns a task: dropping the returned future drops the in-flight request, which is
 //! how cancellation works.
+//!
+//! Each attempt goes out through reqwest, or through the host language's own HTTP client when the
+//! call runs under [`host::with_host`]; everything above the wire is the same either way.
 
+pub(crate) mod host;
 mod idempotency;
 mod payload;
 pub(crate) mod retry;
@@ -272,22 +276,26 @@ impl Client {
             let result: Result<Response> = match (&mode, &activity) {
                 // Uploads: the timeout is an idle timeout (no bytes moved), not a total.
                 (_, Some(activity)) => {
-                    match activity.guard(self.inner.http.execute(req), timeout).await {
-                        Some(r) => r.map_err(|e| network_error(e, &call.method, &url, timeout)),
+                    match activity
+                        .guard(self.send(req, &call.method, &url, timeout, false), timeout)
+                        .await
+                    {
+                        Some(r) => r,
                         None => Err(timeout_error(&call.method, &url, timeout)),
                     }
                 }
                 (Mode::Full, None) => {
                     *req.timeout_mut() = Some(timeout);
-                    self.inner
-                        .http
-                        .execute(req)
-                        .await
-                        .map_err(|e| network_error(e, &call.method, &url, timeout))
+                    self.send(req, &call.method, &url, timeout, true).await
                 }
                 (Mode::Streaming, None) => {
-                    match tokio::time::timeout(timeout, self.inner.http.execute(req)).await {
-                        Ok(r) => r.map_err(|e| network_error(e, &call.method, &url, timeout)),
+                    match tokio::time::timeout(
+                        timeout,
+                        self.send(req, &call.method, &url, timeout, false),
+                    )
+                    .await
+                    {
+                        Ok(r) => r,
                         Err(_) => Err(timeout_error(&call.method, &url, timeout)),
                     }
                 }
@@ -349,6 +357,38 @@ impl Client {
 }
 
 type Request = reqwest::Request;
+
+impl Client {
+    /// Sends one attempt: through the host's HTTP client when this task runs under
+    /// [`host::with_host`], else through reqwest. `total` asks for `timeout` to bound the whole
+    /// exchange where the caller does not (reqwest enforces it from `Request::timeout`; a host
+    /// answer arrives whole, so bounding the wait bounds everything).
+    async fn send(
+        &self,
+        req: Request,
+        method: &Method,
+        url: &Url,
+        timeout: Duration,
+        total: bool,
+    ) -> Result<Response> {
+        let Some(link) = host::current() else {
+            return self
+                .inner
+                .http
+                .execute(req)
+                .await
+                .map_err(|e| network_error(e, method, url, timeout));
+        };
+        let exchange = host::exchange(link, req, &self.inner.default_headers, timeout);
+        if !total {
+            return exchange.await;
+        }
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(timeout_error(method, url, timeout)),
+        }
+    }
+}
 
 enum BodyError {
     Http(reqwest::Error),

@@ -1,0 +1,57 @@
+//! A streamed operation held by a binding as one handle, pulled item by item by the host.
+//!
+//! Every binding wraps the same thing: `open` once, then `next` until `None` (a Python iterator,
+//! a Node async iterator, a Go `Next()`, a PHP `Iterator`). Dropping the handle (or `close`)
+//! drops the engine stream, which closes the connection and stops the generation upstream.
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use aerostack::{Client, Error};
+
+use crate::ops::{self, ValueStream};
+
+/// One open stream; `Send + Sync`, so a binding can share it across threads.
+pub struct StreamHandle {
+    stream: Mutex<Option<ValueStream>>,
+}
+
+impl StreamHandle {
+    /// Opens `op` (see [`ops::STREAMS`]) with JSON arguments.
+    pub async fn open(client: &Client, op: &str, args: Value) -> Result<StreamHandle, Error> {
+        let stream = ops::open_stream(client, op, args).await?;
+        Ok(StreamHandle { stream: Mutex::new(Some(stream)) })
+    }
+
+    /// The next item, or `None` once the stream has ended (then always `None`). After an error
+    /// the stream is closed: the next call returns `None`.
+    pub async fn next(&self) -> Result<Option<Value>, Error> {
+        let mut guard = self.stream.lock().await;
+        let Some(stream) = guard.as_mut() else { return Ok(None) };
+        match stream.next().await {
+            Some(Ok(v)) => Ok(Some(v)),
+            Some(Err(e)) => {
+                *guard = None;
+                Err(e)
+            }
+            None => {
+                *guard = None;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Stops the stream now (a `next` in progress on another thread finishes first).
+    pub async fn close(&self) {
+        self.stream.lock().await.take();
+    }
+
+    /// `close` without waiting: closes now when no `next` is in progress, else when it finishes
+    /// and the handle is dropped.
+    pub fn try_close(&self) {
+        if let Ok(mut guard) = self.stream.try_lock() {
+            guard.take();
+        }
+    }
+}
