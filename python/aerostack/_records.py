@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Iterable, List, Optional
 
 
@@ -69,14 +68,31 @@ class QueryResult(List[Record]):
         return f"QueryResult({list.__repr__(self)}, count={self.count})"
 
 
+# One decoder and one encoder, made on first use: `json` (with `re`) is a third of a cold
+# `import aerostack`, and `json.dumps(..., separators=..., default=...)` would build a new encoder
+# on every call.
+_decode: Any = None
+_encode: Any = None
+
+
 def loads(text: str) -> Any:
     """JSON text to Python, objects as :class:`Record`."""
-    return json.loads(text, object_hook=Record)
+    global _decode
+    if _decode is None:
+        import json
+
+        _decode = json.JSONDecoder(object_hook=Record).decode
+    return _decode(text)
 
 
 def dumps(value: Any) -> str:
     """Python to compact JSON text (bytes are refused with a clear message)."""
-    return json.dumps(value, separators=(",", ":"), default=_default)
+    global _encode
+    if _encode is None:
+        import json
+
+        _encode = json.JSONEncoder(separators=(",", ":"), default=_default).encode
+    return _encode(value)  # type: ignore[no-any-return]
 
 
 def _default(o: Any) -> Any:

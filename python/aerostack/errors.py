@@ -21,7 +21,6 @@ shared table (``bindings/common/src/errors.rs``), for every language.
 from __future__ import annotations
 
 import builtins
-import json
 from typing import Any, Dict, Mapping, Optional, Tuple, Type
 
 __all__ = [
@@ -294,6 +293,8 @@ def _from_native(e: BaseException) -> AerostackError:
     parsed: Optional[Dict[str, Any]] = None
     if details:
         try:
+            import json  # only here: keeps `import aerostack` light
+
             value = json.loads(details)
             parsed = value if isinstance(value, dict) else {"value": value}
         except ValueError:

@@ -10,32 +10,60 @@ engine sends one ``Idempotency-Key`` per logical call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 __all__ = ["BackoffStrategy", "RetryConfig", "RetryPolicy", "retry_policy"]
 
 
-@dataclass
-class BackoffStrategy:
+class _Value:
+    """Equality and repr by fields (what ``@dataclass`` would give, without importing
+    ``dataclasses``, which pulls in ``inspect`` and costs ~12 ms of ``import aerostack``)."""
+
+    __slots__ = ()
+    _fields: Tuple[str, ...] = ()
+
+    def _values(self) -> Tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Value) and type(other) is type(self) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({args})"
+
+
+class BackoffStrategy(_Value):
     """Exponential backoff; intervals in **milliseconds** (as in seed 002)."""
 
-    initial_interval: int = 500
-    max_interval: int = 30_000
-    exponent: float = 1.5
-    max_elapsed_time: int = 120_000
+    __slots__ = ("initial_interval", "max_interval", "exponent", "max_elapsed_time")
+    _fields = __slots__
+
+    def __init__(self, initial_interval: int = 500, max_interval: int = 30_000, exponent: float = 1.5,
+                 max_elapsed_time: int = 120_000) -> None:
+        self.initial_interval = initial_interval
+        self.max_interval = max_interval
+        self.exponent = exponent
+        self.max_elapsed_time = max_elapsed_time
 
 
-@dataclass
-class RetryConfig:
+class RetryConfig(_Value):
     """``RetryConfig("backoff", BackoffStrategy(...), retry_connection_errors)``, or
     ``RetryConfig("none")`` for no retries. ``max_attempts`` caps the total attempts
     (the engine's default is 4)."""
 
-    strategy: str = "backoff"
-    backoff: Optional[BackoffStrategy] = None
-    retry_connection_errors: bool = True
-    max_attempts: Optional[int] = None
+    __slots__ = ("strategy", "backoff", "retry_connection_errors", "max_attempts")
+    _fields = __slots__
+
+    def __init__(self, strategy: str = "backoff", backoff: Optional[BackoffStrategy] = None,
+                 retry_connection_errors: bool = True, max_attempts: Optional[int] = None) -> None:
+        self.strategy = strategy
+        self.backoff = backoff
+        self.retry_connection_errors = retry_connection_errors
+        self.max_attempts = max_attempts
 
 
 #: The engine's policy as a mapping: max_attempts, initial_interval_ms, max_interval_ms,
