@@ -24,6 +24,7 @@ from typing import Any, Awaitable, Callable
 SQL = "SELECT id, name FROM items WHERE id = ?"
 PARAMS = [42]
 CACHE_KEY = "bench:key"
+WARMUP = 0.3  # seconds of calls before each measurement
 
 
 def make_call(impl: str, op: str, url: str, key: str, project: str, conc: int) -> tuple[Callable[[], Awaitable[Any]], Callable[[], Awaitable[None]]]:
@@ -81,8 +82,16 @@ def make_call(impl: str, op: str, url: str, key: str, project: str, conc: int) -
 
 async def rate(impl: str, op: str, conc: int, seconds: float, url: str, key: str, project: str) -> dict[str, Any]:
     call, close = make_call(impl, op, url, key, project, conc)
-    first = await call()  # warm-up, and a check that the answer is accepted
-    await asyncio.gather(*(call() for _ in range(min(conc, 200))))
+    first = await call()  # a check that the answer is accepted
+    # Warm-up, the same for every implementation: 0.3 s of calls at the measured concurrency
+    # (connection pools, the platform's statement cache, the allocator).
+    warm_until = time.perf_counter() + WARMUP
+
+    async def warm() -> None:
+        while time.perf_counter() < warm_until:
+            await call()
+
+    await asyncio.gather(*(warm() for _ in range(min(conc, 200))))
     done = 0
     errors = 0
     first_error = ""
@@ -139,7 +148,8 @@ def make_sync_call(impl: str, op: str, url: str, key: str, project: str) -> Call
 def sync_rate(impl: str, op: str, seconds: float, url: str, key: str, project: str) -> dict[str, Any]:
     call = make_sync_call(impl, op, url, key, project)
     first = call()
-    for _ in range(50):
+    warm_until = time.perf_counter() + WARMUP  # as in rate()
+    while time.perf_counter() < warm_until:
         call()
     done = errors = 0
     first_error = ""
