@@ -145,15 +145,17 @@ def call_options(
 
 
 class Transport:
-    """Shared state: the native client, per-call options, the logger."""
+    """Shared state: the native client, per-call options, the logger, and (hosted transports
+    only) the user's HTTP client."""
 
-    __slots__ = ("native", "options", "log")
+    __slots__ = ("native", "options", "log", "http")
 
     def __init__(self, native_client: "NativeClient", options: Optional[Dict[str, Any]] = None,
-                 log: "Optional[logging.Logger]" = None) -> None:
+                 log: "Optional[logging.Logger]" = None, *, http: Any = None) -> None:
         self.native = native_client
         self.options = options or None
         self.log = log
+        self.http = http
 
     def _args(self, args: Mapping[str, Any], extra: Optional[Dict[str, Any]] = None) -> str:
         if self.options or extra:
@@ -168,7 +170,15 @@ class Transport:
     def with_options(self, options: Dict[str, Any]) -> "Transport":
         merged = dict(self.options or {})
         merged.update(options)
-        return type(self)(self.native, merged, self.log)
+        return type(self)(self.native, merged, self.log, http=self.http)
+
+
+def _failed(e: BaseException, op: str, debug: "Optional[logging.Logger]", start: float) -> Exception:
+    """The package's exception for a ``NativeError``, logged when debug logs are on."""
+    err = _from_native(e)
+    if debug:
+        debug.debug("%s failed after %.1f ms: %s", op, (time.perf_counter() - start) * 1000, err)
+    return err
 
 
 class SyncTransport(Transport):
@@ -184,10 +194,7 @@ class SyncTransport(Transport):
         try:
             raw = self.native.call(op, payload)
         except native().NativeError as e:
-            err = _from_native(e)
-            if debug:
-                debug.debug("%s failed after %.1f ms: %s", op, (time.perf_counter() - start) * 1000, err)
-            raise err from None
+            raise _failed(e, op, debug, start) from None
         if debug:
             debug.debug("%s ok in %.1f ms", op, (time.perf_counter() - start) * 1000)
         return convert(_records.loads(raw))
@@ -237,15 +244,10 @@ class AsyncTransport(Transport):
     async def _call(self, op: str, payload: str, convert: Callable[[Any], T]) -> T:
         debug = _debug_log(self.log)
         start = time.perf_counter() if debug else 0.0
-        loop = _loop()
-        fut = loop.create_future()
         try:
-            raw = await _settle(fut, self.native.call_async(_port(loop), fut, op, payload))
+            raw = await _on_port(lambda port, fut: self.native.call_async(port, fut, op, payload))
         except native().NativeError as e:
-            err = _from_native(e)
-            if debug:
-                debug.debug("%s failed after %.1f ms: %s", op, (time.perf_counter() - start) * 1000, err)
-            raise err from None
+            raise _failed(e, op, debug, start) from None
         if debug:
             debug.debug("%s ok in %.1f ms", op, (time.perf_counter() - start) * 1000)
         return convert(_records.loads(raw))
@@ -256,10 +258,8 @@ class AsyncTransport(Transport):
 
     async def _upload(self, payload: str, data: Optional[bytes], convert: Callable[[Any], T],
                       progress: Optional[Progress]) -> T:
-        loop = _loop()
-        fut = loop.create_future()
         try:
-            raw = await _settle(fut, self.native.upload_async(_port(loop), fut, payload, data, progress))
+            raw = await _on_port(lambda port, fut: self.native.upload_async(port, fut, payload, data, progress))
         except native().NativeError as e:
             raise _from_native(e) from None
         debug = _debug_log(self.log)
@@ -272,10 +272,8 @@ class AsyncTransport(Transport):
         return self._download(self._args(args, extra), convert)
 
     async def _download(self, payload: str, convert: Callable[[Tuple[bytes, Optional[str]]], T]) -> T:
-        loop = _loop()
-        fut = loop.create_future()
         try:
-            data, content_type = await _settle(fut, self.native.download_async(_port(loop), fut, payload))
+            data, content_type = await _on_port(lambda port, fut: self.native.download_async(port, fut, payload))
         except native().NativeError as e:
             raise _from_native(e) from None
         debug = _debug_log(self.log)
@@ -288,8 +286,12 @@ class AsyncTransport(Transport):
         return AsyncStream(self, op, self._args(args, extra), convert)
 
 
-async def _settle(fut: "asyncio.Future[Any]", call: Any) -> Any:
-    """Awaits the port future of ``call``; cancelling the awaiting task aborts the engine call."""
+async def _on_port(start: Callable[[Any, "asyncio.Future[Any]"], Any]) -> Any:
+    """Starts an engine call with ``start(port, future)`` (a ``NativeClient.*_async`` method) and
+    awaits its future; cancelling the awaiting task aborts the engine call."""
+    loop = _loop()
+    fut = loop.create_future()
+    call = start(_port(loop), fut)
     try:
         return await fut
     except BaseException:  # cancelled (a failed call is already over: abort is then a no-op)
@@ -375,13 +377,11 @@ class AsyncStream(Generic[T]):
     async def __anext__(self) -> T:
         if self._closed:
             raise StopAsyncIteration
-        loop = _loop()
         try:
             if self._native is None:
-                fut = loop.create_future()
-                self._native = await _settle(fut, self._t.native.stream_async(_port(loop), fut, self._op, self._payload))
-            fut = loop.create_future()
-            raw = await _settle(fut, self._native.next_async(_port(loop), fut))
+                self._native = await _on_port(
+                    lambda port, fut: self._t.native.stream_async(port, fut, self._op, self._payload))
+            raw = await _on_port(self._native.next_async)
         except native().NativeError as e:
             self._closed = True
             raise _from_native(e) from None
@@ -410,17 +410,7 @@ class HostedSyncTransport(SyncTransport):
     anything with ``build_request``/``send``, seed 002's ``SDK(client=...)``). The engine still
     builds every request and handles retries, errors and decoding; this loop only carries bytes."""
 
-    __slots__ = ("http",)
-
-    def __init__(self, native_client: "NativeClient", options: Optional[Dict[str, Any]] = None,
-                 log: "Optional[logging.Logger]" = None, *, http: Any) -> None:
-        super().__init__(native_client, options, log)
-        self.http = http
-
-    def with_options(self, options: Dict[str, Any]) -> "Transport":
-        merged = dict(self.options or {})
-        merged.update(options)
-        return type(self)(self.native, merged, self.log, http=self.http)
+    __slots__ = ()
 
     def call(self, op: str, args: Mapping[str, Any], convert: Callable[[Any], T] = _identity,
              extra: Optional[Dict[str, Any]] = None) -> T:
@@ -455,17 +445,7 @@ class HostedAsyncTransport(AsyncTransport):
     """:class:`HostedSyncTransport` for ``SDK(async_client=...)`` (``httpx.AsyncClient`` or any
     object with ``build_request`` and an async ``send``)."""
 
-    __slots__ = ("http",)
-
-    def __init__(self, native_client: "NativeClient", options: Optional[Dict[str, Any]] = None,
-                 log: "Optional[logging.Logger]" = None, *, http: Any) -> None:
-        super().__init__(native_client, options, log)
-        self.http = http
-
-    def with_options(self, options: Dict[str, Any]) -> "Transport":
-        merged = dict(self.options or {})
-        merged.update(options)
-        return type(self)(self.native, merged, self.log, http=self.http)
+    __slots__ = ()
 
     async def _call(self, op: str, payload: str, convert: Callable[[Any], T]) -> T:
         return convert(await self._drive(lambda: self.native.hosted(op, payload)))
@@ -477,12 +457,10 @@ class HostedAsyncTransport(AsyncTransport):
         return convert(await self._drive(lambda: self.native.hosted_upload(payload, data)))
 
     async def _drive(self, start: Callable[[], Any]) -> Any:
-        loop = _loop()
         try:
             call = start()
             while True:
-                fut = loop.create_future()
-                step = await _settle(fut, call.next_async(_port(loop), fut))
+                step = await _on_port(call.next_async)
                 if isinstance(step, str):
                     return _records.loads(step)
                 rid, method, url, headers, body = step

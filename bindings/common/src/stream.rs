@@ -4,6 +4,8 @@
 //! a Node async iterator, a Go `Next()`, a PHP `Iterator`). Dropping the handle (or `close`)
 //! drops the engine stream, which closes the connection and stops the generation upstream.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -15,21 +17,31 @@ use crate::ops::{self, ValueStream};
 /// One open stream; `Send + Sync`, so a binding can share it across threads.
 pub struct StreamHandle {
     stream: Mutex<Option<ValueStream>>,
+    /// Set by `try_close` when a `next` held the stream: that `next`'s successor drops it.
+    closed: AtomicBool,
 }
 
 impl StreamHandle {
     /// Opens `op` (see [`ops::STREAMS`]) with JSON arguments.
     pub async fn open(client: &Client, op: &str, args: Value) -> Result<StreamHandle, Error> {
         let stream = ops::open_stream(client, op, args).await?;
-        Ok(StreamHandle { stream: Mutex::new(Some(stream)) })
+        Ok(StreamHandle { stream: Mutex::new(Some(stream)), closed: AtomicBool::new(false) })
     }
 
     /// The next item, or `None` once the stream has ended (then always `None`). After an error
     /// the stream is closed: the next call returns `None`.
     pub async fn next(&self) -> Result<Option<Value>, Error> {
         let mut guard = self.stream.lock().await;
+        if self.closed.load(Ordering::Acquire) {
+            *guard = None;
+        }
         let Some(stream) = guard.as_mut() else { return Ok(None) };
-        match stream.next().await {
+        let item = stream.next().await;
+        if self.closed.load(Ordering::Acquire) {
+            *guard = None; // closed while we waited: the item is dropped with the stream
+            return Ok(None);
+        }
+        match item {
             Some(Ok(v)) => Ok(Some(v)),
             Some(Err(e)) => {
                 *guard = None;
@@ -44,12 +56,15 @@ impl StreamHandle {
 
     /// Stops the stream now (a `next` in progress on another thread finishes first).
     pub async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         self.stream.lock().await.take();
     }
 
-    /// `close` without waiting: closes now when no `next` is in progress, else when it finishes
-    /// and the handle is dropped.
+    /// `close` without waiting: closes now when no `next` is in progress, else when that `next`
+    /// returns (if it was cancelled instead: at the next `next` or when the handle is dropped).
+    /// Later `next` calls return `None` either way.
     pub fn try_close(&self) {
+        self.closed.store(true, Ordering::Release);
         if let Ok(mut guard) = self.stream.try_lock() {
             guard.take();
         }

@@ -6,18 +6,18 @@
 //!   every ready future on the loop's own thread. Completions are pulled by the host and batched
 //!   under load (one wake-up for many results); pyo3-async-runtimes' `call_soon_threadsafe` per
 //!   result stays as the fallback for loops without `add_reader`.
-//! - **blocking calls**: [`block_on`] spawns the call on the runtime and spins briefly (GIL released)
-//!   before parking, because a sequential caller's next result usually arrives within that window
-//!   and a parked thread's wake-up costs more than the whole request on small machines.
+//! - **blocking calls**: [`block_on`] waits with bindings_common's [`Waiter`] (spin, then park)
+//!   with the GIL released, running signal checks and progress reports between parks.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aerostack::{Error, ProgressFn, UploadProgress};
+use aerostack::{Error, ProgressFn};
+use aerostack_bindings_common::{ProgressCell, Waiter, wait};
 use parking_lot::Mutex;
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
@@ -174,77 +174,44 @@ where
 }
 
 // ---------------------------------------------------------------------------------------------
-// Upload progress: the engine records the latest figures; the host reports them on its thread.
+// Upload progress: the engine records the figures (`ProgressCell`); the host reports them.
 
 /// One upload's progress callback (`callback(sent, total)`), called on the host's thread: from the
-/// port's drain for awaited uploads, from the waiting thread for blocking ones. Reports coalesce:
-/// a slow callback sees the latest figures, not a backlog.
+/// port's drain for awaited uploads, from the waiting thread for blocking ones.
 pub struct Progress {
+    cell: Arc<ProgressCell>,
     callback: Py<PyAny>,
-    latest: Mutex<Option<UploadProgress>>,
-    reported: Mutex<Option<UploadProgress>>,
-    /// A report is queued on the port (awaited uploads).
-    queued: AtomicBool,
-    port: Option<Arc<PortInner>>,
-    /// The awaited upload, failed with the callback's exception if it raises.
+    /// Awaited uploads: the future failed with the callback's exception if it raises.
     target: Option<Py<PyAny>>,
     abort: Mutex<Option<AbortHandle>>,
 }
 
 impl Progress {
     /// For a blocking upload: reported by [`block_on_reporting`].
-    pub fn blocking(callback: Py<PyAny>) -> Arc<Progress> {
-        Arc::new(Progress::new(callback, None, None))
+    pub fn blocking(callback: Py<PyAny>) -> (Arc<Progress>, ProgressFn) {
+        let cell = ProgressCell::new();
+        let engine_fn = cell.engine_fn(|| {}); // the waiting thread polls
+        (Arc::new(Progress { cell, callback, target: None, abort: Mutex::new(None) }), engine_fn)
     }
 
-    /// For an awaited upload through `port` resolving `target`.
-    pub fn awaited(callback: Py<PyAny>, port: &NativePort, target: Py<PyAny>) -> Arc<Progress> {
-        Arc::new(Progress::new(callback, Some(port.inner.clone()), Some(target)))
+    /// For an awaited upload through `port` resolving `target`: each wake-up queues one report.
+    pub fn awaited(callback: Py<PyAny>, port: &NativePort, target: Py<PyAny>) -> (Arc<Progress>, ProgressFn) {
+        let me = Arc::new(Progress { cell: ProgressCell::new(), callback, target: Some(target), abort: Mutex::new(None) });
+        let (port, me2) = (port.inner.clone(), me.clone()); // no cycle: Progress does not hold the fn
+        let engine_fn = me.cell.engine_fn(move || port.push(Ready::Progress(me2.clone())));
+        (me, engine_fn)
     }
 
-    fn new(callback: Py<PyAny>, port: Option<Arc<PortInner>>, target: Option<Py<PyAny>>) -> Progress {
-        Progress {
-            callback,
-            latest: Mutex::new(None),
-            reported: Mutex::new(None),
-            queued: AtomicBool::new(false),
-            port,
-            target,
-            abort: Mutex::new(None),
-        }
-    }
-
-    /// The engine's callback: records the figures (and queues one report on the port).
-    pub fn engine_fn(self: &Arc<Self>) -> ProgressFn {
-        let me = self.clone();
-        Arc::new(move |p: UploadProgress| {
-            *me.latest.lock() = Some(p);
-            if let Some(port) = &me.port
-                && !me.queued.swap(true, Ordering::AcqRel)
-            {
-                port.push(Ready::Progress(me.clone()));
-            }
-        })
-    }
-
-    /// Calls the callback with the latest figures if they changed since the last report.
+    /// Calls the callback with the figures that are new since the last report.
     fn report(&self, py: Python<'_>) -> PyResult<()> {
-        let latest = *self.latest.lock();
-        let Some(p) = latest else { return Ok(()) };
-        {
-            let mut reported = self.reported.lock();
-            if *reported == Some(p) {
-                return Ok(());
-            }
-            *reported = Some(p);
+        match self.cell.take_new() {
+            Some(p) => self.callback.bind(py).call1((p.sent, p.total)).map(drop),
+            None => Ok(()),
         }
-        self.callback.bind(py).call1((p.sent, p.total))?;
-        Ok(())
     }
 
     /// `report` for an awaited upload: a raising callback fails the upload and aborts it.
     fn report_async(&self, py: Python<'_>) -> PyResult<()> {
-        self.queued.store(false, Ordering::Release);
         let Err(e) = self.report(py) else { return Ok(()) };
         if let Some(h) = self.abort.lock().take() {
             h.abort();
@@ -268,22 +235,14 @@ where
     submit_with(port, target, fut, Some(progress))
 }
 
-/// How long a blocking caller spins before parking (see the module comment).
-const SPIN: Duration = Duration::from_micros(250);
 /// How often a parked caller wakes to let Python run signal handlers (Ctrl-C).
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
-
-struct Slot<T> {
-    done: AtomicBool,
-    value: Mutex<Option<T>>,
-    thread: std::thread::Thread,
-}
-
 /// How often a blocking upload reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 
-/// Runs `make()`'s future on the process runtime and waits for it with the GIL released;
-/// a signal handler that raises (Ctrl-C) aborts the call.
+/// Runs `make()`'s future on the process runtime and waits for it with the GIL released
+/// (bindings_common's [`Waiter`]: spin, then park); a signal handler that raises (Ctrl-C) aborts
+/// the call.
 pub fn block_on<M, F, T>(py: Python<'_>, make: M) -> PyResult<T>
 where
     M: FnOnce() -> F,
@@ -301,50 +260,21 @@ where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: Send + 'static,
 {
-    let rt = aerostack_bindings_common::runtime().map_err(runtime_err)?;
-    let slot = Arc::new(Slot { done: AtomicBool::new(false), value: Mutex::new(None), thread: std::thread::current() });
-    let fut = make();
-    let s = slot.clone();
-    let task = rt.spawn(async move {
-        let r = fut.await;
-        *s.value.lock() = Some(r);
-        s.done.store(true, Ordering::Release);
-        s.thread.unpark();
-    });
-    let mut finished = py.detach(|| {
-        let start = Instant::now();
-        while start.elapsed() < SPIN {
-            if slot.done.load(Ordering::Acquire) {
-                return true;
-            }
-            std::hint::spin_loop();
-            std::thread::yield_now();
-        }
-        false
-    });
+    let waiter = Waiter::spawn(make()).map_err(runtime_err)?;
     let every = if progress.is_some() { PROGRESS_EVERY } else { SIGNAL_CHECK };
+    let mut finished = py.detach(|| waiter.spin(wait::SPIN));
     while !finished {
-        finished = py.detach(|| {
-            let deadline = Instant::now() + every;
-            while !slot.done.load(Ordering::Acquire) {
-                let now = Instant::now();
-                if now >= deadline {
-                    return false;
-                }
-                std::thread::park_timeout(deadline - now);
-            }
-            true
-        });
+        finished = py.detach(|| waiter.park(every));
         let checked = py.check_signals().and_then(|()| progress.map_or(Ok(()), |p| p.report(py)));
         if let Err(e) = checked {
-            task.abort();
+            waiter.abort();
             return Err(e);
         }
     }
     if let Some(p) = progress {
         p.report(py)?; // the final figures, also when the call finished while spinning
     }
-    match slot.value.lock().take() {
+    match waiter.take() {
         Some(value) => value.map_err(to_pyerr),
         None => Err(pyo3::exceptions::PyRuntimeError::new_err("aerostack: a finished call left no result (a bug)")),
     }

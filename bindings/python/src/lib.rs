@@ -230,8 +230,7 @@ impl NativeClient {
         let client = self.client()?;
         let args = parse_json("args", args_json)?;
         let data = data.map(bytes::Bytes::copy_from_slice);
-        let progress = progress.map(Progress::blocking);
-        let engine_fn = progress.as_ref().map(Progress::engine_fn);
+        let (progress, engine_fn) = progress.map(Progress::blocking).unzip();
         completion::block_on_reporting(
             py,
             move || async move { ops::upload(&client, args, data, engine_fn).await.map(|v| v.to_string()) },
@@ -243,6 +242,7 @@ impl NativeClient {
     #[pyo3(signature = (port, fut, args_json, data=None, progress=None))]
     fn upload_async(
         &self,
+        py: Python<'_>,
         port: &NativePort,
         fut: Py<PyAny>,
         args_json: &str,
@@ -257,9 +257,9 @@ impl NativeClient {
                 ops::upload(&client, args, data, None).await.map(|v| v.to_string())
             }),
             Some(cb) => {
-                let target = Python::attach(|py| fut.clone_ref(py));
-                let progress = Progress::awaited(cb, port, target);
-                let engine_fn = Some(progress.engine_fn());
+                let target = fut.clone_ref(py);
+                let (progress, engine_fn) = Progress::awaited(cb, port, target);
+                let engine_fn = Some(engine_fn);
                 completion::submit_reporting(
                     port,
                     fut,
