@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-rust test-python demo bench server clean fmt lint deps
+.PHONY: all build test test-rust test-python demo bench server clean fmt lint deps conformance
 
 all: build
 
@@ -27,6 +27,13 @@ test-rust:
 # The Python SDK: .venv + maturin develop --release + pytest + mypy --strict (scripts/test-python.sh).
 test-python: deps
 	@scripts/test-python.sh
+
+# The cross-language conformance suite (tests/conformance/): every runner that exists (today
+# Python's) against its own local platform; prints the matrix (case x language), rewrites the
+# README's conformance section; the last line is `N passed, N failed`.
+conformance: deps
+	@scripts/python-env.sh
+	@.venv/bin/python tests/conformance/matrix.py --readme README.md
 
 demo: deps
 	@scripts/demo.sh
