@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --locked -p aerostack-server -p aerostack-core --example quickstart
+# Two targets of two packages: `--example` alone would build only the example (and no server).
+cargo build --locked -p aerostack-server --bin aerostack-server
+cargo build --locked -p aerostack-core --example quickstart
 
 ready="$(mktemp -d)/ready.json"
 ./target/debug/aerostack-server --ephemeral --port "${AEROSTACK_DEMO_PORT:-0}" --ready-file "$ready" &

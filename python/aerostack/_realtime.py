@@ -41,13 +41,14 @@ from typing import (
     List,
     Optional,
     Set,
+    Tuple,
     TypeVar,
     Union,
 )
 
 from ._records import Record, dumps, loads
-from ._transport import Transport, native
-from .errors import AerostackTimeoutError, _from_native
+from ._transport import Transport, _on_port, native
+from .errors import _from_native
 
 __all__ = ["Realtime", "Channel", "EventStream", "Socket", "Pending"]
 
@@ -69,33 +70,62 @@ def _none(v: Any) -> None:
     return None
 
 
+# Options given in seconds here and in milliseconds to the engine.
+_SECONDS = frozenset({"heartbeat_interval", "pong_timeout", "connect_timeout", "ack_timeout",
+                      "backoff_initial", "backoff_max"})
+# "No limit" for engine waits that take one: ten years.
+_FOREVER_MS = 10 * 365 * 24 * 3600 * 1000
+
+
+def _timeout_ms(seconds: float) -> int:
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        raise ValueError(f"a timeout must be a non-negative number of seconds, got {seconds!r}")
+    return int(round(seconds * 1000))
+
+
 class Pending(Generic[T]):
     """An engine call that is already running. ``await`` it for the result, call
     :meth:`result` to block for it, or ignore it (the call completes anyway)."""
 
-    __slots__ = ("_task", "_convert")
+    __slots__ = ("_task", "_convert", "_outcome")
 
     def __init__(self, task: Any, convert: Callable[[Any], T]) -> None:
         self._task = task
         self._convert = convert
+        self._outcome: Optional[Tuple[bool, Any]] = None  # (ok, value or exception), once known
 
     def __await__(self) -> Generator[Any, None, T]:
         return self._wait_async().__await__()
 
+    def _settle(self, ok: bool, value: Any) -> T:
+        self._outcome = (ok, value)
+        if not ok:
+            raise value
+        result: T = value
+        return result
+
     async def _wait_async(self) -> T:
-        try:
-            raw = await self._task.wait_async()
-        except native().NativeError as e:
-            raise _from_native(e) from None
-        return self._convert(loads(raw))
+        if self._outcome is None:
+            try:
+                # Cancelling the await leaves the call running (abort=False).
+                raw = await _on_port(lambda port, fut: self._task.wait_async(port, fut), abort=False)
+            except native().NativeError as e:
+                return self._settle(False, _from_native(e))
+            return self._settle(True, self._convert(loads(raw)))
+        return self._settle(*self._outcome)
 
     def result(self, timeout: Optional[float] = None) -> T:
         """Blocks (GIL released) for the result, at most ``timeout`` seconds."""
-        try:
-            raw = self._task.wait(timeout)
-        except native().NativeError as e:
-            raise _from_native(e) from None
-        return self._convert(loads(raw))
+        if self._outcome is None:
+            try:
+                raw = self._task.wait(None if timeout is None else _timeout_ms(timeout))
+            except native().NativeError as e:
+                err = _from_native(e)
+                if err.code == "TIMEOUT" and not self._task.done():
+                    raise err from None  # the wait timed out, the call goes on: not settled
+                return self._settle(False, err)
+            return self._settle(True, self._convert(loads(raw)))
+        return self._settle(*self._outcome)
 
     def done(self) -> bool:
         """Whether the call finished."""
@@ -123,43 +153,6 @@ class Ready(Generic[T]):
 
     def done(self) -> bool:
         return True
-
-
-class _Waiter:
-    """Awaitable/blocking wait until a predicate holds (polls local engine state; no I/O)."""
-
-    __slots__ = ("_pred", "_timeout", "_what", "_value")
-
-    def __init__(self, pred: Callable[[], bool], timeout: Optional[float], what: str, value: Any) -> None:
-        self._pred, self._timeout, self._what, self._value = pred, timeout, what, value
-
-    def _expired(self, start: float) -> bool:
-        return self._timeout is not None and time.monotonic() - start >= self._timeout
-
-    def _fail(self) -> AerostackTimeoutError:
-        return AerostackTimeoutError(f"{self._what} within {self._timeout} s (still trying in the background)",
-                                     code="TIMEOUT", retryable=True, family="timeout")
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        return self._wait_async().__await__()
-
-    async def _wait_async(self) -> Any:
-        start = time.monotonic()
-        while not self._pred():
-            if self._expired(start):
-                raise self._fail()
-            await asyncio.sleep(0.01)
-        return self._value
-
-    def result(self, timeout: Optional[float] = None) -> Any:
-        if timeout is not None:
-            self._timeout = timeout
-        start = time.monotonic()
-        while not self._pred():
-            if self._expired(start):
-                raise self._fail()
-            time.sleep(0.01)
-        return self._value
 
 
 _live: "weakref.WeakSet[Realtime]" = weakref.WeakSet()
@@ -211,8 +204,10 @@ class Realtime:
     def _native(self) -> Any:
         with self._lock:
             if self._n is None:
+                options = {(f"{k}_ms" if k in _SECONDS else k): (_timeout_ms(v) if k in _SECONDS else v)
+                           for k, v in self._options.items()}
                 try:
-                    self._n = native().NativeRealtime(self._t.native, dumps(self._options))
+                    self._n = native().NativeRealtime(self._t.native, dumps(options))
                 except native().NativeError as e:
                     raise _from_native(e) from None
                 _live.add(self)
@@ -303,7 +298,7 @@ class Realtime:
 
     async def _run_async(self, n: Any) -> None:
         while True:
-            raw = await n.next_event_async()
+            raw = await _on_port(lambda port, fut: n.next_event_async(port, fut))
             if raw is None:
                 return
             self._dispatch(loads(raw))
@@ -312,7 +307,7 @@ class Realtime:
     def _run_thread(ref: "weakref.ReferenceType[Realtime]", n: Any, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                raw = n.next_event(0.2)
+                raw = n.next_event(200)
             except BaseException:  # noqa: BLE001 - interpreter shutdown, a fork: stop quietly
                 break
             rt = ref()
@@ -441,8 +436,9 @@ class Channel:
         :meth:`Realtime.channel`; awaiting this (async client) or the call itself (sync client)
         waits until the platform confirmed it, at most ``timeout`` seconds."""
         self._rt._ensure_dispatch()
-        w = _Waiter(lambda: bool(self._n.is_subscribed), timeout, f"the subscription to {self.name!r} was not confirmed", self)
-        return w.result() if self._rt._sync else w
+        # The engine waits for the platform's answer: a refused topic raises its error at once.
+        task = self._n.wait_subscribed(_FOREVER_MS if timeout is None else _timeout_ms(timeout))
+        return self._rt._task_result(task, lambda _: self)
 
     def publish(self, event: str, data: Any = None, *, persist: bool = False,
                 timeout: Optional[float] = None) -> Any:
@@ -451,7 +447,8 @@ class Channel:
         is the platform's ack ``{id, timestamp, persisted}`` (awaitable on the async client)."""
         self._rt._ensure_dispatch()
         try:
-            task = self._n.publish(event, dumps(data), persist, timeout)
+            options = {"persist": persist, "timeout_ms": None if timeout is None else _timeout_ms(timeout)}
+            task = self._n.publish(event, dumps(data), dumps(options))
         except native().NativeError as e:
             raise _from_native(e) from None
         return self._rt._task_result(task, _record)
@@ -601,10 +598,9 @@ class Socket:
         """Sends ``event`` with ``data`` to every subscriber of ``room`` (normalised like a
         channel name). Started at once; the result ``{id, topic, timestamp, delivered,
         persisted}`` is awaitable on the async client."""
-        body = {"event": event, "data": data, "room": room, "persist": persist}
-        payload = self._t._args({"method": "POST", "path": "/realtime/emit", "body": body})
+        payload = self._t._args({"event": event, "data": data, "room": room, "persist": persist})
         try:
-            task = native().spawn_call(self._t.native, "request", payload)
+            task = self._t.native.spawn("realtime.emit", payload)
         except native().NativeError as e:
             raise _from_native(e) from None
         p: Pending[Record] = Pending(task, _record)

@@ -286,16 +286,18 @@ class AsyncTransport(Transport):
         return AsyncStream(self, op, self._args(args, extra), convert)
 
 
-async def _on_port(start: Callable[[Any, "asyncio.Future[Any]"], Any]) -> Any:
-    """Starts an engine call with ``start(port, future)`` (a ``NativeClient.*_async`` method) and
-    awaits its future; cancelling the awaiting task aborts the engine call."""
+async def _on_port(start: Callable[[Any, "asyncio.Future[Any]"], Any], abort: bool = True) -> Any:
+    """Starts an engine call with ``start(port, future)`` (a native ``*_async`` method) and
+    awaits its future; cancelling the awaiting task aborts the engine call (unless ``abort`` is
+    false: a ``NativeTask`` that goes on by itself)."""
     loop = _loop()
     fut = loop.create_future()
     call = start(_port(loop), fut)
     try:
         return await fut
     except BaseException:  # cancelled (a failed call is already over: abort is then a no-op)
-        call.abort()
+        if abort and call is not None:
+            call.abort()
         raise
 
 

@@ -2,7 +2,9 @@
 //! classes every language exposes (Python `AuthError`, Node `AuthError`, Go `ErrAuth`, PHP
 //! `Aerostack\Exception\AuthException`, ...). Bindings only rename the family in their idiom.
 
+use aerostack::Error;
 use serde::Serialize;
+use serde_json::Value;
 
 /// The exception family of an error code. `as_str` values are stable: bindings key on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -80,9 +82,71 @@ pub fn family_of(code: &str, status: Option<u16>) -> ErrorFamily {
     }
 }
 
+/// The one error object every binding turns into its exception: built once, here, from the
+/// engine's [`Error`]. `family` picks the exception class; the rest are its attributes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorDto {
+    /// Stable code (`VALIDATION_ERROR`, `TIMEOUT`, a platform code kept verbatim, ...).
+    pub code: String,
+    /// The exception family of `code` ([`family_of`]).
+    pub family: ErrorFamily,
+    /// HTTP status, when the platform answered.
+    pub status: Option<u16>,
+    pub message: String,
+    pub request_id: Option<String>,
+    /// Whether a retry may succeed.
+    pub retryable: bool,
+    /// The platform's `Retry-After`, in milliseconds.
+    pub retry_after_ms: Option<u64>,
+    /// Structured details (`{"field": ...}` for validation errors).
+    pub details: Option<Value>,
+    /// The raw answer body, when there was one.
+    pub body: Option<String>,
+}
+
+impl From<&Error> for ErrorDto {
+    fn from(e: &Error) -> ErrorDto {
+        let code = e.code().as_str().to_string();
+        ErrorDto {
+            family: family_of(&code, e.status()),
+            code,
+            status: e.status(),
+            message: e.message().to_string(),
+            request_id: e.request_id().map(str::to_string),
+            retryable: e.retryable(),
+            retry_after_ms: e.retry_after().map(|d| d.as_millis() as u64),
+            details: e.details().cloned(),
+            body: e.body().map(str::to_string),
+        }
+    }
+}
+
+impl From<Error> for ErrorDto {
+    fn from(e: Error) -> ErrorDto {
+        ErrorDto::from(&e)
+    }
+}
+
+impl ErrorDto {
+    /// The JSON object (for bindings that pass errors as JSON: the C ABI).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dto_carries_every_field_and_the_family() {
+        let e = Error::validation("sql", "db.query needs `sql`");
+        let d = ErrorDto::from(&e);
+        assert_eq!(d.code, "VALIDATION_ERROR");
+        assert_eq!(d.family, ErrorFamily::Validation);
+        assert_eq!(d.details.as_ref().unwrap()["field"], "sql");
+        assert_eq!(d.to_json()["family"], "validation");
+    }
 
     #[test]
     fn codes_map_to_families() {

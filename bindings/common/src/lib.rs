@@ -1,29 +1,45 @@
-//! Helpers every language binding shares, with no FFI in them.
+//! The binding surface: every engine capability as handles, FFI-free, JSON in and out, every
+//! duration in `_ms`. A language binding (pyo3, napi-rs, the C ABI, ext-php-rs) depends on this
+//! crate alone and converts types and idioms; anything it would otherwise write twice lives here.
 //!
-//! A binding (pyo3, napi-rs, the C ABI, ext-php-rs) converts types and idioms; anything it would
-//! otherwise write twice lives here: the one tokio runtime per process ([`runtime`]), the mapping of
-//! engine error codes onto the exception families each language exposes ([`errors`]), the bounded
-//! queue through which events are *pulled* by the host ([`events`]), cancellation of in-flight
-//! calls by id ([`cancel`]), calls whose HTTP goes through the host's own client ([`hosted`]),
-//! streamed operations as one pulled handle ([`stream`]), blocking on a call from a host thread
-//! ([`wait`]), upload progress pulled by the host ([`progress`]), and the operation table that maps
-//! every call by name, with JSON arguments, onto the engine ([`ops`]).
+//! - Handles (`Arc`-backed, `Clone + Send + Sync`, refused after `fork()` with an error that says
+//!   what to do): [`ClientHandle`] (calls, uploads, downloads, streams, host-routed calls,
+//!   realtime), [`RealtimeHandle`] + [`ChannelHandle`], [`WorkerHandle`] + [`InvocationHandle`]
+//!   (Logic Modules and queue jobs), [`StreamHandle`], [`HostedCall`], [`LocalPlatformHandle`].
+//! - Methods that wait return the engine future; the binding runs it as a [`Task`] (block with
+//!   spin-then-park, or hand the outcome once to a completion callback) and never blocks an
+//!   engine thread on host code (BRIEF §5: events and results are pulled by the host).
+//! - One error object, [`ErrorDto`] (`family` picks the exception class); option objects decoded
+//!   once in [`options`], whose errors name the field; the operation table in [`ops`].
+//! - The process runtime ([`runtime`]): one per process, lazy, with a pid guard.
+//!
+//! docs/bindings.md is the page a new binding author reads first.
 
-pub mod cancel;
+pub mod client;
 pub mod errors;
 pub mod events;
 pub mod hosted;
 pub mod ops;
+pub mod options;
+pub mod platform;
 pub mod progress;
+pub mod realtime;
 pub mod runtime;
 pub mod stream;
-pub mod wait;
+pub mod task;
+pub mod worker;
 
-pub use cancel::CancelRegistry;
-pub use errors::{ErrorFamily, family_of};
+pub use aerostack::{
+    Error, ErrorCode, HostRequest, HostResponse, ProgressFn, StoredObject, UploadProgress, VERSION as ENGINE_VERSION,
+};
+pub use client::ClientHandle;
+pub use errors::{ErrorDto, ErrorFamily, family_of};
 pub use events::{EventQueue, OverflowPolicy};
 pub use hosted::{HostedCall, Step};
+pub use platform::{LocalPlatformHandle, PlatformInfo};
 pub use progress::ProgressCell;
+pub use realtime::{ChannelHandle, RealtimeHandle};
 pub use runtime::{ProcessGuard, RuntimeError, runtime};
 pub use stream::StreamHandle;
-pub use wait::Waiter;
+pub use task::{AbortHandle, Task};
+pub use worker::{InvocationHandle, WorkerHandle, job_type_from_function_name};

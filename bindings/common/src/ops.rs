@@ -32,7 +32,7 @@ pub const OPERATIONS: &[&str] = &[
     "ai.search.ingest", "ai.search.query", "ai.search.get", "ai.search.update", "ai.search.delete",
     "ai.search.delete_by_type", "ai.search.list_types", "ai.search.count", "ai.search.configure",
     "secrets.get", "secrets.set", "secrets.list",
-    "services.invoke", "call", "realtime.history", "local.outbox", "request",
+    "services.invoke", "call", "realtime.history", "realtime.emit", "local.outbox", "request",
 ];
 
 /// The arguments of one call, with accessors whose errors name the field and the fix.
@@ -294,6 +294,11 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
             out(c.call(a.str("slug")?, &data, method(&a)?).await?)
         }
         "realtime.history" => out(c.realtime_history(a.str("room")?, a.opt_u32("limit")?, a.opt_i64("before")?).await?),
+        "realtime.emit" => {
+            let data = a.opt_value("data").cloned().unwrap_or(Value::Null);
+            let persist = a.opt_typed::<bool>("persist", "persist=true")?.unwrap_or(false);
+            out(c.socket().emit_with(a.str("event")?, &data, a.str("room")?, persist).await?)
+        }
         "local.outbox" => out(c.local_outbox(a.opt_str("to")?, a.opt_u32("limit")?).await?),
         "request" => c.request_json(method(&a)?, a.str("path")?, a.opt_value("body"), None).await,
         other => Err(Error::validation(
@@ -324,8 +329,10 @@ pub async fn upload(
     out(c.storage().upload(a.str("key")?, source, opts).await?)
 }
 
-/// The operations [`open_stream`] knows.
-pub const STREAMS: &[&str] = &["ai.chat_stream"];
+/// The operations [`open_stream`] knows: streamed chat, and the cursor-following listings that
+/// yield every item across pages (`page_size` sets the page; `cursor` of `queue.jobs_all` is the
+/// starting point).
+pub const STREAMS: &[&str] = &["ai.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all"];
 
 /// A stream of JSON items (see [`crate::stream::StreamHandle`]).
 pub type ValueStream = futures_util::stream::BoxStream<'static, Result<Value, Error>>;
@@ -341,6 +348,21 @@ pub async fn open_stream(client: &Client, op: &str, args: Value) -> Result<Value
         "ai.chat_stream" => {
             let chunks = c.ai().chat_stream(&chat_request(&a)?).await?;
             Ok(chunks.map(|r| r.and_then(out)).boxed())
+        }
+        "cache.list_all" => {
+            Ok(c.cache().list_all(a.opt_str("prefix")?, a.opt_u32("page_size")?).map(|r| r.and_then(out)).boxed())
+        }
+        "storage.list_all" => {
+            Ok(c.storage().list_all(a.opt_str("prefix")?, a.opt_u32("page_size")?).map(|r| r.and_then(out)).boxed())
+        }
+        "queue.jobs_all" => {
+            let filter = JobFilter {
+                status: a.opt_str("status")?.map(str::to_string),
+                job_type: a.opt_str("type")?.map(str::to_string),
+                limit: a.opt_u32("page_size")?,
+                cursor: a.opt_str("cursor")?.map(str::to_string),
+            };
+            Ok(c.queue().jobs_all(filter).map(|r| r.and_then(out)).boxed())
         }
         _ => Err(Error::validation(
             "op",
@@ -410,7 +432,7 @@ mod tests {
     #[test]
     fn every_listed_operation_is_dispatched() {
         let src = include_str!("ops.rs");
-        for op in OPERATIONS {
+        for op in OPERATIONS.iter().chain(STREAMS) {
             assert!(src.contains(&format!("\"{op}\" =>")) || src.contains(&format!("\"{op}\" |")), "{op} is listed but not dispatched");
         }
     }

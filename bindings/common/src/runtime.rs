@@ -35,6 +35,15 @@ impl std::fmt::Display for RuntimeError {
 
 impl std::error::Error for RuntimeError {}
 
+impl From<RuntimeError> for aerostack::Error {
+    fn from(e: RuntimeError) -> aerostack::Error {
+        match e {
+            RuntimeError::Forked { .. } => aerostack::Error::invalid_config(e.to_string()),
+            RuntimeError::Start(_) => aerostack::Error::new(aerostack::ErrorCode::InternalError, e.to_string()),
+        }
+    }
+}
+
 struct Slot {
     pid: u32,
     rt: Arc<Runtime>,

@@ -1,13 +1,13 @@
-//! How engine results reach Python without an engine thread ever taking the GIL.
+//! How engine outcomes reach Python, over the surface's [`Task`]; no engine thread ever takes
+//! the GIL.
 //!
-//! - **asyncio**: a [`NativePort`] per event loop. The engine task pushes `(future, result)` onto
-//!   the port's ready list and, if the list was empty, writes one byte to a socket pair. The loop
-//!   watches the other end (`loop.add_reader`) and calls [`NativePort::drain`], which resolves
-//!   every ready future on the loop's own thread. Completions are pulled by the host and batched
-//!   under load (one wake-up for many results); pyo3-async-runtimes' `call_soon_threadsafe` per
-//!   result stays as the fallback for loops without `add_reader`.
-//! - **blocking calls**: [`block_on`] waits with bindings_common's [`Waiter`] (spin, then park)
-//!   with the GIL released, running signal checks and progress reports between parks.
+//! - **asyncio**: a [`NativePort`] per event loop. A task's outcome is handed (`Task::on_done`)
+//!   to the port's ready list, which writes one byte to a socket pair when the list was empty.
+//!   The loop watches the other end (`loop.add_reader`) and calls [`NativePort::drain`], which
+//!   resolves every ready future on the loop's own thread: completions are pulled by the host and
+//!   batched under load (one wake-up for many results).
+//! - **blocking**: [`wait`] spins then parks on the task with the GIL released, running signal
+//!   checks and progress reports between parks.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -16,14 +16,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aerostack::{Error, ProgressFn};
-use aerostack_bindings_common::{ProgressCell, Waiter, wait};
+use aerostack_bindings_common::{Error, ProgressCell, Task, task};
 use parking_lot::Mutex;
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
-use tokio::task::AbortHandle;
+use aerostack_bindings_common::AbortHandle;
 
-use crate::{runtime_err, to_pyerr};
+use crate::to_pyerr;
 
 /// Builds the Python value of a finished call, on the loop's thread.
 pub type Deliver = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
@@ -37,7 +36,7 @@ where
 }
 
 enum Ready {
-    /// Resolve the asyncio future with the call's result.
+    /// Resolve the asyncio future with the call's outcome.
     Result(Py<PyAny>, Result<Deliver, Error>),
     /// Report an upload's latest progress to its callback.
     Progress(Arc<Progress>),
@@ -74,10 +73,7 @@ impl NativePort {
         let (reader, writer) = UnixStream::pair()?;
         reader.set_nonblocking(true)?;
         writer.set_nonblocking(true)?;
-        Ok(NativePort {
-            inner: Arc::new(PortInner { ready: Mutex::new(Vec::new()), armed: AtomicBool::new(false), writer }),
-            reader,
-        })
+        Ok(NativePort { inner: Arc::new(PortInner { ready: Mutex::new(Vec::new()), armed: AtomicBool::new(false), writer }), reader })
     }
 
     /// The descriptor to watch with `loop.add_reader`.
@@ -86,9 +82,8 @@ impl NativePort {
     }
 
     /// Resolves every future whose call has finished (skipping cancelled ones) and runs pending
-    /// progress callbacks. Call it on the loop's thread, from the `add_reader` callback. Every
-    /// item is handled even if one fails; the first failure is raised afterwards (the loop's
-    /// exception handler reports it).
+    /// progress callbacks, on the loop's thread (the `add_reader` callback). Every item is
+    /// handled even if one fails; the first failure is raised afterwards.
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
         // Empty the socket first, then take the list and disarm: a completion racing with this
         // either lands in the list we take or finds the port disarmed and writes a new byte.
@@ -125,8 +120,7 @@ fn resolve(py: Python<'_>, fut: Bound<'_, PyAny>, result: Result<Deliver, Error>
     if fut.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
         return Ok(()); // cancelled (or failed by a progress callback) meanwhile
     }
-    let outcome = result.map_err(to_pyerr).and_then(|d| d(py));
-    match outcome {
+    match result.map_err(to_pyerr).and_then(|d| d(py)) {
         Ok(v) => fut.call_method1(pyo3::intern!(py, "set_result"), (v,))?,
         Err(e) => fut.call_method1(pyo3::intern!(py, "set_exception"), (e.into_value(py),))?,
     };
@@ -146,31 +140,78 @@ impl NativeCall {
     }
 }
 
-/// Runs `fut` on the process runtime; its result resolves the asyncio future `target` through
-/// `port`.
-pub fn submit<F, T>(port: &NativePort, target: Py<PyAny>, fut: F) -> PyResult<NativeCall>
+/// Starts `fut` as a task.
+pub fn start<F, T>(fut: F) -> PyResult<Task<Result<T, Error>>>
 where
     F: Future<Output = Result<T, Error>> + Send + 'static,
-    T: for<'py> IntoPyObject<'py> + Send + 'static,
+    T: Send + 'static,
 {
-    submit_with(port, target, fut, None)
+    Task::spawn(fut).map_err(|e| to_pyerr(Error::from(e)))
 }
 
-fn submit_with<F, T>(port: &NativePort, target: Py<PyAny>, fut: F, progress: Option<&Arc<Progress>>) -> PyResult<NativeCall>
+/// Hands `task`'s outcome to the asyncio future `target` through `port`.
+fn deliver_on<T>(port: &NativePort, target: Py<PyAny>, task: &Task<Result<T, Error>>)
+where
+    T: for<'py> IntoPyObject<'py> + Send + 'static,
+{
+    let inner = port.inner.clone();
+    task.on_done(move |r| inner.push(Ready::Result(target, r.map(deliver))));
+}
+
+/// Runs the surface call `fut` (or its error) and resolves the asyncio future `target` with it
+/// through `port`.
+pub fn submit<F, T>(port: &NativePort, target: Py<PyAny>, fut: Result<F, Error>) -> PyResult<NativeCall>
 where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    let rt = aerostack_bindings_common::runtime().map_err(runtime_err)?;
-    let inner = port.inner.clone();
-    let handle = rt.spawn(async move {
-        let result = fut.await.map(deliver);
-        inner.push(Ready::Result(target, result));
-    });
-    if let Some(p) = progress {
-        *p.abort.lock() = Some(handle.abort_handle());
+    let task = start(fut.map_err(to_pyerr)?)?;
+    deliver_on(port, target, &task);
+    Ok(NativeCall { handle: task.abort_handle() })
+}
+
+/// An engine call started at once (a publish, a subscription wait): `wait` for it (GIL
+/// released), `wait_async` it through a port, or neither (it completes anyway). The outcome is
+/// handed out once.
+#[pyclass(module = "aerostack._native", frozen)]
+pub struct NativeTask {
+    task: Task<Result<String, Error>>,
+}
+
+impl NativeTask {
+    pub fn spawn<F>(fut: Result<F, Error>) -> PyResult<NativeTask>
+    where
+        F: Future<Output = Result<serde_json::Value, Error>> + Send + 'static,
+    {
+        let fut = fut.map_err(to_pyerr)?;
+        Ok(NativeTask { task: start(async move { fut.await.map(|v| v.to_string()) })? })
     }
-    Ok(NativeCall { handle: handle.abort_handle() })
+}
+
+#[pymethods]
+impl NativeTask {
+    /// True once the call finished (successfully or not).
+    fn done(&self) -> bool {
+        self.task.is_done()
+    }
+
+    /// The JSON answer, waiting (GIL released) at most `timeout_ms` (None: no limit); a
+    /// `TIMEOUT` error if it is not there by then (the call goes on).
+    #[pyo3(signature = (timeout_ms=None))]
+    fn wait(&self, py: Python<'_>, timeout_ms: Option<u64>) -> PyResult<String> {
+        wait_limited(py, &self.task, timeout_ms.map(Duration::from_millis))
+    }
+
+    /// Resolves the asyncio future `fut` through `port` (cancelling the await does not cancel
+    /// the call).
+    fn wait_async(&self, port: &NativePort, fut: Py<PyAny>) {
+        deliver_on(port, fut, &self.task);
+    }
+
+    /// Drops the engine call (a publish not sent yet may still be sent).
+    fn cancel(&self) {
+        self.task.cancel();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,15 +228,15 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// For a blocking upload: reported by [`block_on_reporting`].
-    pub fn blocking(callback: Py<PyAny>) -> (Arc<Progress>, ProgressFn) {
+    /// For a blocking upload: reported by [`wait_reporting`].
+    pub fn blocking(callback: Py<PyAny>) -> (Arc<Progress>, aerostack_bindings_common::ProgressFn) {
         let cell = ProgressCell::new();
         let engine_fn = cell.engine_fn(|| {}); // the waiting thread polls
         (Arc::new(Progress { cell, callback, target: None, abort: Mutex::new(None) }), engine_fn)
     }
 
     /// For an awaited upload through `port` resolving `target`: each wake-up queues one report.
-    pub fn awaited(callback: Py<PyAny>, port: &NativePort, target: Py<PyAny>) -> (Arc<Progress>, ProgressFn) {
+    pub fn awaited(callback: Py<PyAny>, port: &NativePort, target: Py<PyAny>) -> (Arc<Progress>, aerostack_bindings_common::ProgressFn) {
         let me = Arc::new(Progress { cell: ProgressCell::new(), callback, target: Some(target), abort: Mutex::new(None) });
         let (port, me2) = (port.inner.clone(), me.clone()); // no cycle: Progress does not hold the fn
         let engine_fn = me.cell.engine_fn(move || port.push(Ready::Progress(me2.clone())));
@@ -227,12 +268,14 @@ impl Progress {
 }
 
 /// `submit` for an upload that reports progress through the port.
-pub fn submit_reporting<F, T>(port: &NativePort, target: Py<PyAny>, fut: F, progress: &Arc<Progress>) -> PyResult<NativeCall>
+pub fn submit_reporting<F, T>(port: &NativePort, target: Py<PyAny>, fut: Result<F, Error>, progress: &Arc<Progress>) -> PyResult<NativeCall>
 where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    submit_with(port, target, fut, Some(progress))
+    let call = submit(port, target, fut)?;
+    *progress.abort.lock() = Some(call.handle.clone());
+    Ok(call)
 }
 
 /// How often a parked caller wakes to let Python run signal handlers (Ctrl-C).
@@ -240,42 +283,74 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 /// How often a blocking upload reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 
-/// Runs `make()`'s future on the process runtime and waits for it with the GIL released
-/// (bindings_common's [`Waiter`]: spin, then park); a signal handler that raises (Ctrl-C) aborts
-/// the call.
-pub fn block_on<M, F, T>(py: Python<'_>, make: M) -> PyResult<T>
+/// Runs the surface call `fut` and waits for it with the GIL released; a signal handler that
+/// raises (Ctrl-C) cancels the call.
+pub fn block_on<F, T>(py: Python<'_>, fut: Result<F, Error>) -> PyResult<T>
 where
-    M: FnOnce() -> F,
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: Send + 'static,
 {
-    block_on_reporting(py, make, None)
+    let task = start(fut.map_err(to_pyerr)?)?;
+    wait_reporting(py, &task, None)
 }
 
 /// `block_on` that also calls an upload's progress callback on this thread while it waits; a
-/// raising callback aborts the upload.
-pub fn block_on_reporting<M, F, T>(py: Python<'_>, make: M, progress: Option<&Progress>) -> PyResult<T>
+/// raising callback cancels the upload.
+pub fn block_on_reporting<F, T>(py: Python<'_>, fut: Result<F, Error>, progress: Option<&Progress>) -> PyResult<T>
 where
-    M: FnOnce() -> F,
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: Send + 'static,
 {
-    let waiter = Waiter::spawn(make()).map_err(runtime_err)?;
+    let task = start(fut.map_err(to_pyerr)?)?;
+    wait_reporting(py, &task, progress)
+}
+
+fn wait_reporting<T: Send>(py: Python<'_>, task: &Task<Result<T, Error>>, progress: Option<&Progress>) -> PyResult<T> {
     let every = if progress.is_some() { PROGRESS_EVERY } else { SIGNAL_CHECK };
-    let mut finished = py.detach(|| waiter.spin(wait::SPIN));
+    let mut finished = py.detach(|| task.spin(task::SPIN));
     while !finished {
-        finished = py.detach(|| waiter.park(every));
+        finished = py.detach(|| task.park(every));
         let checked = py.check_signals().and_then(|()| progress.map_or(Ok(()), |p| p.report(py)));
         if let Err(e) = checked {
-            waiter.abort();
+            task.cancel();
             return Err(e);
         }
     }
     if let Some(p) = progress {
         p.report(py)?; // the final figures, also when the call finished while spinning
     }
-    match waiter.take() {
+    taken(task)
+}
+
+/// Waits at most `limit` (the call goes on past it); Ctrl-C interrupts the wait, not the call.
+fn wait_limited<T: Send>(py: Python<'_>, task: &Task<Result<T, Error>>, limit: Option<Duration>) -> PyResult<T> {
+    let start = std::time::Instant::now();
+    let mut finished = py.detach(|| task.spin(task::SPIN));
+    while !finished {
+        let slice = match limit {
+            Some(l) => match l.checked_sub(start.elapsed()) {
+                Some(left) if !left.is_zero() => left.min(SIGNAL_CHECK),
+                _ => {
+                    return Err(to_pyerr(Error::new(
+                        aerostack_bindings_common::ErrorCode::Timeout,
+                        format!("the call did not finish within {} ms (it goes on in the background)", l.as_millis()),
+                    )));
+                }
+            },
+            None => SIGNAL_CHECK,
+        };
+        finished = py.detach(|| task.park(slice));
+        py.check_signals()?;
+    }
+    taken(task)
+}
+
+fn taken<T>(task: &Task<Result<T, Error>>) -> PyResult<T> {
+    match task.take() {
         Some(value) => value.map_err(to_pyerr),
-        None => Err(pyo3::exceptions::PyRuntimeError::new_err("aerostack: a finished call left no result (a bug)")),
+        None => Err(to_pyerr(Error::validation(
+            "task",
+            "this call's result was already handed out (await it or wait for it once)",
+        ))),
     }
 }

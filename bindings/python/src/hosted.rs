@@ -4,13 +4,12 @@
 
 use std::sync::Arc;
 
-use aerostack::{HostRequest, HostResponse};
-use aerostack_bindings_common::{HostedCall, ProcessGuard, Step};
+use aerostack_bindings_common::{Error, HostRequest, HostResponse, HostedCall, ProcessGuard, Step};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
-use crate::completion::{self, NativeCall, NativePort};
-use crate::{block_on, runtime_err, to_pyerr};
+use crate::completion::{NativeCall, NativePort, block_on, submit};
+use crate::to_pyerr;
 
 /// What `next()` gives Python: a request to send, or the call's JSON answer.
 pub enum Next {
@@ -42,7 +41,7 @@ impl<'py> IntoPyObject<'py> for Next {
     }
 }
 
-async fn next(call: Arc<HostedCall>) -> Result<Next, aerostack::Error> {
+async fn next(call: Arc<HostedCall>) -> Result<Next, Error> {
     match call.next().await {
         Step::Send { id, request } => Ok(Next::Send(id, request)),
         Step::Done(result) => result.map(|v| Next::Done(v.to_string())),
@@ -63,7 +62,7 @@ impl NativeHostedCall {
     }
 
     fn call(&self) -> PyResult<Arc<HostedCall>> {
-        self.guard.check().map_err(runtime_err)?;
+        self.guard.check().map_err(|e| to_pyerr(Error::from(e)))?;
         Ok(self.call.clone())
     }
 }
@@ -72,12 +71,12 @@ impl NativeHostedCall {
 impl NativeHostedCall {
     fn next(&self, py: Python<'_>) -> PyResult<Next> {
         let call = self.call()?;
-        block_on(py, move || next(call))
+        block_on(py, Ok(next(call)))
     }
 
     fn next_async(&self, port: &NativePort, fut: Py<PyAny>) -> PyResult<NativeCall> {
         let call = self.call()?;
-        completion::submit(port, fut, next(call))
+        submit(port, fut, Ok(next(call)))
     }
 
     /// Answers request `id` with the host client's response.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use aerostack_bindings_common::{ProcessGuard, StreamHandle};
 use pyo3::prelude::*;
 
-use crate::completion::{self, NativeCall, NativePort};
-use crate::{block_on, runtime_err};
+use crate::completion::{NativeCall, NativePort, block_on, submit};
+use crate::to_pyerr;
 
 /// Items are JSON text; `None` once the stream has ended. Dropping it closes the stream.
 #[pyclass(module = "aerostack._native", frozen)]
@@ -21,7 +21,7 @@ impl NativeStream {
     }
 
     fn handle(&self) -> PyResult<Arc<StreamHandle>> {
-        self.guard.check().map_err(runtime_err)?;
+        self.guard.check().map_err(|e| to_pyerr(aerostack_bindings_common::Error::from(e)))?;
         Ok(self.handle.clone())
     }
 }
@@ -31,13 +31,13 @@ impl NativeStream {
     /// The next item (JSON text), or `None` at the end.
     fn next(&self, py: Python<'_>) -> PyResult<Option<String>> {
         let h = self.handle()?;
-        block_on(py, move || async move { h.next().await.map(|v| v.map(|v| v.to_string())) })
+        block_on(py, Ok(async move { h.next().await.map(|v| v.map(|v| v.to_string())) }))
     }
 
     /// `next` on the port: resolves `fut` with the item or `None`.
     fn next_async(&self, port: &NativePort, fut: Py<PyAny>) -> PyResult<NativeCall> {
         let h = self.handle()?;
-        completion::submit(port, fut, async move { h.next().await.map(|v| v.map(|v| v.to_string())) })
+        submit(port, fut, Ok(async move { h.next().await.map(|v| v.map(|v| v.to_string())) }))
     }
 
     /// Stops the stream (closes the connection); later `next` calls return `None`.

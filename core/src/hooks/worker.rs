@@ -381,6 +381,20 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// [`Worker::drain`] with a deadline: after `grace` the connection closes even if
+    /// invocations are still running. Their answers are then lost: a job is redelivered to
+    /// another worker, a custom API caller gets `503`.
+    pub async fn stop(&self, grace: Duration) {
+        if tokio::time::timeout(grace, self.drain()).await.is_err() {
+            self.shared.stop.cancel();
+            while !self.task.is_finished() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
 impl Drop for Worker {
     fn drop(&mut self) {
         self.task.abort();

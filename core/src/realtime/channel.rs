@@ -77,6 +77,8 @@ pub(crate) struct ChannelState {
     pub confirmed_before: bool,
     /// Live `event` frames held back while missed messages are fetched, so order is kept.
     pub held: Option<Vec<Incoming>>,
+    /// The platform refused the subscription: `(code, message)` (until it confirms one).
+    pub refused: Option<(String, String)>,
 }
 
 impl ChannelState {
@@ -93,6 +95,7 @@ impl ChannelState {
             live: false,
             confirmed_before: false,
             held: None,
+            refused: None,
         }
     }
 
@@ -265,6 +268,48 @@ impl Channel {
             .channels
             .get(&self.key)
             .is_some_and(|c| c.live)
+    }
+
+    /// Waits until the platform confirms the subscription on the current socket (connecting if
+    /// needed). Fails with the platform's error when it refuses the topic (an unknown table, a
+    /// topic of another project), or with `TIMEOUT` after `timeout`.
+    pub async fn wait_subscribed(&self, timeout: Duration) -> Result<()> {
+        let shared = &self.rt.shared;
+        self.rt.connect_in_background();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = shared.subscriptions.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let st = shared.lock();
+                match st.channels.get(&self.key) {
+                    None => {
+                        return Err(Error::validation(
+                            "topic",
+                            format!("the channel {} was unsubscribed; call channel() again to subscribe", self.key),
+                        ));
+                    }
+                    Some(c) if c.live => return Ok(()),
+                    Some(c) => {
+                        if let Some((code, message)) = &c.refused {
+                            return Err(Error::new(ErrorCode::parse(code), message.clone()));
+                        }
+                    }
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let status = shared.lock().status;
+                return Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "the subscription to {} was not confirmed within {} ms (connection {status:?}); raise the timeout or check the connection's status events",
+                        self.key,
+                        timeout.as_millis()
+                    ),
+                ));
+            }
+        }
     }
 
     /// Listen to `event`: a published name, `INSERT`/`UPDATE`/`DELETE`, `presence:join` /

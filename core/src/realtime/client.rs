@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     pub events: EventQueue<RealtimeEvent>,
     /// Wakes the connection task: frames to send.
     pub wake: Notify,
+    /// Woken (all waiters) when the platform confirms or refuses a subscription.
+    pub subscriptions: Notify,
     pub status: watch::Sender<ConnectionStatus>,
 }
 
@@ -162,6 +164,7 @@ impl RealtimeClient {
             // A slow host sees the newest events; missed persisted messages stay in history.
             events: EventQueue::new(capacity, OverflowPolicy::DropOldest),
             wake: Notify::new(),
+            subscriptions: Notify::new(),
             status: watch::channel(ConnectionStatus::Idle).0,
         });
         RealtimeClient {

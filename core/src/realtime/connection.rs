@@ -355,6 +355,8 @@ fn handle(
             let c = st.channels.get_mut(&key).expect("found above");
             c.topic = Some(topic.clone());
             c.live = true;
+            c.refused = None;
+            shared.subscriptions.notify_waiters();
             if c.floor.is_none() {
                 c.floor = timestamp;
             }
@@ -429,9 +431,15 @@ fn handle(
             }
             let on_channel = topic
                 .as_deref()
-                .and_then(|t| st.channels.values().find(|c| c.is(t)));
+                .and_then(|t| st.channels.values_mut().find(|c| c.is(t)));
             match on_channel {
-                Some(c) => vec![c.error_event(&code, &message)],
+                Some(c) => {
+                    if !c.live {
+                        c.refused = Some((code.clone(), message.clone()));
+                        shared.subscriptions.notify_waiters();
+                    }
+                    vec![c.error_event(&code, &message)]
+                }
                 None => {
                     let mut ev = RealtimeEvent::new(
                         EventKind::Error,

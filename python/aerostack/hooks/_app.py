@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Type, TypeVar, Union, overload
 
 from .. import _records
-from .._transport import client_config, native
+from .._transport import _on_port, client_config, native
 from ..errors import _from_native
 from ._sdk import AsyncSdk, SyncSdk
 
@@ -21,13 +21,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger("aerostack.hooks")
 
-# How long one pull waits before the loop looks at its stop flag again (seconds).
-_PULL_WAIT = 0.2
-# On stop, the loop keeps serving until nothing is in flight for this long (at most
-# _IDLE_WAIT_MAX), and only then drains, so handlers dispatched a moment ago are not cut short.
-# (The engine flushes answers queued for the socket before it closes it.)
-_FLUSH_GRACE = 0.05
-_IDLE_WAIT_MAX = 2.0
+# How long one pull waits before the loop looks at its stop flag again (milliseconds).
+_PULL_WAIT_MS = 200
+# On stop the engine drains (no new work; what arrived is finished and answered) and closes the
+# connection after this grace period whatever still runs (milliseconds).
+_STOP_GRACE_MS = 30_000
 
 
 def job_type_from_function_name(name: str) -> str:
@@ -171,7 +169,8 @@ class Hooks:
         reg = self.registrations(concurrency)
         nat = native()
         try:
-            worker = await nat.NativeWorker.connect_async(_records.dumps(cfg), _records.dumps(reg))
+            worker = await _on_port(lambda port, fut: nat.NativeWorker.connect_async(
+                port, fut, _records.dumps(cfg), _records.dumps(reg)))
         except nat.NativeError as e:
             raise _from_native(e) from None
         loop = asyncio.get_running_loop()
@@ -199,22 +198,14 @@ class Hooks:
         if ready is not None:
             ready(worker)
         try:
-            stopping_since: Optional[float] = None
-            idle_since: Optional[float] = None
             while True:
-                wait = _PULL_WAIT
                 if stop.is_set() and drain is None:
-                    # Finish what is in flight first, then drain (see _FLUSH_GRACE).
-                    now = loop.time()
-                    if stopping_since is None:
-                        stopping_since = now
-                        log.info("stopping: finishing %d invocation(s) in flight", len(tasks))
-                    idle_since = None if tasks else (idle_since if idle_since is not None else now)
-                    if (idle_since is not None and now - idle_since >= _FLUSH_GRACE) \
-                            or now - stopping_since >= _IDLE_WAIT_MAX:
-                        drain = asyncio.ensure_future(worker.drain_async())
-                    wait = _FLUSH_GRACE / 2
-                inv = await worker.next_invocation_async(wait)
+                    # The engine drains: the platform sends no new work, and what arrived is
+                    # still pulled here and answered before the connection closes.
+                    log.info("stopping: finishing %d invocation(s) in flight", len(tasks))
+                    drain = asyncio.ensure_future(
+                        _on_port(lambda port, fut: worker.stop_async(port, fut, _STOP_GRACE_MS)))
+                inv = await _on_port(lambda port, fut: worker.next_invocation_async(port, fut, _PULL_WAIT_MS))
                 if inv is not None:
                     task = loop.create_task(self._dispatch(worker, inv, pool))
                     tasks.add(task)

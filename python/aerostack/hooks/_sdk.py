@@ -10,7 +10,6 @@ handler :class:`SyncSdk` (``sdk.db.query(...)``, run in a thread).
 
 from __future__ import annotations
 
-import json as _json
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Union
 
 from .. import _api, _records
@@ -49,7 +48,7 @@ class FetchResponse:
 
 
 def _fetch_options(options: Optional[Mapping[str, Any]], method: Optional[str], headers: Optional[Mapping[str, str]],
-                   body: Any, json: Any, timeout: Optional[float]) -> str:
+                   body: Any, json: Any, timeout: Optional[float]) -> Dict[str, Any]:
     o: Dict[str, Any] = dict(options or {})
     if method is not None:
         o["method"] = method
@@ -70,13 +69,13 @@ def _fetch_options(options: Optional[Mapping[str, Any]], method: Optional[str], 
         if not any(k.lower() == "content-type" for k in hdrs):
             hdrs["Content-Type"] = "application/json"
     o["headers"] = hdrs
-    if timeout is not None:
-        o["timeout"] = timeout
-    return _records.dumps(o)
+    seconds = o.pop("timeout", None) if timeout is None else timeout
+    if seconds is not None:
+        o["timeout_ms"] = max(1, int(round(float(seconds) * 1000)))
+    return o
 
 
-def _fetch_response(raw: str) -> FetchResponse:
-    v = _json.loads(raw)
+def _fetch_response(v: Any) -> FetchResponse:
     return FetchResponse(int(v.get("status", 0)), dict(v.get("headers") or {}), str(v.get("body") or ""))
 
 
@@ -111,27 +110,14 @@ class HookAi:
 class HookSocket:
     """``sdk.socket``: ``emit(event, data, room)`` to the project's realtime rooms."""
 
-    __slots__ = ("_inv", "_async")
+    __slots__ = ("_t",)
 
-    def __init__(self, inv: "NativeInvocation", is_async: bool) -> None:
-        self._inv = inv
-        self._async = is_async
+    def __init__(self, transport: Any) -> None:  # the sdk's Sync- or AsyncTransport
+        self._t = transport
 
     def emit(self, event: str, data: Any = None, room: str = "general") -> Any:
         """Broadcasts ``event`` with ``data`` to ``room``; what was delivered (``id``, ``topic``)."""
-        payload = _records.dumps(data)
-        if self._async:
-            return self._emit_async(event, payload, room)
-        try:
-            return _records.loads(self._inv.emit(event, payload, room))
-        except native().NativeError as e:
-            raise _from_native(e) from None
-
-    async def _emit_async(self, event: str, payload: str, room: str) -> Any:
-        try:
-            return _records.loads(await self._inv.emit_async(event, payload, room))
-        except native().NativeError as e:
-            raise _from_native(e) from None
+        return self._t.call("realtime.emit", {"event": event, "data": data, "room": room})
 
 
 class _SdkBase:
@@ -155,7 +141,8 @@ class _SdkBase:
         self.secrets = ns.Secrets(t)
         self.services = ns.Services(t)
         self.ai = HookAi(t)
-        self.socket = HookSocket(inv, is_async)
+        self.socket = HookSocket(t)
+        self._t = t
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} project={self.project_id}>"
@@ -180,10 +167,8 @@ class AsyncSdk(_SdkBase):
         ``options`` is JavaScript's ``init`` (``method``, ``headers``, ``body``) or use the keywords;
         ``json=`` sends a JSON body."""
         opts = _fetch_options(options, method, headers, body, json, timeout)
-        try:
-            return _fetch_response(await self._inv.fetch_async(url, opts))
-        except native().NativeError as e:
-            raise _from_native(e) from None
+        result: FetchResponse = await self._t.call("fetch", {"url": url, **opts}, _fetch_response)
+        return result
 
 
 class SyncSdk(_SdkBase):
@@ -205,7 +190,5 @@ class SyncSdk(_SdkBase):
         ``options`` is JavaScript's ``init`` (``method``, ``headers``, ``body``) or use the keywords;
         ``json=`` sends a JSON body."""
         opts = _fetch_options(options, method, headers, body, json, timeout)
-        try:
-            return _fetch_response(self._inv.fetch(url, opts))
-        except native().NativeError as e:
-            raise _from_native(e) from None
+        result: FetchResponse = self._t.call("fetch", {"url": url, **opts}, _fetch_response)
+        return result

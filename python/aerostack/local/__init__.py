@@ -66,7 +66,9 @@ class LocalPlatform:
             "ai_api_key": ai_api_key,
             "ai_model": ai_model,
             "max_upload_bytes": max_upload_bytes,
-            "rate_limits": {k: [int(v[0]), float(v[1])] for k, v in rate_limits.items()} if rate_limits else None,
+            # (count, window seconds) here; [count, window_ms] for the engine.
+            "rate_limits": {k: [int(v[0]), int(round(float(v[1]) * 1000))] for k, v in rate_limits.items()}
+            if rate_limits else None,
             "from_env": from_env,
         }
         self._native: Any = None
