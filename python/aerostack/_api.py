@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import IO, TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._records import QueryResult, Record
+from ._records import QueryResult, Record, StoredObject
 
 if TYPE_CHECKING:  # pragma: no cover - typing only (the stub replaces this module for checkers)
     from ._transport import Progress, Transport
@@ -38,8 +38,8 @@ def _entries(v: Any) -> Dict[str, Any]:
     return {e["key"]: e.get("value") for e in v if e.get("exists")}
 
 
-def _content(v: Tuple[bytes, Optional[str]]) -> bytes:
-    return v[0]
+def _content(v: Tuple[bytes, Optional[str]]) -> StoredObject:
+    return StoredObject(v[0], v[1])
 
 
 def _keys(v: Any) -> List[str]:
@@ -204,6 +204,12 @@ class Cache(_Ns):
         """One page of keys: ``.keys`` ([{key, expiration}]), ``.list_complete``, ``.cursor``."""
         return self._t.call("cache.list", {"prefix": prefix, "limit": limit, "cursor": cursor})
 
+    def list_all(self, prefix: Optional[str] = None, page_size: Optional[int] = None) -> Stream[Record]:
+        """Every key under ``prefix`` (``{key, expiration}``), following the cursor page by page
+        (``page_size`` keys a page, default 100): ``async for entry in client.cache.list_all()``
+        (a plain ``for`` on the sync client)."""
+        return self._t.stream("cache.list_all", {"prefix": prefix, "page_size": page_size})
+
     def keys(self, prefix: Optional[str] = None) -> Call[List[str]]:
         """All key names (with the prefix when given)."""
         return self._t.call("cache.keys", {"prefix": prefix}, _keys)
@@ -263,8 +269,8 @@ class Storage(_Ns):
             raise TypeError("storage.upload: progress= must be a callable taking (sent, total)")
         return self._t.upload(args, data, progress=progress)
 
-    def get(self, key: str) -> Call[bytes]:
-        """The object's content."""
+    def get(self, key: str) -> Call[StoredObject]:
+        """The object's content: ``bytes``, with ``.content_type``."""
         return self._t.download({"key": key}, _content)
 
     def get_url(self, key: str) -> Call[str]:
@@ -275,6 +281,11 @@ class Storage(_Ns):
              cursor: Optional[str] = None) -> Call[Record]:
         """One page of objects: ``.objects`` ([{key, size, content_type, ...}]), ``.cursor``."""
         return self._t.call("storage.list", {"prefix": prefix, "limit": limit, "cursor": cursor})
+
+    def list_all(self, prefix: Optional[str] = None, page_size: Optional[int] = None) -> Stream[Record]:
+        """Every object under ``prefix`` (``{key, size, content_type, ...}``), following the cursor
+        page by page: ``async for obj in client.storage.list_all("avatars/")``."""
+        return self._t.stream("storage.list_all", {"prefix": prefix, "page_size": page_size})
 
     def delete(self, key: str) -> Call[bool]:
         """Deletes an object; whether it existed."""
@@ -409,6 +420,13 @@ class Queue(_Ns):
              cursor: Optional[str] = None) -> Call[Record]:
         """One page of jobs: ``.jobs``, ``.list_complete``, ``.cursor``."""
         return self._t.call("queue.jobs", {"status": status, "type": type, "limit": limit, "cursor": cursor})
+
+    def jobs_all(self, status: Optional[str] = None, type: Optional[str] = None,
+                 page_size: Optional[int] = None, cursor: Optional[str] = None) -> Stream[Record]:
+        """Every job matching the filter (from ``cursor`` when given), following the cursor page
+        by page: ``async for job in client.queue.jobs_all(status="failed")``."""
+        return self._t.stream("queue.jobs_all", {"status": status, "type": type, "page_size": page_size,
+                                                 "cursor": cursor})
 
     def cancel(self, job_id: str) -> Call[Record]:
         """Cancels a queued job; ``.success``."""

@@ -2,7 +2,7 @@
 import os
 from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._records import QueryResult, Record
+from ._records import QueryResult, Record, StoredObject
 from ._transport import AsyncStream, Progress, SyncStream, Transport
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -66,6 +66,10 @@ class AsyncCache:
         """Deletes keys; ``.count`` requested, ``.deleted`` actually deleted."""
     async def list(self, prefix: Optional[str]=..., limit: Optional[int]=..., cursor: Optional[str]=...) -> Record:
         """One page of keys: ``.keys`` ([{key, expiration}]), ``.list_complete``, ``.cursor``."""
+    def list_all(self, prefix: Optional[str]=..., page_size: Optional[int]=...) -> AsyncStream[Record]:
+        """Every key under ``prefix`` (``{key, expiration}``), following the cursor page by page
+(``page_size`` keys a page, default 100): ``async for entry in client.cache.list_all()``
+(a plain ``for`` on the sync client)."""
     async def keys(self, prefix: Optional[str]=...) -> List[str]:
         """All key names (with the prefix when given)."""
     async def flush(self, prefix: Optional[str]=...) -> int:
@@ -85,12 +89,15 @@ binary file object (``file=open(..., "rb")``) under the storage key ``path``
 ``progress(sent, total)`` is called as bytes go out (``total`` is None when unknown), on
 the calling thread (sync) or the event loop (async); if it raises, the upload stops and
 the exception propagates."""
-    async def get(self, key: str) -> bytes:
-        """The object's content."""
+    async def get(self, key: str) -> StoredObject:
+        """The object's content: ``bytes``, with ``.content_type``."""
     async def get_url(self, key: str) -> str:
         """The object's public URL."""
     async def list(self, prefix: Optional[str]=..., limit: Optional[int]=..., cursor: Optional[str]=...) -> Record:
         """One page of objects: ``.objects`` ([{key, size, content_type, ...}]), ``.cursor``."""
+    def list_all(self, prefix: Optional[str]=..., page_size: Optional[int]=...) -> AsyncStream[Record]:
+        """Every object under ``prefix`` (``{key, size, content_type, ...}``), following the cursor
+page by page: ``async for obj in client.storage.list_all("avatars/")``."""
     async def delete(self, key: str) -> bool:
         """Deletes an object; whether it existed."""
     async def copy(self, source_key: str, dest_key: str) -> str:
@@ -149,6 +156,9 @@ class AsyncQueue:
         """A job (``status``, ``attempts``, ``last_error``...), or ``None``."""
     async def jobs(self, status: Optional[str]=..., type: Optional[str]=..., limit: Optional[int]=..., cursor: Optional[str]=...) -> Record:
         """One page of jobs: ``.jobs``, ``.list_complete``, ``.cursor``."""
+    def jobs_all(self, status: Optional[str]=..., type: Optional[str]=..., page_size: Optional[int]=..., cursor: Optional[str]=...) -> AsyncStream[Record]:
+        """Every job matching the filter (from ``cursor`` when given), following the cursor page
+by page: ``async for job in client.queue.jobs_all(status="failed")``."""
     async def cancel(self, job_id: str) -> Record:
         """Cancels a queued job; ``.success``."""
 
@@ -237,6 +247,10 @@ class SyncCache:
         """Deletes keys; ``.count`` requested, ``.deleted`` actually deleted."""
     def list(self, prefix: Optional[str]=..., limit: Optional[int]=..., cursor: Optional[str]=...) -> Record:
         """One page of keys: ``.keys`` ([{key, expiration}]), ``.list_complete``, ``.cursor``."""
+    def list_all(self, prefix: Optional[str]=..., page_size: Optional[int]=...) -> SyncStream[Record]:
+        """Every key under ``prefix`` (``{key, expiration}``), following the cursor page by page
+(``page_size`` keys a page, default 100): ``async for entry in client.cache.list_all()``
+(a plain ``for`` on the sync client)."""
     def keys(self, prefix: Optional[str]=...) -> List[str]:
         """All key names (with the prefix when given)."""
     def flush(self, prefix: Optional[str]=...) -> int:
@@ -256,12 +270,15 @@ binary file object (``file=open(..., "rb")``) under the storage key ``path``
 ``progress(sent, total)`` is called as bytes go out (``total`` is None when unknown), on
 the calling thread (sync) or the event loop (async); if it raises, the upload stops and
 the exception propagates."""
-    def get(self, key: str) -> bytes:
-        """The object's content."""
+    def get(self, key: str) -> StoredObject:
+        """The object's content: ``bytes``, with ``.content_type``."""
     def get_url(self, key: str) -> str:
         """The object's public URL."""
     def list(self, prefix: Optional[str]=..., limit: Optional[int]=..., cursor: Optional[str]=...) -> Record:
         """One page of objects: ``.objects`` ([{key, size, content_type, ...}]), ``.cursor``."""
+    def list_all(self, prefix: Optional[str]=..., page_size: Optional[int]=...) -> SyncStream[Record]:
+        """Every object under ``prefix`` (``{key, size, content_type, ...}``), following the cursor
+page by page: ``async for obj in client.storage.list_all("avatars/")``."""
     def delete(self, key: str) -> bool:
         """Deletes an object; whether it existed."""
     def copy(self, source_key: str, dest_key: str) -> str:
@@ -320,6 +337,9 @@ class SyncQueue:
         """A job (``status``, ``attempts``, ``last_error``...), or ``None``."""
     def jobs(self, status: Optional[str]=..., type: Optional[str]=..., limit: Optional[int]=..., cursor: Optional[str]=...) -> Record:
         """One page of jobs: ``.jobs``, ``.list_complete``, ``.cursor``."""
+    def jobs_all(self, status: Optional[str]=..., type: Optional[str]=..., page_size: Optional[int]=..., cursor: Optional[str]=...) -> SyncStream[Record]:
+        """Every job matching the filter (from ``cursor`` when given), following the cursor page
+by page: ``async for job in client.queue.jobs_all(status="failed")``."""
     def cancel(self, job_id: str) -> Record:
         """Cancels a queued job; ``.success``."""
 

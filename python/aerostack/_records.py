@@ -103,3 +103,17 @@ def _default(o: Any) -> Any:
     if isinstance(o, (bytes, bytearray, memoryview)):
         raise TypeError("bytes cannot be sent as JSON; upload them with storage.upload or encode them (base64) first")
     raise TypeError(f"{type(o).__name__} is not JSON serializable; pass dicts, lists, str, int, float, bool or None")
+
+
+class StoredObject(bytes):
+    """An object's content (``bytes``) that also carries its ``content_type``."""
+
+    content_type: Optional[str]
+
+    def __new__(cls, data: bytes, content_type: Optional[str] = None) -> "StoredObject":
+        obj = super().__new__(cls, data)
+        obj.content_type = content_type
+        return obj
+
+    def __repr__(self) -> str:
+        return f"<StoredObject {len(self)} bytes, {self.content_type or 'no content type'}>"

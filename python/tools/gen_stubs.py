@@ -42,7 +42,7 @@ def render() -> str:
         "import os",
         "from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union",
         "",
-        "from ._records import QueryResult, Record",
+        "from ._records import QueryResult, Record, StoredObject",
         "from ._transport import AsyncStream, Progress, SyncStream, Transport",
         "",
         'PathLike = Union[str, "os.PathLike[str]"]',

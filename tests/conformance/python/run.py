@@ -271,7 +271,10 @@ def canon_download(v: Any) -> Any:
         text: Optional[str] = bytes(v).decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    return {"size": len(v), "text": text}
+    out: Dict[str, Any] = {"size": len(v), "text": text}
+    if getattr(v, "content_type", None) is not None:
+        out["content_type"] = v.content_type  # storage.get answers bytes carrying .content_type
+    return out
 
 
 class Op:
@@ -292,8 +295,7 @@ PY_OPS: Dict[str, Op] = {
     "db.query": Op(canon=canon_query),
     "ai.embed": Op(canon=lambda v: {"embedding": plain(v)}),
     "queue.send": Op(rename={"type": "name"}),
-    "storage.get": Op(canon=canon_download,
-                      note="the Python SDK's storage.get answers the bytes only (no content type)"),
+    "storage.get": Op(canon=canon_download),
     "ai.chat_stream": Op(stream=True),
     "cache.list_all": Op(stream=True),
     "storage.list_all": Op(stream=True),
