@@ -32,7 +32,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
 ///
 /// Base URL precedence: `base_url`, then `server_index`, then `AEROSTACK_API_URL`, then server 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientConfig {
     /// Project API key (`ac_secret_…`), sent as `X-Aerostack-Key`.
     pub api_key: Option<String>,

@@ -37,7 +37,7 @@ mod wire;
 
 pub use client::Client;
 pub use config::{ClientConfig, SERVERS, VERSION};
-pub use error::{Error, ErrorCode, ErrorInfo, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use options::CallOptions;
 pub use pagination::ItemStream;
 pub use reqwest::Method;

@@ -12,7 +12,7 @@ use crate::transport::RetryPolicy;
 /// `idempotency_key` is sent as-is on every call made through that client: use such a client for
 /// one logical operation only, or the platform will replay the first answer for later calls.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CallOptions {
     /// Per-attempt timeout in milliseconds (overrides `ClientConfig.timeout_ms`).
     pub timeout_ms: Option<u64>,

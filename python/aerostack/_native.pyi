@@ -94,6 +94,8 @@ class LocalPlatform:
 
 def engine_version() -> str: ...
 def operations() -> List[str]: ...
+def rest_operations() -> List[str]:
+    """The REST operations of the operation-style ``SDK``, as ``group.name``."""
 
 # Workers (bindings/python/src/worker.rs): the Python loop pulls invocations and answers them.
 

@@ -50,20 +50,22 @@ def _extra(retries: Optional[RetryConfig], timeout_ms: Optional[int]) -> Optiona
     return call_options(retry=retries, timeout=(timeout_ms / 1000.0) if timeout_ms is not None else None)
 
 
-def _args(method: str, path: str, request: Request) -> Dict[str, Any]:
-    body = dict(request) if request is not None else None
-    return {"method": method, "path": path, "body": body if method != "GET" else None}
+def _args(operation: str, request: Request) -> Dict[str, Any]:
+    return {"operation": operation, "request": dict(request) if request is not None else None}
 
 
 class _Op(Generic[_G]):
-    """A REST operation as a method: ``group.op(request=..., retries)``."""
+    """A REST operation as a method: ``group.op(request=..., retries)``. Its method and path are
+    the engine's (``rest_operations()``, bindings/common/src/rest.rs): the ``rest`` operation."""
 
-    def __init__(self, method: str, path: str, doc: str, is_async: bool) -> None:
-        self.method, self.path, self.is_async = method, path, is_async
-        self.__doc__ = f"{doc} ({method} /v1{path})."
+    def __init__(self, doc: str, is_async: bool) -> None:
+        self.is_async = is_async
+        self.__doc__ = f"{doc}."
+        self.operation = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+        self.operation = f"{getattr(owner, '_group')}.{name[:-len('_async')] if self.is_async else name}"
 
     @overload
     def __get__(self, obj: None, owner: type) -> "_Op[_G]": ...
@@ -74,13 +76,13 @@ class _Op(Generic[_G]):
     def __get__(self, obj: Optional["_Group"], owner: type) -> Any:
         if obj is None:
             return self
-        method, path = self.method, self.path
+        operation = self.operation
         if self.is_async:
             t_async = obj._sdk._async
 
             async def run_async(request: Request = None, retries: Optional[RetryConfig] = None, *,
                                 timeout_ms: Optional[int] = None) -> Any:
-                return await t_async.call("request", _args(method, path, request), extra=_extra(retries, timeout_ms))
+                return await t_async.call("rest", _args(operation, request), extra=_extra(retries, timeout_ms))
 
             run_async.__doc__ = self.__doc__
             return run_async
@@ -88,18 +90,19 @@ class _Op(Generic[_G]):
 
         def run(request: Request = None, retries: Optional[RetryConfig] = None, *,
                 timeout_ms: Optional[int] = None) -> Any:
-            return t_sync.call("request", _args(method, path, request), extra=_extra(retries, timeout_ms))
+            return t_sync.call("rest", _args(operation, request), extra=_extra(retries, timeout_ms))
 
         run.__doc__ = self.__doc__
         return run
 
 
-def _ops(method: str, path: str, doc: str) -> "tuple[_Op[SyncOperation], _Op[AsyncOperation]]":
-    return _Op(method, path, doc, False), _Op(method, path, doc, True)
+def _ops(doc: str) -> "tuple[_Op[SyncOperation], _Op[AsyncOperation]]":
+    return _Op(doc, False), _Op(doc, True)
 
 
 class _Group:
     __slots__ = ("_sdk",)
+    _group = ""  # the generated SDK's group name, set by each subclass
 
     def __init__(self, sdk: "SDK") -> None:
         self._sdk = sdk
@@ -109,66 +112,72 @@ class Ai(_Group):
     """AI chat and search (``AIApi``)."""
 
     __slots__ = ()
-    ai_chat, ai_chat_async = _ops("POST", "/ai/chat", "Generate AI chat completion")
-    ingest, ingest_async = _ops("POST", "/ai/search/ingest", "Ingest a document for search")
-    query, query_async = _ops("POST", "/ai/search/query", "Semantic search")
-    delete, delete_async = _ops("POST", "/ai/search/delete", "Delete a search document")
-    delete_by_type, delete_by_type_async = _ops("POST", "/ai/search/deleteByType", "Delete search documents by type")
-    list_types, list_types_async = _ops("GET", "/ai/search/listTypes", "List search document types")
-    configure, configure_async = _ops("POST", "/ai/search/configure", "Configure the embedding model")
-    search_count, search_count_async = _ops("POST", "/ai/search/count", "Count search documents")
-    search_get, search_get_async = _ops("POST", "/ai/search/get", "Get a search document")
-    search_update, search_update_async = _ops("POST", "/ai/search/update", "Update a search document")
+    _group = "ai"
+    ai_chat, ai_chat_async = _ops("Generate AI chat completion")
+    ingest, ingest_async = _ops("Ingest a document for search")
+    query, query_async = _ops("Semantic search")
+    delete, delete_async = _ops("Delete a search document")
+    delete_by_type, delete_by_type_async = _ops("Delete search documents by type")
+    list_types, list_types_async = _ops("List search document types")
+    configure, configure_async = _ops("Configure the embedding model")
+    search_count, search_count_async = _ops("Count search documents")
+    search_get, search_get_async = _ops("Get a search document")
+    search_update, search_update_async = _ops("Update a search document")
 
 
 class Authentication(_Group):
     """Sign-up and sign-in (``AuthenticationApi``)."""
 
     __slots__ = ()
-    auth_signin, auth_signin_async = _ops("POST", "/auth/signin", "Sign in user")
-    auth_signup, auth_signup_async = _ops("POST", "/auth/signup", "Sign up new user")
+    _group = "authentication"
+    auth_signin, auth_signin_async = _ops("Sign in user")
+    auth_signup, auth_signup_async = _ops("Sign up new user")
 
 
 class Cache(_Group):
     """Key-value cache (``CacheApi``)."""
 
     __slots__ = ()
-    cache_get, cache_get_async = _ops("POST", "/cache/get", "Get a cached value")
-    cache_set, cache_set_async = _ops("POST", "/cache/set", "Set a cached value")
-    cache_delete, cache_delete_async = _ops("POST", "/cache/delete", "Delete a cached value")
-    cache_get_many, cache_get_many_async = _ops("POST", "/cache/getMany", "Get many cached values")
-    cache_set_many, cache_set_many_async = _ops("POST", "/cache/setMany", "Set many cached values")
-    cache_delete_many, cache_delete_many_async = _ops("POST", "/cache/deleteMany", "Delete many cached values")
-    cache_list, cache_list_async = _ops("POST", "/cache/list", "List cache keys with expirations")
-    cache_keys, cache_keys_async = _ops("POST", "/cache/keys", "List cache key names")
-    cache_flush, cache_flush_async = _ops("POST", "/cache/flush", "Delete all (or prefixed) keys")
-    cache_expire, cache_expire_async = _ops("POST", "/cache/expire", "Set a key's TTL")
-    cache_increment, cache_increment_async = _ops("POST", "/cache/increment", "Increment a counter")
+    _group = "cache"
+    cache_get, cache_get_async = _ops("Get a cached value")
+    cache_set, cache_set_async = _ops("Set a cached value")
+    cache_delete, cache_delete_async = _ops("Delete a cached value")
+    cache_get_many, cache_get_many_async = _ops("Get many cached values")
+    cache_set_many, cache_set_many_async = _ops("Set many cached values")
+    cache_delete_many, cache_delete_many_async = _ops("Delete many cached values")
+    cache_list, cache_list_async = _ops("List cache keys with expirations")
+    cache_keys, cache_keys_async = _ops("List cache key names")
+    cache_flush, cache_flush_async = _ops("Delete all (or prefixed) keys")
+    cache_expire, cache_expire_async = _ops("Set a key's TTL")
+    cache_increment, cache_increment_async = _ops("Increment a counter")
 
 
 class Database(_Group):
     """SQL database (``DatabaseApi``)."""
 
     __slots__ = ()
-    db_query, db_query_async = _ops("POST", "/db/query", "Execute SQL query")
-    db_batch, db_batch_async = _ops("POST", "/db/batch", "Execute SQL statements in one transaction")
+    _group = "database"
+    db_query, db_query_async = _ops("Execute SQL query")
+    db_batch, db_batch_async = _ops("Execute SQL statements in one transaction")
 
 
 class Queue(_Group):
     """Background jobs (``QueueApi``)."""
 
     __slots__ = ()
-    queue_enqueue, queue_enqueue_async = _ops("POST", "/queue/enqueue", "Add job to queue")
-    queue_get_job, queue_get_job_async = _ops("POST", "/queue/job", "Get a job")
-    queue_list_jobs, queue_list_jobs_async = _ops("POST", "/queue/jobs", "List jobs")
-    queue_cancel_job, queue_cancel_job_async = _ops("POST", "/queue/cancel", "Cancel a job")
+    _group = "queue"
+    queue_enqueue, queue_enqueue_async = _ops("Add job to queue")
+    queue_get_job, queue_get_job_async = _ops("Get a job")
+    queue_list_jobs, queue_list_jobs_async = _ops("List jobs")
+    queue_cancel_job, queue_cancel_job_async = _ops("Cancel a job")
 
 
 class Services(_Group):
     """Service invocation (``ServicesApi``)."""
 
     __slots__ = ()
-    services_invoke, services_invoke_async = _ops("POST", "/services/invoke", "Invoke another service")
+    _group = "services"
+    services_invoke, services_invoke_async = _ops("Invoke another service")
 
 
 def _upload_parts(request: Mapping[str, Any]) -> "tuple[Dict[str, Any], Optional[bytes]]":
@@ -196,13 +205,14 @@ class Storage(_Group):
     """File storage (``StorageApi``)."""
 
     __slots__ = ()
-    storage_get_url, storage_get_url_async = _ops("POST", "/storage/getUrl", "Get an object's URL")
-    storage_list, storage_list_async = _ops("POST", "/storage/list", "List objects")
-    storage_delete, storage_delete_async = _ops("POST", "/storage/delete", "Delete an object")
-    storage_exists, storage_exists_async = _ops("POST", "/storage/exists", "Whether an object exists")
-    storage_get_metadata, storage_get_metadata_async = _ops("POST", "/storage/getMetadata", "Get an object's metadata")
-    storage_copy, storage_copy_async = _ops("POST", "/storage/copy", "Copy an object")
-    storage_move, storage_move_async = _ops("POST", "/storage/move", "Move an object")
+    _group = "storage"
+    storage_get_url, storage_get_url_async = _ops("Get an object's URL")
+    storage_list, storage_list_async = _ops("List objects")
+    storage_delete, storage_delete_async = _ops("Delete an object")
+    storage_exists, storage_exists_async = _ops("Whether an object exists")
+    storage_get_metadata, storage_get_metadata_async = _ops("Get an object's metadata")
+    storage_copy, storage_copy_async = _ops("Copy an object")
+    storage_move, storage_move_async = _ops("Move an object")
 
     def storage_upload(self, request: Mapping[str, Any], retries: Optional[RetryConfig] = None, *,
                        timeout_ms: Optional[int] = None) -> Record:

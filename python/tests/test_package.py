@@ -46,7 +46,8 @@ def test_versions_and_user_agent() -> None:
 def test_every_engine_operation_has_a_method() -> None:
     from aerostack import _native
 
-    src = (PKG / "_api.py").read_text() + (PKG / "_realtime.py").read_text()  # realtime.emit: client.socket
+    # realtime.emit is client.socket.emit; rest is the operation-style SDK's (_sdk.py)
+    src = (PKG / "_api.py").read_text() + (PKG / "_realtime.py").read_text() + (PKG / "_sdk.py").read_text()
     missing = [op for op in _native.operations() if f'"{op}"' not in src and op not in ("auth.signup", "auth.signin", "realtime.history")]
     assert missing == [], f"operations without a method: {missing}"
 
@@ -124,3 +125,15 @@ def test_examples_run(script: str, args: list, tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=120,
                        cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_sdk_operation_is_the_engines() -> None:
+    """The operation-style SDK names operations; their methods and paths are the engine's."""
+    from aerostack import _native, _sdk
+
+    known = set(_native.rest_operations())
+    named = {op.operation for group in vars(_sdk).values() if isinstance(group, type) and issubclass(group, _sdk._Group)
+             for op in vars(group).values() if isinstance(op, _sdk._Op)}
+    assert named, "no operation found"
+    assert named <= known, f"not in the engine's table: {sorted(named - known)}"
+    assert known <= named, f"the engine has operations the SDK does not offer: {sorted(known - named)}"

@@ -24,6 +24,7 @@ pub mod options;
 pub mod platform;
 pub mod progress;
 pub mod realtime;
+pub mod rest;
 pub mod runtime;
 pub mod stream;
 pub mod task;

@@ -32,7 +32,7 @@ pub const OPERATIONS: &[&str] = &[
     "ai.search.ingest", "ai.search.query", "ai.search.get", "ai.search.update", "ai.search.delete",
     "ai.search.delete_by_type", "ai.search.list_types", "ai.search.count", "ai.search.configure",
     "secrets.get", "secrets.set", "secrets.list",
-    "services.invoke", "call", "realtime.history", "realtime.emit", "local.outbox", "request",
+    "services.invoke", "call", "realtime.history", "realtime.emit", "local.outbox", "request", "rest",
 ];
 
 /// The arguments of one call, with accessors whose errors name the field and the fix.
@@ -301,6 +301,18 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
         }
         "local.outbox" => out(c.local_outbox(a.opt_str("to")?, a.opt_u32("limit")?).await?),
         "request" => c.request_json(method(&a)?, a.str("path")?, a.opt_value("body"), None).await,
+        "rest" => {
+            let name = a.str("operation")?;
+            let rest = crate::rest::find(name).ok_or_else(|| {
+                Error::validation(
+                    "operation",
+                    format!("unknown REST operation {name:?}: name one of rest::REST_OPERATIONS as group.name, e.g. \"database.db_query\""),
+                )
+            })?;
+            let method = Method::from_bytes(rest.method.as_bytes()).expect("the table's methods are valid");
+            let body = if rest.method == "GET" { None } else { Some(a.opt_value("request").cloned().unwrap_or_else(|| json!({}))) };
+            c.request_json(method, rest.path, body.as_ref(), None).await
+        }
         other => Err(Error::validation(
             "op",
             format!("unknown operation {other:?}; the operations are listed in aerostack_bindings_common::ops::OPERATIONS"),

@@ -4,6 +4,7 @@
 //! a Node async iterator, a Go `Next()`, a PHP `Iterator`). Dropping the handle (or `close`)
 //! drops the engine stream, which closes the connection and stops the generation upstream.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
@@ -14,8 +15,14 @@ use aerostack::{Client, Error};
 
 use crate::ops::{self, ValueStream};
 
-/// One open stream; `Send + Sync`, so a binding can share it across threads.
+/// One open stream; cloning shares it (`Arc`), so a binding can hand it to tasks and threads.
+/// The engine stream is dropped when closed or when the last clone goes.
+#[derive(Clone)]
 pub struct StreamHandle {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     stream: Mutex<Option<ValueStream>>,
     /// Set by `try_close` when a `next` held the stream: that `next`'s successor drops it.
     closed: AtomicBool,
@@ -25,19 +32,19 @@ impl StreamHandle {
     /// Opens `op` (see [`ops::STREAMS`]) with JSON arguments.
     pub async fn open(client: &Client, op: &str, args: Value) -> Result<StreamHandle, Error> {
         let stream = ops::open_stream(client, op, args).await?;
-        Ok(StreamHandle { stream: Mutex::new(Some(stream)), closed: AtomicBool::new(false) })
+        Ok(StreamHandle { inner: Arc::new(Inner { stream: Mutex::new(Some(stream)), closed: AtomicBool::new(false) }) })
     }
 
     /// The next item, or `None` once the stream has ended (then always `None`). After an error
     /// the stream is closed: the next call returns `None`.
     pub async fn next(&self) -> Result<Option<Value>, Error> {
-        let mut guard = self.stream.lock().await;
-        if self.closed.load(Ordering::Acquire) {
+        let mut guard = self.inner.stream.lock().await;
+        if self.inner.closed.load(Ordering::Acquire) {
             *guard = None;
         }
         let Some(stream) = guard.as_mut() else { return Ok(None) };
         let item = stream.next().await;
-        if self.closed.load(Ordering::Acquire) {
+        if self.inner.closed.load(Ordering::Acquire) {
             *guard = None; // closed while we waited: the item is dropped with the stream
             return Ok(None);
         }
@@ -56,16 +63,16 @@ impl StreamHandle {
 
     /// Stops the stream now (a `next` in progress on another thread finishes first).
     pub async fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        self.stream.lock().await.take();
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner.stream.lock().await.take();
     }
 
     /// `close` without waiting: closes now when no `next` is in progress, else when that `next`
     /// returns (if it was cancelled instead: at the next `next` or when the handle is dropped).
     /// Later `next` calls return `None` either way.
     pub fn try_close(&self) {
-        self.closed.store(true, Ordering::Release);
-        if let Ok(mut guard) = self.stream.try_lock() {
+        self.inner.closed.store(true, Ordering::Release);
+        if let Ok(mut guard) = self.inner.stream.try_lock() {
             guard.take();
         }
     }

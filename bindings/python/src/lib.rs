@@ -76,6 +76,12 @@ fn operations() -> Vec<&'static str> {
     aerostack_bindings_common::ops::OPERATIONS.to_vec()
 }
 
+/// The REST operations of the operation-style `SDK`, as `group.name`.
+#[pyfunction]
+fn rest_operations() -> Vec<String> {
+    aerostack_bindings_common::rest::REST_OPERATIONS.iter().map(|o| format!("{}.{}", o.group, o.name)).collect()
+}
+
 /// The queue job type a function named `name` serves (`send_welcome_email` ->
 /// `send-welcome-email`).
 #[pyfunction]
@@ -100,6 +106,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<platform::LocalPlatform>()?;
     m.add_function(wrap_pyfunction!(engine_version, m)?)?;
     m.add_function(wrap_pyfunction!(operations, m)?)?;
+    m.add_function(wrap_pyfunction!(rest_operations, m)?)?;
     m.add_function(wrap_pyfunction!(job_type_from_function_name, m)?)?;
     Ok(())
 }

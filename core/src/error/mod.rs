@@ -1,12 +1,11 @@
-//! The one error type of the engine, [`Error`], its stable [`ErrorCode`]s and the serializable
-//! [`ErrorInfo`] bindings hand to their host languages.
+//! The one error type of the engine, [`Error`], its stable [`ErrorCode`]s, and
+//! their parsing from every error-body shape; bindings/common builds its `ErrorDto` from them.
 
 mod body;
 mod code;
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use body::parse_error_body;
@@ -157,19 +156,6 @@ impl Error {
         self.0.body.as_deref()
     }
 
-    /// The serializable DTO bindings turn into their exceptions.
-    pub fn info(&self) -> ErrorInfo {
-        ErrorInfo {
-            code: self.0.code.as_str().to_owned(),
-            status: self.0.status,
-            message: self.0.message.clone(),
-            request_id: self.0.request_id.clone(),
-            retryable: self.0.retryable,
-            retry_after_ms: self.0.retry_after.map(|d| d.as_millis() as u64),
-            details: self.0.details.clone(),
-        }
-    }
-
     /// Builds the error for a non-2xx response from its status, headers and body.
     pub(crate) fn from_response(
         status: u16,
@@ -259,32 +245,6 @@ impl Error {
     }
 }
 
-/// Serializable view of an [`Error`] for bindings: `{code, status, message, request_id,
-/// retryable, retry_after_ms, details}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorInfo {
-    /// Stable code string.
-    pub code: String,
-    /// HTTP status, if any.
-    pub status: Option<u16>,
-    /// Message.
-    pub message: String,
-    /// Request id of the call.
-    pub request_id: Option<String>,
-    /// Whether a retry may succeed.
-    pub retryable: bool,
-    /// `Retry-After` in milliseconds.
-    pub retry_after_ms: Option<u64>,
-    /// Structured details.
-    pub details: Option<Value>,
-}
-
-impl From<&Error> for ErrorInfo {
-    fn from(e: &Error) -> ErrorInfo {
-        e.info()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,10 +286,9 @@ mod tests {
             "no worker: the user must start one, retrying only delays that"
         );
         assert_eq!(e.request_id(), Some("rid"));
-        let info = e.info();
-        assert_eq!(info.code, "WORKER_NOT_CONNECTED");
-        assert_eq!(info.retry_after_ms, Some(2000));
-        assert_eq!(info.status, Some(503));
+        assert_eq!(e.code().as_str(), "WORKER_NOT_CONNECTED");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+        assert_eq!(e.status(), Some(503));
         let plain = Error::from_response(503, b"{}", None, None, RouteFamily::ApiKey);
         assert!(plain.retryable(), "a plain 503 is transient");
 

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 /// server's `Retry-After` when that is longer. No retry starts once `max_elapsed_time_ms` would be
 /// exceeded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Total attempts including the first; 1 disables retries.
     pub max_attempts: u32,
