@@ -73,40 +73,21 @@ RetryPolicy = Mapping[str, Any]
 
 def retry_policy(retry: Union[RetryConfig, RetryPolicy, bool, None]) -> Optional[Dict[str, Any]]:
     """The engine policy for ``retry``: a :class:`RetryConfig`, a mapping of engine fields,
-    ``False`` (no retries), or ``None`` (the default)."""
+    ``False`` (no retries), or ``None`` (the default). The engine decodes both shapes and names
+    a wrong field or strategy (bindings: the same ``RetryConfig`` JSON in every language)."""
     if retry is None or retry is True:
         return None
     if retry is False:
         return {"max_attempts": 1}
     if isinstance(retry, RetryConfig):
-        strategy = (retry.strategy or "backoff").lower()
-        if strategy == "none":
-            return {"max_attempts": 1}
-        if strategy != "backoff":
-            raise ValueError(f'RetryConfig.strategy must be "backoff" or "none", got {retry.strategy!r}')
-        out: Dict[str, Any] = {"retry_connection_errors": bool(retry.retry_connection_errors)}
+        out: Dict[str, Any] = {"strategy": retry.strategy, "retry_connection_errors": bool(retry.retry_connection_errors)}
         b = retry.backoff
         if b is not None:
-            out.update(
-                initial_interval_ms=int(b.initial_interval),
-                max_interval_ms=int(b.max_interval),
-                exponent=float(b.exponent),
-                max_elapsed_time_ms=int(b.max_elapsed_time),
-            )
+            out["backoff"] = {"initial_interval": int(b.initial_interval), "max_interval": int(b.max_interval),
+                              "exponent": float(b.exponent), "max_elapsed_time": int(b.max_elapsed_time)}
         if retry.max_attempts is not None:
             out["max_attempts"] = int(retry.max_attempts)
         return out
     if isinstance(retry, Mapping):
-        known = {
-            "max_attempts",
-            "initial_interval_ms",
-            "max_interval_ms",
-            "exponent",
-            "max_elapsed_time_ms",
-            "retry_connection_errors",
-        }
-        unknown = set(retry) - known
-        if unknown:
-            raise ValueError(f"unknown retry fields {sorted(unknown)}; use {sorted(known)} or a RetryConfig")
         return dict(retry)
     raise TypeError(f"retry must be a RetryConfig, a mapping of retry fields, False or None, got {type(retry).__name__}")

@@ -319,3 +319,25 @@ async def test_no_memory_growth_over_100k_calls(platform: LocalPlatform) -> None
     gc.collect()
     grown = _rss_kib() - before
     assert grown < 8 * 1024, f"RSS grew by {grown} KiB over 120k calls"
+
+
+def test_a_long_retry_after_raises_at_once_instead_of_stalling() -> None:
+    """A 429 whose Retry-After (60 s) exceeds the retry policy's cap (5 s by default) is raised
+    at once with ``retry_after`` set, instead of silently stalling the call for a minute."""
+    import time
+
+    from aerostack import SyncAerostackClient, errors
+    from aerostack.local import LocalPlatform
+
+    with LocalPlatform(rate_limits={"register_per_ip": (1, 60)}, from_env=False) as p:
+        c = SyncAerostackClient(project_id=p.project_id, api_key=p.api_key, base_url=p.api_url)
+        c.auth.register(email="first@example.com", password="a-Good-passw0rd")
+        started = time.monotonic()
+        with pytest.raises(errors.RateLimitError) as ei:
+            c.auth.register(email="second@example.com", password="a-Good-passw0rd")
+        assert time.monotonic() - started < 30, "the call waited out the Retry-After"
+        assert ei.value.retry_after is not None and ei.value.retry_after > 5
+        # A caller who wants to wait says so: the cap is part of the retry policy.
+        patient = c.with_options(retry={"max_retry_after_ms": 120_000, "max_elapsed_time_ms": 1})
+        with pytest.raises(errors.RateLimitError):  # the budget (1 ms) still forbids the wait
+            patient.auth.register(email="third@example.com", password="a-Good-passw0rd")

@@ -9,6 +9,7 @@ import pytest
 
 from aerostack import SDK, errors
 from aerostack.local import LocalPlatform
+from aerostack import SyncAerostackClient
 from aerostack.utils import BackoffStrategy, RetryConfig, retry_policy
 
 from conftest import TinyServer, read_request, respond
@@ -145,17 +146,18 @@ def test_sdk_retry_config_and_errors(platform: LocalPlatform) -> None:
 
 
 def test_retry_config_maps_onto_the_engine_policy() -> None:
-    assert retry_policy(RetryConfig("none")) == {"max_attempts": 1}
+    assert retry_policy(RetryConfig("none")) == {"strategy": "none", "retry_connection_errors": True}
     assert retry_policy(RetryConfig("backoff", BackoffStrategy(1, 50, 1.1, 100), False)) == {
+        "strategy": "backoff",
         "retry_connection_errors": False,
-        "initial_interval_ms": 1,
-        "max_interval_ms": 50,
-        "exponent": 1.1,
-        "max_elapsed_time_ms": 100,
+        "backoff": {"initial_interval": 1, "max_interval": 50, "exponent": 1.1, "max_elapsed_time": 100},
     }
     assert retry_policy(None) is None and retry_policy(False) == {"max_attempts": 1}
-    with pytest.raises(ValueError, match="unknown retry fields"):
-        retry_policy({"attempts": 3})
+    # The engine decodes the policy and names what is wrong.
+    with pytest.raises(ValueError, match="attempts"):
+        SyncAerostackClient(api_key="k", base_url="http://127.0.0.1:9/v1", retry={"attempts": 3})
+    with pytest.raises(ValueError, match="backoff"):
+        SyncAerostackClient(api_key="k", base_url="http://127.0.0.1:9/v1", retry=RetryConfig("linear"))
 
 
 def test_sdk_retry_config_is_applied(tiny_server: Any) -> None:

@@ -40,7 +40,7 @@ impl ClientHandle {
     /// `base_url`, `server_index`, `timeout_ms`, `connect_timeout_ms`, `retry`, `headers`,
     /// `ignore_env`); `user_agent` names the language SDK, e.g. `aerostack-python/0.1.0`.
     pub fn new(options: Value, user_agent: &str) -> Result<ClientHandle, Error> {
-        let mut cfg: ClientConfig = options::parse("client options", options)?;
+        let mut cfg: ClientConfig = options::parse_config("client options", options)?;
         if cfg.user_agent_prefix.is_none() {
             cfg.user_agent_prefix = Some(user_agent.to_string());
         }

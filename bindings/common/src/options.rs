@@ -31,6 +31,15 @@ pub fn parse<T: DeserializeOwned + Default>(what: &str, v: Value) -> Result<T, E
     })
 }
 
+/// [`parse`] for a client's configuration: the error is `INVALID_CONFIG` (a config error in
+/// every language), still naming the field.
+pub fn parse_config<T: DeserializeOwned + Default>(what: &str, v: Value) -> Result<T, Error> {
+    parse(what, v).map_err(|e| {
+        let details = e.details().cloned().unwrap_or(Value::Null);
+        Error::invalid_config(e.message().to_string()).with_details(details)
+    })
+}
+
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
 }

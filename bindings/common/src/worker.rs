@@ -33,7 +33,7 @@ impl WorkerHandle {
         registration: Value,
         user_agent: &str,
     ) -> Result<impl Future<Output = Result<WorkerHandle, Error>> + Send + 'static, Error> {
-        let mut cfg: ClientConfig = options::parse("client options", options)?;
+        let mut cfg: ClientConfig = options::parse_config("client options", options)?;
         if cfg.user_agent_prefix.is_none() {
             cfg.user_agent_prefix = Some(user_agent.to_string());
         }

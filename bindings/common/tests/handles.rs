@@ -41,7 +41,7 @@ fn calls_options_and_streams() {
     assert_eq!(field(&e), "timeout", "{}", e.message());
     assert!(e.message().contains("timeout_ms"), "the message names the known fields: {}", e.message());
     let e = ClientHandle::new(json!({"api_key": 7}), "x").unwrap_err();
-    assert_eq!(field(&e), "api_key");
+    assert_eq!((e.code().as_str(), field(&e)), ("INVALID_CONFIG", json!("api_key")));
 
     // A cursor stream yields every item across pages.
     for i in 0..5 {

@@ -30,6 +30,7 @@ fn fast_retry() -> RetryPolicy {
         exponent: 2.0,
         max_elapsed_time_ms: 10_000,
         retry_connection_errors: true,
+        max_retry_after_ms: 5_000,
     }
 }
 

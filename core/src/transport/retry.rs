@@ -14,9 +14,16 @@ use crate::error::{Error, Result};
 /// connection failures and timeouts. The wait before retry `n` (0-based) is a uniformly random
 /// value in `[0, min(max_interval, initial_interval * exponent^n)]` (full jitter), raised to the
 /// server's `Retry-After` when that is longer. No retry starts once `max_elapsed_time_ms` would be
-/// exceeded.
+/// exceeded, and none waits out a `Retry-After` longer than `max_retry_after_ms`: the call then
+/// fails at once with the platform's error (`RATE_LIMIT_EXCEEDED`, `retry_after` set), so a rate
+/// limit never stalls a caller silently.
+///
+/// Decoded from JSON either with these field names (any subset) or in seed 002's shape,
+/// `{"strategy": "backoff" | "none", "backoff": {"initial_interval", "max_interval", "exponent",
+/// "max_elapsed_time"}, "retry_connection_errors", "max_attempts"}`, so every language's
+/// `RetryConfig` maps onto it here, once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(try_from = "RetryInput")]
 pub struct RetryPolicy {
     /// Total attempts including the first; 1 disables retries.
     pub max_attempts: u32,
@@ -30,6 +37,58 @@ pub struct RetryPolicy {
     pub max_elapsed_time_ms: u64,
     /// Whether connection errors and timeouts are retried.
     pub retry_connection_errors: bool,
+    /// The longest `Retry-After` the engine waits out, in milliseconds (default 5 000).
+    pub max_retry_after_ms: u64,
+}
+
+/// What JSON may say of a retry policy: the engine's fields, seed 002's, or a mix.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RetryInput {
+    max_attempts: Option<u32>,
+    initial_interval_ms: Option<u64>,
+    max_interval_ms: Option<u64>,
+    exponent: Option<f64>,
+    max_elapsed_time_ms: Option<u64>,
+    retry_connection_errors: Option<bool>,
+    max_retry_after_ms: Option<u64>,
+    /// Seed 002: `"backoff"` (the default) or `"none"`.
+    strategy: Option<String>,
+    /// Seed 002's `BackoffStrategy`, intervals in milliseconds.
+    backoff: Option<SeedBackoff>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedBackoff {
+    initial_interval: u64,
+    max_interval: u64,
+    exponent: f64,
+    max_elapsed_time: u64,
+}
+
+impl TryFrom<RetryInput> for RetryPolicy {
+    type Error = String;
+
+    fn try_from(i: RetryInput) -> std::result::Result<RetryPolicy, String> {
+        let mut p = RetryPolicy::default();
+        if let Some(b) = i.backoff {
+            p = RetryPolicy::backoff(b.initial_interval, b.max_interval, b.exponent, b.max_elapsed_time);
+        }
+        match i.strategy.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("backoff") => {}
+            Some("none") => p.max_attempts = 1,
+            Some(other) => return Err(format!("strategy must be \"backoff\" or \"none\", got {other:?}")),
+        }
+        p.max_attempts = i.max_attempts.unwrap_or(p.max_attempts);
+        p.initial_interval_ms = i.initial_interval_ms.unwrap_or(p.initial_interval_ms);
+        p.max_interval_ms = i.max_interval_ms.unwrap_or(p.max_interval_ms);
+        p.exponent = i.exponent.unwrap_or(p.exponent);
+        p.max_elapsed_time_ms = i.max_elapsed_time_ms.unwrap_or(p.max_elapsed_time_ms);
+        p.retry_connection_errors = i.retry_connection_errors.unwrap_or(p.retry_connection_errors);
+        p.max_retry_after_ms = i.max_retry_after_ms.unwrap_or(p.max_retry_after_ms);
+        Ok(p)
+    }
 }
 
 impl Default for RetryPolicy {
@@ -41,6 +100,7 @@ impl Default for RetryPolicy {
             exponent: 1.5,
             max_elapsed_time_ms: 120_000,
             retry_connection_errors: true,
+            max_retry_after_ms: 5_000,
         }
     }
 }
@@ -116,6 +176,9 @@ impl RetryPolicy {
         }
         let cap = self.backoff_cap(retry);
         let jittered = cap.mul_f64(unit.clamp(0.0, 1.0));
+        if retry_after.is_some_and(|ra| ra > Duration::from_millis(self.max_retry_after_ms)) {
+            return None; // the caller learns of the rate limit now, with `retry_after` set
+        }
         let delay = match retry_after {
             Some(floor) if floor > jittered => floor,
             _ => jittered,
@@ -139,6 +202,34 @@ mod tests {
 
     fn ms(v: u64) -> Duration {
         Duration::from_millis(v)
+    }
+
+    #[test]
+    fn a_long_retry_after_is_not_waited_out() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.next_delay(0, ms(0), Some(ms(2000)), 0.0), Some(ms(2000)), "within the cap: waited");
+        assert_eq!(p.next_delay(0, ms(0), Some(ms(60_000)), 0.0), None, "over the 5 s cap: fail now");
+        let patient = RetryPolicy { max_retry_after_ms: 120_000, ..RetryPolicy::default() };
+        assert_eq!(patient.next_delay(0, ms(0), Some(ms(60_000)), 0.0), Some(ms(60_000)));
+    }
+
+    #[test]
+    fn seed_002_retry_config_and_engine_fields_decode_alike() {
+        let seed: RetryPolicy = serde_json::from_value(serde_json::json!({
+            "strategy": "backoff",
+            "backoff": {"initial_interval": 1, "max_interval": 50, "exponent": 1.1, "max_elapsed_time": 100},
+            "retry_connection_errors": false
+        }))
+        .unwrap();
+        assert_eq!(seed, RetryPolicy { retry_connection_errors: false, ..RetryPolicy::backoff(1, 50, 1.1, 100) });
+        let none: RetryPolicy = serde_json::from_value(serde_json::json!({"strategy": "none"})).unwrap();
+        assert_eq!(none.max_attempts, 1);
+        let fields: RetryPolicy = serde_json::from_value(serde_json::json!({"max_attempts": 2})).unwrap();
+        assert_eq!(fields, RetryPolicy { max_attempts: 2, ..RetryPolicy::default() });
+        let e = serde_json::from_value::<RetryPolicy>(serde_json::json!({"strategy": "linear"})).unwrap_err();
+        assert!(e.to_string().contains("\"backoff\" or \"none\""), "{e}");
+        let e = serde_json::from_value::<RetryPolicy>(serde_json::json!({"max_tries": 2})).unwrap_err();
+        assert!(e.to_string().contains("max_attempts"), "the known fields are listed: {e}");
     }
 
     #[test]
