@@ -114,3 +114,28 @@ async def test_async_errors_are_the_same_classes(platform: LocalPlatform) -> Non
     with pytest.raises(errors.AuthError) as ei:
         await c.db.query("SELECT 1")
     assert ei.value.status == 401 and ei.value.request_id
+
+
+def test_errors_name_the_python_spelling_of_options() -> None:
+    """Engine messages suggest fixes in Python's words, never the engine's option names."""
+    import socket
+
+    from aerostack import SyncAerostackClient, _native, errors
+
+    missing = [engine for engine, ours in _native.engine_option_names() if not ours]
+    assert missing == [], f"engine option names without a Python spelling: {missing}"
+
+    c = SyncAerostackClient(api_key="k", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(errors.ConfigError) as ei:
+        c.auth.login(email="a@b.c", password="pw")
+    assert "project_id=" in ei.value.message and "ClientConfig" not in ei.value.message, ei.value.message
+
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        c = SyncAerostackClient(api_key="k", base_url=f"http://127.0.0.1:{port}/v1", retry=False)
+        with pytest.raises(errors.AerostackTimeoutError) as ti:
+            c.with_options(timeout=0.2).cache.get("k")
+    msg = ti.value.message
+    assert "with_options(timeout=" in msg and "CallOptions" not in msg, msg

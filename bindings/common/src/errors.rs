@@ -111,7 +111,7 @@ impl From<&Error> for ErrorDto {
             family: family_of(&code, e.status()),
             code,
             status: e.status(),
-            message: e.message().to_string(),
+            message: crate::naming::apply(e.message()).into_owned(),
             request_id: e.request_id().map(str::to_string),
             retryable: e.retryable(),
             retry_after_ms: e.retry_after().map(|d| d.as_millis() as u64),

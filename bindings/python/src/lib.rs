@@ -82,6 +82,15 @@ fn rest_operations() -> Vec<String> {
     aerostack_bindings_common::rest::REST_OPERATIONS.iter().map(|o| format!("{}.{}", o.group, o.name)).collect()
 }
 
+/// The engine's option names that appear in error messages, and Python's spelling of each.
+#[pyfunction]
+fn engine_option_names() -> Vec<(&'static str, Option<&'static str>)> {
+    aerostack_bindings_common::naming::ENGINE_NAMES
+        .iter()
+        .map(|e| (*e, NAMES.iter().find(|(n, _)| n == e).map(|(_, p)| *p)))
+        .collect()
+}
+
 /// The queue job type a function named `name` serves (`send_welcome_email` ->
 /// `send-welcome-email`).
 #[pyfunction]
@@ -89,8 +98,20 @@ fn job_type_from_function_name(name: &str) -> String {
     aerostack_bindings_common::job_type_from_function_name(name)
 }
 
+/// How Python spells the engine's option names in error messages.
+const NAMES: aerostack_bindings_common::naming::Names = &[
+    ("CallOptions.timeout_ms", "client.with_options(timeout=seconds)"),
+    ("ClientConfig.timeout_ms", "AerostackClient(timeout=seconds)"),
+    ("ClientConfig.api_key", "api_key="),
+    ("ClientConfig.project_id", "project_id="),
+    ("CallOptions.idempotency_key", "with_options(idempotency_key=...)"),
+    ("CallOptions.headers", "with_options(headers=...)"),
+    ("RealtimeConfig::outbox_capacity", "client.realtime.configure(outbox_capacity=...)"),
+];
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    aerostack_bindings_common::naming::install(NAMES);
     m.add("__version__", VERSION)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_class::<completion::NativePort>()?;
@@ -107,6 +128,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(engine_version, m)?)?;
     m.add_function(wrap_pyfunction!(operations, m)?)?;
     m.add_function(wrap_pyfunction!(rest_operations, m)?)?;
+    m.add_function(wrap_pyfunction!(engine_option_names, m)?)?;
     m.add_function(wrap_pyfunction!(job_type_from_function_name, m)?)?;
     Ok(())
 }
