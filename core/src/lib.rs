@@ -35,6 +35,10 @@ mod sse;
 mod transport;
 mod wire;
 
+/// The wire contract shared with the platform: realtime and worker frames, the outbox message,
+/// the error body (the `aerostack-protocol` crate).
+pub use aerostack_protocol as protocol;
+
 pub use client::Client;
 pub use config::{ClientConfig, SERVERS, VERSION};
 pub use error::{Error, ErrorCode, Result};

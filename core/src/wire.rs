@@ -9,16 +9,9 @@ pub(crate) fn default_true() -> bool {
 }
 
 /// Accepts a string, a number or null as `Option<String>` (timestamps are ISO strings on one
-/// platform generation and unix numbers on another).
-pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Null => None,
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        other => Some(other.to_string()),
-    })
-}
+/// platform generation and unix numbers on another). The protocol crate's helper, so the wire
+/// types there and the service types here read alike.
+pub(crate) use aerostack_protocol::lenient::opt_string as lenient_string;
 
 /// Accepts a number or a numeric string as `Option<u64>`.
 pub(crate) fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
+use aerostack_protocol::ErrorBody;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Stable error codes (docs/architecture.md lists them).
 pub mod code {
@@ -35,7 +36,8 @@ pub mod code {
 }
 
 /// An error answer: `{"code","message","details","error","request_id"}` plus optional extra
-/// top-level fields (e.g. `success:false` where an SDK reads it).
+/// top-level fields (e.g. `success:false` where an SDK reads it), rendered as the shared
+/// `aerostack_protocol::ErrorBody`.
 #[derive(Clone, Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -113,26 +115,20 @@ impl ApiError {
         self
     }
 
-    /// The JSON body for this error.
+    /// The JSON body for this error (`aerostack_protocol::ErrorBody`, the shape the engine
+    /// reads).
     pub fn body(&self, request_id: Option<&str>) -> Value {
-        let mut body = Map::new();
-        for (k, v) in &self.extra {
-            body.insert(k.clone(), v.clone());
-        }
-        body.insert("code".into(), json!(self.code));
-        body.insert("message".into(), json!(self.message));
-        body.insert("details".into(), Value::Object(self.details.clone()));
-        let error = if self.error_object {
-            json!({"code": self.code, "message": self.message})
-        } else {
-            json!(self.message)
+        let body = ErrorBody {
+            details: self.details.clone(),
+            request_id: request_id.map(str::to_owned),
+            extra: self.extra.clone(),
+            ..ErrorBody::new(self.code, self.message.clone())
         };
-        body.insert("error".into(), error);
-        body.insert(
-            "request_id".into(),
-            request_id.map_or(Value::Null, |r| json!(r)),
-        );
-        Value::Object(body)
+        if self.error_object {
+            body.error_as_object().into_value()
+        } else {
+            body.into_value()
+        }
     }
 
     /// Render with a known request id (used by the request-id middleware).

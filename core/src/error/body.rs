@@ -124,6 +124,23 @@ mod tests {
         assert_eq!(p.details, Some(json!({"field":"password"})));
     }
     #[test]
+    fn reads_the_platforms_error_body() {
+        // The shape the local platform writes (aerostack_protocol::ErrorBody), both forms of
+        // `error` and an extra top-level field.
+        use aerostack_protocol::ErrorBody;
+        let mut body = ErrorBody::new("AUTH_OTP_INVALID", "wrong code");
+        body.details.insert("field".into(), json!("code"));
+        body.request_id = Some("req_9".into());
+        body.extra.insert("success".into(), json!(false));
+        for body in [body.clone(), body.error_as_object()] {
+            let p = parse_error_body(&serde_json::to_vec(&body.into_value()).unwrap());
+            assert_eq!(p.code.as_deref(), Some("AUTH_OTP_INVALID"));
+            assert_eq!(p.message.as_deref(), Some("wrong code"));
+            assert_eq!(p.details, Some(json!({"field": "code"})));
+            assert_eq!(p.request_id.as_deref(), Some("req_9"));
+        }
+    }
+    #[test]
     fn plain_text_and_empty() {
         let p = parse_error_body(b"upstream exploded\n");
         assert_eq!(p.message.as_deref(), Some("upstream exploded"));

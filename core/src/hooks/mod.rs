@@ -26,17 +26,13 @@
 
 mod fetch;
 mod frames;
-mod names;
 mod scoped;
 mod worker;
 
+pub use aerostack_protocol::worker::{
+    EVENT_LOGIN_AFTER, EVENT_REGISTER_AFTER, TRIGGER_API, job_type_from_function_name,
+};
 pub use fetch::{DEFAULT_FETCH_TIMEOUT, FETCH_USER_AGENT, FetchOptions, FetchResponse};
 pub use frames::{InvocationKind, JobType, Module};
-pub use names::job_type_from_function_name;
 pub use scoped::{Sdk, SdkAi, SdkQueue};
 pub use worker::{Invocation, Worker, WorkerOptions, worker_url};
-
-/// Platform event after an end user registered (`event.data.user`).
-pub const EVENT_REGISTER_AFTER: &str = "auth.register.after";
-/// Platform event after an end user logged in with a password (`event.data.user`).
-pub const EVENT_LOGIN_AFTER: &str = "auth.login.after";

@@ -1,37 +1,64 @@
-//! The JSON text frames of the realtime socket (docs/realtime.md): builders for what the engine
-//! sends, a parser for what the platform sends.
+//! The JSON text frames of the realtime socket (docs/realtime.md). The wire types are
+//! `aerostack_protocol::realtime` (shared with the platform); this module builds what the
+//! engine sends and reduces what the platform sends to what the engine acts on.
 
-use serde_json::{Value, json};
+use aerostack_protocol::lenient::text_of;
+use aerostack_protocol::realtime::{ClientFrame, ServerFrame};
+use serde_json::Value;
 
 pub(crate) fn subscribe(topic: &str) -> String {
-    json!({"type": "subscribe", "topic": topic}).to_string()
+    ClientFrame::Subscribe {
+        topic: topic.to_owned(),
+        filter: Value::Null,
+    }
+    .to_text()
 }
 
 pub(crate) fn unsubscribe(topic: &str) -> String {
-    json!({"type": "unsubscribe", "topic": topic}).to_string()
+    ClientFrame::Unsubscribe {
+        topic: topic.to_owned(),
+    }
+    .to_text()
 }
 
 pub(crate) fn publish(topic: &str, event: &str, data: &Value, persist: bool, id: &str) -> String {
-    json!({"type": "publish", "topic": topic, "event": event, "data": data, "persist": persist, "id": id}).to_string()
+    ClientFrame::Publish {
+        topic: topic.to_owned(),
+        event: event.to_owned(),
+        data: data.clone(),
+        persist,
+        id: Some(Value::String(id.to_owned())),
+    }
+    .to_text()
 }
 
 pub(crate) fn track(topic: &str, state: &Value) -> String {
-    json!({"type": "track", "topic": topic, "state": state}).to_string()
+    ClientFrame::Track {
+        topic: topic.to_owned(),
+        state: state.clone(),
+    }
+    .to_text()
 }
 
 pub(crate) fn untrack(topic: &str) -> String {
-    json!({"type": "untrack", "topic": topic}).to_string()
+    ClientFrame::Untrack {
+        topic: topic.to_owned(),
+    }
+    .to_text()
 }
 
 pub(crate) fn ping() -> String {
-    json!({"type": "ping"}).to_string()
+    ClientFrame::Ping { id: None }.to_text()
 }
 
 pub(crate) fn auth(token: &str) -> String {
-    json!({"type": "auth", "token": token}).to_string()
+    ClientFrame::Auth {
+        token: token.to_owned(),
+    }
+    .to_text()
 }
 
-/// A frame from the platform.
+/// A frame from the platform, reduced to what the engine acts on.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Incoming {
     Connected {
@@ -78,67 +105,85 @@ pub(crate) enum Incoming {
     Other,
 }
 
-fn text(v: &Value, k: &str) -> Option<String> {
-    match v.get(k)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
+/// Reads a platform frame; `None` for text that is not a frame (not a JSON object with a
+/// string `type`, or an `ack` without a usable id).
 pub(crate) fn parse(raw: &str) -> Option<Incoming> {
-    let v: Value = serde_json::from_str(raw).ok()?;
-    let ty = v.get("type")?.as_str()?;
-    let ts = v.get("timestamp").and_then(Value::as_i64);
-    let topic = || text(&v, "topic").unwrap_or_default();
-    Some(match ty {
-        "connected" => Incoming::Connected {
-            connection_id: text(&v, "connectionId").unwrap_or_default(),
+    Some(match ServerFrame::parse(raw)? {
+        ServerFrame::Connected { connection_id, .. } => Incoming::Connected { connection_id },
+        ServerFrame::Subscribed {
+            topic,
+            requested,
+            timestamp,
+        } => Incoming::Subscribed {
+            topic,
+            requested,
+            timestamp,
         },
-        "subscribed" => Incoming::Subscribed {
-            topic: topic(),
-            requested: text(&v, "requested"),
-            timestamp: ts,
+        ServerFrame::Unsubscribed { .. } => Incoming::Unsubscribed,
+        ServerFrame::Pong { .. } => Incoming::Pong,
+        ServerFrame::Ack {
+            id,
+            message_id,
+            timestamp,
+            persisted,
+        } => Incoming::Ack {
+            id: text_of(&id)?,
+            message_id,
+            timestamp,
+            persisted,
         },
-        "unsubscribed" => Incoming::Unsubscribed,
-        "pong" => Incoming::Pong,
-        "ack" => Incoming::Ack {
-            id: text(&v, "id")?,
-            message_id: text(&v, "messageId"),
-            timestamp: ts,
-            persisted: v.get("persisted").and_then(Value::as_bool).unwrap_or(false),
+        ServerFrame::Authenticated { .. } => Incoming::Authenticated,
+        ServerFrame::Event {
+            topic,
+            event,
+            data,
+            user_id,
+            id,
+            timestamp,
+            persisted,
+        } => Incoming::Event {
+            topic,
+            event,
+            data,
+            user_id,
+            id,
+            timestamp,
+            persisted: persisted.unwrap_or(false),
         },
-        "authenticated" => Incoming::Authenticated,
-        "event" => Incoming::Event {
-            topic: topic(),
-            event: text(&v, "event").unwrap_or_default(),
-            data: v.get("data").cloned().unwrap_or(Value::Null),
-            user_id: text(&v, "userId"),
-            id: text(&v, "id"),
-            timestamp: ts,
-            persisted: v.get("persisted").and_then(Value::as_bool).unwrap_or(false),
+        ServerFrame::DbChange {
+            topic,
+            table,
+            operation,
+            data,
+            old,
+            timestamp,
+        } => Incoming::DbChange {
+            topic,
+            operation,
+            table,
+            data,
+            old: old.filter(|o| !o.is_null()),
+            timestamp,
         },
-        "db_change" => Incoming::DbChange {
-            topic: topic(),
-            operation: text(&v, "operation").unwrap_or_default(),
-            table: text(&v, "table"),
-            data: v.get("data").cloned().unwrap_or(Value::Null),
-            old: v.get("old").cloned().filter(|o| !o.is_null()),
-            timestamp: ts,
+        ServerFrame::Error {
+            code,
+            message,
+            topic,
+            id,
+        } => Incoming::Error {
+            code,
+            message,
+            topic,
+            id: id.as_ref().and_then(text_of),
         },
-        "error" => Incoming::Error {
-            code: text(&v, "code").unwrap_or_else(|| "INTERNAL_ERROR".into()),
-            message: text(&v, "message").unwrap_or_default(),
-            topic: text(&v, "topic"),
-            id: text(&v, "id"),
-        },
-        _ => Incoming::Other,
+        ServerFrame::Other => Incoming::Other,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn parses_platform_frames() {
@@ -159,5 +204,30 @@ mod tests {
         ));
         assert_eq!(parse(r#"{"type":"chat_message"}"#), Some(Incoming::Other));
         assert_eq!(parse("not json"), None);
+        assert_eq!(parse(r#"{"type":"ack","id":{}}"#), None);
+        assert_eq!(
+            parse(r#"{"type":"error","message":"m","id":3}"#),
+            Some(Incoming::Error {
+                code: "INTERNAL_ERROR".into(),
+                message: "m".into(),
+                topic: None,
+                id: Some("3".into())
+            })
+        );
+    }
+
+    #[test]
+    fn writes_the_documented_client_frames() {
+        let v = |t: String| serde_json::from_str::<Value>(&t).unwrap();
+        assert_eq!(
+            v(subscribe("todos")),
+            json!({"type": "subscribe", "topic": "todos"})
+        );
+        assert_eq!(
+            v(publish("t", "e", &json!({"a": 1}), false, "m1")),
+            json!({"type": "publish", "topic": "t", "event": "e", "data": {"a": 1}, "persist": false, "id": "m1"})
+        );
+        assert_eq!(v(ping()), json!({"type": "ping"}));
+        assert_eq!(v(auth("j")), json!({"type": "auth", "token": "j"}));
     }
 }

@@ -1,41 +1,15 @@
 //! The local platform's outbox (`GET /v1/local/outbox`): emails and SMS it would have sent,
 //! so tests and demos can read OTP codes and verification/reset tokens. Local platform only.
 
+use aerostack_protocol::OutboxPage;
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::error::Result;
 use crate::transport::Call;
 
-/// A message the local platform "sent".
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OutboxMessage {
-    /// Message id.
-    pub id: String,
-    /// Recipient (email or phone).
-    pub to: String,
-    /// `otp`, `verify_email`, `password_reset`, ...
-    pub kind: String,
-    /// Subject line.
-    pub subject: String,
-    /// Body text.
-    pub body: String,
-    /// One-time code, for OTP messages.
-    pub code: Option<String>,
-    /// Verification or reset token, for link messages.
-    pub token: Option<String>,
-    /// When it was sent, as sent by the platform.
-    #[serde(deserialize_with = "crate::wire::lenient_string")]
-    pub created_at: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct OutboxReply {
-    #[serde(default)]
-    messages: Vec<OutboxMessage>,
-}
+/// A message the local platform "sent" (the wire type, shared with the platform).
+pub use aerostack_protocol::OutboxMessage;
 
 impl Client {
     /// Messages in the local platform's outbox, newest first, optionally only those to `to`.
@@ -60,7 +34,7 @@ impl Client {
         } else {
             format!("/local/outbox?{query}")
         };
-        let r: OutboxReply = self
+        let r: OutboxPage = self
             .fetch_json(Call::new(Method::GET, self.api_url(&path), true))
             .await?;
         Ok(r.messages)

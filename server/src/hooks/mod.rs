@@ -10,10 +10,7 @@ pub mod hub;
 pub mod scope;
 pub mod socket;
 
+/// Events fired after an end user registered / logged in with a password (data: `{user}`).
+pub use aerostack_protocol::worker::{EVENT_LOGIN_AFTER, EVENT_REGISTER_AFTER};
 pub use dispatch::fire_event;
 pub use hub::Hub;
-
-/// Event fired after an end user registered (data: `{user}`).
-pub const EVENT_REGISTER_AFTER: &str = "auth.register.after";
-/// Event fired after an end user logged in with a password (data: `{user}`).
-pub const EVENT_LOGIN_AFTER: &str = "auth.login.after";

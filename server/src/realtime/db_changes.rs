@@ -8,6 +8,7 @@ use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use aerostack_protocol::realtime::ServerFrame;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use parking_lot::Mutex;
@@ -42,12 +43,17 @@ pub struct RowChange {
 }
 
 impl RowChange {
+    /// The `db_change` frame on `topic` (`old` is sent as null for an INSERT).
     pub fn to_frame(&self, topic: &str, ts: i64) -> String {
-        json!({
-            "type": "db_change", "topic": topic, "table": self.table, "operation": self.operation,
-            "data": self.data, "old": self.old, "timestamp": ts,
-        })
-        .to_string()
+        ServerFrame::DbChange {
+            topic: topic.to_owned(),
+            table: Some(self.table.clone()),
+            operation: self.operation.to_owned(),
+            data: self.data.clone().map_or(Value::Null, Value::Object),
+            old: self.old.clone().map(Value::Object),
+            timestamp: Some(ts),
+        }
+        .to_text()
     }
 }
 

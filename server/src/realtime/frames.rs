@@ -1,49 +1,12 @@
-//! The JSON text frames of `/api/realtime` (docs/realtime.md lists every field).
+//! The JSON text frames of `/api/realtime` (docs/realtime.md lists every field). The types are
+//! the shared wire contract (`aerostack_protocol::realtime`, also what the engine speaks); this
+//! module reads client frames with helpful errors and writes the platform's frames, each
+//! serialised once.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use aerostack_protocol::realtime::ServerFrame;
+use serde_json::Value;
 
-/// A frame from a client.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ClientFrame {
-    Subscribe {
-        topic: String,
-        /// Accepted for compatibility; not applied (as on the hosted platform).
-        #[serde(default)]
-        #[allow(dead_code)]
-        filter: Value,
-    },
-    Unsubscribe {
-        topic: String,
-    },
-    Publish {
-        topic: String,
-        event: String,
-        #[serde(default)]
-        data: Value,
-        #[serde(default)]
-        persist: bool,
-        /// The client's id for the `ack` (string or number, echoed as sent).
-        #[serde(default)]
-        id: Option<Value>,
-    },
-    Track {
-        topic: String,
-        #[serde(default)]
-        state: Value,
-    },
-    Untrack {
-        topic: String,
-    },
-    Ping {
-        #[serde(default)]
-        id: Option<Value>,
-    },
-    Auth {
-        token: String,
-    },
-}
+pub use aerostack_protocol::realtime::ClientFrame;
 
 /// Parse a text frame; the error is a message for an `error` frame.
 pub fn parse(text: &str) -> Result<ClientFrame, String> {
@@ -65,35 +28,57 @@ pub fn parse(text: &str) -> Result<ClientFrame, String> {
 }
 
 pub fn connected(connection_id: &str, project_id: &str, user_id: Option<&str>, ts: i64) -> String {
-    json!({"type": "connected", "connectionId": connection_id, "projectId": project_id, "userId": user_id, "timestamp": ts}).to_string()
+    ServerFrame::Connected {
+        connection_id: connection_id.to_owned(),
+        project_id: project_id.to_owned(),
+        user_id: user_id.map(str::to_owned),
+        timestamp: Some(ts),
+    }
+    .to_text()
 }
 
 pub fn subscribed(topic: &str, requested: &str, ts: i64) -> String {
-    json!({"type": "subscribed", "topic": topic, "requested": requested, "timestamp": ts})
-        .to_string()
+    ServerFrame::Subscribed {
+        topic: topic.to_owned(),
+        requested: Some(requested.to_owned()),
+        timestamp: Some(ts),
+    }
+    .to_text()
 }
 
 pub fn unsubscribed(topic: &str) -> String {
-    json!({"type": "unsubscribed", "topic": topic}).to_string()
+    ServerFrame::Unsubscribed {
+        topic: topic.to_owned(),
+    }
+    .to_text()
 }
 
 pub fn pong(id: Option<&Value>, ts: i64) -> String {
-    let mut v = json!({"type": "pong", "timestamp": ts});
-    if let Some(id) = id {
-        v["id"] = id.clone();
+    ServerFrame::Pong {
+        timestamp: Some(ts),
+        id: id.cloned(),
     }
-    v.to_string()
+    .to_text()
 }
 
 pub fn ack(id: &Value, message_id: &str, ts: i64, persisted: bool) -> String {
-    json!({"type": "ack", "id": id, "messageId": message_id, "timestamp": ts, "persisted": persisted}).to_string()
+    ServerFrame::Ack {
+        id: id.clone(),
+        message_id: Some(message_id.to_owned()),
+        timestamp: Some(ts),
+        persisted,
+    }
+    .to_text()
 }
 
 pub fn authenticated(user_id: &str) -> String {
-    json!({"type": "authenticated", "userId": user_id}).to_string()
+    ServerFrame::Authenticated {
+        user_id: Some(user_id.to_owned()),
+    }
+    .to_text()
 }
 
-/// `event` frame: publications, server emits and `presence:*`.
+/// `event` frame: publications and server emits. Serialised once, then fanned out.
 pub struct EventFrame<'a> {
     pub topic: &'a str,
     pub event: &'a str,
@@ -106,34 +91,49 @@ pub struct EventFrame<'a> {
 
 impl EventFrame<'_> {
     pub fn to_text(&self) -> String {
-        json!({
-            "type": "event", "topic": self.topic, "event": self.event, "data": self.data,
-            "userId": self.user_id, "id": self.id, "timestamp": self.timestamp, "persisted": self.persisted,
-        })
-        .to_string()
+        ServerFrame::Event {
+            topic: self.topic.to_owned(),
+            event: self.event.to_owned(),
+            data: self.data.clone(),
+            user_id: self.user_id.map(str::to_owned),
+            id: Some(self.id.to_owned()),
+            timestamp: Some(self.timestamp),
+            persisted: Some(self.persisted),
+        }
+        .to_text()
     }
 }
 
 /// A presence event (`presence:sync|join|leave`), as an `event` frame so every client that
-/// routes `event` frames by name (`on("presence:join")`) gets it.
+/// routes `event` frames by name (`on("presence:join")`) gets it: `userId` null, no `id`, no
+/// `persisted`.
 pub fn presence(topic: &str, event: &str, data: Value, ts: i64) -> String {
-    json!({"type": "event", "topic": topic, "event": event, "data": data, "userId": null, "timestamp": ts}).to_string()
+    ServerFrame::Event {
+        topic: topic.to_owned(),
+        event: event.to_owned(),
+        data,
+        user_id: None,
+        id: None,
+        timestamp: Some(ts),
+        persisted: None,
+    }
+    .to_text()
 }
 
 pub fn error(code: &str, message: &str, topic: Option<&str>, id: Option<&Value>) -> String {
-    let mut v = json!({"type": "error", "code": code, "message": message});
-    if let Some(t) = topic {
-        v["topic"] = json!(t);
+    ServerFrame::Error {
+        code: code.to_owned(),
+        message: message.to_owned(),
+        topic: topic.map(str::to_owned),
+        id: id.cloned(),
     }
-    if let Some(id) = id {
-        v["id"] = id.clone();
-    }
-    v.to_string()
+    .to_text()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn parses_client_frames_and_explains_bad_ones() {
@@ -153,6 +153,42 @@ mod tests {
             parse(r#"{"type":"subscribe"}"#)
                 .unwrap_err()
                 .contains("topic")
+        );
+    }
+
+    #[test]
+    fn writes_the_documented_frames() {
+        let v = |t: String| serde_json::from_str::<Value>(&t).unwrap();
+        assert_eq!(
+            v(connected("c1", "proj_0123456789ab", None, 1)),
+            json!({"type": "connected", "connectionId": "c1", "projectId": "proj_0123456789ab", "userId": null, "timestamp": 1})
+        );
+        assert_eq!(
+            v(presence("t/p", "presence:leave", json!({"key": "c1"}), 2)),
+            json!({"type": "event", "topic": "t/p", "event": "presence:leave", "data": {"key": "c1"}, "userId": null, "timestamp": 2})
+        );
+        let data = json!({"text": "hi"});
+        let frame = EventFrame {
+            topic: "t/p",
+            event: "message",
+            data: &data,
+            user_id: Some("usr_1"),
+            id: "m1",
+            timestamp: 3,
+            persisted: false,
+        };
+        assert_eq!(
+            v(frame.to_text()),
+            json!({"type": "event", "topic": "t/p", "event": "message", "data": {"text": "hi"}, "userId": "usr_1", "id": "m1", "timestamp": 3, "persisted": false})
+        );
+        assert_eq!(v(pong(None, 4)), json!({"type": "pong", "timestamp": 4}));
+        assert_eq!(
+            v(ack(&json!(7), "m", 5, true)),
+            json!({"type": "ack", "id": 7, "messageId": "m", "timestamp": 5, "persisted": true})
+        );
+        assert_eq!(
+            v(error("FORBIDDEN", "no", Some("t/p"), None)),
+            json!({"type": "error", "code": "FORBIDDEN", "message": "no", "topic": "t/p"})
         );
     }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use aerostack_protocol::OutboxPage;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::error::ApiError;
 use crate::extract::Project;
@@ -39,8 +39,11 @@ pub async fn outbox(
     let messages = st
         .control(move |c| Ok(outbox::list_outbox(c, &p.id, to.as_deref(), limit)?))
         .await?;
-    Ok(
-        Json(json!({"messages": messages.iter().map(|m| m.to_json()).collect::<Vec<_>>()}))
-            .into_response(),
-    )
+    let page = OutboxPage {
+        messages: messages
+            .iter()
+            .map(outbox::OutboxMessage::to_wire)
+            .collect(),
+    };
+    Ok(Json(page).into_response())
 }

@@ -5,7 +5,9 @@ use rusqlite::{Connection, params};
 
 use crate::util::iso_ms;
 
-/// An email (or SMS) the platform "sent": kept so developers and tests can read codes and links.
+/// An email (or SMS) the platform "sent", as stored (`created_at` in unix ms). Its wire form,
+/// an entry of `GET /v1/local/outbox`, is the shared `aerostack_protocol::OutboxMessage`
+/// ([`OutboxMessage::to_wire`]).
 #[derive(Clone, Debug, Default)]
 pub struct OutboxMessage {
     pub id: String,
@@ -19,11 +21,18 @@ pub struct OutboxMessage {
 }
 
 impl OutboxMessage {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id, "to": self.to, "kind": self.kind, "subject": self.subject, "body": self.body,
-            "code": self.code, "token": self.token, "created_at": iso_ms(self.created_at),
-        })
+    /// The message as it goes on the wire (`created_at` as an ISO time).
+    pub fn to_wire(&self) -> aerostack_protocol::OutboxMessage {
+        aerostack_protocol::OutboxMessage {
+            id: self.id.clone(),
+            to: self.to.clone(),
+            kind: self.kind.clone(),
+            subject: self.subject.clone(),
+            body: self.body.clone(),
+            code: self.code.clone(),
+            token: self.token.clone(),
+            created_at: Some(iso_ms(self.created_at)),
+        }
     }
 }
 

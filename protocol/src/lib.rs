@@ -1,0 +1,27 @@
+//! The Aerostack wire contract, in one place: the engine (`aerostack-core`) and the local
+//! platform (`aerostack-server`) both depend on this crate, so the two sides of a protocol
+//! cannot drift apart.
+//!
+//! - [`realtime`]: the frames of `/api/realtime` (docs/realtime.md), client → platform
+//!   ([`realtime::ClientFrame`]) and platform → client ([`realtime::ServerFrame`]).
+//! - [`worker`]: the frames of `/api/workers` (docs/workers.md), worker → platform
+//!   ([`worker::FromWorker`]) and platform → worker ([`worker::ToWorker`]), with the
+//!   registration types [`worker::Module`] and [`worker::JobType`].
+//! - [`OutboxMessage`]: an entry of `GET /v1/local/outbox`.
+//! - [`ErrorBody`]: the JSON body of every error answer of the platform.
+//!
+//! Every type both serialises (the side that sends it) and deserialises (the side that reads
+//! it). Readers are lenient where the engine must also read the hosted platform (missing
+//! fields take defaults, ids may be strings or numbers); writers produce exactly the JSON the
+//! docs show, which the tests in `tests/wire.rs` pin.
+//!
+//! This crate depends on serde and serde_json only: no I/O, no runtime.
+
+pub mod error;
+pub mod lenient;
+pub mod outbox;
+pub mod realtime;
+pub mod worker;
+
+pub use error::{ErrorBody, ErrorField};
+pub use outbox::{OutboxMessage, OutboxPage};
