@@ -222,6 +222,7 @@ mod tests {
     fn clients_and_futures_are_thread_safe() {
         let c = Client::new(ClientConfig {
             ignore_env: true,
+            api_key: Some("k".into()),
             ..ClientConfig::default()
         })
         .unwrap();
@@ -238,6 +239,7 @@ mod tests {
         send(c.request_json(Method::GET, "/x", None, None));
         send(c.cache().list_all(None, None));
         send(c.auth().verify_token("t"));
-        assert!(format!("{c:?}").contains("has_api_key: false"));
+        assert!(format!("{c:?}").contains("has_api_key: true"), "the key itself is never printed: {c:?}");
+        assert!(!format!("{c:?}").contains("\"k\""));
     }
 }

@@ -166,6 +166,13 @@ impl ClientConfig {
             )));
         }
 
+        if api_key.is_none() && project_id.is_none() {
+            // Found now rather than as a confusing failure of the first call.
+            return Err(Error::invalid_config(format!(
+                "no API key and no project id (for {base_url}): set ClientConfig.api_key or {ENV_API_KEY} to call the \
+                 project's APIs, or ClientConfig.project_id or {ENV_PROJECT_ID} for end-user auth alone"
+            )));
+        }
         let timeout = positive_ms(self.timeout_ms, DEFAULT_TIMEOUT_MS, "timeout_ms")?;
         let connect_timeout = positive_ms(
             self.connect_timeout_ms,
@@ -288,10 +295,21 @@ fn host_of(base: &str) -> String {
 mod tests {
     use super::*;
 
+    /// No environment; a project id, since a client with neither key nor project is refused.
     fn cfg() -> ClientConfig {
         ClientConfig {
             ignore_env: true,
+            project_id: Some("proj_test".into()),
             ..ClientConfig::default()
+        }
+    }
+
+    #[test]
+    fn neither_key_nor_project_is_refused_at_construction() {
+        let e = ClientConfig { ignore_env: true, ..ClientConfig::default() }.resolve().unwrap_err();
+        assert_eq!(e.code().as_str(), "INVALID_CONFIG");
+        for needed in ["ClientConfig.api_key", ENV_API_KEY, "ClientConfig.project_id", ENV_PROJECT_ID, SERVERS[0]] {
+            assert!(e.message().contains(needed), "the message names {needed}: {}", e.message());
         }
     }
 

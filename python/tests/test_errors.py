@@ -139,3 +139,20 @@ def test_errors_name_the_python_spelling_of_options() -> None:
             c.with_options(timeout=0.2).cache.get("k")
     msg = ti.value.message
     assert "with_options(timeout=" in msg and "CallOptions" not in msg, msg
+
+
+def test_misconfiguration_is_found_at_construction_and_network_errors_name_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aerostack import AerostackClient, SyncAerostackClient, errors
+
+    for var in ("AEROSTACK_API_KEY", "AEROSTACK_PROJECT_ID", "AEROSTACK_API_URL"):
+        monkeypatch.delenv(var, raising=False)
+    for make in (SyncAerostackClient, AerostackClient):
+        with pytest.raises(errors.ConfigError) as ei:
+            make()
+        for named in ("api_key=", "AEROSTACK_API_KEY", "project_id=", "AEROSTACK_PROJECT_ID", "https://api.aerostack.dev/v1"):
+            assert named in ei.value.message, (named, ei.value.message)
+
+    c = SyncAerostackClient(api_key="k", base_url="http://127.0.0.1:9/v1", retry=False)
+    with pytest.raises(errors.NetworkError) as ni:
+        c.cache.get("k")
+    assert "http://127.0.0.1:9/v1/cache/get" in ni.value.message, ni.value.message

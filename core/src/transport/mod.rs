@@ -424,8 +424,12 @@ fn what(method: &Method, url: &Url) -> String {
     format!("{method} {}", url.path())
 }
 
+/// A failed exchange, naming the whole URL it tried (scheme, host and port included: the usual
+/// cause is a wrong base URL or a platform that is not running).
 fn network_error(e: reqwest::Error, method: &Method, url: &Url, timeout: Duration) -> Error {
-    Error::from_reqwest(e, &what(method, url), timeout)
+    let mut shown = url.clone();
+    shown.set_query(None);
+    Error::from_reqwest(e, &format!("{method} {shown}"), timeout)
 }
 
 /// TIMEOUT for timeouts the engine enforces itself (stream heads, uploads).
