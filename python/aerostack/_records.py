@@ -5,6 +5,26 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional
 
 
+_MASK = "'***'"
+_SECRET_PARTS = ("token", "password", "secret", "api_key", "apikey")
+
+
+def _secret(key: Any) -> bool:
+    """Whether a field holds a credential: ``access_token``, ``refreshToken``, ``api_key``, ..."""
+    k = str(key).lower()
+    return any(p in k for p in _SECRET_PARTS)
+
+
+def _masked(v: Any) -> str:
+    """``repr(v)`` with credential fields masked, in nested objects and lists too."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {_MASK if _secret(k) and isinstance(x, str) and x else _masked(x)}"
+                               for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_masked(x) for x in v) + "]"
+    return repr(v)
+
+
 class Record(Dict[str, Any]):
     """A JSON object as a ``dict`` whose keys are also attributes.
 
@@ -35,7 +55,8 @@ class Record(Dict[str, Any]):
         return list(super().__dir__()) + [k for k in self.keys() if isinstance(k, str)]
 
     def __repr__(self) -> str:
-        return f"Record({dict.__repr__(self)})"
+        # Tokens, keys and passwords never reach a log line through a repr (print(result)).
+        return f"Record({_masked(self)})"
 
 
 class QueryResult(List[Record]):

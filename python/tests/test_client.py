@@ -272,3 +272,16 @@ def test_sync_client_from_many_threads(sync_client: SyncAerostackClient, uid: st
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(work, range(8)))
     assert sync_client.cache.get(f"threads:{uid}") == 800
+
+
+def test_reprs_mask_credentials() -> None:
+    from aerostack import Record
+
+    r = Record({"access_token": "eyJ.secret.1", "refreshToken": "rt-secret-2", "api_key": "ac_secret_3",
+                "user": {"email": "jane@example.com", "password": "pw-secret-4"}, "expires_in": 900, "key": "user:1"})
+    shown = repr(r) + str(r) + repr([r])
+    for secret in ("eyJ.secret.1", "rt-secret-2", "ac_secret_3", "pw-secret-4"):
+        assert secret not in shown, shown
+    for visible in ("jane@example.com", "900", "user:1", "access_token"):
+        assert visible in shown, shown
+    assert r.access_token == "eyJ.secret.1", "only the repr is masked, never the value"
