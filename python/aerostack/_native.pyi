@@ -36,7 +36,9 @@ class NativeStream:
     def next_async(self, port: NativePort, fut: "asyncio.Future[Optional[str]]") -> NativeCall: ...
     def close(self) -> None: ...
 
-Progress = Callable[[int, Optional[int]], Any]
+# progress(sent, total): bytes sent so far and the upload's size. Every source Python offers
+# (bytes, a path, a binary file) has a known size, so `total` is always an int.
+Progress = Callable[[int, int], Any]
 
 class NativeHostedCall:
     """An operation whose HTTP requests the host performs: ``next()`` gives

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: An upload progress callback: ``progress(sent_bytes, total_bytes_or_None)``.
-Progress = Callable[[int, Optional[int]], Any]
+#: An upload progress callback: ``progress(sent_bytes, total_bytes)``.
+# progress(sent, total): bytes sent so far and the upload's size. Every source Python offers
+# (bytes, a path, a binary file) has a known size, so `total` is always an int.
+Progress = Callable[[int, int], Any]
 
 _DEBUG = 10  # logging.DEBUG
 

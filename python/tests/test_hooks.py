@@ -5,6 +5,7 @@ tiny local HTTP server stands in for SendGrid (a third party)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import json
 import threading
 import time
@@ -260,12 +261,20 @@ def test_welcome_email_worker(served: Any, project: Project, sendgrid: SendGrid,
     assert "Hi Ada!" in m["body"]["content"][0]["value"]
 
 
-def test_failing_job_is_retried_then_dead_lettered(served: Any, project: Project, uid: str) -> None:
+def test_failing_job_is_retried_then_dead_lettered(served: Any, project: Project, uid: str,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="aerostack.hooks")
     sent = project.client.queue.send("send-welcome-email", {"user_id": f"missing-{uid}", "email": "x@y.z"},
                                      max_retries=0)
     job = wait_job(project.client, sent.job_id)
     assert job.status == "failed"
     assert f"no user missing-{uid}" in (job.get("last_error") or job.get("lastError") or "")
+    # One WARNING line per failed attempt, without a traceback; the traceback is at DEBUG.
+    mine = [r for r in caplog.records if r.name == "aerostack.hooks" and f"missing-{uid}" in r.getMessage()]
+    warnings = [r for r in mine if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].exc_info is None, [r.getMessage() for r in mine]
+    assert "\n" not in warnings[0].getMessage()
+    assert any(r.levelno == logging.DEBUG and r.exc_info for r in caplog.records if r.name == "aerostack.hooks")
 
 
 def test_async_job(served: Any, project: Project) -> None:

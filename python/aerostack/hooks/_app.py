@@ -249,7 +249,10 @@ class Hooks:
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            log.warning("%s %s failed: %s", inv.kind, inv.name, e, exc_info=True)
+            # One line per failed attempt (a job that fails on purpose is retried: no traceback
+            # flood); the traceback at debug.
+            log.warning("%s %s failed: %s: %s", inv.kind, inv.name, type(e).__name__, " ".join(str(e).split()))
+            log.debug("%s %s traceback", inv.kind, inv.name, exc_info=True)
             _answer(worker.fail, inv.id, str(e) or type(e).__name__)
         else:
             _answer(worker.complete, inv.id, payload)
