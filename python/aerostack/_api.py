@@ -242,9 +242,15 @@ class Storage(_Ns):
         binary file object (``file=open(..., "rb")``) under the storage key ``path``
         (alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
 
-        ``progress(sent, total)`` is called as bytes go out (``total`` is None when unknown), on
+        ``progress(sent, total)`` is called as bytes go out (``total`` is the size in bytes), on
         the calling thread (sync) or the event loop (async); if it raises, the upload stops and
         the exception propagates."""
+        if isinstance(file_bytes, str):
+            if isinstance(path, (bytes, bytearray, memoryview)):
+                raise TypeError(
+                    "storage.upload takes (file_bytes, path), bytes first: you passed the key first (Supabase's "
+                    f"order); call storage.upload(file_bytes=..., path={file_bytes!r}) or upload(data, {file_bytes!r})")
+            raise TypeError("storage.upload: file_bytes must be bytes; to upload a local file pass file=" + repr(file_bytes))
         storage_key = path if path is not None else key
         if storage_key is None:
             raise TypeError('storage.upload needs the storage key: path="avatars/user-123.jpg"')

@@ -86,7 +86,7 @@ class AsyncStorage:
 binary file object (``file=open(..., "rb")``) under the storage key ``path``
 (alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
 
-``progress(sent, total)`` is called as bytes go out (``total`` is None when unknown), on
+``progress(sent, total)`` is called as bytes go out (``total`` is the size in bytes), on
 the calling thread (sync) or the event loop (async); if it raises, the upload stops and
 the exception propagates."""
     async def get(self, key: str) -> StoredObject:
@@ -267,7 +267,7 @@ class SyncStorage:
 binary file object (``file=open(..., "rb")``) under the storage key ``path``
 (alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
 
-``progress(sent, total)`` is called as bytes go out (``total`` is None when unknown), on
+``progress(sent, total)`` is called as bytes go out (``total`` is the size in bytes), on
 the calling thread (sync) or the event loop (async); if it raises, the upload stops and
 the exception propagates."""
     def get(self, key: str) -> StoredObject:

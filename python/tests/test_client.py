@@ -285,3 +285,13 @@ def test_reprs_mask_credentials() -> None:
     for visible in ("jane@example.com", "900", "user:1", "access_token"):
         assert visible in shown, shown
     assert r.access_token == "eyJ.secret.1", "only the repr is masked, never the value"
+
+
+def test_upload_in_the_wrong_order_says_so() -> None:
+    from aerostack import SyncAerostackClient
+
+    c = SyncAerostackClient(api_key="k", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(TypeError, match=r"\(file_bytes, path\)"):
+        c.storage.upload("x.txt", b"abc")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="file="):
+        c.storage.upload("./report.pdf", path="docs/report.pdf")  # type: ignore[arg-type]

@@ -59,6 +59,26 @@ def test_stub_is_current() -> None:
     assert r.returncode == 0, r.stderr
 
 
+def test_api_reference_is_current_and_complete() -> None:
+    """python/API.md shows the signature of every public method (generated; --check fails when stale)."""
+    import ast
+
+    gen = PY_ROOT / "tools" / "gen_reference.py"
+    r = subprocess.run([sys.executable, str(gen), "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ref = (PY_ROOT / "API.md").read_text()
+    missing = []
+    for source in ("_api.py", "_client.py", "_realtime.py", "local/__init__.py", "hooks/_app.py"):
+        for cls in ast.parse((PKG / source).read_text()).body:
+            if not isinstance(cls, ast.ClassDef) or cls.name.startswith("_") and cls.name != "_ClientBase":
+                continue
+            for f in cls.body:
+                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and not f.name.startswith("_") \
+                        and f"def {f.name}(" not in ref and f"property {f.name}" not in ref:
+                    missing.append(f"{source}: {cls.name}.{f.name}")
+    assert missing == [], f"public methods missing from API.md: {missing}"
+
+
 def test_local_platform_lifecycle(tmp_path: Path) -> None:
     with LocalPlatform(data_dir=tmp_path / "data", from_env=False) as p:
         assert p.running and p.url.startswith("http://127.0.0.1:") and p.api_url == p.url + "/v1"
