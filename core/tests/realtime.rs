@@ -326,6 +326,10 @@ async fn presence_sync_join_leave_and_leave_on_abrupt_drop() {
     let sync = wait_for(&b, "presence:sync", |e| e.event == "presence:sync").await;
     assert_eq!(sync.data["presences"][0]["key"], a_key.as_str());
     assert_eq!(sync.data["presences"][0]["state"], json!({"name": "Ada"}));
+    // The engine's shapes are snake_case (the wire's userId / joinedAt are renamed once).
+    assert!(sync.data["presences"][0]["joined_at"].as_i64().unwrap() > 0, "{}", sync.data);
+    assert!(sync.data["presences"][0].get("joinedAt").is_none(), "{}", sync.data);
+    assert!(me.data.get("joinedAt").is_none() && me.data.get("joined_at").is_some(), "{}", me.data);
     assert_eq!(lobby_b.presence().len(), 1);
 
     lobby_b.track(json!({"name": "Bob"})).unwrap();

@@ -472,7 +472,7 @@ class Channel:
         return None if self._rt._sync else Ready(None)
 
     def presence(self) -> List[Record]:
-        """Everyone present (``{key, state, userId, joinedAt}``), oldest first. Local state: no
+        """Everyone present (``{key, state, user_id, joined_at}``), oldest first. Local state: no
         call, never awaited."""
         return _records(loads(self._n.presence()))
 

@@ -173,7 +173,7 @@ impl ChannelHandle {
         self.ch()?.untrack()
     }
 
-    /// Everyone present: a list of `{key, state, userId, joinedAt}` (the wire's presence entry).
+    /// Everyone present: a list of `{key, state, user_id, joined_at}`.
     pub fn presence(&self) -> Value {
         json(self.ch.presence()).unwrap_or(Value::Array(Vec::new()))
     }

@@ -214,13 +214,13 @@ impl ChannelState {
                 if let Ok(e) = serde_json::from_value::<PresenceEntry>(data.clone()) {
                     self.presence.join(e);
                 }
-                data
+                snake_presence(data)
             }
             "presence:leave" => {
                 if let Some(k) = data.get("key").and_then(Value::as_str) {
                     self.presence.leave(k);
                 }
-                data
+                snake_presence(data)
             }
             _ => data,
         };
@@ -228,6 +228,19 @@ impl ChannelState {
         ev.timestamp = timestamp;
         ev
     }
+}
+
+/// A presence frame's data with the wire's `userId` / `joinedAt` as `user_id` / `joined_at`, the
+/// shape of [`PresenceEntry`] and of every other event the host sees.
+fn snake_presence(mut data: Value) -> Value {
+    if let Some(m) = data.as_object_mut() {
+        for (wire, ours) in [("userId", "user_id"), ("joinedAt", "joined_at")] {
+            if let Some(v) = m.remove(wire) {
+                m.insert(ours.to_string(), v);
+            }
+        }
+    }
+    data
 }
 
 /// One topic of a [`RealtimeClient`]. Cheap to clone; keeps the client alive.

@@ -19,11 +19,12 @@ pub struct PresenceEntry {
     /// What the connection tracked.
     #[serde(default)]
     pub state: Value,
-    /// The user of the connection, when it authenticated as one.
-    #[serde(default, rename = "userId")]
+    /// The user of the connection, when it authenticated as one. Read as the wire's `userId`,
+    /// written snake_case like every other field the engine hands to a host (`user_id`).
+    #[serde(default, rename(serialize = "user_id", deserialize = "userId"), alias = "user_id")]
     pub user_id: Option<String>,
-    /// When it first tracked (unix ms).
-    #[serde(default, rename = "joinedAt")]
+    /// When it first tracked (unix ms). Wire `joinedAt`, written `joined_at`.
+    #[serde(default, rename(serialize = "joined_at", deserialize = "joinedAt"), alias = "joined_at")]
     pub joined_at: i64,
 }
 
