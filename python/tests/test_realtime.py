@@ -308,3 +308,33 @@ async def test_errors_reach_whoever_awaits(platform: LocalPlatform, uid: str) ->
     with pytest.raises(ValidationError):
         c.realtime.channel(f"chat/{uid}").track("not an object")  # type: ignore[arg-type]
     await c.close()
+
+
+async def test_subscribing_to_a_mis_cased_table_raises_naming_it(platform: LocalPlatform, uid: str) -> None:
+    from aerostack.errors import AerostackError, NotFoundError
+
+    c = platform.client()
+    table = f"todos_{uid}"
+    await c.db.query(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, title TEXT)")
+    wrong = table.capitalize()  # Todos_...: SQL would accept it, the change feed is case-sensitive
+    with pytest.raises(AerostackError) as info:
+        await c.realtime.channel(wrong).subscribe()
+    assert isinstance(info.value, NotFoundError) and info.value.code == "NOT_FOUND"
+    assert f'table "{wrong}" does not exist in this project; did you mean "{table}"?' in str(info.value)
+    # a table that does not exist at all is named too; the right name subscribes
+    with pytest.raises(NotFoundError, match=f'table "missing_{uid}" does not exist in this project'):
+        await c.realtime.channel(f"missing_{uid}").subscribe()
+    ok = c.realtime.channel(table)
+    assert await ok.subscribe() is ok and ok.is_subscribed
+    await c.close()
+
+
+def test_subscribing_to_a_mis_cased_table_raises_in_the_sync_twin(platform: LocalPlatform, uid: str) -> None:
+    from aerostack.errors import NotFoundError
+
+    c = platform.sync_client()
+    table = f"notes_{uid}"
+    c.db.query(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
+    with pytest.raises(NotFoundError, match=f'did you mean "{table}"'):
+        c.realtime.channel(table.upper()).subscribe()
+    c.close()

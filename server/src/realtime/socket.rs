@@ -267,6 +267,59 @@ impl Session {
             .map_err(|e| frames::error(e.code(), e.message(), Some(topic), id))
     }
 
+    /// Why a subscription to `topic` is refused when it is the change feed of a table the
+    /// project's database does not have (docs/realtime.md §5): the message names the table and,
+    /// when one differs only in case, suggests it. `None` for other topics and existing tables.
+    async fn missing_table(&self, topic: &str) -> Option<String> {
+        let table = super::topics::table_of(topic, &self.identity.project.id)?.to_string();
+        let t = table.clone();
+        let found = self
+            .st
+            .project_db(&self.identity.project.id, move |db| {
+                let mut stmt = db.conn.prepare_cached(
+                    "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+                let all: Vec<(String, String)> = rows.collect::<Result<_, _>>()?;
+                Ok(all)
+            })
+            .await;
+        let objects = match found {
+            Ok(o) => o,
+            Err(e) => {
+                // Not knowing is no reason to refuse: subscribe as before.
+                tracing::warn!(table = %t, "could not list the project's tables: {}", e.message);
+                return None;
+            }
+        };
+        let tables: Vec<&str> = objects
+            .iter()
+            .filter(|(_, ty)| ty == "table")
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if tables.contains(&table.as_str()) {
+            return None;
+        }
+        if objects.iter().any(|(n, ty)| n == &table && ty == "view") {
+            return Some(format!(
+                "{table:?} is a view: row changes are published for tables only; subscribe to the tables it reads"
+            ));
+        }
+        if let Some(near) = tables.iter().find(|n| n.eq_ignore_ascii_case(&table)) {
+            return Some(format!(
+                "table {table:?} does not exist in this project; did you mean {near:?}? (table names in topics are case-sensitive)"
+            ));
+        }
+        let known = match tables.len() {
+            0 => "the project has no tables yet".to_string(),
+            n if n <= 10 => format!("its tables: {}", tables.join(", ")),
+            n => format!("its tables: {}, ... ({n} in all)", tables[..10].join(", ")),
+        };
+        Some(format!(
+            "table {table:?} does not exist in this project ({known}): create it before subscribing to its changes, or use a topic with a path (e.g. \"{table}/room\") for messages only"
+        ))
+    }
+
     /// Answer one client frame: the frames to send back to this connection.
     async fn handle(&mut self, text: &str) -> Vec<String> {
         let frame = match frames::parse(text) {
@@ -281,6 +334,10 @@ impl Session {
                 Err(e) => vec![e],
                 Ok(topic) => {
                     let alias = super::topics::alias_for(&requested, &topic);
+                    if let Some(refusal) = self.missing_table(&topic).await {
+                        let named = alias.as_deref().unwrap_or(&topic);
+                        return vec![frames::error(code::NOT_FOUND, &refusal, Some(named), None)];
+                    }
                     let presences = hub.subscribe(&self.id, &topic, alias.clone());
                     let ts = now_ms();
                     let named = alias.as_deref().unwrap_or(&topic);

@@ -91,6 +91,15 @@ pub fn table_topic(table: &str, project_id: &str) -> String {
     format!("table/{table}/{project_id}")
 }
 
+/// The table whose change feed `full` (a normalised topic of project `project_id`) is:
+/// `table/{name}/{projectId}` -> `name`; `None` for other topics.
+pub fn table_of<'a>(full: &'a str, project_id: &str) -> Option<&'a str> {
+    full.strip_prefix("table/")?
+        .strip_suffix(project_id)?
+        .strip_suffix('/')
+        .filter(|name| !name.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +149,13 @@ mod tests {
             alias_for("table/t/demo", &format!("table/t/{P}")).as_deref(),
             Some("table/t/demo")
         );
+    }
+
+    #[test]
+    fn finds_the_table_of_a_topic() {
+        assert_eq!(table_of(&format!("table/todos/{P}"), P), Some("todos"));
+        assert_eq!(table_of(&format!("table/{P}"), P), None);
+        assert_eq!(table_of(&format!("chat/todos/{P}"), P), None);
     }
 
     #[test]

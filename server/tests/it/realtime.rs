@@ -310,3 +310,122 @@ async fn frames_as_documented() {
         }
     }
 }
+
+/// The next frame of type `subscribed` or `error`, whichever comes first.
+async fn answer(ws: &mut Ws) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let msg = tokio::time::timeout(left, ws.next())
+            .await
+            .expect("no subscribed or error frame")
+            .expect("socket open")
+            .unwrap();
+        if let Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["type"] == "subscribed" || v["type"] == "error" {
+                return v;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribing_to_a_table_that_does_not_exist_is_refused() {
+    let ctx = start().await;
+    let pid = ctx.p.default_project().id.clone();
+    let proto = format!("aerostack-key.{}, aerostack-v1", ctx.key);
+    let (_, mut ws) = open(&ctx, "", &proto).await;
+
+    // No table yet: refused, named, under the topic as the client will route it.
+    send(&mut ws, json!({"type": "subscribe", "topic": "todos"})).await;
+    let e = answer(&mut ws).await;
+    assert_eq!(
+        (e["type"].as_str(), e["code"].as_str()),
+        (Some("error"), Some("NOT_FOUND")),
+        "{e}"
+    );
+    assert_eq!(e["topic"], "todos");
+    let m = e["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("table \"todos\" does not exist in this project")
+            && m.contains("no tables yet"),
+        "{m}"
+    );
+
+    let (s, v) = ctx
+        .post(
+            "/v1/db/query",
+            json!({"sql": "CREATE TABLE todos (id INTEGER PRIMARY KEY, t TEXT)"}),
+        )
+        .await;
+    assert_eq!(s.as_u16(), 200, "{v}");
+
+    // A mis-cased name: the table that exists is suggested, bare or as a full topic.
+    send(&mut ws, json!({"type": "subscribe", "topic": "Todos"})).await;
+    let e = answer(&mut ws).await;
+    assert_eq!(
+        (e["code"].as_str(), e["topic"].as_str()),
+        (Some("NOT_FOUND"), Some("Todos")),
+        "{e}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("table \"Todos\" does not exist in this project; did you mean \"todos\"?"),
+        "{e}"
+    );
+    let full = format!("table/Todos/{pid}");
+    send(&mut ws, json!({"type": "subscribe", "topic": full})).await;
+    let e = answer(&mut ws).await;
+    assert_eq!(
+        (e["code"].as_str(), e["topic"].as_str()),
+        (Some("NOT_FOUND"), Some(full.as_str())),
+        "{e}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean \"todos\"?"),
+        "{e}"
+    );
+
+    // A view has no row changes of its own.
+    ctx.post(
+        "/v1/db/query",
+        json!({"sql": "CREATE VIEW open_todos AS SELECT * FROM todos"}),
+    )
+    .await;
+    send(&mut ws, json!({"type": "subscribe", "topic": "open_todos"})).await;
+    let e = answer(&mut ws).await;
+    assert!(e["message"].as_str().unwrap().contains("is a view"), "{e}");
+
+    // Another unknown name lists the tables there are.
+    send(&mut ws, json!({"type": "subscribe", "topic": "alerts"})).await;
+    let e = answer(&mut ws).await;
+    assert!(
+        e["message"].as_str().unwrap().contains("its tables: todos"),
+        "{e}"
+    );
+
+    // The table now exists: subscribing works, and only that subscription sees changes (the
+    // refused ones were not registered).
+    send(&mut ws, json!({"type": "subscribe", "topic": "todos"})).await;
+    let ok = answer(&mut ws).await;
+    assert_eq!(ok["type"], "subscribed", "{ok}");
+    assert_eq!(ok["topic"], format!("table/todos/{pid}"));
+    // Rooms with a path are never checked against tables.
+    send(&mut ws, json!({"type": "subscribe", "topic": "Todos/room"})).await;
+    assert_eq!(answer(&mut ws).await["type"], "subscribed");
+    ctx.post(
+        "/v1/db/query",
+        json!({"sql": "INSERT INTO todos (t) VALUES ('x')"}),
+    )
+    .await;
+    let change = recv(&mut ws, "db_change").await;
+    assert_eq!(change["topic"], "todos");
+    none_of(&mut ws, "db_change", Duration::from_millis(200)).await;
+    ctx.p.shutdown().await;
+}
