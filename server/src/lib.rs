@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 
 pub mod auth;
 mod cors;
+pub mod discovery;
 pub mod embed;
 pub mod error;
 pub mod extract;
@@ -66,12 +67,18 @@ pub struct LocalPlatform {
     server: Option<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
     jobs_dispatcher: JoinHandle<()>,
+    /// What this platform announced and where (see [`discovery`]); withdrawn at shutdown.
+    announced: Option<(discovery::Announcement, Vec<PathBuf>)>,
     // Removed (with everything in it) when the platform is dropped.
     _temp: Option<tempfile::TempDir>,
 }
 
 impl LocalPlatform {
     /// Open the data directory, bind the port and start serving.
+    ///
+    /// With `print_banner` (what `aerostack-server` and `python -m aerostack.local` do) the
+    /// platform also announces itself for the management commands: `<data dir>/server.json` and
+    /// a per-user `server-<port>.json` ([`discovery`]), both removed at shutdown.
     pub async fn start(opts: ServerOptions) -> Result<LocalPlatform, ServerError> {
         let (temp, data_dir) = if opts.ephemeral {
             let t = tempfile::Builder::new()
@@ -126,6 +133,20 @@ impl LocalPlatform {
             name: state.default_project.name.clone(),
             api_key: state.default_key.clone(),
         };
+        let announced = opts.print_banner.then(|| {
+            let a = discovery::Announcement {
+                api_url: format!("{url}/v1"),
+                url: url.clone(),
+                port: addr.port(),
+                data_dir: data_dir.clone(),
+                ephemeral: opts.ephemeral,
+                pid: std::process::id(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                started_at: util::now_ms(),
+            };
+            let paths = discovery::announce(&a);
+            (a, paths)
+        });
         let platform = LocalPlatform {
             url,
             addr,
@@ -136,6 +157,7 @@ impl LocalPlatform {
             server: Some(server),
             sweeper,
             jobs_dispatcher,
+            announced,
             _temp: temp,
         };
         if opts.print_banner {
@@ -217,6 +239,7 @@ impl LocalPlatform {
     /// Stop accepting, let in-flight requests finish (up to a few seconds), flush the cache and
     /// the databases, and free the port. An ephemeral data directory is removed.
     pub async fn shutdown(mut self) {
+        self.withdraw();
         let _ = self.stop.send(true);
         // Realtime sockets are upgraded connections too: close them (clients reconnect).
         self.state.realtime.shutdown();
@@ -229,6 +252,73 @@ impl LocalPlatform {
         self.sweeper.abort();
         let state = self.state.clone();
         let _ = tokio::task::spawn_blocking(move || state.close()).await;
+    }
+
+    /// Remove the discovery files, so management commands stop finding this platform.
+    fn withdraw(&mut self) {
+        if let Some((a, paths)) = self.announced.take() {
+            discovery::withdraw(&a, &paths);
+        }
+    }
+
+    /// The management command that reaches this platform: `aerostack-server outbox` when it is
+    /// the one found without arguments (announced on the default port), else with `--url` (or
+    /// `--data-dir` when the announcement could not be written).
+    fn outbox_command(&self) -> String {
+        match &self.announced {
+            Some((a, paths))
+                if paths
+                    .iter()
+                    .any(|p| p.ends_with(format!("server-{}.json", a.port))) =>
+            {
+                if a.port == discovery::DEFAULT_PORT {
+                    "aerostack-server outbox".to_string()
+                } else {
+                    format!("aerostack-server outbox --url {}", self.url)
+                }
+            }
+            _ => format!(
+                "aerostack-server outbox --data-dir {}",
+                self.data_dir.display()
+            ),
+        }
+    }
+
+    /// The rate limits when they differ from the defaults (`None`: the defaults).
+    fn rate_limits_line(&self) -> Option<String> {
+        let (l, d) = (&self.state.limits, Limits::default());
+        let rates = [
+            ("login_per_ip", l.login_per_ip, d.login_per_ip),
+            ("login_per_email", l.login_per_email, d.login_per_email),
+            ("register_per_ip", l.register_per_ip, d.register_per_ip),
+            ("otp_send", l.otp_send, d.otp_send),
+            ("otp_verify", l.otp_verify, d.otp_verify),
+            ("password_reset", l.password_reset, d.password_reset),
+            (
+                "resend_verification",
+                l.resend_verification,
+                d.resend_verification,
+            ),
+            ("cache_flush", l.cache_flush, d.cache_flush),
+        ];
+        if rates.iter().all(|(_, r, d)| r == d) {
+            return None;
+        }
+        if rates.iter().all(|(_, r, _)| r.count == 0) {
+            return Some("off".to_string());
+        }
+        let changed: Vec<String> = rates
+            .iter()
+            .filter(|(_, r, d)| r != d)
+            .map(|(n, r, _)| {
+                if r.count == 0 {
+                    format!("{n}=off")
+                } else {
+                    format!("{n}={}/{}s", r.count, r.window.as_secs_f64())
+                }
+            })
+            .collect();
+        Some(format!("{} (others default)", changed.join(", ")))
     }
 
     fn banner(&self, ephemeral: bool) -> String {
@@ -248,8 +338,8 @@ impl LocalPlatform {
              Project:   {id} (slug: {slug})\n  \
              API key:   {key}\n\n  \
              OpenAPI:   {url}/v1/openapi.json\n  \
-             Outbox:    aerostack-server outbox   (emails and codes the platform \"sent\")\n  \
-             AI chat:   {ai}\n\n  \
+             Outbox:    {outbox}   (emails and codes the platform \"sent\")\n  \
+             AI chat:   {ai}\n{limits}\n  \
              Press Ctrl-C to stop.\n",
             version = env!("CARGO_PKG_VERSION"),
             api = self.api_url(),
@@ -257,6 +347,11 @@ impl LocalPlatform {
             slug = p.slug,
             key = p.api_key,
             url = self.url,
+            outbox = self.outbox_command(),
+            limits = self
+                .rate_limits_line()
+                .map(|l| format!("  Limits:    rate limits {l}\n"))
+                .unwrap_or_default(),
             ai = self.state.ai.base_url.as_deref().map_or_else(
                 || "not configured (set AEROSTACK_AI_BASE_URL, e.g. http://127.0.0.1:11434/v1)"
                     .to_string(),
@@ -275,6 +370,7 @@ impl LocalPlatform {
 
 impl Drop for LocalPlatform {
     fn drop(&mut self) {
+        self.withdraw();
         // Stops the accept loop if `shutdown` was not called.
         let _ = self.stop.send(true);
         self.state.hooks.shutdown();

@@ -1,23 +1,73 @@
-//! `aerostack-server`: run the local platform, or manage its data directory (projects, keys,
-//! secrets, outbox). Management commands work on the data directory directly, also while a
-//! server is running on it (SQLite WAL).
+//! `aerostack-server`: run the local platform, or manage one (projects, keys, secrets, outbox).
+//!
+//! Management commands act on a running server found through its announcement
+//! (`aerostack_server::discovery`), on a data directory named with `--data-dir`, or on
+//! `./.aerostack/local` when it exists; they say which on stderr. When they find nothing they say
+//! what they looked for and exit non-zero. Reading never creates a data directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
+use aerostack_server::discovery::{self, Announcement};
 use aerostack_server::store::control::{self, Control, ProjectRec};
-use aerostack_server::{LocalPlatform, ServerError, ServerOptions};
+use aerostack_server::{Limits, LocalPlatform, Rate, ServerError, ServerOptions};
 use clap::{Args, Parser, Subcommand};
+use rusqlite::{Connection, OpenFlags};
+use serde_json::{Value, json};
+
+const DEFAULT_DATA_DIR: &str = ".aerostack/local";
+
+/// The rate limits `--rate-limit` can set (the fields of `Limits` that are rates).
+const RATE_LIMIT_NAMES: [&str; 8] = [
+    "login_per_ip",
+    "login_per_email",
+    "register_per_ip",
+    "otp_send",
+    "otp_verify",
+    "password_reset",
+    "resend_verification",
+    "cache_flush",
+];
+
+const ABOUT_MANAGEMENT: &str = "\
+Management commands (projects, keys, secrets, outbox) act on:
+  --data-dir DIR        that data directory (also while a server runs on it);
+  --url URL             the server at URL: its data directory when it announced one (a server
+                        started by this command or `python -m aerostack.local` does), else its
+                        HTTP API with --api-key KEY (outbox and secrets only);
+  neither               the running server on port 8787, else the only running server, else
+                        ./.aerostack/local when it exists.
+Running servers announce themselves in $AEROSTACK_RUNTIME_DIR, else $XDG_RUNTIME_DIR/aerostack,
+else <temp dir>/aerostack-<user> (server-<port>.json). Which server or directory was used is
+printed on stderr; when none is found the command says so and exits with status 1. Reading never
+creates a data directory; writing (projects create, keys create, secrets set) creates one only
+when it is named with --data-dir.
+
+Rate limits (--rate-limit NAME=COUNT/WINDOW, repeatable; COUNT 0 or `NAME=off` disables one):
+  login_per_ip          login attempts per client IP           (default 10/60s)
+  login_per_email       login attempts per email               (default 5/15m)
+  register_per_ip       sign-ups per client IP                 (default 5/60s)
+  otp_send              one-time codes sent per identifier     (default 3/5m)
+  otp_verify            code checks per identifier             (default 3/5m)
+  password_reset        password reset requests per email      (default 3/15m)
+  resend_verification   verification email resends per email   (default 3/60s)
+  cache_flush           /v1/cache/flush calls per project      (default 5/60s)
+WINDOW is seconds (60) or a duration with a unit: 500ms, 60s, 15m, 1h.
+--no-rate-limits disables all of them (with --rate-limit too: all off except those named).";
 
 #[derive(Parser)]
 #[command(
     name = "aerostack-server",
     version,
-    about = "The local Aerostack platform: offline, wire-compatible, SQLite-backed."
+    about = "The local Aerostack platform: offline, wire-compatible, SQLite-backed.",
+    after_long_help = ABOUT_MANAGEMENT,
+    after_help = "Run with --help for how management commands find a server, and the rate limit names."
 )]
 struct Cli {
-    /// Data directory (default ./.aerostack/local).
-    #[arg(long, global = true, env = "AEROSTACK_DATA_DIR")]
+    /// Data directory (default ./.aerostack/local, or $AEROSTACK_DATA_DIR). With a management
+    /// command: use this directory instead of looking for a running server.
+    #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     #[command(flatten)]
     serve: ServeArgs,
@@ -46,6 +96,27 @@ struct ServeArgs {
     /// here, so scripts can wait for readiness and learn the port and key (with --port 0).
     #[arg(long)]
     ready_file: Option<PathBuf>,
+    /// Set one rate limit, e.g. `register_per_ip=100/60s` (repeatable; COUNT 0 or `NAME=off`
+    /// disables it). NAME is one of login_per_ip, login_per_email, register_per_ip, otp_send,
+    /// otp_verify, password_reset, resend_verification, cache_flush; WINDOW is seconds or a
+    /// duration such as 500ms, 60s, 15m, 1h.
+    #[arg(long = "rate-limit", value_name = "NAME=COUNT/WINDOW", value_parser = parse_rate_limit)]
+    rate_limits: Vec<(String, Rate)>,
+    /// Disable every rate limit (those named with --rate-limit still apply).
+    #[arg(long)]
+    no_rate_limits: bool,
+}
+
+/// Where a management command finds its server (`--data-dir` is the global flag).
+#[derive(Args, Clone, Default)]
+struct Target {
+    /// The server to manage, e.g. http://127.0.0.1:41234 (as printed in its banner).
+    #[arg(long, global = true, value_name = "URL")]
+    url: Option<String>,
+    /// With --url of a server whose data directory is not known here: read its outbox and
+    /// secrets over HTTP with this project API key (default $AEROSTACK_API_KEY).
+    #[arg(long, global = true, value_name = "KEY")]
+    api_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -54,21 +125,29 @@ enum Command {
     Serve(ServeArgs),
     /// Create and list projects.
     Projects {
+        #[command(flatten)]
+        target: Target,
         #[command(subcommand)]
         command: ProjectsCommand,
     },
     /// Create and list API keys.
     Keys {
+        #[command(flatten)]
+        target: Target,
         #[command(subcommand)]
         command: KeysCommand,
     },
     /// Set and list project secrets.
     Secrets {
+        #[command(flatten)]
+        target: Target,
         #[command(subcommand)]
         command: SecretsCommand,
     },
     /// Show the emails and codes the platform "sent" (verification, OTP, password reset).
     Outbox {
+        #[command(flatten)]
+        target: Target,
         /// Project id or slug (default: the default project).
         #[arg(long)]
         project: Option<String>,
@@ -125,14 +204,10 @@ enum SecretsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let data_dir = cli
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(".aerostack").join("local"));
     let result = match cli.command {
         None => serve(cli.serve, cli.data_dir),
         Some(Command::Serve(args)) => serve(args, cli.data_dir),
-        Some(cmd) => manage(cmd, &data_dir),
+        Some(cmd) => manage(cmd, cli.data_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -140,6 +215,68 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `NAME=COUNT/WINDOW` (or `NAME=off`) of `--rate-limit`.
+fn parse_rate_limit(s: &str) -> Result<(String, Rate), String> {
+    let names = RATE_LIMIT_NAMES.join(", ");
+    let Some((name, value)) = s.split_once('=') else {
+        return Err(format!(
+            "expected NAME=COUNT/WINDOW, e.g. register_per_ip=100/60s; NAME is one of {names}"
+        ));
+    };
+    let name = name.trim();
+    if !RATE_LIMIT_NAMES.contains(&name) {
+        return Err(format!("unknown rate limit {name:?}; valid names: {names}"));
+    }
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("off") {
+        return Ok((name.to_string(), Rate::per_minute(0)));
+    }
+    let Some((count, window)) = value.split_once('/') else {
+        return Err(format!(
+            "expected {name}=COUNT/WINDOW (e.g. {name}=100/60s) or {name}=off, got {value:?}"
+        ));
+    };
+    let count: u32 = count.trim().parse().map_err(|_| {
+        format!("COUNT must be a whole number (0 disables the limit), got {count:?} in {s:?}")
+    })?;
+    let window = parse_window(window.trim()).ok_or_else(|| {
+        format!(
+            "WINDOW must be a duration above zero: seconds (60) or with a unit (500ms, 60s, 15m, 1h), got {window:?} in {s:?}"
+        )
+    })?;
+    Ok((name.to_string(), Rate::new(count, window)))
+}
+
+fn parse_window(s: &str) -> Option<Duration> {
+    let (number, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = number.trim().parse().ok()?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+fn rate_slot<'a>(l: &'a mut Limits, name: &str) -> &'a mut Rate {
+    match name {
+        "login_per_ip" => &mut l.login_per_ip,
+        "login_per_email" => &mut l.login_per_email,
+        "register_per_ip" => &mut l.register_per_ip,
+        "otp_send" => &mut l.otp_send,
+        "otp_verify" => &mut l.otp_verify,
+        "password_reset" => &mut l.password_reset,
+        "resend_verification" => &mut l.resend_verification,
+        "cache_flush" => &mut l.cache_flush,
+        other => unreachable!("parse_rate_limit accepts only known names, got {other}"),
     }
 }
 
@@ -153,6 +290,15 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         .with_target(false)
         .init();
     let ready_file = args.ready_file.clone();
+    let mut limits = Limits::default();
+    if args.no_rate_limits {
+        for name in RATE_LIMIT_NAMES {
+            rate_slot(&mut limits, name).count = 0;
+        }
+    }
+    for (name, rate) in &args.rate_limits {
+        *rate_slot(&mut limits, name) = *rate;
+    }
     let opts = ServerOptions {
         host: args.host,
         port: args.port,
@@ -161,6 +307,7 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         project_dir: args.project_dir,
         require_email_verification: args.require_email_verification,
         print_banner: true,
+        limits,
         ..ServerOptions::default()
     }
     .from_env();
@@ -179,18 +326,20 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
 }
 
 /// Written to a temporary name then renamed, so a reader never sees half a file.
-fn write_ready_file(path: &std::path::Path, p: &LocalPlatform) -> Result<(), ServerError> {
+fn write_ready_file(path: &Path, p: &LocalPlatform) -> Result<(), ServerError> {
     let project = p.default_project();
-    let info = serde_json::json!({
+    let info = json!({
         "url": p.url(),
         "api_url": p.api_url(),
         "project_id": project.id,
         "project_slug": project.slug,
         "api_key": project.api_key,
         "data_dir": p.data_dir(),
+        "pid": std::process::id(),
     });
     let tmp = path.with_extension("tmp");
-    let io = |e: std::io::Error| ServerError::Internal(format!("--ready-file {}: {e}", path.display()));
+    let io =
+        |e: std::io::Error| ServerError::Internal(format!("--ready-file {}: {e}", path.display()));
     std::fs::write(&tmp, serde_json::to_vec_pretty(&info).expect("JSON")).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
@@ -211,7 +360,231 @@ async fn wait_for_signal() {
     }
 }
 
-fn project(c: &rusqlite::Connection, r: Option<&str>) -> Result<ProjectRec, ServerError> {
+// ---------------------------------------------------------------------------------------------
+// Finding what to manage
+
+/// What a management command acts on.
+enum Located {
+    /// A data directory, with the server running on it when there is one.
+    Dir {
+        dir: PathBuf,
+        server: Option<Announcement>,
+    },
+    /// A server known only by its URL, through its HTTP API.
+    Http { url: String, api_key: String },
+}
+
+impl Located {
+    fn describe(&self) -> String {
+        match self {
+            Located::Dir {
+                dir,
+                server: Some(a),
+            } => format!(
+                "server {} (data dir {}{})",
+                a.url,
+                dir.display(),
+                if a.ephemeral { ", ephemeral" } else { "" }
+            ),
+            Located::Dir { dir, server: None } => {
+                format!("data dir {} (no server running on it)", dir.display())
+            }
+            Located::Http { url, .. } => format!("server {url} (over HTTP)"),
+        }
+    }
+}
+
+fn not_found(msg: String) -> ServerError {
+    ServerError::NotFound(msg)
+}
+
+/// `http://host:port` from what a user may paste: trailing `/`, a `/v1` suffix.
+fn base_url(url: &str) -> Result<String, ServerError> {
+    let u = url.trim().trim_end_matches('/');
+    let u = u.strip_suffix("/v1").unwrap_or(u).trim_end_matches('/');
+    if !(u.starts_with("http://") || u.starts_with("https://"))
+        || discovery::socket_addr(u).is_none()
+    {
+        return Err(ServerError::Invalid(format!(
+            "--url {url:?} is not a server URL: pass the URL from the server's banner, e.g. http://127.0.0.1:8787"
+        )));
+    }
+    Ok(u.to_string())
+}
+
+/// `(host, port)` of an `http(s)://host:port` URL.
+fn host_port(url: &str) -> Option<(String, u16)> {
+    let addr = discovery::socket_addr(url)?;
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.is_empty() => h,
+        _ => authority,
+    };
+    Some((
+        host.trim_matches(['[', ']']).to_ascii_lowercase(),
+        addr.port(),
+    ))
+}
+
+fn same_server(a: &str, b: &str) -> bool {
+    let loopback = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "::1" | "0.0.0.0" | "::");
+    match (host_port(a), host_port(b)) {
+        (Some((ha, pa)), Some((hb, pb))) => {
+            pa == pb && (ha == hb || (loopback(&ha) && loopback(&hb)))
+        }
+        _ => false,
+    }
+}
+
+fn has_control(dir: &Path) -> bool {
+    dir.join("control.sqlite").is_file()
+}
+
+/// The server running on `dir`, from its `server.json`.
+fn server_on(dir: &Path) -> Option<Announcement> {
+    discovery::read(&dir.join(discovery::DATA_DIR_FILE)).filter(discovery::is_alive)
+}
+
+fn absolute(dir: &Path) -> PathBuf {
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// How to point a command at a server, for the errors.
+const POINT_HELP: &str = "Start one with `aerostack-server` (or `aerostack-server --ephemeral`), or point at one with --url URL (the API URL of its banner, without /v1) or --data-dir DIR";
+
+fn locate(
+    data_dir: Option<PathBuf>,
+    target: &Target,
+    write: bool,
+    over_http: bool,
+) -> Result<Located, ServerError> {
+    let env_dir = std::env::var_os("AEROSTACK_DATA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    if data_dir.is_some() && target.url.is_some() {
+        return Err(ServerError::Invalid(
+            "pass either --url or --data-dir, not both".into(),
+        ));
+    }
+    // An explicit directory.
+    let explicit = match (data_dir, env_dir) {
+        (Some(d), _) => Some((d, "--data-dir")),
+        (None, Some(d)) if target.url.is_none() => Some((d, "AEROSTACK_DATA_DIR")),
+        _ => None,
+    };
+    if let Some((dir, how)) = explicit {
+        if has_control(&dir) {
+            return Ok(Located::Dir {
+                server: server_on(&dir),
+                dir: absolute(&dir),
+            });
+        }
+        if write {
+            let dir = absolute(&dir);
+            eprintln!("creating the data directory {} ({how})", dir.display());
+            Control::open(&dir)?;
+            return Ok(Located::Dir { dir, server: None });
+        }
+        return Err(not_found(format!(
+            "no data directory at {} ({how}): it has no control.sqlite. A server creates one on its first start (`aerostack-server --data-dir {}`); nothing was created",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    let runtime = discovery::runtime_dir();
+    // A server named by URL.
+    if let Some(url) = &target.url {
+        let url = base_url(url)?;
+        let announced = discovery::announcements()
+            .into_iter()
+            .find(|a| same_server(&a.url, &url) && discovery::is_alive(a));
+        if let Some(a) = announced {
+            return Ok(Located::Dir {
+                dir: a.data_dir.clone(),
+                server: Some(a),
+            });
+        }
+        let answering = discovery::socket_addr(&url).is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+        });
+        if !answering {
+            return Err(not_found(format!(
+                "no server answers at {url} (nothing accepts connections there). {POINT_HELP}"
+            )));
+        }
+        let key = target.api_key.clone().or_else(|| {
+            std::env::var("AEROSTACK_API_KEY")
+                .ok()
+                .filter(|k| !k.trim().is_empty())
+        });
+        return match key {
+            Some(api_key) if over_http => Ok(Located::Http { url, api_key }),
+            Some(_) => Err(not_found(format!(
+                "the server at {url} announced no data directory in {} (one started in-process without a banner does not), and this command needs it: only outbox and secrets work over HTTP. Pass --data-dir DIR (the Data line of its banner)",
+                runtime.display()
+            ))),
+            None => Err(not_found(format!(
+                "the server at {url} announced no data directory in {} (one started in-process without a banner does not). Pass --data-dir DIR (the Data line of its banner){}",
+                runtime.display(),
+                if over_http {
+                    ", or --api-key KEY (or $AEROSTACK_API_KEY) to read over HTTP"
+                } else {
+                    ""
+                }
+            ))),
+        };
+    }
+    // Look for a running server, then the default data directory.
+    let alive: Vec<Announcement> = discovery::announcements()
+        .into_iter()
+        .filter(discovery::is_alive)
+        .collect();
+    let chosen = alive
+        .iter()
+        .find(|a| a.port == discovery::DEFAULT_PORT)
+        .cloned()
+        .or_else(|| (alive.len() == 1).then(|| alive[0].clone()));
+    if let Some(a) = chosen {
+        return Ok(Located::Dir {
+            dir: a.data_dir.clone(),
+            server: Some(a),
+        });
+    }
+    if alive.len() > 1 {
+        let list: Vec<String> = alive
+            .iter()
+            .map(|a| format!("  {}   data dir {}", a.url, a.data_dir.display()))
+            .collect();
+        return Err(ServerError::Invalid(format!(
+            "{} servers are running and none on port {}: pick one with --url URL\n{}",
+            alive.len(),
+            discovery::DEFAULT_PORT,
+            list.join("\n")
+        )));
+    }
+    let default_dir = PathBuf::from(DEFAULT_DATA_DIR);
+    if has_control(&default_dir) {
+        return Ok(Located::Dir {
+            server: server_on(&default_dir),
+            dir: absolute(&default_dir),
+        });
+    }
+    Err(not_found(format!(
+        "no running Aerostack server found (no live server-<port>.json in {}) and no data directory at ./{DEFAULT_DATA_DIR}. {POINT_HELP}{}; nothing was created",
+        runtime.display(),
+        if write {
+            " (--data-dir DIR creates a new data directory)"
+        } else {
+            ""
+        }
+    )))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Management commands
+
+fn project(c: &Connection, r: Option<&str>) -> Result<ProjectRec, ServerError> {
     match r {
         None => control::default_project(c),
         Some(r) => control::find_project(c, r)?.ok_or_else(|| {
@@ -222,109 +595,362 @@ fn project(c: &rusqlite::Connection, r: Option<&str>) -> Result<ProjectRec, Serv
     }
 }
 
-fn manage(cmd: Command, data_dir: &std::path::Path) -> Result<(), ServerError> {
-    let ctl = Control::open(data_dir)?;
-    ctl.with(|c| {
-        match cmd {
-            Command::Serve(_) => unreachable!("handled by serve()"),
-            Command::Projects {
-                command: ProjectsCommand::Create { name, slug },
-            } => {
-                let (p, key) = control::create_project(c, &name, slug.as_deref())?;
-                println!(
-                    "created project {} (slug: {}, name: {})\nAPI key: {key}",
-                    p.id, p.slug, p.name
-                );
-            }
-            Command::Projects {
-                command: ProjectsCommand::List,
-            } => {
-                println!("{:<18} {:<24} {:<28} CREATED", "ID", "SLUG", "NAME");
-                for (p, is_default, created) in control::list_projects(c)? {
-                    let name = if is_default {
-                        format!("{} (default)", p.name)
-                    } else {
-                        p.name
-                    };
-                    println!("{:<18} {:<24} {:<28} {created}", p.id, p.slug, name);
-                }
-            }
-            Command::Keys {
-                command: KeysCommand::Create { project: r },
-            } => {
-                let p = project(c, r.as_deref())?;
-                println!("{}", control::create_key(c, &p.id)?);
-            }
-            Command::Keys {
-                command: KeysCommand::List { project: r },
-            } => {
-                let filter = match r {
-                    Some(r) => Some(project(c, Some(&r))?.id),
-                    None => None,
+/// A read-only connection to the control database of `dir` (creates nothing).
+fn open_read_only(dir: &Path) -> Result<Connection, ServerError> {
+    let c = Connection::open_with_flags(
+        dir.join("control.sqlite"),
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    c.busy_timeout(Duration::from_secs(5))?;
+    Ok(c)
+}
+
+fn manage(cmd: Command, data_dir: Option<PathBuf>) -> Result<(), ServerError> {
+    let (target, write, over_http) = match &cmd {
+        Command::Serve(_) => unreachable!("handled by serve()"),
+        Command::Projects { target, command } => (
+            target,
+            matches!(command, ProjectsCommand::Create { .. }),
+            false,
+        ),
+        Command::Keys { target, command } => {
+            (target, matches!(command, KeysCommand::Create { .. }), false)
+        }
+        Command::Secrets { target, command } => {
+            (target, matches!(command, SecretsCommand::Set { .. }), true)
+        }
+        Command::Outbox { target, .. } => (target, false, true),
+    };
+    let located = locate(data_dir, target, write, over_http)?;
+    eprintln!("{}", located.describe());
+    match located {
+        Located::Http { url, api_key } => manage_http(cmd, &url, &api_key),
+        Located::Dir { dir, .. } if write => {
+            let ctl = Control::open(&dir)?;
+            ctl.with(|c| run(cmd, c))
+        }
+        Located::Dir { dir, .. } => run(cmd, &open_read_only(&dir)?),
+    }
+}
+
+fn run(cmd: Command, c: &Connection) -> Result<(), ServerError> {
+    match cmd {
+        Command::Serve(_) => unreachable!("handled by serve()"),
+        Command::Projects {
+            command: ProjectsCommand::Create { name, slug },
+            ..
+        } => {
+            let (p, key) = control::create_project(c, &name, slug.as_deref())?;
+            println!(
+                "created project {} (slug: {}, name: {})\nAPI key: {key}",
+                p.id, p.slug, p.name
+            );
+        }
+        Command::Projects {
+            command: ProjectsCommand::List,
+            ..
+        } => {
+            println!("{:<18} {:<24} {:<28} CREATED", "ID", "SLUG", "NAME");
+            for (p, is_default, created) in control::list_projects(c)? {
+                let name = if is_default {
+                    format!("{} (default)", p.name)
+                } else {
+                    p.name
                 };
-                println!("{:<44} {:<18} {:<24} CREATED", "KEY", "PROJECT", "SLUG");
-                for (key, pid, slug, created) in control::list_keys(c, filter.as_deref())? {
-                    println!("{key:<44} {pid:<18} {slug:<24} {created}");
-                }
-            }
-            Command::Secrets {
-                command:
-                    SecretsCommand::Set {
-                        key,
-                        value,
-                        project: r,
-                    },
-            } => {
-                if !control::valid_secret_name(&key) {
-                    return Err(ServerError::Invalid(format!(
-                        "invalid secret name {key:?}: use letters, digits, '_', '.' or '-'"
-                    )));
-                }
-                let p = project(c, r.as_deref())?;
-                control::set_secret(c, &p.id, &key, &value)?;
-                println!("set {key} for project {} ({})", p.slug, p.id);
-            }
-            Command::Secrets {
-                command: SecretsCommand::List { project: r },
-            } => {
-                let p = project(c, r.as_deref())?;
-                for name in control::list_secrets(c, &p.id)? {
-                    println!("{name}");
-                }
-            }
-            Command::Outbox {
-                project: r,
-                to,
-                limit,
-            } => {
-                let p = project(c, r.as_deref())?;
-                let messages = aerostack_server::store::outbox::list_outbox(
-                    c,
-                    &p.id,
-                    to.as_deref(),
-                    limit.max(1),
-                )?;
-                if messages.is_empty() {
-                    println!("(no messages for project {})", p.slug);
-                }
-                for m in messages {
-                    println!(
-                        "--- {} | {} | to {} | {}",
-                        aerostack_server::util::iso_ms(m.created_at),
-                        m.kind,
-                        m.to,
-                        m.subject
-                    );
-                    if let Some(code) = &m.code {
-                        println!("code:  {code}");
-                    }
-                    if let Some(token) = &m.token {
-                        println!("token: {token}");
-                    }
-                    println!("{}\n", m.body);
-                }
+                println!("{:<18} {:<24} {:<28} {created}", p.id, p.slug, name);
             }
         }
+        Command::Keys {
+            command: KeysCommand::Create { project: r },
+            ..
+        } => {
+            let p = project(c, r.as_deref())?;
+            println!("{}", control::create_key(c, &p.id)?);
+        }
+        Command::Keys {
+            command: KeysCommand::List { project: r },
+            ..
+        } => {
+            let filter = match r {
+                Some(r) => Some(project(c, Some(&r))?.id),
+                None => None,
+            };
+            println!("{:<44} {:<18} {:<24} CREATED", "KEY", "PROJECT", "SLUG");
+            for (key, pid, slug, created) in control::list_keys(c, filter.as_deref())? {
+                println!("{key:<44} {pid:<18} {slug:<24} {created}");
+            }
+        }
+        Command::Secrets {
+            command:
+                SecretsCommand::Set {
+                    key,
+                    value,
+                    project: r,
+                },
+            ..
+        } => {
+            check_secret_name(&key)?;
+            let p = project(c, r.as_deref())?;
+            control::set_secret(c, &p.id, &key, &value)?;
+            println!("set {key} for project {} ({})", p.slug, p.id);
+        }
+        Command::Secrets {
+            command: SecretsCommand::List { project: r },
+            ..
+        } => {
+            let p = project(c, r.as_deref())?;
+            for name in control::list_secrets(c, &p.id)? {
+                println!("{name}");
+            }
+        }
+        Command::Outbox {
+            project: r,
+            to,
+            limit,
+            ..
+        } => {
+            let p = project(c, r.as_deref())?;
+            let messages = aerostack_server::store::outbox::list_outbox(
+                c,
+                &p.id,
+                to.as_deref(),
+                limit.max(1),
+            )?;
+            let messages: Vec<Value> = messages
+                .iter()
+                .map(|m| {
+                    json!({
+                        "to": m.to, "kind": m.kind, "subject": m.subject, "body": m.body,
+                        "code": m.code, "token": m.token,
+                        "created_at": aerostack_server::util::iso_ms(m.created_at),
+                    })
+                })
+                .collect();
+            print_outbox(&messages, &format!("project {}", p.slug));
+        }
+    }
+    Ok(())
+}
+
+fn check_secret_name(key: &str) -> Result<(), ServerError> {
+    if control::valid_secret_name(key) {
         Ok(())
-    })
+    } else {
+        Err(ServerError::Invalid(format!(
+            "invalid secret name {key:?}: use letters, digits, '_', '.' or '-'"
+        )))
+    }
+}
+
+fn print_outbox(messages: &[Value], whose: &str) {
+    if messages.is_empty() {
+        println!("(no messages for {whose})");
+    }
+    let s = |m: &Value, k: &str| m[k].as_str().unwrap_or_default().to_string();
+    for m in messages {
+        println!(
+            "--- {} | {} | to {} | {}",
+            s(m, "created_at"),
+            s(m, "kind"),
+            s(m, "to"),
+            s(m, "subject")
+        );
+        if let Some(code) = m["code"].as_str() {
+            println!("code:  {code}");
+        }
+        if let Some(token) = m["token"].as_str() {
+            println!("token: {token}");
+        }
+        println!("{}\n", s(m, "body"));
+    }
+}
+
+/// Outbox and secrets of a server known only by URL, through its API (the key decides the project).
+fn manage_http(cmd: Command, url: &str, api_key: &str) -> Result<(), ServerError> {
+    let no_project = |r: &Option<String>| {
+        match r {
+        Some(_) => Err(ServerError::Invalid(
+            "over HTTP the API key decides the project: drop --project, or pass --data-dir DIR to pick a project by id or slug".into(),
+        )),
+        None => Ok(()),
+    }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServerError::Internal(format!("tokio runtime: {e}")))?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| ServerError::Internal(format!("HTTP client: {e}")))?;
+    let call = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let req = http
+            .request(method, format!("{url}{path}"))
+            .header("X-Aerostack-Key", api_key);
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(b.to_string()),
+            None => req,
+        };
+        rt.block_on(async {
+            let r = req
+                .send()
+                .await
+                .map_err(|e| ServerError::Internal(format!("{url}{path}: {e}")))?;
+            let status = r.status();
+            let text = r
+                .text()
+                .await
+                .map_err(|e| ServerError::Internal(format!("{url}{path}: {e}")))?;
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            if status.is_success() {
+                Ok(v)
+            } else {
+                let msg = v["message"]
+                    .as_str()
+                    .map_or_else(|| v.to_string(), str::to_string);
+                Err(ServerError::Invalid(format!(
+                    "{url}{path} answered {status}: {msg}"
+                )))
+            }
+        })
+    };
+    match cmd {
+        Command::Outbox {
+            project, to, limit, ..
+        } => {
+            no_project(&project)?;
+            let mut path = format!("/v1/local/outbox?limit={}", limit.clamp(1, 500));
+            if let Some(to) = to {
+                let to: String = to
+                    .bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect();
+                path.push_str(&format!("&to={to}"));
+            }
+            let v = call(reqwest::Method::GET, path, None)?;
+            let messages = v["messages"].as_array().cloned().unwrap_or_default();
+            print_outbox(&messages, "the key's project");
+        }
+        Command::Secrets {
+            command: SecretsCommand::List { project },
+            ..
+        } => {
+            no_project(&project)?;
+            let v = call(
+                reqwest::Method::POST,
+                "/v1/secrets/list".into(),
+                Some(json!({})),
+            )?;
+            for k in v["keys"].as_array().into_iter().flatten() {
+                println!("{}", k.as_str().unwrap_or_default());
+            }
+        }
+        Command::Secrets {
+            command:
+                SecretsCommand::Set {
+                    key,
+                    value,
+                    project,
+                },
+            ..
+        } => {
+            no_project(&project)?;
+            check_secret_name(&key)?;
+            call(
+                reqwest::Method::POST,
+                "/v1/secrets/set".into(),
+                Some(json!({"key": key, "value": value})),
+            )?;
+            println!("set {key} for the key's project");
+        }
+        _ => unreachable!("locate() answers Http only for outbox and secrets"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_flags() {
+        assert_eq!(
+            parse_rate_limit("register_per_ip=100/60s").unwrap(),
+            (
+                "register_per_ip".into(),
+                Rate::new(100, Duration::from_secs(60))
+            )
+        );
+        assert_eq!(
+            parse_rate_limit("otp_send=3/15m").unwrap().1,
+            Rate::new(3, Duration::from_secs(900))
+        );
+        assert_eq!(
+            parse_rate_limit("cache_flush=1/500ms").unwrap().1,
+            Rate::new(1, Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_rate_limit("login_per_ip=7/1h").unwrap().1.window,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            parse_rate_limit("login_per_ip=7/90").unwrap().1.window,
+            Duration::from_secs(90)
+        );
+        assert_eq!(parse_rate_limit("login_per_ip=off").unwrap().1.count, 0);
+        let e = parse_rate_limit("logins=1/60").unwrap_err();
+        assert!(
+            e.contains("\"logins\"") && e.contains("login_per_ip, login_per_email"),
+            "{e}"
+        );
+        assert!(
+            parse_rate_limit("otp_send")
+                .unwrap_err()
+                .contains("NAME=COUNT/WINDOW")
+        );
+        assert!(
+            parse_rate_limit("otp_send=x/60")
+                .unwrap_err()
+                .contains("COUNT")
+        );
+        assert!(
+            parse_rate_limit("otp_send=1/0")
+                .unwrap_err()
+                .contains("WINDOW")
+        );
+        assert!(
+            parse_rate_limit("otp_send=1/5d")
+                .unwrap_err()
+                .contains("WINDOW")
+        );
+        assert!(
+            parse_rate_limit("otp_send=3")
+                .unwrap_err()
+                .contains("otp_send=COUNT/WINDOW")
+        );
+    }
+
+    #[test]
+    fn urls_name_the_same_server() {
+        assert_eq!(
+            base_url("http://127.0.0.1:8787/v1/").unwrap(),
+            "http://127.0.0.1:8787"
+        );
+        assert!(base_url("127.0.0.1:8787").is_err());
+        assert!(same_server(
+            "http://127.0.0.1:41234",
+            "http://localhost:41234"
+        ));
+        assert!(!same_server(
+            "http://127.0.0.1:41234",
+            "http://127.0.0.1:41235"
+        ));
+    }
 }

@@ -31,9 +31,28 @@ class LocalPlatform:
 
     By default ephemeral (a temporary data directory removed at :meth:`stop`) on a free port of
     127.0.0.1. Pass ``data_dir=`` to keep data, ``port=8787`` for the official SDKs' local server
-    index. ``rate_limits`` overrides the platform's limits, e.g. ``{"login_per_ip": (0, 60)}``
-    (count 0 disables a limit; names: login_per_ip, login_per_email, register_per_ip, otp_send,
-    otp_verify, password_reset, resend_verification, cache_flush).
+    index.
+
+    ``rate_limits`` overrides some of the platform's rate limits as ``{name: (count,
+    window_seconds)}``, e.g. ``{"register_per_ip": (100, 60)}``; a count of 0 disables that limit
+    and limits not named keep their defaults. The names, with their defaults:
+
+    - ``login_per_ip``: login attempts per client IP (10 per 60 s)
+    - ``login_per_email``: login attempts per email (5 per 15 min)
+    - ``register_per_ip``: sign-ups per client IP (5 per 60 s)
+    - ``otp_send``: one-time codes sent per identifier (3 per 5 min)
+    - ``otp_verify``: code checks per identifier (3 per 5 min)
+    - ``password_reset``: password reset requests per email (3 per 15 min)
+    - ``resend_verification``: verification email resends per email (3 per 60 s)
+    - ``cache_flush``: ``cache.flush`` calls per project (5 per 60 s)
+
+    An unknown name raises :class:`aerostack.errors.ValidationError` naming it and listing these.
+    From the command line: ``python -m aerostack.local --rate-limit register_per_ip=100/60s``
+    (repeatable; the window also takes ``500ms``, ``15m``, ``1h``) and ``--no-rate-limits``.
+
+    With ``print_banner=True`` (as ``python -m aerostack.local`` does) the platform also
+    announces itself while it runs, so ``aerostack-server outbox --url <url>`` (and ``projects``,
+    ``keys``, ``secrets``) find it; the banner prints that command.
     """
 
     def __init__(

@@ -6,6 +6,7 @@ mod common;
 mod ai;
 mod auth;
 mod cache;
+mod cli;
 mod db;
 mod idempotency;
 mod isolation;
