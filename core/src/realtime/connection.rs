@@ -20,7 +20,7 @@ use super::{ConnectionStatus, EventKind, RealtimeEvent};
 use crate::error::{Error, ErrorCode};
 use crate::services::realtime_history::HistoryMessage;
 
-type Ws = WebSocketStream<super::transport::Stream>;
+type Ws = WebSocketStream<super::socket::Stream>;
 
 /// History page size during catch-up, and the most messages fetched per topic per gap.
 const PAGE: u32 = 200;
@@ -155,7 +155,7 @@ async fn open(shared: &Shared) -> Result<Ws, OpenError> {
     })?;
     req.headers_mut().insert("sec-websocket-protocol", header);
     let connecting = async {
-        let stream = super::transport::connect(&url)
+        let stream = super::socket::connect(&url)
             .await
             .map_err(OpenError::Retry)?;
         tokio_tungstenite::client_async(req, stream)

@@ -29,7 +29,7 @@ mod dedup;
 mod frames;
 mod presence;
 mod topics;
-mod transport;
+mod socket;
 
 use std::time::Duration;
 
