@@ -58,8 +58,8 @@ pub use services::cache::{
 };
 pub use services::db::{BatchItem, BatchResult, QueryResult, Row, Statement};
 pub use services::invoke::InvokeResult;
-pub use services::outbox::OutboxMessage;
-pub use services::queue::{CancelResult, JobFilter, JobRecord, JobsPage};
+pub use services::outbox::{OutboxMessage, ServedNow};
+pub use services::queue::{CancelResult, JobAttempt, JobFilter, JobRecord, JobsPage};
 pub use services::realtime_history::HistoryMessage;
 pub use services::search::{IngestResult, SearchQuery, SearchResult, TypeCount};
 pub use services::storage::{

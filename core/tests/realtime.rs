@@ -534,9 +534,9 @@ async fn a_dead_socket_is_detected_and_replaced() {
         pong_timeout: Duration::from_millis(400),
         ..fast()
     });
-    let ch = rt.channel("alerts");
+    let ch = rt.channel("alerts/main");
     rt.connect().await.unwrap();
-    subscribed(&rt, "table/alerts").await;
+    subscribed(&rt, "alerts/main").await;
 
     // The path goes silent without closing: only the heartbeat can notice.
     proxy.freeze().await;
@@ -553,11 +553,11 @@ async fn a_dead_socket_is_detected_and_replaced() {
         e.status == Some(ConnectionStatus::Connected)
     })
     .await;
-    subscribed(&rt, "table/alerts").await;
+    subscribed(&rt, "alerts/main").await;
     assert!(ch.is_subscribed());
     h.client
         .socket()
-        .emit("ping-through", &json!({}), "alerts")
+        .emit("ping-through", &json!({}), "alerts/main")
         .await
         .unwrap();
     wait_for(&rt, "event after reconnect", |e| e.event == "ping-through").await;

@@ -363,6 +363,7 @@ async fn invalid_config_names_the_field() {
     let e = aerostack::Client::new(
         aerostack::ClientConfig {
             ignore_env: true,
+            api_key: Some("k".into()),
             ..Default::default()
         }
         .retry(RetryPolicy {

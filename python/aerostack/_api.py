@@ -438,6 +438,14 @@ class Queue(_Ns):
         """Cancels a queued job; ``.success``."""
         return self._t.call("queue.cancel", {"job_id": job_id})
 
+    def wait(self, job_id: str, timeout: float = 30.0) -> Call[Record]:
+        """Waits until the job is over (``completed``, ``failed`` or ``cancelled``) and returns its
+        record, with ``.history`` (every run: ``attempt``, ``started_at``, ``ended_at``, ``outcome``,
+        ``error``). ``AerostackTimeoutError`` after ``timeout`` seconds (the job goes on)."""
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"queue.wait: timeout must be a positive number of seconds, got {timeout!r}")
+        return self._t.call("queue.wait", {"job_id": job_id, "timeout_ms": max(1, int(timeout * 1000))})
+
 
 class Secrets(_Ns):
     """Project secrets."""
@@ -475,6 +483,20 @@ class Local(_Ns):
     def outbox(self, to: Optional[str] = None, limit: Optional[int] = None) -> Call[List[Record]]:
         """Emails the local platform "sent" (verification links, OTP codes), newest first."""
         return self._t.call("local.outbox", {"to": to, "limit": limit})
+
+    def workers(self) -> Call[Record]:
+        """What the project's connected workers serve now: ``.workers`` (count), ``.modules``
+        (custom API slugs), ``.events`` (platform events), ``.jobs`` (queue job types)."""
+        return self._t.call("local.workers", {})
+
+    def wait_served(self, name: str, timeout: float = 10.0) -> Call[Record]:
+        """Waits until a connected worker serves ``name`` (a custom API slug, a platform event or a
+        job type), so calls to it no longer answer ``WORKER_NOT_CONNECTED``; returns
+        :meth:`workers`. ``AerostackTimeoutError`` after ``timeout`` seconds, listing what is
+        served."""
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"local.wait_served: timeout must be a positive number of seconds, got {timeout!r}")
+        return self._t.call("local.wait_served", {"name": name, "timeout_ms": max(1, int(timeout * 1000))})
 
 
 class Root(_Ns):

@@ -161,6 +161,10 @@ class AsyncQueue:
 by page: ``async for job in client.queue.jobs_all(status="failed")``."""
     async def cancel(self, job_id: str) -> Record:
         """Cancels a queued job; ``.success``."""
+    async def wait(self, job_id: str, timeout: float=...) -> Record:
+        """Waits until the job is over (``completed``, ``failed`` or ``cancelled``) and returns its
+record, with ``.history`` (every run: ``attempt``, ``started_at``, ``ended_at``, ``outcome``,
+``error``). ``AerostackTimeoutError`` after ``timeout`` seconds (the job goes on)."""
 
 class AsyncSecrets:
     """Project secrets."""
@@ -180,6 +184,14 @@ class AsyncLocal:
     """Local-platform helpers (only the local platform serves these)."""
     async def outbox(self, to: Optional[str]=..., limit: Optional[int]=...) -> List[Record]:
         """Emails the local platform "sent" (verification links, OTP codes), newest first."""
+    async def workers(self) -> Record:
+        """What the project's connected workers serve now: ``.workers`` (count), ``.modules``
+(custom API slugs), ``.events`` (platform events), ``.jobs`` (queue job types)."""
+    async def wait_served(self, name: str, timeout: float=...) -> Record:
+        """Waits until a connected worker serves ``name`` (a custom API slug, a platform event or a
+job type), so calls to it no longer answer ``WORKER_NOT_CONNECTED``; returns
+:meth:`workers`. ``AerostackTimeoutError`` after ``timeout`` seconds, listing what is
+served."""
 
 class AsyncRoot:
     """Client-level calls."""
@@ -342,6 +354,10 @@ class SyncQueue:
 by page: ``async for job in client.queue.jobs_all(status="failed")``."""
     def cancel(self, job_id: str) -> Record:
         """Cancels a queued job; ``.success``."""
+    def wait(self, job_id: str, timeout: float=...) -> Record:
+        """Waits until the job is over (``completed``, ``failed`` or ``cancelled``) and returns its
+record, with ``.history`` (every run: ``attempt``, ``started_at``, ``ended_at``, ``outcome``,
+``error``). ``AerostackTimeoutError`` after ``timeout`` seconds (the job goes on)."""
 
 class SyncSecrets:
     """Project secrets."""
@@ -361,6 +377,14 @@ class SyncLocal:
     """Local-platform helpers (only the local platform serves these)."""
     def outbox(self, to: Optional[str]=..., limit: Optional[int]=...) -> List[Record]:
         """Emails the local platform "sent" (verification links, OTP codes), newest first."""
+    def workers(self) -> Record:
+        """What the project's connected workers serve now: ``.workers`` (count), ``.modules``
+(custom API slugs), ``.events`` (platform events), ``.jobs`` (queue job types)."""
+    def wait_served(self, name: str, timeout: float=...) -> Record:
+        """Waits until a connected worker serves ``name`` (a custom API slug, a platform event or a
+job type), so calls to it no longer answer ``WORKER_NOT_CONNECTED``; returns
+:meth:`workers`. ``AerostackTimeoutError`` after ``timeout`` seconds, listing what is
+served."""
 
 class SyncRoot:
     """Client-level calls."""

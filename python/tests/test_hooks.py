@@ -388,3 +388,52 @@ def test_ai_chat_and_socket_emit(ai_platform: LocalPlatform) -> None:
         assert "Great product!" in out["text"]
         assert "reviews" in out["topic"]
         assert "lobby" in p.client.call("notify", {})["topic"]
+
+
+def test_queue_wait_returns_the_job_with_every_attempt(served: Any, project: Project, uid: str) -> None:
+    """queue.wait blocks until the job is over; the record keeps each run, not just the last."""
+    from aerostack import errors
+
+    sent = project.client.queue.send("send-welcome-email", {"user_id": f"missing-{uid}", "email": "x@y.z"},
+                                     max_retries=1)
+    job = project.client.queue.wait(sent.job_id, timeout=30)
+    assert job.status == "failed"
+    runs = job.history
+    assert [r.attempt for r in runs] == [1, 2], runs
+    assert all(r.outcome == "failed" and f"missing-{uid}" in r.error for r in runs), runs
+    assert all(r.started_at and r.ended_at for r in runs), runs
+
+    idle = project.client.queue.send("nobody-serves-this", {}, max_retries=0)
+    with pytest.raises(errors.AerostackTimeoutError, match="worker"):
+        project.client.queue.wait(idle.job_id, timeout=0.3)
+
+
+def test_wait_until_a_worker_serves_a_module(platform: LocalPlatform) -> None:
+    """local.wait_served returns once a worker registered the name; before that it times out
+    saying what is served."""
+    from aerostack import errors
+
+    p = Project(platform, platform.create_project("hooks-wait-served"))
+    with pytest.raises(errors.AerostackTimeoutError, match='no worker serves "late-module"' ):
+        p.client.local.wait_served("late-module", timeout=0.2)
+    app = Hooks()
+
+    @app.module("late-module")
+    async def late(sdk: AsyncSdk, event: Any) -> Any:
+        return {"ok": True}
+
+    @app.job
+    def late_job(sdk: SyncSdk, job: Any) -> None:
+        return None
+
+    worker = app.start(api_key=p.api_key, base_url=platform.api_url)
+    try:
+        served = p.client.local.wait_served("late-module", timeout=10)
+        assert "late-module" in served.modules and "late-job" in served.jobs and served.workers == 1
+        assert p.client.call("late-module", {}) == {"ok": True}
+    finally:
+        worker.stop()
+    deadline = time.monotonic() + 5  # the platform notices the closed connection right after
+    while p.client.local.workers().workers and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert p.client.local.workers().workers == 0

@@ -25,14 +25,14 @@ pub const OPERATIONS: &[&str] = &[
     "auth.refresh", "auth.logout", "auth.me", "auth.update_me", "auth.delete_avatar", "auth.verify_token",
     "cache.get", "cache.set", "cache.has", "cache.delete", "cache.get_many", "cache.set_many",
     "cache.delete_many", "cache.list", "cache.keys", "cache.flush", "cache.expire", "cache.increment",
-    "queue.enqueue", "queue.send", "queue.job", "queue.jobs", "queue.cancel",
+    "queue.enqueue", "queue.send", "queue.job", "queue.jobs", "queue.cancel", "queue.wait",
     "storage.get_url", "storage.list", "storage.delete", "storage.exists", "storage.metadata",
     "storage.copy", "storage.move",
     "ai.chat", "ai.complete", "ai.embed",
     "ai.search.ingest", "ai.search.query", "ai.search.get", "ai.search.update", "ai.search.delete",
     "ai.search.delete_by_type", "ai.search.list_types", "ai.search.count", "ai.search.configure",
     "secrets.get", "secrets.set", "secrets.list",
-    "services.invoke", "call", "realtime.history", "realtime.emit", "local.outbox", "request", "rest",
+    "services.invoke", "call", "realtime.history", "realtime.emit", "local.outbox", "local.workers", "local.wait_served", "request", "rest",
 ];
 
 /// The arguments of one call, with accessors whose errors name the field and the fix.
@@ -241,6 +241,10 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
             out(c.queue().jobs(&filter).await?)
         }
         "queue.cancel" => out(c.queue().cancel(a.str("job_id")?).await?),
+        "queue.wait" => {
+            let timeout = a.opt_u64("timeout_ms")?.unwrap_or(30_000);
+            out(c.queue().wait(a.str("job_id")?, std::time::Duration::from_millis(timeout)).await?)
+        }
         // storage (upload and get carry bytes: see `upload` and `download`)
         "storage.get_url" => out(c.storage().get_url(a.str("key")?).await?),
         "storage.list" => out(c.storage().list(a.opt_str("prefix")?, a.opt_u32("limit")?, a.opt_str("cursor")?).await?),
@@ -300,6 +304,11 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
             out(c.socket().emit_with(a.str("event")?, &data, a.str("room")?, persist).await?)
         }
         "local.outbox" => out(c.local_outbox(a.opt_str("to")?, a.opt_u32("limit")?).await?),
+        "local.workers" => out(c.local_workers().await?),
+        "local.wait_served" => {
+            let timeout = a.opt_u64("timeout_ms")?.unwrap_or(10_000);
+            out(c.local_wait_served(a.str("name")?, std::time::Duration::from_millis(timeout)).await?)
+        }
         "request" => c.request_json(method(&a)?, a.str("path")?, a.opt_value("body"), None).await,
         "rest" => {
             let name = a.str("operation")?;

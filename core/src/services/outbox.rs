@@ -40,3 +40,62 @@ impl Client {
         Ok(r.messages)
     }
 }
+
+/// What the project's connected workers serve now (`GET /v1/local/workers`). Local platform only.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ServedNow {
+    /// Connected workers that are not draining.
+    pub workers: u64,
+    /// Custom API slugs (also `services.invoke` names).
+    pub modules: Vec<String>,
+    /// Platform events handled (`auth.register.after`, ...).
+    pub events: Vec<String>,
+    /// Queue job types.
+    pub jobs: Vec<String>,
+}
+
+impl ServedNow {
+    /// Whether `name` is served: a module slug, an event or a job type.
+    pub fn serves(&self, name: &str) -> bool {
+        [&self.modules, &self.events, &self.jobs].iter().any(|l| l.iter().any(|n| n == name))
+    }
+}
+
+impl Client {
+    /// What the project's connected workers serve now. Local platform only.
+    pub async fn local_workers(&self) -> Result<ServedNow> {
+        self.fetch_json(Call::new(Method::GET, self.api_url("/local/workers"), true)).await
+    }
+
+    /// Waits until a connected worker serves `name` (a custom API slug, a platform event or a
+    /// job type): calls to it then no longer answer `WORKER_NOT_CONNECTED`. `TIMEOUT` after
+    /// `timeout`, listing what is served. Local platform only.
+    pub async fn local_wait_served(&self, name: &str, timeout: std::time::Duration) -> Result<ServedNow> {
+        crate::services::require("name", name)?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut every = std::time::Duration::from_millis(20);
+        loop {
+            let now_served = self.local_workers().await?;
+            if now_served.serves(name) {
+                return Ok(now_served);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(crate::Error::new(
+                    crate::ErrorCode::Timeout,
+                    format!(
+                        "no worker serves {name:?} after {} ms; {} worker(s) connected, serving modules {:?}, events {:?}, jobs {:?}. Start a worker that registers it (e.g. hooks.start())",
+                        timeout.as_millis(),
+                        now_served.workers,
+                        now_served.modules,
+                        now_served.events,
+                        now_served.jobs
+                    ),
+                ));
+            }
+            tokio::time::sleep(every.min(deadline - now)).await;
+            every = (every * 2).min(std::time::Duration::from_millis(500));
+        }
+    }
+}

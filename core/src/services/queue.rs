@@ -42,6 +42,28 @@ pub struct JobRecord {
     pub updated_at: Option<String>,
     /// When the job is due.
     pub run_at: Option<String>,
+    /// Every run so far, oldest first (the local platform sends it with `queue.job`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<JobAttempt>>,
+}
+
+/// One run of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobAttempt {
+    /// 1 for the first run.
+    pub attempt: u64,
+    /// When a worker was handed the job (read from the wire's `startedAt`).
+    #[serde(default, rename(serialize = "started_at", deserialize = "startedAt"), alias = "started_at")]
+    pub started_at: Option<String>,
+    /// When it ended; `None` while it runs.
+    #[serde(default, rename(serialize = "ended_at", deserialize = "endedAt"), alias = "ended_at")]
+    pub ended_at: Option<String>,
+    /// `completed`, `failed`, `abandoned` (no answer before the lease ran out), or `None`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// The handler's error of a failed run.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// The wire shape: platforms send snake_case, camelCase or both, so each spelling is its own
@@ -104,6 +126,8 @@ struct JobWire {
         deserialize_with = "crate::wire::lenient_string"
     )]
     run_at_camel: Option<String>,
+    #[serde(default)]
+    history: Option<Vec<JobAttempt>>,
 }
 
 impl From<JobWire> for JobRecord {
@@ -121,6 +145,7 @@ impl From<JobWire> for JobRecord {
             created_at: w.created_at.or(w.created_at_camel),
             updated_at: w.updated_at.or(w.updated_at_camel),
             run_at: w.run_at.or(w.run_at_camel),
+            history: w.history,
         }
     }
 }
@@ -251,6 +276,39 @@ impl<'a> Queue<'a> {
             Ok(r) => Ok(r.job),
             Err(e) if e.code() == &crate::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Waits until job `job_id` is over (`completed`, `failed` or `cancelled`) and returns it;
+    /// `TIMEOUT` after `timeout` naming its last status, `NOT_FOUND` for an unknown id. Polls
+    /// `queue.job` (every 50 ms at first, backing off to 1 s), so it works against any platform.
+    pub async fn wait(&self, job_id: &str, timeout: std::time::Duration) -> Result<JobRecord> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut every = std::time::Duration::from_millis(50);
+        loop {
+            let job = self.job(job_id).await?.ok_or_else(|| {
+                Error::new(crate::ErrorCode::NotFound, format!("no job {job_id} in this project"))
+                    .with_details(serde_json::json!({"field": "job_id"}))
+            })?;
+            if matches!(job.status.as_str(), "completed" | "failed" | "cancelled") {
+                return Ok(job);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(Error::new(
+                    crate::ErrorCode::Timeout,
+                    format!(
+                        "job {job_id} ({}) is still {} after {} ms (attempt {} of {}); is a worker serving it? raise the timeout to wait longer",
+                        job.job_type,
+                        job.status,
+                        timeout.as_millis(),
+                        job.attempts.unwrap_or(0),
+                        job.max_retries.map_or(1, |m| m + 1)
+                    ),
+                ));
+            }
+            tokio::time::sleep(every.min(deadline - now)).await;
+            every = (every * 2).min(std::time::Duration::from_secs(1));
         }
     }
 

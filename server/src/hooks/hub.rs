@@ -334,6 +334,26 @@ impl Hub {
         }
     }
 
+    /// What the workers of `project_id` serve now: `{workers, modules: [slug], events: [name],
+    /// jobs: [type]}` (draining connections excluded), for `GET /v1/local/workers`.
+    pub fn served(&self, project_id: &str) -> serde_json::Value {
+        let conns = self.conns.lock();
+        let live: Vec<&Conn> = conns.values().filter(|c| c.project_id == project_id && !c.draining).collect();
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v.dedup();
+            v
+        };
+        let modules = live.iter().flat_map(|c| c.modules.iter()).filter(|m| m.trigger == TRIGGER_API);
+        let events = live.iter().flat_map(|c| c.modules.iter()).filter(|m| m.trigger != TRIGGER_API);
+        serde_json::json!({
+            "workers": live.len(),
+            "modules": sorted(modules.map(|m| m.slug.clone()).collect()),
+            "events": sorted(events.map(|m| m.trigger.clone()).collect()),
+            "jobs": sorted(live.iter().flat_map(|c| c.jobs.iter()).map(|j| j.job_type.clone()).collect()),
+        })
+    }
+
     /// Slugs of the modules of `project_id` triggered by `event` (one per slug).
     pub fn event_modules(&self, project_id: &str, event: &str) -> Vec<String> {
         let mut slugs: Vec<String> = self

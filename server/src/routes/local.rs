@@ -1,5 +1,7 @@
 //! Local-only helpers. `GET /v1/local/outbox?to=&limit=`: the emails and codes the platform
 //! "sent" for the key's project, newest first (there is no real mail delivery offline).
+//! `GET /v1/local/workers`: what the project's connected workers serve now (custom API slugs,
+//! platform events, job types), so a test or script can wait until its worker is registered.
 
 use std::collections::HashMap;
 
@@ -46,4 +48,8 @@ pub async fn outbox(
             .collect(),
     };
     Ok(Json(page).into_response())
+}
+
+pub async fn workers(State(st): State<AppState>, Project(p): Project) -> Result<Response, ApiError> {
+    Ok(Json(st.hooks.served(&p.id)).into_response())
 }

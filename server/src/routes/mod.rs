@@ -124,6 +124,7 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         public("GET", "/api/workers", get(crate::hooks::socket::connect)),
         // local-only helpers
         v("GET", "/v1/local/outbox", get(local::outbox)),
+        v("GET", "/v1/local/workers", get(local::workers)),
         // end-user auth
         auth("POST", "/register", post(auth_public::register)),
         auth("POST", "/login", post(auth_public::login)),

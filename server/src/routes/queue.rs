@@ -98,9 +98,20 @@ pub async fn job(
     let id = body
         .req_str("jobId", r#"{"jobId": "job_..."}"#)?
         .to_string();
-    let job = st.control(move |c| Ok(jobs::get(c, &p.id, &id)?)).await?;
+    let job = st
+        .control(move |c| {
+            let Some(j) = jobs::get(c, &p.id, &id)? else { return Ok(None) };
+            let history = jobs::history(c, &j.id)?;
+            Ok(Some((j, history)))
+        })
+        .await?;
     Ok(Json(match job {
-        Some(j) => json!({"job": j.to_json(), "exists": true}),
+        Some((j, history)) => {
+            // Ours: every run with its start, end and error (the record keeps only the last).
+            let mut record = j.to_json();
+            record["history"] = Value::Array(history);
+            json!({"job": record, "exists": true})
+        }
         None => json!({"job": null, "exists": false}),
     })
     .into_response())

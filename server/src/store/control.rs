@@ -58,6 +58,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_project ON jobs(project_id, created_at, id);
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs(status, run_at);
+CREATE TABLE IF NOT EXISTS job_attempts (
+    job_id TEXT NOT NULL, attempt INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,
+    outcome TEXT, error TEXT, PRIMARY KEY (job_id, attempt)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS objects (
     project_id TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
     content_type TEXT NOT NULL, etag TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,

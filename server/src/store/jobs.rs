@@ -165,10 +165,40 @@ pub fn claim_due(
             ORDER BY run_at, created_at LIMIT ?6)
          RETURNING {COLS}"
     ))?;
-    let rows = stmt.query_map(
-        params![project_id, now, now + lease_ms, worker, types_json, limit],
-        row,
+    let rows: Vec<JobRow> = stmt
+        .query_map(params![project_id, now, now + lease_ms, worker, types_json, limit], row)?
+        .collect::<rusqlite::Result<_>>()?;
+    for j in &rows {
+        // A run still open belongs to a worker whose lease ran out: it never answered.
+        close_attempt(conn, &j.id, "abandoned", Some("no answer before the lease ran out"), now)?;
+        conn.prepare_cached("INSERT OR REPLACE INTO job_attempts (job_id, attempt, started_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![j.id, j.attempts, now])?;
+    }
+    Ok(rows)
+}
+
+/// Ends the open run of `job_id`, if any.
+fn close_attempt(conn: &Connection, job_id: &str, outcome: &str, error: Option<&str>, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE job_attempts SET ended_at = ?2, outcome = ?3, error = ?4 WHERE job_id = ?1 AND ended_at IS NULL")?
+        .execute(params![job_id, now, outcome, error])?;
+    Ok(())
+}
+
+/// Every run of a job, oldest first: `{attempt, startedAt, endedAt, outcome, error}` (outcome
+/// `completed`, `failed`, `abandoned`, or null while it runs).
+pub fn history(conn: &Connection, job_id: &str) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT attempt, started_at, ended_at, outcome, error FROM job_attempts WHERE job_id = ?1 ORDER BY attempt",
     )?;
+    let rows = stmt.query_map([job_id], |r| {
+        Ok(json!({
+            "attempt": r.get::<_, i64>(0)?,
+            "startedAt": iso_ms(r.get(1)?),
+            "endedAt": r.get::<_, Option<i64>>(2)?.map(iso_ms),
+            "outcome": r.get::<_, Option<String>>(3)?,
+            "error": r.get::<_, Option<String>>(4)?,
+        }))
+    })?;
     rows.collect()
 }
 
@@ -181,11 +211,15 @@ pub fn complete(
     result: &Value,
     now: i64,
 ) -> rusqlite::Result<bool> {
-    Ok(conn.execute(
+    let done = conn.execute(
         "UPDATE jobs SET status = 'completed', result = ?2, last_error = NULL, locked_until = NULL, updated_at = ?3
          WHERE id = ?1 AND status = 'processing' AND locked_by = ?4",
         params![id, result.to_string(), now, claim],
-    )? > 0)
+    )? > 0;
+    if done {
+        close_attempt(conn, id, "completed", None, now)?;
+    }
+    Ok(done)
 }
 
 /// Record a failure: back to `queued` at `retry_at` while attempts remain (attempts counts the
@@ -199,15 +233,20 @@ pub fn fail(
     retry_at: i64,
     now: i64,
 ) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
-        "UPDATE jobs SET last_error = ?2, locked_until = NULL, updated_at = ?4,
-            status = CASE WHEN attempts <= max_retries THEN 'queued' ELSE 'failed' END,
-            run_at = CASE WHEN attempts <= max_retries THEN ?3 ELSE run_at END
-         WHERE id = ?1 AND status = 'processing' AND locked_by = ?5 RETURNING status",
-        params![id, error, retry_at, now, claim],
-        |r| r.get(0),
-    )
-    .optional()
+    let status: Option<String> = conn
+        .query_row(
+            "UPDATE jobs SET last_error = ?2, locked_until = NULL, updated_at = ?4,
+                status = CASE WHEN attempts <= max_retries THEN 'queued' ELSE 'failed' END,
+                run_at = CASE WHEN attempts <= max_retries THEN ?3 ELSE run_at END
+             WHERE id = ?1 AND status = 'processing' AND locked_by = ?5 RETURNING status",
+            params![id, error, retry_at, now, claim],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if status.is_some() {
+        close_attempt(conn, id, "failed", Some(error), now)?;
+    }
+    Ok(status)
 }
 
 #[cfg(test)]
