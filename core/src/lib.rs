@@ -27,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod hooks;
+pub mod observe;
 mod options;
 pub mod pagination;
 pub mod realtime;

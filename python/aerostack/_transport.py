@@ -11,7 +11,7 @@ import os
 import sys
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, Generic, Mapping, Optional, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Generic, List, Mapping, Optional, Tuple, TypeVar, Union
 
 from . import _records
 from .errors import _from_native
@@ -79,6 +79,16 @@ def native() -> Any:
 
         _native_mod = _native
     return _native_mod
+
+
+def _emit_engine_logs(lines: List[Tuple[str, str]]) -> None:
+    """Writes the engine's log lines (retries: debug, a wait over a second: warning) to the
+    ``aerostack`` logger; the native module calls it on the calling thread or the event loop."""
+    import logging
+
+    log = logging.getLogger("aerostack")
+    for level, message in lines:
+        log.log(logging.WARNING if level == "warning" else logging.DEBUG, "%s", message)
 
 
 def _identity(v: Any) -> Any:

@@ -341,3 +341,21 @@ def test_a_long_retry_after_raises_at_once_instead_of_stalling() -> None:
         patient = c.with_options(retry={"max_retry_after_ms": 120_000, "max_elapsed_time_ms": 1})
         with pytest.raises(errors.RateLimitError):  # the budget (1 ms) still forbids the wait
             patient.auth.register(email="third@example.com", password="a-Good-passw0rd")
+
+
+def test_a_retry_that_waits_is_logged_as_a_warning_while_it_waits(caplog: pytest.LogCaptureFixture) -> None:
+    """Every retry is logged through the ``aerostack`` logger (debug); one that waits over a
+    second at warning, so a stalled call says why."""
+    import logging
+
+    from aerostack import SyncAerostackClient
+    from aerostack.local import LocalPlatform
+
+    caplog.set_level(logging.DEBUG, logger="aerostack")
+    with LocalPlatform(rate_limits={"register_per_ip": (1, 2)}, from_env=False) as p:
+        c = SyncAerostackClient(project_id=p.project_id, api_key=p.api_key, base_url=p.api_url)
+        c.auth.register(email="one@example.com", password="a-Good-passw0rd")
+        c.auth.register(email="two@example.com", password="a-Good-passw0rd")  # waits ~2 s, then passes
+    warned = [r for r in caplog.records if r.name == "aerostack" and r.levelno == logging.WARNING]
+    assert any("retrying POST" in r.getMessage() and "/auth/register" in r.getMessage()
+               and "RATE_LIMIT_EXCEEDED 429" in r.getMessage() for r in warned), [r.getMessage() for r in caplog.records]

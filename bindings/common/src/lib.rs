@@ -19,6 +19,7 @@ pub mod client;
 pub mod errors;
 pub mod events;
 pub mod hosted;
+pub mod logs;
 pub mod naming;
 pub mod ops;
 pub mod options;

@@ -102,6 +102,7 @@ impl NativePort {
             self.inner.armed.store(false, Ordering::Release);
             std::mem::take(&mut *list)
         };
+        crate::logs::flush(py);
         let mut first_err = None;
         for item in ready {
             let r = match item {
@@ -310,6 +311,7 @@ fn wait_reporting<T: Send>(py: Python<'_>, task: &Task<Result<T, Error>>, progre
     let mut finished = py.detach(|| task.spin(task::SPIN));
     while !finished {
         finished = py.detach(|| task.park(every));
+        crate::logs::flush(py); // a retry's warning shows while the call waits, not after
         let checked = py.check_signals().and_then(|()| progress.map_or(Ok(()), |p| p.report(py)));
         if let Err(e) = checked {
             task.cancel();
@@ -319,6 +321,7 @@ fn wait_reporting<T: Send>(py: Python<'_>, task: &Task<Result<T, Error>>, progre
     if let Some(p) = progress {
         p.report(py)?; // the final figures, also when the call finished while spinning
     }
+    crate::logs::flush(py);
     taken(task)
 }
 

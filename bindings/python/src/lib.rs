@@ -15,6 +15,7 @@
 mod client;
 mod completion;
 mod hosted;
+mod logs;
 mod platform;
 mod realtime;
 mod stream;
@@ -112,6 +113,7 @@ const NAMES: aerostack_bindings_common::naming::Names = &[
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     aerostack_bindings_common::naming::install(NAMES);
+    aerostack_bindings_common::logs::install();
     m.add("__version__", VERSION)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_class::<completion::NativePort>()?;

@@ -41,6 +41,8 @@ pub struct User {
     /// Creation time, as sent.
     pub created_at: Option<String>,
     /// The user object exactly as the platform sent it.
+    // Kept for Rust callers; bindings get one shape (the typed fields), not the wire's twice.
+    #[serde(skip_serializing, default)]
     pub raw: Value,
 }
 
@@ -97,6 +99,8 @@ pub struct AuthSession {
     /// True when the email must be verified before tokens are issued.
     pub requires_verification: bool,
     /// The answer exactly as sent.
+    // Kept for Rust callers; bindings get one shape (the typed fields), not the wire's twice.
+    #[serde(skip_serializing, default)]
     pub raw: Value,
 }
 
@@ -128,6 +132,8 @@ pub struct OtpSent {
     /// Whether an account exists for the identifier.
     pub account_exists: Option<bool>,
     /// The answer exactly as sent.
+    // Kept for Rust callers; bindings get one shape (the typed fields), not the wire's twice.
+    #[serde(skip_serializing, default)]
     pub raw: Value,
 }
 
@@ -139,6 +145,8 @@ pub struct ActionResult {
     /// Message from the platform.
     pub message: Option<String>,
     /// The answer exactly as sent.
+    // Kept for Rust callers; bindings get one shape (the typed fields), not the wire's twice.
+    #[serde(skip_serializing, default)]
     pub raw: Value,
 }
 

@@ -346,6 +346,17 @@ impl Client {
                 None
             };
             let Some(delay) = delay else { return Err(err) };
+            let mut shown = url.clone();
+            shown.set_query(None);
+            crate::observe::retry(&crate::observe::RetryNotice {
+                method: call.method.as_str(),
+                url: shown.as_str(),
+                attempt: retry + 1,
+                code: err.code().as_str(),
+                status: err.status(),
+                message: err.message(),
+                delay,
+            });
             tracing::debug!(
                 method = %call.method, url = %url, attempt = retry + 1, code = %err.code(),
                 delay_ms = delay.as_millis() as u64, "aerostack: retrying"
