@@ -96,6 +96,11 @@ class LocalPlatform:
 
 def engine_version() -> str: ...
 def operations() -> List[str]: ...
+def rate_limits_from_flags(specs: List[str], no_rate_limits: bool) -> str:
+    """``--rate-limit`` specs and ``--no-rate-limits`` as ``{name: [count, window_ms]}`` JSON."""
+def rate_limit_help() -> str:
+    """The help text of the rate-limit flags."""
+def engine_option_names() -> List[Tuple[str, Optional[str]]]: ...
 def rest_operations() -> List[str]:
     """The REST operations of the operation-style ``SDK``, as ``group.name``."""
 

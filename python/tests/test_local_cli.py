@@ -9,10 +9,11 @@ import urllib.request
 import pytest
 
 from aerostack.local import LocalPlatform
-from aerostack.local.__main__ import RATE_LIMIT_NAMES, options, parser
+from aerostack.local.__main__ import options, parser
 
 NAMES = ("login_per_ip, login_per_email, register_per_ip, otp_send, otp_verify, password_reset, "
          "resend_verification, cache_flush")
+RATE_LIMIT_NAMES = NAMES.split(", ")
 
 
 def register(p: LocalPlatform, email: str) -> int:
@@ -30,7 +31,6 @@ def register(p: LocalPlatform, email: str) -> int:
 
 
 def test_flags_become_rate_limits() -> None:
-    assert ", ".join(RATE_LIMIT_NAMES) == NAMES
     kw = options(["--port", "0", "--ephemeral", "--rate-limit", "register_per_ip=1/60s",
                   "--rate-limit", "otp_send=2/5m", "--rate-limit", "cache_flush=off"])
     assert kw["rate_limits"] == {"register_per_ip": (1, 60.0), "otp_send": (2, 300.0), "cache_flush": (0, 60.0)}
@@ -45,7 +45,7 @@ def test_flags_become_rate_limits() -> None:
 
 
 @pytest.mark.parametrize("bad,says", [
-    ("logins=1/60", f"unknown rate limit 'logins' in 'logins=1/60'; valid names: {NAMES}"),
+    ("logins=1/60", f'unknown rate limit "logins"; valid names: {NAMES}'),
     ("register_per_ip", f"expected NAME=COUNT/WINDOW, e.g. register_per_ip=100/60s; NAME is one of {NAMES}"),
     ("register_per_ip=x/60", "COUNT must be a whole number"),
     ("register_per_ip=1/0", "WINDOW must be a duration above zero"),

@@ -11,24 +11,13 @@ use std::time::Duration;
 
 use aerostack_server::discovery::{self, Announcement};
 use aerostack_server::store::control::{self, Control, ProjectRec};
-use aerostack_server::{Limits, LocalPlatform, Rate, ServerError, ServerOptions};
+use aerostack_server::{Limits, LocalPlatform, ServerError, ServerOptions};
 use clap::{Args, Parser, Subcommand};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 
 const DEFAULT_DATA_DIR: &str = ".aerostack/local";
 
-/// The rate limits `--rate-limit` can set (the fields of `Limits` that are rates).
-const RATE_LIMIT_NAMES: [&str; 8] = [
-    "login_per_ip",
-    "login_per_email",
-    "register_per_ip",
-    "otp_send",
-    "otp_verify",
-    "password_reset",
-    "resend_verification",
-    "cache_flush",
-];
 
 const ABOUT_MANAGEMENT: &str = "\
 Management commands (projects, keys, secrets, outbox) act on:
@@ -43,25 +32,18 @@ else <temp dir>/aerostack-<user> (server-<port>.json). Which server or directory
 printed on stderr; when none is found the command says so and exits with status 1. Reading never
 creates a data directory; writing (projects create, keys create, secrets set) creates one only
 when it is named with --data-dir.
+";
 
-Rate limits (--rate-limit NAME=COUNT/WINDOW, repeatable; COUNT 0 or `NAME=off` disables one):
-  login_per_ip          login attempts per client IP           (default 10/60s)
-  login_per_email       login attempts per email               (default 5/15m)
-  register_per_ip       sign-ups per client IP                 (default 5/60s)
-  otp_send              one-time codes sent per identifier     (default 3/5m)
-  otp_verify            code checks per identifier             (default 3/5m)
-  password_reset        password reset requests per email      (default 3/15m)
-  resend_verification   verification email resends per email   (default 3/60s)
-  cache_flush           /v1/cache/flush calls per project      (default 5/60s)
-WINDOW is seconds (60) or a duration with a unit: 500ms, 60s, 15m, 1h.
---no-rate-limits disables all of them (with --rate-limit too: all off except those named).";
+/// The long help's tail: how management commands find a server, then the rate limits.
+static ABOUT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{ABOUT_MANAGEMENT}\n{}", aerostack_server::options::RATE_LIMIT_HELP));
 
 #[derive(Parser)]
 #[command(
     name = "aerostack-server",
     version,
     about = "The local Aerostack platform: offline, wire-compatible, SQLite-backed.",
-    after_long_help = ABOUT_MANAGEMENT,
+    after_long_help = ABOUT.as_str(),
     after_help = "Run with --help for how management commands find a server, and the rate limit names."
 )]
 struct Cli {
@@ -100,8 +82,8 @@ struct ServeArgs {
     /// disables it). NAME is one of login_per_ip, login_per_email, register_per_ip, otp_send,
     /// otp_verify, password_reset, resend_verification, cache_flush; WINDOW is seconds or a
     /// duration such as 500ms, 60s, 15m, 1h.
-    #[arg(long = "rate-limit", value_name = "NAME=COUNT/WINDOW", value_parser = parse_rate_limit)]
-    rate_limits: Vec<(String, Rate)>,
+    #[arg(long = "rate-limit", value_name = "NAME=COUNT/WINDOW", value_parser = check_rate_limit)]
+    rate_limits: Vec<String>,
     /// Disable every rate limit (those named with --rate-limit still apply).
     #[arg(long)]
     no_rate_limits: bool,
@@ -218,66 +200,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// `NAME=COUNT/WINDOW` (or `NAME=off`) of `--rate-limit`.
-fn parse_rate_limit(s: &str) -> Result<(String, Rate), String> {
-    let names = RATE_LIMIT_NAMES.join(", ");
-    let Some((name, value)) = s.split_once('=') else {
-        return Err(format!(
-            "expected NAME=COUNT/WINDOW, e.g. register_per_ip=100/60s; NAME is one of {names}"
-        ));
-    };
-    let name = name.trim();
-    if !RATE_LIMIT_NAMES.contains(&name) {
-        return Err(format!("unknown rate limit {name:?}; valid names: {names}"));
-    }
-    let value = value.trim();
-    if value.eq_ignore_ascii_case("off") {
-        return Ok((name.to_string(), Rate::per_minute(0)));
-    }
-    let Some((count, window)) = value.split_once('/') else {
-        return Err(format!(
-            "expected {name}=COUNT/WINDOW (e.g. {name}=100/60s) or {name}=off, got {value:?}"
-        ));
-    };
-    let count: u32 = count.trim().parse().map_err(|_| {
-        format!("COUNT must be a whole number (0 disables the limit), got {count:?} in {s:?}")
-    })?;
-    let window = parse_window(window.trim()).ok_or_else(|| {
-        format!(
-            "WINDOW must be a duration above zero: seconds (60) or with a unit (500ms, 60s, 15m, 1h), got {window:?} in {s:?}"
-        )
-    })?;
-    Ok((name.to_string(), Rate::new(count, window)))
-}
-
-fn parse_window(s: &str) -> Option<Duration> {
-    let (number, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = number.trim().parse().ok()?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
-fn rate_slot<'a>(l: &'a mut Limits, name: &str) -> &'a mut Rate {
-    match name {
-        "login_per_ip" => &mut l.login_per_ip,
-        "login_per_email" => &mut l.login_per_email,
-        "register_per_ip" => &mut l.register_per_ip,
-        "otp_send" => &mut l.otp_send,
-        "otp_verify" => &mut l.otp_verify,
-        "password_reset" => &mut l.password_reset,
-        "resend_verification" => &mut l.resend_verification,
-        "cache_flush" => &mut l.cache_flush,
-        other => unreachable!("parse_rate_limit accepts only known names, got {other}"),
-    }
+/// Checks a `--rate-limit` value as clap parses it (the spec is applied by `Limits`).
+fn check_rate_limit(s: &str) -> Result<String, String> {
+    aerostack_server::options::parse_rate_limit(s).map(|_| s.to_string())
 }
 
 fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> {
@@ -291,14 +216,9 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         .init();
     let ready_file = args.ready_file.clone();
     let mut limits = Limits::default();
-    if args.no_rate_limits {
-        for name in RATE_LIMIT_NAMES {
-            rate_slot(&mut limits, name).count = 0;
-        }
-    }
-    for (name, rate) in &args.rate_limits {
-        *rate_slot(&mut limits, name) = *rate;
-    }
+    limits
+        .apply_rate_limit_flags(&args.rate_limits, args.no_rate_limits)
+        .map_err(ServerError::Invalid)?;
     let opts = ServerOptions {
         host: args.host,
         port: args.port,
@@ -878,64 +798,6 @@ fn manage_http(cmd: Command, url: &str, api_key: &str) -> Result<(), ServerError
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rate_limit_flags() {
-        assert_eq!(
-            parse_rate_limit("register_per_ip=100/60s").unwrap(),
-            (
-                "register_per_ip".into(),
-                Rate::new(100, Duration::from_secs(60))
-            )
-        );
-        assert_eq!(
-            parse_rate_limit("otp_send=3/15m").unwrap().1,
-            Rate::new(3, Duration::from_secs(900))
-        );
-        assert_eq!(
-            parse_rate_limit("cache_flush=1/500ms").unwrap().1,
-            Rate::new(1, Duration::from_millis(500))
-        );
-        assert_eq!(
-            parse_rate_limit("login_per_ip=7/1h").unwrap().1.window,
-            Duration::from_secs(3600)
-        );
-        assert_eq!(
-            parse_rate_limit("login_per_ip=7/90").unwrap().1.window,
-            Duration::from_secs(90)
-        );
-        assert_eq!(parse_rate_limit("login_per_ip=off").unwrap().1.count, 0);
-        let e = parse_rate_limit("logins=1/60").unwrap_err();
-        assert!(
-            e.contains("\"logins\"") && e.contains("login_per_ip, login_per_email"),
-            "{e}"
-        );
-        assert!(
-            parse_rate_limit("otp_send")
-                .unwrap_err()
-                .contains("NAME=COUNT/WINDOW")
-        );
-        assert!(
-            parse_rate_limit("otp_send=x/60")
-                .unwrap_err()
-                .contains("COUNT")
-        );
-        assert!(
-            parse_rate_limit("otp_send=1/0")
-                .unwrap_err()
-                .contains("WINDOW")
-        );
-        assert!(
-            parse_rate_limit("otp_send=1/5d")
-                .unwrap_err()
-                .contains("WINDOW")
-        );
-        assert!(
-            parse_rate_limit("otp_send=3")
-                .unwrap_err()
-                .contains("otp_send=COUNT/WINDOW")
-        );
-    }
 
     #[test]
     fn urls_name_the_same_server() {

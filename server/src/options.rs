@@ -162,3 +162,187 @@ impl ServerOptions {
             .unwrap_or_else(|| PathBuf::from(".aerostack").join("local"))
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits on the command line: `--rate-limit NAME=COUNT/WINDOW` and `--no-rate-limits`.
+
+/// The rate limits `--rate-limit` can set (the fields of `Limits` that are rates).
+pub const RATE_LIMIT_NAMES: [&str; 8] = [
+    "login_per_ip",
+    "login_per_email",
+    "register_per_ip",
+    "otp_send",
+    "otp_verify",
+    "password_reset",
+    "resend_verification",
+    "cache_flush",
+];
+
+/// The help text of the rate-limit flags (each limit, its meaning and default).
+pub const RATE_LIMIT_HELP: &str = "\
+Rate limits (--rate-limit NAME=COUNT/WINDOW, repeatable; COUNT 0 or `NAME=off` disables one):
+  login_per_ip          login attempts per client IP           (default 10/60s)
+  login_per_email       login attempts per email               (default 5/15m)
+  register_per_ip       sign-ups per client IP                 (default 5/60s)
+  otp_send              one-time codes sent per identifier     (default 3/5m)
+  otp_verify            code checks per identifier             (default 3/5m)
+  password_reset        password reset requests per email      (default 3/15m)
+  resend_verification   verification email resends per email   (default 3/60s)
+  cache_flush           /v1/cache/flush calls per project      (default 5/60s)
+WINDOW is seconds (60) or a duration with a unit: 500ms, 60s, 15m, 1h.
+--no-rate-limits disables all of them (with --rate-limit too: all off except those named).";
+
+/// `NAME=COUNT/WINDOW` (or `NAME=off`) of `--rate-limit`.
+pub fn parse_rate_limit(s: &str) -> Result<(String, Rate), String> {
+    let names = RATE_LIMIT_NAMES.join(", ");
+    let Some((name, value)) = s.split_once('=') else {
+        return Err(format!(
+            "expected NAME=COUNT/WINDOW, e.g. register_per_ip=100/60s; NAME is one of {names}"
+        ));
+    };
+    let name = name.trim();
+    if !RATE_LIMIT_NAMES.contains(&name) {
+        return Err(format!("unknown rate limit {name:?}; valid names: {names}"));
+    }
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("off") {
+        return Ok((name.to_string(), Rate::per_minute(0)));
+    }
+    let Some((count, window)) = value.split_once('/') else {
+        return Err(format!(
+            "expected {name}=COUNT/WINDOW (e.g. {name}=100/60s) or {name}=off, got {value:?}"
+        ));
+    };
+    let count: u32 = count.trim().parse().map_err(|_| {
+        format!("COUNT must be a whole number (0 disables the limit), got {count:?} in {s:?}")
+    })?;
+    let window = parse_window(window.trim()).ok_or_else(|| {
+        format!(
+            "WINDOW must be a duration above zero: seconds (60) or with a unit (500ms, 60s, 15m, 1h), got {window:?} in {s:?}"
+        )
+    })?;
+    Ok((name.to_string(), Rate::new(count, window)))
+}
+
+fn parse_window(s: &str) -> Option<Duration> {
+    let (number, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = number.trim().parse().ok()?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+impl Limits {
+    /// The rate named `name` (one of [`RATE_LIMIT_NAMES`]), to read or change.
+    pub fn rate_mut(&mut self, name: &str) -> Option<&mut Rate> {
+        Some(match name {
+            "login_per_ip" => &mut self.login_per_ip,
+            "login_per_email" => &mut self.login_per_email,
+            "register_per_ip" => &mut self.register_per_ip,
+            "otp_send" => &mut self.otp_send,
+            "otp_verify" => &mut self.otp_verify,
+            "password_reset" => &mut self.password_reset,
+            "resend_verification" => &mut self.resend_verification,
+            "cache_flush" => &mut self.cache_flush,
+            _ => return None,
+        })
+    }
+
+    /// Applies `--no-rate-limits` (every limit off) and then each `--rate-limit` spec, in order.
+    /// The one implementation of the flags: `aerostack-server` and every SDK's local-platform
+    /// command line (through the binding surface) use it.
+    pub fn apply_rate_limit_flags(&mut self, specs: &[String], none: bool) -> Result<(), String> {
+        if none {
+            for name in RATE_LIMIT_NAMES {
+                if let Some(r) = self.rate_mut(name) {
+                    r.count = 0;
+                }
+            }
+        }
+        for spec in specs {
+            let (name, rate) = parse_rate_limit(spec)?;
+            *self.rate_mut(&name).expect("parse_rate_limit accepts only known names") = rate;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod rate_limit_tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_flags() {
+        assert_eq!(
+            parse_rate_limit("register_per_ip=100/60s").unwrap(),
+            (
+                "register_per_ip".into(),
+                Rate::new(100, Duration::from_secs(60))
+            )
+        );
+        assert_eq!(
+            parse_rate_limit("otp_send=3/15m").unwrap().1,
+            Rate::new(3, Duration::from_secs(900))
+        );
+        assert_eq!(
+            parse_rate_limit("cache_flush=1/500ms").unwrap().1,
+            Rate::new(1, Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_rate_limit("login_per_ip=7/1h").unwrap().1.window,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            parse_rate_limit("login_per_ip=7/90").unwrap().1.window,
+            Duration::from_secs(90)
+        );
+        assert_eq!(parse_rate_limit("login_per_ip=off").unwrap().1.count, 0);
+        let e = parse_rate_limit("logins=1/60").unwrap_err();
+        assert!(
+            e.contains("\"logins\"") && e.contains("login_per_ip, login_per_email"),
+            "{e}"
+        );
+        assert!(
+            parse_rate_limit("otp_send")
+                .unwrap_err()
+                .contains("NAME=COUNT/WINDOW")
+        );
+        assert!(
+            parse_rate_limit("otp_send=x/60")
+                .unwrap_err()
+                .contains("COUNT")
+        );
+        assert!(
+            parse_rate_limit("otp_send=1/0")
+                .unwrap_err()
+                .contains("WINDOW")
+        );
+        assert!(
+            parse_rate_limit("otp_send=1/5d")
+                .unwrap_err()
+                .contains("WINDOW")
+        );
+        assert!(
+            parse_rate_limit("otp_send=3")
+                .unwrap_err()
+                .contains("otp_send=COUNT/WINDOW")
+        );
+    }
+
+    #[test]
+    fn flags_apply_in_order_after_none() {
+        let mut l = Limits::default();
+        l.apply_rate_limit_flags(&["otp_send=2/1s".into()], true).unwrap();
+        assert_eq!(l.otp_send, Rate::new(2, Duration::from_secs(1)));
+        assert_eq!(l.login_per_ip.count, 0, "--no-rate-limits turned the others off");
+        assert!(l.apply_rate_limit_flags(&["nope=1/1".into()], false).unwrap_err().contains("valid names"));
+    }
+}

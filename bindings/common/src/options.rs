@@ -188,20 +188,6 @@ pub enum RateOption {
     Object { count: u32, window_ms: u64 },
 }
 
-/// The rate limits a local platform enforces (wire-facts §3.3), by name.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RateLimits {
-    pub login_per_ip: Option<RateOption>,
-    pub login_per_email: Option<RateOption>,
-    pub register_per_ip: Option<RateOption>,
-    pub otp_send: Option<RateOption>,
-    pub otp_verify: Option<RateOption>,
-    pub password_reset: Option<RateOption>,
-    pub resend_verification: Option<RateOption>,
-    pub cache_flush: Option<RateOption>,
-}
-
 /// How to start an in-process local platform.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -223,7 +209,8 @@ pub struct LocalPlatformOptions {
     pub ai_api_key: Option<String>,
     pub ai_model: Option<String>,
     pub max_upload_bytes: Option<u64>,
-    pub rate_limits: Option<RateLimits>,
+    /// `{name: [count, window_ms]}`; the names are `aerostack_server::options::RATE_LIMIT_NAMES`.
+    pub rate_limits: Option<BTreeMap<String, RateOption>>,
     /// Fill unset AI options and the data directory from `AEROSTACK_*` variables (default true).
     pub from_env: bool,
 }
@@ -249,7 +236,8 @@ impl Default for LocalPlatformOptions {
 }
 
 impl LocalPlatformOptions {
-    pub fn server_options(self) -> aerostack_server::ServerOptions {
+    pub fn server_options(self) -> Result<aerostack_server::ServerOptions, Error> {
+        use aerostack_server::options::RATE_LIMIT_NAMES;
         use aerostack_server::{Rate, ServerOptions};
         let mut o = ServerOptions { port: self.port, ..ServerOptions::default() };
         if let Some(h) = self.host {
@@ -266,28 +254,40 @@ impl LocalPlatformOptions {
         if let Some(n) = self.max_upload_bytes {
             o.limits.max_upload_bytes = n;
         }
-        let rate = |r: RateOption| match r {
-            RateOption::Pair(count, window) | RateOption::Object { count, window_ms: window } => Rate::new(count, ms(window)),
-        };
-        let r = self.rate_limits.unwrap_or_default();
-        let l = &mut o.limits;
-        for (slot, value) in [
-            (&mut l.login_per_ip, r.login_per_ip),
-            (&mut l.login_per_email, r.login_per_email),
-            (&mut l.register_per_ip, r.register_per_ip),
-            (&mut l.otp_send, r.otp_send),
-            (&mut l.otp_verify, r.otp_verify),
-            (&mut l.password_reset, r.password_reset),
-            (&mut l.resend_verification, r.resend_verification),
-            (&mut l.cache_flush, r.cache_flush),
-        ] {
-            if let Some(v) = value {
-                *slot = rate(v);
-            }
+        for (name, r) in self.rate_limits.unwrap_or_default() {
+            let (count, window) = match r {
+                RateOption::Pair(count, window) | RateOption::Object { count, window_ms: window } => (count, window),
+            };
+            let slot = o.limits.rate_mut(&name).ok_or_else(|| {
+                let field = format!("rate_limits.{name}");
+                Error::validation(&field, format!("unknown rate limit {name:?}; valid names: {}", RATE_LIMIT_NAMES.join(", ")))
+            })?;
+            *slot = Rate::new(count, ms(window));
         }
-        if self.from_env { o.from_env() } else { o }
+        Ok(if self.from_env { o.from_env() } else { o })
     }
 }
+
+/// The `--rate-limit NAME=COUNT/WINDOW` / `--no-rate-limits` flags of a local-platform command
+/// line as `{name: [count, window_ms]}` (every limit when `none`), parsed once, by the platform,
+/// for every SDK's command (Python's `python -m aerostack.local`, ...).
+pub fn rate_limits_from_flags(specs: &[String], none: bool) -> Result<Value, Error> {
+    use aerostack_server::options::RATE_LIMIT_NAMES;
+    let mut limits = aerostack_server::Limits::default();
+    limits.apply_rate_limit_flags(specs, none).map_err(|e| Error::validation("rate_limit", e))?;
+    let mut chosen = serde_json::Map::new();
+    for name in RATE_LIMIT_NAMES {
+        let named = specs.iter().any(|s| s.split_once('=').is_some_and(|(n, _)| n.trim() == name));
+        if none || named {
+            let r = *limits.rate_mut(name).expect("a listed name");
+            chosen.insert(name.to_string(), serde_json::json!([r.count, r.window.as_millis() as u64]));
+        }
+    }
+    Ok(Value::Object(chosen))
+}
+
+/// The help text of those flags: each limit, what it counts, and its default.
+pub use aerostack_server::options::RATE_LIMIT_HELP;
 
 #[cfg(test)]
 mod tests {
@@ -301,6 +301,10 @@ mod tests {
         assert!(e.message().contains("heartbeat_interval_ms"), "the message lists the known fields: {}", e.message());
         let e = parse::<LocalPlatformOptions>("local platform options", json!({"rate_limits": {"otp_send": "x"}})).unwrap_err();
         assert_eq!(e.details().unwrap()["field"], "rate_limits.otp_send");
+        let bad = parse::<LocalPlatformOptions>("o", json!({"rate_limits": {"otp_sent": [1, 1000]}})).unwrap();
+        let e = bad.server_options().unwrap_err();
+        assert_eq!(e.details().unwrap()["field"], "rate_limits.otp_sent");
+        assert!(e.message().contains("otp_send"), "the valid names are listed: {}", e.message());
         let e = parse::<PublishOptions>("publish options", json!(3)).unwrap_err();
         assert_eq!(e.details().unwrap()["field"], "publish options");
     }
@@ -314,10 +318,22 @@ mod tests {
             json!({"from_env": false, "rate_limits": {"otp_send": [2, 1000], "cache_flush": {"count": 1, "window_ms": 50}}}),
         )
         .unwrap()
-        .server_options();
+        .server_options()
+        .unwrap();
         assert_eq!(o.limits.otp_send.count, 2);
         assert_eq!(o.limits.cache_flush.window, Duration::from_millis(50));
         assert!(o.ephemeral, "ephemeral unless a data_dir is given");
+    }
+
+    #[test]
+    fn command_line_flags_become_rate_limits() {
+        let v = rate_limits_from_flags(&["otp_send=2/1s".into()], false).unwrap();
+        assert_eq!(v, json!({"otp_send": [2, 1000]}));
+        let all = rate_limits_from_flags(&[], true).unwrap();
+        assert_eq!(all.as_object().unwrap().len(), aerostack_server::options::RATE_LIMIT_NAMES.len());
+        assert!(all.as_object().unwrap().values().all(|r| r[0] == 0));
+        let e = rate_limits_from_flags(&["x=1/1".into()], false).unwrap_err();
+        assert!(e.message().contains("valid names"), "{}", e.message());
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl LocalPlatformHandle {
     /// `require_email_verification`, `ai_base_url`, `ai_api_key`, `ai_model`,
     /// `max_upload_bytes`, `rate_limits` (`{name: [count, window_ms]}`), `from_env`.
     pub fn start(options: Value) -> Result<LocalPlatformHandle, Error> {
-        let opts = options::parse::<LocalPlatformOptions>("local platform options", options)?.server_options();
+        let opts = options::parse::<LocalPlatformOptions>("local platform options", options)?.server_options()?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

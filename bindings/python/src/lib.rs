@@ -131,6 +131,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(operations, m)?)?;
     m.add_function(wrap_pyfunction!(rest_operations, m)?)?;
     m.add_function(wrap_pyfunction!(engine_option_names, m)?)?;
+    m.add_function(wrap_pyfunction!(platform::rate_limits_from_flags, m)?)?;
+    m.add_function(wrap_pyfunction!(platform::rate_limit_help, m)?)?;
     m.add_function(wrap_pyfunction!(job_type_from_function_name, m)?)?;
     Ok(())
 }

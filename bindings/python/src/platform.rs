@@ -1,6 +1,6 @@
 //! `LocalPlatform`: the surface's `LocalPlatformHandle`, the local platform in-process.
 
-use aerostack_bindings_common::LocalPlatformHandle;
+use aerostack_bindings_common::{LocalPlatformHandle, options};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -73,4 +73,17 @@ impl LocalPlatform {
     fn shutdown(&self, py: Python<'_>) {
         py.detach(|| self.h.shutdown());
     }
+}
+
+/// `--rate-limit` specs and `--no-rate-limits` as `{name: [count, window_ms]}` JSON (the
+/// platform's parser; its errors name the flag's problem and the valid names).
+#[pyfunction]
+pub fn rate_limits_from_flags(specs: Vec<String>, no_rate_limits: bool) -> PyResult<String> {
+    Ok(options::rate_limits_from_flags(&specs, no_rate_limits).map_err(to_pyerr)?.to_string())
+}
+
+/// The help text of the rate-limit flags.
+#[pyfunction]
+pub fn rate_limit_help() -> &'static str {
+    options::RATE_LIMIT_HELP
 }
