@@ -12,7 +12,7 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::options::CallOptions;
 use crate::services::{Ai, Auth, Cache, Db, Queue, Secrets, Services, Storage};
-use crate::transport::{Call, RetryPolicy, is_idempotent_request};
+use crate::transport::{Call, Http, Reply, Transport, is_idempotent_request};
 
 /// A client of one Aerostack project.
 ///
@@ -30,25 +30,9 @@ use crate::transport::{Call, RetryPolicy, is_idempotent_request};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) inner: Arc<Http>,
     /// Per-call overrides set by [`Client::with_options`].
     pub(crate) opts: Option<Arc<CallOptions>>,
-}
-
-pub(crate) struct Inner {
-    pub http: reqwest::Client,
-    /// The headers `http` adds to every request (key, user agent, config headers): reqwest keeps
-    /// them private, and requests sent through a host HTTP client must carry them too.
-    pub default_headers: reqwest::header::HeaderMap,
-    pub base_url: String,
-    pub host_url: String,
-    pub project_id: Option<String>,
-    pub has_api_key: bool,
-    /// The key itself, for the realtime socket's `aerostack-key.<key>` subprotocol (never logged).
-    pub api_key: Option<String>,
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-    pub project_header: Option<HeaderValue>,
 }
 
 impl fmt::Debug for Client {
@@ -79,7 +63,7 @@ impl Client {
             .as_deref()
             .and_then(|p| HeaderValue::from_str(p).ok());
         Ok(Client {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Http {
                 http,
                 default_headers: r.headers,
                 base_url: r.base_url,
@@ -108,6 +92,50 @@ impl Client {
             inner: self.inner.clone(),
             opts: Some(Arc::new(options)),
         }
+    }
+
+    /// This client's transport: its HTTP state with its per-call options.
+    pub(crate) fn transport(&self) -> Transport<'_> {
+        Transport { http: &self.inner, opts: self.opts.as_deref() }
+    }
+
+    /// Full URL of a `/v1` path (`path` starts with `/`).
+    pub(crate) fn api_url(&self, path: &str) -> String {
+        self.transport().api_url(path)
+    }
+
+    /// Full URL of a host-level path such as `/api/v1/public/...`.
+    pub(crate) fn host_url(&self, path: &str) -> String {
+        self.transport().host_url(path)
+    }
+
+    /// POSTs a JSON body to a `/v1` path and decodes the JSON answer into `T`.
+    pub(crate) async fn post<B, T>(&self, path: &str, body: &B, idempotent: bool) -> Result<T>
+    where
+        B: serde::Serialize + ?Sized,
+        T: serde::de::DeserializeOwned,
+    {
+        self.transport().post(path, body, idempotent).await
+    }
+
+    /// Runs a call and decodes its JSON answer into `T`.
+    pub(crate) async fn fetch_json<T: serde::de::DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
+        self.transport().fetch_json(call).await
+    }
+
+    /// Runs a call (with retries) and reads the whole 2xx body.
+    pub(crate) async fn fetch(&self, call: Call<'_>) -> Result<Reply> {
+        self.transport().fetch(call).await
+    }
+
+    /// Runs a call and hands back the response to stream its body.
+    pub(crate) async fn fetch_streaming(&self, call: Call<'_>) -> Result<reqwest::Response> {
+        self.transport().fetch_streaming(call).await
+    }
+
+    /// The effective per-attempt timeout of this client (config or call options).
+    pub(crate) fn timeout(&self) -> Duration {
+        self.transport().timeout()
     }
 
     /// The base URL, e.g. `http://127.0.0.1:8787/v1`.

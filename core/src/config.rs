@@ -8,7 +8,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::transport::RetryPolicy;
+use crate::retry::RetryPolicy;
 
 /// The official server list: index 0 is production, index 1 the local platform.
 pub const SERVERS: [&str; 2] = ["https://api.aerostack.dev/v1", "http://localhost:8787/v1"];

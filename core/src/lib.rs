@@ -29,6 +29,7 @@ pub mod events;
 pub mod hooks;
 pub mod observe;
 mod options;
+mod retry;
 pub mod pagination;
 pub mod realtime;
 pub mod services;
@@ -46,7 +47,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use options::CallOptions;
 pub use pagination::ItemStream;
 pub use reqwest::Method;
-pub use transport::RetryPolicy;
+pub use retry::RetryPolicy;
 pub use transport::host::{HostExchange, HostLink, HostRequest, HostResponse, with_host};
 
 pub use services::ai::{

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::transport::RetryPolicy;
+use crate::retry::RetryPolicy;
 
 /// Overrides for the calls made through a client returned by [`crate::Client::with_options`].
 ///

@@ -2,108 +2,21 @@
 //! (connection.rs) drives, and the bounded event queue the host pulls from.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::{Notify, oneshot, watch};
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::channel::{Channel, ChannelState, PublishAck};
+use super::channel::Channel;
+use super::state::{ChannelState, Shared, State};
 use super::{
-    ConnectionStatus, EventKind, ListenerId, RealtimeConfig, RealtimeEvent, frames, topics,
+    ConnectionStatus, ListenerId, RealtimeConfig, RealtimeEvent, frames, topics,
 };
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{EventQueue, OverflowPolicy};
-
-/// A frame waiting to be sent. Publications survive a disconnect (they are re-sent); control
-/// frames do not, because subscriptions and presence are re-sent from the channel state.
-pub(crate) struct Outgoing {
-    pub text: String,
-    pub publish_id: Option<String>,
-}
-
-pub(crate) struct State {
-    pub status: ConnectionStatus,
-    pub connected: bool,
-    pub token: Option<String>,
-    pub channels: BTreeMap<String, ChannelState>,
-    pub next_listener: ListenerId,
-    pub outbox: VecDeque<Outgoing>,
-    /// Publications sent on the current socket and not yet acknowledged, in send order.
-    pub inflight: Vec<(String, String)>,
-    pub acks: HashMap<String, oneshot::Sender<Result<PublishAck>>>,
-    /// Stops the running connection task; `None` when none runs.
-    pub stop: Option<CancellationToken>,
-    pub last_error: Option<String>,
-}
-
-pub(crate) struct Shared {
-    pub client: Client,
-    pub config: RealtimeConfig,
-    pub url: String,
-    pub state: Mutex<State>,
-    pub events: EventQueue<RealtimeEvent>,
-    /// Wakes the connection task: frames to send.
-    pub wake: Notify,
-    /// Woken (all waiters) when the platform confirms or refuses a subscription.
-    pub subscriptions: Notify,
-    pub status: watch::Sender<ConnectionStatus>,
-}
-
-impl Shared {
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere cannot leave this state half-updated in a harmful way: keep going.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Record a status change and queue its event (no event when unchanged).
-    pub async fn set_status(&self, status: ConnectionStatus, error: Option<String>) {
-        {
-            let mut st = self.lock();
-            if st.status == status {
-                return;
-            }
-            st.status = status;
-            if error.is_some() {
-                st.last_error = error.clone();
-            }
-        }
-        self.status.send_replace(status);
-        let mut ev = RealtimeEvent::new(
-            EventKind::Status,
-            None,
-            "status",
-            serde_json::json!({"status": status, "error": error}),
-        );
-        ev.status = Some(status);
-        self.events.push(ev).await;
-    }
-
-    /// Queue a frame for the socket. Publications wait (bounded) while disconnected; control
-    /// frames are only queued on a live socket (otherwise the reconnect re-sends state).
-    pub fn send(&self, text: String, publish_id: Option<String>) -> Result<()> {
-        let mut st = self.lock();
-        if publish_id.is_none() && !st.connected {
-            return Ok(());
-        }
-        if publish_id.is_some() && st.outbox.len() >= self.config.outbox_capacity {
-            return Err(Error::new(
-                ErrorCode::Other("BUFFER_FULL".into()),
-                format!(
-                    "{} publications are already waiting for the realtime connection; wait for it (status {:?}) or raise RealtimeConfig::outbox_capacity",
-                    st.outbox.len(),
-                    st.status
-                ),
-            ));
-        }
-        st.outbox.push_back(Outgoing { text, publish_id });
-        drop(st);
-        self.wake.notify_one();
-        Ok(())
-    }
-}
 
 /// Stops the connection task when the last handle (client or channel) is dropped.
 struct DropGuard(Arc<Shared>);

@@ -13,8 +13,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{WebSocketStream, tungstenite};
 use tokio_util::sync::CancellationToken;
 
-use super::channel::PublishAck;
-use super::client::{Outgoing, Shared};
+use super::state::{Outgoing, PublishAck, Shared};
 use super::frames::{self, Incoming};
 use super::{ConnectionStatus, EventKind, RealtimeEvent};
 use crate::error::{Error, ErrorCode};

@@ -30,6 +30,7 @@ mod frames;
 mod presence;
 mod topics;
 mod socket;
+mod state;
 
 use std::time::Duration;
 
@@ -37,7 +38,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use backoff::Backoff;
-pub use channel::{Channel, PublishAck, PublishOptions};
+pub use channel::{Channel, PublishOptions};
+pub use state::PublishAck;
 pub use client::RealtimeClient;
 pub use dedup::SeenIds;
 pub use presence::{PresenceDiff, PresenceEntry, PresenceState};

@@ -11,7 +11,6 @@
 pub(crate) mod host;
 mod idempotency;
 mod payload;
-pub(crate) mod retry;
 pub(crate) mod retry_after;
 
 use std::time::{Duration, Instant};
@@ -24,9 +23,9 @@ use serde::de::DeserializeOwned;
 
 pub(crate) use idempotency::{is_idempotent_request, sql_is_read};
 pub(crate) use payload::{Activity, FormSource};
-pub use retry::RetryPolicy;
 
-use crate::client::Client;
+use crate::options::CallOptions;
+use crate::retry::RetryPolicy;
 use crate::config::header_map;
 use crate::error::{Error, ErrorCode, Result, RouteFamily};
 
@@ -122,10 +121,35 @@ enum Done {
     Streaming(Response),
 }
 
-impl Client {
+/// A client's HTTP state, owned here: one connection pool and the resolved settings. `Client`
+/// holds it in an `Arc`; every call runs through a [`Transport`] view of it.
+pub(crate) struct Http {
+    pub http: reqwest::Client,
+    /// The headers `http` adds to every request (key, user agent, config headers): reqwest keeps
+    /// them private, and requests sent through a host HTTP client must carry them too.
+    pub default_headers: reqwest::header::HeaderMap,
+    pub base_url: String,
+    pub host_url: String,
+    pub project_id: Option<String>,
+    pub has_api_key: bool,
+    /// The key itself, for the realtime socket's `aerostack-key.<key>` subprotocol (never logged).
+    pub api_key: Option<String>,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub project_header: Option<HeaderValue>,
+}
+
+/// One call's view of the transport: the client's HTTP state and its per-call options.
+#[derive(Clone, Copy)]
+pub(crate) struct Transport<'a> {
+    pub http: &'a Http,
+    pub opts: Option<&'a CallOptions>,
+}
+
+impl Transport<'_> {
     /// Full URL of a `/v1` path (`path` starts with `/`).
     pub(crate) fn api_url(&self, path: &str) -> String {
-        let base = &self.inner.base_url;
+        let base = &self.http.base_url;
         let mut s = String::with_capacity(base.len() + path.len());
         s.push_str(base);
         s.push_str(path);
@@ -134,7 +158,7 @@ impl Client {
 
     /// Full URL of a host-level path such as `/api/v1/public/...`.
     pub(crate) fn host_url(&self, path: &str) -> String {
-        let host = &self.inner.host_url;
+        let host = &self.http.host_url;
         let mut s = String::with_capacity(host.len() + path.len());
         s.push_str(host);
         s.push_str(path);
@@ -180,17 +204,16 @@ impl Client {
     /// The effective per-attempt timeout of this client (config or call options).
     pub(crate) fn timeout(&self) -> Duration {
         self.opts
-            .as_ref()
             .and_then(|o| o.timeout_ms)
             .map(Duration::from_millis)
-            .unwrap_or(self.inner.timeout)
+            .unwrap_or(self.http.timeout)
     }
 
     async fn run(&self, mut call: Call<'_>, mode: Mode) -> Result<Done> {
-        let opts = self.opts.as_deref();
+        let opts = self.opts;
         let policy = opts
             .and_then(|o| o.retry.as_ref())
-            .unwrap_or(&self.inner.retry);
+            .unwrap_or(&self.http.retry);
         let timeout = self.timeout();
         let url = Url::parse(&call.url).map_err(|e| {
             Error::invalid_config(format!("invalid request URL {:?}: {e}", call.url))
@@ -227,7 +250,7 @@ impl Client {
             None => None,
         };
         let project = if call.project_header {
-            self.inner.project_header.clone()
+            self.http.project_header.clone()
         } else {
             None
         };
@@ -248,7 +271,7 @@ impl Client {
                     let tracker = Activity::new();
                     let form = source.form(tracker.clone()).await?;
                     activity = Some(tracker);
-                    self.inner
+                    self.http
                         .http
                         .request(call.method.clone(), url.clone())
                         .multipart(form)
@@ -340,7 +363,7 @@ impl Client {
                     retry,
                     started.elapsed(),
                     err.retry_after(),
-                    retry::jitter_unit(),
+                    crate::retry::jitter_unit(),
                 )
             } else {
                 None
@@ -369,7 +392,7 @@ impl Client {
 
 type Request = reqwest::Request;
 
-impl Client {
+impl Transport<'_> {
     /// Sends one attempt: through the host's HTTP client when this task runs under
     /// [`host::with_host`], else through reqwest. `total` asks for `timeout` to bound the whole
     /// exchange where the caller does not (reqwest enforces it from `Request::timeout`; a host
@@ -384,13 +407,13 @@ impl Client {
     ) -> Result<Response> {
         let Some(link) = host::current() else {
             return self
-                .inner
+                .http
                 .http
                 .execute(req)
                 .await
                 .map_err(|e| network_error(e, method, url, timeout));
         };
-        let exchange = host::exchange(link, req, &self.inner.default_headers, timeout);
+        let exchange = host::exchange(link, req, &self.http.default_headers, timeout);
         if !total {
             return exchange.await;
         }
