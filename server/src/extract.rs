@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
@@ -16,35 +16,14 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, ErrorMarker, code};
 use crate::state::AppState;
 use crate::store::control::ProjectRec;
+pub(crate) use crate::keys::ResolvedProject;
 
 /// Largest JSON request body (uploads are multipart and limited separately).
 pub const MAX_JSON_BYTES: usize = 32 * 1024 * 1024;
 
-pub const KEY_HELP: &str = "send your project API key in the X-Aerostack-Key header (X-API-Key and Authorization: Bearer <key> are accepted too)";
-
 /// The project a request acts on, identified by its API key.
 #[derive(Clone, Debug)]
 pub struct Project(pub Arc<ProjectRec>);
-
-/// Set by the idempotency middleware so the key is looked up once per request.
-#[derive(Clone)]
-pub(crate) struct ResolvedProject(pub Arc<ProjectRec>);
-
-/// The API key candidates of a request, in order of precedence.
-pub fn key_candidates(headers: &HeaderMap) -> [Option<&str>; 3] {
-    let h = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    };
-    let bearer = h("authorization").and_then(|v| {
-        let (scheme, rest) = v.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-    });
-    [h("x-aerostack-key"), h("x-api-key"), bearer]
-}
 
 impl FromRequestParts<AppState> for Project {
     type Rejection = ApiError;

@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use crate::error::{ApiError, ErrorMarker, code};
-use crate::extract::ResolvedProject;
+use crate::keys::ResolvedProject;
 use crate::state::AppState;
 
 /// Answers larger than this are passed through without being remembered.

@@ -24,6 +24,7 @@ pub mod discovery;
 pub mod embed;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod hooks;
 pub mod idempotency;
 pub mod options;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Jwt;
 use crate::error::{ApiError, ServerError, code};
-use crate::extract::{KEY_HELP, key_candidates};
+use crate::keys::{KEY_HELP, key_candidates};
 use crate::idempotency::IdempotencyStore;
 use crate::options::{AiOptions, Limits, ServerOptions};
 use crate::ratelimit::RateLimiter;
@@ -81,7 +81,7 @@ impl AppState {
             Some(d) => d.clone(),
             None => std::env::current_dir().map_err(|e| ServerError::io(".", e))?,
         };
-        let vars = crate::routes::secrets::read_dev_vars(&project_dir.join(".dev.vars"))?;
+        let vars = crate::store::dev_vars::read_dev_vars(&project_dir.join(".dev.vars"))?;
         if !vars.is_empty() {
             control.with(|c| {
                 for (k, v) in &vars {

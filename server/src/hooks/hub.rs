@@ -498,7 +498,7 @@ fn check_custom(m: &ModuleSpec, authenticated: bool, method: &str) -> Result<(),
             format!(
                 "The custom API '{}' is not public: {}",
                 m.slug,
-                crate::extract::KEY_HELP
+                crate::keys::KEY_HELP
             ),
         )
         .with_detail("slug", m.slug.clone()));

@@ -53,7 +53,7 @@ pub async fn connect(
     {
         auth.insert("x-aerostack-key", v);
     }
-    let scoped = crate::extract::key_candidates(&auth)
+    let scoped = crate::keys::key_candidates(&auth)
         .iter()
         .flatten()
         .any(|k| k.starts_with(super::scope::PREFIX));

@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::{self, Claims, Session, VERIFY_TTL_MS};
 use crate::error::{ApiError, code};
-use crate::extract::{ClientIp, JsonBody, key_candidates};
+use crate::extract::{ClientIp, JsonBody};
+use crate::keys::key_candidates;
 use crate::state::{AppState, send_mail};
 use crate::store::control::ProjectRec;
 use crate::store::outbox::OutboxMessage;

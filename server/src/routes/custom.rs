@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, code};
-use crate::extract::{KEY_HELP, key_candidates};
+use crate::keys::{KEY_HELP, key_candidates};
 use crate::state::AppState;
 use crate::store::control::ProjectRec;
 use crate::workers::Invocation;

@@ -13,7 +13,7 @@ use rusqlite::params;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, code};
-use crate::extract::{KEY_HELP, key_candidates};
+use crate::keys::{KEY_HELP, key_candidates};
 use crate::state::AppState;
 use crate::store::control::{self, ProjectRec};
 

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod control;
+pub mod dev_vars;
 pub mod jobs;
 pub mod objects;
 pub mod outbox;
