@@ -1,3 +1,5 @@
+//! The idempotency store (the middleware that uses it is routes/idempotency.rs).
+//!
 //! `Idempotency-Key` on mutating `/v1` calls and public project routes: the first answer for `(project, key)` is remembered
 //! and replayed (with `Idempotent-Replayed: true`) for `limits.idempotency_window`; a duplicate
 //! that arrives while the first is still running waits for it.
@@ -10,37 +12,32 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use crate::error::{ApiError, ErrorMarker, code};
-use crate::keys::ResolvedProject;
-use crate::state::AppState;
 
 /// Answers larger than this are passed through without being remembered.
 pub const MAX_STORED_BODY: usize = 1024 * 1024;
 /// At most this many keys are remembered; the oldest are forgotten first.
 pub const MAX_ENTRIES: usize = 100_000;
 
-type Key = (String, String);
+pub(crate) type Key = (String, String);
 
-struct Stored {
-    method: Method,
-    path: String,
-    status: StatusCode,
-    content_type: Option<HeaderValue>,
-    body: Bytes,
-    error: Option<ErrorMarker>,
-    at: Instant,
+pub(crate) struct Stored {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: Option<HeaderValue>,
+    pub(crate) body: Bytes,
+    pub(crate) error: Option<ErrorMarker>,
+    pub(crate) at: Instant,
 }
 
-enum Slot {
+pub(crate) enum Slot {
     InFlight {
         method: Method,
         path: String,
@@ -54,7 +51,7 @@ enum Slot {
 }
 
 impl Slot {
-    fn seq(&self) -> u64 {
+    pub(crate) fn seq(&self) -> u64 {
         match self {
             Slot::InFlight { seq, .. } | Slot::Done { seq, .. } => *seq,
         }
@@ -62,15 +59,15 @@ impl Slot {
 }
 
 #[derive(Default)]
-struct Inner {
-    map: HashMap<Key, Slot>,
-    order: VecDeque<(u64, Instant, Key)>,
-    next_seq: u64,
+pub(crate) struct Inner {
+    pub(crate) map: HashMap<Key, Slot>,
+    pub(crate) order: VecDeque<(u64, Instant, Key)>,
+    pub(crate) next_seq: u64,
 }
 
 pub struct IdempotencyStore {
-    inner: Mutex<Inner>,
-    window: Duration,
+    pub(crate) inner: Mutex<Inner>,
+    pub(crate) window: Duration,
 }
 
 impl IdempotencyStore {
@@ -98,14 +95,14 @@ impl IdempotencyStore {
     }
 }
 
-enum Decision {
+pub(crate) enum Decision {
     Lead { seq: u64, _tx: watch::Sender<()> },
     Wait(watch::Receiver<()>),
     Replay(Arc<Stored>),
     Conflict { method: Method, path: String },
 }
 
-fn conflict(key: &str, method: &Method, path: &str) -> Response {
+pub(crate) fn conflict(key: &str, method: &Method, path: &str) -> Response {
     ApiError::new(
         StatusCode::CONFLICT,
         code::IDEMPOTENCY_CONFLICT,
@@ -117,7 +114,7 @@ fn conflict(key: &str, method: &Method, path: &str) -> Response {
     .into_response()
 }
 
-fn replay(s: &Stored) -> Response {
+pub(crate) fn replay(s: &Stored) -> Response {
     let mut resp = Response::new(Body::from(s.body.clone()));
     *resp.status_mut() = s.status;
     if let Some(ct) = &s.content_type {
@@ -132,21 +129,21 @@ fn replay(s: &Stored) -> Response {
 }
 
 /// `{project}` of `/api/v1/public/projects/{project}/...`.
-fn public_project_ref(path: &str) -> Option<&str> {
+pub(crate) fn public_project_ref(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/api/v1/public/projects/")?;
     rest.split('/').next().filter(|s| !s.is_empty())
 }
 
-fn retryable(status: StatusCode) -> bool {
+pub(crate) fn retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 425 | 429) || status.is_server_error()
 }
 
 /// Removes an in-flight slot if the leading request ends without storing an answer (error,
 /// uncacheable answer, or the client went away).
-struct LeadGuard<'a> {
-    store: &'a IdempotencyStore,
-    key: Option<Key>,
-    seq: u64,
+pub(crate) struct LeadGuard<'a> {
+    pub(crate) store: &'a IdempotencyStore,
+    pub(crate) key: Option<Key>,
+    pub(crate) seq: u64,
 }
 
 impl Drop for LeadGuard<'_> {
@@ -160,165 +157,8 @@ impl Drop for LeadGuard<'_> {
     }
 }
 
-pub async fn idempotency_mw(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    if !matches!(
-        *req.method(),
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    ) {
-        return next.run(req).await;
-    }
-    let Some(raw) = req.headers().get("idempotency-key") else {
-        return next.run(req).await;
-    };
-    let idem_key = match raw.to_str().map(str::trim) {
-        Ok(k) if !k.is_empty() && k.len() <= 255 => k.to_string(),
-        _ => {
-            return ApiError::validation(
-                "Idempotency-Key",
-                "the Idempotency-Key header must be 1-255 visible ASCII characters, e.g. a UUID",
-            )
-            .into_response();
-        }
-    };
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    // Public project routes (end-user auth, public custom APIs) name their project in the path
-    // and need no key: a lost `refresh` answer must replay, not fail on the rotated token.
-    // The path's project only namespaces the key; it is not handed to the handler as the
-    // caller's project (that stays the key's, checked by the handler).
-    let project = if let Some(r) = public_project_ref(&path) {
-        match state.project_by_ref(r).await {
-            Ok(Some(p)) => p,
-            _ => return next.run(req).await,
-        }
-    } else {
-        // Without a valid project key the handler answers 401; nothing to remember.
-        let Ok(project) = state.project_from_headers(req.headers()).await else {
-            return next.run(req).await;
-        };
-        req.extensions_mut()
-            .insert(ResolvedProject(project.clone()));
-        project
-    };
-    let key: Key = (project.id.clone(), idem_key.clone());
-    let store = &state.idempotency;
-
-    let seq = loop {
-        let decision = {
-            let mut inner = store.inner.lock();
-            match inner.map.get(&key) {
-                Some(Slot::Done { stored, .. }) if stored.at.elapsed() < store.window => {
-                    if stored.method != method || stored.path != path {
-                        Decision::Conflict {
-                            method: stored.method.clone(),
-                            path: stored.path.clone(),
-                        }
-                    } else {
-                        Decision::Replay(stored.clone())
-                    }
-                }
-                Some(Slot::InFlight {
-                    method: m,
-                    path: p,
-                    done,
-                    ..
-                }) => {
-                    if *m != method || *p != path {
-                        Decision::Conflict {
-                            method: m.clone(),
-                            path: p.clone(),
-                        }
-                    } else {
-                        Decision::Wait(done.clone())
-                    }
-                }
-                _ => {
-                    let (tx, rx) = watch::channel(());
-                    inner.next_seq += 1;
-                    let seq = inner.next_seq;
-                    inner.map.insert(
-                        key.clone(),
-                        Slot::InFlight {
-                            method: method.clone(),
-                            path: path.clone(),
-                            done: rx,
-                            seq,
-                        },
-                    );
-                    inner.order.push_back((seq, Instant::now(), key.clone()));
-                    Decision::Lead { seq, _tx: tx }
-                }
-            }
-        };
-        match decision {
-            Decision::Replay(s) => return replay(&s),
-            Decision::Conflict { method, path } => return conflict(&idem_key, &method, &path),
-            // Wakes when the leader drops its sender (finished or gone); then look again.
-            Decision::Wait(mut rx) => {
-                let _ = rx.changed().await;
-            }
-            Decision::Lead { seq, _tx } => {
-                // `_tx` must live until the answer is stored: move it into the guard scope below.
-                break (seq, _tx);
-            }
-        }
-    };
-    let (seq, _tx) = seq;
-    let mut guard = LeadGuard {
-        store,
-        key: Some(key.clone()),
-        seq,
-    };
-
-    let resp = next.run(req).await;
-    let status = resp.status();
-    let is_sse = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    let small = axum::body::HttpBody::size_hint(resp.body())
-        .exact()
-        .is_some_and(|n| n as usize <= MAX_STORED_BODY);
-    if retryable(status) || is_sse || !small {
-        return resp; // guard drops the in-flight slot; waiters run their own request
-    }
-    let (parts, body) = resp.into_parts();
-    let bytes = match body.collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) => {
-            return ApiError::internal(format!("could not buffer the response: {e}"))
-                .into_response();
-        }
-    };
-    let stored = Arc::new(Stored {
-        method,
-        path,
-        status,
-        content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
-        body: bytes.clone(),
-        error: parts.extensions.get::<ErrorMarker>().cloned(),
-        at: Instant::now(),
-    });
-    {
-        let mut inner = store.inner.lock();
-        if inner.map.get(&key).map(Slot::seq) == Some(seq) {
-            // A fresh order entry: the one pushed at start may already have been swept.
-            inner.order.push_back((seq, stored.at, key.clone()));
-            inner.map.insert(key, Slot::Done { stored, seq });
-        }
-        guard.key = None;
-    }
-    store.sweep_if_full();
-    Response::from_parts(parts, Body::from(bytes))
-}
-
 impl IdempotencyStore {
-    fn sweep_if_full(&self) {
+    pub(crate) fn sweep_if_full(&self) {
         if self.inner.lock().map.len() > MAX_ENTRIES {
             self.sweep();
         }

@@ -19,6 +19,7 @@ pub mod cache;
 pub mod custom;
 pub mod db;
 pub mod files;
+pub mod idempotency;
 pub mod local;
 pub mod object_io;
 pub mod openapi;
@@ -190,11 +191,11 @@ pub fn router(state: AppState) -> Router {
     }
     let v1 = v1.route_layer(from_fn_with_state(
         state.clone(),
-        crate::idempotency::idempotency_mw,
+        idempotency::idempotency_mw,
     ));
     let public = public.route_layer(from_fn_with_state(
         state.clone(),
-        crate::idempotency::idempotency_mw,
+        idempotency::idempotency_mw,
     ));
     Router::new()
         .merge(v1)
