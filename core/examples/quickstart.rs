@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aerostack::hooks::{Invocation, Module, Worker, WorkerOptions};
+use aerostack::worker::{Invocation, Module, Worker, WorkerOptions};
 use aerostack::{
     CallOptions, ChatMessage, ChatRequest, Client, ClientConfig, ErrorCode, Method, RetryPolicy,
     SearchQuery, Statement, UploadOptions,

@@ -26,7 +26,7 @@ mod client;
 pub mod config;
 pub mod error;
 pub mod events;
-pub mod hooks;
+pub mod worker;
 pub mod observe;
 mod options;
 mod retry;

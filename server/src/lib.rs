@@ -25,7 +25,6 @@ pub mod embed;
 pub mod error;
 pub mod extract;
 pub mod keys;
-pub mod hooks;
 pub mod idempotency;
 pub mod options;
 pub mod ratelimit;
@@ -127,7 +126,7 @@ impl LocalPlatform {
             stop_rx,
         ));
         let sweeper = tokio::spawn(sweep_loop(state.clone()));
-        let jobs_dispatcher = tokio::spawn(hooks::dispatch::run(state.clone()));
+        let jobs_dispatcher = tokio::spawn(workers::dispatch::run(state.clone()));
         let default_project = ProjectInfo {
             id: state.default_project.id.clone(),
             slug: state.default_project.slug.clone(),

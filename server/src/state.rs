@@ -45,7 +45,7 @@ pub struct Inner {
     pub http: reqwest::Client,
     pub workers: RwLock<Arc<dyn WorkerHub>>,
     /// The hook runtime's worker hub (also the default `workers`).
-    pub hooks: Arc<crate::hooks::Hub>,
+    pub hooks: Arc<crate::workers::Hub>,
     /// Realtime subscriptions, presence and fan-out (`/api/realtime`).
     pub realtime: crate::realtime::Hub,
     pub default_project: ProjectRec,
@@ -102,7 +102,7 @@ impl AppState {
         let mut refs = HashMap::new();
         refs.insert(dp.id.clone(), dp.clone());
         refs.insert(dp.slug.clone(), dp);
-        let hooks = Arc::new(crate::hooks::Hub::new(opts.limits.clone()));
+        let hooks = Arc::new(crate::workers::Hub::new(opts.limits.clone()));
         Ok(AppState(Arc::new(Inner {
             limits: opts.limits.clone(),
             ai: opts.ai.clone(),
@@ -176,7 +176,7 @@ impl AppState {
         if let Some(token) = candidates
             .iter()
             .flatten()
-            .find(|k| k.starts_with(crate::hooks::scope::PREFIX))
+            .find(|k| k.starts_with(crate::workers::scope::PREFIX))
         {
             return self.project_from_scope(token).await;
         }

@@ -8,7 +8,7 @@
 
 use std::future::Future;
 
-use aerostack::hooks::Sdk;
+use aerostack::worker::Sdk;
 use aerostack::{CallOptions, Client, ClientConfig, Error, ProgressFn, StoredObject};
 use bytes::Bytes;
 use serde_json::Value;

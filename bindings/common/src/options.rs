@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aerostack::Error;
-use aerostack::hooks::{FetchOptions as EngineFetch, JobType, Module, WorkerOptions};
+use aerostack::worker::{FetchOptions as EngineFetch, JobType, Module, WorkerOptions};
 use aerostack::realtime::{Backoff, PublishOptions as EnginePublish, RealtimeConfig};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aerostack::hooks::{Invocation, Worker};
+use aerostack::worker::{Invocation, Worker};
 use aerostack::{ClientConfig, Error};
 use serde_json::Value;
 
@@ -15,7 +15,7 @@ use crate::client::ClientHandle;
 use crate::options::{self, WorkerRegistration};
 use crate::runtime::ProcessGuard;
 
-pub use aerostack::hooks::job_type_from_function_name;
+pub use aerostack::worker::job_type_from_function_name;
 
 /// A connected worker: one WebSocket to the platform, reconnecting and re-registering by itself.
 #[derive(Clone)]

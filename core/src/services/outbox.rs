@@ -85,7 +85,7 @@ impl Client {
                 return Err(crate::Error::new(
                     crate::ErrorCode::Timeout,
                     format!(
-                        "no worker serves {name:?} after {} ms; {} worker(s) connected, serving modules {:?}, events {:?}, jobs {:?}. Start a worker that registers it (e.g. hooks.start())",
+                        "no worker serves {name:?} after {} ms; {} worker(s) connected, serving modules {:?}, events {:?}, jobs {:?}. Start a worker that registers it",
                         timeout.as_millis(),
                         now_served.workers,
                         now_served.modules,

@@ -228,10 +228,10 @@ pub async fn register(
             Ok(with_session(base, &s))
         })
         .await?;
-    crate::hooks::fire_event(
+    crate::workers::fire_event(
         &st,
         &project_id,
-        crate::hooks::EVENT_REGISTER_AFTER,
+        crate::workers::EVENT_REGISTER_AFTER,
         json!({"user": out["user"]}),
     );
     Ok(created(out))
@@ -284,10 +284,10 @@ pub async fn login(
             Ok(with_session(base, &s))
         })
         .await?;
-    crate::hooks::fire_event(
+    crate::workers::fire_event(
         &st,
         &project_id,
-        crate::hooks::EVENT_LOGIN_AFTER,
+        crate::workers::EVENT_LOGIN_AFTER,
         json!({"user": out["user"]}),
     );
     Ok(Json(out).into_response())

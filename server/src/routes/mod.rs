@@ -122,7 +122,7 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
             any(custom::public),
         ),
         // hook runtime: workers connect here (docs/workers.md)
-        public("GET", "/api/workers", get(crate::hooks::socket::connect)),
+        public("GET", "/api/workers", get(crate::workers::socket::connect)),
         // local-only helpers
         v("GET", "/v1/local/outbox", get(local::outbox)),
         v("GET", "/v1/local/workers", get(local::workers)),

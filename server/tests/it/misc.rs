@@ -165,7 +165,7 @@ async fn workers_not_connected() {
         .await;
     assert_error(s, &v, 503, "WORKER_NOT_CONNECTED", None);
     assert!(v["message"].as_str().unwrap().contains("'billing'"));
-    assert!(v["message"].as_str().unwrap().contains("hooks runner"));
+    assert!(v["message"].as_str().unwrap().contains("python -m aerostack.hooks"), "the message says how to start a worker");
     assert!(v["message"].as_str().unwrap().contains("GET /api/workers"));
     assert_eq!(v["details"]["docs"], "docs/workers.md");
     let (s, v) = ctx.post("/v1/services/invoke", json!({"data": {}})).await;

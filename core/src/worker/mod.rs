@@ -1,11 +1,12 @@
-//! The hook runtime: serve Logic Modules (custom APIs, event handlers) and queue jobs from this
-//! process. A [`Worker`] connects to the platform, registers what it serves, and hands each
+//! Workers: serve Logic Modules (custom APIs, event handlers) and queue jobs from this process.
+//! One name per concept: a *Logic Module* is the user's function, a *job* a queue job type, and a
+//! *worker* the connection that serves them (`/api/workers`). A [`Worker`] connects to the platform, registers what it serves, and hands each
 //! invocation to the host through a pull queue; the handler gets a scoped [`Sdk`] bound to the
 //! invocation's project. The wire protocol is docs/workers.md.
 //!
 //! ```no_run
 //! use aerostack::ClientConfig;
-//! use aerostack::hooks::{Module, Worker, WorkerOptions};
+//! use aerostack::worker::{Module, Worker, WorkerOptions};
 //! use serde_json::json;
 //!
 //! # async fn demo() -> aerostack::Result<()> {
@@ -27,7 +28,7 @@
 mod fetch;
 mod frames;
 mod scoped;
-mod worker;
+mod connection;
 
 pub use aerostack_protocol::worker::{
     EVENT_LOGIN_AFTER, EVENT_REGISTER_AFTER, TRIGGER_API, job_type_from_function_name,
@@ -35,4 +36,4 @@ pub use aerostack_protocol::worker::{
 pub use fetch::{DEFAULT_FETCH_TIMEOUT, FETCH_USER_AGENT, FetchOptions, FetchResponse};
 pub use frames::{InvocationKind, JobType, Module};
 pub use scoped::{Sdk, SdkAi, SdkQueue};
-pub use worker::{Invocation, Worker, WorkerOptions, worker_url};
+pub use connection::{Invocation, Worker, WorkerOptions, worker_url};

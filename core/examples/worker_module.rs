@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run -p aerostack-server -- --ephemeral          # prints the API key
-//! AEROSTACK_API_KEY=ac_secret_… cargo run -p aerostack-core --example hooks_module
+//! AEROSTACK_API_KEY=ac_secret_… cargo run -p aerostack-core --example worker_module
 //! curl -X POST "http://127.0.0.1:8787/api/v1/public/projects/default/custom/search-products" \
 //!   -H "X-API-Key: $AEROSTACK_API_KEY" -H "Content-Type: application/json" -d '{"q":"shirt","limit":5}'
 //! ```
@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use aerostack::ClientConfig;
-use aerostack::hooks::{Invocation, Module, Worker, WorkerOptions};
+use aerostack::worker::{Invocation, Module, Worker, WorkerOptions};
 use serde_json::{Value, json};
 
 type Res<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -20,7 +20,7 @@ type Res<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
-        eprintln!("hooks_module failed: {e}");
+        eprintln!("worker_module failed: {e}");
         std::process::exit(1);
     }
 }
@@ -39,7 +39,7 @@ async fn run() -> Res {
                         .name("Search products")
                         .allow_get(true),
                 )
-                .label("hooks_module example"),
+                .label("worker_module example"),
         )
         .await?,
     );

@@ -1,5 +1,5 @@
 //! Where service invocations and custom API calls go: the `WorkerHub` trait, implemented by the
-//! hook runtime's hub (`crate::hooks::Hub`), which routes them to connected workers.
+//! hub (`super::Hub`), which routes them to connected workers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -47,10 +47,11 @@ pub fn not_connected(inv: &Invocation) -> ApiError {
         code::WORKER_NOT_CONNECTED,
         format!(
             "No worker is connected for {what} '{name}' in this project. Logic Modules run in a \
-             worker (your SDK's hooks runner) that connects to GET /api/workers with the project's \
-             API key and registers '{name}'. Start one pointed at this platform (AEROSTACK_API_URL, \
-             AEROSTACK_API_KEY), e.g. in Rust `aerostack::hooks::Worker::connect(config, WorkerOptions::new().module(...))` \
-             or `cargo run -p aerostack-core --example hooks_module`; see docs/workers.md"
+             worker that connects to GET /api/workers with the project's API key and registers \
+             '{name}'. Start one pointed at this platform (AEROSTACK_API_URL, AEROSTACK_API_KEY): in \
+             Python `python -m aerostack.hooks app.py` (or `hooks.start()`), in Rust \
+             `aerostack::worker::Worker::connect(config, WorkerOptions::new().module(...))` or \
+             `cargo run -p aerostack-core --example worker_module`; see docs/workers.md"
         ),
     )
     .with_detail(if matches!(inv, Invocation::Service { .. }) { "serviceName" } else { "slug" }, name)

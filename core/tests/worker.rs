@@ -1,4 +1,4 @@
-//! The hook runtime end to end: Rust handlers served by `aerostack::hooks::Worker` against the
+//! The hook runtime end to end: Rust handlers served by `aerostack::worker::Worker` against the
 //! real platform started in-process (custom APIs with their switches, errors and timeouts,
 //! queue jobs with retries, dead-letter and redelivery, services, platform events, project
 //! isolation, re-connection).
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aerostack::hooks::{FetchOptions, Invocation, JobType, Module, Worker, WorkerOptions};
+use aerostack::worker::{FetchOptions, Invocation, JobType, Module, Worker, WorkerOptions};
 use aerostack::{Client, ErrorCode, JobRecord, Method};
 use aerostack_server::{Limits, LocalPlatform, ServerOptions};
 use common::{Harness, client_for, config_for, eventually};
@@ -855,7 +855,7 @@ async fn raw_protocol_as_documented() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let h = Harness::start_with(options()).await;
-    let url = aerostack::hooks::worker_url(&h.api_url()).unwrap();
+    let url = aerostack::worker::worker_url(&h.api_url()).unwrap();
     assert!(url.starts_with("ws://") && url.ends_with("/api/workers"));
 
     // Without a key: refused before the upgrade.
