@@ -44,7 +44,7 @@ pub struct Inner {
     pub idempotency: IdempotencyStore,
     pub http: reqwest::Client,
     pub workers: RwLock<Arc<dyn WorkerHub>>,
-    /// The hook runtime's worker hub (also the default `workers`).
+    /// The worker hub (also the default `workers`).
     pub hooks: Arc<crate::workers::Hub>,
     /// Realtime subscriptions, presence and fan-out (`/api/realtime`).
     pub realtime: crate::realtime::Hub,
@@ -255,7 +255,7 @@ impl AppState {
         self.workers.read().clone()
     }
 
-    /// Route service and custom API calls to `hub` (the hook runtime's worker hub).
+    /// Route service and custom API calls to `hub` (the worker hub).
     pub fn set_worker_hub(&self, hub: Arc<dyn WorkerHub>) {
         *self.workers.write() = hub;
     }

@@ -1,4 +1,4 @@
-//! [`WorkerHandle`] and [`InvocationHandle`]: the hook runtime (Logic Modules and queue workers)
+//! [`WorkerHandle`] and [`InvocationHandle`]: workers (serving Logic Modules and queue jobs)
 //! as a binding holds it. The host pulls invocations, runs the user's function with the
 //! invocation's scoped client, and answers with `complete` / `fail`; stopping (drain, then close
 //! after a grace period) is the engine's.

@@ -1,5 +1,5 @@
 //! Frames of the worker protocol (docs/workers.md). The wire types live in the
-//! `aerostack-protocol` crate, shared with the platform (`server/src/hooks/frames.rs`); this
+//! `aerostack-protocol` crate, shared with the platform (`server/src/workers/frames.rs`); this
 //! module is the worker's view of them: a borrowing builder for what it sends and the part of
 //! each platform frame it acts on.
 

@@ -121,7 +121,7 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
             "/api/v1/public/projects/{project}/custom/{slug}",
             any(custom::public),
         ),
-        // hook runtime: workers connect here (docs/workers.md)
+        // workers connect here (docs/workers.md)
         public("GET", "/api/workers", get(crate::workers::socket::connect)),
         // local-only helpers
         v("GET", "/v1/local/outbox", get(local::outbox)),
