@@ -34,16 +34,8 @@ def _embedding(v: Any) -> List[float]:
     return list(v.get("embedding") or [])
 
 
-def _entries(v: Any) -> Dict[str, Any]:
-    return {e["key"]: e.get("value") for e in v if e.get("exists")}
-
-
 def _content(v: Tuple[bytes, Optional[str]]) -> StoredObject:
     return StoredObject(v[0], v[1])
-
-
-def _keys(v: Any) -> List[str]:
-    return list(v.get("keys") or [])
 
 
 def _statements(queries: Sequence[Any]) -> List[Dict[str, Any]]:
@@ -188,7 +180,7 @@ class Cache(_Ns):
 
     def get_many(self, keys: Sequence[str]) -> Call[Dict[str, Any]]:
         """The values of the keys that exist, as ``{key: value}``."""
-        return self._t.call("cache.get_many", {"keys": list(keys)}, _entries)
+        return self._t.call("cache.get_many", {"keys": list(keys)})
 
     def set_many(self, entries: Union[Mapping[str, Any], Sequence[Mapping[str, Any]]],
                  ttl: Optional[int] = None) -> Call[int]:
@@ -212,7 +204,7 @@ class Cache(_Ns):
 
     def keys(self, prefix: Optional[str] = None) -> Call[List[str]]:
         """All key names (with the prefix when given)."""
-        return self._t.call("cache.keys", {"prefix": prefix}, _keys)
+        return self._t.call("cache.keys", {"prefix": prefix})
 
     def flush(self, prefix: Optional[str] = None) -> Call[int]:
         """Deletes every key (with the prefix when given); the number deleted."""

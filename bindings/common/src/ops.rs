@@ -199,9 +199,11 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
         "cache.set" => out(c.cache().set(a.str("key")?, a.value("value")?, a.opt_u64("ttl")?).await?),
         "cache.has" => out(c.cache().has(a.str("key")?).await?),
         "cache.delete" => out(c.cache().delete(a.str("key")?).await?),
+        // Result shapes decided once for every language: the found keys and their values.
         "cache.get_many" => {
             let keys: Vec<String> = a.typed("keys", "[\"a\", \"b\"]")?;
-            out(c.cache().get_many(&keys).await?)
+            let found = c.cache().get_many(&keys).await?.into_iter().filter(|e| e.exists);
+            Ok(Value::Object(found.map(|e| (e.key, e.value.unwrap_or(Value::Null))).collect()))
         }
         "cache.set_many" => {
             let entries: Vec<aerostack::CacheSetEntry> =
@@ -213,7 +215,7 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
             out(c.cache().delete_many(&keys).await?)
         }
         "cache.list" => out(c.cache().list(a.opt_str("prefix")?, a.opt_u32("limit")?, a.opt_str("cursor")?).await?),
-        "cache.keys" => out(c.cache().keys(a.opt_str("prefix")?).await?),
+        "cache.keys" => out(c.cache().keys(a.opt_str("prefix")?).await?.keys),
         "cache.flush" => out(c.cache().flush(a.opt_str("prefix")?).await?),
         "cache.expire" => {
             let ttl = a.opt_u64("ttl")?.ok_or_else(|| a.missing("ttl", "ttl=60"))?;

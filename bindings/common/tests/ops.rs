@@ -24,6 +24,10 @@ async fn ops_reach_the_platform_with_json_in_and_out() {
     dispatch(&c, "cache.set", json!({"key": "k", "value": {"n": 1}, "ttl": 60})).await.unwrap();
     assert_eq!(dispatch(&c, "cache.get", json!({"key": "k"})).await.unwrap(), json!({"n": 1}));
     assert_eq!(dispatch(&c, "cache.get", json!({"key": "absent"})).await.unwrap(), json!(null));
+    // Shapes decided here for every language: found keys only, and a plain list of names.
+    let many = dispatch(&c, "cache.get_many", json!({"keys": ["k", "absent"]})).await.unwrap();
+    assert_eq!(many, json!({"k": {"n": 1}}));
+    assert_eq!(dispatch(&c, "cache.keys", json!({})).await.unwrap(), json!(["k"]));
 
     let job = dispatch(&c, "queue.send", json!({"type": "send-welcome-email", "data": {"id": 1}, "max_retries": 3}))
         .await
