@@ -176,6 +176,18 @@ def test_sync_slow_query_on_the_platform_releases_the_gil(sync_client: SyncAeros
     assert took > 0.05 and during > 50_000, (during, took)
 
 
+def trim_heap() -> None:
+    """Collects garbage and hands freed heap pages back to the OS (glibc), so RSS tracks what is
+    still allocated rather than allocator fragmentation."""
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: RSS keeps the fragmentation, bounds still hold
+        pass
+
+
 def rss_kb() -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -189,25 +201,29 @@ def test_no_memory_growth_over_many_calls(sync_client: SyncAerostackClient, uid:
     sync_client.cache.set(f"mem:{uid}", {"payload": "x" * 200})
     for _ in range(2000):
         sync_client.cache.get(f"mem:{uid}")
-    gc.collect()
+    trim_heap()
     base = rss_kb()
     for _ in range(20_000):
         sync_client.cache.get(f"mem:{uid}")
-    gc.collect()
+    trim_heap()
     grown = rss_kb() - base
     assert grown < 16 * 1024, f"RSS grew by {grown} KiB over 20k calls"
 
 
 async def test_no_memory_growth_async(client: AerostackClient, uid: str) -> None:
+    """A gross-leak check (the platform runs in this process too): bursts of 1,000 calls in
+    flight raise the allocators' high-water mark by several MiB in a process that already ran
+    the whole suite, so the bound is per call: 10k calls may not keep 3 KiB each."""
     await client.cache.set(f"amem:{uid}", 1)
-    for _ in range(3):  # warm up: the pool grows to its high-water mark of connections
+    for _ in range(5):  # warm up: the pool grows to its high-water mark of connections
         await asyncio.gather(*(client.cache.get(f"amem:{uid}") for _ in range(1000)))
-    gc.collect()
+    trim_heap()
     base = rss_kb()
-    for _ in range(5):
+    for _ in range(10):
         await asyncio.gather(*(client.cache.get(f"amem:{uid}") for _ in range(1000)))
-    gc.collect()
-    assert rss_kb() - base < 16 * 1024
+    trim_heap()
+    grown = rss_kb() - base
+    assert grown < 30 * 1024, f"RSS grew by {grown} KiB over 10k calls"
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -359,3 +375,27 @@ def test_a_retry_that_waits_is_logged_as_a_warning_while_it_waits(caplog: pytest
     warned = [r for r in caplog.records if r.name == "aerostack" and r.levelno == logging.WARNING]
     assert any("retrying POST" in r.getMessage() and "/auth/register" in r.getMessage()
                and "RATE_LIMIT_EXCEEDED 429" in r.getMessage() for r in warned), [r.getMessage() for r in caplog.records]
+
+
+async def test_an_awaited_call_logs_its_retry_while_it_waits(caplog: pytest.LogCaptureFixture) -> None:
+    """The async client's retry warning reaches the logger while the call still waits (the
+    engine wakes the event loop's completion port for it)."""
+    import logging
+
+    from aerostack import AerostackClient
+    from aerostack.local import LocalPlatform
+
+    caplog.set_level(logging.WARNING, logger="aerostack")
+    with LocalPlatform(rate_limits={"register_per_ip": (1, 3)}, from_env=False) as p:
+        c = AerostackClient(project_id=p.project_id, api_key=p.api_key, base_url=p.api_url)
+        await c.auth.register(email="one@example.com", password="a-Good-passw0rd")
+        second = asyncio.ensure_future(c.auth.register(email="two@example.com", password="a-Good-passw0rd"))
+        warned_while_waiting = False
+        for _ in range(50):
+            await asyncio.sleep(0.05)
+            if any("retrying POST" in r.getMessage() for r in caplog.records):
+                warned_while_waiting = not second.done()
+                break
+        await second
+        assert warned_while_waiting, [r.getMessage() for r in caplog.records]
+        await c.close()

@@ -7,6 +7,7 @@
 //! language's logger: every retry at debug, a wait over a second at warning.
 
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -43,6 +44,14 @@ pub struct LogLine {
 
 static LINES: Mutex<VecDeque<LogLine>> = Mutex::new(VecDeque::new());
 static PENDING: AtomicBool = AtomicBool::new(false);
+static WAKE: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
+
+/// Registers how to wake the host when lines start waiting (the first call wins). It runs on an
+/// engine thread, at most once per drained batch: it must only signal the host (Python: a byte
+/// to each event loop's completion port), which then drains on its own thread.
+pub fn on_pending(wake: impl Fn() + Send + Sync + 'static) {
+    let _ = WAKE.set(Box::new(wake));
+}
 
 /// Starts collecting the engine's lines (idempotent).
 pub fn install() {
@@ -72,7 +81,12 @@ fn push(line: LogLine) {
         q.pop_front();
     }
     q.push_back(line);
-    PENDING.store(true, Ordering::Release);
+    drop(q);
+    if !PENDING.swap(true, Ordering::AcqRel)
+        && let Some(wake) = WAKE.get()
+    {
+        wake();
+    }
 }
 
 /// Whether lines wait (one atomic load: cheap enough for every call's return path).

@@ -40,6 +40,23 @@ enum Ready {
     Result(Py<PyAny>, Result<Deliver, Error>),
     /// Report an upload's latest progress to its callback.
     Progress(Arc<Progress>),
+    /// Engine log lines wait (`drain` flushes them first thing).
+    Logs,
+}
+
+/// Every live port, so engine log lines reach an event loop while its calls still wait.
+static PORTS: Mutex<Vec<std::sync::Weak<PortInner>>> = Mutex::new(Vec::new());
+
+/// Wakes every live port to flush waiting log lines (installed with `logs::on_pending`).
+pub fn wake_ports_for_logs() {
+    let mut ports = PORTS.lock();
+    ports.retain(|p| match p.upgrade() {
+        Some(port) => {
+            port.push(Ready::Logs);
+            true
+        }
+        None => false,
+    });
 }
 
 struct PortInner {
@@ -73,7 +90,9 @@ impl NativePort {
         let (reader, writer) = UnixStream::pair()?;
         reader.set_nonblocking(true)?;
         writer.set_nonblocking(true)?;
-        Ok(NativePort { inner: Arc::new(PortInner { ready: Mutex::new(Vec::new()), armed: AtomicBool::new(false), writer }), reader })
+        let inner = Arc::new(PortInner { ready: Mutex::new(Vec::new()), armed: AtomicBool::new(false), writer });
+        PORTS.lock().push(Arc::downgrade(&inner));
+        Ok(NativePort { inner, reader })
     }
 
     /// The descriptor to watch with `loop.add_reader`.
@@ -108,6 +127,7 @@ impl NativePort {
             let r = match item {
                 Ready::Result(fut, result) => resolve(py, fut.into_bound(py), result),
                 Ready::Progress(p) => p.report_async(py),
+                Ready::Logs => Ok(()), // flushed above
             };
             if let Err(e) = r {
                 first_err.get_or_insert(e);

@@ -114,6 +114,7 @@ const NAMES: aerostack_bindings_common::naming::Names = &[
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     aerostack_bindings_common::naming::install(NAMES);
     aerostack_bindings_common::logs::install();
+    aerostack_bindings_common::logs::on_pending(completion::wake_ports_for_logs);
     m.add("__version__", VERSION)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_class::<completion::NativePort>()?;
