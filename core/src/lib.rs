@@ -29,6 +29,7 @@ pub mod events;
 pub mod worker;
 pub mod observe;
 mod options;
+mod poll;
 mod retry;
 pub mod pagination;
 pub mod realtime;

@@ -16,6 +16,7 @@ import os
 from typing import IO, TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._records import QueryResult, Record, StoredObject
+from .utils import seconds_ms
 
 if TYPE_CHECKING:  # pragma: no cover - typing only (the stub replaces this module for checkers)
     from ._transport import Progress, Transport
@@ -434,9 +435,7 @@ class Queue(_Ns):
         """Waits until the job is over (``completed``, ``failed`` or ``cancelled``) and returns its
         record, with ``.history`` (every run: ``attempt``, ``started_at``, ``ended_at``, ``outcome``,
         ``error``). ``AerostackTimeoutError`` after ``timeout`` seconds (the job goes on)."""
-        if not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"queue.wait: timeout must be a positive number of seconds, got {timeout!r}")
-        return self._t.call("queue.wait", {"job_id": job_id, "timeout_ms": max(1, int(timeout * 1000))})
+        return self._t.call("queue.wait", {"job_id": job_id, "timeout_ms": seconds_ms("timeout", timeout)})
 
 
 class Secrets(_Ns):
@@ -486,9 +485,7 @@ class Local(_Ns):
         job type), so calls to it no longer answer ``WORKER_NOT_CONNECTED``; returns
         :meth:`workers`. ``AerostackTimeoutError`` after ``timeout`` seconds, listing what is
         served."""
-        if not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"local.wait_served: timeout must be a positive number of seconds, got {timeout!r}")
-        return self._t.call("local.wait_served", {"name": name, "timeout_ms": max(1, int(timeout * 1000))})
+        return self._t.call("local.wait_served", {"name": name, "timeout_ms": seconds_ms("timeout", timeout)})
 
 
 class Root(_Ns):

@@ -49,6 +49,7 @@ from typing import (
 from ._records import Record, dumps, loads
 from ._transport import Transport, _on_port, native
 from .errors import _from_native
+from .utils import seconds_ms
 
 __all__ = ["Realtime", "Channel", "EventStream", "Socket", "Pending"]
 
@@ -77,10 +78,6 @@ _SECONDS = frozenset({"heartbeat_interval", "pong_timeout", "connect_timeout", "
 _FOREVER_MS = 10 * 365 * 24 * 3600 * 1000
 
 
-def _timeout_ms(seconds: float) -> int:
-    if not isinstance(seconds, (int, float)) or seconds < 0:
-        raise ValueError(f"a timeout must be a non-negative number of seconds, got {seconds!r}")
-    return int(round(seconds * 1000))
 
 
 class Pending(Generic[T]):
@@ -118,7 +115,7 @@ class Pending(Generic[T]):
         """Blocks (GIL released) for the result, at most ``timeout`` seconds."""
         if self._outcome is None:
             try:
-                raw = self._task.wait(None if timeout is None else _timeout_ms(timeout))
+                raw = self._task.wait(None if timeout is None else seconds_ms("timeout", timeout))
             except native().NativeError as e:
                 err = _from_native(e)
                 if err.code == "TIMEOUT" and not self._task.done():
@@ -204,7 +201,7 @@ class Realtime:
     def _native(self) -> Any:
         with self._lock:
             if self._n is None:
-                options = {(f"{k}_ms" if k in _SECONDS else k): (_timeout_ms(v) if k in _SECONDS else v)
+                options = {(f"{k}_ms" if k in _SECONDS else k): (seconds_ms(k, v) if k in _SECONDS else v)
                            for k, v in self._options.items()}
                 try:
                     self._n = native().NativeRealtime(self._t.native, dumps(options))
@@ -437,7 +434,7 @@ class Channel:
         waits until the platform confirmed it, at most ``timeout`` seconds."""
         self._rt._ensure_dispatch()
         # The engine waits for the platform's answer: a refused topic raises its error at once.
-        task = self._n.wait_subscribed(_FOREVER_MS if timeout is None else _timeout_ms(timeout))
+        task = self._n.wait_subscribed(_FOREVER_MS if timeout is None else seconds_ms("timeout", timeout))
         return self._rt._task_result(task, lambda _: self)
 
     def publish(self, event: str, data: Any = None, *, persist: bool = False,
@@ -447,7 +444,7 @@ class Channel:
         is the platform's ack ``{id, timestamp, persisted}`` (awaitable on the async client)."""
         self._rt._ensure_dispatch()
         try:
-            options = {"persist": persist, "timeout_ms": None if timeout is None else _timeout_ms(timeout)}
+            options = {"persist": persist, "timeout_ms": None if timeout is None else seconds_ms("timeout", timeout)}
             task = self._n.publish(event, dumps(data), dumps(options))
         except native().NativeError as e:
             raise _from_native(e) from None

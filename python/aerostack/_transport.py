@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Generic, List, Mapping, O
 
 from . import _records
 from .errors import _from_native
-from .utils import RetryConfig, RetryPolicy, retry_policy
+from .utils import RetryConfig, RetryPolicy, retry_policy, seconds_ms
 
 if TYPE_CHECKING:
     import asyncio
@@ -129,10 +129,7 @@ def client_config(
     return cfg
 
 
-def _ms(name: str, seconds: float) -> int:
-    if not isinstance(seconds, (int, float)) or seconds <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds, e.g. {name}=10, got {seconds!r}")
-    return max(1, int(round(seconds * 1000)))
+_ms = seconds_ms
 
 
 def call_options(

@@ -36,6 +36,14 @@ class _Value:
         return f"{type(self).__name__}({args})"
 
 
+def seconds_ms(name: str, seconds: float) -> int:
+    """A duration given in seconds (the Python SDK's unit) as the engine's milliseconds (at least
+    1); anything but a positive number is a ``ValueError`` naming ``name``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, e.g. {name}=10, got {seconds!r}")
+    return max(1, int(round(seconds * 1000)))
+
+
 class BackoffStrategy(_Value):
     """Exponential backoff; intervals in **milliseconds** (as in seed 002)."""
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import uuid
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -15,19 +16,15 @@ from aerostack.local import LocalPlatform
 
 # The suite registers and logs in far more often than the hosted limits allow per minute;
 # the rate-limit test uses its own platform with the real limits.
-RELAXED = {
-    name: (0, 60.0)
-    for name in (
-        "login_per_ip",
-        "login_per_email",
-        "register_per_ip",
-        "otp_send",
-        "otp_verify",
-        "password_reset",
-        "resend_verification",
-        "cache_flush",
-    )
-}
+def _all_limits_off() -> Dict[str, Tuple[int, float]]:
+    """Every rate limit off (count 0), named by the platform itself (`--no-rate-limits`)."""
+    from aerostack import _native
+
+    off = json.loads(_native.rate_limits_from_flags([], True))
+    return {name: (int(count), window_ms / 1000) for name, (count, window_ms) in off.items()}
+
+
+RELAXED = _all_limits_off()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ use crate::options::{AiOptions, Limits, ServerOptions};
 use crate::ratelimit::RateLimiter;
 use crate::store::cache::CacheStore;
 use crate::store::control::{self, Control, ProjectRec};
-use crate::store::outbox::{self, OutboxMessage};
+use crate::store::outbox::{self, OutboxRow};
 use crate::store::pool::{Db, Pool};
 use crate::store::project_db::ProjectDbs;
 use crate::util::{new_uuid, now_ms};
@@ -294,8 +294,8 @@ impl AppState {
 pub fn send_mail(
     conn: &Connection,
     project_id: &str,
-    mut m: OutboxMessage,
-) -> rusqlite::Result<OutboxMessage> {
+    mut m: OutboxRow,
+) -> rusqlite::Result<OutboxRow> {
     m.id = new_uuid();
     m.created_at = now_ms();
     outbox::insert_outbox(conn, project_id, &m)?;

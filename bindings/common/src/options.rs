@@ -275,10 +275,11 @@ pub fn rate_limits_from_flags(specs: &[String], none: bool) -> Result<Value, Err
     use aerostack_server::options::RATE_LIMIT_NAMES;
     let mut limits = aerostack_server::Limits::default();
     limits.apply_rate_limit_flags(specs, none).map_err(|e| Error::validation("rate_limit", e))?;
+    // The names the flags set (the specs already parsed above, so these cannot fail).
+    let named: Vec<String> = specs.iter().filter_map(|s| aerostack_server::options::parse_rate_limit(s).ok()).map(|(n, _)| n).collect();
     let mut chosen = serde_json::Map::new();
     for name in RATE_LIMIT_NAMES {
-        let named = specs.iter().any(|s| s.split_once('=').is_some_and(|(n, _)| n.trim() == name));
-        if none || named {
+        if none || named.iter().any(|n| n == name) {
             let r = *limits.rate_mut(name).expect("a listed name");
             chosen.insert(name.to_string(), serde_json::json!([r.count, r.window.as_millis() as u64]));
         }

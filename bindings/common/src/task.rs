@@ -178,6 +178,15 @@ impl<T> std::fmt::Debug for Task<T> {
     }
 }
 
+/// The error of a wait that gave up after `limit` while the call goes on (a host's
+/// `wait(timeout)` on a call it started earlier).
+pub fn wait_timed_out(limit: Duration) -> aerostack::Error {
+    aerostack::Error::new(
+        aerostack::ErrorCode::Timeout,
+        format!("the call did not finish within {} ms (it goes on in the background)", limit.as_millis()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

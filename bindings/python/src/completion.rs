@@ -223,7 +223,7 @@ impl NativeTask {
     /// `TIMEOUT` error if it is not there by then (the call goes on).
     #[pyo3(signature = (timeout_ms=None))]
     fn wait(&self, py: Python<'_>, timeout_ms: Option<u64>) -> PyResult<String> {
-        wait_limited(py, &self.task, timeout_ms.map(Duration::from_millis))
+        wait(py, &self.task, Waiting { progress: None, limit: timeout_ms.map(Duration::from_millis) })
     }
 
     /// Resolves the asyncio future `fut` through `port` (cancelling the await does not cancel
@@ -252,7 +252,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// For a blocking upload: reported by [`wait_reporting`].
+    /// For a blocking upload: reported by [`block_on_reporting`].
     pub fn blocking(callback: Py<PyAny>) -> (Arc<Progress>, aerostack_bindings_common::ProgressFn) {
         let cell = ProgressCell::new();
         let engine_fn = cell.engine_fn(|| {}); // the waiting thread polls
@@ -315,7 +315,7 @@ where
     T: Send + 'static,
 {
     let task = start(fut.map_err(to_pyerr)?)?;
-    wait_reporting(py, &task, None)
+    wait(py, &task, Waiting::default())
 }
 
 /// `block_on` that also calls an upload's progress callback on this thread while it waits; a
@@ -326,48 +326,47 @@ where
     T: Send + 'static,
 {
     let task = start(fut.map_err(to_pyerr)?)?;
-    wait_reporting(py, &task, progress)
+    wait(py, &task, Waiting { progress, limit: None })
 }
 
-fn wait_reporting<T: Send>(py: Python<'_>, task: &Task<Result<T, Error>>, progress: Option<&Progress>) -> PyResult<T> {
-    let every = if progress.is_some() { PROGRESS_EVERY } else { SIGNAL_CHECK };
-    let mut finished = py.detach(|| task.spin(task::SPIN));
-    while !finished {
-        finished = py.detach(|| task.park(every));
-        crate::logs::flush(py); // a retry's warning shows while the call waits, not after
-        let checked = py.check_signals().and_then(|()| progress.map_or(Ok(()), |p| p.report(py)));
-        if let Err(e) = checked {
-            task.cancel();
-            return Err(e);
-        }
-    }
-    if let Some(p) = progress {
-        p.report(py)?; // the final figures, also when the call finished while spinning
-    }
-    crate::logs::flush(py);
-    taken(task)
+/// How a blocking wait behaves.
+#[derive(Clone, Copy, Default)]
+struct Waiting<'a> {
+    /// Report this upload's progress between parks (a raising callback cancels the call).
+    progress: Option<&'a Progress>,
+    /// Give up waiting after this long with `TIMEOUT` (the call goes on); Ctrl-C then ends the
+    /// wait, not the call.
+    limit: Option<Duration>,
 }
 
-/// Waits at most `limit` (the call goes on past it); Ctrl-C interrupts the wait, not the call.
-fn wait_limited<T: Send>(py: Python<'_>, task: &Task<Result<T, Error>>, limit: Option<Duration>) -> PyResult<T> {
+/// The one blocking wait: spin, then park in slices with the GIL released, running Python's
+/// signal handlers, progress reports and engine log lines between slices.
+fn wait<T: Send>(py: Python<'_>, task: &Task<Result<T, Error>>, how: Waiting<'_>) -> PyResult<T> {
+    let every = if how.progress.is_some() { PROGRESS_EVERY } else { SIGNAL_CHECK };
     let start = std::time::Instant::now();
     let mut finished = py.detach(|| task.spin(task::SPIN));
     while !finished {
-        let slice = match limit {
-            Some(l) => match l.checked_sub(start.elapsed()) {
-                Some(left) if !left.is_zero() => left.min(SIGNAL_CHECK),
-                _ => {
-                    return Err(to_pyerr(Error::new(
-                        aerostack_bindings_common::ErrorCode::Timeout,
-                        format!("the call did not finish within {} ms (it goes on in the background)", l.as_millis()),
-                    )));
-                }
+        let slice = match how.limit {
+            None => every,
+            Some(limit) => match limit.checked_sub(start.elapsed()).filter(|l| !l.is_zero()) {
+                Some(left) => left.min(every),
+                None => return Err(to_pyerr(task::wait_timed_out(limit))),
             },
-            None => SIGNAL_CHECK,
         };
         finished = py.detach(|| task.park(slice));
-        py.check_signals()?;
+        crate::logs::flush(py); // a retry's warning shows while the call waits, not after
+        let checked = py.check_signals().and_then(|()| how.progress.map_or(Ok(()), |p| p.report(py)));
+        if let Err(e) = checked {
+            if how.limit.is_none() {
+                task.cancel(); // an interrupted call is dropped; a limited wait leaves it running
+            }
+            return Err(e);
+        }
     }
+    if let Some(p) = how.progress {
+        p.report(py)?; // the final figures, also when the call finished while spinning
+    }
+    crate::logs::flush(py);
     taken(task)
 }
 

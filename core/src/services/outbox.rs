@@ -72,30 +72,26 @@ impl Client {
     /// job type): calls to it then no longer answer `WORKER_NOT_CONNECTED`. `TIMEOUT` after
     /// `timeout`, listing what is served. Local platform only.
     pub async fn local_wait_served(&self, name: &str, timeout: std::time::Duration) -> Result<ServedNow> {
+        use crate::poll::{Seen, until};
         crate::services::require("name", name)?;
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut every = std::time::Duration::from_millis(20);
-        loop {
-            let now_served = self.local_workers().await?;
-            if now_served.serves(name) {
-                return Ok(now_served);
-            }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Err(crate::Error::new(
-                    crate::ErrorCode::Timeout,
-                    format!(
-                        "no worker serves {name:?} after {} ms; {} worker(s) connected, serving modules {:?}, events {:?}, jobs {:?}. Start a worker that registers it",
-                        timeout.as_millis(),
-                        now_served.workers,
-                        now_served.modules,
-                        now_served.events,
-                        now_served.jobs
-                    ),
-                ));
-            }
-            tokio::time::sleep(every.min(deadline - now)).await;
-            every = (every * 2).min(std::time::Duration::from_millis(500));
-        }
+        let ms = std::time::Duration::from_millis;
+        let waited = until(timeout, ms(20), ms(500), || async {
+            let now = self.local_workers().await?;
+            Ok(if now.serves(name) { Seen::Done(now) } else { Seen::Not(now) })
+        })
+        .await?;
+        waited.map_err(|now| {
+            crate::Error::new(
+                crate::ErrorCode::Timeout,
+                format!(
+                    "no worker serves {name:?} after {} ms; {} worker(s) connected, serving modules {:?}, events {:?}, jobs {:?}. Start a worker that registers it",
+                    timeout.as_millis(),
+                    now.workers,
+                    now.modules,
+                    now.events,
+                    now.jobs
+                ),
+            )
+        })
     }
 }

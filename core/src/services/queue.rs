@@ -283,33 +283,29 @@ impl<'a> Queue<'a> {
     /// `TIMEOUT` after `timeout` naming its last status, `NOT_FOUND` for an unknown id. Polls
     /// `queue.job` (every 50 ms at first, backing off to 1 s), so it works against any platform.
     pub async fn wait(&self, job_id: &str, timeout: std::time::Duration) -> Result<JobRecord> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut every = std::time::Duration::from_millis(50);
-        loop {
+        use crate::poll::{Seen, until};
+        let ms = std::time::Duration::from_millis;
+        let waited = until(timeout, ms(50), ms(1000), || async {
             let job = self.job(job_id).await?.ok_or_else(|| {
                 Error::new(crate::ErrorCode::NotFound, format!("no job {job_id} in this project"))
                     .with_details(serde_json::json!({"field": "job_id"}))
             })?;
-            if matches!(job.status.as_str(), "completed" | "failed" | "cancelled") {
-                return Ok(job);
-            }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Err(Error::new(
-                    crate::ErrorCode::Timeout,
-                    format!(
-                        "job {job_id} ({}) is still {} after {} ms (attempt {} of {}); is a worker serving it? raise the timeout to wait longer",
-                        job.job_type,
-                        job.status,
-                        timeout.as_millis(),
-                        job.attempts.unwrap_or(0),
-                        job.max_retries.map_or(1, |m| m + 1)
-                    ),
-                ));
-            }
-            tokio::time::sleep(every.min(deadline - now)).await;
-            every = (every * 2).min(std::time::Duration::from_secs(1));
-        }
+            Ok(if matches!(job.status.as_str(), "completed" | "failed" | "cancelled") { Seen::Done(job) } else { Seen::Not(job) })
+        })
+        .await?;
+        waited.map_err(|job| {
+            Error::new(
+                crate::ErrorCode::Timeout,
+                format!(
+                    "job {job_id} ({}) is still {} after {} ms (attempt {} of {}); is a worker serving it? raise the timeout to wait longer",
+                    job.job_type,
+                    job.status,
+                    timeout.as_millis(),
+                    job.attempts.unwrap_or(0),
+                    job.max_retries.map_or(1, |m| m + 1)
+                ),
+            )
+        })
     }
 
     /// One page of jobs matching `filter`. [`Queue::jobs_all`] follows the cursor for you.

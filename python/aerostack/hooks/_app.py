@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Type, Typ
 from .. import _records
 from .._transport import _on_port, client_config, native
 from ..errors import _from_native
+from ..utils import seconds_ms
 from ._sdk import AsyncSdk, SyncSdk
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,11 +49,7 @@ class _Handler:
 
 
 def _timeout_ms(timeout: Optional[float]) -> Optional[int]:
-    if timeout is None:
-        return None
-    if not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return max(1, int(round(timeout * 1000)))
+    return None if timeout is None else seconds_ms("timeout", timeout)
 
 
 class Hooks:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Union
 from .. import _api, _records
 from .._transport import AsyncTransport, SyncTransport, Transport, native
 from ..errors import _from_native
+from ..utils import seconds_ms
 
 if TYPE_CHECKING:  # pragma: no cover
     from .._native import NativeInvocation
@@ -71,7 +72,7 @@ def _fetch_options(options: Optional[Mapping[str, Any]], method: Optional[str], 
     o["headers"] = hdrs
     seconds = o.pop("timeout", None) if timeout is None else timeout
     if seconds is not None:
-        o["timeout_ms"] = max(1, int(round(float(seconds) * 1000)))
+        o["timeout_ms"] = seconds_ms("timeout", seconds)
     return o
 
 

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, Type, Union
 
 from .._records import Record, dumps
+from ..utils import seconds_ms
 
 if TYPE_CHECKING:
     from .._client import AerostackClient, SyncAerostackClient
@@ -86,7 +87,7 @@ class LocalPlatform:
             "ai_model": ai_model,
             "max_upload_bytes": max_upload_bytes,
             # (count, window seconds) here; [count, window_ms] for the engine.
-            "rate_limits": {k: [int(v[0]), int(round(float(v[1]) * 1000))] for k, v in rate_limits.items()}
+            "rate_limits": {k: [int(v[0]), seconds_ms(f"rate_limits[{k!r}] window", v[1])] for k, v in rate_limits.items()}
             if rate_limits else None,
             "from_env": from_env,
         }

@@ -13,7 +13,7 @@ use crate::error::{ApiError, code};
 use crate::extract::JsonBody;
 use crate::routes::auth_public::{exists_error, project, send_verification, with_session};
 use crate::state::{AppState, send_mail};
-use crate::store::outbox::OutboxMessage;
+use crate::store::outbox::OutboxRow;
 use crate::store::users::{self, LinkToken, UserRow};
 use crate::util::{new_uuid, now_ms, sha256_hex};
 
@@ -58,7 +58,7 @@ pub async fn otp_send(
             send_mail(
                 conn,
                 &project.id,
-                OutboxMessage {
+                OutboxRow {
                     to: ident.clone(),
                     kind: if is_email {
                         "otp".into()
@@ -259,7 +259,7 @@ pub async fn reset_password_request(
             send_mail(
                 conn,
                 &project.id,
-                OutboxMessage {
+                OutboxRow {
                     to: email.clone(),
                     kind: "password_reset".into(),
                     subject: format!("Reset your {} password", project.name),

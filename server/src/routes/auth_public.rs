@@ -16,7 +16,7 @@ use crate::extract::{ClientIp, JsonBody};
 use crate::keys::key_candidates;
 use crate::state::{AppState, send_mail};
 use crate::store::control::ProjectRec;
-use crate::store::outbox::OutboxMessage;
+use crate::store::outbox::OutboxRow;
 use crate::store::users::{self, UserRow};
 use crate::util::{new_uuid, now_ms};
 
@@ -62,7 +62,7 @@ pub(crate) fn send_verification(
     send_mail(
         conn,
         &project.id,
-        OutboxMessage {
+        OutboxRow {
             to: email.clone(),
             kind: "verify_email".into(),
             subject: format!("Verify your email for {}", project.name),

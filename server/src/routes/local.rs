@@ -44,7 +44,7 @@ pub async fn outbox(
     let page = OutboxPage {
         messages: messages
             .iter()
-            .map(outbox::OutboxMessage::to_wire)
+            .map(outbox::OutboxRow::to_wire)
             .collect(),
     };
     Ok(Json(page).into_response())

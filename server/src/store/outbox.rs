@@ -7,9 +7,9 @@ use crate::util::iso_ms;
 
 /// An email (or SMS) the platform "sent", as stored (`created_at` in unix ms). Its wire form,
 /// an entry of `GET /v1/local/outbox`, is the shared `aerostack_protocol::OutboxMessage`
-/// ([`OutboxMessage::to_wire`]).
+/// ([`OutboxRow::to_wire`]).
 #[derive(Clone, Debug, Default)]
-pub struct OutboxMessage {
+pub struct OutboxRow {
     pub id: String,
     pub to: String,
     pub kind: String,
@@ -20,7 +20,7 @@ pub struct OutboxMessage {
     pub created_at: i64,
 }
 
-impl OutboxMessage {
+impl OutboxRow {
     /// The message as it goes on the wire (`created_at` as an ISO time).
     pub fn to_wire(&self) -> aerostack_protocol::OutboxMessage {
         aerostack_protocol::OutboxMessage {
@@ -39,7 +39,7 @@ impl OutboxMessage {
 pub fn insert_outbox(
     conn: &Connection,
     project_id: &str,
-    m: &OutboxMessage,
+    m: &OutboxRow,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO outbox (id, project_id, to_addr, kind, subject, body, code, token, created_at)
@@ -65,14 +65,14 @@ pub fn list_outbox(
     project_id: &str,
     to: Option<&str>,
     limit: u32,
-) -> rusqlite::Result<Vec<OutboxMessage>> {
+) -> rusqlite::Result<Vec<OutboxRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, to_addr, kind, subject, body, code, token, created_at FROM outbox
          WHERE project_id = ?1 AND (?2 IS NULL OR lower(to_addr) = lower(?2))
          ORDER BY created_at DESC, rowid DESC LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![project_id, to, limit], |r| {
-        Ok(OutboxMessage {
+        Ok(OutboxRow {
             id: r.get(0)?,
             to: r.get(1)?,
             kind: r.get(2)?,
