@@ -1,0 +1,3 @@
+module github.com/aerostack/aerostack-sdk/go
+
+go 1.26

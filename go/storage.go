@@ -1,0 +1,152 @@
+package aerostack
+
+import (
+	"context"
+	"io"
+	"iter"
+
+	"github.com/aerostack/aerostack-sdk/go/internal/ffi"
+)
+
+// Storage is file storage with public URLs.
+type Storage struct{ c *Client }
+
+// UploadInput says what to upload where: Body (read to the end first) or Path (streamed from
+// disk by the engine), under Key.
+type UploadInput struct {
+	Key         string
+	Body        io.Reader
+	Path        string
+	ContentType string
+	// Progress is called on the uploading goroutine with the bytes sent so far and the total
+	// (-1 when unknown).
+	Progress func(sent, total int64)
+}
+
+// UploadResult is a stored object's URL and facts.
+type UploadResult struct {
+	URL         string  `json:"url"`
+	Key         string  `json:"key"`
+	Size        *int64  `json:"size"`
+	ContentType *string `json:"content_type"`
+	ETag        *string `json:"etag"`
+}
+
+// Upload uploads in.Body or the file at in.Path under in.Key.
+func (s *Storage) Upload(ctx context.Context, in UploadInput) (*UploadResult, error) {
+	const op = "storage.upload"
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(op, err)
+	}
+	a := args{}.s("key", in.Key).s("content_type", in.ContentType).s("path", in.Path)
+	var data []byte
+	if in.Body != nil {
+		if in.Path != "" {
+			return nil, validation(op, "path", "storage.upload takes either Body or Path, not both")
+		}
+		b, err := io.ReadAll(in.Body)
+		if err != nil {
+			return nil, validation(op, "body", "reading the upload's Body failed: "+err.Error())
+		}
+		if b == nil {
+			b = []byte{}
+		}
+		data = b
+	}
+	body, _ := jsonMarshal(a)
+	p, err := s.c.h.Upload(body, data, in.Progress != nil)
+	if err != nil {
+		return nil, fail(op, err)
+	}
+	var report func(ffi.Progress)
+	if in.Progress != nil {
+		report = func(pr ffi.Progress) { in.Progress(int64(pr.Sent), pr.Total) }
+	}
+	d, err := wait(ctx, op, p, report)
+	if err != nil {
+		return nil, err
+	}
+	var out UploadResult
+	if err := jsonUnmarshal(d.JSON, &out); err != nil {
+		return nil, decodeError(op, err)
+	}
+	if in.Progress != nil && out.Size != nil {
+		in.Progress(*out.Size, *out.Size) // the final figures, even when reports were coalesced
+	}
+	return &out, nil
+}
+
+// Object is a stored object's content.
+type Object struct {
+	Data        []byte
+	ContentType string
+}
+
+// Get is the object's content.
+func (s *Storage) Get(ctx context.Context, key string) (*Object, error) {
+	const op = "storage.get"
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(op, err)
+	}
+	body, _ := jsonMarshal(args{}.s("key", key))
+	p, err := s.c.h.Download(body)
+	if err != nil {
+		return nil, fail(op, err)
+	}
+	d, err := wait(ctx, op, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	var meta struct {
+		ContentType *string `json:"content_type"`
+	}
+	_ = jsonUnmarshal(d.JSON, &meta)
+	o := &Object{Data: d.Data}
+	if o.Data == nil {
+		o.Data = []byte{}
+	}
+	if meta.ContentType != nil {
+		o.ContentType = *meta.ContentType
+	}
+	return o, nil
+}
+
+// GetURL is the object's public URL.
+func (s *Storage) GetURL(ctx context.Context, key string) (string, error) {
+	return call[string](ctx, s.c, "storage.get_url", args{}.s("key", key))
+}
+
+// List is one page of objects: objects ([{key, size, content_type, ...}]), cursor.
+func (s *Storage) List(ctx context.Context, prefix string, limit int, cursor string) (Record, error) {
+	return call[Record](ctx, s.c, "storage.list", args{}.s("prefix", prefix).n("limit", limit).s("cursor", cursor))
+}
+
+// ListAll is every object under prefix, following the cursor page by page.
+func (s *Storage) ListAll(ctx context.Context, prefix string, pageSize int) iter.Seq2[Record, error] {
+	return streamOf[Record](ctx, s.c, "storage.list_all", args{}.s("prefix", prefix).n("page_size", pageSize))
+}
+
+// Delete deletes an object; whether it existed.
+func (s *Storage) Delete(ctx context.Context, key string) (bool, error) {
+	return call[bool](ctx, s.c, "storage.delete", args{}.s("key", key))
+}
+
+// Exists says whether an object exists.
+func (s *Storage) Exists(ctx context.Context, key string) (bool, error) {
+	return call[bool](ctx, s.c, "storage.exists", args{}.s("key", key))
+}
+
+// Metadata is {key, size, content_type, last_modified, etag}, or nil when missing.
+func (s *Storage) Metadata(ctx context.Context, key string) (Record, error) {
+	return call[Record](ctx, s.c, "storage.metadata", args{}.s("key", key))
+}
+
+// Copy copies an object; the new object's URL.
+func (s *Storage) Copy(ctx context.Context, sourceKey, destKey string) (string, error) {
+	return call[string](ctx, s.c, "storage.copy", args{}.s("source_key", sourceKey).s("dest_key", destKey))
+}
+
+// Move moves (renames) an object; the new URL.
+func (s *Storage) Move(ctx context.Context, sourceKey, destKey string) (string, error) {
+	return call[string](ctx, s.c, "storage.move", args{}.s("source_key", sourceKey).s("dest_key", destKey))
+}
