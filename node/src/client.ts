@@ -1,0 +1,517 @@
+/**
+ * `AerostackClient`: the face of the official `@aerostack/sdk` plus every service of seed 001,
+ * with the Python SDK's operations and argument order in JavaScript's idiom (camelCase, Promises).
+ * Every method takes a last `CallOptions` argument (`signal`, `timeoutMs`, `retry`,
+ * `idempotencyKey`, `headers`); `withOptions(...)` gives a client whose calls all use them.
+ * Answers are the platform's JSON as the surface decodes it (the same shape in every language).
+ */
+import * as fs from "node:fs";
+import { Readable } from "node:stream";
+
+import { validationError } from "./errors";
+import { native, type NativeClient } from "./native";
+import { Realtime, Socket } from "./realtime";
+import { callOptionsJson, retryJson, splitOptions, sync, Transport, type CallOptions, type RetryOption, type Stream } from "./transport";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Row = Record<string, any>;
+
+/** `db.query`'s answer: `results` (rows), `count`, `meta`. */
+export interface QueryResult<R = Row> {
+  results: R[];
+  count: number;
+  meta?: Record<string, any> | null;
+}
+
+export interface ClientOptions {
+  /** The project (falls back to `AEROSTACK_PROJECT_ID`). */
+  projectId?: string;
+  /** The official SDK's project slug (used as the project id when `projectId` is absent). */
+  projectSlug?: string;
+  /** Project API key (falls back to `AEROSTACK_API_KEY`). */
+  apiKey?: string;
+  /** Base URL including `/v1` (falls back to `AEROSTACK_API_URL`). */
+  baseUrl?: string;
+  /** 0 = https://api.aerostack.dev/v1, 1 = http://localhost:8787/v1. */
+  serverIndex?: number;
+  /** Per-attempt timeout, ms (default 30 000). */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  retry?: RetryOption;
+  headers?: Record<string, string>;
+  /** Do not read `AEROSTACK_*` environment variables. */
+  ignoreEnv?: boolean;
+}
+
+/** The surface's client options of `o`. */
+export function clientOptionsJson(o: ClientOptions): string {
+  const known = ["projectId", "projectSlug", "apiKey", "baseUrl", "serverIndex", "timeoutMs", "connectTimeoutMs", "retry", "headers", "ignoreEnv"];
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) {
+      throw validationError(k, `new AerostackClient: unknown option \`${k}\`; the options are ${known.join(", ")}`);
+    }
+  }
+  return JSON.stringify({
+    project_id: o.projectId ?? o.projectSlug,
+    api_key: o.apiKey,
+    base_url: o.baseUrl,
+    server_index: o.serverIndex,
+    timeout_ms: o.timeoutMs,
+    connect_timeout_ms: o.connectTimeoutMs,
+    retry: retryJson(o.retry),
+    headers: o.headers,
+    ignore_env: o.ignoreEnv,
+  });
+}
+
+class Ns {
+  constructor(protected readonly t: Transport) {}
+}
+
+/** End-user authentication: accounts, sessions, one-time codes, profile. */
+export class Auth extends Ns {
+  /** Creates an account; `access_token`, `refresh_token`, `user`. */
+  register(email: string, password: string, name?: string, customFields?: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.register", { email, password, name, custom_fields: customFields }, opts);
+  }
+  login(email: string, password: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.login", { email, password }, opts);
+  }
+  /** The user of an access token, or `null` when it is invalid or expired. */
+  verifyToken(token: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.verify_token", { token }, opts);
+  }
+  /** Sends a one-time code to `identifier`, an email address (`type` "email") or phone. */
+  sendOTP(identifier: string, type: "email" | "phone" = "email", opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.send_otp", type === "phone" ? { phone: identifier } : { email: identifier }, opts);
+  }
+  /** Signs in with a one-time code sent to `identifier`. */
+  verifyOTP(code: string, identifier?: string, type: "email" | "phone" = "email", opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.verify_otp", type === "phone" ? { code, phone: identifier } : { code, email: identifier }, opts);
+  }
+  verifyEmail(token: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.verify_email", { token }, opts);
+  }
+  resendVerificationEmail(email: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.resend_verification", { email }, opts);
+  }
+  requestPasswordReset(email: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.request_password_reset", { email }, opts);
+  }
+  resetPassword(token: string, newPassword: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.reset_password", { token, new_password: newPassword }, opts);
+  }
+  /** A new session from a refresh token. */
+  refreshToken(refreshToken: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.refresh", { refresh_token: refreshToken }, opts);
+  }
+  logout(accessToken: string, refreshToken?: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.logout", { access_token: accessToken, refresh_token: refreshToken }, opts);
+  }
+  getCurrentUser(accessToken: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.me", { access_token: accessToken }, opts);
+  }
+  updateProfile(accessToken: string, updates: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.update_me", { access_token: accessToken, fields: updates }, opts);
+  }
+  deleteAvatar(accessToken: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.delete_avatar", { access_token: accessToken }, opts);
+  }
+  // The Python SDK's names, for programs ported from it.
+  sendOtp(email?: string, phone?: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.send_otp", { email, phone }, opts);
+  }
+  verifyOtp(code: string, email?: string, phone?: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.verify_otp", { code, email, phone }, opts);
+  }
+  resendVerification(email: string, opts?: CallOptions): Promise<any> {
+    return this.resendVerificationEmail(email, opts);
+  }
+  refresh(refreshToken: string, opts?: CallOptions): Promise<any> {
+    return this.refreshToken(refreshToken, opts);
+  }
+  me(accessToken: string, opts?: CallOptions): Promise<any> {
+    return this.getCurrentUser(accessToken, opts);
+  }
+  updateMe(accessToken: string, fields: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+    return this.updateProfile(accessToken, fields, opts);
+  }
+  signup(email: string, password: string, name?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.signup", { email, password, name, metadata }, opts);
+  }
+  signin(email: string, password: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("auth.signin", { email, password }, opts);
+  }
+}
+
+/** A statement of `db.batch`: `{ sql, params }`, `[sql, params]` or a SQL string. */
+export type Statement = { sql: string; params?: unknown[] } | [string, unknown[]?] | string;
+
+function statements(queries: Statement[]): Array<{ sql: unknown; params: unknown[] }> {
+  if (!Array.isArray(queries)) throw validationError("queries", "db.batch needs `queries`, an array of { sql, params }");
+  return queries.map((q) => {
+    if (typeof q === "string") return { sql: q, params: [] };
+    if (Array.isArray(q)) return { sql: q[0], params: q[1] ?? [] };
+    return { sql: q?.sql, params: q?.params ?? [] };
+  });
+}
+
+/** The project's SQL database. */
+export class Db extends Ns {
+  /** Runs one statement: `{ results, count, meta }`. */
+  query<R = Row>(sql: string, params?: unknown[], opts?: CallOptions): Promise<QueryResult<R>> {
+    return this.t.call("db.query", { sql, params }, opts);
+  }
+  /** The first row, or `null`. */
+  queryOne<R = Row>(sql: string, params?: unknown[], opts?: CallOptions): Promise<R | null> {
+    return this.t.call("db.query_one", { sql, params }, opts);
+  }
+  /** Up to 25 statements in one transaction: all or nothing. */
+  batch(queries: Statement[], opts?: CallOptions): Promise<any> {
+    return this.t.call("db.batch", { queries: statements(queries) }, opts);
+  }
+}
+
+/** Key-value cache with TTLs (seconds). */
+export class Cache extends Ns {
+  /** The value, or `null` when missing or expired. */
+  get<T = any>(key: string, opts?: CallOptions): Promise<T | null> {
+    return this.t.call("cache.get", { key }, opts);
+  }
+  set(key: string, value: unknown, ttl?: number, opts?: CallOptions): Promise<any> {
+    return this.t.call("cache.set", { key, value: value === undefined ? null : value, ttl }, opts);
+  }
+  has(key: string, opts?: CallOptions): Promise<boolean> {
+    return this.t.call("cache.has", { key }, opts);
+  }
+  /** Whether the key existed. */
+  delete(key: string, opts?: CallOptions): Promise<boolean> {
+    return this.t.call("cache.delete", { key }, opts);
+  }
+  /** `{ key: value }` of the keys that exist. */
+  getMany(keys: string[], opts?: CallOptions): Promise<Record<string, any>> {
+    return this.t.call("cache.get_many", { keys }, opts);
+  }
+  /** Stores `{ key: value }` (or `[{ key, value, ttl }]`); the number stored. */
+  setMany(entries: Record<string, unknown> | Array<{ key: string; value: unknown; ttl?: number }>, ttl?: number, opts?: CallOptions): Promise<any> {
+    const items = Array.isArray(entries) ? entries.map((e) => ({ ...e })) : Object.entries(entries ?? {}).map(([key, value]) => ({ key, value }));
+    if (ttl !== undefined) for (const e of items as Array<{ ttl?: number }>) e.ttl ??= ttl;
+    return this.t.call("cache.set_many", { entries: items }, opts);
+  }
+  deleteMany(keys: string[], opts?: CallOptions): Promise<any> {
+    return this.t.call("cache.delete_many", { keys }, opts);
+  }
+  /** One page of keys: `keys` ([{ key, expiration }]), `list_complete`, `cursor`. */
+  list(prefix?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("cache.list", { prefix, limit, cursor }, opts);
+  }
+  /** Every key under `prefix`, page by page: `for await (const entry of cache.listAll())`. */
+  listAll(prefix?: string, pageSize?: number, opts?: CallOptions): Stream<{ key: string; expiration?: number | null }> {
+    return this.t.stream("cache.list_all", { prefix, page_size: pageSize }, opts);
+  }
+  /** All key names (under `prefix`). */
+  keys(prefix?: string, opts?: CallOptions): Promise<string[]> {
+    return this.t.call("cache.keys", { prefix }, opts);
+  }
+  /** Deletes every key (under `prefix`); the number deleted. */
+  flush(prefix?: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("cache.flush", { prefix }, opts);
+  }
+  expire(key: string, ttl: number, opts?: CallOptions): Promise<any> {
+    return this.t.call("cache.expire", { key, ttl }, opts);
+  }
+  /** Adds `amount` (default 1); the new value. */
+  increment(key: string, amount?: number, initialValue?: number, ttl?: number, opts?: CallOptions): Promise<any> {
+    return this.t.call("cache.increment", { key, amount, initial_value: initialValue, ttl }, opts);
+  }
+  /** The official name of `has`. */
+  exists(key: string, opts?: CallOptions): Promise<boolean> {
+    return this.has(key, opts);
+  }
+}
+
+export type UploadSource = Buffer | Uint8Array | ArrayBuffer | Blob | Readable | ReadableStream<Uint8Array> | string;
+
+export interface UploadOptions extends CallOptions {
+  /** The storage key (`avatars/1.png`); `key` is the same. */
+  path?: string;
+  key?: string;
+  contentType?: string;
+  /** Called on the JS thread with the bytes sent so far. */
+  onProgress?: (sent: number, total: number | null) => void;
+}
+
+async function bytesOf(src: Exclude<UploadSource, string>): Promise<Buffer> {
+  if (Buffer.isBuffer(src)) return src;
+  if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+  if (src instanceof ArrayBuffer) return Buffer.from(src);
+  if (typeof Blob !== "undefined" && src instanceof Blob) return Buffer.from(await src.arrayBuffer());
+  const chunks: Buffer[] = [];
+  const iterable = src instanceof Readable ? src : Readable.fromWeb(src as any);
+  for await (const c of iterable) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+/** File storage with public URLs. */
+export class Storage extends Ns {
+  /**
+   * Uploads `file` (a Buffer, Uint8Array, Blob/File, a readable stream, or a local file path,
+   * streamed from disk by the engine) under the key `path`: `{ url, key, size, content_type }`.
+   */
+  async upload(file: UploadSource, options: UploadOptions): Promise<any> {
+    const [own, call] = splitOptions<Omit<UploadOptions, keyof CallOptions>>(options);
+    const key = own.path ?? own.key ?? (typeof file === "string" ? undefined : undefined);
+    const a: Record<string, unknown> = { key, content_type: own.contentType };
+    if (typeof file === "string") {
+      if (!fs.existsSync(file)) throw validationError("file", `storage.upload: no file at ${JSON.stringify(file)}; pass a Buffer for data in memory`);
+      a.path = file;
+      return this.t.upload(a, null, call, own.onProgress);
+    }
+    if (file === undefined || file === null) throw validationError("file", "storage.upload needs the file: a Buffer, a stream or a local path");
+    return this.t.upload(a, await bytesOf(file), call, own.onProgress);
+  }
+  /** The object's bytes and content type. */
+  get(key: string, opts?: CallOptions): Promise<{ data: Buffer; contentType: string | null }> {
+    return this.t.download({ key }, opts);
+  }
+  getUrl(key: string, opts?: CallOptions): Promise<string> {
+    return this.t.call("storage.get_url", { key }, opts);
+  }
+  list(prefix?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("storage.list", { prefix, limit, cursor }, opts);
+  }
+  listAll(prefix?: string, pageSize?: number, opts?: CallOptions): Stream<any> {
+    return this.t.stream("storage.list_all", { prefix, page_size: pageSize }, opts);
+  }
+  delete(key: string, opts?: CallOptions): Promise<boolean> {
+    return this.t.call("storage.delete", { key }, opts);
+  }
+  copy(sourceKey: string, destKey: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("storage.copy", { source_key: sourceKey, dest_key: destKey }, opts);
+  }
+  move(sourceKey: string, destKey: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("storage.move", { source_key: sourceKey, dest_key: destKey }, opts);
+  }
+  exists(key: string, opts?: CallOptions): Promise<boolean> {
+    return this.t.call("storage.exists", { key }, opts);
+  }
+  /** `{ key, size, content_type, last_modified, etag }`, or `null`. */
+  metadata(key: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("storage.metadata", { key }, opts);
+  }
+}
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+export interface ChatOptions extends CallOptions {
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+}
+export interface CompleteOptions extends CallOptions {
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+  system?: string;
+}
+
+function chatArgs(messages: ChatMessage[], o: Partial<ChatOptions>): Record<string, unknown> {
+  return { messages, model: o.model, temperature: o.temperature, max_tokens: o.maxTokens, top_p: o.topP };
+}
+
+/** Semantic search over the project's documents. */
+export class AiSearch extends Ns {
+  ingest(content: string, type: string, id?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+    return this.t.call("ai.search.ingest", { content, type, id, metadata }, opts);
+  }
+  query(text: string, topK?: number, types?: string[], filter?: Record<string, unknown>, opts?: CallOptions): Promise<any[]> {
+    return this.t.call("ai.search.query", { text, top_k: topK, types, filter }, opts);
+  }
+  get(id: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("ai.search.get", { id }, opts);
+  }
+  update(id: string, content: string, type?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+    return this.t.call("ai.search.update", { id, content, type, metadata }, opts);
+  }
+  delete(id: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("ai.search.delete", { id }, opts);
+  }
+  deleteByType(type: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("ai.search.delete_by_type", { type }, opts);
+  }
+  listTypes(opts?: CallOptions): Promise<any[]> {
+    return this.t.call("ai.search.list_types", {}, opts);
+  }
+  count(type?: string, opts?: CallOptions): Promise<number> {
+    return this.t.call("ai.search.count", { type }, opts);
+  }
+  configure(embeddingModel: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("ai.search.configure", { embedding_model: embeddingModel }, opts);
+  }
+}
+
+/** AI: chat and completions through the platform's model gateway, embeddings, search. */
+export class Ai extends Ns {
+  readonly search: AiSearch;
+  constructor(t: Transport) {
+    super(t);
+    this.search = new AiSearch(t);
+  }
+  /** A chat completion: `chat(messages, { model })`, or seed 000's `chat(model, messages)`. */
+  chat(messagesOrModel: ChatMessage[] | string, options?: ChatOptions | ChatMessage[], more?: ChatOptions): Promise<any> {
+    const [messages, o] = typeof messagesOrModel === "string" ? [options as ChatMessage[], { ...more, model: messagesOrModel }] : [messagesOrModel, options as ChatOptions | undefined];
+    const [own, call] = splitOptions<ChatOptions>(o);
+    return this.t.call("ai.chat", chatArgs(messages, own), call);
+  }
+  /** `chat`, streamed: `for await (const chunk of ai.chatStream(messages))` (`chunk.delta`). */
+  chatStream(messages: ChatMessage[], options?: ChatOptions): Stream<any> {
+    const [own, call] = splitOptions<ChatOptions>(options);
+    return this.t.stream("ai.chat_stream", chatArgs(messages, own), call);
+  }
+  complete(prompt: string, options?: CompleteOptions): Promise<any> {
+    const [own, call] = splitOptions<CompleteOptions>(options);
+    return this.t.call("ai.complete", { prompt, model: own.model, max_tokens: own.maxTokens, temperature: own.temperature, system: own.system }, call);
+  }
+  /** The embedding vector of a text. */
+  async embed(text: string, opts?: CallOptions): Promise<number[]> {
+    const r = await this.t.call<{ embedding?: number[] }>("ai.embed", { text }, opts);
+    return r?.embedding ?? [];
+  }
+}
+
+/** Background jobs, served by queue workers. */
+export class Queue extends Ns {
+  /** Enqueues a job of type `name`: `{ job_id }`. */
+  send(name: string, data?: Record<string, unknown>, delaySeconds?: number, maxRetries?: number, opts?: CallOptions): Promise<{ job_id: string }> {
+    return this.t.call("queue.send", { type: name, data, delay_seconds: delaySeconds, max_retries: maxRetries }, opts);
+  }
+  enqueue(type: string, data?: Record<string, unknown>, delaySeconds?: number, maxRetries?: number, opts?: CallOptions): Promise<{ job_id: string }> {
+    return this.t.call("queue.enqueue", { type, data, delay_seconds: delaySeconds, max_retries: maxRetries }, opts);
+  }
+  /** A job (`status`, `attempts`, `last_error`, ...), or `null`. */
+  job(jobId: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("queue.job", { job_id: jobId }, opts);
+  }
+  jobs(status?: string, type?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("queue.jobs", { status, type, limit, cursor }, opts);
+  }
+  jobsAll(status?: string, type?: string, pageSize?: number, cursor?: string, opts?: CallOptions): Stream<any> {
+    return this.t.stream("queue.jobs_all", { status, type, page_size: pageSize, cursor }, opts);
+  }
+  cancel(jobId: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("queue.cancel", { job_id: jobId }, opts);
+  }
+  /** Waits until the job is over (at most `timeoutMs`, default 30 000); its record with `history`. */
+  wait(jobId: string, timeoutMs?: number, opts?: CallOptions): Promise<any> {
+    return this.t.call("queue.wait", { job_id: jobId, timeout_ms: timeoutMs }, opts);
+  }
+  // The official names.
+  getJob(jobId: string, opts?: CallOptions): Promise<any> {
+    return this.job(jobId, opts);
+  }
+  listJobs(status?: string, type?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<any> {
+    return this.jobs(status, type, limit, cursor, opts);
+  }
+  cancelJob(jobId: string, opts?: CallOptions): Promise<any> {
+    return this.cancel(jobId, opts);
+  }
+}
+
+export class Secrets extends Ns {
+  /** A secret's value, or `null`. */
+  get(key: string, opts?: CallOptions): Promise<string | null> {
+    return this.t.call("secrets.get", { key }, opts);
+  }
+  set(key: string, value: string, opts?: CallOptions): Promise<any> {
+    return this.t.call("secrets.set", { key, value }, opts);
+  }
+  list(opts?: CallOptions): Promise<string[]> {
+    return this.t.call("secrets.list", {}, opts);
+  }
+}
+
+export class Services extends Ns {
+  invoke(serviceName: string, data?: unknown, opts?: CallOptions): Promise<any> {
+    return this.t.call("services.invoke", { service_name: serviceName, data }, opts);
+  }
+}
+
+/** Local-platform helpers (only the local platform serves these). */
+export class Local extends Ns {
+  /** Emails the local platform "sent" (verification links, OTP codes), newest first. */
+  outbox(to?: string, limit?: number, opts?: CallOptions): Promise<any[]> {
+    return this.t.call("local.outbox", { to, limit }, opts);
+  }
+  workers(opts?: CallOptions): Promise<any> {
+    return this.t.call("local.workers", {}, opts);
+  }
+  /** Waits until a connected worker serves `name` (a custom API slug, an event or a job type). */
+  waitServed(name: string, timeoutMs?: number, opts?: CallOptions): Promise<any> {
+    return this.t.call("local.wait_served", { name, timeout_ms: timeoutMs }, opts);
+  }
+}
+
+/** A client of one Aerostack project: `new AerostackClient({ projectId, apiKey, baseUrl })`. */
+export class AerostackClient {
+  readonly auth: Auth;
+  readonly db: Db;
+  readonly cache: Cache;
+  readonly storage: Storage;
+  readonly ai: Ai;
+  readonly queue: Queue;
+  readonly secrets: Secrets;
+  readonly services: Services;
+  readonly local: Local;
+  readonly socket: Socket;
+  /** @internal */
+  readonly transport: Transport;
+  private rt: Realtime | null = null;
+
+  constructor(options: ClientOptions = {}, nativeClient?: NativeClient) {
+    const n = nativeClient ?? sync(() => new native.NativeClient(clientOptionsJson(options)));
+    this.transport = new Transport(n);
+    this.auth = new Auth(this.transport);
+    this.db = new Db(this.transport);
+    this.cache = new Cache(this.transport);
+    this.storage = new Storage(this.transport);
+    this.ai = new Ai(this.transport);
+    this.queue = new Queue(this.transport);
+    this.secrets = new Secrets(this.transport);
+    this.services = new Services(this.transport);
+    this.local = new Local(this.transport);
+    this.socket = new Socket(this.transport);
+  }
+
+  /** A client sharing this one's connection pool whose calls use `opts` (`timeoutMs`, `retry`, ...). */
+  withOptions(opts: Omit<CallOptions, "signal">): AerostackClient {
+    const json = callOptionsJson(opts) ?? {};
+    return new AerostackClient({}, sync(() => this.transport.native.withOptions(JSON.stringify(json))));
+  }
+
+  /** Realtime channels (one WebSocket per client, opened on first use). */
+  get realtime(): Realtime {
+    this.rt ??= new Realtime(this.transport);
+    return this.rt;
+  }
+
+  /** Calls the custom API (Logic Module endpoint) `slug`; its JSON answer. */
+  call(slug: string, data?: unknown, method: string = "POST", opts?: CallOptions): Promise<any> {
+    return this.transport.call("call", { slug, data, method }, opts);
+  }
+
+  /** A raw platform call (`path` under `/v1`); the JSON answer as sent. */
+  request(method: string, path: string, body?: unknown, opts?: CallOptions): Promise<any> {
+    return this.transport.call("request", { method, path, body }, opts);
+  }
+
+  /** Closes the realtime connection, if one was opened. */
+  async close(): Promise<void> {
+    if (this.rt) await this.rt.close();
+  }
+}
+
+/** The official SDK's alias. */
+export { AerostackClient as Aerostack };

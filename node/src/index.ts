@@ -1,0 +1,20 @@
+/**
+ * `aerostack`: the Node SDK of Aerostack, on the shared Rust engine.
+ *
+ *     import { AerostackClient } from "aerostack";
+ *     const client = new AerostackClient({ projectId, apiKey, baseUrl });
+ *     const { results } = await client.db.query("SELECT 1 AS one");
+ *
+ * `aerostack/local` starts the local platform in-process; `aerostack/hooks` serves Logic Modules
+ * and queue workers; `SDK` is the operation-style face of `@aerostack/sdk-node`.
+ */
+export * from "./client";
+export * from "./errors";
+export { Realtime, Channel, EventStream, Socket, type RealtimeEvent, type RealtimeOptions, type PublishOptions, type Listener } from "./realtime";
+export { Stream, type CallOptions, type RetryOption } from "./transport";
+export { setLogger, type LogSink, type LogLevel } from "./log";
+import { native } from "./native";
+
+/** This package's version and the engine's. */
+export const VERSION: string = native.version();
+export const ENGINE_VERSION: string = native.engineVersion();

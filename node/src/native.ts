@@ -1,0 +1,122 @@
+/**
+ * The native addon (bindings/node, crate `aerostack-node`): a small internal API, JSON text in
+ * and out. Every waiting method returns a Promise of text: `"0"` + the JSON answer, or `"1"` +
+ * the surface's error object (`"2"`/`"3"`: the same, with engine log lines waiting). The public
+ * classes of this package are written on top; nothing here is public API.
+ */
+import * as path from "node:path";
+
+export interface NativeCancel {
+  cancel(): void;
+  readonly cancelled: boolean;
+}
+export interface NativeProgress {
+  take(): [number, number] | null;
+}
+export interface NativeStream {
+  next(cancel?: NativeCancel | null): Promise<string>;
+  close(): void;
+}
+export interface NativeDownload {
+  data: Buffer;
+  contentType?: string | null;
+}
+export interface NativeClient {
+  withOptions(callOptionsJson: string): NativeClient;
+  call(op: string, argsJson: string, cancel?: NativeCancel | null): Promise<string>;
+  upload(argsJson: string, data: Buffer | null, progress: NativeProgress | null, cancel?: NativeCancel | null): Promise<string>;
+  download(argsJson: string, cancel?: NativeCancel | null): Promise<string | NativeDownload>;
+  stream(op: string, argsJson: string, cancel?: NativeCancel | null): Promise<string | NativeStream>;
+  realtime(optionsJson: string): NativeRealtime;
+}
+export interface NativeRealtime {
+  readonly url: string;
+  readonly status: string;
+  readonly droppedEvents: number;
+  connect(cancel?: NativeCancel | null): Promise<string>;
+  disconnect(): Promise<string>;
+  setToken(token: string): void;
+  channel(topic: string): NativeChannel;
+  nextEvent(timeoutMs?: number | null, cancel?: NativeCancel | null): Promise<string>;
+  tryNextEvent(): string | null;
+}
+export interface NativeChannel {
+  readonly topic: string;
+  readonly isSubscribed: boolean;
+  waitSubscribed(timeoutMs: number, cancel?: NativeCancel | null): Promise<string>;
+  on(event: string): number;
+  off(id: number): boolean;
+  publish(event: string, dataJson: string, optionsJson: string): Promise<string>;
+  track(stateJson: string): void;
+  untrack(): void;
+  presence(): string;
+  tracked(): string | null;
+  history(limit?: number | null, before?: number | null, cancel?: NativeCancel | null): Promise<string>;
+  unsubscribe(): void;
+}
+export interface NativeWorker {
+  nextInvocation(timeoutMs?: number | null, cancel?: NativeCancel | null): Promise<string | NativeInvocation>;
+  complete(id: string, resultJson: string): void;
+  fail(id: string, message: string): void;
+  drain(): Promise<string>;
+  stop(graceMs: number): Promise<string>;
+  readonly isClosed: boolean;
+  readonly projectId: string | null;
+}
+export interface NativeInvocation {
+  readonly id: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly projectId: string;
+  readonly eventJson: string;
+  readonly deadlineMs: number;
+  readonly isCancelled: boolean;
+  client(): NativeClient;
+}
+export interface NativePlatform {
+  readonly infoJson: string;
+  readonly running: boolean;
+  createProject(name: string): Promise<string>;
+  shutdown(): Promise<string>;
+}
+export interface Addon {
+  init(): void;
+  engineVersion(): string;
+  version(): string;
+  operations(): string[];
+  restOperations(): string[];
+  jobTypeFromFunctionName(name: string): string;
+  engineOptionNames(): Array<[string, string | null]>;
+  drainLogs(): Array<[string, string]>;
+  rateLimitsFromFlags(specs: string[], none: boolean): string;
+  NativeClient: new (optionsJson: string) => NativeClient;
+  NativeCancel: new () => NativeCancel;
+  NativeProgress: new () => NativeProgress;
+  NativeWorker: { connect(optionsJson: string, registrationJson: string): Promise<string | NativeWorker> };
+  NativePlatform: { start(optionsJson: string): Promise<string | NativePlatform> };
+}
+
+/** The addon file of this platform, next to package.json (scripts/build.cjs puts it there). */
+export function addonPath(): string {
+  if (process.env.AEROSTACK_NODE_ADDON) return process.env.AEROSTACK_NODE_ADDON;
+  const libc = process.platform === "linux" ? "-gnu" : "";
+  return path.join(__dirname, "..", "..", `aerostack.${process.platform}-${process.arch}${libc}.node`);
+}
+
+function load(): Addon {
+  const file = addonPath();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const addon = require(file) as Addon;
+    addon.init();
+    return addon;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `aerostack: could not load the native addon ${file} (${why}). ` +
+        "Build it with `npm rebuild aerostack` (needs cargo), or `make build` in the repository.",
+    );
+  }
+}
+
+export const native: Addon = load();

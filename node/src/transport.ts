@@ -1,0 +1,248 @@
+/**
+ * How a call reaches the engine: arguments as the surface's JSON (snake_case names), per-call
+ * options as `_options`, an `AbortSignal` as a cancel token, and the settled text turned into the
+ * answer or the family's error. Every service class of the package goes through {@link Transport}.
+ */
+import { errorFromDto, cancelledError, type ErrorDto } from "./errors";
+import { drainEngineLogs } from "./log";
+import { native, type NativeCancel, type NativeClient, type NativeStream } from "./native";
+
+/** Retries: `false` (none), `true` (the default policy) or a policy. */
+export type RetryOption =
+  | boolean
+  | {
+      maxAttempts?: number;
+      initialIntervalMs?: number;
+      maxIntervalMs?: number;
+      exponent?: number;
+      maxElapsedTimeMs?: number;
+      retryConnectionErrors?: boolean;
+      maxRetryAfterMs?: number;
+      /** Seed 002's `RetryConfig`: `"backoff"` or `"none"`. */
+      strategy?: "backoff" | "none";
+      backoff?: { initialInterval?: number; maxInterval?: number; exponent?: number; maxElapsedTime?: number };
+    };
+
+/** Options every call takes (its last argument). */
+export interface CallOptions {
+  /** Aborting drops the engine's request; the call rejects with `CancelledError`. */
+  signal?: AbortSignal;
+  /** Per-attempt timeout in milliseconds. */
+  timeoutMs?: number;
+  retry?: RetryOption;
+  /** The `Idempotency-Key` to send (one logical operation only). */
+  idempotencyKey?: string;
+  /** Extra headers for this call. */
+  headers?: Record<string, string>;
+}
+
+const CALL_OPTION_KEYS = ["signal", "timeoutMs", "retry", "idempotencyKey", "headers"] as const;
+
+/** `camelCase` -> `snake_case`. */
+export function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}
+
+/** An option object with its keys (recursively, not its `headers`) in the engine's snake_case. */
+export function snakeKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snakeKeys);
+  if (v === null || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x === undefined) continue;
+    out[snake(k)] = k === "headers" ? x : snakeKeys(x);
+  }
+  return out;
+}
+
+export function retryJson(r: RetryOption | undefined): unknown {
+  if (r === undefined || r === true) return undefined;
+  if (r === false) return { max_attempts: 1 };
+  return snakeKeys(r);
+}
+
+/** The engine's `CallOptions` JSON of `opts`, or undefined when there are none. */
+export function callOptionsJson(opts: CallOptions | undefined): Record<string, unknown> | undefined {
+  if (!opts) return undefined;
+  const o: Record<string, unknown> = {};
+  if (opts.timeoutMs !== undefined) o.timeout_ms = opts.timeoutMs;
+  const retry = retryJson(opts.retry);
+  if (retry !== undefined) o.retry = retry;
+  if (opts.idempotencyKey !== undefined) o.idempotency_key = opts.idempotencyKey;
+  if (opts.headers !== undefined) o.headers = opts.headers;
+  return Object.keys(o).length ? o : undefined;
+}
+
+/** Splits the call options out of an object that also holds an operation's own options. */
+export function splitOptions<T extends object>(o: (T & CallOptions) | undefined): [Partial<T>, CallOptions] {
+  const own: Record<string, unknown> = {};
+  const call: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o ?? {})) {
+    if ((CALL_OPTION_KEYS as readonly string[]).includes(k)) call[k] = v;
+    else own[k] = v;
+  }
+  return [own as Partial<T>, call as CallOptions];
+}
+
+/** Marks the end of a stream (the text `"0"` alone). */
+export const END: unique symbol = Symbol("end");
+
+/** The answer of a settled text, or its error thrown. */
+export function settle(text: string): unknown {
+  const flag = text.charCodeAt(0) - 48;
+  if (flag >= 2) drainEngineLogs();
+  if (flag === 0 || flag === 2) return text.length === 1 ? END : JSON.parse(text.slice(1));
+  throw errorFromDto(JSON.parse(text.slice(1)) as ErrorDto);
+}
+
+/** A synchronous addon call whose thrown error carries the surface's error object. */
+export function sync<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const m = e instanceof Error ? e.message : "";
+    if (m.length > 1 && (m[0] === "1" || m[0] === "3") && m[1] === "{") settle(m);
+    throw e;
+  }
+}
+
+/** Runs `start` with a cancel token tied to `signal` (none without a signal). */
+export async function withSignal<T>(signal: AbortSignal | undefined, start: (c: NativeCancel | null) => Promise<T>): Promise<T> {
+  if (!signal) return start(null);
+  if (signal.aborted) throw cancelledError(signal.reason);
+  const c = new native.NativeCancel();
+  const onAbort = (): void => c.cancel();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await start(c);
+  } catch (e) {
+    if (signal.aborted && e instanceof Error && (e as { code?: string }).code === "CANCELLED") throw cancelledError(signal.reason);
+    throw e;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Drops `undefined` values (the engine reads a missing argument as "no value"). */
+function args(a: Record<string, unknown>, opts: CallOptions | undefined): string {
+  const o = callOptionsJson(opts);
+  return JSON.stringify(o ? { ...a, _options: o } : a);
+}
+
+/** One engine client as the service classes use it. */
+export class Transport {
+  constructor(readonly native: NativeClient) {}
+
+  /** Operation `op` with named arguments (snake_case); `convert` shapes the answer. */
+  call<T = unknown>(op: string, a: Record<string, unknown>, opts?: CallOptions): Promise<T> {
+    const text = args(a, opts);
+    if (!opts?.signal) return this.native.call(op, text, null).then(settle) as Promise<T>;
+    return withSignal(opts.signal, (c) => this.native.call(op, text, c).then(settle)) as Promise<T>;
+  }
+
+  /** `storage.upload` of `data` (or of the file at `a.path`), reporting progress. */
+  upload(a: Record<string, unknown>, data: Buffer | null, opts?: CallOptions, onProgress?: (sent: number, total: number | null) => void): Promise<unknown> {
+    const text = args(a, opts);
+    return withSignal(opts?.signal, async (c) => {
+      if (!onProgress) return settle(await this.native.upload(text, data, null, c));
+      const progress = new native.NativeProgress();
+      const report = (): void => {
+        const p = progress.take();
+        if (p) onProgress(p[0], p[1] < 0 ? null : p[1]);
+      };
+      // Pulled on the JS thread: the engine only records the latest figures.
+      const timer = setInterval(report, 25);
+      timer.unref();
+      try {
+        const out = await this.native.upload(text, data, progress, c);
+        report();
+        return settle(out);
+      } finally {
+        clearInterval(timer);
+      }
+    });
+  }
+
+  /** `storage.get`: the bytes and the content type. */
+  async download(a: Record<string, unknown>, opts?: CallOptions): Promise<{ data: Buffer; contentType: string | null }> {
+    const text = args(a, opts);
+    const out = await withSignal(opts?.signal, (c) => this.native.download(text, c));
+    if (typeof out === "string") settle(out);
+    const d = out as { data: Buffer; contentType?: string | null };
+    return { data: d.data, contentType: d.contentType ?? null };
+  }
+
+  /** A streamed operation as an async iterator; leaving the loop early closes the stream. */
+  stream<T>(op: string, a: Record<string, unknown>, opts?: CallOptions, convert?: (v: unknown) => T): Stream<T> {
+    return new Stream<T>(this.native, op, args(a, opts), opts?.signal, convert);
+  }
+}
+
+/** The items of a streamed operation (`ai.chatStream`, `*.listAll`): `for await (const x of s)`. */
+export class Stream<T> implements AsyncIterableIterator<T> {
+  private opened: Promise<NativeStream> | null = null;
+  private done = false;
+
+  constructor(
+    private readonly client: NativeClient,
+    private readonly op: string,
+    private readonly argsText: string,
+    private readonly signal: AbortSignal | undefined,
+    private readonly convert?: (v: unknown) => T,
+  ) {}
+
+  private open(): Promise<NativeStream> {
+    if (!this.opened) {
+      this.opened = withSignal(this.signal, (c) => this.client.stream(this.op, this.argsText, c)).then((s) => {
+        if (typeof s === "string") settle(s);
+        return s as NativeStream;
+      });
+    }
+    return this.opened;
+  }
+
+  async next(): Promise<IteratorResult<T>> {
+    if (this.done) return { done: true, value: undefined };
+    try {
+      const s = await this.open();
+      const v = settle(await withSignal(this.signal, (c) => s.next(c)));
+      if (v === END) {
+        this.done = true;
+        return { done: true, value: undefined };
+      }
+      return { done: false, value: this.convert ? this.convert(v) : (v as T) };
+    } catch (e) {
+      await this.return();
+      throw e;
+    }
+  }
+
+  /** Stops the stream (closes its connection upstream). */
+  async return(): Promise<IteratorResult<T>> {
+    this.done = true;
+    if (this.opened) {
+      try {
+        (await this.opened).close();
+      } catch {
+        // the stream never opened: nothing to close
+      }
+    }
+    return { done: true, value: undefined };
+  }
+
+  /** Same as `return()`. */
+  async close(): Promise<void> {
+    await this.return();
+  }
+
+  /** Every item, collected. */
+  async toArray(): Promise<T[]> {
+    const out: T[] = [];
+    for await (const x of this) out.push(x);
+    return out;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
