@@ -375,3 +375,11 @@ func (l *Local) WaitServed(ctx context.Context, name string, timeout time.Durati
 	}
 	return call[Record](ctx, l.c, "local.wait_served", a)
 }
+
+// Do runs any operation of the engine's table by name (db.query, cache.set, ...; the same
+// names in every Aerostack SDK) with its named arguments, and returns the JSON answer. The typed
+// methods are the way to call the platform; Do is for dynamic callers (tools, proxies, the
+// conformance runner's ill-typed argument cases).
+func (c *Client) Do(ctx context.Context, op string, arguments map[string]any) (json.RawMessage, error) {
+	return c.raw(ctx, op, args(arguments))
+}
