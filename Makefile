@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-rust test-python test-conformance demo bench server clean fmt lint deps conformance
+.PHONY: all build test test-rust test-python test-go go test-conformance demo bench server clean fmt lint deps conformance
 
 all: build
 
@@ -19,7 +19,7 @@ deps:
 build: deps
 	$(CARGO) build --workspace --all-targets --locked
 
-test: build test-rust test-python test-conformance
+test: build test-rust test-python test-go test-conformance
 
 test-rust:
 	$(CARGO) test --workspace --locked --no-fail-fast
@@ -27,6 +27,15 @@ test-rust:
 # The Python SDK: .venv + maturin develop --release + pytest + mypy --strict (scripts/test-python.sh).
 test-python: deps
 	@scripts/test-python.sh
+
+# The Go SDK (go/): the static library of bindings/c copied into the module (scripts/go-lib.sh),
+# then go vet and go test -race over the module and the conformance runner.
+go: deps
+	@scripts/go-lib.sh
+
+test-go: go
+	cd go && go vet ./... && go test -race -count=1 ./...
+	go vet ./tests/conformance/go
 
 # The cross-language conformance suite (tests/conformance/): every runner that exists (today
 # Python's) against its own local platform; prints the matrix (case x language), rewrites the

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Puts the engine's static library where the Go SDK's cgo flags find it:
+# go/internal/lib/<goos>_<goarch>/libaerostack.a (gitignored), from target/debug/libaerostack_c.a,
+# which `make build` builds with the workspace; built here with cargo when it is missing (a user
+# who only wants the Go SDK). Needs Go >= 1.23 (iter.Seq2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v go >/dev/null; then
+  echo "go-lib: Go is required (1.23 or newer): https://go.dev/dl/ (Debian's golang-go is too old)" >&2
+  exit 1
+fi
+minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+if [ "${minor:-0}" -lt 23 ]; then
+  echo "go-lib: Go $(go env GOVERSION) is too old: the SDK needs 1.23 or newer (iter.Seq2)" >&2
+  exit 1
+fi
+
+lib=target/debug/libaerostack_c.a
+if [ ! -f "$lib" ]; then
+  echo "go-lib: $lib is missing; building it (cargo build -p aerostack-c)"
+  ${CARGO:-cargo} build --locked -p aerostack-c
+fi
+dest="go/internal/lib/$(go env GOOS)_$(go env GOARCH)/libaerostack.a"
+mkdir -p "$(dirname "$dest")"
+if [ ! -f "$dest" ] || [ "$lib" -nt "$dest" ]; then
+  cp "$lib" "$dest"
+  echo "go-lib: $dest updated from $lib"
+fi
