@@ -3,6 +3,7 @@ package aerostack_test
 import (
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -29,6 +30,12 @@ func TestMain(m *testing.M) {
 
 var projects atomic.Int64
 
+// clientConfigs remembers each test client's Config (a worker connects with it).
+var (
+	configsMu     sync.Mutex
+	clientConfigs = map[*aerostack.Client]aerostack.Config{}
+)
+
 // newClient is a client of a fresh project.
 func newClient(t testing.TB) *aerostack.Client {
 	t.Helper()
@@ -36,9 +43,13 @@ func newClient(t testing.TB) *aerostack.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := aerostack.New(aerostack.Config{ProjectID: pr.ID, APIKey: pr.APIKey, BaseURL: platform.APIURL, IgnoreEnv: true})
+	cfg := aerostack.Config{ProjectID: pr.ID, APIKey: pr.APIKey, BaseURL: platform.APIURL, IgnoreEnv: true}
+	c, err := aerostack.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	configsMu.Lock()
+	clientConfigs[c] = cfg
+	configsMu.Unlock()
 	return c
 }

@@ -50,6 +50,11 @@ typedef struct AerostackClient AerostackClient;
 typedef struct AerostackCompletionQueue AerostackCompletionQueue;
 
 /**
+ * One invocation of user code.
+ */
+typedef struct AerostackInvocation AerostackInvocation;
+
+/**
  * A running local platform.
  */
 typedef struct AerostackPlatform AerostackPlatform;
@@ -58,6 +63,11 @@ typedef struct AerostackPlatform AerostackPlatform;
  * An open stream (from a completion of `aerostack_client_open_stream`).
  */
 typedef struct AerostackStream AerostackStream;
+
+/**
+ * A connected worker (one WebSocket, reconnecting and re-registering by itself).
+ */
+typedef struct AerostackWorker AerostackWorker;
 
 /**
  * A call's outcome (`kind` `AEROSTACK_DONE`) or a report under its id (`AEROSTACK_PROGRESS`).
@@ -93,6 +103,14 @@ typedef struct {
    * An opened stream (owned by the caller: `aerostack_stream_free`).
    */
   AerostackStream *stream;
+  /**
+   * A connected worker (owned by the caller: `aerostack_worker_free`).
+   */
+  AerostackWorker *worker;
+  /**
+   * An invocation (owned by the caller: `aerostack_invocation_free`); NULL when none came.
+   */
+  AerostackInvocation *invocation;
   /**
    * Progress: bytes sent so far and the total (-1 when unknown).
    */
@@ -337,6 +355,93 @@ int32_t aerostack_stream_close(const AerostackStream *stream, char **err);
  * Frees the stream (closing it).
  */
 void aerostack_stream_free(AerostackStream *stream);
+
+/**
+ * Submits connecting a worker with client `options` and `registration` (`{modules: [{slug,
+ * methods, public, trigger, timeout_ms, name}], jobs: [{type, timeout_ms}], concurrency,
+ * label}`); the completion's `worker` is set once the platform confirmed the registration.
+ */
+int32_t aerostack_worker_connect(const uint8_t *options,
+                                 size_t options_len,
+                                 const uint8_t *registration,
+                                 size_t registration_len,
+                                 const uint8_t *user_agent,
+                                 size_t user_agent_len,
+                                 const AerostackCompletionQueue *queue,
+                                 uint64_t *call_id,
+                                 char **err);
+
+/**
+ * Submits the pull of the next invocation: the completion's `invocation` is set, or NULL after
+ * `timeout_ms` (negative: no limit) or once the worker stopped (`aerostack_worker_is_closed`).
+ */
+int32_t aerostack_worker_next_invocation(const AerostackWorker *worker,
+                                         const AerostackCompletionQueue *queue,
+                                         int64_t timeout_ms,
+                                         uint64_t *call_id,
+                                         char **err);
+
+/**
+ * Answers invocation `id` with the JSON `result`.
+ */
+int32_t aerostack_worker_complete(const AerostackWorker *worker,
+                                  const uint8_t *id,
+                                  size_t id_len,
+                                  const uint8_t *result,
+                                  size_t result_len,
+                                  char **err);
+
+/**
+ * Fails invocation `id` (a custom API answers 500 HOOK_FAILED with `message`; a job is retried).
+ */
+int32_t aerostack_worker_fail(const AerostackWorker *worker,
+                              const uint8_t *id,
+                              size_t id_len,
+                              const uint8_t *message,
+                              size_t message_len,
+                              char **err);
+
+/**
+ * Submits a graceful stop: no new work; completes once everything received was answered (keep
+ * pulling and answering meanwhile) or `grace_ms` passed, and the connection closed.
+ */
+int32_t aerostack_worker_stop(const AerostackWorker *worker,
+                              const AerostackCompletionQueue *queue,
+                              uint64_t grace_ms,
+                              uint64_t *call_id,
+                              char **err);
+
+/**
+ * Whether the worker stopped.
+ */
+bool aerostack_worker_is_closed(const AerostackWorker *worker);
+
+/**
+ * Frees the worker handle (the worker itself stops with `aerostack_worker_stop`).
+ */
+void aerostack_worker_free(AerostackWorker *worker);
+
+/**
+ * The invocation as JSON: `{id, kind, name, project_id, event, deadline_ms, ...}`.
+ */
+int32_t aerostack_invocation_info(const AerostackInvocation *invocation, char **out, char **err);
+
+/**
+ * The scoped client of the invocation (its project; every operation plus `fetch`).
+ */
+int32_t aerostack_invocation_client(const AerostackInvocation *invocation,
+                                    AerostackClient **out,
+                                    char **err);
+
+/**
+ * Whether the platform gave up on the invocation.
+ */
+bool aerostack_invocation_is_cancelled(const AerostackInvocation *invocation);
+
+/**
+ * Frees the invocation handle.
+ */
+void aerostack_invocation_free(AerostackInvocation *invocation);
 
 #ifdef __cplusplus
 }  // extern "C"

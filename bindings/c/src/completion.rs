@@ -6,10 +6,11 @@ use std::ffi::c_char;
 use std::future::Future;
 use std::time::Duration;
 
-use aerostack_bindings_common::{CompletionQueue, Error, ErrorDto, StreamHandle};
+use aerostack_bindings_common::{CompletionQueue, Error, ErrorDto, InvocationHandle, StreamHandle, WorkerHandle};
 use serde_json::Value;
 
 use crate::stream::AerostackStream;
+use crate::worker::{AerostackInvocation, AerostackWorker};
 use crate::{AEROSTACK_CLOSED, AEROSTACK_EMPTY, AEROSTACK_ERROR, AEROSTACK_OK, c_string, ffi, free, handle, put, write};
 
 /// What a finished call (or a report under its id) carries.
@@ -22,6 +23,10 @@ pub(crate) enum Item {
     Stream(Result<StreamHandle, ErrorDto>),
     /// Upload progress: bytes sent, total (when known).
     Progress(u64, Option<u64>),
+    /// A connected worker.
+    Worker(Result<WorkerHandle, ErrorDto>),
+    /// The next invocation (`None`: none came in time, or the worker stopped).
+    Invocation(Result<Option<InvocationHandle>, ErrorDto>),
 }
 
 /// The completion queue handle.
@@ -58,6 +63,10 @@ pub struct AerostackCompletion {
     pub data_len: usize,
     /// An opened stream (owned by the caller: `aerostack_stream_free`).
     pub stream: *mut AerostackStream,
+    /// A connected worker (owned by the caller: `aerostack_worker_free`).
+    pub worker: *mut AerostackWorker,
+    /// An invocation (owned by the caller: `aerostack_invocation_free`); NULL when none came.
+    pub invocation: *mut AerostackInvocation,
     /// Progress: bytes sent so far and the total (-1 when unknown).
     pub sent: u64,
     pub total: i64,
@@ -79,6 +88,8 @@ impl AerostackCompletion {
             data: std::ptr::null_mut(),
             data_len: 0,
             stream: std::ptr::null_mut(),
+            worker: std::ptr::null_mut(),
+            invocation: std::ptr::null_mut(),
             sent: 0,
             total: -1,
         }
@@ -92,7 +103,13 @@ impl AerostackCompletion {
         };
         match item {
             Item::Json(Ok(v)) => c.json = v.map_or(std::ptr::null_mut(), c_string),
-            Item::Json(Err(e)) | Item::Bytes(Err(e)) | Item::Stream(Err(e)) => fail(&mut c, e),
+            Item::Json(Err(e)) | Item::Bytes(Err(e)) | Item::Stream(Err(e)) | Item::Worker(Err(e)) | Item::Invocation(Err(e)) => {
+                fail(&mut c, e)
+            }
+            Item::Worker(Ok(h)) => c.worker = Box::into_raw(Box::new(AerostackWorker { h })),
+            Item::Invocation(Ok(i)) => {
+                c.invocation = i.map_or(std::ptr::null_mut(), |h| Box::into_raw(Box::new(AerostackInvocation { h })))
+            }
             Item::Bytes(Ok((bytes, meta))) => {
                 c.json = c_string(meta);
                 c.data_len = bytes.len();

@@ -22,6 +22,7 @@ mod completion;
 mod logs;
 mod platform;
 mod stream;
+mod worker;
 
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -34,6 +35,7 @@ pub use completion::*;
 pub use logs::*;
 pub use platform::*;
 pub use stream::*;
+pub use worker::*;
 
 /// The call succeeded.
 pub const AEROSTACK_OK: i32 = 0;

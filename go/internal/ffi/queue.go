@@ -21,6 +21,10 @@ type Completion struct {
 	Data []byte
 	// Stream is an opened stream.
 	Stream *Stream
+	// Worker is a connected worker.
+	Worker *Worker
+	// Invocation is a pulled invocation (nil: none came in time, or the worker stopped).
+	Invocation *Invocation
 }
 
 // Progress is an upload's progress report.
@@ -148,6 +152,12 @@ func (q *queue) pull() {
 			}
 			if c.stream != nil {
 				d.Stream = &Stream{s: c.stream}
+			}
+			if c.worker != nil {
+				d.Worker = &Worker{w: c.worker}
+			}
+			if c.invocation != nil {
+				d.Invocation = &Invocation{i: c.invocation}
 			}
 			it.done = &d
 		}
