@@ -5,6 +5,11 @@ set -euo pipefail
 need_apt=()
 command -v cc >/dev/null || need_apt+=(gcc)
 command -v curl >/dev/null || need_apt+=(curl)
+# The PHP SDK (bindings/php, php/): the extension's build script needs php-config and libclang;
+# its tests use Debian's phpunit, the bench Guzzle, the consumer test composer.
+if ! command -v php-config >/dev/null || ! command -v phpunit >/dev/null; then
+  need_apt+=(php-cli php-dev php-curl libclang-dev clang composer phpunit php-guzzlehttp-guzzle)
+fi
 
 if ((${#need_apt[@]})); then
   echo "ensure-deps: installing ${need_apt[*]} from Debian" >&2

@@ -1,0 +1,17 @@
+//! Engine log lines (retries) for the logger given in the PHP client's options: the surface
+//! queues them (`bindings_common::logs`); PHP drains them after calls and between the slices of
+//! its waits, and writes each through the logger (PSR-3 style, duck-typed) on its own thread.
+
+use aerostack_bindings_common::logs;
+use ext_php_rs::prelude::*;
+
+/// Every waiting line as `[level, message]` (`debug` or `warning`), oldest first; `[]` at once
+/// when none waits (one atomic load).
+#[php_function]
+#[php(name = "Aerostack\\Native\\drain_logs")]
+pub fn drain_logs() -> Vec<Vec<String>> {
+    if !logs::pending() {
+        return Vec::new();
+    }
+    logs::drain().into_iter().map(|l| vec![l.level.as_str().to_string(), l.message]).collect()
+}
