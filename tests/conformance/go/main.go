@@ -412,6 +412,8 @@ type env struct {
 	closedURL  string
 	notJSONURL string
 	tmp        string
+	spec       obj
+	worker     bool
 	workerErr  string
 	fresh      int
 }
@@ -1161,6 +1163,12 @@ func (e *env) runCase(c obj, runID string) (string, error) {
 	defer cancel()
 	if req, ok := c["requires"].([]any); ok {
 		for _, x := range req {
+			if x == "worker" && !e.worker {
+				e.worker = true
+				if err := e.startWorker(e.spec); err != nil {
+					e.workerErr = err.Error()
+				}
+			}
 			if x == "worker" && e.workerErr != "" {
 				return "", failf("needs the fixture worker: %s", e.workerErr)
 			}
@@ -1281,8 +1289,7 @@ func main() {
 		fmt.Println("project:", err)
 		os.Exit(2)
 	}
-	e := &env{platform: platform, project: proj, closedURL: closedURL, notJSONURL: notJSONURL, tmp: tmp,
-		workerErr: "the Go SDK's worker API (aerostack.Serve with Module/Job) is not written yet, so the fixture handlers cannot be served"}
+	e := &env{platform: platform, project: proj, closedURL: closedURL, notJSONURL: notJSONURL, tmp: tmp, spec: spec}
 
 	files, _ := filepath.Glob(filepath.Join(suite, "cases", "*.json"))
 	sort.Strings(files)
