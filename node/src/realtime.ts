@@ -57,6 +57,7 @@ export class Realtime {
   /** Listener id -> where its events go. */
   private readonly routes = new Map<number, (ev: RealtimeEvent) => void>();
   private pumping: NativeCancel | null = null;
+  private readonly statusListeners = new Set<(event: RealtimeEvent) => void>();
 
   constructor(private readonly t: Transport) {}
 
@@ -109,9 +110,20 @@ export class Realtime {
     sync(() => this.native.setToken(token));
   }
 
+  /** Calls `callback(event)` on every connection status change (`event.status`); returns a function that removes it. */
+  onStatus(callback: (event: RealtimeEvent) => void): () => void {
+    this.statusListeners.add(callback);
+    if (!this.pumping) this.pump();
+    return () => {
+      this.statusListeners.delete(callback);
+      if (this.routes.size === 0 && this.statusListeners.size === 0) this.stopPump();
+    };
+  }
+
   /** Stops every listener and closes the socket. */
   async close(): Promise<void> {
     this.routes.clear();
+    this.statusListeners.clear();
     this.stopPump();
     for (const ch of this.channels.values()) ch.closeStreams();
     await this.disconnect();
@@ -126,7 +138,7 @@ export class Realtime {
   /** @internal */
   unroute(id: number): void {
     this.routes.delete(id);
-    if (this.routes.size === 0) this.stopPump();
+    if (this.routes.size === 0 && this.statusListeners.size === 0) this.stopPump();
   }
 
   private stopPump(): void {
@@ -149,6 +161,15 @@ export class Realtime {
         }
         if (ev === END) break; // closed for good
         const event = ev as RealtimeEvent;
+        if (event.kind === "status") {
+          for (const l of this.statusListeners) {
+            try {
+              l(event);
+            } catch (e) {
+              log("warning", "realtime", `a status listener threw: ${String(e)}`);
+            }
+          }
+        }
         for (const id of event.listeners ?? []) {
           const to = this.routes.get(id);
           if (!to) continue;
@@ -247,8 +268,11 @@ export class Channel implements AsyncIterable<RealtimeEvent> {
   }
 
   /** Persisted messages, newest first; page back with `before = last.created_at`. */
-  async getHistory(limit?: number, before?: number, opts?: CallOptions): Promise<any[]> {
-    return settle(await withSignal(opts?.signal, (c) => this.h.history(limit ?? null, before ?? null, c))) as any[];
+  async getHistory(limit?: number, before?: number | string | Date, opts?: CallOptions): Promise<any[]> {
+    // `before`: unix ms, or a message's `created_at` as it comes (text) or a Date.
+    const ms = before === undefined || before === null ? null : typeof before === "number" ? before : before instanceof Date ? before.getTime() : Date.parse(before);
+    if (ms !== null && !Number.isFinite(ms)) throw validationError("before", `getHistory: \`before\` must be unix milliseconds, a Date or a created_at text, got ${JSON.stringify(before)}`);
+    return settle(await withSignal(opts?.signal, (c) => this.h.history(limit ?? null, ms, c))) as any[];
   }
 
   /** Leaves the topic: no more events, presence untracked. */
