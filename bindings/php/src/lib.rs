@@ -29,6 +29,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ce;
 use serde_json::Value;
 
+
 /// The version of this extension (= the workspace version), used in the User-Agent.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -85,6 +86,20 @@ pub fn job_type_from_function_name(name: &str) -> String {
     aerostack_bindings_common::job_type_from_function_name(name)
 }
 
+/// Every waiting engine log line as `[level, message]` (`debug` or `warning`), oldest first.
+#[php_function]
+#[php(name = "Aerostack\\Native\\drain_logs")]
+pub fn drain_logs() -> Vec<Vec<String>> {
+    logs::drain()
+}
+
+/// `--rate-limit` specs and `--no-rate-limits` as `{name: [count, window_ms]}` JSON.
+#[php_function]
+#[php(name = "Aerostack\\Native\\rate_limits_from_flags")]
+pub fn rate_limits_from_flags(specs: Vec<String>, no_rate_limits: bool) -> PhpResult<String> {
+    platform::rate_limits_from_flags(&specs, no_rate_limits)
+}
+
 /// How PHP spells the engine's option names in error messages.
 const NAMES: aerostack_bindings_common::naming::Names = &[
     ("CallOptions.timeout_ms", "the per-call option ['timeoutMs' => ...] (or $client->withOptions(timeoutMs: ...))"),
@@ -134,6 +149,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(operations))
         .function(wrap_function!(job_type_from_function_name))
         .function(wrap_function!(engine_option_names))
-        .function(wrap_function!(logs::drain_logs))
-        .function(wrap_function!(platform::rate_limits_from_flags))
+        .function(wrap_function!(drain_logs))
+        .function(wrap_function!(rate_limits_from_flags))
 }

@@ -3,13 +3,10 @@
 //! its waits, and writes each through the logger (PSR-3 style, duck-typed) on its own thread.
 
 use aerostack_bindings_common::logs;
-use ext_php_rs::prelude::*;
 
 /// Every waiting line as `[level, message]` (`debug` or `warning`), oldest first; `[]` at once
 /// when none waits (one atomic load).
-#[php_function]
-#[php(name = "Aerostack\\Native\\drain_logs")]
-pub fn drain_logs() -> Vec<Vec<String>> {
+pub fn drain() -> Vec<Vec<String>> {
     if !logs::pending() {
         return Vec::new();
     }

@@ -43,8 +43,6 @@ impl LocalPlatform {
 }
 
 /// `--rate-limit` specs and `--no-rate-limits` as `{name: [count, window_ms]}` JSON.
-#[php_function]
-#[php(name = "Aerostack\\Native\\rate_limits_from_flags")]
-pub fn rate_limits_from_flags(specs: Vec<String>, no_rate_limits: bool) -> PhpResult<String> {
-    Ok(options::rate_limits_from_flags(&specs, no_rate_limits).map_err(to_php)?.to_string())
+pub fn rate_limits_from_flags(specs: &[String], no_rate_limits: bool) -> PhpResult<String> {
+    Ok(options::rate_limits_from_flags(specs, no_rate_limits).map_err(to_php)?.to_string())
 }
