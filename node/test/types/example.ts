@@ -1,0 +1,43 @@
+// The README's examples, type-checked with `tsc --strict --noEmit` (test/package.test.mjs).
+import { AerostackClient, AerostackError, ClientError, NotFoundError, type QueryResult } from "aerostack";
+import { LocalPlatform } from "aerostack/local";
+import { serve, type ScopedSdk } from "aerostack/hooks";
+
+interface Product {
+  id: number;
+  name: string;
+}
+
+export async function example(): Promise<void> {
+  const p = await LocalPlatform.start();
+  const client = new AerostackClient({ projectId: p.projectId, apiKey: p.apiKey, baseUrl: p.apiUrl });
+  const rows: QueryResult<Product> = await client.db.query<Product>("SELECT id, name FROM products WHERE id = ?", [1]);
+  const first: string | undefined = rows.results[0]?.name;
+  await client.cache.set("user:1", { name: first }, 300);
+  const cached = await client.cache.get<{ name: string }>("user:1");
+  console.log(cached?.name);
+  const ac = new AbortController();
+  await client.storage.upload(Buffer.from("hi"), { path: "a.txt", contentType: "text/plain", signal: ac.signal, onProgress: (sent, total) => console.log(sent, total) });
+  for await (const chunk of client.ai.chatStream([{ role: "user", content: "Hi" }], { model: "gpt-4o-mini", timeoutMs: 5000 })) console.log(chunk.delta);
+  const channel = client.realtime.channel("orders");
+  channel.on("INSERT", (event) => console.log(event.data));
+  await channel.subscribe();
+  await channel.publish("notification", { text: "hi" }, { persist: true });
+  for await (const event of channel) {
+    console.log(event.event);
+    break;
+  }
+  try {
+    await client.storage.get("missing");
+  } catch (e) {
+    if (e instanceof NotFoundError) console.log(e.status, e.requestId);
+    if (e instanceof ClientError && e.isNetworkError()) console.log("offline");
+    if (e instanceof AerostackError) console.log(e.code, e.retryAfterMs);
+  }
+  const worker = await serve({
+    modules: { "search-products": async (sdk: ScopedSdk, event: { data?: { q?: string } }) => sdk.db.query("SELECT 1 WHERE ? IS NOT NULL", [event.data?.q]) },
+    jobs: { sendWelcomeEmail: async (sdk: ScopedSdk, job: { data: { email: string } }) => sdk.fetch("https://example.com", { method: "POST", body: job.data }) },
+  });
+  await worker.drain();
+  await p.stop();
+}
