@@ -1,6 +1,13 @@
 package aerostack
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/aerostack/aerostack-sdk/go/internal/ffi"
+)
 
 // Socket is server-side broadcast to realtime rooms.
 type Socket struct{ c *Client }
@@ -11,9 +18,328 @@ func (s *Socket) Emit(ctx context.Context, event string, data any, room string) 
 	return call[Record](ctx, s.c, "realtime.emit", args{}.s("event", event).v("data", data).s("room", room))
 }
 
-// Realtime is the realtime connection of a client.
-type Realtime struct {
-	c *Client
+// RealtimeEvent is one event of a channel.
+type RealtimeEvent struct {
+	// Kind is db, broadcast, presence, subscribed, status, ...
+	Kind  string `json:"kind"`
+	Topic string `json:"topic"`
+	// Event is INSERT/UPDATE/DELETE, a published name, presence:join, ...
+	Event string `json:"event"`
+	Data  any    `json:"data"`
+	// Old is the row before an UPDATE or DELETE.
+	Old       any    `json:"old"`
+	UserID    string `json:"user_id"`
+	ID        string `json:"id"`
+	Persisted bool   `json:"persisted"`
+	Replayed  bool   `json:"replayed"`
+	// Raw is the whole event.
+	Raw Record `json:"-"`
+
+	listeners []uint64
 }
 
-func (r *Realtime) close() {}
+// Realtime is the realtime connection of a client (one WebSocket, opened on first use,
+// reconnecting with catch-up by itself). Events are pulled by one goroutine per connection and
+// handed to the channels' Go channels and listeners.
+type Realtime struct {
+	c        *Client
+	mu       sync.Mutex
+	h        *ffi.Realtime
+	channels map[string]*Channel
+	routes   map[uint64]func(RealtimeEvent)
+	stop     chan struct{}
+}
+
+func (r *Realtime) handle() (*ffi.Realtime, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h != nil {
+		return r.h, nil
+	}
+	h, err := r.c.h.Realtime(nil)
+	if err != nil {
+		return nil, fail("realtime", err)
+	}
+	r.h, r.channels, r.routes, r.stop = h, map[string]*Channel{}, map[uint64]func(RealtimeEvent){}, make(chan struct{})
+	go r.pump(h, r.stop)
+	return h, nil
+}
+
+// pump pulls the connection's events and routes them by listener id.
+func (r *Realtime) pump(h *ffi.Realtime, stop chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		p, err := h.NextEvent(250)
+		if err != nil {
+			return
+		}
+		d := <-p.Done
+		if d.Err != nil || d.JSON == nil {
+			continue
+		}
+		var ev RealtimeEvent
+		var raw struct {
+			Listeners []uint64 `json:"listeners"`
+		}
+		_ = json.Unmarshal(d.JSON, &ev)
+		_ = json.Unmarshal(d.JSON, &raw)
+		_ = json.Unmarshal(d.JSON, &ev.Raw)
+		r.mu.Lock()
+		var fns []func(RealtimeEvent)
+		for _, id := range raw.Listeners {
+			if f := r.routes[id]; f != nil {
+				fns = append(fns, f)
+			}
+		}
+		r.mu.Unlock()
+		for _, f := range fns {
+			f(ev)
+		}
+	}
+}
+
+// Connect opens the socket and waits until connected.
+func (r *Realtime) Connect(ctx context.Context) error {
+	h, err := r.handle()
+	if err != nil {
+		return err
+	}
+	p, err := h.Connect()
+	if err != nil {
+		return fail("realtime.connect", err)
+	}
+	_, err = wait(ctx, "realtime.connect", p, nil)
+	return err
+}
+
+// SetToken acts as the end user of token.
+func (r *Realtime) SetToken(token string) error {
+	h, err := r.handle()
+	if err != nil {
+		return err
+	}
+	return fail("realtime.set_token", h.SetToken(token))
+}
+
+// Status is idle, connecting, connected, reconnecting or disconnected.
+func (r *Realtime) Status() string {
+	h, err := r.handle()
+	if err != nil {
+		return "disconnected"
+	}
+	b, _ := h.Status()
+	var s struct{ Status string }
+	_ = json.Unmarshal(b, &s)
+	return s.Status
+}
+
+// Channel is the channel of name: a table ("orders": its INSERT/UPDATE/DELETE events) or a
+// room path ("chat/general"). The same *Channel for the same name.
+func (r *Realtime) Channel(name string) *Channel {
+	h, err := r.handle()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch, ok := r.channels[name]; ok {
+		return ch
+	}
+	ch := &Channel{rt: r, name: name, err: err}
+	if err == nil {
+		ch.h, ch.err = h.Channel(name)
+		ch.err = fail("realtime.channel", ch.err)
+	}
+	r.channels[name] = ch
+	return ch
+}
+
+func (r *Realtime) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return
+	}
+	close(r.stop)
+	if p, err := r.h.Disconnect(); err == nil {
+		go func() { <-p.Done }()
+	}
+}
+
+// Channel is one topic: events (Events, On), Publish, presence (Track), History.
+type Channel struct {
+	rt     *Realtime
+	name   string
+	h      *ffi.Channel
+	err    error
+	mu     sync.Mutex
+	events chan RealtimeEvent
+}
+
+// Subscribe waits until the platform confirmed the subscription (at most ctx's deadline, or
+// 10 s). The subscription itself started with Realtime.Channel.
+func (c *Channel) Subscribe(ctx context.Context) error {
+	if c.err != nil {
+		return c.err
+	}
+	timeout := 10 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	p, err := c.h.WaitSubscribed(uint64(max(timeout.Milliseconds(), 1)))
+	if err != nil {
+		return fail("realtime.subscribe", err)
+	}
+	_, err = wait(ctx, "realtime.subscribe", p, nil)
+	return err
+}
+
+// On calls fn for every event matching event (a published name, INSERT/UPDATE/DELETE,
+// presence:join/leave/sync, presence:*, or * for all), on the connection's event goroutine
+// (keep it short); the returned func removes the listener.
+func (c *Channel) On(event string, fn func(RealtimeEvent)) (off func(), err error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	id, err := c.h.On(event)
+	if err != nil {
+		return nil, fail("realtime.on", err)
+	}
+	c.rt.mu.Lock()
+	c.rt.routes[id] = fn
+	c.rt.mu.Unlock()
+	return func() {
+		c.h.Off(id)
+		c.rt.mu.Lock()
+		delete(c.rt.routes, id)
+		c.rt.mu.Unlock()
+	}, nil
+}
+
+// Events is every event of the channel on a Go channel (buffered 1024; when the reader falls
+// behind, the newest events are dropped).
+func (c *Channel) Events() <-chan RealtimeEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.events == nil {
+		c.events = make(chan RealtimeEvent, 1024)
+		_, _ = c.On("*", func(ev RealtimeEvent) {
+			select {
+			case c.events <- ev:
+			default:
+			}
+		})
+	}
+	return c.events
+}
+
+// PublishOptions are the options of Publish.
+type PublishOptions struct {
+	// Persist keeps the message for History and catch-up.
+	Persist bool
+	Timeout time.Duration
+}
+
+// Publish sends event with data to the other subscribers; the platform's ack {id, timestamp,
+// persisted}.
+func (c *Channel) Publish(ctx context.Context, event string, data any, o *PublishOptions) (Record, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	db, err := json.Marshal(data)
+	if err != nil {
+		return nil, validation("realtime.publish", "data", err.Error())
+	}
+	opts := Record{}
+	if o != nil {
+		opts["persist"] = o.Persist
+		if o.Timeout > 0 {
+			opts["timeout_ms"] = o.Timeout.Milliseconds()
+		}
+	}
+	ob, _ := json.Marshal(opts)
+	p, err := c.h.Publish(event, db, ob)
+	if err != nil {
+		return nil, fail("realtime.publish", err)
+	}
+	d, err := wait(ctx, "realtime.publish", p, nil)
+	if err != nil {
+		return nil, err
+	}
+	var ack Record
+	_ = json.Unmarshal(d.JSON, &ack)
+	return ack, nil
+}
+
+// Track is being present here with state; others get presence:join. Kept across reconnects.
+func (c *Channel) Track(state Record) error {
+	if c.err != nil {
+		return c.err
+	}
+	b, _ := json.Marshal(state)
+	return fail("realtime.track", c.h.Track(b))
+}
+
+// Untrack stops being present.
+func (c *Channel) Untrack() error {
+	if c.err != nil {
+		return c.err
+	}
+	return fail("realtime.untrack", c.h.Untrack())
+}
+
+// Presence is everyone present ({key, state, user_id, joined_at}), oldest first.
+func (c *Channel) Presence() []Record {
+	if c.err != nil {
+		return nil
+	}
+	b, _ := c.h.Presence()
+	var out []Record
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// History is the persisted messages, newest first; page back with before = the last
+// created_at (0: from the newest). limit 0: the platform's default.
+func (c *Channel) History(ctx context.Context, limit int, before int64) ([]Record, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	l, b := int64(limit), before
+	if l <= 0 {
+		l = -1
+	}
+	if b <= 0 {
+		b = -1
+	}
+	p, err := c.h.History(l, b)
+	if err != nil {
+		return nil, fail("realtime.history", err)
+	}
+	d, err := wait(ctx, "realtime.history", p, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	if err := json.Unmarshal(d.JSON, &out); err != nil {
+		return nil, decodeError("realtime.history", err)
+	}
+	return out, nil
+}
+
+// Topic is the full topic (table/orders/<projectId>, ...).
+func (c *Channel) Topic() string {
+	if c.err != nil {
+		return ""
+	}
+	return c.h.Topic()
+}
+
+// Unsubscribe leaves the topic.
+func (c *Channel) Unsubscribe() error {
+	if c.err != nil {
+		return c.err
+	}
+	return fail("realtime.unsubscribe", c.h.Unsubscribe())
+}

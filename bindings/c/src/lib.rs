@@ -21,6 +21,7 @@ mod client;
 mod completion;
 mod logs;
 mod platform;
+mod realtime;
 mod stream;
 mod worker;
 
@@ -34,6 +35,7 @@ pub use client::*;
 pub use completion::*;
 pub use logs::*;
 pub use platform::*;
+pub use realtime::*;
 pub use stream::*;
 pub use worker::*;
 

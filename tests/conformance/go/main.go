@@ -985,7 +985,7 @@ func (r *run) scenario() (string, error) {
 	case "queue.run_job":
 		return r.queueJob(p, want)
 	case "realtime.round_trip":
-		return "", failf("the Go SDK has no realtime channels yet (client.Realtime.Channel is not written): realtime.round_trip cannot run")
+		return r.realtimeRoundTrip(p, want)
 	}
 	return "", failf("unknown scenario %v", r.c["scenario"])
 }

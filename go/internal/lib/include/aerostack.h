@@ -40,6 +40,11 @@
 #define AEROSTACK_PROGRESS 1
 
 /**
+ * One topic of a realtime connection.
+ */
+typedef struct AerostackChannel AerostackChannel;
+
+/**
  * A client of one project.
  */
 typedef struct AerostackClient AerostackClient;
@@ -58,6 +63,11 @@ typedef struct AerostackInvocation AerostackInvocation;
  * A running local platform.
  */
 typedef struct AerostackPlatform AerostackPlatform;
+
+/**
+ * A realtime connection (the socket opens on first use).
+ */
+typedef struct AerostackRealtime AerostackRealtime;
 
 /**
  * An open stream (from a completion of `aerostack_client_open_stream`).
@@ -336,6 +346,150 @@ int32_t aerostack_platform_shutdown(const AerostackPlatform *platform, char **er
  * Frees the platform (stopping it if it still runs).
  */
 void aerostack_platform_free(AerostackPlatform *platform);
+
+/**
+ * The realtime connection of `client` with `options` (`heartbeat_interval_ms`, `token`, ...).
+ */
+int32_t aerostack_client_realtime(const AerostackClient *client,
+                                  const uint8_t *options,
+                                  size_t options_len,
+                                  AerostackRealtime **out,
+                                  char **err);
+
+/**
+ * Submits opening the socket (completes once connected).
+ */
+int32_t aerostack_realtime_connect(const AerostackRealtime *rt,
+                                   const AerostackCompletionQueue *queue,
+                                   uint64_t *call_id,
+                                   char **err);
+
+/**
+ * Submits closing the socket (no reconnects; channels are kept).
+ */
+int32_t aerostack_realtime_disconnect(const AerostackRealtime *rt,
+                                      const AerostackCompletionQueue *queue,
+                                      uint64_t *call_id,
+                                      char **err);
+
+/**
+ * `{status, dropped_events}` as JSON.
+ */
+int32_t aerostack_realtime_status(const AerostackRealtime *rt, char **out, char **err);
+
+/**
+ * Acts as the end user of `token`.
+ */
+int32_t aerostack_realtime_set_token(const AerostackRealtime *rt,
+                                     const uint8_t *token,
+                                     size_t token_len,
+                                     char **err);
+
+/**
+ * The channel of `topic` (a table name or a room path), subscribed on the current or next socket.
+ */
+int32_t aerostack_realtime_channel(const AerostackRealtime *rt,
+                                   const uint8_t *topic,
+                                   size_t topic_len,
+                                   AerostackChannel **out,
+                                   char **err);
+
+/**
+ * Submits the pull of the next event (`json`: `{kind, topic, event, data, old, listeners, ...}`,
+ * NULL after `timeout_ms` or once the connection is closed for good).
+ */
+int32_t aerostack_realtime_next_event(const AerostackRealtime *rt,
+                                      const AerostackCompletionQueue *queue,
+                                      int64_t timeout_ms,
+                                      uint64_t *call_id,
+                                      char **err);
+
+/**
+ * Frees the realtime handle.
+ */
+void aerostack_realtime_free(AerostackRealtime *rt);
+
+/**
+ * Submits waiting (at most `timeout_ms`) until the platform confirmed the subscription.
+ */
+int32_t aerostack_channel_wait_subscribed(const AerostackChannel *ch,
+                                          const AerostackCompletionQueue *queue,
+                                          uint64_t timeout_ms,
+                                          uint64_t *call_id,
+                                          char **err);
+
+/**
+ * Registers a listener filter (an event name, INSERT/UPDATE/DELETE, presence:*, `*`); events it
+ * matches carry the id written to `*listener` in their `listeners`.
+ */
+int32_t aerostack_channel_on(const AerostackChannel *ch,
+                             const uint8_t *event,
+                             size_t event_len,
+                             uint64_t *listener,
+                             char **err);
+
+/**
+ * Removes a listener.
+ */
+int32_t aerostack_channel_off(const AerostackChannel *ch, uint64_t listener, char **err);
+
+/**
+ * Submits publishing `data` (JSON) as `event`; `options`: `{persist, timeout_ms}`. Completes
+ * with the ack `{id, timestamp, persisted}`.
+ */
+int32_t aerostack_channel_publish(const AerostackChannel *ch,
+                                  const AerostackCompletionQueue *queue,
+                                  const uint8_t *event,
+                                  size_t event_len,
+                                  const uint8_t *data,
+                                  size_t data_len,
+                                  const uint8_t *options,
+                                  size_t options_len,
+                                  uint64_t *call_id,
+                                  char **err);
+
+/**
+ * Be present with `state` (a JSON object); kept across reconnects.
+ */
+int32_t aerostack_channel_track(const AerostackChannel *ch,
+                                const uint8_t *state,
+                                size_t state_len,
+                                char **err);
+
+/**
+ * Stop being present.
+ */
+int32_t aerostack_channel_untrack(const AerostackChannel *ch, char **err);
+
+/**
+ * Everyone present, as a JSON array of `{key, state, user_id, joined_at}`.
+ */
+int32_t aerostack_channel_presence(const AerostackChannel *ch, char **out, char **err);
+
+/**
+ * Submits reading persisted messages, newest first (`limit`/`before` negative: not given).
+ */
+int32_t aerostack_channel_history(const AerostackChannel *ch,
+                                  const AerostackCompletionQueue *queue,
+                                  int64_t limit,
+                                  int64_t before,
+                                  uint64_t *call_id,
+                                  char **err);
+
+/**
+ * The channel's full topic, as a string to free.
+ */
+int32_t aerostack_channel_topic(const AerostackChannel *ch, char **out, char **err);
+
+/**
+ * Leaves the topic (no more events; presence untracked).
+ */
+int32_t aerostack_channel_unsubscribe(const AerostackChannel *ch, char **err);
+
+/**
+ * Frees the channel handle.
+ */
+void aerostack_channel_free(AerostackChannel *ch);
 
 /**
  * Submits the pull of the next item: the completion's `json` is the item, or NULL once the
