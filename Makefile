@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-rust test-python test-go go test-conformance demo bench server clean fmt lint deps conformance
+.PHONY: all build test test-rust test-python test-go go test-node test-conformance demo bench server clean fmt lint deps conformance
 
 all: build
 
@@ -19,7 +19,7 @@ deps:
 build: deps
 	$(CARGO) build --workspace --all-targets --locked
 
-test: build test-rust test-python test-go test-conformance
+test: build test-rust test-python test-go test-node test-conformance
 
 test-rust:
 	$(CARGO) test --workspace --locked --no-fail-fast
@@ -27,6 +27,11 @@ test-rust:
 # The Python SDK: .venv + maturin develop --release + pytest + mypy --strict (scripts/test-python.sh).
 test-python: deps
 	@scripts/test-python.sh
+
+# The Node SDK: npm ci (devDependencies, from node/package-lock.json) + the addon from target/debug
+# + tsc + node:test over node/test (scripts/test-node.sh).
+test-node: deps
+	@scripts/test-node.sh
 
 # The Go SDK (go/): the static library of bindings/c copied into the module (scripts/go-lib.sh),
 # then go vet and go test -race over the module and the conformance runner.

@@ -5,6 +5,9 @@ set -euo pipefail
 need_apt=()
 command -v cc >/dev/null || need_apt+=(gcc)
 command -v curl >/dev/null || need_apt+=(curl)
+# The Node SDK (node/): node and npm (Node 20 or newer; the machines ship it, apt is the fallback).
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
 # The PHP SDK (bindings/php, php/): the extension's build script needs php-config and libclang;
 # its tests use Debian's phpunit, the bench Guzzle, the consumer test composer.
 if ! command -v php-config >/dev/null || ! command -v phpunit >/dev/null; then
