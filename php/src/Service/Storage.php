@@ -1,0 +1,108 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Aerostack\Service;
+
+use Aerostack\Exception\ValidationException;
+use Aerostack\Native;
+use Aerostack\Native\NativeError;
+use Aerostack\StoredObject;
+
+/** File storage with public URLs. */
+final class Storage extends Service
+{
+    /**
+     * Uploads `$file` under the storage key `$key`: a string of bytes, a stream resource
+     * (`fopen(..., 'rb')`, read to its end) or a `\SplFileInfo` of a local file (streamed from
+     * disk by the engine). `$progress(int $sent, ?int $total)` is called on this thread while
+     * the upload runs. The result has `url`, `key`, `size`, `content_type`.
+     *
+     * @param string|resource|\SplFileInfo $file
+     */
+    public function upload(mixed $file, string $key, ?string $contentType = null, ?callable $progress = null, array $options = []): mixed
+    {
+        $args = ['key' => $key, 'content_type' => $contentType];
+        $data = null;
+        if ($file instanceof \SplFileInfo) {
+            $args['path'] = $file->getPathname();
+        } elseif (is_resource($file)) {
+            $data = stream_get_contents($file);
+            if ($data === false) {
+                throw new ValidationException('storage->upload could not read the stream given as $file', 'VALIDATION_ERROR', details: ['field' => 'file']);
+            }
+        } elseif (is_string($file)) {
+            $data = $file;
+        } else {
+            throw new ValidationException(
+                sprintf('storage->upload takes the bytes as a string, a stream resource or a \\SplFileInfo of a path as $file, got %s', get_debug_type($file)),
+                'VALIDATION_ERROR',
+                details: ['field' => 'file']
+            );
+        }
+        return $this->t->upload($args, $data, $progress, $options);
+    }
+
+    /** The object's content (`->data`, `->contentType`). */
+    public function get(string $key, array $options = []): StoredObject
+    {
+        $args = ['key' => $key];
+        if ($options !== []) {
+            $args['_options'] = Native::callOptions($options);
+        }
+        try {
+            [$data, $type] = $this->t->native->download(Native::encode($args));
+        } catch (NativeError $e) {
+            throw Native::error($e);
+        }
+        return new StoredObject($data, $type);
+    }
+
+    /** The object's public URL. */
+    public function getUrl(string $key, array $options = []): mixed
+    {
+        return $this->t->call('storage.get_url', ['key' => $key], $options);
+    }
+
+    /** One page of objects: `objects` ([{key, size, content_type, ...}]), `cursor`. */
+    public function list(?string $prefix = null, ?int $limit = null, ?string $cursor = null, array $options = []): mixed
+    {
+        return $this->t->call('storage.list', ['prefix' => $prefix, 'limit' => $limit, 'cursor' => $cursor], $options);
+    }
+
+    /** Every object under `$prefix`, following the cursor page by page. */
+    public function listAll(?string $prefix = null, ?int $pageSize = null, array $options = []): \Generator
+    {
+        return $this->t->stream('storage.list_all', ['prefix' => $prefix, 'page_size' => $pageSize], $options);
+    }
+
+    /** Deletes an object; whether it existed. */
+    public function delete(string $key, array $options = []): mixed
+    {
+        return $this->t->call('storage.delete', ['key' => $key], $options);
+    }
+
+    /** Whether an object exists. */
+    public function exists(string $key, array $options = []): mixed
+    {
+        return $this->t->call('storage.exists', ['key' => $key], $options);
+    }
+
+    /** `{key, size, content_type, last_modified, etag}`, or null when missing. */
+    public function metadata(string $key, array $options = []): mixed
+    {
+        return $this->t->call('storage.metadata', ['key' => $key], $options);
+    }
+
+    /** Copies an object; the new object's URL. */
+    public function copy(string $sourceKey, string $destKey, array $options = []): mixed
+    {
+        return $this->t->call('storage.copy', ['source_key' => $sourceKey, 'dest_key' => $destKey], $options);
+    }
+
+    /** Moves (renames) an object; the new URL. */
+    public function move(string $sourceKey, string $destKey, array $options = []): mixed
+    {
+        return $this->t->call('storage.move', ['source_key' => $sourceKey, 'dest_key' => $destKey], $options);
+    }
+}

@@ -1,0 +1,110 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Aerostack;
+
+use Aerostack\Native\NativeError;
+
+/**
+ * One native client plus how its calls answer: blocking (the result) or pending (a `Pending`
+ * over the running engine call). Every service namespace calls through here.
+ *
+ * @internal
+ */
+final class Transport
+{
+    public function __construct(
+        public readonly \Aerostack\Native\Client $native,
+        public readonly ?object $logger = null,
+        public readonly bool $async = false,
+    ) {
+    }
+
+    public function withAsync(bool $async): self
+    {
+        return $async === $this->async ? $this : new self($this->native, $this->logger, $async);
+    }
+
+    /**
+     * Runs `$op` with `$args` (the surface's snake_case names); `$options` the per-call options
+     * array; `$convert` shapes the JSON answer.
+     */
+    public function call(string $op, array $args, array $options = [], ?\Closure $convert = null): mixed
+    {
+        if ($options !== []) {
+            $args['_options'] = Native::callOptions($options);
+        }
+        $json = Native::encode($args, true);
+        if ($this->async) {
+            try {
+                return new Pending($this->native->spawn($op, $json), $convert, $this->logger);
+            } catch (NativeError $e) {
+                throw Native::error($e);
+            }
+        }
+        try {
+            $out = $this->native->call($op, $json);
+        } catch (NativeError $e) {
+            Native::flushLogs($this->logger);
+            throw Native::error($e);
+        }
+        if ($this->logger !== null) {
+            Native::flushLogs($this->logger);
+        }
+        $v = json_decode($out, true, 512, JSON_BIGINT_AS_STRING);
+        return $convert === null ? $v : $convert($v);
+    }
+
+    /**
+     * Opens streamed operation `$op` now (so a bad argument or a missing service throws here)
+     * and yields its items; leaving the loop early closes the stream.
+     */
+    public function stream(string $op, array $args, array $options = []): \Generator
+    {
+        if ($options !== []) {
+            $args['_options'] = Native::callOptions($options);
+        }
+        try {
+            $s = $this->native->stream($op, Native::encode($args, true));
+        } catch (NativeError $e) {
+            throw Native::error($e);
+        }
+        return self::items($s, $this->logger);
+    }
+
+    private static function items(\Aerostack\Native\Stream $s, ?object $logger): \Generator
+    {
+        try {
+            while (true) {
+                try {
+                    $item = $s->next();
+                } catch (NativeError $e) {
+                    throw Native::error($e);
+                }
+                if ($item === null) {
+                    return;
+                }
+                yield json_decode($item, true, 512, JSON_BIGINT_AS_STRING);
+            }
+        } finally {
+            $s->close();
+            Native::flushLogs($logger);
+        }
+    }
+
+    /** Uploads `$data` (bytes) or the file at `$args['path']`, reporting progress. */
+    public function upload(array $args, ?string $data, ?callable $progress, array $options = []): mixed
+    {
+        if ($options !== []) {
+            $args['_options'] = Native::callOptions($options);
+        }
+        try {
+            $task = $this->native->upload(Native::encode($args, true), $data);
+        } catch (NativeError $e) {
+            throw Native::error($e);
+        }
+        $pending = new Pending($task, null, $this->logger, $progress === null ? null : \Closure::fromCallable($progress));
+        return $this->async ? $pending : $pending->wait();
+    }
+}
