@@ -25,9 +25,19 @@ final class Ai extends Service
         return $this->t->call('ai.complete', ['prompt' => $prompt, 'model' => $model, 'max_tokens' => $maxTokens, 'temperature' => $temperature, 'system' => $system], $options);
     }
 
-    /** A chat completion for `[['role' => 'user', 'content' => '...']]`; `text`. */
-    public function chat(array $messages, ?string $model = null, ?float $temperature = null, ?int $maxTokens = null, ?float $topP = null, array $options = []): mixed
+    /**
+     * A chat completion for `[['role' => 'user', 'content' => '...']]`; `text`. Seed 000's order,
+     * `chat($model, $messages)` (a handler's `$sdk->ai->chat('@cf/meta/llama-3-8b-instruct', [...])`),
+     * is accepted too.
+     */
+    public function chat(array|string $messages, array|string|null $model = null, ?float $temperature = null, ?int $maxTokens = null, ?float $topP = null, array $options = []): mixed
     {
+        if (is_string($messages) && is_array($model)) {
+            [$messages, $model] = [$model, $messages];
+        }
+        if (!is_array($messages) || is_array($model)) {
+            throw new \Aerostack\Exception\ValidationException('ai->chat takes ($messages, $model) or seed 000\'s ($model, $messages): a list of messages and a model name', 'VALIDATION_ERROR', details: ['field' => 'messages']);
+        }
         return $this->t->call('ai.chat', self::chatArgs($messages, $model, $temperature, $maxTokens, $topP), $options);
     }
 

@@ -1,0 +1,189 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Aerostack\Realtime;
+
+use Aerostack\Native;
+use Aerostack\Native\NativeError;
+use Aerostack\Transport;
+
+/**
+ * The realtime connection of a client (one WebSocket, opened on first use):
+ *
+ *     $orders = $client->realtime->channel('orders');
+ *     $orders->on('INSERT', fn (array $e) => print("new order {$e['data']['id']}\n"));
+ *     $orders->subscribe();
+ *     $client->realtime->run(timeoutMs: 5000);   // runs the listeners for 5 s
+ *
+ * PHP has no event loop: events wait in the engine until PHP pulls them, with `run()` (calls the
+ * listeners) or a channel's `events()` generator.
+ */
+final class Realtime
+{
+    private ?\Aerostack\Native\Realtime $native = null;
+    private array $options = [];
+    /** @var array<string, Channel> */
+    private array $channels = [];
+    /** @var array<int, callable> listener id => callback */
+    private array $callbacks = [];
+
+    /** @internal */
+    public function __construct(private readonly Transport $t)
+    {
+    }
+
+    /**
+     * Connection settings, before the first channel: `heartbeatIntervalMs`, `pongTimeoutMs`,
+     * `connectTimeoutMs`, `ackTimeoutMs`, `backoffInitialMs`, `backoffMaxMs`, `backoffFactor`,
+     * `maxReconnectAttempts`, `eventCapacity`, `outboxCapacity`, `dedupCapacity`, `catchUp`,
+     * `token` (end-user JWT), `userId`.
+     */
+    public function configure(mixed ...$options): self
+    {
+        if ($this->native !== null) {
+            throw new \Aerostack\Exception\ConfigException('configure the realtime connection before its first channel', 'INVALID_CONFIG', details: ['field' => 'realtime']);
+        }
+        $this->options = Native::options($options);
+        return $this;
+    }
+
+    /** @internal */
+    public function native(): \Aerostack\Native\Realtime
+    {
+        if ($this->native === null) {
+            try {
+                $this->native = $this->t->native->realtime(Native::encode($this->options, true));
+            } catch (NativeError $e) {
+                throw Native::error($e);
+            }
+        }
+        return $this->native;
+    }
+
+    /** The channel of `$name`: a table (`orders`: its INSERT/UPDATE/DELETE) or a room path (`chat/general`). The same object for the same name. */
+    public function channel(string $name): Channel
+    {
+        if (!isset($this->channels[$name])) {
+            try {
+                $this->channels[$name] = new Channel($this, $this->native()->channel($name), $name);
+            } catch (NativeError $e) {
+                throw Native::error($e);
+            }
+        }
+        return $this->channels[$name];
+    }
+
+    /** `idle`, `connecting`, `connected`, `reconnecting` or `disconnected`. */
+    public function status(): string
+    {
+        return $this->native === null ? 'idle' : $this->native->status();
+    }
+
+    /** Events dropped because they were not pulled fast enough. */
+    public function droppedEvents(): int
+    {
+        return $this->native === null ? 0 : $this->native->droppedEvents();
+    }
+
+    /** Opens the socket and waits until connected. */
+    public function connect(?int $timeoutMs = 10000): void
+    {
+        self::await($this->native()->connect(), $timeoutMs);
+    }
+
+    /** Closes the socket and stops reconnecting; channels are kept for a later `connect()`. */
+    public function disconnect(): void
+    {
+        if ($this->native !== null) {
+            self::await($this->native->disconnect(), 5000);
+        }
+    }
+
+    /** Acts as the end user of `$token`. */
+    public function setToken(string $token): void
+    {
+        try {
+            $this->native()->setToken($token);
+        } catch (NativeError $e) {
+            throw Native::error($e);
+        }
+    }
+
+    /**
+     * Pulls events for `$timeoutMs` (null: until the connection closes) and calls the listeners
+     * (`Channel::on`) on this thread; the number of events handled.
+     */
+    public function run(?int $timeoutMs = null): int
+    {
+        $n = 0;
+        $deadline = $timeoutMs === null ? null : hrtime(true) + $timeoutMs * 1_000_000;
+        while (true) {
+            $left = $deadline === null ? 1000 : intdiv($deadline - hrtime(true), 1_000_000);
+            if ($left <= 0) {
+                return $n;
+            }
+            $ev = $this->next($deadline === null ? 1000 : $left);
+            if ($ev === null) {
+                if ($deadline === null && $this->status() === 'disconnected') {
+                    return $n;
+                }
+                continue;
+            }
+            $this->dispatch($ev);
+            $n++;
+        }
+    }
+
+    /** Stops the listeners and closes the socket. */
+    public function close(): void
+    {
+        $this->callbacks = [];
+        if ($this->native !== null) {
+            try {
+                $this->native->disconnect();
+            } catch (NativeError) {
+            }
+        }
+    }
+
+    /** @internal the next event (array) within `$timeoutMs`, or null. */
+    public function next(?int $timeoutMs): ?array
+    {
+        try {
+            $j = $this->native()->nextEvent($timeoutMs);
+        } catch (NativeError $e) {
+            throw Native::error($e);
+        }
+        return $j === null ? null : json_decode($j, true, 512, JSON_BIGINT_AS_STRING);
+    }
+
+    /** @internal */
+    public function listen(int $id, ?callable $cb): void
+    {
+        if ($cb === null) {
+            unset($this->callbacks[$id]);
+        } else {
+            $this->callbacks[$id] = $cb;
+        }
+    }
+
+    /** @internal calls the listeners the event names; the ids it matched. */
+    public function dispatch(array $ev): array
+    {
+        $ids = $ev['listeners'] ?? [];
+        foreach ($ids as $id) {
+            if (isset($this->callbacks[$id])) {
+                ($this->callbacks[$id])($ev);
+            }
+        }
+        return $ids;
+    }
+
+    /** @internal waits for a native task; its decoded result. */
+    public static function await(\Aerostack\Native\Task $task, ?int $timeoutMs): mixed
+    {
+        $p = new \Aerostack\Pending($task);
+        return $p->wait($timeoutMs);
+    }
+}
