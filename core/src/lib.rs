@@ -41,6 +41,7 @@ mod wire;
 /// The wire contract shared with the platform: realtime and worker frames, the outbox message,
 /// the error body (the `aerostack-protocol` crate).
 pub use aerostack_protocol as protocol;
+pub use aerostack_protocol::Timestamp;
 
 pub use client::Client;
 pub use config::{ClientConfig, SERVERS, VERSION};

@@ -203,13 +203,13 @@ async fn publish_is_acked_delivered_to_others_and_kept_in_history() {
     let topic = room_a.topic();
     let since = h
         .client
-        .realtime_history_since(&topic, ack.timestamp.unwrap() - 1, None)
+        .realtime_history_since(&topic, ack.timestamp.unwrap().unix_ms() - 1, None)
         .await
         .unwrap();
     assert_eq!(since.len(), 1);
     assert!(
         h.client
-            .realtime_history_since(&topic, ack.timestamp.unwrap(), None)
+            .realtime_history_since(&topic, ack.timestamp.unwrap().unix_ms(), None)
             .await
             .unwrap()
             .is_empty(),
@@ -327,7 +327,9 @@ async fn presence_sync_join_leave_and_leave_on_abrupt_drop() {
     assert_eq!(sync.data["presences"][0]["key"], a_key.as_str());
     assert_eq!(sync.data["presences"][0]["state"], json!({"name": "Ada"}));
     // The engine's shapes are snake_case (the wire's userId / joinedAt are renamed once).
-    assert!(sync.data["presences"][0]["joined_at"].as_i64().unwrap() > 0, "{}", sync.data);
+    // ... and a time is RFC 3339 text, like every time the engine hands out.
+    let joined = sync.data["presences"][0]["joined_at"].as_str().unwrap_or_default();
+    assert!(aerostack::Timestamp::parse(joined).is_some_and(|t| t.unix_ms() > 0), "{}", sync.data);
     assert!(sync.data["presences"][0].get("joinedAt").is_none(), "{}", sync.data);
     assert!(me.data.get("joinedAt").is_none() && me.data.get("joined_at").is_some(), "{}", me.data);
     assert_eq!(lobby_b.presence().len(), 1);

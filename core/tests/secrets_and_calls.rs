@@ -132,7 +132,7 @@ async fn realtime_history_and_outbox_are_readable() {
     assert_eq!(newest[0].room_id.as_deref(), Some(room.as_str()));
     let older = h
         .client
-        .realtime_history(&room, Some(2), Some(newest[1].created_at))
+        .realtime_history(&room, Some(2), Some(newest[1].created_at.unix_ms()))
         .await
         .unwrap();
     assert_eq!(older.len(), 1);

@@ -9,6 +9,8 @@
 //!   registration types [`worker::Module`] and [`worker::JobType`].
 //! - [`OutboxMessage`]: an entry of `GET /v1/local/outbox`.
 //! - [`ErrorBody`]: the JSON body of every error answer of the platform.
+//! - [`Timestamp`]: every point in time, read from any form the platforms send, written as
+//!   RFC 3339 UTC with milliseconds.
 //!
 //! Every type both serialises (the side that sends it) and deserialises (the side that reads
 //! it). Readers are lenient where the engine must also read the hosted platform (missing
@@ -21,7 +23,9 @@ pub mod error;
 pub mod lenient;
 pub mod outbox;
 pub mod realtime;
+pub mod time;
 pub mod worker;
 
 pub use error::{ErrorBody, ErrorField};
 pub use outbox::{OutboxMessage, OutboxPage};
+pub use time::Timestamp;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Timestamp;
+
 /// A message the local platform "sent". Every field is always present on the wire (`code`,
 /// `token` as `null` when the message has none).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -22,10 +24,10 @@ pub struct OutboxMessage {
     pub code: Option<String>,
     /// Verification or reset token, for link messages.
     pub token: Option<String>,
-    /// When it was sent: an ISO-8601 UTC time with milliseconds on the local platform (a number
-    /// from another platform generation reads as its text).
-    #[serde(deserialize_with = "crate::lenient::opt_string")]
-    pub created_at: Option<String>,
+    /// When it was sent (an ISO-8601 UTC time with milliseconds on the wire; a unix number from
+    /// another platform generation reads as the same time).
+    #[serde(deserialize_with = "crate::time::opt_lenient")]
+    pub created_at: Option<Timestamp>,
 }
 
 /// The answer of `GET /v1/local/outbox`: newest first.

@@ -574,14 +574,14 @@ fn outbox_message() {
                 body: "Your sign-in code is 123456.".into(),
                 code: Some("123456".into()),
                 token: None,
-                created_at: Some("2026-01-02T03:04:05.678Z".into()),
+                created_at: aerostack_protocol::Timestamp::parse("2026-01-02T03:04:05.678Z"),
             }],
         },
     );
-    // A unix-ms timestamp (another platform generation) reads as its text.
+    // A unix-ms timestamp (another platform generation) reads as the same time.
     let m: OutboxMessage =
         serde_json::from_str(r#"{"id": "m", "created_at": 1700000000000}"#).unwrap();
-    assert_eq!(m.created_at.as_deref(), Some("1700000000000"));
+    assert_eq!(m.created_at.map(|t| t.to_string()).as_deref(), Some("2023-11-14T22:13:20.000Z"));
     assert_eq!(m.code, None);
 }
 

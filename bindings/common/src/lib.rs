@@ -12,6 +12,8 @@
 //! - One error object, [`ErrorDto`] (`family` picks the exception class); option objects decoded
 //!   once in [`options`], whose errors name the field; the operation table in [`ops`].
 //! - The process runtime ([`runtime`]): one per process, lazy, with a pid guard.
+//! - Where the times are in each result ([`times`]): every time is RFC 3339 UTC text, and each
+//!   SDK converts exactly the listed paths into its language's time type.
 //!
 //! docs/bindings.md is the page a new binding author reads first.
 
@@ -31,6 +33,7 @@ pub mod rest;
 pub mod runtime;
 pub mod stream;
 pub mod task;
+pub mod times;
 pub mod worker;
 
 pub use aerostack::{

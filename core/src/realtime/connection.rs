@@ -409,7 +409,7 @@ fn handle(
             if let Some(tx) = st.acks.remove(&id) {
                 let _ = tx.send(Ok(PublishAck {
                     id: message_id.unwrap_or(id),
-                    timestamp,
+                    timestamp: timestamp.map(aerostack_protocol::Timestamp::from_unix_ms),
                     persisted,
                 }));
             }
@@ -474,7 +474,7 @@ async fn fetch_missed(
         let full = page.len() as u32 >= PAGE;
         let mut new = 0;
         for m in page {
-            since = since.max(m.created_at - 1);
+            since = since.max(m.created_at.unix_ms() - 1);
             if m.id.as_ref().is_some_and(|id| ids.insert(id.clone())) {
                 new += 1;
                 out.push(m);

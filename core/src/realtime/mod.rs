@@ -32,6 +32,7 @@ mod topics;
 mod socket;
 mod state;
 
+use crate::Timestamp;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -104,8 +105,8 @@ pub struct RealtimeEvent {
     pub user_id: Option<String>,
     /// Message id (dedup key; the history id of persisted messages).
     pub id: Option<String>,
-    /// Unix milliseconds from the platform.
-    pub timestamp: Option<i64>,
+    /// When the platform sent it (read from its unix milliseconds).
+    pub timestamp: Option<Timestamp>,
     /// Stored for history.
     pub persisted: bool,
     /// Delivered from history after a reconnect rather than live.
@@ -201,8 +202,9 @@ pub struct EmitResult {
     pub id: String,
     /// The full topic it went to.
     pub topic: String,
-    /// Unix milliseconds (the history `created_at` when persisted).
-    pub timestamp: i64,
+    /// When it was sent (the history `created_at` when persisted).
+    #[serde(deserialize_with = "crate::protocol::time::opt_lenient")]
+    pub timestamp: Option<Timestamp>,
     /// Connections it was queued to.
     pub delivered: u64,
     /// Stored for history.

@@ -6,6 +6,7 @@
 //! platform sends `presence:sync` right after `subscribed` on the same socket, so no diff of a
 //! new connection can arrive before its state.
 
+use crate::Timestamp;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -23,9 +24,14 @@ pub struct PresenceEntry {
     /// written snake_case like every other field the engine hands to a host (`user_id`).
     #[serde(default, rename(serialize = "user_id", deserialize = "userId"), alias = "user_id")]
     pub user_id: Option<String>,
-    /// When it first tracked (unix ms). Wire `joinedAt`, written `joined_at`.
-    #[serde(default, rename(serialize = "joined_at", deserialize = "joinedAt"), alias = "joined_at")]
-    pub joined_at: i64,
+    /// When it first tracked. Wire `joinedAt` (unix ms), written `joined_at`.
+    #[serde(
+        default,
+        rename(serialize = "joined_at", deserialize = "joinedAt"),
+        alias = "joined_at",
+        deserialize_with = "crate::protocol::time::opt_lenient"
+    )]
+    pub joined_at: Option<Timestamp>,
 }
 
 /// What changed.
@@ -114,7 +120,7 @@ mod tests {
             key: key.into(),
             state: json!({"n": n}),
             user_id: None,
-            joined_at: n,
+            joined_at: Some(Timestamp::from_unix_ms(n)),
         }
     }
 

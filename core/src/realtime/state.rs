@@ -3,6 +3,7 @@
 //! (connection.rs) read and change. A leaf: it depends on none of them, so the connection task
 //! depends on the state alone, never on the handles.
 
+use crate::Timestamp;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
@@ -113,8 +114,8 @@ impl Shared {
 pub struct PublishAck {
     /// Message id (the history id when persisted).
     pub id: String,
-    /// Unix milliseconds (the history `created_at` when persisted).
-    pub timestamp: Option<i64>,
+    /// When it was stored (the history `created_at` when persisted).
+    pub timestamp: Option<Timestamp>,
     /// Stored for history.
     pub persisted: bool,
 }
@@ -238,7 +239,7 @@ impl ChannelState {
                 }
                 let mut ev = self.event(EventKind::Message, &event, data);
                 (ev.user_id, ev.id, ev.timestamp, ev.persisted) =
-                    (user_id, id, timestamp, persisted);
+                    (user_id, id, timestamp.map(Timestamp::from_unix_ms), persisted);
                 Some(ev)
             }
             Incoming::DbChange {
@@ -249,7 +250,7 @@ impl ChannelState {
                 ..
             } => {
                 let mut ev = self.event(EventKind::DbChange, &operation, data);
-                (ev.old, ev.timestamp) = (old, timestamp);
+                (ev.old, ev.timestamp) = (old, timestamp.map(Timestamp::from_unix_ms));
                 Some(ev)
             }
             _ => None,
@@ -264,7 +265,7 @@ impl ChannelState {
         }
         self.last_persisted = Some(
             self.last_persisted
-                .map_or(m.created_at, |t| t.max(m.created_at)),
+                .map_or(m.created_at.unix_ms(), |t| t.max(m.created_at.unix_ms())),
         );
         let mut ev = self.event(EventKind::Message, &m.event, m.data);
         (ev.user_id, ev.id, ev.timestamp, ev.persisted, ev.replayed) =
@@ -284,22 +285,28 @@ impl ChannelState {
                 let diff = self.presence.sync(list);
                 json!({"presences": self.presence.list(), "joins": diff.joins, "leaves": diff.leaves})
             }
-            "presence:join" => {
-                if let Ok(e) = serde_json::from_value::<PresenceEntry>(data.clone()) {
+            "presence:join" => match serde_json::from_value::<PresenceEntry>(data.clone()) {
+                // The entry as every other presence entry the host sees (snake_case, one time type).
+                Ok(e) => {
+                    let shaped = serde_json::to_value(&e).unwrap_or(data);
                     self.presence.join(e);
+                    shaped
                 }
-                snake_presence(data)
-            }
+                Err(_) => snake_presence(data),
+            },
             "presence:leave" => {
                 if let Some(k) = data.get("key").and_then(Value::as_str) {
                     self.presence.leave(k);
                 }
-                snake_presence(data)
+                match serde_json::from_value::<PresenceEntry>(data.clone()) {
+                    Ok(e) => serde_json::to_value(&e).unwrap_or(data),
+                    Err(_) => snake_presence(data),
+                }
             }
             _ => data,
         };
         let mut ev = self.event(EventKind::Presence, name, data);
-        ev.timestamp = timestamp;
+        ev.timestamp = timestamp.map(Timestamp::from_unix_ms);
         ev
     }
 }
@@ -366,7 +373,7 @@ mod tests {
         let m = HistoryMessage {
             id: Some("c".into()),
             event: "msg".into(),
-            created_at: 15,
+            created_at: Timestamp::from_unix_ms(15),
             ..Default::default()
         };
         let ev = c.replay(m.clone()).unwrap();

@@ -6,6 +6,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::Timestamp;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::services::require;
@@ -30,16 +31,16 @@ pub struct User {
     pub name: Option<String>,
     /// Whether the email address is verified.
     pub email_verified: bool,
-    /// When the email was verified, as sent.
-    pub email_verified_at: Option<String>,
+    /// When the email was verified.
+    pub email_verified_at: Option<Timestamp>,
     /// Avatar URL.
     pub avatar_url: Option<String>,
     /// Admin-configured custom profile fields (`profile_extras` / `customFields`).
     pub custom_fields: Option<Value>,
     /// Free-form metadata (legacy sign-up).
     pub metadata: Option<Value>,
-    /// Creation time, as sent.
-    pub created_at: Option<String>,
+    /// Creation time.
+    pub created_at: Option<Timestamp>,
     /// The user object exactly as the platform sent it.
     // Kept for Rust callers; bindings get one shape (the typed fields), not the wire's twice.
     #[serde(skip_serializing, default)]
@@ -55,7 +56,7 @@ impl User {
         };
         let m = obj.as_object()?;
         let id = text(m, &["id", "user_id", "userId"])?;
-        let email_verified_at = text(m, &["email_verified_at", "emailVerifiedAt"]);
+        let email_verified_at = time(m, &["email_verified_at", "emailVerifiedAt"]);
         let email_verified = m
             .get("email_verified")
             .or_else(|| m.get("emailVerified"))
@@ -79,7 +80,7 @@ impl User {
                 ],
             ),
             metadata: first(m, &["metadata"]),
-            created_at: text(m, &["created_at", "createdAt"]),
+            created_at: time(m, &["created_at", "createdAt"]),
             raw: obj.clone(),
         })
     }
@@ -92,8 +93,8 @@ pub struct AuthSession {
     pub access_token: Option<String>,
     /// Refresh token.
     pub refresh_token: Option<String>,
-    /// Access token expiry, as sent (ISO time or unix number).
-    pub expires_at: Option<String>,
+    /// Access token expiry (read from an ISO time or a unix number).
+    pub expires_at: Option<Timestamp>,
     /// The user, when the answer carried one.
     pub user: Option<User>,
     /// True when the email must be verified before tokens are issued.
@@ -112,7 +113,7 @@ impl AuthSession {
         AuthSession {
             access_token: text(m, &["accessToken", "access_token", "token"]),
             refresh_token: text(m, &["refreshToken", "refresh_token"]),
-            expires_at: text(m, &["expiresAt", "expires_at"]),
+            expires_at: time(m, &["expiresAt", "expires_at"]),
             user: m.get("user").and_then(User::from_json),
             requires_verification: m
                 .get("requiresVerification")
@@ -169,6 +170,11 @@ fn text(m: &Map<String, Value>, names: &[&str]) -> Option<String> {
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     })
+}
+
+/// The first of `names` that holds a time (ISO text or a unix number).
+fn time(m: &Map<String, Value>, names: &[&str]) -> Option<Timestamp> {
+    names.iter().find_map(|n| m.get(*n).and_then(Timestamp::from_json))
 }
 
 fn first(m: &Map<String, Value>, names: &[&str]) -> Option<Value> {
@@ -531,16 +537,20 @@ mod tests {
         }));
         assert_eq!(s.access_token.as_deref(), Some("t1"));
         assert_eq!(s.refresh_token.as_deref(), Some("r1"));
-        assert_eq!(s.expires_at.as_deref(), Some("1700000000"));
+        // unix seconds on this generation; every time is written back as RFC 3339 UTC
+        assert_eq!(s.expires_at.map(|t| t.to_string()).as_deref(), Some("2023-11-14T22:13:20.000Z"));
         let u = s.user.unwrap();
         assert!(u.email_verified);
         assert_eq!(u.custom_fields, Some(json!({"plan": "pro"})));
 
         let s = AuthSession::from_json(
-            json!({"token": "legacy", "user": {"id": "u2", "createdAt": "x", "emailVerified": false}}),
+            json!({"token": "legacy", "user": {"id": "u2", "createdAt": "2026-01-01 10:00:00", "emailVerified": false}}),
         );
         assert_eq!(s.access_token.as_deref(), Some("legacy"));
-        assert_eq!(s.user.as_ref().unwrap().created_at.as_deref(), Some("x"));
+        assert_eq!(
+            s.user.as_ref().unwrap().created_at.map(|t| t.to_string()).as_deref(),
+            Some("2026-01-01T10:00:00.000Z")
+        );
 
         let s = AuthSession::from_json(
             json!({"user": {"id": "u3"}, "requiresVerification": true, "token": null}),

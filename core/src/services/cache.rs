@@ -1,5 +1,6 @@
 //! Key-value cache: `POST /v1/cache/*`. Keys are scoped to the project by the platform.
 
+use crate::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -66,9 +67,9 @@ pub struct DeleteManyResult {
 pub struct CacheKeyInfo {
     /// The key (project prefix stripped).
     pub key: String,
-    /// Expiry as unix seconds, `None` for no TTL.
-    #[serde(default)]
-    pub expiration: Option<i64>,
+    /// When the key expires (the wire's unix seconds), `None` for no TTL.
+    #[serde(default, deserialize_with = "crate::protocol::time::opt_lenient")]
+    pub expiration: Option<Timestamp>,
 }
 
 /// A page of [`Cache::list`].

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::Timestamp;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::services::require;
@@ -36,12 +37,12 @@ pub struct JobRecord {
     pub result: Option<Value>,
     /// Project the job belongs to.
     pub project_id: Option<String>,
-    /// Creation time as sent by the platform (RFC 3339 or unix ms).
-    pub created_at: Option<String>,
+    /// Creation time.
+    pub created_at: Option<Timestamp>,
     /// Last update time.
-    pub updated_at: Option<String>,
+    pub updated_at: Option<Timestamp>,
     /// When the job is due.
-    pub run_at: Option<String>,
+    pub run_at: Option<Timestamp>,
     /// Every run so far, oldest first (the local platform sends it with `queue.job`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<JobAttempt>>,
@@ -53,11 +54,21 @@ pub struct JobAttempt {
     /// 1 for the first run.
     pub attempt: u64,
     /// When a worker was handed the job (read from the wire's `startedAt`).
-    #[serde(default, rename(serialize = "started_at", deserialize = "startedAt"), alias = "started_at")]
-    pub started_at: Option<String>,
+    #[serde(
+        default,
+        rename(serialize = "started_at", deserialize = "startedAt"),
+        alias = "started_at",
+        deserialize_with = "crate::protocol::time::opt_lenient"
+    )]
+    pub started_at: Option<Timestamp>,
     /// When it ended; `None` while it runs.
-    #[serde(default, rename(serialize = "ended_at", deserialize = "endedAt"), alias = "ended_at")]
-    pub ended_at: Option<String>,
+    #[serde(
+        default,
+        rename(serialize = "ended_at", deserialize = "endedAt"),
+        alias = "ended_at",
+        deserialize_with = "crate::protocol::time::opt_lenient"
+    )]
+    pub ended_at: Option<Timestamp>,
     /// `completed`, `failed`, `abandoned` (no answer before the lease ran out), or `None`.
     #[serde(default)]
     pub outcome: Option<String>,
@@ -102,30 +113,30 @@ struct JobWire {
     project_id: Option<String>,
     #[serde(default, rename = "projectId")]
     project_id_camel: Option<String>,
-    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
-    created_at: Option<String>,
+    #[serde(default, deserialize_with = "crate::protocol::time::opt_lenient")]
+    created_at: Option<Timestamp>,
     #[serde(
         default,
         rename = "createdAt",
-        deserialize_with = "crate::wire::lenient_string"
+        deserialize_with = "crate::protocol::time::opt_lenient"
     )]
-    created_at_camel: Option<String>,
-    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
-    updated_at: Option<String>,
+    created_at_camel: Option<Timestamp>,
+    #[serde(default, deserialize_with = "crate::protocol::time::opt_lenient")]
+    updated_at: Option<Timestamp>,
     #[serde(
         default,
         rename = "updatedAt",
-        deserialize_with = "crate::wire::lenient_string"
+        deserialize_with = "crate::protocol::time::opt_lenient"
     )]
-    updated_at_camel: Option<String>,
-    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
-    run_at: Option<String>,
+    updated_at_camel: Option<Timestamp>,
+    #[serde(default, deserialize_with = "crate::protocol::time::opt_lenient")]
+    run_at: Option<Timestamp>,
     #[serde(
         default,
         rename = "runAt",
-        deserialize_with = "crate::wire::lenient_string"
+        deserialize_with = "crate::protocol::time::opt_lenient"
     )]
-    run_at_camel: Option<String>,
+    run_at_camel: Option<Timestamp>,
     #[serde(default)]
     history: Option<Vec<JobAttempt>>,
 }

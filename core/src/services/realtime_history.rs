@@ -1,5 +1,6 @@
 //! Persisted realtime messages: `GET {host}/api/v1/public/realtime/history`.
 
+use crate::Timestamp;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -24,8 +25,8 @@ pub struct HistoryMessage {
     pub event: String,
     /// Payload.
     pub data: Value,
-    /// Publication time, unix milliseconds (use as `before` to page back).
-    pub created_at: i64,
+    /// Publication time (its `unix_ms()` is the `before` that pages back).
+    pub created_at: Timestamp,
 }
 
 #[derive(Deserialize)]

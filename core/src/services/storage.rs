@@ -1,5 +1,6 @@
 //! File storage: `POST /v1/storage/*`. Keys are scoped to the project by the platform.
 
+use crate::Timestamp;
 use bytes::Bytes;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -54,8 +55,8 @@ pub struct ObjectInfo {
     pub size: Option<u64>,
     /// MIME type.
     pub content_type: Option<String>,
-    /// Last modification time as sent by the platform.
-    pub last_modified: Option<String>,
+    /// Last modification time.
+    pub last_modified: Option<Timestamp>,
     /// Entity tag.
     pub etag: Option<String>,
 }
@@ -71,16 +72,16 @@ struct ObjectWire {
     content_type: Option<String>,
     #[serde(default, rename = "contentType")]
     content_type_camel: Option<String>,
-    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
-    last_modified: Option<String>,
+    #[serde(default, deserialize_with = "crate::protocol::time::opt_lenient")]
+    last_modified: Option<Timestamp>,
     #[serde(
         default,
         rename = "lastModified",
-        deserialize_with = "crate::wire::lenient_string"
+        deserialize_with = "crate::protocol::time::opt_lenient"
     )]
-    last_modified_camel: Option<String>,
-    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
-    uploaded: Option<String>,
+    last_modified_camel: Option<Timestamp>,
+    #[serde(default, deserialize_with = "crate::protocol::time::opt_lenient")]
+    uploaded: Option<Timestamp>,
     #[serde(default)]
     etag: Option<String>,
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, params};
 
-use crate::util::iso_ms;
+use aerostack_protocol::Timestamp;
 
 /// An email (or SMS) the platform "sent", as stored (`created_at` in unix ms). Its wire form,
 /// an entry of `GET /v1/local/outbox`, is the shared `aerostack_protocol::OutboxMessage`
@@ -31,7 +31,7 @@ impl OutboxRow {
             body: self.body.clone(),
             code: self.code.clone(),
             token: self.token.clone(),
-            created_at: Some(iso_ms(self.created_at)),
+            created_at: Some(Timestamp::from_unix_ms(self.created_at)),
         }
     }
 }
