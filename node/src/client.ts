@@ -167,7 +167,7 @@ export class Db extends Ns {
     return this.t.call("db.query_one", { sql, params }, opts);
   }
   /** Up to 25 statements in one transaction: all or nothing. */
-  batch(queries: Statement[], opts?: CallOptions): Promise<any> {
+  async batch(queries: Statement[], opts?: CallOptions): Promise<any> {
     return this.t.call("db.batch", { queries: statements(queries) }, opts);
   }
 }

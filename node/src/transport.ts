@@ -3,7 +3,7 @@
  * options as `_options`, an `AbortSignal` as a cancel token, and the settled text turned into the
  * answer or the family's error. Every service class of the package goes through {@link Transport}.
  */
-import { errorFromDto, cancelledError, type ErrorDto } from "./errors";
+import { errorFromDto, cancelledError, validationError, type ErrorDto } from "./errors";
 import { drainEngineLogs } from "./log";
 import { native, type NativeCancel, type NativeClient, type NativeStream } from "./native";
 
@@ -135,7 +135,13 @@ export class Transport {
 
   /** Operation `op` with named arguments (snake_case); `convert` shapes the answer. */
   call<T = unknown>(op: string, a: Record<string, unknown>, opts?: CallOptions): Promise<T> {
-    const text = args(a, opts);
+    let text: string;
+    try {
+      text = args(a, opts);
+    } catch (e) {
+      // Not JSON (a cycle, a BigInt): a rejected promise like every other failure.
+      return Promise.reject(validationError("args", `${op}: the arguments are not JSON: ${e instanceof Error ? e.message : String(e)}`));
+    }
     if (!opts?.signal) return this.native.call(op, text, null).then(settle) as Promise<T>;
     return withSignal(opts.signal, (c) => this.native.call(op, text, c).then(settle)) as Promise<T>;
   }

@@ -97,3 +97,11 @@ test("npm install ./node from a throwaway folder gives a package that loads from
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the quickstart runs against an in-process platform and touches every service", () => {
+  const r = spawnSync(process.execPath, [path.join(PKG, "examples", "quickstart.mjs"), "--local"], { cwd: PKG, encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  for (const s of ["auth.register", "db.query", "cache.get", "storage.upload", "ai.embed", "secrets.get", "call (custom API)", "services.invoke", "queue.send", "realtime INSERT", "socket.emit", "errors"]) {
+    assert.ok(r.stdout.includes(s), `the quickstart printed ${s}:\n${r.stdout}`);
+  }
+});
