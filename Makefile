@@ -64,6 +64,8 @@ bench: deps
 	@test -x .venv-bench/bin/python || python3 -m venv .venv-bench
 	@.venv-bench/bin/python -m pip install -q --disable-pip-version-check -r bench/python/requirements-official.txt
 	.venv/bin/python bench/python/run.py --out bench/results/python.md --readme README.md
+	$(CARGO) build --release --locked -p aerostack-node
+	node bench/node/run.mjs --out bench/results/node.md --readme README.md
 
 # The local platform on 127.0.0.1:8787, persistent in ./.aerostack/local.
 server: deps
