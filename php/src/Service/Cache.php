@@ -13,8 +13,12 @@ final class Cache extends Service
         return $this->t->call('cache.get', ['key' => $key], $options);
     }
 
-    /** Stores any JSON value, for `$ttl` seconds when given. */
-    public function set(string $key, mixed $value, ?int $ttl = null, array $options = []): mixed
+    /**
+     * Stores any JSON value, for `$ttl` seconds when given.
+     *
+     * @param int|null $ttl whole seconds (checked by the engine: its error names the field)
+     */
+    public function set(string $key, mixed $value, mixed $ttl = null, array $options = []): mixed
     {
         return $this->t->call('cache.set', ['key' => $key, 'value' => $value, 'ttl' => $ttl], $options);
     }

@@ -7,10 +7,10 @@ namespace Aerostack\Service;
 /** Background jobs, served by queue workers (`Aerostack\Worker::job`). */
 final class Queue extends Service
 {
-    /** Enqueues a job of type `$name`; `job_id`. */
-    public function send(string $name, array $data = [], ?int $delaySeconds = null, ?int $maxRetries = null, array $options = []): mixed
+    /** Enqueues a job of type `$type`; `job_id`. */
+    public function send(string $type, array $data = [], ?int $delaySeconds = null, ?int $maxRetries = null, array $options = []): mixed
     {
-        return $this->enqueue($name, $data, $delaySeconds, $maxRetries, $options);
+        return $this->enqueue($type, $data, $delaySeconds, $maxRetries, $options);
     }
 
     /** Same as `send` (seed 000's name); `job_id`. */
