@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-rust test-python test-go go test-node test-conformance demo bench server clean fmt lint deps conformance
+.PHONY: all build test test-rust test-python test-go go test-node php test-php test-conformance demo bench server clean fmt lint deps conformance
 
 all: build
 
@@ -19,7 +19,7 @@ deps:
 build: deps
 	$(CARGO) build --workspace --all-targets --locked
 
-test: build test-rust test-python test-go test-node test-conformance
+test: build test-rust test-python test-go test-node test-php test-conformance
 
 test-rust:
 	$(CARGO) test --workspace --locked --no-fail-fast
@@ -41,6 +41,15 @@ go: deps
 test-go: go
 	cd go && go vet ./... && go test -race -count=1 ./...
 	go vet ./tests/conformance/go
+
+# The PHP SDK (php/, extension bindings/php): `php` gives target/debug/libaerostack_php.so
+# (cargo builds it only when missing); `test-php` runs the PHPUnit suite against the in-process
+# platform, the composer path-repository consumer test and the examples (scripts/test-php.sh).
+php: deps
+	@scripts/php-ext.sh >/dev/null
+
+test-php: php
+	@scripts/test-php.sh
 
 # The cross-language conformance suite (tests/conformance/): every runner that exists (today
 # Python's) against its own local platform; prints the matrix (case x language), rewrites the
