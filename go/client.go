@@ -305,7 +305,7 @@ func call[T any](ctx context.Context, c *Client, op string, a args) (T, error) {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return out, decodeError(op, err)
 	}
-	return out, nil
+	return withTimes(op, out), nil
 }
 
 // Call calls the custom API (Logic Module endpoint) slug with POST; its JSON answer.

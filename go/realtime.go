@@ -32,6 +32,8 @@ type RealtimeEvent struct {
 	ID        string `json:"id"`
 	Persisted bool   `json:"persisted"`
 	Replayed  bool   `json:"replayed"`
+	// Timestamp is when the platform sent it (zero when it did not say).
+	Timestamp time.Time `json:"-"`
 	// Raw is the whole event.
 	Raw Record `json:"-"`
 
@@ -88,6 +90,14 @@ func (r *Realtime) pump(h *ffi.Realtime, stop chan struct{}) {
 		_ = json.Unmarshal(d.JSON, &ev)
 		_ = json.Unmarshal(d.JSON, &raw)
 		_ = json.Unmarshal(d.JSON, &ev.Raw)
+		withTimes("realtime.event", ev.Raw)
+		if ev.Kind == "presence" {
+			withTimes("realtime.presence_event", ev.Raw)
+		}
+		ev.Data = ev.Raw["data"] // the same value, with the presence times converted
+		if t := optTime(ev.Raw, "timestamp"); t != nil {
+			ev.Timestamp = *t
+		}
 		r.mu.Lock()
 		var fns []func(RealtimeEvent)
 		for _, id := range raw.Listeners {
@@ -269,7 +279,7 @@ func (c *Channel) Publish(ctx context.Context, event string, data any, o *Publis
 	}
 	var ack Record
 	_ = json.Unmarshal(d.JSON, &ack)
-	return ack, nil
+	return withTimes("realtime.publish", ack), nil
 }
 
 // Track is being present here with state; others get presence:join. Kept across reconnects.
@@ -297,21 +307,22 @@ func (c *Channel) Presence() []Record {
 	b, _ := c.h.Presence()
 	var out []Record
 	_ = json.Unmarshal(b, &out)
-	return out
+	return withTimes("realtime.presence", out)
 }
 
-// History is the persisted messages, newest first; page back with before = the last
-// created_at (0: from the newest). limit 0: the platform's default.
-func (c *Channel) History(ctx context.Context, limit int, before int64) ([]Record, error) {
+// History is the persisted messages, newest first (created_at a time.Time); page back with
+// before = the last message's created_at (the zero time: from the newest). limit 0: the
+// platform's default.
+func (c *Channel) History(ctx context.Context, limit int, before time.Time) ([]Record, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	l, b := int64(limit), before
+	l, b := int64(limit), int64(-1)
 	if l <= 0 {
 		l = -1
 	}
-	if b <= 0 {
-		b = -1
+	if !before.IsZero() {
+		b = before.UnixMilli()
 	}
 	p, err := c.h.History(l, b)
 	if err != nil {
@@ -325,7 +336,7 @@ func (c *Channel) History(ctx context.Context, limit int, before int64) ([]Recor
 	if err := json.Unmarshal(d.JSON, &out); err != nil {
 		return nil, decodeError("realtime.history", err)
 	}
-	return out, nil
+	return withTimes("realtime.history", out), nil
 }
 
 // Topic is the full topic (table/orders/<projectId>, ...).

@@ -118,7 +118,7 @@ func TestRealtimeRoundTripAndAerostacktest(t *testing.T) {
 			t.Fatalf("events seen: %v", seen)
 		}
 	}
-	h, err := ch.History(ctx, 10, 0)
+	h, err := ch.History(ctx, 10, time.Time{})
 	if err != nil || len(h) == 0 {
 		t.Fatalf("history: %v %v", h, err)
 	}

@@ -99,7 +99,7 @@ func (r *run) realtimeRoundTrip(p, want obj) (string, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if w, ok := want["history_contains"]; ok {
-		h, err := ch.History(r.ctx, 50, 0)
+		h, err := ch.History(r.ctx, 50, time.Time{})
 		if err != nil {
 			return "", failf("history: %v", err)
 		}
