@@ -117,7 +117,12 @@ final class Channel
      */
     public function events(string $event = '*', ?int $timeoutMs = null): \Generator
     {
-        $id = $this->native->on($event);
+        // Registered now, not at the first iteration: events arriving in between are kept.
+        return $this->pull($this->native->on($event), $timeoutMs);
+    }
+
+    private function pull(int $id, ?int $timeoutMs): \Generator
+    {
         try {
             $idle = $timeoutMs === null ? null : hrtime(true) + $timeoutMs * 1_000_000;
             while (true) {

@@ -1,0 +1,81 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Aerostack\Tests;
+
+/** Realtime round trips between two clients of one project. */
+final class RealtimeTest extends TestCase
+{
+    public function testTableChangesPublishPresenceHistoryAndEmit(): void
+    {
+        $watcher = $this->client(fresh: false);
+        $actor = $this->client();
+        $table = 'rt_orders_' . self::uid();
+        $actor->db->query("CREATE TABLE $table (id TEXT PRIMARY KEY, total REAL)");
+        $ch = $watcher->realtime->channel($table);
+        $this->assertSame($ch, $watcher->realtime->channel($table));
+        $got = [];
+        $ch->on('INSERT', function (array $e) use (&$got): void {
+            $got['insert'] = $e;
+        });
+        $ch->on('UPDATE', function (array $e) use (&$got): void {
+            $got['update'] = $e;
+        });
+        $ch->on('presence:join', function (array $e) use (&$got): void {
+            $got['join'] = $e;
+        });
+        $ch->on('shipped', function (array $e) use (&$got): void {
+            $got['shipped'] = $e;
+        });
+        $ch->subscribe();
+        $this->assertTrue($ch->isSubscribed());
+        $this->assertSame('connected', $watcher->realtime->status());
+        $this->assertStringStartsWith("table/$table/", $ch->topic());
+
+        $mine = $actor->realtime->channel($table)->subscribe();
+        $mine->track(['name' => 'php', 'status' => 'online']);
+        $ack = $mine->publish('shipped', ['id' => 'o-1'], persist: true);
+        $this->assertNotEmpty($ack['id']);
+        $actor->db->query("INSERT INTO $table VALUES ('o-1', 9.5)");
+        $actor->db->query("UPDATE $table SET total = 12.0 WHERE id = 'o-1'");
+
+        $deadline = microtime(true) + 10;
+        while (count($got) < 4 && microtime(true) < $deadline) {
+            $watcher->realtime->run(100);
+        }
+        $this->assertSame(['id' => 'o-1', 'total' => 9.5], $got['insert']['data'] ?? null, json_encode($got));
+        $this->assertSame(9.5, $got['update']['old']['total'] ?? null);
+        $this->assertSame('php', $got['join']['data']['state']['name'] ?? null);
+        $this->assertSame(['id' => 'o-1'], $got['shipped']['data'] ?? null);
+        $this->assertSame('shipped', $ch->history(10)[0]['event']);
+        $this->assertNotEmpty($ch->presence());
+        $this->assertSame(['name' => 'php', 'status' => 'online'], $mine->presence()[0]['state'] ?? null);
+
+        // events(): a generator over the same queue; emit from the server side reaches it.
+        $room = 'chat/lobby-' . self::uid();
+        $lobby = $watcher->realtime->channel($room)->subscribe();
+        $events = $lobby->events('hello', timeoutMs: 5000); // collects from now on
+        $actor->socket->emit('hello', ['n' => 1], $room);
+        $seen = null;
+        foreach ($events as $e) {
+            $seen = $e;
+            break;
+        }
+        $this->assertSame(['n' => 1], $seen['data'] ?? null);
+
+        $mine->untrack();
+        $ch->off();
+        $ch->unsubscribe();
+        $watcher->close();
+        $actor->close();
+    }
+
+    public function testANonexistentTableIsRefusedByName(): void
+    {
+        $c = $this->client(fresh: true);
+        $ch = $c->realtime->channel('no_such_table_' . self::uid());
+        $this->expectException(\Aerostack\Exception\AerostackException::class);
+        $ch->subscribe(timeoutMs: 5000);
+    }
+}
