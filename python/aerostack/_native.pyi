@@ -103,6 +103,8 @@ def rate_limit_help() -> str:
 def engine_option_names() -> List[Tuple[str, Optional[str]]]: ...
 def rest_operations() -> List[str]:
     """The REST operations of the operation-style ``SDK``, as ``group.name``."""
+def time_fields() -> List[Tuple[str, List[str]]]:
+    """Where the times are in each result type: ``(result type, paths)``."""
 
 # Workers (bindings/python/src/worker.rs): the Python loop pulls invocations and answers them.
 

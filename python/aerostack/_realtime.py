@@ -30,6 +30,7 @@ import queue as _queue
 import threading
 import time
 import weakref
+from datetime import datetime
 from typing import (
     Any,
     AsyncIterator,
@@ -46,6 +47,7 @@ from typing import (
     Union,
 )
 
+from . import _times
 from ._records import Record, dumps, loads
 from ._transport import Transport, _on_port, native
 from .errors import _from_native
@@ -69,6 +71,19 @@ def _records(v: Any) -> List[Record]:
 
 def _none(v: Any) -> None:
     return None
+
+
+def _timed(kind: str, shape: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``shape`` after the times of a ``kind`` result became ``datetime`` (see ``_times``)."""
+    return lambda v: shape(_times.at(kind, v))
+
+
+def _event(raw: str) -> Record:
+    """A pulled event with its times as ``datetime`` (a presence event's data too)."""
+    ev = _times.at("realtime.event", loads(raw))
+    if ev.get("kind") == "presence":
+        _times.at("realtime.presence_event", ev)
+    return ev  # type: ignore[no-any-return]
 
 
 # Options given in seconds here and in milliseconds to the engine.
@@ -298,7 +313,7 @@ class Realtime:
             raw = await _on_port(lambda port, fut: n.next_event_async(port, fut))
             if raw is None:
                 return
-            self._dispatch(loads(raw))
+            self._dispatch(_event(raw))
 
     @staticmethod
     def _run_thread(ref: "weakref.ReferenceType[Realtime]", n: Any, stop: threading.Event) -> None:
@@ -311,7 +326,7 @@ class Realtime:
             if rt is None:
                 break
             if raw is not None:
-                rt._dispatch(loads(raw))
+                rt._dispatch(_event(raw))
             del rt
         rt = ref()
         if rt is not None and rt._thread_loop is not None:
@@ -448,7 +463,7 @@ class Channel:
             task = self._n.publish(event, dumps(data), dumps(options))
         except native().NativeError as e:
             raise _from_native(e) from None
-        return self._rt._task_result(task, _record)
+        return self._rt._task_result(task, _timed("realtime.publish", _record))
 
     def track(self, state: Optional[Dict[str, Any]] = None) -> Any:
         """Be present here with ``state`` (a dict); others get ``presence:join``. Kept across
@@ -471,13 +486,15 @@ class Channel:
     def presence(self) -> List[Record]:
         """Everyone present (``{key, state, user_id, joined_at}``), oldest first. Local state: no
         call, never awaited."""
-        return _records(loads(self._n.presence()))
+        return _records(loads(self._n.presence(), "realtime.presence"))
 
-    def get_history(self, limit: Optional[int] = None, before: Optional[int] = None) -> Any:
+    def get_history(self, limit: Optional[int] = None, before: Union[datetime, int, None] = None) -> Any:
         """Persisted messages, newest first (``{id, room_id, user_id, event, data,
-        created_at}``); page back with ``before=last.created_at``."""
+        created_at}``, ``created_at`` a ``datetime``); page back with ``before=last.created_at``
+        (a ``datetime``, or unix milliseconds)."""
         self._rt._ensure_dispatch()
-        return self._rt._task_result(self._n.history(limit, before), _records)
+        task = self._n.history(limit, _times.unix_ms("before", before))
+        return self._rt._task_result(task, _timed("realtime.history", _records))
 
     history = get_history
 
@@ -600,5 +617,5 @@ class Socket:
             task = self._t.native.spawn("realtime.emit", payload)
         except native().NativeError as e:
             raise _from_native(e) from None
-        p: Pending[Record] = Pending(task, _record)
+        p: Pending[Record] = Pending(task, _timed("realtime.emit", _record))
         return p.result() if self._sync else p

@@ -96,14 +96,20 @@ _decode: Any = None
 _encode: Any = None
 
 
-def loads(text: str) -> Any:
-    """JSON text to Python, objects as :class:`Record`."""
+def loads(text: str, kind: Optional[str] = None) -> Any:
+    """JSON text to Python, objects as :class:`Record`; with ``kind`` (the result type: an
+    operation name, ``realtime.event``, ...) its times as ``datetime`` (see ``_times``)."""
     global _decode
     if _decode is None:
         import json
 
         _decode = json.JSONDecoder(object_hook=Record).decode
-    return _decode(text)
+    value = _decode(text)
+    if kind is not None:
+        from . import _times
+
+        value = _times.at(kind, value)
+    return value
 
 
 def dumps(value: Any) -> str:

@@ -206,7 +206,7 @@ class SyncTransport(Transport):
             raise _failed(e, op, debug, start) from None
         if debug:
             debug.debug("%s ok in %.1f ms", op, (time.perf_counter() - start) * 1000)
-        return convert(_records.loads(raw))
+        return convert(_records.loads(raw, op))
 
     def upload(self, args: Mapping[str, Any], data: Optional[bytes], convert: Callable[[Any], T] = _identity,
                extra: Optional[Dict[str, Any]] = None, progress: Optional[Progress] = None) -> T:
@@ -259,7 +259,7 @@ class AsyncTransport(Transport):
             raise _failed(e, op, debug, start) from None
         if debug:
             debug.debug("%s ok in %.1f ms", op, (time.perf_counter() - start) * 1000)
-        return convert(_records.loads(raw))
+        return convert(_records.loads(raw, op))
 
     def upload(self, args: Mapping[str, Any], data: Optional[bytes], convert: Callable[[Any], T] = _identity,
                extra: Optional[Dict[str, Any]] = None, progress: Optional[Progress] = None) -> Any:
@@ -359,7 +359,7 @@ class SyncStream(Generic[T]):
         if raw is None:
             self._closed = True
             raise StopIteration
-        return self._convert(_records.loads(raw))
+        return self._convert(_records.loads(raw, self._op))
 
     def close(self) -> None:
         self._closed = True
@@ -402,7 +402,7 @@ class AsyncStream(Generic[T]):
         if raw is None:
             self._closed = True
             raise StopAsyncIteration
-        return self._convert(_records.loads(raw))
+        return self._convert(_records.loads(raw, self._op))
 
     async def aclose(self) -> None:
         self._closed = True

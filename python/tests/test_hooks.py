@@ -120,6 +120,10 @@ def make_app(sendgrid_url: str) -> Hooks:
         rows = sdk.db.query("SELECT name FROM products WHERE name LIKE ?", [f"%{event.data['q']}%"])
         return {"results": rows.results, "count": len(rows), "thread": threading.current_thread().name}
 
+    @app.module("event-times")
+    def event_times(sdk: SyncSdk, event: Any) -> Any:
+        return {"timestamp": type(event.timestamp).__name__, "tz": str(event.timestamp.tzinfo), "data": event.data}
+
     @app.module("broken", public=True)
     def broken(sdk: SyncSdk, event: Any) -> Any:
         raise RuntimeError("the shelf is empty")
@@ -207,6 +211,11 @@ def test_search_products_public_post_and_get(served: Any, project: Project) -> N
     assert [r["name"] for r in body["results"]] == ["Green hat"]
     # The same module through the client's custom-API call.
     assert project.client.call("search-products", {"q": "Red"})["count"] == 1
+
+
+def test_event_time_is_a_datetime_and_data_is_untouched(served: Any, project: Project) -> None:
+    out = project.client.call("event-times", {"created_at": "2026-01-02T03:04:05.678Z"})
+    assert out == {"timestamp": "datetime", "tz": "UTC", "data": {"created_at": "2026-01-02T03:04:05.678Z"}}
 
 
 def test_private_module_needs_key_and_post(served: Any, project: Project) -> None:

@@ -52,6 +52,22 @@ def test_every_engine_operation_has_a_method() -> None:
     assert missing == [], f"operations without a method: {missing}"
 
 
+def test_every_paged_operation_has_an_iterator() -> None:
+    """A page call (one page and its cursor) always has a cursor-following `*_all` iterator."""
+    from aerostack import SyncAerostackClient
+
+    paged = {"cache.list": "cache.list_all", "storage.list": "storage.list_all", "queue.jobs": "queue.jobs_all"}
+    c = SyncAerostackClient(project_id="p", api_key="k", base_url="http://127.0.0.1:9")
+    for page_op, stream_op in paged.items():
+        ns, name = stream_op.split(".")
+        assert callable(getattr(getattr(c, ns), name, None)), f"{page_op} has no {stream_op}"
+    # every op that takes a cursor is in this map
+    src = (PKG / "_api.py").read_text()
+    with_cursor = set(re.findall(r'"([a-z_.]+)", \{[^}]*"cursor"', src))
+    known = set(paged) | set(paged.values())
+    assert with_cursor and with_cursor <= known, f"paged operations without an iterator: {with_cursor - known}"
+
+
 def test_stub_is_current() -> None:
     gen = PY_ROOT / "tools" / "gen_stubs.py"
     assert gen.exists(), f"{gen} is part of the source tree these tests live in"

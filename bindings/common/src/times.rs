@@ -31,7 +31,8 @@ const PRESENCE_LIST: &[&str] = &["[].joined_at"];
 /// `(result type, paths)`. Result types are operation names (`ops::OPERATIONS`,
 /// `ops::STREAMS`: for a stream, the paths of one item) and, for what realtime hands out:
 /// `realtime.event` (every event), `realtime.presence_event` (the `data` of a `presence` event,
-/// on top of `realtime.event`), `realtime.publish` (the ack), `realtime.presence` (the list).
+/// on top of `realtime.event`), `realtime.publish` (the ack), `realtime.presence` (the list);
+/// `worker.invocation` is a handler's event.
 pub const TIME_FIELDS: &[(&str, &[&str])] = &[
     ("auth.signup", SESSION),
     ("auth.signin", SESSION),
@@ -61,6 +62,9 @@ pub const TIME_FIELDS: &[(&str, &[&str])] = &[
     ),
     ("realtime.publish", &["timestamp"]),
     ("realtime.presence", PRESENCE_LIST),
+    // The event a Logic Module or job handler receives (`InvocationHandle::event`): when the
+    // platform sent it and, for a job, when the job was created; `data` is the caller's.
+    ("worker.invocation", &["timestamp", "created_at"]),
 ];
 
 /// The time paths of one result type; empty for a result without times (`db.query`, ...).

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use aerostack_bindings_common::times::{TIME_FIELDS, time_paths};
-use aerostack_bindings_common::{ClientHandle, Error, LocalPlatformHandle, Task};
+use aerostack_bindings_common::{ClientHandle, Error, LocalPlatformHandle, Task, WorkerHandle};
 use serde_json::{Value, json};
 
 fn run<T: Send + 'static>(fut: Result<impl Future<Output = Result<T, Error>> + Send + 'static, Error>) -> T {
@@ -184,6 +184,22 @@ fn every_time_the_surface_hands_out_is_listed() {
         }
     }
 
+    // A handler's event, for a Logic Module and for a job.
+    let options = json!({"base_url": i.api_url, "api_key": i.api_key, "ignore_env": true});
+    let registration = json!({"modules": [{"slug": "timed-echo", "methods": ["POST"], "public": false, "trigger": "api"}],
+        "jobs": [{"type": "timed-job"}]});
+    let w = run(WorkerHandle::connect(options, registration, "aerostack-test/0"));
+    let pending = Task::spawn(c.call("call", json!({"slug": "timed-echo", "data": {"at": "2026-01-02T03:04:05.678Z"}})).unwrap()).unwrap();
+    let inv = run(w.next_invocation(Some(10_000))).expect("a module invocation");
+    check("worker.invocation", inv.event(), &mut seen);
+    w.complete(inv.id(), json!({})).unwrap();
+    assert!(pending.wait(Some(Duration::from_secs(10))));
+    run(c.call("queue.send", json!({"type": "timed-job", "data": {}})));
+    let inv = run(w.next_invocation(Some(10_000))).expect("a job invocation");
+    check("worker.invocation", inv.event(), &mut seen);
+    w.complete(inv.id(), json!({})).unwrap();
+    run(w.stop(1000));
+
     // Every result type exercised here showed each of its listed paths at least once, except
     // those that are legitimately empty on a fresh platform.
     let may_stay_empty = ["email_verified_at", "user.email_verified_at", "history[].ended_at", "jobs[].history[].started_at",
@@ -195,7 +211,8 @@ fn every_time_the_surface_hands_out_is_listed() {
         }
     }
     for ty in ["auth.register", "auth.me", "cache.list", "queue.job", "queue.jobs", "storage.list", "realtime.event",
-        "realtime.presence_event", "realtime.publish", "realtime.presence", "realtime.history", "local.outbox"] {
+        "realtime.presence_event", "realtime.publish", "realtime.presence", "realtime.history", "local.outbox",
+        "worker.invocation"] {
         assert!(seen.contains_key(ty), "{ty} was not exercised");
     }
     p.shutdown();

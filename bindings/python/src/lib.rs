@@ -83,6 +83,12 @@ fn rest_operations() -> Vec<String> {
     aerostack_bindings_common::rest::REST_OPERATIONS.iter().map(|o| format!("{}.{}", o.group, o.name)).collect()
 }
 
+/// Where the times are in each result type (`bindings_common::times`): `(result type, paths)`.
+#[pyfunction]
+fn time_fields() -> Vec<(&'static str, Vec<&'static str>)> {
+    aerostack_bindings_common::times::TIME_FIELDS.iter().map(|(t, p)| (*t, p.to_vec())).collect()
+}
+
 /// The engine's option names that appear in error messages, and Python's spelling of each.
 #[pyfunction]
 fn engine_option_names() -> Vec<(&'static str, Option<&'static str>)> {
@@ -131,6 +137,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(engine_version, m)?)?;
     m.add_function(wrap_pyfunction!(operations, m)?)?;
     m.add_function(wrap_pyfunction!(rest_operations, m)?)?;
+    m.add_function(wrap_pyfunction!(time_fields, m)?)?;
     m.add_function(wrap_pyfunction!(engine_option_names, m)?)?;
     m.add_function(wrap_pyfunction!(platform::rate_limits_from_flags, m)?)?;
     m.add_function(wrap_pyfunction!(platform::rate_limit_help, m)?)?;

@@ -233,7 +233,7 @@ class Hooks:
             _answer(worker.fail, inv.id, f"this worker has no handler for {inv.kind} {inv.name!r}")
             return
         try:
-            event = _records.loads(inv.event_json)
+            event = _records.loads(inv.event_json, "worker.invocation")
             if h.is_async:
                 result = await h.fn(AsyncSdk(inv), event)
             else:
