@@ -106,8 +106,10 @@ export function addonPath(): string {
 function load(): Addon {
   const file = addonPath();
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const addon = require(file) as Addon;
+    // dlopen rather than require: the file may be cargo's `libaerostack_node.so` itself.
+    const m = { exports: {} as Addon };
+    process.dlopen(m, file);
+    const addon = m.exports;
     addon.init();
     return addon;
   } catch (e) {

@@ -72,6 +72,8 @@ pub(crate) fn parse_json(what: &str, text: &str) -> napi::Result<Value> {
 /// Installs the names and the log queue; called by the package once when it loads the addon.
 #[napi]
 pub fn init() {
+    // One JS thread submits every call: one engine thread serves it best (see the function).
+    aerostack_bindings_common::runtime::prefer_worker_threads(1);
     aerostack_bindings_common::naming::install(NAMES);
     aerostack_bindings_common::logs::install();
 }
