@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: build, start the local platform (fresh, ephemeral, on a free loopback port),
-# run the Rust, Python and Node quickstarts against it, stop the platform.
+# run the Rust, Python, Node and PHP quickstarts against it, stop the platform.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,5 +37,9 @@ echo "== Node quickstart against $AEROSTACK_API_URL =="
 # devDependencies from the lock file when missing; the addon from target/debug (cargo only if absent)
 (cd node && { [ -d node_modules/typescript ] || npm ci --ignore-scripts --no-audit --no-fund; } && node scripts/build.cjs)
 node node/examples/quickstart.mjs
+echo
+echo "== PHP quickstart against $AEROSTACK_API_URL =="
+# the extension from target/debug (cargo only if absent; PHP itself from scripts/ensure-deps.sh)
+php -d "extension=$(scripts/php-ext.sh)" php/examples/quickstart.php
 echo
 echo "demo: done. Start the platform yourself with: make server   (or: cargo run -p aerostack-server)"
