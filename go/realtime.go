@@ -46,6 +46,7 @@ type RealtimeEvent struct {
 type Realtime struct {
 	c        *Client
 	mu       sync.Mutex
+	opts     []byte
 	h        *ffi.Realtime
 	channels map[string]*Channel
 	routes   map[uint64]func(RealtimeEvent)
@@ -58,7 +59,7 @@ func (r *Realtime) handle() (*ffi.Realtime, error) {
 	if r.h != nil {
 		return r.h, nil
 	}
-	h, err := r.c.h.Realtime(nil)
+	h, err := r.c.h.Realtime(r.opts)
 	if err != nil {
 		return nil, fail("realtime", err)
 	}
@@ -110,6 +111,81 @@ func (r *Realtime) pump(h *ffi.Realtime, stop chan struct{}) {
 			f(ev)
 		}
 	}
+}
+
+// RealtimeOptions tune the realtime connection; zero fields keep the engine's defaults.
+type RealtimeOptions struct {
+	HeartbeatInterval time.Duration
+	PongTimeout       time.Duration
+	ConnectTimeout    time.Duration
+	AckTimeout        time.Duration
+	// BackoffInitial, BackoffMax and BackoffFactor shape the waits between reconnect attempts.
+	BackoffInitial time.Duration
+	BackoffMax     time.Duration
+	BackoffFactor  float64
+	// MaxReconnectAttempts gives up after that many (0: never).
+	MaxReconnectAttempts int
+	// OutboxCapacity is how many publishes wait while disconnected.
+	OutboxCapacity int
+	// NoCatchUp turns off replaying persisted messages missed while disconnected.
+	NoCatchUp bool
+	// Token is an end user's access token to act as.
+	Token string
+}
+
+// Configure sets the connection's options; call it before the first use of Realtime (an error
+// after: the connection exists already).
+func (r *Realtime) Configure(o RealtimeOptions) error {
+	m := Record{}
+	ms := func(k string, d time.Duration) {
+		if d > 0 {
+			m[k] = d.Milliseconds()
+		}
+	}
+	ms("heartbeat_interval_ms", o.HeartbeatInterval)
+	ms("pong_timeout_ms", o.PongTimeout)
+	ms("connect_timeout_ms", o.ConnectTimeout)
+	ms("ack_timeout_ms", o.AckTimeout)
+	ms("backoff_initial_ms", o.BackoffInitial)
+	ms("backoff_max_ms", o.BackoffMax)
+	if o.BackoffFactor > 0 {
+		m["backoff_factor"] = o.BackoffFactor
+	}
+	if o.MaxReconnectAttempts > 0 {
+		m["max_reconnect_attempts"] = o.MaxReconnectAttempts
+	}
+	if o.OutboxCapacity > 0 {
+		m["outbox_capacity"] = o.OutboxCapacity
+	}
+	if o.NoCatchUp {
+		m["catch_up"] = false
+	}
+	if o.Token != "" {
+		m["token"] = o.Token
+	}
+	b, _ := json.Marshal(m)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h != nil {
+		return validation("realtime.configure", "options", "Realtime.Configure must come before the first use of client.Realtime (the connection exists already)")
+	}
+	r.opts = b
+	return nil
+}
+
+// Disconnect closes the socket (the channels stay; Connect opens it again and catches up on
+// the persisted messages missed meanwhile).
+func (r *Realtime) Disconnect(ctx context.Context) error {
+	h, err := r.handle()
+	if err != nil {
+		return err
+	}
+	p, err := h.Disconnect()
+	if err != nil {
+		return fail("realtime.disconnect", err)
+	}
+	_, err = wait(ctx, "realtime.disconnect", p, nil)
+	return err
 }
 
 // Connect opens the socket and waits until connected.

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -27,6 +28,19 @@ type Completion struct {
 	Invocation *Invocation
 }
 
+// free frees the handles an outcome carries (one nobody will take).
+func (d *Completion) free() {
+	if d.Stream != nil {
+		d.Stream.Free()
+	}
+	if d.Worker != nil {
+		d.Worker.Free()
+	}
+	if d.Invocation != nil {
+		d.Invocation.Free()
+	}
+}
+
 // Progress is an upload's progress report.
 type Progress struct {
 	Sent  uint64
@@ -38,23 +52,63 @@ type Pending struct {
 	ID       uint64
 	Done     chan Completion // receives the outcome once
 	Progress chan Progress   // progress reports (dropped when nobody reads)
+	// cancelled: the waiter is gone; an outcome that arrives is freed, not delivered (q.mu).
+	cancelled bool
 }
 
-// Cancel drops the call's engine future (and its request); Done then never receives.
+// Cancel drops the call's engine future (and its request); nobody reads Done afterwards.
 func (p *Pending) Cancel() {
 	q := theQueue()
-	C.aerostack_completion_cancel(q.q, C.uint64_t(p.ID), nil, nil)
+	var running C.bool
 	q.mu.Lock()
-	delete(q.waiting, p.ID)
-	q.mu.Unlock()
+	defer q.mu.Unlock()
+	C.aerostack_completion_cancel(q.q, C.uint64_t(p.ID), &running, nil)
+	if running {
+		// It will never complete: forget it now. Progress it pushed before the cancel may still
+		// be queued; those items are dropped by id (cancelled) rather than kept as early.
+		delete(q.waiting, p.ID)
+		delete(q.early, p.ID)
+		q.cancelled[p.ID] = time.Now()
+		return
+	}
+	// It finished already: its outcome is queued (or was delivered). Leaving the entry lets
+	// route take it out when the outcome arrives, instead of parking it in early for good.
+	p.cancelled = true
+	select {
+	case d := <-p.Done:
+		d.free()
+	default:
+	}
 }
 
 type queue struct {
 	q       *C.AerostackCompletionQueue
 	mu      sync.Mutex
 	waiting map[uint64]*Pending
-	// early holds items that arrived before their submitter registered the call.
-	early map[uint64][]item
+	// early holds items that arrived before their submitter registered the call (a submitter
+	// registers right after the C call returns its id, so an entry older than orphanAge has no
+	// submitter and is swept).
+	early map[uint64]*earlyItems
+	// cancelled are the calls cancelled while running, whose stray progress items are dropped.
+	cancelled map[uint64]time.Time
+	swept     time.Time
+}
+
+type earlyItems struct {
+	at    time.Time
+	items []item
+}
+
+// orphanAge is how long an item may wait for its submitter, and a cancelled id for strays.
+var orphanAge = 10 * time.Second
+
+// Outstanding is how many calls wait for their outcome, how many ids hold early items, and how
+// many cancelled ids are remembered (for tests: all go back to 0 when nothing runs).
+func Outstanding() (waiting, early, cancelled int) {
+	q := theQueue()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.waiting), len(q.early), len(q.cancelled)
 }
 
 type item struct {
@@ -76,7 +130,7 @@ func theQueue() *queue {
 		if st := C.aerostack_completion_new(&q, &e); st != C.AEROSTACK_OK {
 			panic("aerostack: could not create the completion queue: " + string(take(e)))
 		}
-		theQ = &queue{q: q, waiting: map[uint64]*Pending{}, early: map[uint64][]item{}}
+		theQ = &queue{q: q, waiting: map[uint64]*Pending{}, early: map[uint64]*earlyItems{}, cancelled: map[uint64]time.Time{}}
 		go theQ.pull()
 	})
 	return theQ
@@ -91,8 +145,9 @@ func submit(f func(q *C.AerostackCompletionQueue, id *C.uint64_t, e **C.char) C.
 	}
 	p := &Pending{ID: uint64(id), Done: make(chan Completion, 1), Progress: make(chan Progress, 16)}
 	q.mu.Lock()
-	early := q.early[p.ID]
-	if early != nil {
+	var early []item
+	if e := q.early[p.ID]; e != nil {
+		early = e.items
 		delete(q.early, p.ID)
 	}
 	done := false
@@ -162,15 +217,57 @@ func (q *queue) pull() {
 			it.done = &d
 		}
 		C.aerostack_completion_release(&c)
-		q.mu.Lock()
-		if p, ok := q.waiting[id]; ok {
-			if it.done != nil {
-				delete(q.waiting, id)
+		q.route(id, it, time.Now())
+	}
+}
+
+// route hands an item to the call waiting for it, keeps it for a submitter that has not
+// registered yet, or drops it (a cancelled call's stray progress); and sweeps orphans.
+func (q *queue) route(id uint64, it item, now time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch p, ok := q.waiting[id]; {
+	case ok:
+		if it.done != nil {
+			delete(q.waiting, id)
+			if p.cancelled {
+				it.done.free()
+				break
 			}
-			p.deliver(it)
-		} else {
-			q.early[id] = append(q.early[id], it)
 		}
-		q.mu.Unlock()
+		p.deliver(it)
+	case !q.cancelled[id].IsZero():
+		// dropped
+	default:
+		e := q.early[id]
+		if e == nil {
+			e = &earlyItems{at: now}
+			q.early[id] = e
+		}
+		e.items = append(e.items, it)
+	}
+	q.sweep(now)
+}
+
+// sweep forgets early items nobody registered for and old cancelled ids (at most once a second).
+func (q *queue) sweep(now time.Time) {
+	if now.Sub(q.swept) < time.Second {
+		return
+	}
+	q.swept = now
+	for id, e := range q.early {
+		if now.Sub(e.at) > orphanAge {
+			for _, it := range e.items {
+				if it.done != nil {
+					it.done.free()
+				}
+			}
+			delete(q.early, id)
+		}
+	}
+	for id, at := range q.cancelled {
+		if now.Sub(at) > orphanAge {
+			delete(q.cancelled, id)
+		}
 	}
 }

@@ -1,0 +1,122 @@
+package aerostack_test
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	aerostack "github.com/aerostack/aerostack-sdk/go"
+)
+
+// The realtime connection survives a platform restart (same port, same data directory): it
+// reconnects and re-subscribes by itself, and a persisted message published while it was away
+// is caught up (replayed) when it connects again.
+func TestRealtimeReconnectsAfterAPlatformRestartAndCatchesUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	first, err := aerostack.StartLocal(aerostack.LocalOptions{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(first.APIURL)
+	port, _ := strconv.Atoi(u.Port())
+	fast := aerostack.RealtimeOptions{BackoffInitial: 50 * time.Millisecond, BackoffMax: 300 * time.Millisecond,
+		HeartbeatInterval: time.Second, PongTimeout: time.Second}
+	a, err := first.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := first.Client()
+	defer a.Close()
+	defer b.Close()
+	for _, c := range []*aerostack.Client{a, b} {
+		if err := c.Realtime.Configure(fast); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub := b.Realtime.Channel("chat/restart")
+	events := sub.Events()
+	if err := sub.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pub := a.Realtime.Channel("chat/restart")
+	if err := pub.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := func(what string) aerostack.RealtimeEvent {
+		t.Helper()
+		for {
+			select {
+			case ev := <-events:
+				if ev.Event == "msg" {
+					return ev
+				}
+			case <-ctx.Done():
+				t.Fatalf("no %s (status %s)", what, b.Realtime.Status())
+			}
+		}
+	}
+	publish := func(n int) {
+		t.Helper()
+		if _, err := pub.Publish(ctx, "msg", map[string]any{"n": n}, &aerostack.PublishOptions{Persist: true}); err != nil {
+			t.Fatalf("publish %d: %v", n, err)
+		}
+	}
+	publish(1)
+	if ev := next("first message"); ev.Data.(map[string]any)["n"] != float64(1) {
+		t.Fatalf("first: %+v", ev)
+	}
+
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for b.Realtime.Status() == "connected" {
+		if ctx.Err() != nil {
+			t.Fatal("the connection never noticed the platform stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	second, err := aerostack.StartLocal(aerostack.LocalOptions{DataDir: dir, Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if second.APIKey != first.APIKey {
+		t.Fatal("the same data directory must give the same project")
+	}
+	// Re-subscribed by itself: Subscribe only waits for the platform's confirmation.
+	if err := sub.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	publish(2)
+	if ev := next("a message after the restart"); ev.Data.(map[string]any)["n"] != float64(2) {
+		t.Fatalf("after the restart: %+v", ev)
+	}
+	if s := b.Realtime.Status(); s != "connected" {
+		t.Fatalf("status after the restart: %s", s)
+	}
+
+	// Away: a persisted message published meanwhile is replayed on connecting again.
+	if err := b.Realtime.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	publish(3)
+	if err := b.Realtime.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ev := next("the missed message")
+	if ev.Data.(map[string]any)["n"] != float64(3) || !ev.Replayed {
+		t.Fatalf("the missed message: %+v (replayed %v)", ev, ev.Replayed)
+	}
+	// The message persisted before the restart is still in the history.
+	h, err := sub.History(ctx, 10, time.Time{})
+	if err != nil || len(h) != 3 || h[2]["data"].(map[string]any)["n"] != float64(1) {
+		t.Fatalf("history across the restart: %v %v", h, err)
+	}
+}
