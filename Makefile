@@ -75,6 +75,8 @@ bench: deps
 	.venv/bin/python bench/python/run.py --out bench/results/python.md --readme README.md
 	$(CARGO) build --release --locked -p aerostack-node
 	node bench/node/run.mjs --out bench/results/node.md --readme README.md
+	$(CARGO) build --release --locked -p aerostack-php
+	php -d extension=$(CURDIR)/target/release/libaerostack_php.so bench/php/run.php --out bench/results/php.md --readme README.md
 
 # The local platform on 127.0.0.1:8787, persistent in ./.aerostack/local.
 server: deps
