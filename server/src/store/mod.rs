@@ -11,4 +11,5 @@ pub mod pool;
 pub mod project_db;
 pub mod search;
 pub mod sql_error;
+pub mod sql_guard;
 pub mod users;

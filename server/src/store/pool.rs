@@ -31,7 +31,10 @@ pub struct ConnControl {
     /// True while user SQL is being prepared: ATTACH/DETACH and transaction statements are denied.
     user_sql: AtomicBool,
     /// Why the authorizer denied the last statement (to turn SQLite's "not authorized" into advice).
-    denied: Mutex<Option<&'static str>>,
+    denied: Mutex<Option<String>>,
+    /// User SQL created a TEMP object (table, view, index, trigger): such objects live on the
+    /// connection, so it is closed instead of going back to the pool.
+    sticky: AtomicBool,
     /// Row changes of user SQL for realtime `db_change` frames (see `realtime::db_changes`).
     pub capture: Arc<crate::realtime::db_changes::Capture>,
 }
@@ -44,8 +47,12 @@ impl ConnControl {
     pub fn set_user_sql(&self, on: bool) {
         self.user_sql.store(on, Ordering::Relaxed);
     }
-    pub fn take_denied(&self) -> Option<&'static str> {
+    pub fn take_denied(&self) -> Option<String> {
         self.denied.lock().take()
+    }
+    /// Whether user SQL left state on the connection that a later request must not see.
+    pub fn is_sticky(&self) -> bool {
+        self.sticky.load(Ordering::Relaxed)
     }
 }
 
@@ -105,10 +112,23 @@ impl Pool {
                 }
                 let reason = match ctx.action {
                     AuthAction::Attach { .. } | AuthAction::Detach { .. } => {
-                        "ATTACH and DETACH are not allowed: each project has exactly one database"
+                        "ATTACH and DETACH are not allowed: each project has exactly one database".to_string()
                     }
                     AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => {
-                        "BEGIN/COMMIT/ROLLBACK/SAVEPOINT are not allowed here: send the statements to POST /v1/db/batch, which runs them in one transaction"
+                        "BEGIN/COMMIT/ROLLBACK/SAVEPOINT are not allowed here: send the statements to POST /v1/db/batch, which runs them in one transaction".to_string()
+                    }
+                    AuthAction::Pragma { pragma_name, pragma_value } => {
+                        match super::sql_guard::check_pragma(pragma_name, pragma_value) {
+                            Ok(()) => return Authorization::Allow,
+                            Err(reason) => reason,
+                        }
+                    }
+                    AuthAction::CreateTempIndex { .. }
+                    | AuthAction::CreateTempTable { .. }
+                    | AuthAction::CreateTempTrigger { .. }
+                    | AuthAction::CreateTempView { .. } => {
+                        c.sticky.store(true, Ordering::Relaxed);
+                        return Authorization::Allow;
                     }
                     _ => return Authorization::Allow,
                 };
@@ -179,6 +199,11 @@ impl Drop for PooledDb {
             // A connection left inside a transaction (a panic mid-batch) must not be reused as is.
             if !db.conn.is_autocommit() {
                 let _ = db.conn.execute_batch("ROLLBACK");
+            }
+            // TEMP tables, views and triggers live on the connection: a later request borrowing
+            // it would see them (a TEMP trigger on a main table would even run for it).
+            if db.ctl.is_sticky() {
+                return;
             }
             if self.pool.closed.load(Ordering::SeqCst) {
                 return;

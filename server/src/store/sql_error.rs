@@ -78,7 +78,7 @@ impl SqlError {
 pub(crate) fn sqlite_error(db: &Db, e: rusqlite::Error) -> SqlError {
     if let Some(reason) = db.ctl.take_denied() {
         return SqlError::Sqlite {
-            message: reason.to_string(),
+            message: reason,
             suggestion: None,
             recovery: None,
         };

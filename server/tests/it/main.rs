@@ -17,4 +17,5 @@ mod queue;
 mod ratelimit;
 mod realtime;
 mod search;
+mod sql_guard;
 mod storage;
