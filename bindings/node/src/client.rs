@@ -19,26 +19,26 @@ pub struct NativeClient {
 
 #[napi]
 impl NativeClient {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options_json: String) -> Result<Self> {
         let h = ClientHandle::new(parse_json("options", &options_json)?, &user_agent()).map_err(to_napi)?;
         Ok(NativeClient { h })
     }
 
     /// A client sharing this one's pool with per-call options (`timeout_ms`, `retry`, ...).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn with_options(&self, call_options_json: String) -> Result<NativeClient> {
         Ok(NativeClient { h: self.h.with_options(parse_json("options", &call_options_json)?).map_err(to_napi)? })
     }
 
     /// Runs operation `op` with JSON arguments: a Promise of the `"0"`/`"1"` text.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn call<'e>(&self, env: &'e Env, op: String, args_json: String, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
         submit(env, self.h.call(&op, parse_json("args", &args_json)?), cancel)
     }
 
     /// `storage.upload` from `data`, or from the file at `args.path` when `data` is null.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn upload<'e>(
         &self,
         env: &'e Env,
@@ -53,7 +53,7 @@ impl NativeClient {
     }
 
     /// `storage.get`: a Promise of `{ data, contentType }` (or the error text).
-    #[napi(ts_return_type = "Promise<string | { data: Buffer, contentType?: string | null }>")]
+    #[napi(ts_return_type = "Promise<string | { data: Buffer, contentType?: string | null }>", catch_unwind)]
     pub fn download<'e>(&self, env: &'e Env, args_json: String, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
         let fut = self.h.download(parse_json("args", &args_json)?).map(|f| async move {
             f.await.map(|o| Out::Download(o.data.to_vec(), o.content_type))
@@ -62,14 +62,14 @@ impl NativeClient {
     }
 
     /// Opens streamed operation `op`: a Promise of the `NativeStream` (or the error text).
-    #[napi(ts_return_type = "Promise<string | NativeStream>")]
+    #[napi(ts_return_type = "Promise<string | NativeStream>", catch_unwind)]
     pub fn stream<'e>(&self, env: &'e Env, op: String, args_json: String, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
         let open = self.h.open_stream(&op, parse_json("args", &args_json)?);
         submit(env, open.map(|f| async move { f.await.map(|s| Out::Stream(NativeStream::new(s))) }), cancel)
     }
 
     /// A realtime connection of this client's project (opened on first use).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn realtime(&self, options_json: String) -> Result<NativeRealtime> {
         Ok(NativeRealtime { h: self.h.realtime(parse_json("options", &options_json)?).map_err(to_napi)? })
     }

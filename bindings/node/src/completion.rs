@@ -167,7 +167,7 @@ pub struct NativeCancel {
 
 #[napi]
 impl NativeCancel {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         NativeCancel { inner: Arc::new(Mutex::new(CancelState { cancelled: false, armed: Vec::new() })) }
     }
@@ -185,7 +185,7 @@ impl NativeCancel {
     }
 
     /// Drops the armed calls (and later ones armed with this token).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self) {
         let armed = {
             let mut st = self.inner.lock();
@@ -197,7 +197,7 @@ impl NativeCancel {
         }
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn cancelled(&self) -> bool {
         self.inner.lock().cancelled
     }
@@ -223,13 +223,13 @@ pub struct NativeProgress {
 
 #[napi]
 impl NativeProgress {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         NativeProgress { cell: ProgressCell::new() }
     }
 
     /// `[sent, total]` (total -1 when unknown) if they changed since the last call.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn take(&self) -> Option<Vec<f64>> {
         self.cell.take_new().map(|p| vec![p.sent as f64, p.total.map_or(-1.0, |t| t as f64)])
     }

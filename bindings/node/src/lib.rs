@@ -12,8 +12,9 @@
 //! - a settled outcome is text: `"0"` + the JSON answer, or `"1"` + the surface's `ErrorDto`
 //!   JSON (`"2"`/`"3"` the same with engine log lines waiting: `drainLogs()`); the package turns
 //!   `"1"` into the `AerostackError` subclass of the error's family;
-//! - a panic never crosses into JS (napi-rs turns one in a method into a thrown error; engine
-//!   futures run on the runtime, where a panic ends only that task).
+//! - a panic never crosses into JS: every exported function is `catch_unwind` (napi-rs turns a
+//!   panic into a thrown error); engine futures run on the runtime, where a panic ends only that
+//!   task.
 
 mod client;
 mod completion;
@@ -70,7 +71,7 @@ pub(crate) fn parse_json(what: &str, text: &str) -> napi::Result<Value> {
 }
 
 /// Installs the names and the log queue; called by the package once when it loads the addon.
-#[napi]
+#[napi(catch_unwind)]
 pub fn init() {
     // One JS thread submits every call: one engine thread serves it best (see the function).
     aerostack_bindings_common::runtime::prefer_worker_threads(1);
@@ -79,38 +80,38 @@ pub fn init() {
 }
 
 /// The engine's version.
-#[napi]
+#[napi(catch_unwind)]
 pub fn engine_version() -> String {
     aerostack_bindings_common::ENGINE_VERSION.to_string()
 }
 
 /// This package's version.
-#[napi]
+#[napi(catch_unwind)]
 pub fn version() -> String {
     VERSION.to_string()
 }
 
 /// The operation names `call` accepts.
-#[napi]
+#[napi(catch_unwind)]
 pub fn operations() -> Vec<String> {
     aerostack_bindings_common::ops::OPERATIONS.iter().map(|s| s.to_string()).collect()
 }
 
 /// The REST operations of the operation-style `SDK`, as `group.name` (snake_case).
-#[napi]
+#[napi(catch_unwind)]
 pub fn rest_operations() -> Vec<String> {
     aerostack_bindings_common::rest::REST_OPERATIONS.iter().map(|o| format!("{}.{}", o.group, o.name)).collect()
 }
 
 /// The queue job type a function named `name` serves (`sendWelcomeEmail` -> `send-welcome-email`).
-#[napi]
+#[napi(catch_unwind)]
 pub fn job_type_from_function_name(name: String) -> String {
     aerostack_bindings_common::job_type_from_function_name(&name)
 }
 
 /// The engine's option names that appear in error messages, and JavaScript's spelling of each
 /// (`null` when not covered: a test keeps the table complete).
-#[napi]
+#[napi(catch_unwind)]
 pub fn engine_option_names() -> Vec<Vec<Option<String>>> {
     aerostack_bindings_common::naming::ENGINE_NAMES
         .iter()

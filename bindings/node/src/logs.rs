@@ -5,7 +5,7 @@
 use napi_derive::napi;
 
 /// Every waiting line as `[level, message]`, oldest first.
-#[napi]
+#[napi(catch_unwind)]
 pub fn drain_logs() -> Vec<Vec<String>> {
     aerostack_bindings_common::logs::drain().into_iter().map(|l| vec![l.level.as_str().to_string(), l.message]).collect()
 }

@@ -22,14 +22,14 @@ impl NativeStream {
 #[napi]
 impl NativeStream {
     /// A Promise of the next item's text (`"0"` alone once the stream ended).
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn next<'e>(&self, env: &'e Env, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
         let h = self.h.clone();
         submit(env, Ok(async move { h.next().await }), cancel)
     }
 
     /// Stops the stream (closes its connection; later `next` calls end at once).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.h.try_close();
     }

@@ -18,14 +18,14 @@ pub struct NativeWorker {
 #[napi]
 impl NativeWorker {
     /// Connects and registers: a Promise of the `NativeWorker` (or the error text).
-    #[napi(ts_return_type = "Promise<string | NativeWorker>")]
+    #[napi(ts_return_type = "Promise<string | NativeWorker>", catch_unwind)]
     pub fn connect<'e>(env: &'e Env, options_json: String, registration_json: String) -> Result<Object<'e>> {
         let fut = WorkerHandle::connect(parse_json("options", &options_json)?, parse_json("registration", &registration_json)?, &user_agent());
         submit(env, fut.map(|f| async move { f.await.map(|h| Out::Worker(NativeWorker { h })) }), None)
     }
 
     /// A Promise of the next invocation, or `"0"` on timeout / once stopped.
-    #[napi(ts_return_type = "Promise<string | NativeInvocation>")]
+    #[napi(ts_return_type = "Promise<string | NativeInvocation>", catch_unwind)]
     pub fn next_invocation<'e>(&self, env: &'e Env, timeout_ms: Option<u32>, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
         let fut = self.h.next_invocation(timeout_ms.map(u64::from)).map(|f| async move {
             f.await.map(|inv| match inv {
@@ -36,32 +36,32 @@ impl NativeWorker {
         submit(env, fut, cancel)
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn complete(&self, id: String, result_json: String) -> Result<()> {
         self.h.complete(&id, parse_json("result", &result_json)?).map_err(to_napi)
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn fail(&self, id: String, message: String) -> Result<()> {
         self.h.fail(&id, &message).map_err(to_napi)
     }
 
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn drain<'e>(&self, env: &'e Env) -> Result<Object<'e>> {
         submit(env, self.h.drain(), None)
     }
 
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn stop<'e>(&self, env: &'e Env, grace_ms: u32) -> Result<Object<'e>> {
         submit(env, self.h.stop(u64::from(grace_ms)), None)
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn is_closed(&self) -> bool {
         self.h.is_closed()
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn project_id(&self) -> Option<String> {
         self.h.project_id()
     }
@@ -74,46 +74,46 @@ pub struct NativeInvocation {
 
 #[napi]
 impl NativeInvocation {
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn id(&self) -> String {
         self.h.id().to_string()
     }
 
     /// `custom`, `service`, `event` or `job`.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn kind(&self) -> String {
         self.h.kind()
     }
 
     /// The module slug, or the job type.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.h.name().to_string()
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn project_id(&self) -> String {
         self.h.project_id().to_string()
     }
 
     /// The handler's `event` argument, as JSON.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn event_json(&self) -> String {
         self.h.event().to_string()
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn deadline_ms(&self) -> f64 {
         self.h.deadline_ms() as f64
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn is_cancelled(&self) -> bool {
         self.h.is_cancelled()
     }
 
     /// The scoped client (every operation, plus `fetch`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn client(&self) -> Result<NativeClient> {
         Ok(NativeClient { h: self.h.client().map_err(to_napi)? })
     }
