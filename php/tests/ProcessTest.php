@@ -90,6 +90,43 @@ final class ProcessTest extends TestCase
         $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', $version);
     }
 
+    public function testNothingLeaksAcrossRequestsOfTheCliServer(): void
+    {
+        $p = self::platform();
+        $s = stream_socket_server('tcp://127.0.0.1:0');
+        $addr = stream_socket_get_name($s, false);
+        fclose($s);
+        $env = getenv() + ['AEROSTACK_API_URL' => $p->apiUrl, 'AEROSTACK_API_KEY' => $p->apiKey, 'AEROSTACK_PROJECT_ID' => $p->projectId];
+        $server = proc_open([PHP_BINARY, '-d', 'extension=' . self::extensionPath(), '-S', $addr, __DIR__ . '/fixtures/cli-server.php'],
+            [['file', '/dev/null', 'r'], ['file', '/dev/null', 'w'], ['file', '/dev/null', 'w']], $pipes, null, $env);
+        try {
+            $get = static function (int $n) use ($addr): array {
+                $body = @file_get_contents("http://$addr/?n=$n");
+                return json_decode((string) $body, true) ?? [];
+            };
+            for ($i = 0; $i < 100 && $get(0) === []; $i++) {
+                usleep(50_000);
+            }
+            for ($i = 0; $i < 50; $i++) {
+                $this->assertSame($i, $get($i)['n'] ?? null);
+            }
+            $pid = $get(0)['pid'];
+            $statm = static fn () => (int) explode(' ', (string) file_get_contents("/proc/$pid/statm"))[1] * 4096;
+            $threads = static fn () => count(glob("/proc/$pid/task/*") ?: []);
+            [$rss0, $threads0] = [$statm(), $threads()];
+            for ($i = 0; $i < 500; $i++) {
+                $r = $get($i);
+                $this->assertSame([$i, 1], [$r['n'] ?? null, $r['one'] ?? null]);
+            }
+            $this->assertSame($threads0, $threads(), 'one runtime per process, not one per request');
+            $grown = $statm() - $rss0;
+            $this->assertLessThan(8 * 1024 * 1024, $grown, "the CLI server grew $grown bytes over 500 requests");
+        } finally {
+            proc_terminate($server);
+            proc_close($server);
+        }
+    }
+
     private static function rss(): int
     {
         $statm = explode(' ', (string) file_get_contents('/proc/self/statm'));
