@@ -43,7 +43,7 @@ test("every engine option name in error messages has a JavaScript spelling", () 
 
 test("the examples type-check with tsc --strict --noEmit", () => {
   const tsc = path.join(PKG, "node_modules", "typescript", "bin", "tsc");
-  const r = spawnSync(process.execPath, [tsc, "--strict", "--noEmit", "--module", "node16", "--moduleResolution", "node16", "--target", "ES2022", "--lib", "ES2022,DOM,DOM.Iterable", "--types", "node", "--skipLibCheck", path.join(HERE, "types", "example.ts")], { cwd: PKG, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [tsc, "--strict", "--noEmit", "--module", "node16", "--moduleResolution", "node16", "--target", "ES2022", "--lib", "ES2022,DOM,DOM.Iterable", "--types", "node", "--skipLibCheck", path.join(HERE, "types", "example.ts"), path.join(HERE, "types", "example-esm.mts")], { cwd: PKG, encoding: "utf8" });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
@@ -103,5 +103,43 @@ test("the quickstart runs against an in-process platform and touches every servi
   assert.equal(r.status, 0, r.stdout + r.stderr);
   for (const s of ["auth.register", "db.query", "cache.get", "storage.upload", "ai.embed", "secrets.get", "call (custom API)", "services.invoke", "queue.send", "realtime INSERT", "socket.emit", "errors"]) {
     assert.ok(r.stdout.includes(s), `the quickstart printed ${s}:\n${r.stdout}`);
+  }
+});
+
+test("nothing is printed by default; AEROSTACK_LOG=debug logs the engine's retries to stderr", async () => {
+  const http = await import("node:http");
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    hits += 1;
+    if (hits % 2 === 1) {
+      res.writeHead(503, { "content-type": "application/json", "retry-after": "0" });
+      res.end(JSON.stringify({ error: { code: "SERVICE_UNAVAILABLE", message: "again" } }));
+    } else {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const script = `import { AerostackClient } from "aerostack";
+    const c = new AerostackClient({ apiKey: "k", baseUrl: "http://127.0.0.1:${server.address().port}/v1", ignoreEnv: true, retry: { initialIntervalMs: 5, maxIntervalMs: 10 } });
+    await c.request("GET", "/x");`;
+  const run = (extra) =>
+    new Promise((resolve) => {
+      const { spawn } = require("node:child_process");
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: PKG, env: { ...process.env, AEROSTACK_LOG: "", DEBUG: "", ...extra } });
+      let err = "";
+      child.stderr.on("data", (d) => (err += d));
+      child.on("exit", (code) => resolve({ code, err }));
+    });
+  try {
+    const quiet = await run({});
+    assert.equal(quiet.code, 0, quiet.err);
+    assert.equal(quiet.err, "");
+    const loud = await run({ AEROSTACK_LOG: "debug" });
+    assert.equal(loud.code, 0, loud.err);
+    assert.match(loud.err, /aerostack:engine retrying GET http:\/\/127\.0\.0\.1:\d+\/v1\/x/);
+  } finally {
+    server.close();
   }
 });
