@@ -16,6 +16,21 @@ func (a *Auth) Register(ctx context.Context, email, password, name string, custo
 	return call[Record](ctx, a.c, "auth.register", ar)
 }
 
+// Signup creates an account through the legacy /auth/signup (the generated SDK's
+// authentication.auth_signup); the session like Register. name and metadata are optional.
+func (a *Auth) Signup(ctx context.Context, email, password, name string, metadata Record) (Record, error) {
+	ar := args{}.s("email", email).s("password", password).s("name", name)
+	if metadata != nil {
+		ar["metadata"] = metadata
+	}
+	return call[Record](ctx, a.c, "auth.signup", ar)
+}
+
+// Signin signs in through the legacy /auth/signin; the session like Login.
+func (a *Auth) Signin(ctx context.Context, email, password string) (Record, error) {
+	return call[Record](ctx, a.c, "auth.signin", args{}.s("email", email).s("password", password))
+}
+
 // Login signs in with email and password; the answer has access_token and user.
 func (a *Auth) Login(ctx context.Context, email, password string) (Record, error) {
 	return call[Record](ctx, a.c, "auth.login", args{}.s("email", email).s("password", password))

@@ -83,8 +83,11 @@ type Config struct {
 	Headers map[string]string
 	// IgnoreEnv ignores the AEROSTACK_* environment variables.
 	IgnoreEnv bool
-	// Logger receives the engine's lines (each retry at debug, a long wait at warn); nil:
-	// slog.Default().
+	// Logger receives the engine's lines about this client's requests (each retry at debug, a
+	// long wait at warn); nil: slog.Default(). The engine reports a line with the request's URL,
+	// not its client, so a line goes to the Logger of the client whose BaseURL is the longest
+	// prefix of that URL (the newest such client on a tie): clients of different base URLs log
+	// apart; clients of the same base URL share the newest one's Logger.
 	Logger *slog.Logger
 }
 
@@ -144,6 +147,8 @@ func initLibrary() {
 // shares one connection pool; make one and keep it.
 type Client struct {
 	h *ffi.Client
+	// logToken keeps this client's log route (Config.Logger) alive; shared by WithOptions.
+	logToken *routeToken
 
 	DB       *DB
 	Auth     *Auth
@@ -161,9 +166,6 @@ type Client struct {
 // New makes a client. A configuration error (a malformed URL, ...) is an *Error of family config.
 func New(cfg Config) (*Client, error) {
 	initLibrary()
-	if cfg.Logger != nil {
-		logger.Store(cfg.Logger)
-	}
 	opts, err := json.Marshal(cfg.options())
 	if err != nil {
 		return nil, validation("config", "config", err.Error())
@@ -172,7 +174,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fail("config", err)
 	}
-	return wrap(h), nil
+	c := wrap(h)
+	if cfg.Logger != nil {
+		routeLogs(c, cfg.BaseURL, cfg.Logger)
+	}
+	return c, nil
 }
 
 func wrap(h *ffi.Client) *Client {
@@ -188,7 +194,8 @@ func wrap(h *ffi.Client) *Client {
 	c.Local = &Local{c}
 	c.Socket = &Socket{c}
 	c.Realtime = &Realtime{c: c}
-	runtime.AddCleanup(c, func(h *ffi.Client) { h.Free() }, h)
+	// On the handle, which is in no cycle (the Client is: c.DB.c == c), so it runs.
+	runtime.SetFinalizer(h, func(h *ffi.Client) { h.Free() })
 	return c
 }
 
@@ -223,7 +230,9 @@ func (c *Client) WithOptions(o CallOptions) (*Client, error) {
 	if err != nil {
 		return nil, fail("with_options", err)
 	}
-	return wrap(h), nil
+	d := wrap(h)
+	d.logToken = c.logToken
+	return d, nil
 }
 
 // Close closes the realtime connection, if one was opened. The pool is freed when the client

@@ -1,3 +1,3 @@
 module github.com/aerostack/aerostack-sdk/go
 
-go 1.26
+go 1.23

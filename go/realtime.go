@@ -255,12 +255,13 @@ func (r *Realtime) close() {
 
 // Channel is one topic: events (Events, On), Publish, presence (Track), History.
 type Channel struct {
-	rt     *Realtime
-	name   string
-	h      *ffi.Channel
-	err    error
-	mu     sync.Mutex
-	events chan RealtimeEvent
+	rt        *Realtime
+	name      string
+	h         *ffi.Channel
+	err       error
+	mu        sync.Mutex
+	events    chan RealtimeEvent
+	listeners []ListenerID
 }
 
 // Subscribe waits until the platform confirmed the subscription (at most ctx's deadline, or
@@ -281,26 +282,65 @@ func (c *Channel) Subscribe(ctx context.Context) error {
 	return err
 }
 
+// ListenerID names a listener added with On, for Off.
+type ListenerID uint64
+
 // On calls fn for every event matching event (a published name, INSERT/UPDATE/DELETE,
 // presence:join/leave/sync, presence:*, or * for all), on the connection's event goroutine
-// (keep it short); the returned func removes the listener.
-func (c *Channel) On(event string, fn func(RealtimeEvent)) (off func(), err error) {
+// (keep it short); Off(id) removes it.
+func (c *Channel) On(event string, fn func(RealtimeEvent)) (ListenerID, error) {
 	if c.err != nil {
-		return nil, c.err
+		return 0, c.err
 	}
+	id, err := c.on(event, fn)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	c.listeners = append(c.listeners, ListenerID(id))
+	c.mu.Unlock()
+	return ListenerID(id), nil
+}
+
+func (c *Channel) on(event string, fn func(RealtimeEvent)) (uint64, error) {
 	id, err := c.h.On(event)
 	if err != nil {
-		return nil, fail("realtime.on", err)
+		return 0, fail("realtime.on", err)
 	}
 	c.rt.mu.Lock()
 	c.rt.routes[id] = fn
 	c.rt.mu.Unlock()
-	return func() {
-		c.h.Off(id)
+	return id, nil
+}
+
+// Off removes the listeners ids (added with On); with none, every listener added with On
+// (the Events feed stays).
+func (c *Channel) Off(ids ...ListenerID) {
+	if c.err != nil {
+		return
+	}
+	c.mu.Lock()
+	if len(ids) == 0 {
+		ids = c.listeners
+	}
+	gone := map[ListenerID]bool{}
+	for _, id := range ids {
+		gone[id] = true
+	}
+	kept := c.listeners[:0:0]
+	for _, id := range c.listeners {
+		if !gone[id] {
+			kept = append(kept, id)
+		}
+	}
+	c.listeners = kept
+	c.mu.Unlock()
+	for id := range gone {
+		c.h.Off(uint64(id))
 		c.rt.mu.Lock()
-		delete(c.rt.routes, id)
+		delete(c.rt.routes, uint64(id))
 		c.rt.mu.Unlock()
-	}, nil
+	}
 }
 
 // Events is every event of the channel on a Go channel (buffered 1024; when the reader falls
@@ -310,7 +350,7 @@ func (c *Channel) Events() <-chan RealtimeEvent {
 	defer c.mu.Unlock()
 	if c.events == nil {
 		c.events = make(chan RealtimeEvent, 1024)
-		_, _ = c.On("*", func(ev RealtimeEvent) {
+		_, _ = c.on("*", func(ev RealtimeEvent) {
 			select {
 			case c.events <- ev:
 			default:

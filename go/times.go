@@ -46,6 +46,8 @@ var timePaths = map[string][]string{
 	"realtime.presence_event": {"data.joined_at", "data.presences[].joined_at", "data.joins[].joined_at", "data.leaves[].joined_at"},
 	"realtime.publish":        {"timestamp"},
 	"realtime.presence":       presenceTimes,
+	// The event a Logic Module or job handler receives.
+	"worker.invocation": {"timestamp", "created_at"},
 }
 
 // parseTime reads the engine's time text; ok is false for anything else.

@@ -29,7 +29,12 @@ type Event struct {
 	Data any
 	// Method is the HTTP method of a custom API call.
 	Method string
-	// Raw is the whole event as the platform sent it (headers, query, user, attempt, ...).
+	// Timestamp is when the platform sent it; CreatedAt, for a job, when the job was created
+	// (zero when not said).
+	Timestamp time.Time
+	CreatedAt time.Time
+	// Raw is the whole event as the platform sent it (headers, query, user, attempt, ...; its
+	// times as time.Time).
 	Raw Record
 }
 
@@ -266,7 +271,14 @@ func invoke(w *ffi.Worker, inv *ffi.Invocation, handlers map[string]Handler) {
 		ctx, cancel = context.WithDeadline(ctx, time.UnixMilli(raw.DeadlineMs))
 		defer cancel()
 	}
+	withTimes("worker.invocation", raw.Event)
 	ev := Event{ID: raw.ID, Kind: raw.Kind, Name: raw.Name, ProjectID: raw.ProjectID, Data: raw.Event["data"], Raw: raw.Event}
+	if t := optTime(raw.Event, "timestamp"); t != nil {
+		ev.Timestamp = *t
+	}
+	if t := optTime(raw.Event, "created_at"); t != nil {
+		ev.CreatedAt = *t
+	}
 	ev.Method, _ = raw.Event["method"].(string)
 	result, err := safeCall(ctx, h, &Scoped{Client: wrap(hc), ProjectID: raw.ProjectID}, ev)
 	if err != nil {

@@ -70,6 +70,9 @@ func TestSeedModulesAndTheWelcomeEmailWorker(t *testing.T) {
 		return sdk.Queue.Enqueue(ctx, "send-welcome-email", map[string]any{"user_id": id, "email": data["email"]}, nil)
 	}
 	sendWelcomeEmail := func(ctx context.Context, sdk *aerostack.Scoped, job aerostack.Event) (any, error) {
+		if time.Since(job.CreatedAt) > time.Hour || time.Since(job.Timestamp) > time.Hour {
+			return nil, fmt.Errorf("the job event's times: created %v, sent %v", job.CreatedAt, job.Timestamp)
+		}
 		data, _ := job.Data.(map[string]any)
 		user, err := sdk.DB.QueryOne(ctx, "SELECT * FROM users WHERE id = ?", data["user_id"])
 		if err != nil || user == nil {

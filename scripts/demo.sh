@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: build, start the local platform (fresh, ephemeral, on a free loopback port),
-# run the Rust, Python, Node and PHP quickstarts against it, stop the platform.
+# run the Rust, Python, Node, PHP and Go quickstarts against it, stop the platform.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,5 +41,10 @@ echo
 echo "== PHP quickstart against $AEROSTACK_API_URL =="
 # the extension from target/debug (cargo only if absent; PHP itself from scripts/ensure-deps.sh)
 php -d "extension=$(scripts/php-ext.sh)" php/examples/quickstart.php
+echo
+echo "== Go quickstart against $AEROSTACK_API_URL =="
+# the static library from target/debug (cargo only if absent), then go run (Go from ensure-deps)
+scripts/go-lib.sh
+(cd go && go run ./examples/quickstart)
 echo
 echo "demo: done. Start the platform yourself with: make server   (or: cargo run -p aerostack-server)"

@@ -1,6 +1,6 @@
 module github.com/aerostack/aerostack-sdk/tests/conformance/go
 
-go 1.26
+go 1.23
 
 require github.com/aerostack/aerostack-sdk/go v0.0.0
 
