@@ -42,7 +42,9 @@ func WithProjectID(id string) Option { return func(c *aerostack.Config) { c.Proj
 func WithTimeout(d time.Duration) Option { return func(c *aerostack.Config) { c.Timeout = d } }
 
 // WithRetryConfig is the retry policy (aerostack.NoRetry() for none).
-func WithRetryConfig(r *aerostack.RetryPolicy) Option { return func(c *aerostack.Config) { c.Retry = r } }
+func WithRetryConfig(r *aerostack.RetryPolicy) Option {
+	return func(c *aerostack.Config) { c.Retry = r }
+}
 
 // WithHeaders are sent with every request.
 func WithHeaders(h map[string]string) Option { return func(c *aerostack.Config) { c.Headers = h } }
