@@ -27,9 +27,20 @@ pub const MAX_ENTRIES: usize = 100_000;
 
 pub(crate) type Key = (String, String);
 
-pub(crate) struct Stored {
+/// What a record is bound to besides `(project, key)`: the request's method, path, body and the
+/// credentials that sent it. A replay needs all of them to match.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Request {
     pub(crate) method: Method,
     pub(crate) path: String,
+    /// SHA-256 of the body (see `routes::idempotency::fingerprint`).
+    pub(crate) body: [u8; 32],
+    /// SHA-256 of the credential headers (API key, end-user token).
+    pub(crate) caller: [u8; 32],
+}
+
+pub(crate) struct Stored {
+    pub(crate) req: Request,
     pub(crate) status: StatusCode,
     pub(crate) content_type: Option<HeaderValue>,
     pub(crate) body: Bytes,
@@ -39,8 +50,7 @@ pub(crate) struct Stored {
 
 pub(crate) enum Slot {
     InFlight {
-        method: Method,
-        path: String,
+        req: Request,
         done: watch::Receiver<()>,
         seq: u64,
     },
@@ -99,18 +109,28 @@ pub(crate) enum Decision {
     Lead { seq: u64, _tx: watch::Sender<()> },
     Wait(watch::Receiver<()>),
     Replay(Arc<Stored>),
-    Conflict { method: Method, path: String },
+    Conflict(Request),
 }
 
-pub(crate) fn conflict(key: &str, method: &Method, path: &str) -> Response {
+/// The answer when `key` arrives with a request that differs from the one it was first used for.
+pub(crate) fn conflict(key: &str, first: &Request, now: &Request) -> Response {
+    let (method, path) = (&first.method, &first.path);
+    let (reason, what) = if first.method != now.method || first.path != now.path {
+        ("endpoint", format!("for {method} {path}"))
+    } else if first.caller != now.caller {
+        ("caller", format!("by another caller (other credentials) on {method} {path}"))
+    } else {
+        ("body", format!("with a different request body on {method} {path}"))
+    };
     ApiError::new(
         StatusCode::CONFLICT,
         code::IDEMPOTENCY_CONFLICT,
-        format!("Idempotency-Key {key:?} was already used for {method} {path}; use a new key for a different request"),
+        format!("Idempotency-Key {key:?} was already used {what}; use a new key for a different request"),
     )
     .with_detail("field", "Idempotency-Key")
+    .with_detail("reason", reason)
     .with_detail("original_method", method.as_str())
-    .with_detail("original_path", path)
+    .with_detail("original_path", path.as_str())
     .into_response()
 }
 

@@ -9,19 +9,23 @@ use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
 use http_body_util::BodyExt;
+use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use crate::error::{ApiError, ErrorMarker};
 use crate::idempotency::{
-    Decision, Key, LeadGuard, MAX_STORED_BODY, Slot, Stored, conflict, public_project_ref, replay, retryable,
+    Decision, Key, LeadGuard, MAX_STORED_BODY, Request as IdemRequest, Slot, Stored, conflict,
+    public_project_ref, replay, retryable,
 };
 use crate::keys::ResolvedProject;
 use crate::state::AppState;
 
 pub async fn idempotency_mw(
     State(state): State<AppState>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
     if !matches!(
@@ -45,6 +49,17 @@ pub async fn idempotency_mw(
     };
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let (req, body_hash, caller_hash) = match fingerprint(req).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    let mut req = req;
+    let this = IdemRequest {
+        method: method.clone(),
+        path: path.clone(),
+        body: body_hash,
+        caller: caller_hash,
+    };
     // Public project routes (end-user auth, public custom APIs) name their project in the path
     // and need no key: a lost `refresh` answer must replay, not fail on the rotated token.
     // The path's project only namespaces the key; it is not handed to the handler as the
@@ -71,26 +86,15 @@ pub async fn idempotency_mw(
             let mut inner = store.inner.lock();
             match inner.map.get(&key) {
                 Some(Slot::Done { stored, .. }) if stored.at.elapsed() < store.window => {
-                    if stored.method != method || stored.path != path {
-                        Decision::Conflict {
-                            method: stored.method.clone(),
-                            path: stored.path.clone(),
-                        }
+                    if stored.req != this {
+                        Decision::Conflict(stored.req.clone())
                     } else {
                         Decision::Replay(stored.clone())
                     }
                 }
-                Some(Slot::InFlight {
-                    method: m,
-                    path: p,
-                    done,
-                    ..
-                }) => {
-                    if *m != method || *p != path {
-                        Decision::Conflict {
-                            method: m.clone(),
-                            path: p.clone(),
-                        }
+                Some(Slot::InFlight { req: first, done, .. }) => {
+                    if *first != this {
+                        Decision::Conflict(first.clone())
                     } else {
                         Decision::Wait(done.clone())
                     }
@@ -102,8 +106,7 @@ pub async fn idempotency_mw(
                     inner.map.insert(
                         key.clone(),
                         Slot::InFlight {
-                            method: method.clone(),
-                            path: path.clone(),
+                            req: this.clone(),
                             done: rx,
                             seq,
                         },
@@ -115,7 +118,7 @@ pub async fn idempotency_mw(
         };
         match decision {
             Decision::Replay(s) => return replay(&s),
-            Decision::Conflict { method, path } => return conflict(&idem_key, &method, &path),
+            Decision::Conflict(first) => return conflict(&idem_key, &first, &this),
             // Wakes when the leader drops its sender (finished or gone); then look again.
             Decision::Wait(mut rx) => {
                 let _ = rx.changed().await;
@@ -155,8 +158,7 @@ pub async fn idempotency_mw(
         }
     };
     let stored = Arc::new(Stored {
-        method,
-        path,
+        req: this,
         status,
         content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
         body: bytes.clone(),
@@ -176,3 +178,105 @@ pub async fn idempotency_mw(
     Response::from_parts(parts, Body::from(bytes))
 }
 
+
+/// Bodies are hashed up to this size (buffered); the rest streams on to the handler unread, and
+/// the hash then also covers `Content-Length`.
+pub const FINGERPRINT_PREFIX: usize = 1024 * 1024;
+
+/// `(request with its body put back, SHA-256 of the body, SHA-256 of the credential headers)`.
+///
+/// A multipart body is hashed with its boundary removed: clients pick a new random boundary on
+/// every attempt of the same upload, and a retry must still replay.
+async fn fingerprint(req: Request) -> Result<(Request, [u8; 32], [u8; 32]), Response> {
+    // The credentials, whichever accepted header carried them (an API key or scope token, or an
+    // end user's bearer token on public routes).
+    let mut creds: Vec<&str> = crate::keys::key_candidates(req.headers())
+        .into_iter()
+        .flatten()
+        .collect();
+    creds.sort_unstable();
+    creds.dedup();
+    let mut caller = Sha256::new();
+    for c in creds {
+        caller.update(c.as_bytes());
+        caller.update([0]);
+    }
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|ct| ct.to_ascii_lowercase().starts_with("multipart/"))
+        .and_then(|ct| {
+            ct.split(';').find_map(|p| {
+                let (k, v) = p.trim().split_once('=')?;
+                k.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"').to_string())
+            })
+        })
+        .filter(|b| !b.is_empty());
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .map(|v| v.as_bytes().to_vec());
+    let (parts, mut body) = req.into_parts();
+    let mut prefix: Vec<u8> = Vec::new();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut ended = false;
+    while prefix.len() < FINGERPRINT_PREFIX {
+        match body.frame().await {
+            None => {
+                ended = true;
+                break;
+            }
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    prefix.extend_from_slice(&data);
+                    chunks.push(data);
+                }
+            }
+            Some(Err(e)) => {
+                return Err(ApiError::validation(
+                    "body",
+                    format!("could not read the request body: {e}"),
+                )
+                .into_response());
+            }
+        }
+    }
+    let mut hash = Sha256::new();
+    match &boundary {
+        Some(b) => hash.update(strip_all(&prefix, b.as_bytes())),
+        None => hash.update(&prefix),
+    }
+    let body = if ended {
+        Body::from(Bytes::from(prefix))
+    } else {
+        // Truncated: the length stands in for the rest (unless multipart, whose length follows
+        // the boundary's).
+        if boundary.is_none() {
+            hash.update([0xff]);
+            hash.update(length.unwrap_or_default());
+        }
+        let head = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, axum::Error>));
+        Body::from_stream(head.chain(body.into_data_stream()))
+    };
+    Ok((
+        Request::from_parts(parts, body),
+        hash.finalize().into(),
+        caller.finalize().into(),
+    ))
+}
+
+/// `data` without any occurrence of `needle`.
+fn strip_all(data: &[u8], needle: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut i = 0;
+    while i < data.len() {
+        if data[i..].starts_with(needle) {
+            i += needle.len();
+        } else {
+            out.push(data[i]);
+            i += 1;
+        }
+    }
+    out
+}

@@ -128,3 +128,97 @@ async fn public_auth_replays_by_key_without_an_api_key() {
     let third = ctx.http.post(auth("/refresh")).json(&json!({"refreshToken": rt})).send().await.unwrap();
     assert_eq!(third.status().as_u16(), 401);
 }
+
+/// A record is bound to the request body and the caller: another body or other credentials with
+/// the same key are `409 IDEMPOTENCY_CONFLICT`, never the first caller's answer (issue 13, item 10).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_are_bound_to_the_body_and_the_caller() {
+    let ctx = start().await;
+    let auth = |p: &str| ctx.url(&format!("/api/v1/public/projects/default/auth{p}"));
+    let r = ctx
+        .http
+        .post(auth("/register"))
+        .json(&json!({"email": "victim@example.com", "password": "Sup3rSecret"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    // The victim signs in with a key; an attacker reuses the key with a bogus email.
+    let login = |email: &str, password: &str| {
+        ctx.http
+            .post(auth("/login"))
+            .header("Idempotency-Key", "login-1")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    let (s, v) = json_of(login("victim@example.com", "Sup3rSecret").await.unwrap()).await;
+    assert_eq!(s.as_u16(), 200, "{v}");
+    assert!(v["accessToken"].is_string());
+    let r = login("attacker@example.com", "whatever1A").await.unwrap();
+    assert!(r.headers().get("idempotent-replayed").is_none());
+    let (s, v) = json_of(r).await;
+    assert_error(s, &v, 409, "IDEMPOTENCY_CONFLICT", Some("Idempotency-Key"));
+    assert_eq!(v["details"]["reason"], "body", "{v}");
+    assert!(v.get("accessToken").is_none() && v.get("refreshToken").is_none(), "{v}");
+    // The victim's own retry still replays.
+    let r = login("victim@example.com", "Sup3rSecret").await.unwrap();
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+
+    // /v1: the same key with another SQL body does not replay the first answer.
+    let query = |key: &str, sql: &str| {
+        ctx.http
+            .post(ctx.url("/v1/db/query"))
+            .header("X-Aerostack-Key", key)
+            .header("Idempotency-Key", "q-1")
+            .json(&json!({"sql": sql}))
+            .send()
+    };
+    let (s, v) = json_of(query(&ctx.key, "SELECT 1 AS a").await.unwrap()).await;
+    assert_eq!((s.as_u16(), &v["results"][0]["a"]), (200, &json!(1)));
+    let (s, v) = json_of(query(&ctx.key, "SELECT 2 AS a").await.unwrap()).await;
+    assert_error(s, &v, 409, "IDEMPOTENCY_CONFLICT", Some("Idempotency-Key"));
+    assert_eq!(v["details"]["reason"], "body", "{v}");
+    let r = query(&ctx.key, "SELECT 1 AS a").await.unwrap();
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+
+    // Another key of the same project (another caller) with the same body: conflict, not replay.
+    let pid = ctx.p.default_project().id.clone();
+    let second_key = ctx
+        .p
+        .state()
+        .control(move |c| Ok(aerostack_server::store::control::create_key(c, &pid)?))
+        .await
+        .unwrap();
+    let (s, v) = json_of(query(&second_key, "SELECT 1 AS a").await.unwrap()).await;
+    assert_error(s, &v, 409, "IDEMPOTENCY_CONFLICT", Some("Idempotency-Key"));
+    assert_eq!(v["details"]["reason"], "caller", "{v}");
+    // The same key in another accepted header is the same caller.
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/db/query"))
+        .header("Authorization", format!("Bearer {}", ctx.key))
+        .header("Idempotency-Key", "q-1")
+        .json(&json!({"sql": "SELECT 1 AS a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+
+    // A multipart upload retried with a new boundary replays (clients pick a boundary per attempt).
+    let upload = || {
+        let form = reqwest::multipart::Form::new()
+            .text("key", "idem/a.txt")
+            .part("file", reqwest::multipart::Part::bytes(b"hello".to_vec()));
+        ctx.http
+            .post(ctx.url("/v1/storage/upload"))
+            .header("X-Aerostack-Key", &ctx.key)
+            .header("Idempotency-Key", "up-1")
+            .multipart(form)
+            .send()
+    };
+    let first = upload().await.unwrap();
+    assert!(first.status().is_success(), "{}", first.status());
+    let second = upload().await.unwrap();
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    ctx.p.shutdown().await;
+}
