@@ -41,3 +41,6 @@ export function drainEngineLogs(): void {
   if (!sink) return;
   for (const [level, message] of lines) sink(level === "warning" ? "warning" : "debug", "engine", message);
 }
+
+// Lines that start waiting while a call still waits (a long Retry-After) are written at once.
+native.onLogsPending(drainEngineLogs);

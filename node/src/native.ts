@@ -88,6 +88,7 @@ export interface Addon {
   jobTypeFromFunctionName(name: string): string;
   engineOptionNames(): Array<[string, string | null]>;
   drainLogs(): Array<[string, string]>;
+  onLogsPending(wake: () => void): void;
   rateLimitsFromFlags(specs: string[], none: boolean): string;
   NativeClient: new (optionsJson: string) => NativeClient;
   NativeCancel: new () => NativeCancel;

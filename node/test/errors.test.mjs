@@ -186,3 +186,34 @@ test("retries: a retryable answer is retried (and logged), retry: false sends on
     f.close();
   }
 });
+
+test("a long Retry-After is logged as a warning while the call still waits", async () => {
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    hits += 1;
+    if (hits === 1) {
+      res.writeHead(503, { "content-type": "application/json", "retry-after": "2" });
+      res.end(JSON.stringify({ error: { code: "SERVICE_UNAVAILABLE", message: "later" } }));
+    } else {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const seen = [];
+  setLogger((level, area, message) => seen.push({ level, area, message, at: performance.now() }));
+  try {
+    const c = new AerostackClient({ apiKey: "k", baseUrl: `http://127.0.0.1:${server.address().port}/v1`, ignoreEnv: true });
+    const t0 = performance.now();
+    await c.request("GET", "/slow");
+    const done = performance.now();
+    const warning = seen.find((l) => l.level === "warning" && l.message.includes("retrying"));
+    assert.ok(warning, JSON.stringify(seen));
+    assert.ok(done - t0 >= 1500, "the call waited out the Retry-After");
+    assert.ok(warning.at < done - 1000, "the warning came while the call waited, not when it ended");
+  } finally {
+    setLogger(null);
+    server.close();
+  }
+});
