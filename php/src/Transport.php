@@ -36,12 +36,15 @@ final class Transport
             $args['_options'] = Native::callOptions($options);
         }
         $json = Native::encode($args, true);
-        if ($this->async) {
+        if ($this->async || $this->logger !== null) {
+            // With a logger, a blocking call waits in slices too, so a retry's warning is
+            // written while the call still waits, not after it.
             try {
-                return new Pending($this->native->spawn($op, $json), $convert, $this->logger);
+                $pending = new Pending($this->native->spawn($op, $json), $convert, $this->logger);
             } catch (NativeError $e) {
                 throw Native::error($e);
             }
+            return $this->async ? $pending : $pending->wait();
         }
         try {
             $out = $this->native->call($op, $json);

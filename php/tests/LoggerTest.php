@@ -39,6 +39,43 @@ final class LoggerTest extends TestCase
         $this->assertStringContainsString('retrying POST', $logger->lines[0][1]);
     }
 
+    public function testRetryLinesAreWrittenWhileTheCallWaits(): void
+    {
+        $logger = new class () {
+            public array $lines = [];
+
+            public function log(string $level, string $message, array $context = []): void
+            {
+                $this->lines[] = [$level, $message, hrtime(true)];
+            }
+        };
+        $s = stream_socket_server('tcp://127.0.0.1:0');
+        $closed = 'http://' . stream_socket_get_name($s, false) . '/v1';
+        fclose($s);
+        $c = new Client(projectId: 'p', apiKey: 'k', baseUrl: $closed, logger: $logger, ignoreEnv: true,
+            retry: ['maxAttempts' => 2, 'initialIntervalMs' => 1500, 'maxIntervalMs' => 1500, 'retryConnectionErrors' => true]);
+        // The backoff is jittered: try until one wait is long enough to tell "during" from "after".
+        for ($try = 0; $try < 8; $try++) {
+            $logger->lines = [];
+            try {
+                $c->cache->get('k');
+                $this->fail('nothing listens');
+            } catch (\Aerostack\Exception\NetworkException) {
+            }
+            $ended = hrtime(true);
+            $this->assertCount(1, $logger->lines);
+            [$level, $message, $at] = $logger->lines[0];
+            preg_match('/ in ([0-9.]+) s /', $message, $m);
+            $delayMs = (float) $m[1] * 1000;
+            $this->assertSame($delayMs > 1000 ? 'warning' : 'debug', $level, $message);
+            if ($delayMs >= 600) {
+                $this->assertGreaterThan($delayMs - 350, ($ended - $at) / 1e6, 'the line came while the call still waited');
+                return;
+            }
+        }
+        $this->fail('no retry waited 0.6 s in 8 tries');
+    }
+
     public function testALoggerWithOnlyLogWorksAndAFailingOneIsIgnored(): void
     {
         $logger = new class () {
