@@ -111,6 +111,28 @@ final class WorkerTest extends TestCase
         $this->assertStringContainsString('no user missing-', $job['last_error']);
     }
 
+    public function testSigtermDrainsTheInvocationInFlight(): void
+    {
+        $p = self::platform();
+        $project = $p->createProject('php-sigterm-' . self::uid());
+        $env = getenv() + ['AEROSTACK_API_URL' => $p->apiUrl, 'AEROSTACK_API_KEY' => $project['api_key'], 'AEROSTACK_PROJECT_ID' => $project['id']];
+        $proc = proc_open([PHP_BINARY, '-d', 'extension=' . self::extensionPath(), dirname(__DIR__) . '/bin/aerostack-worker', __DIR__ . '/fixtures/slow.php'],
+            [['file', '/dev/null', 'r'], ['file', '/dev/null', 'w'], ['file', '/dev/null', 'w']], $pipes, null, $env);
+        $c = $p->client($project);
+        $c->local->waitServed('php-slow', timeoutMs: 20000);
+        $call = $c->async()->call('php-slow', ['ms' => 800]);
+        usleep(300_000);
+        proc_terminate($proc, SIGTERM);
+        $this->assertSame(['done' => true], $call->wait(10000), 'the call in flight is answered after SIGTERM');
+        $deadline = microtime(true) + 10;
+        while (($st = proc_get_status($proc))['running'] && microtime(true) < $deadline) {
+            usleep(50_000);
+        }
+        $this->assertFalse($st['running'], 'the worker exits after draining');
+        $this->assertSame(0, $st['exitcode']);
+        proc_close($proc);
+    }
+
     public function testJobNamesFromFunctionNames(): void
     {
         $this->assertSame('send-welcome-email', \Aerostack\Native\job_type_from_function_name('send_welcome_email'));
