@@ -497,6 +497,16 @@ export class AerostackClient {
     return this.rt;
   }
 
+  /**
+   * Acts as the end user of `token` on the realtime connection (the official SDK's `setAuth`):
+   * before the first channel it configures the connection, afterwards it sends the token in-band.
+   */
+  setAuth(token: string, userId?: string): void {
+    const rt = this.realtime;
+    if (rt.status === "idle" && !rt.opened) rt.configure({ token, userId });
+    else rt.setToken(token);
+  }
+
   /** Calls the custom API (Logic Module endpoint) `slug`; its JSON answer. */
   call(slug: string, data?: unknown, method: string = "POST", opts?: CallOptions): Promise<any> {
     return this.transport.call("call", { slug, data, method }, opts);

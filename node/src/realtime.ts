@@ -68,6 +68,11 @@ export class Realtime {
     return this;
   }
 
+  /** Whether the connection object exists (after the first channel, `connect()` or `setToken`). */
+  get opened(): boolean {
+    return this.h !== null;
+  }
+
   /** @internal */
   get native(): NativeRealtime {
     this.h ??= sync(() => this.t.native.realtime(JSON.stringify(snakeKeys(this.options))));

@@ -148,3 +148,17 @@ test("reconnect after a platform restart; a persisted message sent while away is
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("setAuth: a user's token before the first channel, and in-band afterwards", async () => {
+  const client = p.client();
+  const email = `rt-${uid()}@example.com`;
+  const session = await client.auth.register(email, "securePassword123");
+  client.setAuth(session.access_token, session.user.id);
+  const ch = client.realtime.channel(`chat/${uid()}`);
+  await ch.subscribe();
+  const ack = await ch.publish("hello", { n: 1 }, { persist: true });
+  assert.ok(ack.id);
+  client.setAuth(session.access_token);
+  assert.equal(client.realtime.status, "connected");
+  await client.close();
+});
