@@ -86,6 +86,12 @@ pub struct Limits {
     pub job_backoff_max: Duration,
     /// How often the job dispatcher looks for due jobs when nothing woke it (250 ms).
     pub job_poll_interval: Duration,
+    /// How long one statement of user SQL may run before it is interrupted (30 s); also how long
+    /// a query waits for a free database slot of its project.
+    pub query_timeout: Duration,
+    /// User SQL statements of one project that run at once, each on its own blocking thread (8):
+    /// one project's long queries cost its own slots, never the async workers or other projects.
+    pub db_slots_per_project: usize,
 }
 
 impl Default for Limits {
@@ -106,6 +112,8 @@ impl Default for Limits {
             job_backoff_base: Duration::from_secs(1),
             job_backoff_max: Duration::from_secs(10 * 60),
             job_poll_interval: Duration::from_millis(250),
+            query_timeout: Duration::from_secs(30),
+            db_slots_per_project: 8,
         }
     }
 }

@@ -109,7 +109,7 @@ impl AppState {
             require_email_verification: opts.require_email_verification,
             data_dir: data_dir.to_path_buf(),
             control: control.pool,
-            dbs: ProjectDbs::new(projects_root.clone()),
+            dbs: ProjectDbs::new(projects_root.clone(), &opts.limits),
             projects_root,
             cache,
             jwt: Jwt::new(&secret),
@@ -150,7 +150,27 @@ impl AppState {
     {
         let state = self.clone();
         let pid = project_id.to_string();
+        let slots = self.dbs.slots(project_id);
+        let permit = match tokio::time::timeout(self.limits.query_timeout, slots.acquire_owned())
+            .await
+        {
+            Ok(Ok(p)) => p,
+            Ok(Err(_)) => return Err(ApiError::internal("the project's database slots are closed")),
+            Err(_) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    code::DB_QUERY_FAILED,
+                    format!(
+                        "all {} database slots of this project stayed busy for {} s (long-running queries); retry later, or make the long queries shorter (an index, a LIMIT)",
+                        self.dbs.slots_per_project(),
+                        self.limits.query_timeout.as_secs_f64()
+                    ),
+                )
+                .with_detail("retry_after_ms", 1000));
+            }
+        };
         tokio::task::spawn_blocking(move || {
+            let _slot = permit;
             let pool = state.dbs.pool(&pid)?;
             let db = pool.get()?;
             f(&db)

@@ -33,14 +33,9 @@ pub async fn query(
         ));
     }
     let params = body.0.get("params").cloned().unwrap_or(Value::Null);
-    // A quick read runs right here (no thread hop); anything else, or a read that would take
-    // longer than a couple of milliseconds or wait for a lock, runs on a blocking thread.
-    if let Some(db) = st.dbs.open_pool(&p.id).and_then(|pool| pool.try_get_idle())
-        && let Some(out) = project_db::query_inline(&db, &sql, &params)?
-    {
-        return Ok(json_bytes(out));
-    }
-    // Writes run here; their row changes go to realtime subscribers once committed.
+    // Every statement runs on a blocking thread under one of the project's slots (never on an
+    // async worker: a single slow SQLite call would stall every request). Row changes of writes
+    // go to realtime subscribers once committed.
     let capture = st.realtime.wants_db_changes(&p.id);
     let (out, changes) = st
         .project_db(&p.id, move |db| {

@@ -23,9 +23,32 @@ pub fn mono_ms() -> u64 {
     START.get_or_init(Instant::now).elapsed().as_millis() as u64
 }
 
+/// What user SQL may use on one connection (from [`crate::Limits`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SqlLimits {
+    /// A statement running longer is interrupted.
+    pub query_timeout: Duration,
+}
+
+impl Default for SqlLimits {
+    fn default() -> Self {
+        SqlLimits::from(&crate::options::Limits::default())
+    }
+}
+
+impl From<&crate::options::Limits> for SqlLimits {
+    fn from(l: &crate::options::Limits) -> Self {
+        SqlLimits {
+            query_timeout: l.query_timeout,
+        }
+    }
+}
+
 /// Per-connection switches read by the SQLite callbacks of a user-SQL connection.
 #[derive(Default)]
 pub struct ConnControl {
+    /// The limits of the pool this connection belongs to.
+    pub limits: SqlLimits,
     /// Monotonic ms after which the running statement is interrupted (0 = no deadline).
     deadline: AtomicU64,
     /// True while user SQL is being prepared: ATTACH/DETACH and transaction statements are denied.
@@ -63,7 +86,8 @@ pub struct Db {
 
 pub struct Pool {
     path: PathBuf,
-    user_sql: bool,
+    /// `Some` for connections that run arbitrary SQL from API callers.
+    user_sql: Option<SqlLimits>,
     idle: Mutex<Vec<Db>>,
     closed: AtomicBool,
 }
@@ -72,6 +96,11 @@ impl Pool {
     /// Open (creating if needed) the database at `path`. `user_sql` connections run arbitrary SQL
     /// from API callers and get the authorizer + deadline guards.
     pub fn open(path: &Path, user_sql: bool) -> rusqlite::Result<Arc<Pool>> {
+        Pool::open_with(path, user_sql.then(SqlLimits::default))
+    }
+
+    /// [`Pool::open`] with the limits of user SQL (`None`: platform SQL only).
+    pub fn open_with(path: &Path, user_sql: Option<SqlLimits>) -> rusqlite::Result<Arc<Pool>> {
         let pool = Arc::new(Pool {
             path: path.to_path_buf(),
             user_sql,
@@ -94,12 +123,16 @@ impl Pool {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(128);
-        let ctl = Arc::new(ConnControl::default());
-        if self.user_sql {
+        let ctl = Arc::new(ConnControl {
+            limits: self.user_sql.unwrap_or_default(),
+            ..ConnControl::default()
+        });
+        if self.user_sql.is_some() {
             crate::realtime::db_changes::install(&mut conn, ctl.capture.clone())?;
             let c = ctl.clone();
+            // Often enough that a statement whose steps are few but slow still meets its deadline.
             conn.progress_handler(
-                1_000,
+                100,
                 Some(move || {
                     let d = c.deadline.load(Ordering::Relaxed);
                     d != 0 && mono_ms() > d

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -15,25 +15,46 @@ use parking_lot::RwLock;
 use rusqlite::types::ValueRef;
 use serde_json::Value;
 
-use super::pool::{Db, Pool};
-use super::sql_error::{SqlError, is_retryable, sqlite_error};
+use super::pool::{Db, Pool, SqlLimits};
+use tokio::sync::Semaphore;
+use super::sql_error::{SqlError, sqlite_error};
 use crate::error::{ApiError, code};
 use axum::http::StatusCode;
 
-/// A statement running longer than this is interrupted (keeps one query from holding a connection forever).
-pub const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub struct ProjectDbs {
     root: PathBuf,
+    limits: SqlLimits,
+    slots_per_project: usize,
     pools: RwLock<HashMap<String, Arc<Pool>>>,
+    slots: RwLock<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl ProjectDbs {
-    pub fn new(projects_root: PathBuf) -> Self {
+    pub fn new(projects_root: PathBuf, limits: &crate::options::Limits) -> Self {
         ProjectDbs {
             root: projects_root,
+            limits: SqlLimits::from(limits),
+            slots_per_project: limits.db_slots_per_project.max(1),
             pools: RwLock::new(HashMap::new()),
+            slots: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// The project's database slots: a statement holds one while it runs on a blocking thread,
+    /// so one project's long queries cannot take every thread.
+    pub fn slots(&self, project_id: &str) -> Arc<Semaphore> {
+        if let Some(s) = self.slots.read().get(project_id) {
+            return s.clone();
+        }
+        self.slots
+            .write()
+            .entry(project_id.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.slots_per_project)))
+            .clone()
+    }
+
+    pub fn slots_per_project(&self) -> usize {
+        self.slots_per_project
     }
 
     /// The pool of a project's database, opened on first use (blocking).
@@ -47,7 +68,7 @@ impl ProjectDbs {
         }
         let dir = self.root.join(project_id);
         std::fs::create_dir_all(&dir)?;
-        let pool = Pool::open(&dir.join("db.sqlite"), true)
+        let pool = Pool::open_with(&dir.join("db.sqlite"), Some(self.limits))
             .map_err(|e| ApiError::internal(format!("could not open the project database: {e}")))?;
         pools.insert(project_id.to_string(), pool.clone());
         Ok(pool)
@@ -203,50 +224,21 @@ fn write_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
     }
 }
 
-/// How a statement is run.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Mode {
-    /// On a blocking thread: any statement, up to [`QUERY_TIMEOUT`].
-    Blocking,
-    /// On an async worker: read-only statements that finish within [`INLINE_BUDGET`] and never
-    /// wait for a lock. Anything else answers [`SqlError::Retry`] having changed nothing.
-    Inline,
-}
-
-/// How long an inline read may run before it is interrupted and re-run on a blocking thread.
-pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
-
-/// Run one statement of user SQL, appending its rows as a JSON array to `out`.
+/// Run one statement of user SQL, appending its rows as a JSON array to `out` (on a blocking
+/// thread: the progress handler interrupts it at the pool's `query_timeout`).
 pub fn run_statement(
     db: &Db,
     sql: &str,
     params: &Value,
     out: &mut Vec<u8>,
-    mode: Mode,
 ) -> Result<StmtMeta, SqlError> {
     let started = Instant::now();
     let conn = &db.conn;
-    let inline = mode == Mode::Inline;
     db.ctl.set_user_sql(true);
-    db.ctl
-        .set_deadline(Some(if inline { INLINE_BUDGET } else { QUERY_TIMEOUT }));
-    if inline {
-        // Never sleep on a lock on an async worker: fail fast and retry on a blocking thread.
-        let _ = conn.busy_timeout(Duration::ZERO);
-    }
-    let mark = out.len();
+    db.ctl.set_deadline(Some(db.ctl.limits.query_timeout));
     let result = (|| {
-        let mut stmt = conn.prepare_cached(sql).map_err(|e| {
-            if inline && is_retryable(&e) {
-                SqlError::Retry
-            } else {
-                sqlite_error(db, e)
-            }
-        })?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| sqlite_error(db, e))?;
         let readonly = stmt.readonly();
-        if inline && !readonly {
-            return Err(SqlError::Retry);
-        }
         bind_params(db, &mut stmt, params)?;
         let total_before = conn.total_changes();
         // SAFETY: the handle is valid for the connection's lifetime; resetting the last rowid keeps
@@ -264,7 +256,6 @@ pub fn run_statement(
                 let row = match rows.next() {
                     Ok(Some(row)) => row,
                     Ok(None) => break,
-                    Err(e) if inline && is_retryable(&e) => return Err(SqlError::Retry),
                     Err(e) => return Err(sqlite_error(db, e)),
                 };
                 if count > 0 {
@@ -296,37 +287,16 @@ pub fn run_statement(
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
     })();
-    if inline {
-        let _ = conn.busy_timeout(super::pool::BUSY_TIMEOUT);
-        if result.is_err() {
-            out.truncate(mark);
-        }
-    }
     db.ctl.set_user_sql(false);
     db.ctl.set_deadline(None);
     result
 }
 
-/// `/v1/db/query` on a blocking thread: the full response body.
+/// `/v1/db/query` (on a blocking thread): the full response body.
 pub fn query(db: &Db, sql: &str, params: &Value) -> Result<Vec<u8>, ApiError> {
-    query_with(db, sql, params, Mode::Blocking)
-        .map(|o| o.expect("blocking mode never asks to retry"))
-}
-
-/// `/v1/db/query` attempted on an async worker: `Ok(None)` means "run it with [`query`] on a
-/// blocking thread" (not a quick read, or it would have waited); nothing was changed.
-pub fn query_inline(db: &Db, sql: &str, params: &Value) -> Result<Option<Vec<u8>>, ApiError> {
-    query_with(db, sql, params, Mode::Inline)
-}
-
-fn query_with(db: &Db, sql: &str, params: &Value, mode: Mode) -> Result<Option<Vec<u8>>, ApiError> {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"results\":");
-    let meta = match run_statement(db, sql, params, &mut out, mode) {
-        Ok(m) => m,
-        Err(SqlError::Retry) => return Ok(None),
-        Err(e) => return Err(e.into_api(None)),
-    };
+    let meta = run_statement(db, sql, params, &mut out).map_err(|e| e.into_api(None))?;
     // A statement that left a transaction open would leak it to the next request on this connection.
     if !db.conn.is_autocommit() {
         let _ = db.conn.execute_batch("ROLLBACK");
@@ -340,7 +310,7 @@ fn query_with(db: &Db, sql: &str, params: &Value, mode: Mode) -> Result<Option<V
     let _ = write!(out, ",\"count\":{},\"success\":true,\"meta\":", meta.count);
     meta.write_json(&mut out);
     out.push(b'}');
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// `/v1/db/batch`: every statement in one transaction; the first failure rolls everything back.
@@ -360,7 +330,7 @@ pub fn batch(db: &Db, queries: &[(String, Value)]) -> Result<Vec<u8>, ApiError> 
             out.push(b',');
         }
         out.extend_from_slice(b"{\"results\":");
-        match run_statement(db, sql, params, &mut out, Mode::Blocking) {
+        match run_statement(db, sql, params, &mut out) {
             Ok(meta) => {
                 out.extend_from_slice(b",\"success\":true,\"meta\":");
                 meta.write_json(&mut out);

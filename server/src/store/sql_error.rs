@@ -3,14 +3,11 @@
 use axum::http::StatusCode;
 
 use super::pool::Db;
-use super::project_db::QUERY_TIMEOUT;
 use crate::error::{ApiError, code};
 
 /// A statement failure, turned into `DB_QUERY_FAILED` by the caller (which knows the batch index).
 #[derive(Debug)]
 pub enum SqlError {
-    /// Inline attempt only: not a quick read; run it again on a blocking thread.
-    Retry,
     /// Bad input caught before SQLite ran anything (wrong params, multiple statements).
     Input {
         field: &'static str,
@@ -35,7 +32,6 @@ impl SqlError {
             ""
         };
         let mut err = match self {
-            SqlError::Retry => ApiError::internal("an inline query attempt escaped its fallback"),
             SqlError::Input { field, message } => {
                 let field = match index {
                     Some(i) => format!("queries[{i}].{field}"),
@@ -122,7 +118,7 @@ pub(crate) fn sqlite_error(db: &Db, e: rusqlite::Error) -> SqlError {
         return SqlError::Sqlite {
             message: format!(
                 "the query ran longer than {} s and was interrupted",
-                QUERY_TIMEOUT.as_secs()
+                db.ctl.limits.query_timeout.as_secs_f64()
             ),
             suggestion: Some("Add an index or a LIMIT, or split the work into smaller queries"),
             recovery: None,
@@ -135,16 +131,4 @@ pub(crate) fn sqlite_error(db: &Db, e: rusqlite::Error) -> SqlError {
         suggestion,
         recovery,
     }
-}
-
-/// Interrupted (budget spent) or locked: worth re-running on a blocking thread.
-pub(crate) fn is_retryable(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(
-            rusqlite::ErrorCode::OperationInterrupted
-                | rusqlite::ErrorCode::DatabaseBusy
-                | rusqlite::ErrorCode::DatabaseLocked
-        )
-    )
 }

@@ -8,6 +8,7 @@ mod auth;
 mod cache;
 mod cli;
 mod db;
+mod db_isolation;
 mod idempotency;
 mod isolation;
 mod misc;
