@@ -10,7 +10,7 @@
  */
 export * from "./client";
 export * from "./errors";
-export { SDK, createClient, ResponseError, FetchError, RequiredError, type SDKOptions, type OperationOptions, type OperationRequest, type Operation, type CacheFacade, type StorageGroup } from "./sdk";
+export { SDK, createClient, ResponseError, FetchError, RequiredError, type SDKOptions, type FetchApi, type OperationOptions, type OperationRequest, type Operation, type CacheFacade, type StorageGroup } from "./sdk";
 export { Realtime, Channel, EventStream, Socket, type RealtimeEvent, type RealtimeOptions, type PublishOptions, type Listener } from "./realtime";
 export { Stream, type CallOptions, type RetryOption } from "./transport";
 export { setLogger, type LogSink, type LogLevel } from "./log";

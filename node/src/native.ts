@@ -21,7 +21,21 @@ export interface NativeDownload {
   data: Buffer;
   contentType?: string | null;
 }
+export interface NativeHostRequest {
+  id: number;
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+export interface NativeHostedCall {
+  next(cancel?: NativeCancel | null): Promise<string | NativeHostRequest>;
+  respond(id: number, status: number, headers: Array<[string, string]>, body: Buffer): void;
+  fail(id: number, message: string): void;
+}
 export interface NativeClient {
+  hosted(op: string, argsJson: string): NativeHostedCall;
+  hostedUpload(argsJson: string, data: Buffer | null): NativeHostedCall;
   withOptions(callOptionsJson: string): NativeClient;
   call(op: string, argsJson: string, cancel?: NativeCancel | null): Promise<string>;
   upload(argsJson: string, data: Buffer | null, progress: NativeProgress | null, cancel?: NativeCancel | null): Promise<string>;

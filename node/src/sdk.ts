@@ -14,9 +14,9 @@
  */
 import { AerostackClient, Cache as ClientCache } from "./client";
 import { AerostackError, NetworkError, ValidationError, validationError } from "./errors";
-import { native, type NativeClient } from "./native";
+import { native, type NativeClient, type NativeHostedCall } from "./native";
 import type { Realtime } from "./realtime";
-import { retryJson, sync, Transport, type CallOptions, type RetryOption } from "./transport";
+import { callOptionsJson, retryJson, settle, sync, Transport, withSignal, type CallOptions, type RetryOption } from "./transport";
 
 export interface SDKOptions {
   /** The project API key (`apiKey` is the same). */
@@ -34,6 +34,37 @@ export interface SDKOptions {
   timeoutMs?: number;
   /** Accepted for compatibility; the realtime client reconnects per its own options. */
   maxReconnectAttempts?: number;
+  /**
+   * The generated runtime's `fetchApi`: every HTTP request of the generated operations goes
+   * through this function (your own `fetch`, with its agent, proxy or instrumentation); the
+   * engine still builds the requests, retries, times out and maps errors.
+   */
+  fetchApi?: FetchApi;
+}
+
+/** A `fetch`-compatible function. */
+export type FetchApi = (url: string, init: { method: string; headers: Array<[string, string]>; body?: Uint8Array; signal?: AbortSignal }) => Promise<{
+  status: number;
+  headers: { forEach(cb: (value: string, name: string) => void): void };
+  arrayBuffer(): Promise<ArrayBuffer>;
+}>;
+
+/** Drives a hosted call: each request the engine builds is sent with `fetchApi`. */
+async function hosted(h: NativeHostedCall, fetchApi: FetchApi, signal: AbortSignal | undefined): Promise<unknown> {
+  return withSignal(signal, async (c) => {
+    for (;;) {
+      const step = await h.next(c);
+      if (typeof step === "string") return settle(step);
+      try {
+        const r = await fetchApi(step.url, { method: step.method, headers: step.headers, body: step.body.length ? step.body : undefined, signal });
+        const headers: Array<[string, string]> = [];
+        r.headers.forEach((value, name) => headers.push([name, value]));
+        h.respond(step.id, r.status, headers, Buffer.from(await r.arrayBuffer()));
+      } catch (e) {
+        h.fail(step.id, `fetchApi failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  });
 }
 
 /** Per-call options of a generated operation. */
@@ -71,12 +102,18 @@ function options(request: OperationRequest | undefined, o: OperationOptions | un
 const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** The generated operations of one group, as methods (`cacheGet`, `dbQuery`, `_delete`, ...). */
-function group(t: Transport, name: string, target: Record<string, unknown> = {}): Record<string, Operation> {
+function group(t: Transport, name: string, target: Record<string, unknown> = {}, fetchApi?: FetchApi): Record<string, Operation> {
   for (const qualified of native.restOperations()) {
     const [g, op] = qualified.split(".");
     if (g !== name) continue;
     const method = camel(op);
-    const run: Operation = async (request, o) => t.call("rest", { operation: qualified, request: body(method, request) }, options(request, o));
+    const run: Operation = async (request, o) => {
+      const args = { operation: qualified, request: body(method, request) };
+      const opts = options(request, o);
+      if (!fetchApi) return t.call("rest", args, opts);
+      const a = JSON.stringify({ ...args, _options: callOptionsJson(opts) });
+      return hosted(sync(() => t.native.hosted("rest", a)), fetchApi, opts?.signal);
+    };
     target[method] = run;
     if (method === "delete") target._delete = run; // the generator's spelling of a reserved word
   }
@@ -125,19 +162,25 @@ export class SDK {
     const n: NativeClient = sync(() => new native.NativeClient(JSON.stringify(config)));
     const t = new Transport(n);
     this.rpc = new AerostackClient({}, n);
-    this.database = group(t, "database");
-    this.auth = group(t, "authentication");
+    const f = o.fetchApi;
+    this.database = group(t, "database", {}, f);
+    this.auth = group(t, "authentication", {}, f);
     this.authentication = this.auth;
-    this.queue = group(t, "queue");
-    this.ai = group(t, "ai");
-    this.services = group(t, "services");
+    this.queue = group(t, "queue", {}, f);
+    this.ai = group(t, "ai", {}, f);
+    this.services = group(t, "services", {}, f);
     const cache = this.rpc.cache as unknown as Record<string, unknown>;
-    this.cache = group(t, "cache", cache) as unknown as CacheFacade;
-    const storage = group(t, "storage") as StorageGroup;
+    this.cache = group(t, "cache", cache, f) as unknown as CacheFacade;
+    const storage = group(t, "storage", {}, f) as StorageGroup;
     storage.storageUpload = async (request, opts) => {
       const b = body("storageUpload", request) ?? {};
       const { key, file, contentType, content_type } = b as { key?: string; file?: unknown; contentType?: string; content_type?: string };
       if (file === undefined) throw validationError("file", "storageUpload needs requestBody.file: a Buffer, a Blob or a local file path");
+      if (o.fetchApi && file instanceof Uint8Array) {
+        const co = options(request, opts);
+        const a = JSON.stringify({ key, content_type: contentType ?? content_type, _options: callOptionsJson(co) });
+        return hosted(sync(() => t.native.hostedUpload(a, Buffer.from(file.buffer, file.byteOffset, file.byteLength))), o.fetchApi, co?.signal);
+      }
       return this.rpc.storage.upload(file as Buffer, { key, contentType: contentType ?? content_type, ...options(request, opts) });
     };
     storage.storageGet = async (request, opts) => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { SDK, createClient, ResponseError, ServerError, ValidationError, RequiredError } from "aerostack";
+import { SDK, createClient, FetchError, ResponseError, ServerError, ValidationError, RequiredError } from "aerostack";
 import { startPlatform, uid } from "./helpers.mjs";
 
 let p;
@@ -93,4 +93,31 @@ test("the CacheFacade, realtime, rpc, setApiKey, createClient", async () => {
   assert.equal(await other.cache.get(`nothing-${id}`), null);
   const local = new SDK({ apiKey: p.apiKey, serverIdx: 0, serverURL: p.apiUrl, timeoutMs: 5000, retryConfig: { strategy: "backoff", backoff: { initialInterval: 10, maxInterval: 50, exponent: 1.5, maxElapsedTime: 1000 }, retryConnectionErrors: true } });
   assert.deepEqual((await local.database.dbQuery({ requestBody: { sql: "SELECT 1 AS one" } })).results, [{ one: 1 }]);
+});
+
+test("fetchApi: every request goes through the user's own fetch; its failures are network errors", async () => {
+  const seen = [];
+  const myFetch = async (url, init) => {
+    seen.push({ url, method: init.method, headers: Object.fromEntries(init.headers.map(([n, v]) => [n.toLowerCase(), v])) });
+    return fetch(url, init);
+  };
+  const hosted = new SDK({ apiKeyAuth: p.apiKey, serverURL: p.apiUrl, fetchApi: myFetch });
+  const id = uid();
+  assert.deepEqual((await hosted.database.dbQuery({ requestBody: { sql: "SELECT 7 AS seven" } })).results, [{ seven: 7 }]);
+  await hosted.cache.cacheSet({ requestBody: { key: `h${id}`, value: 1 } });
+  assert.deepEqual(await hosted.cache.cacheGet({ requestBody: { key: `h${id}` } }), { value: 1, exists: true });
+  const up = await hosted.storage.storageUpload({ requestBody: { key: `h/${id}.txt`, file: Buffer.from("hosted"), contentType: "text/plain" } });
+  assert.equal(up.size, 6);
+  assert.equal(seen.length, 4);
+  assert.ok(seen[0].url.endsWith("/v1/db/query") && seen[0].method === "POST");
+  assert.equal(seen[0].headers["x-aerostack-key"], p.apiKey);
+  assert.ok(seen[0].headers["x-request-id"]);
+  const e = await hosted.services.servicesInvoke({ requestBody: { serviceName: "nobody", data: {} } }, { retries: false }).catch((x) => x);
+  assert.equal(e.code, "WORKER_NOT_CONNECTED");
+  let calls = 0;
+  const broken = new SDK({ apiKeyAuth: p.apiKey, serverURL: p.apiUrl, fetchApi: async () => { calls += 1; throw new Error("proxy down"); } });
+  const n = await broken.database.dbQuery({ requestBody: { sql: "SELECT 1" } }, { retries: false }).catch((x) => x);
+  assert.ok(n instanceof FetchError, String(n));
+  assert.match(n.message, /proxy down/);
+  assert.equal(calls, 1);
 });

@@ -7,6 +7,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::completion::{NativeCancel, NativeProgress, Out, submit};
+use crate::hosted::NativeHostedCall;
 use crate::realtime::NativeRealtime;
 use crate::stream::NativeStream;
 use crate::{parse_json, to_napi, user_agent};
@@ -66,6 +67,19 @@ impl NativeClient {
     pub fn stream<'e>(&self, env: &'e Env, op: String, args_json: String, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
         let open = self.h.open_stream(&op, parse_json("args", &args_json)?);
         submit(env, open.map(|f| async move { f.await.map(|s| Out::Stream(NativeStream::new(s))) }), cancel)
+    }
+
+    /// Starts `op` with its HTTP requests handed to JS (see `NativeHostedCall`).
+    #[napi(catch_unwind)]
+    pub fn hosted(&self, op: String, args_json: String) -> Result<NativeHostedCall> {
+        Ok(NativeHostedCall::new(self.h.hosted(&op, parse_json("args", &args_json)?).map_err(to_napi)?))
+    }
+
+    /// `upload` with its HTTP requests handed to JS.
+    #[napi(catch_unwind)]
+    pub fn hosted_upload(&self, args_json: String, data: Option<Buffer>) -> Result<NativeHostedCall> {
+        let data = data.map(|b| bytes::Bytes::copy_from_slice(&b));
+        Ok(NativeHostedCall::new(self.h.hosted_upload(parse_json("args", &args_json)?, data).map_err(to_napi)?))
     }
 
     /// A realtime connection of this client's project (opened on first use).

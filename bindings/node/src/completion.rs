@@ -30,6 +30,8 @@ pub enum Out {
     Worker(crate::worker::NativeWorker),
     Invocation(crate::worker::NativeInvocation),
     Platform(crate::platform::NativePlatform),
+    /// A hosted call's next request: `{ id, method, url, headers, body }`.
+    HostRequest(u64, aerostack_bindings_common::HostRequest),
 }
 
 #[napi(object)]
@@ -48,6 +50,16 @@ impl ToNapiValue for Out {
                 Out::Worker(w) => crate::worker::NativeWorker::to_napi_value(env, w),
                 Out::Invocation(i) => crate::worker::NativeInvocation::to_napi_value(env, i),
                 Out::Platform(p) => crate::platform::NativePlatform::to_napi_value(env, p),
+                Out::HostRequest(id, r) => crate::hosted::HostRequestOut::to_napi_value(
+                    env,
+                    crate::hosted::HostRequestOut {
+                        id: id as f64,
+                        method: r.method,
+                        url: r.url,
+                        headers: r.headers.into_iter().map(|(n, v)| vec![n, v]).collect(),
+                        body: r.body.to_vec().into(),
+                    },
+                ),
             }
         }
     }
