@@ -35,6 +35,9 @@ pub struct Client {
     pub(crate) opts: Option<Arc<CallOptions>>,
 }
 
+/// Client identities, from 1.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never print the key.
@@ -74,9 +77,17 @@ impl Client {
                 timeout: r.timeout,
                 retry: r.retry,
                 project_header,
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             }),
             opts: None,
         })
+    }
+
+    /// This client's identity, shared by its [`Client::with_options`] views: what the engine's
+    /// reports (retry notices, log lines) carry, so a host can route them to the client's own
+    /// logger.
+    pub fn id(&self) -> u64 {
+        self.inner.id
     }
 
     /// A client configured only from `AEROSTACK_API_URL`, `AEROSTACK_API_KEY` and

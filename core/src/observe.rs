@@ -11,6 +11,8 @@ use std::time::Duration;
 /// A retry the engine is about to make.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryNotice<'a> {
+    /// The client making the call ([`crate::Client::id`]).
+    pub client: u64,
     /// The HTTP method of the call.
     pub method: &'a str,
     /// The URL of the failed attempt (no query string).

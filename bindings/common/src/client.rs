@@ -50,6 +50,12 @@ impl ClientHandle {
         Ok(ClientHandle { client: Client::new(cfg)?, sdk: None, guard: ProcessGuard::new() })
     }
 
+    /// The engine client's identity (`logs::LogLine::client` of its calls' log lines), shared
+    /// with its `with_options` views.
+    pub fn id(&self) -> u64 {
+        self.client.id()
+    }
+
     /// The scoped client of a Logic Module invocation.
     pub(crate) fn scoped(sdk: Sdk) -> ClientHandle {
         ClientHandle { client: sdk.client().clone(), sdk: Some(sdk), guard: ProcessGuard::new() }

@@ -38,6 +38,9 @@ impl Level {
 /// One line for the host's logger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
+    /// The client whose call it is (`ClientHandle::id`): a binding with per-client loggers
+    /// routes the line by it.
+    pub client: u64,
     pub level: Level,
     pub message: String,
 }
@@ -62,6 +65,7 @@ fn line_of(n: &RetryNotice<'_>) -> LogLine {
     let level = if n.delay > WARN_AFTER { Level::Warning } else { Level::Debug };
     let status = n.status.map(|s| format!(" {s}")).unwrap_or_default();
     LogLine {
+        client: n.client,
         level,
         message: format!(
             "retrying {} {} in {:.1} s (attempt {} failed: {}{status}: {})",
@@ -108,6 +112,7 @@ mod tests {
     #[test]
     fn long_waits_are_warnings_and_lines_are_drained_once() {
         let notice = |ms| RetryNotice {
+            client: 7,
             method: "POST",
             url: "http://127.0.0.1:9/v1/auth/register",
             attempt: 1,
@@ -122,6 +127,7 @@ mod tests {
         let lines = drain();
         assert_eq!(lines.iter().map(|l| l.level).collect::<Vec<_>>(), [Level::Debug, Level::Warning]);
         assert!(lines[1].message.contains("in 3.0 s") && lines[1].message.contains("429"), "{}", lines[1].message);
+        assert!(lines.iter().all(|l| l.client == 7));
         assert!(!pending() && drain().is_empty());
     }
 }

@@ -137,6 +137,8 @@ pub(crate) struct Http {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub project_header: Option<HeaderValue>,
+    /// This client's identity in what it reports (log lines), shared by its `with_options` views.
+    pub id: u64,
 }
 
 /// One call's view of the transport: the client's HTTP state and its per-call options.
@@ -372,6 +374,7 @@ impl Transport<'_> {
             let mut shown = url.clone();
             shown.set_query(None);
             crate::observe::retry(&crate::observe::RetryNotice {
+                client: self.http.id,
                 method: call.method.as_str(),
                 url: shown.as_str(),
                 attempt: retry + 1,
