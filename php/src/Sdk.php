@@ -28,6 +28,14 @@ final class Sdk extends Client
         return $sdk;
     }
 
+    /** The same scoped sdk with per-call options (see Client::withOptions). */
+    public function withOptions(?int $timeoutMs = null, mixed $retry = null, ?string $idempotencyKey = null, ?array $headers = null): static
+    {
+        $sdk = parent::withOptions($timeoutMs, $retry, $idempotencyKey, $headers);
+        $sdk->projectId = $this->projectId;
+        return $sdk;
+    }
+
     /**
      * Outbound HTTP (JavaScript's `fetch(url, init)`): `$options` has `method`, `headers`,
      * `body` (a string; an array is sent as JSON), `timeoutMs` (default 30000). Any HTTP status

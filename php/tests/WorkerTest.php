@@ -145,12 +145,21 @@ final class WorkerTest extends TestCase
         $p = self::platform();
         $project = $p->createProject('php-inproc-' . self::uid());
         $w = new Worker(projectId: $project['id'], apiKey: $project['api_key'], baseUrl: $p->apiUrl);
-        $w->module('ping', static fn ($sdk, $event) => ['pong' => $event['data']['n'] + 1, 'project' => $sdk->projectId]);
+        $w->module('ping', static function (\Aerostack\Sdk $sdk, array $event): array {
+            try {
+                // Seed 000's argument order; the test platform has no model upstream.
+                $sdk->withOptions(retry: false)->ai->chat('@cf/meta/llama-3-8b-instruct', [['role' => 'user', 'content' => 'Hi']]);
+                $ai = 'answered';
+            } catch (\Aerostack\Exception\ServerException $e) {
+                $ai = $e->getErrorCode();
+            }
+            return ['pong' => $event['data']['n'] + 1, 'project' => $sdk->withOptions(timeoutMs: 5000)->projectId, 'ai' => $ai];
+        });
         $w->start();
         $c = $p->client($project);
         $pending = $c->async()->call('ping', ['n' => 41]);
         $this->assertTrue($w->serveOne(5000));
-        $this->assertSame(['pong' => 42, 'project' => $project['id']], $pending->wait(5000));
+        $this->assertEquals(['pong' => 42, 'project' => $project['id'], 'ai' => 'AI_NOT_CONFIGURED'], $pending->wait(5000));
         $w->close();
     }
 }
