@@ -92,6 +92,15 @@ pub struct Limits {
     /// User SQL statements of one project that run at once, each on its own blocking thread (8):
     /// one project's long queries cost its own slots, never the async workers or other projects.
     pub db_slots_per_project: usize,
+    /// Rows one `db.query` answer (or one batch, all statements together) may hold (100,000).
+    pub max_result_rows: usize,
+    /// Bytes of JSON one `db.query` or `db.batch` answer may hold (64 MiB).
+    pub max_result_bytes: usize,
+    /// Largest string or BLOB (and stored row) user SQL may make: SQLite's `SQLITE_LIMIT_LENGTH`
+    /// on each user-SQL connection (16 MiB). Large files belong in storage.
+    pub max_value_bytes: usize,
+    /// Space a user-SQL connection's TEMP tables and indexes may take (256 MiB).
+    pub max_temp_bytes: u64,
 }
 
 impl Default for Limits {
@@ -114,6 +123,10 @@ impl Default for Limits {
             job_poll_interval: Duration::from_millis(250),
             query_timeout: Duration::from_secs(30),
             db_slots_per_project: 8,
+            max_result_rows: 100_000,
+            max_result_bytes: 64 * 1024 * 1024,
+            max_value_bytes: 16 * 1024 * 1024,
+            max_temp_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -28,6 +28,14 @@ pub fn mono_ms() -> u64 {
 pub struct SqlLimits {
     /// A statement running longer is interrupted.
     pub query_timeout: Duration,
+    /// Rows per answer (a batch counts all its statements).
+    pub max_result_rows: usize,
+    /// JSON bytes per answer.
+    pub max_result_bytes: usize,
+    /// `SQLITE_LIMIT_LENGTH`: largest string, BLOB or row.
+    pub max_value_bytes: usize,
+    /// `PRAGMA temp.max_page_count` in bytes.
+    pub max_temp_bytes: u64,
 }
 
 impl Default for SqlLimits {
@@ -40,6 +48,10 @@ impl From<&crate::options::Limits> for SqlLimits {
     fn from(l: &crate::options::Limits) -> Self {
         SqlLimits {
             query_timeout: l.query_timeout,
+            max_result_rows: l.max_result_rows,
+            max_result_bytes: l.max_result_bytes,
+            max_value_bytes: l.max_value_bytes,
+            max_temp_bytes: l.max_temp_bytes,
         }
     }
 }
@@ -127,7 +139,16 @@ impl Pool {
             limits: self.user_sql.unwrap_or_default(),
             ..ConnControl::default()
         });
-        if self.user_sql.is_some() {
+        if let Some(limits) = self.user_sql {
+            // Bounds what one statement can make in memory (randomblob, zeroblob, printf, ...)
+            // and how much its TEMP tables may take; user SQL cannot raise either.
+            let len = limits.max_value_bytes.clamp(1024, i32::MAX as usize) as i32;
+            // SAFETY: a valid open connection handle.
+            unsafe {
+                rusqlite::ffi::sqlite3_limit(conn.handle(), rusqlite::ffi::SQLITE_LIMIT_LENGTH, len)
+            };
+            let pages = (limits.max_temp_bytes / 4096).max(16);
+            conn.execute_batch(&format!("PRAGMA temp.max_page_count = {pages}"))?;
             crate::realtime::db_changes::install(&mut conn, ctl.capture.clone())?;
             let c = ctl.clone();
             // Often enough that a statement whose steps are few but slow still meets its deadline.

@@ -224,13 +224,62 @@ fn write_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
     }
 }
 
+/// What is left of one answer's result caps (a batch shares one budget among its statements).
+pub struct Budget {
+    rows_left: usize,
+    /// `out.len()` beyond which the answer is too large.
+    bytes_end: usize,
+    max_rows: usize,
+    max_bytes: usize,
+}
+
+impl Budget {
+    /// Caps from the connection's limits, counting from `out`'s current length.
+    pub fn new(db: &Db, out: &[u8]) -> Budget {
+        let l = db.ctl.limits;
+        Budget {
+            rows_left: l.max_result_rows,
+            bytes_end: out.len().saturating_add(l.max_result_bytes),
+            max_rows: l.max_result_rows,
+            max_bytes: l.max_result_bytes,
+        }
+    }
+
+    fn too_many_rows(&self) -> SqlError {
+        SqlError::Sqlite {
+            message: format!(
+                "the result has more than {} rows, the most one answer may hold (max_result_rows); nothing is returned",
+                self.max_rows
+            ),
+            suggestion: Some(PAGE_HINT),
+            recovery: None,
+        }
+    }
+
+    fn too_many_bytes(&self) -> SqlError {
+        SqlError::Sqlite {
+            message: format!(
+                "the result is larger than {} bytes of JSON, the most one answer may hold (max_result_bytes); nothing is returned",
+                self.max_bytes
+            ),
+            suggestion: Some(PAGE_HINT),
+            recovery: None,
+        }
+    }
+}
+
+/// How to get a large result: in pages.
+const PAGE_HINT: &str = "Page through the rows: add ORDER BY with LIMIT and a keyset condition (WHERE id > :last_id ORDER BY id LIMIT 1000, then repeat with the last id), or LIMIT n OFFSET m; select only the columns you need; keep large files in storage";
+
 /// Run one statement of user SQL, appending its rows as a JSON array to `out` (on a blocking
-/// thread: the progress handler interrupts it at the pool's `query_timeout`).
+/// thread: the progress handler interrupts it at the pool's `query_timeout`). The rows and
+/// bytes added count against `budget`.
 pub fn run_statement(
     db: &Db,
     sql: &str,
     params: &Value,
     out: &mut Vec<u8>,
+    budget: &mut Budget,
 ) -> Result<StmtMeta, SqlError> {
     let started = Instant::now();
     let conn = &db.conn;
@@ -258,6 +307,10 @@ pub fn run_statement(
                     Ok(None) => break,
                     Err(e) => return Err(sqlite_error(db, e)),
                 };
+                if budget.rows_left == 0 {
+                    return Err(budget.too_many_rows());
+                }
+                budget.rows_left -= 1;
                 if count > 0 {
                     out.push(b',');
                 }
@@ -269,6 +322,9 @@ pub fn run_statement(
                     out.extend_from_slice(name);
                     out.push(b':');
                     write_value(out, row.get_ref_unwrap(i));
+                    if out.len() > budget.bytes_end {
+                        return Err(budget.too_many_bytes());
+                    }
                 }
                 out.push(b'}');
                 count += 1;
@@ -296,7 +352,9 @@ pub fn run_statement(
 pub fn query(db: &Db, sql: &str, params: &Value) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"results\":");
-    let meta = run_statement(db, sql, params, &mut out).map_err(|e| e.into_api(None))?;
+    let mut budget = Budget::new(db, &out);
+    let meta =
+        run_statement(db, sql, params, &mut out, &mut budget).map_err(|e| e.into_api(None))?;
     // A statement that left a transaction open would leak it to the next request on this connection.
     if !db.conn.is_autocommit() {
         let _ = db.conn.execute_batch("ROLLBACK");
@@ -325,12 +383,13 @@ pub fn batch(db: &Db, queries: &[(String, Value)]) -> Result<Vec<u8>, ApiError> 
     })?;
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"results\":[");
+    let mut budget = Budget::new(db, &out);
     for (i, (sql, params)) in queries.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"results\":");
-        match run_statement(db, sql, params, &mut out) {
+        match run_statement(db, sql, params, &mut out, &mut budget) {
             Ok(meta) => {
                 out.extend_from_slice(b",\"success\":true,\"meta\":");
                 meta.write_json(&mut out);

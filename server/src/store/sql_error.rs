@@ -114,6 +114,24 @@ pub(crate) fn sqlite_error(db: &Db, e: rusqlite::Error) -> SqlError {
             ),
             None,
         )
+    } else if lower.contains("string or blob too big") {
+        return SqlError::Sqlite {
+            message: format!(
+                "{message}: a string, BLOB or row may hold at most {} bytes on this platform (max_value_bytes)",
+                db.ctl.limits.max_value_bytes
+            ),
+            suggestion: Some("Keep large files in storage (POST /v1/storage/upload) and store their key in the table"),
+            recovery: None,
+        };
+    } else if lower.contains("database or disk is full") {
+        return SqlError::Sqlite {
+            message: format!(
+                "{message} (TEMP tables and indexes may take at most {} bytes per connection: max_temp_bytes)",
+                db.ctl.limits.max_temp_bytes
+            ),
+            suggestion: Some("Use smaller TEMP tables, or a regular table"),
+            recovery: None,
+        };
     } else if lower.contains("interrupted") {
         return SqlError::Sqlite {
             message: format!(

@@ -9,6 +9,7 @@ mod cache;
 mod cli;
 mod db;
 mod db_isolation;
+mod db_limits;
 mod idempotency;
 mod isolation;
 mod misc;
