@@ -10,7 +10,9 @@ command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 # The PHP SDK (bindings/php, php/): the extension's build script needs php-config and libclang;
 # its tests use Debian's phpunit, the bench Guzzle, the consumer test composer.
-if ! command -v php-config >/dev/null || ! command -v phpunit >/dev/null; then
+if ! command -v php-config >/dev/null || ! command -v phpunit >/dev/null || ! command -v composer >/dev/null \
+  || ! command -v clang >/dev/null || [ ! -f /usr/share/php/GuzzleHttp/autoload.php ] \
+  || ! php -r 'exit(extension_loaded("curl") ? 0 : 1);' 2>/dev/null; then
   need_apt+=(php-cli php-dev php-curl libclang-dev clang composer phpunit php-guzzlehttp-guzzle)
 fi
 
