@@ -107,6 +107,11 @@ final class ClientTest extends TestCase
         $path = tempnam(sys_get_temp_dir(), 'up');
         file_put_contents($path, str_repeat('x', 100_000));
         $this->assertSame(100_000, $c->storage->upload(new \SplFileInfo($path), 'docs/c.txt', 'text/plain')['size']);
+        $fh = fopen($path, 'rb');
+        $this->assertSame(100_000, $c->storage->upload($fh, 'docs/d.txt')['size'], 'a file stream, streamed from its path');
+        fclose($fh);
+        $this->assertSame(str_repeat('x', 100_000), $c->storage->get('docs/d.txt')->data);
+        $c->storage->delete('docs/d.txt');
         unlink($path);
 
         $obj = $c->storage->get('docs/a.txt');

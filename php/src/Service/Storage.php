@@ -14,7 +14,7 @@ final class Storage extends Service
 {
     /**
      * Uploads `$file` under the storage key `$key`: a string of bytes, a stream resource
-     * (`fopen(..., 'rb')`, read to its end) or a `\SplFileInfo` of a local file (streamed from
+     * (`fopen(..., 'rb')`: a local file is streamed from disk by the engine, other streams are read to their end) or a `\SplFileInfo` of a local file (streamed from
      * disk by the engine). `$progress(int $sent, ?int $total)` is called on this thread while
      * the upload runs. The result has `url`, `key`, `size`, `content_type`.
      *
@@ -26,6 +26,9 @@ final class Storage extends Service
         $data = null;
         if ($file instanceof \SplFileInfo) {
             $args['path'] = $file->getPathname();
+        } elseif (is_resource($file) && self::plainFileAtStart($file) !== null) {
+            // A file opened with fopen(): the engine streams it from disk instead of PHP reading it.
+            $args['path'] = self::plainFileAtStart($file);
         } elseif (is_resource($file)) {
             $data = stream_get_contents($file);
             if ($data === false) {
@@ -41,6 +44,16 @@ final class Storage extends Service
             );
         }
         return $this->t->upload($args, $data, $progress, $options);
+    }
+
+    /** @param resource $stream the path of a plain local file read from its start, else null */
+    private static function plainFileAtStart($stream): ?string
+    {
+        $meta = stream_get_meta_data($stream);
+        if (($meta['wrapper_type'] ?? '') !== 'plainfile' || !isset($meta['uri']) || ftell($stream) !== 0 || !is_file($meta['uri'])) {
+            return null;
+        }
+        return $meta['uri'];
     }
 
     /** The object's content (`->data`, `->contentType`). */
