@@ -110,6 +110,7 @@ pub async fn set(
     let now = now_ms();
     st.cache
         .set(&p.id, key, value_text(value), expiry(ttl, now));
+    durable(&st).await?;
     Ok(json_text("{\"success\":true}".into()))
 }
 
@@ -120,6 +121,7 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let key = req_key(&body, r#"{"key": "user:1"}"#)?;
     let deleted = st.cache.delete(&p.id, key, now_ms());
+    durable(&st).await?;
     Ok(axum::Json(json!({"success": true, "deleted": deleted})).into_response())
 }
 
@@ -200,6 +202,7 @@ pub async fn set_many(
     }
     let count = parsed.len();
     st.cache.set_many(&p.id, parsed);
+    durable(&st).await?;
     Ok(axum::Json(json!({"success": true, "count": count})).into_response())
 }
 
@@ -210,6 +213,7 @@ pub async fn delete_many(
 ) -> Result<Response, ApiError> {
     let keys = body.req_str_list("keys", MAX_DELETE_MANY, r#"{"keys": ["a", "b"]}"#)?;
     let deleted = st.cache.delete_many(&p.id, &keys, now_ms());
+    durable(&st).await?;
     Ok(
         axum::Json(json!({"success": true, "count": keys.len(), "deleted": deleted}))
             .into_response(),
@@ -286,6 +290,7 @@ pub async fn flush(
         "cache flushes for this project",
     )?;
     let (deleted, more) = st.cache.flush(&p.id, prefix, FLUSH_CAP, now_ms());
+    durable(&st).await?;
     Ok(axum::Json(json!({"success": true, "deleted": deleted, "truncated": more})).into_response())
 }
 
@@ -304,6 +309,7 @@ pub async fn expire(
     };
     let now = now_ms();
     let ok = st.cache.expire(&p.id, key, now + ttl * 1000, now);
+    durable(&st).await?;
     Ok(axum::Json(json!({"success": ok})).into_response())
 }
 
@@ -327,7 +333,10 @@ pub async fn increment(
         .cache
         .increment(&p.id, key, amount, initial, expiry(ttl, now), now)
     {
-        Ok(value) => Ok(axum::Json(json!({"value": value, "success": true})).into_response()),
+        Ok(value) => {
+            durable(&st).await?;
+            Ok(axum::Json(json!({"value": value, "success": true})).into_response())
+        }
         Err(IncrError::NotInteger) => Err(ApiError::validation(
             "key",
             format!(
@@ -338,5 +347,20 @@ pub async fn increment(
             "amount",
             "the increment would overflow a 64-bit integer",
         )),
+    }
+}
+
+/// Wait until the change just made is committed (a kill -9 after the answer loses nothing); a
+/// change that could not be saved is a 503, never acknowledged. Call right after the change.
+fn durable(st: &AppState) -> impl std::future::Future<Output = Result<(), ApiError>> + use<> {
+    let wait = st.cache.durable();
+    async move {
+        wait.await.map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                crate::error::code::INTERNAL_ERROR,
+                format!("the cache change could not be saved to disk ({e:?}); it may or may not be visible until the platform restarts: retry the call"),
+            )
+        })
     }
 }

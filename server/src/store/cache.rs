@@ -2,9 +2,12 @@
 //! written through to the control database by a background thread so it survives restarts.
 //!
 //! Every change is queued to the writer while the project's lock is held, so the disk sees the
-//! same order as memory. The writer commits queued changes in batches (one transaction each);
-//! `sync` waits until everything queued so far is on disk (used at shutdown).
+//! same order as memory. The writer commits queued changes in batches (one transaction each:
+//! group commit); a route acknowledges a change only after [`CacheStore::durable`], i.e. once its
+//! batch is committed to SQLite's WAL, so a `kill -9` loses nothing acknowledged. `sync` waits
+//! until everything queued so far is on disk (used at shutdown).
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -12,6 +15,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use parking_lot::{Mutex, RwLock};
+use tokio::sync::watch;
 use rusqlite::{Connection, params};
 
 use super::pool::Pool;
@@ -52,8 +56,28 @@ enum Op {
 
 pub struct CacheStore {
     projects: RwLock<HashMap<String, Arc<RwLock<Map>>>>,
-    tx: mpsc::Sender<Op>,
+    /// The sequence number of the last op queued, and the queue: ops are numbered 1, 2, ... in
+    /// the order the writer receives them (both under this lock).
+    tx: Mutex<(u64, mpsc::Sender<Op>)>,
+    /// How many ops the writer has committed (or failed to commit).
+    done: watch::Receiver<u64>,
+    /// Op ranges `(first, last)` whose commit failed (most recent last; bounded).
+    failed: Arc<Mutex<Vec<(u64, u64)>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+thread_local! {
+    /// The sequence number of the last op this thread queued (read by `durable`).
+    static LAST_QUEUED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Why a change could not be made durable.
+#[derive(Debug)]
+pub enum DurableError {
+    /// The control database refused the commit (disk full, ...).
+    Failed,
+    /// The writer did not get to it in time (or stopped).
+    Timeout,
 }
 
 /// Why an increment was refused.
@@ -93,15 +117,61 @@ impl CacheStore {
             }
         }
         let (tx, rx) = mpsc::channel();
+        let (done_tx, done) = watch::channel(0u64);
+        let failed: Arc<Mutex<Vec<(u64, u64)>>> = Arc::default();
+        let f = failed.clone();
         let writer = std::thread::Builder::new()
             .name("aerostack-cache-writer".into())
-            .spawn(move || writer_loop(pool, rx))
+            .spawn(move || writer_loop(pool, rx, done_tx, f))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(CacheStore {
             projects: RwLock::new(projects),
-            tx,
+            tx: Mutex::new((0, tx)),
+            done,
+            failed,
             writer: Mutex::new(Some(writer)),
         })
+    }
+
+    /// Queue `op` for the writer (numbered in queue order).
+    fn send(&self, op: Op) {
+        let mut q = self.tx.lock();
+        if q.1.send(op).is_ok() {
+            q.0 += 1;
+            let seq = q.0;
+            LAST_QUEUED.with(|c| c.set(seq));
+        }
+    }
+
+    /// Resolves once every change this thread queued so far is committed to SQLite (in the WAL:
+    /// it survives the process being killed). Call it right after the change, before any await
+    /// (the change's number is taken when this is called), and acknowledge only after it.
+    pub fn durable(&self) -> impl std::future::Future<Output = Result<(), DurableError>> + use<> {
+        let target = LAST_QUEUED.with(Cell::get);
+        let mut done = self.done.clone();
+        let failed = self.failed.clone();
+        async move {
+            if target == 0 {
+                return Ok(());
+            }
+            let waited = tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                done.wait_for(|d| *d >= target),
+            )
+            .await;
+            match waited {
+                Ok(Ok(_)) => {}
+                _ => return Err(DurableError::Timeout),
+            }
+            if failed
+                .lock()
+                .iter()
+                .any(|(lo, hi)| *lo <= target && target <= *hi)
+            {
+                return Err(DurableError::Failed);
+            }
+            Ok(())
+        }
     }
 
     fn project(&self, project: &str) -> Arc<RwLock<Map>> {
@@ -116,7 +186,7 @@ impl CacheStore {
     }
 
     fn persist_set(&self, project: &str, key: &str, e: &CacheEntry) {
-        let _ = self.tx.send(Op::Set {
+        self.send(Op::Set {
             project: project.into(),
             key: key.into(),
             json: e.json.clone(),
@@ -125,7 +195,7 @@ impl CacheStore {
     }
 
     fn persist_delete(&self, project: &str, key: &str) {
-        let _ = self.tx.send(Op::Delete {
+        self.send(Op::Delete {
             project: project.into(),
             key: key.into(),
         });
@@ -288,33 +358,40 @@ impl CacheStore {
             let mut map = m.write();
             map.retain(|_, e| e.live(now));
         }
-        let _ = self.tx.send(Op::PurgeExpired { now });
+        self.send(Op::PurgeExpired { now });
     }
 
     /// Wait until every change queued so far is committed.
     pub fn sync(&self) {
         let (tx, rx) = mpsc::channel();
-        if self.tx.send(Op::Sync(tx)).is_ok() {
-            let _ = rx.recv();
-        }
+        self.send(Op::Sync(tx));
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(60));
     }
 
     /// Commit what is queued and stop the writer thread.
     pub fn shutdown(&self) {
-        let _ = self.tx.send(Op::Shutdown);
+        self.send(Op::Shutdown);
         if let Some(h) = self.writer.lock().take() {
             let _ = h.join();
         }
     }
 }
 
-fn writer_loop(pool: Arc<Pool>, rx: mpsc::Receiver<Op>) {
+fn writer_loop(
+    pool: Arc<Pool>,
+    rx: mpsc::Receiver<Op>,
+    done: watch::Sender<u64>,
+    failed: Arc<Mutex<Vec<(u64, u64)>>>,
+) {
     let Ok(db) = pool.get() else {
         tracing::error!(
             "cache writer: cannot open the control database; cache changes will not persist"
         );
+        failed.lock().push((1, u64::MAX));
+        done.send_replace(u64::MAX);
         return;
     };
+    let mut committed: u64 = 0;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < 2048 {
@@ -323,11 +400,30 @@ fn writer_loop(pool: Arc<Pool>, rx: mpsc::Receiver<Op>) {
                 Err(_) => break,
             }
         }
+        let n = batch.len() as u64;
         let mut stop = false;
         let mut syncs = Vec::new();
-        if let Err(e) = apply(&db.conn, batch, &mut syncs, &mut stop) {
-            tracing::error!("cache writer: {e}");
+        // A failed commit is retried a few times (a momentary lock); after that its ops are
+        // reported as failed to the requests waiting for them, never acknowledged.
+        let mut result = apply(&db.conn, &batch, &mut syncs, &mut stop);
+        for wait_ms in [20, 100, 500] {
+            if result.is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+            syncs.clear();
+            result = apply(&db.conn, &batch, &mut syncs, &mut stop);
         }
+        if let Err(e) = result {
+            tracing::error!("cache writer: {e}; {n} change(s) were not saved");
+            let mut f = failed.lock();
+            f.push((committed + 1, committed + n));
+            if f.len() > 1024 {
+                f.remove(0);
+            }
+        }
+        committed += n;
+        done.send_replace(committed);
         for s in syncs {
             let _ = s.send(());
         }
@@ -339,7 +435,7 @@ fn writer_loop(pool: Arc<Pool>, rx: mpsc::Receiver<Op>) {
 
 fn apply(
     conn: &Connection,
-    batch: Vec<Op>,
+    batch: &[Op],
     syncs: &mut Vec<mpsc::Sender<()>>,
     stop: &mut bool,
 ) -> rusqlite::Result<()> {
@@ -356,7 +452,7 @@ fn apply(
                     "INSERT INTO cache_entries (project_id, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (project_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
                 )?
-                .execute(params![project, key, &*json, expires_at])?;
+                .execute(params![project, key, &**json, expires_at])?;
             }
             Op::Delete { project, key } => {
                 tx.prepare_cached("DELETE FROM cache_entries WHERE project_id = ?1 AND key = ?2")?
@@ -368,7 +464,7 @@ fn apply(
                     [now],
                 )?;
             }
-            Op::Sync(s) => syncs.push(s),
+            Op::Sync(s) => syncs.push(s.clone()),
             Op::Shutdown => *stop = true,
         }
     }

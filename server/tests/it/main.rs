@@ -10,6 +10,7 @@ mod cli;
 mod db;
 mod db_isolation;
 mod db_limits;
+mod durability;
 mod idempotency;
 mod isolation;
 mod misc;
