@@ -60,6 +60,18 @@ final class Worker
     }
 
     /**
+     * Handles the platform event `$event` (e.g. `auth.register.after`, `auth.login.after`):
+     * `$handler(Sdk $sdk, array $event)`, `$event['data']` the event's data. `$slug` names the
+     * module (default: from the event name).
+     */
+    public function on(string $event, callable $handler, ?string $slug = null, ?int $timeoutMs = null): self
+    {
+        $slug ??= 'on-' . trim((string) preg_replace('/[^a-z0-9]+/', '-', strtolower($event)), '-');
+        $this->modules[$slug] = [$handler, Native::options(['slug' => $slug, 'trigger' => $event, 'timeout_ms' => $timeoutMs])];
+        return $this;
+    }
+
+    /**
      * Serves queue jobs of `$type` (a function name like `sendWelcomeEmail` works too: it serves
      * `send-welcome-email`): `$handler(Sdk $sdk, array $job)` where `$job['data']` is the job's data.
      */

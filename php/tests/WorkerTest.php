@@ -133,6 +133,25 @@ final class WorkerTest extends TestCase
         proc_close($proc);
     }
 
+    public function testAPlatformEventReachesItsHandler(): void
+    {
+        $p = self::platform();
+        $project = $p->createProject('php-events-' . self::uid());
+        $w = new Worker(projectId: $project['id'], apiKey: $project['api_key'], baseUrl: $p->apiUrl);
+        $w->on('auth.register.after', static function (\Aerostack\Sdk $sdk, array $event): array {
+            $sdk->cache->set('registered', $event['data']['user']['email']);
+            return ['ok' => true];
+        });
+        $w->start();
+        $c = $p->client($project);
+        $c->local->waitServed('auth.register.after', timeoutMs: 10000);
+        $email = 'ev-' . self::uid() . '@example.com';
+        $c->auth->register($email, 'securePassword123');
+        $this->assertTrue($w->serveOne(5000), 'the event was delivered');
+        $this->assertSame($email, $c->cache->get('registered'));
+        $w->close();
+    }
+
     public function testJobNamesFromFunctionNames(): void
     {
         $this->assertSame('send-welcome-email', \Aerostack\Native\job_type_from_function_name('send_welcome_email'));
