@@ -71,6 +71,21 @@ final class RealtimeTest extends TestCase
         $actor->close();
     }
 
+    public function testConfigureTakesNamedOptionsAndNamesAWrongOne(): void
+    {
+        $c = $this->client();
+        $this->assertSame($c->realtime, $c->realtime->configure(ackTimeoutMs: 3000, outboxCapacity: 10));
+        $this->assertSame('idle', $c->realtime->status());
+        $this->assertStringStartsWith('chat/x/', $c->realtime->channel('chat/x')->topic());
+        $other = $this->client();
+        try {
+            $other->realtime->configure(heartbeatInterval: 5)->channel('chat/y');
+            $this->fail('an unknown option is refused');
+        } catch (\Aerostack\Exception\ValidationException $e) {
+            $this->assertSame('heartbeat_interval', $e->getField());
+        }
+    }
+
     public function testANonexistentTableIsRefusedByName(): void
     {
         $c = $this->client(fresh: true);
