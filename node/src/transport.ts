@@ -106,20 +106,30 @@ export function sync<T>(f: () => T): T {
   }
 }
 
-/** Runs `start` with a cancel token tied to `signal` (none without a signal). */
+/** One cancel token per signal, with one `abort` listener: a signal shared by many calls in
+ * flight costs one listener (no MaxListeners warning) and one token, which drops them all. */
+const tokens = new WeakMap<AbortSignal, NativeCancel>();
+
+function tokenOf(signal: AbortSignal): NativeCancel {
+  let c = tokens.get(signal);
+  if (!c) {
+    const token = new native.NativeCancel();
+    signal.addEventListener("abort", () => token.cancel(), { once: true });
+    tokens.set(signal, token);
+    c = token;
+  }
+  return c;
+}
+
+/** Runs `start` with the cancel token of `signal` (none without a signal). */
 export async function withSignal<T>(signal: AbortSignal | undefined, start: (c: NativeCancel | null) => Promise<T>): Promise<T> {
   if (!signal) return start(null);
   if (signal.aborted) throw cancelledError(signal.reason);
-  const c = new native.NativeCancel();
-  const onAbort = (): void => c.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
   try {
-    return await start(c);
+    return await start(tokenOf(signal));
   } catch (e) {
     if (signal.aborted && e instanceof Error && (e as { code?: string }).code === "CANCELLED") throw cancelledError(signal.reason);
     throw e;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
   }
 }
 

@@ -217,3 +217,24 @@ test("a long Retry-After is logged as a warning while the call still waits", asy
     server.close();
   }
 });
+
+test("one AbortSignal shared by 300 calls in flight: one listener, every call cancelled", async () => {
+  const h = await hangingServer();
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on("warning", onWarning);
+  try {
+    const c = new AerostackClient({ apiKey: "k", baseUrl: h.url, retry: false, ignoreEnv: true });
+    const ac = new AbortController();
+    const calls = Array.from({ length: 300 }, (_, i) => c.cache.get(`k${i}`, { signal: ac.signal }).catch((e) => e));
+    await sleep(100);
+    ac.abort();
+    const results = await Promise.all(calls);
+    assert.ok(results.every((e) => e instanceof CancelledError), "every call ended as cancelled");
+    await sleep(10);
+    assert.deepEqual(warnings.map((w) => w.name), [], "no MaxListenersExceededWarning");
+  } finally {
+    process.off("warning", onWarning);
+    h.close();
+  }
+});

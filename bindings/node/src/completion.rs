@@ -168,6 +168,9 @@ pub fn on_thread<'e, T: IntoOut>(
 struct CancelState {
     cancelled: bool,
     armed: Vec<(AbortHandle, Slot)>,
+    /// Finished calls are forgotten when `armed` reaches this length (amortised: a token shared
+    /// by many calls in flight costs O(1) per call).
+    sweep_at: usize,
 }
 
 /// A cancellation token for calls: `cancel()` drops every call armed with it and settles their
@@ -181,7 +184,7 @@ pub struct NativeCancel {
 impl NativeCancel {
     #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
-        NativeCancel { inner: Arc::new(Mutex::new(CancelState { cancelled: false, armed: Vec::new() })) }
+        NativeCancel { inner: Arc::new(Mutex::new(CancelState { cancelled: false, armed: Vec::new(), sweep_at: 64 })) }
     }
 
     fn arm(&self, abort: AbortHandle, slot: Slot) {
@@ -191,8 +194,11 @@ impl NativeCancel {
             cancel_one(&abort, &slot);
             return;
         }
-        // Forget finished calls (a token may serve many calls over time).
-        st.armed.retain(|(_, s)| s.lock().is_some());
+        // Forget finished calls (one token serves every call of an AbortSignal).
+        if st.armed.len() >= st.sweep_at {
+            st.armed.retain(|(_, s)| s.lock().is_some());
+            st.sweep_at = (st.armed.len() * 2).max(64);
+        }
         st.armed.push((abort, slot));
     }
 
