@@ -67,7 +67,9 @@ final class LoggerTest extends TestCase
             [$level, $message, $at] = $logger->lines[0];
             preg_match('/ in ([0-9.]+) s /', $message, $m);
             $delayMs = (float) $m[1] * 1000;
-            $this->assertSame($delayMs > 1000 ? 'warning' : 'debug', $level, $message);
+            if (abs($delayMs - 1000) > 50) { // the message rounds to 0.1 s: near 1 s either level is right
+                $this->assertSame($delayMs > 1000 ? 'warning' : 'debug', $level, $message);
+            }
             if ($delayMs >= 600) {
                 $this->assertGreaterThan($delayMs - 350, ($ended - $at) / 1e6, 'the line came while the call still waited');
                 return;
