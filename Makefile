@@ -40,7 +40,7 @@ go: deps
 
 test-go: go
 	cd go && go vet ./... && go test -race -count=1 ./...
-	go vet ./tests/conformance/go
+	go vet ./tests/conformance/go ./bench/go
 
 # The PHP SDK (php/, extension bindings/php): `php` gives target/debug/libaerostack_php.so
 # (cargo builds it only when missing); `test-php` runs the PHPUnit suite against the in-process
@@ -77,6 +77,9 @@ bench: deps
 	node bench/node/run.mjs --out bench/results/node.md --readme README.md
 	$(CARGO) build --release --locked -p aerostack-php
 	php -d extension=$(CURDIR)/target/release/libaerostack_php.so bench/php/run.php --out bench/results/php.md --readme README.md
+	$(CARGO) build --release --locked -p aerostack-c
+	AEROSTACK_GO_LIB=target/release/libaerostack_c.a scripts/go-lib.sh
+	cd bench/go && go run . --out ../results/go.md --readme ../../README.md; status=$$?; cd ../.. && scripts/go-lib.sh; exit $$status
 
 # The local platform on 127.0.0.1:8787, persistent in ./.aerostack/local.
 server: deps

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"iter"
+	"os"
 
 	"github.com/aerostack/aerostack-sdk/go/internal/ffi"
 )
@@ -11,13 +12,17 @@ import (
 // Storage is file storage with public URLs.
 type Storage struct{ c *Client }
 
-// UploadInput says what to upload where: Body (read to the end first) or Path (streamed from
-// disk by the engine), under Key.
+// UploadInput says what to upload where: Body (streamed: read chunk by chunk as the request
+// goes out, never whole in memory) or Path (streamed from disk by the engine), under Key.
 type UploadInput struct {
 	Key         string
 	Body        io.Reader
 	Path        string
 	ContentType string
+	// Size is Body's length when the reader cannot say (a *bytes.Reader, *strings.Reader,
+	// *bytes.Buffer or regular *os.File can); it sets Content-Length and the progress total.
+	// 0: unknown (or empty).
+	Size int64
 	// Progress is called on the uploading goroutine with the bytes sent so far and the total
 	// (-1 when unknown).
 	Progress func(sent, total int64)
@@ -32,6 +37,27 @@ type UploadResult struct {
 	ETag        *string `json:"etag"`
 }
 
+// uploadChunk is how much of Body is read per write.
+const uploadChunk = 256 << 10
+
+// bodySize is the length of what r has left, or -1.
+func bodySize(r io.Reader, given int64) int64 {
+	if given > 0 {
+		return given
+	}
+	switch b := r.(type) {
+	case interface{ Len() int }:
+		return int64(b.Len())
+	case *os.File:
+		if st, err := b.Stat(); err == nil && st.Mode().IsRegular() {
+			if off, err := b.Seek(0, io.SeekCurrent); err == nil {
+				return st.Size() - off
+			}
+		}
+	}
+	return -1
+}
+
 // Upload uploads in.Body or the file at in.Path under in.Key.
 func (s *Storage) Upload(ctx context.Context, in UploadInput) (*UploadResult, error) {
 	const op = "storage.upload"
@@ -39,22 +65,21 @@ func (s *Storage) Upload(ctx context.Context, in UploadInput) (*UploadResult, er
 		return nil, ctxError(op, err)
 	}
 	a := args{}.s("key", in.Key).s("content_type", in.ContentType).s("path", in.Path)
-	var data []byte
-	if in.Body != nil {
-		if in.Path != "" {
-			return nil, validation(op, "path", "storage.upload takes either Body or Path, not both")
-		}
-		b, err := io.ReadAll(in.Body)
-		if err != nil {
-			return nil, validation(op, "body", "reading the upload's Body failed: "+err.Error())
-		}
-		if b == nil {
-			b = []byte{}
-		}
-		data = b
-	}
 	body, _ := jsonMarshal(a)
-	p, err := s.c.h.Upload(body, data, in.Progress != nil)
+	var p *ffi.Pending
+	var err error
+	switch {
+	case in.Body != nil && in.Path != "":
+		return nil, validation(op, "path", "storage.upload takes either Body or Path, not both")
+	case in.Body != nil:
+		var w *ffi.UploadWriter
+		p, w, err = s.c.h.UploadStream(body, bodySize(in.Body, in.Size), in.Progress != nil)
+		if err == nil {
+			go feed(ctx, op, in.Body, w)
+		}
+	default:
+		p, err = s.c.h.Upload(body, nil, in.Progress != nil)
+	}
 	if err != nil {
 		return nil, fail(op, err)
 	}
@@ -74,6 +99,34 @@ func (s *Storage) Upload(ctx context.Context, in UploadInput) (*UploadResult, er
 		in.Progress(*out.Size, *out.Size) // the final figures, even when reports were coalesced
 	}
 	return &out, nil
+}
+
+// feed writes r to the upload chunk by chunk, each write waiting until the engine queued the
+// previous one (so at most a few chunks are in memory). It owns w and frees it when done: a
+// Read that blocks after the upload ended only delays that.
+func feed(ctx context.Context, op string, r io.Reader, w *ffi.UploadWriter) {
+	defer w.Free()
+	buf := make([]byte, uploadChunk)
+	for {
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			p, err := w.Write(buf[:n])
+			if err != nil {
+				return // the upload ended (failed or cancelled): its outcome says why
+			}
+			if _, err := wait(ctx, op, p, nil); err != nil {
+				return
+			}
+		}
+		if rerr == io.EOF {
+			_ = w.Finish()
+			return
+		}
+		if rerr != nil {
+			_ = w.Abort("reading the upload's Body failed: " + rerr.Error())
+			return
+		}
+	}
 }
 
 // Object is a stored object's content.

@@ -16,14 +16,20 @@ if [ "${minor:-0}" -lt 23 ]; then
   exit 1
 fi
 
-lib=target/debug/libaerostack_c.a
+# AEROSTACK_GO_LIB picks another build of the library (make bench: target/release's).
+lib=${AEROSTACK_GO_LIB:-target/debug/libaerostack_c.a}
 if [ ! -f "$lib" ]; then
   echo "go-lib: $lib is missing; building it (cargo build -p aerostack-c)"
   ${CARGO:-cargo} build --locked -p aerostack-c
 fi
 dest="go/internal/lib/$(go env GOOS)_$(go env GOARCH)/libaerostack.a"
 mkdir -p "$(dirname "$dest")"
-if [ ! -f "$dest" ] || [ "$lib" -nt "$dest" ]; then
+if [ ! -f "$dest" ] || ! cmp -s "$lib" "$dest"; then
   cp "$lib" "$dest"
+  # The go command does not track a C library named in #cgo LDFLAGS: a cached link would keep
+  # the old one. A generated (gitignored) file of package ffi that changes with the library
+  # makes it relink.
+  printf 'package ffi\n\n// libStamp changes when scripts/go-lib.sh copies a new library (relinks).\nconst libStamp = "%s %s"\n' \
+    "$(stat -c %s "$dest")" "$(date +%s%N)" > go/internal/ffi/libstamp_gen.go
   echo "go-lib: $dest updated from $lib"
 fi

@@ -23,6 +23,7 @@ mod logs;
 mod platform;
 mod realtime;
 mod stream;
+mod upload;
 mod worker;
 
 use std::ffi::{CString, c_char};

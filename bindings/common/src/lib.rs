@@ -34,6 +34,7 @@ pub mod runtime;
 pub mod stream;
 pub mod task;
 pub mod times;
+pub mod upload_stream;
 pub mod worker;
 
 pub use aerostack::{
@@ -50,4 +51,5 @@ pub use realtime::{ChannelHandle, RealtimeHandle};
 pub use runtime::{ProcessGuard, RuntimeError, runtime};
 pub use stream::StreamHandle;
 pub use task::{AbortHandle, Task};
+pub use upload_stream::UploadWriter;
 pub use worker::{InvocationHandle, WorkerHandle, job_type_from_function_name};

@@ -75,6 +75,11 @@ typedef struct AerostackRealtime AerostackRealtime;
 typedef struct AerostackStream AerostackStream;
 
 /**
+ * The host's end of a streamed upload.
+ */
+typedef struct AerostackUploadWriter AerostackUploadWriter;
+
+/**
  * A connected worker (one WebSocket, reconnecting and re-registering by itself).
  */
 typedef struct AerostackWorker AerostackWorker;
@@ -509,6 +514,51 @@ int32_t aerostack_stream_close(const AerostackStream *stream, char **err);
  * Frees the stream (closing it).
  */
 void aerostack_stream_free(AerostackStream *stream);
+
+/**
+ * Submits an upload whose body the host writes through `*writer` (`args`: `key`,
+ * `content_type`); `size` is the body's length, or -1 when unknown. With `progress`,
+ * `AEROSTACK_PROGRESS` reports come under the call id. Finish the body with
+ * `aerostack_upload_finish` (or `aerostack_upload_abort`), then free the writer.
+ */
+int32_t aerostack_client_upload_stream(const AerostackClient *client,
+                                       const AerostackCompletionQueue *queue,
+                                       const uint8_t *args,
+                                       size_t args_len,
+                                       int64_t size,
+                                       bool progress,
+                                       uint64_t *call_id,
+                                       AerostackUploadWriter **writer,
+                                       char **err);
+
+/**
+ * Submits writing `data` (copied before this returns) to the body: the call completes (json
+ * `null`) once the chunk is queued, or fails when the upload ended.
+ */
+int32_t aerostack_upload_write(const AerostackUploadWriter *writer,
+                               const AerostackCompletionQueue *queue,
+                               const uint8_t *data,
+                               size_t data_len,
+                               uint64_t *call_id,
+                               char **err);
+
+/**
+ * Ends the body: the upload's call completes once the platform answered.
+ */
+int32_t aerostack_upload_finish(const AerostackUploadWriter *writer, char **err);
+
+/**
+ * Fails the upload with `message` (reading the host's source failed).
+ */
+int32_t aerostack_upload_abort(const AerostackUploadWriter *writer,
+                               const uint8_t *message,
+                               size_t message_len,
+                               char **err);
+
+/**
+ * Frees the writer (a body neither finished nor aborted is aborted).
+ */
+void aerostack_upload_writer_free(AerostackUploadWriter *writer);
 
 /**
  * Submits connecting a worker with client `options` and `registration` (`{modules: [{slug,
