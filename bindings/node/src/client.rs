@@ -2,8 +2,8 @@
 //! every waiting method returns a Promise (completion.rs) and takes an optional cancel token.
 
 use aerostack_bindings_common::ClientHandle;
-use napi::bindgen_prelude::*;
 use napi::Env;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::completion::{NativeCancel, NativeProgress, Out, submit};
@@ -22,20 +22,36 @@ pub struct NativeClient {
 impl NativeClient {
     #[napi(constructor, catch_unwind)]
     pub fn new(options_json: String) -> Result<Self> {
-        let h = ClientHandle::new(parse_json("options", &options_json)?, &user_agent()).map_err(to_napi)?;
+        let h = ClientHandle::new(parse_json("options", &options_json)?, &user_agent())
+            .map_err(to_napi)?;
         Ok(NativeClient { h })
     }
 
     /// A client sharing this one's pool with per-call options (`timeout_ms`, `retry`, ...).
     #[napi(catch_unwind)]
     pub fn with_options(&self, call_options_json: String) -> Result<NativeClient> {
-        Ok(NativeClient { h: self.h.with_options(parse_json("options", &call_options_json)?).map_err(to_napi)? })
+        Ok(NativeClient {
+            h: self
+                .h
+                .with_options(parse_json("options", &call_options_json)?)
+                .map_err(to_napi)?,
+        })
     }
 
     /// Runs operation `op` with JSON arguments: a Promise of the `"0"`/`"1"` text.
     #[napi(ts_return_type = "Promise<string>", catch_unwind)]
-    pub fn call<'e>(&self, env: &'e Env, op: String, args_json: String, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
-        submit(env, self.h.call(&op, parse_json("args", &args_json)?), cancel)
+    pub fn call<'e>(
+        &self,
+        env: &'e Env,
+        op: String,
+        args_json: String,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'e>> {
+        submit(
+            env,
+            self.h.call(&op, parse_json("args", &args_json)?),
+            cancel,
+        )
     }
 
     /// `storage.upload` from `data`, or from the file at `args.path` when `data` is null.
@@ -50,41 +66,85 @@ impl NativeClient {
     ) -> Result<Object<'e>> {
         let engine_fn = progress.map(|p| p.cell.engine_fn(|| {}));
         let data = data.map(|b| bytes::Bytes::copy_from_slice(&b));
-        submit(env, self.h.upload(parse_json("args", &args_json)?, data, engine_fn), cancel)
+        submit(
+            env,
+            self.h
+                .upload(parse_json("args", &args_json)?, data, engine_fn),
+            cancel,
+        )
     }
 
     /// `storage.get`: a Promise of `{ data, contentType }` (or the error text).
-    #[napi(ts_return_type = "Promise<string | { data: Buffer, contentType?: string | null }>", catch_unwind)]
-    pub fn download<'e>(&self, env: &'e Env, args_json: String, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
-        let fut = self.h.download(parse_json("args", &args_json)?).map(|f| async move {
-            f.await.map(|o| Out::Download(o.data.to_vec(), o.content_type))
-        });
+    #[napi(
+        ts_return_type = "Promise<string | { data: Buffer, contentType?: string | null }>",
+        catch_unwind
+    )]
+    pub fn download<'e>(
+        &self,
+        env: &'e Env,
+        args_json: String,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'e>> {
+        let fut = self
+            .h
+            .download(parse_json("args", &args_json)?)
+            .map(|f| async move {
+                f.await
+                    .map(|o| Out::Download(o.data.to_vec(), o.content_type))
+            });
         submit(env, fut, cancel)
     }
 
     /// Opens streamed operation `op`: a Promise of the `NativeStream` (or the error text).
     #[napi(ts_return_type = "Promise<string | NativeStream>", catch_unwind)]
-    pub fn stream<'e>(&self, env: &'e Env, op: String, args_json: String, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
+    pub fn stream<'e>(
+        &self,
+        env: &'e Env,
+        op: String,
+        args_json: String,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'e>> {
         let open = self.h.open_stream(&op, parse_json("args", &args_json)?);
-        submit(env, open.map(|f| async move { f.await.map(|s| Out::Stream(NativeStream::new(s))) }), cancel)
+        submit(
+            env,
+            open.map(|f| async move { f.await.map(|s| Out::Stream(NativeStream::new(s))) }),
+            cancel,
+        )
     }
 
     /// Starts `op` with its HTTP requests handed to JS (see `NativeHostedCall`).
     #[napi(catch_unwind)]
     pub fn hosted(&self, op: String, args_json: String) -> Result<NativeHostedCall> {
-        Ok(NativeHostedCall::new(self.h.hosted(&op, parse_json("args", &args_json)?).map_err(to_napi)?))
+        Ok(NativeHostedCall::new(
+            self.h
+                .hosted(&op, parse_json("args", &args_json)?)
+                .map_err(to_napi)?,
+        ))
     }
 
     /// `upload` with its HTTP requests handed to JS.
     #[napi(catch_unwind)]
-    pub fn hosted_upload(&self, args_json: String, data: Option<Buffer>) -> Result<NativeHostedCall> {
+    pub fn hosted_upload(
+        &self,
+        args_json: String,
+        data: Option<Buffer>,
+    ) -> Result<NativeHostedCall> {
         let data = data.map(|b| bytes::Bytes::copy_from_slice(&b));
-        Ok(NativeHostedCall::new(self.h.hosted_upload(parse_json("args", &args_json)?, data).map_err(to_napi)?))
+        Ok(NativeHostedCall::new(
+            self.h
+                .hosted_upload(parse_json("args", &args_json)?, data)
+                .map_err(to_napi)?,
+        ))
     }
 
     /// A realtime connection of this client's project (opened on first use).
     #[napi(catch_unwind)]
     pub fn realtime(&self, options_json: String) -> Result<NativeRealtime> {
-        Ok(NativeRealtime { h: self.h.realtime(parse_json("options", &options_json)?).map_err(to_napi)? })
+        Ok(NativeRealtime {
+            h: self
+                .h
+                .realtime(parse_json("options", &options_json)?)
+                .map_err(to_napi)?,
+        })
     }
 }

@@ -45,7 +45,13 @@ impl ToNapiValue for Out {
         unsafe {
             match val {
                 Out::Text(s) => String::to_napi_value(env, s),
-                Out::Download(d, content_type) => DownloadOut::to_napi_value(env, DownloadOut { data: d.into(), content_type }),
+                Out::Download(d, content_type) => DownloadOut::to_napi_value(
+                    env,
+                    DownloadOut {
+                        data: d.into(),
+                        content_type,
+                    },
+                ),
                 Out::Stream(s) => crate::stream::NativeStream::to_napi_value(env, s),
                 Out::Worker(w) => crate::worker::NativeWorker::to_napi_value(env, w),
                 Out::Invocation(i) => crate::worker::NativeInvocation::to_napi_value(env, i),
@@ -153,14 +159,26 @@ pub fn on_thread<'e, T: IntoOut>(
     let (deferred, promise) = env.create_deferred::<Out, Resolver>()?;
     let slot: Slot = Arc::new(Mutex::new(Some(deferred)));
     let s = slot.clone();
-    let spawned = std::thread::Builder::new().name("aerostack-local-start".into()).spawn(move || {
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
-            Err(Error::new(aerostack_bindings_common::ErrorCode::InternalError, "the local platform failed unexpectedly (a bug: please report it)"))
+    let spawned = std::thread::Builder::new()
+        .name("aerostack-local-start".into())
+        .spawn(move || {
+            let r =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
+                    Err(Error::new(
+                        aerostack_bindings_common::ErrorCode::InternalError,
+                        "the local platform failed unexpectedly (a bug: please report it)",
+                    ))
+                });
+            settle(&s, outcome(r));
         });
-        settle(&s, outcome(r));
-    });
     if let Err(e) = spawned {
-        settle(&slot, Out::Text(error_text(Error::new(aerostack_bindings_common::ErrorCode::InternalError, e.to_string()))));
+        settle(
+            &slot,
+            Out::Text(error_text(Error::new(
+                aerostack_bindings_common::ErrorCode::InternalError,
+                e.to_string(),
+            ))),
+        );
     }
     Ok(promise)
 }
@@ -184,7 +202,13 @@ pub struct NativeCancel {
 impl NativeCancel {
     #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
-        NativeCancel { inner: Arc::new(Mutex::new(CancelState { cancelled: false, armed: Vec::new(), sweep_at: 64 })) }
+        NativeCancel {
+            inner: Arc::new(Mutex::new(CancelState {
+                cancelled: false,
+                armed: Vec::new(),
+                sweep_at: 64,
+            })),
+        }
     }
 
     fn arm(&self, abort: AbortHandle, slot: Slot) {
@@ -243,13 +267,17 @@ pub struct NativeProgress {
 impl NativeProgress {
     #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
-        NativeProgress { cell: ProgressCell::new() }
+        NativeProgress {
+            cell: ProgressCell::new(),
+        }
     }
 
     /// `[sent, total]` (total -1 when unknown) if they changed since the last call.
     #[napi(catch_unwind)]
     pub fn take(&self) -> Option<Vec<f64>> {
-        self.cell.take_new().map(|p| vec![p.sent as f64, p.total.map_or(-1.0, |t| t as f64)])
+        self.cell
+            .take_new()
+            .map(|p| vec![p.sent as f64, p.total.map_or(-1.0, |t| t as f64)])
     }
 }
 

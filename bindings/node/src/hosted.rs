@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use aerostack_bindings_common::{Error, HostResponse, HostedCall, Step};
-use napi::bindgen_prelude::*;
 use napi::Env;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::completion::{NativeCancel, Out, submit};
@@ -31,7 +31,9 @@ pub struct NativeHostedCall {
 
 impl NativeHostedCall {
     pub fn new(call: HostedCall) -> Self {
-        NativeHostedCall { call: Arc::new(call) }
+        NativeHostedCall {
+            call: Arc::new(call),
+        }
     }
 }
 
@@ -53,10 +55,28 @@ impl NativeHostedCall {
 
     /// Answers request `id` with the host's response.
     #[napi(catch_unwind)]
-    pub fn respond(&self, id: f64, status: u32, headers: Vec<Vec<String>>, body: Buffer) -> Result<()> {
-        let headers = headers.into_iter().filter_map(|mut h| (h.len() == 2).then(|| (h.remove(0), h.remove(0)))).collect();
-        let status = u16::try_from(status).map_err(|_| to_napi(Error::validation("status", format!("HTTP status {status} is out of range"))))?;
-        let reply = HostResponse { status, headers, body: bytes::Bytes::copy_from_slice(&body) };
+    pub fn respond(
+        &self,
+        id: f64,
+        status: u32,
+        headers: Vec<Vec<String>>,
+        body: Buffer,
+    ) -> Result<()> {
+        let headers = headers
+            .into_iter()
+            .filter_map(|mut h| (h.len() == 2).then(|| (h.remove(0), h.remove(0))))
+            .collect();
+        let status = u16::try_from(status).map_err(|_| {
+            to_napi(Error::validation(
+                "status",
+                format!("HTTP status {status} is out of range"),
+            ))
+        })?;
+        let reply = HostResponse {
+            status,
+            headers,
+            body: bytes::Bytes::copy_from_slice(&body),
+        };
         self.call.respond(id as u64, Ok(reply)).map_err(to_napi)
     }
 

@@ -40,24 +40,44 @@ fn user_agent() -> String {
 /// How JavaScript spells the engine's option names in error messages.
 const NAMES: aerostack_bindings_common::naming::Names = &[
     ("CallOptions.timeout_ms", "the call option { timeoutMs }"),
-    ("ClientConfig.timeout_ms", "new AerostackClient({ timeoutMs })"),
+    (
+        "ClientConfig.timeout_ms",
+        "new AerostackClient({ timeoutMs })",
+    ),
     ("ClientConfig.api_key", "new AerostackClient({ apiKey })"),
-    ("ClientConfig.project_id", "new AerostackClient({ projectId })"),
-    ("CallOptions.idempotency_key", "the call option { idempotencyKey }"),
+    (
+        "ClientConfig.project_id",
+        "new AerostackClient({ projectId })",
+    ),
+    (
+        "CallOptions.idempotency_key",
+        "the call option { idempotencyKey }",
+    ),
     ("CallOptions.headers", "the call option { headers }"),
-    ("RealtimeConfig::outbox_capacity", "client.realtime.configure({ outboxCapacity })"),
+    (
+        "RealtimeConfig::outbox_capacity",
+        "client.realtime.configure({ outboxCapacity })",
+    ),
 ];
 
 /// The text of an error for the package: `"1"` + the `ErrorDto` JSON (`"3"` with logs waiting).
 pub(crate) fn error_text(e: impl Into<ErrorDto>) -> String {
     let d: ErrorDto = e.into();
-    let flag = if aerostack_bindings_common::logs::pending() { '3' } else { '1' };
+    let flag = if aerostack_bindings_common::logs::pending() {
+        '3'
+    } else {
+        '1'
+    };
     format!("{flag}{}", d.to_json())
 }
 
 /// The text of an answer: `"0"` + JSON (`"2"` with logs waiting).
 pub(crate) fn value_text(v: &Value) -> String {
-    let flag = if aerostack_bindings_common::logs::pending() { '2' } else { '0' };
+    let flag = if aerostack_bindings_common::logs::pending() {
+        '2'
+    } else {
+        '0'
+    };
     format!("{flag}{v}")
 }
 
@@ -68,7 +88,12 @@ pub(crate) fn to_napi(e: impl Into<ErrorDto>) -> napi::Error {
 
 /// JSON text from JS.
 pub(crate) fn parse_json(what: &str, text: &str) -> napi::Result<Value> {
-    serde_json::from_str(text).map_err(|e| to_napi(Error::validation(what, format!("{what} is not valid JSON: {e}"))))
+    serde_json::from_str(text).map_err(|e| {
+        to_napi(Error::validation(
+            what,
+            format!("{what} is not valid JSON: {e}"),
+        ))
+    })
 }
 
 /// Installs the names and the log queue; called by the package once when it loads the addon.
@@ -95,13 +120,19 @@ pub fn version() -> String {
 /// The operation names `call` accepts.
 #[napi(catch_unwind)]
 pub fn operations() -> Vec<String> {
-    aerostack_bindings_common::ops::OPERATIONS.iter().map(|s| s.to_string()).collect()
+    aerostack_bindings_common::ops::OPERATIONS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// The REST operations of the operation-style `SDK`, as `group.name` (snake_case).
 #[napi(catch_unwind)]
 pub fn rest_operations() -> Vec<String> {
-    aerostack_bindings_common::rest::REST_OPERATIONS.iter().map(|o| format!("{}.{}", o.group, o.name)).collect()
+    aerostack_bindings_common::rest::REST_OPERATIONS
+        .iter()
+        .map(|o| format!("{}.{}", o.group, o.name))
+        .collect()
 }
 
 /// The queue job type a function named `name` serves (`sendWelcomeEmail` -> `send-welcome-email`).
@@ -116,6 +147,14 @@ pub fn job_type_from_function_name(name: String) -> String {
 pub fn engine_option_names() -> Vec<Vec<Option<String>>> {
     aerostack_bindings_common::naming::ENGINE_NAMES
         .iter()
-        .map(|e| vec![Some(e.to_string()), NAMES.iter().find(|(n, _)| n == e).map(|(_, p)| p.to_string())])
+        .map(|e| {
+            vec![
+                Some(e.to_string()),
+                NAMES
+                    .iter()
+                    .find(|(n, _)| n == e)
+                    .map(|(_, p)| p.to_string()),
+            ]
+        })
         .collect()
 }

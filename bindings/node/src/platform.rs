@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use aerostack_bindings_common::LocalPlatformHandle;
-use napi::bindgen_prelude::*;
 use napi::Env;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::completion::{Out, on_thread};
@@ -22,7 +22,10 @@ impl NativePlatform {
     #[napi(ts_return_type = "Promise<string | NativePlatform>", catch_unwind)]
     pub fn start<'e>(env: &'e Env, options_json: String) -> Result<Object<'e>> {
         let options = parse_json("options", &options_json)?;
-        on_thread(env, move || LocalPlatformHandle::start(options).map(|h| Out::Platform(NativePlatform { h: Arc::new(h) })))
+        on_thread(env, move || {
+            LocalPlatformHandle::start(options)
+                .map(|h| Out::Platform(NativePlatform { h: Arc::new(h) }))
+        })
     }
 
     /// `{url, api_url, project_id, project_slug, api_key, data_dir}` as JSON.
@@ -57,5 +60,9 @@ impl NativePlatform {
 /// `--rate-limit NAME=COUNT/WINDOW` flags as `{name: [count, window_ms]}` JSON.
 #[napi(catch_unwind)]
 pub fn rate_limits_from_flags(specs: Vec<String>, none: bool) -> Result<String> {
-    Ok(aerostack_bindings_common::options::rate_limits_from_flags(&specs, none).map_err(to_napi)?.to_string())
+    Ok(
+        aerostack_bindings_common::options::rate_limits_from_flags(&specs, none)
+            .map_err(to_napi)?
+            .to_string(),
+    )
 }

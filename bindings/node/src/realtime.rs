@@ -2,8 +2,8 @@
 //! package (`nextEvent`), which routes them to listeners by their `listeners` ids.
 
 use aerostack_bindings_common::{ChannelHandle, RealtimeHandle};
-use napi::bindgen_prelude::*;
 use napi::Env;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::completion::{NativeCancel, submit};
@@ -49,19 +49,30 @@ impl NativeRealtime {
 
     #[napi(catch_unwind)]
     pub fn channel(&self, topic: String) -> Result<NativeChannel> {
-        Ok(NativeChannel { h: self.h.channel(&topic).map_err(to_napi)? })
+        Ok(NativeChannel {
+            h: self.h.channel(&topic).map_err(to_napi)?,
+        })
     }
 
     /// A Promise of the next event's text (`"0"` alone on timeout or once closed for good).
     #[napi(ts_return_type = "Promise<string>", catch_unwind)]
-    pub fn next_event<'e>(&self, env: &'e Env, timeout_ms: Option<u32>, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
+    pub fn next_event<'e>(
+        &self,
+        env: &'e Env,
+        timeout_ms: Option<u32>,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'e>> {
         submit(env, self.h.next_event(timeout_ms.map(u64::from)), cancel)
     }
 
     /// The next event's JSON if one is waiting.
     #[napi(catch_unwind)]
     pub fn try_next_event(&self) -> Result<Option<String>> {
-        Ok(self.h.try_next_event().map_err(to_napi)?.map(|v| v.to_string()))
+        Ok(self
+            .h
+            .try_next_event()
+            .map_err(to_napi)?
+            .map(|v| v.to_string()))
     }
 }
 
@@ -83,7 +94,12 @@ impl NativeChannel {
     }
 
     #[napi(ts_return_type = "Promise<string>", catch_unwind)]
-    pub fn wait_subscribed<'e>(&self, env: &'e Env, timeout_ms: u32, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
+    pub fn wait_subscribed<'e>(
+        &self,
+        env: &'e Env,
+        timeout_ms: u32,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'e>> {
         submit(env, self.h.wait_subscribed(u64::from(timeout_ms)), cancel)
     }
 
@@ -99,14 +115,26 @@ impl NativeChannel {
     }
 
     #[napi(ts_return_type = "Promise<string>", catch_unwind)]
-    pub fn publish<'e>(&self, env: &'e Env, event: String, data_json: String, options_json: String) -> Result<Object<'e>> {
-        let fut = self.h.publish(&event, parse_json("data", &data_json)?, parse_json("options", &options_json)?);
+    pub fn publish<'e>(
+        &self,
+        env: &'e Env,
+        event: String,
+        data_json: String,
+        options_json: String,
+    ) -> Result<Object<'e>> {
+        let fut = self.h.publish(
+            &event,
+            parse_json("data", &data_json)?,
+            parse_json("options", &options_json)?,
+        );
         submit(env, fut, None)
     }
 
     #[napi(catch_unwind)]
     pub fn track(&self, state_json: String) -> Result<()> {
-        self.h.track(parse_json("state", &state_json)?).map_err(to_napi)
+        self.h
+            .track(parse_json("state", &state_json)?)
+            .map_err(to_napi)
     }
 
     #[napi(catch_unwind)]
@@ -127,7 +155,13 @@ impl NativeChannel {
     }
 
     #[napi(ts_return_type = "Promise<string>", catch_unwind)]
-    pub fn history<'e>(&self, env: &'e Env, limit: Option<u32>, before: Option<f64>, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
+    pub fn history<'e>(
+        &self,
+        env: &'e Env,
+        limit: Option<u32>,
+        before: Option<f64>,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'e>> {
         submit(env, self.h.history(limit, before.map(|b| b as i64)), cancel)
     }
 

@@ -2,8 +2,8 @@
 //! the package's async iterator.
 
 use aerostack_bindings_common::StreamHandle;
-use napi::bindgen_prelude::*;
 use napi::Env;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::completion::{NativeCancel, submit};

@@ -2,8 +2,8 @@
 //! serve loop (`nextInvocation`), answered with `complete`/`fail`.
 
 use aerostack_bindings_common::{InvocationHandle, WorkerHandle};
-use napi::bindgen_prelude::*;
 use napi::Env;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::client::NativeClient;
@@ -19,26 +19,48 @@ pub struct NativeWorker {
 impl NativeWorker {
     /// Connects and registers: a Promise of the `NativeWorker` (or the error text).
     #[napi(ts_return_type = "Promise<string | NativeWorker>", catch_unwind)]
-    pub fn connect<'e>(env: &'e Env, options_json: String, registration_json: String) -> Result<Object<'e>> {
-        let fut = WorkerHandle::connect(parse_json("options", &options_json)?, parse_json("registration", &registration_json)?, &user_agent());
-        submit(env, fut.map(|f| async move { f.await.map(|h| Out::Worker(NativeWorker { h })) }), None)
+    pub fn connect<'e>(
+        env: &'e Env,
+        options_json: String,
+        registration_json: String,
+    ) -> Result<Object<'e>> {
+        let fut = WorkerHandle::connect(
+            parse_json("options", &options_json)?,
+            parse_json("registration", &registration_json)?,
+            &user_agent(),
+        );
+        submit(
+            env,
+            fut.map(|f| async move { f.await.map(|h| Out::Worker(NativeWorker { h })) }),
+            None,
+        )
     }
 
     /// A Promise of the next invocation, or `"0"` on timeout / once stopped.
     #[napi(ts_return_type = "Promise<string | NativeInvocation>", catch_unwind)]
-    pub fn next_invocation<'e>(&self, env: &'e Env, timeout_ms: Option<u32>, cancel: Option<&NativeCancel>) -> Result<Object<'e>> {
-        let fut = self.h.next_invocation(timeout_ms.map(u64::from)).map(|f| async move {
-            f.await.map(|inv| match inv {
-                Some(h) => Out::Invocation(NativeInvocation { h }),
-                None => Out::Text("0".into()),
-            })
-        });
+    pub fn next_invocation<'e>(
+        &self,
+        env: &'e Env,
+        timeout_ms: Option<u32>,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'e>> {
+        let fut = self
+            .h
+            .next_invocation(timeout_ms.map(u64::from))
+            .map(|f| async move {
+                f.await.map(|inv| match inv {
+                    Some(h) => Out::Invocation(NativeInvocation { h }),
+                    None => Out::Text("0".into()),
+                })
+            });
         submit(env, fut, cancel)
     }
 
     #[napi(catch_unwind)]
     pub fn complete(&self, id: String, result_json: String) -> Result<()> {
-        self.h.complete(&id, parse_json("result", &result_json)?).map_err(to_napi)
+        self.h
+            .complete(&id, parse_json("result", &result_json)?)
+            .map_err(to_napi)
     }
 
     #[napi(catch_unwind)]
@@ -115,6 +137,8 @@ impl NativeInvocation {
     /// The scoped client (every operation, plus `fetch`).
     #[napi(catch_unwind)]
     pub fn client(&self) -> Result<NativeClient> {
-        Ok(NativeClient { h: self.h.client().map_err(to_napi)? })
+        Ok(NativeClient {
+            h: self.h.client().map_err(to_napi)?,
+        })
     }
 }
