@@ -17,6 +17,10 @@
 //!   and `aerostack_completion_cancel(queue, id)` is the call's cancel token. No engine thread ever
 //!   calls host code.
 
+// The entry points take the caller's raw pointers by design (a C ABI): each is checked for NULL
+// and read under a SAFETY note, so they stay safe `extern "C" fn`s callable from cgo.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
 mod client;
 mod completion;
 mod logs;
