@@ -69,14 +69,39 @@ final class Native
         return AerostackException::fromArray($d);
     }
 
-    /** Writes the engine's waiting log lines through a PSR-3-style logger (duck-typed). */
-    public static function flushLogs(?object $logger): void
+    /** @var array<int, array{object, int}> engine client id => [logger, transports holding it] */
+    private static array $loggers = [];
+
+    /** A transport of engine client `$id` with `$logger` (its lines go there). */
+    public static function registerLogger(int $id, object $logger): void
     {
-        $lines = \Aerostack\Native\drain_logs();
-        if ($logger === null || $lines === []) {
+        $n = self::$loggers[$id][1] ?? 0;
+        self::$loggers[$id] = [$logger, $n + 1];
+    }
+
+    /** That transport went away; the last one of the client forgets the logger. */
+    public static function unregisterLogger(int $id): void
+    {
+        if (isset(self::$loggers[$id]) && --self::$loggers[$id][1] <= 0) {
+            unset(self::$loggers[$id]);
+        }
+    }
+
+    /**
+     * Writes the engine's waiting log lines, each through the PSR-3-style logger (duck-typed) of
+     * the client whose call it is; lines of clients without a logger are dropped. Nothing to do
+     * (and nothing drained) while no client has a logger.
+     */
+    public static function flushLogs(): void
+    {
+        if (self::$loggers === []) {
             return;
         }
-        foreach ($lines as [$level, $message]) {
+        foreach (\Aerostack\Native\drain_logs() as [$client, $level, $message]) {
+            $logger = self::$loggers[$client][0] ?? null;
+            if ($logger === null) {
+                continue;
+            }
             try {
                 if (method_exists($logger, $level)) {
                     $logger->{$level}($message, ['sdk' => 'aerostack']);

@@ -93,14 +93,14 @@ final class Pending
         } catch (NativeError $e) {
             $this->error = Native::error($e);
         } finally {
-            Native::flushLogs($this->logger);
+            Native::flushLogs();
         }
     }
 
     private function report(): void
     {
         if ($this->logger !== null) {
-            Native::flushLogs($this->logger);
+            Native::flushLogs();
         }
         if ($this->progress !== null && ($p = $this->task->progress()) !== null) {
             ($this->progress)($p[0], $p[1]);

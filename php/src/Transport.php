@@ -14,11 +14,24 @@ use Aerostack\Native\NativeError;
  */
 final class Transport
 {
+    private readonly int $id;
+
     public function __construct(
         public readonly \Aerostack\Native\Client $native,
         public readonly ?object $logger = null,
         public readonly bool $async = false,
     ) {
+        $this->id = $native->id();
+        if ($logger !== null) {
+            Native::registerLogger($this->id, $logger);
+        }
+    }
+
+    public function __destruct()
+    {
+        if ($this->logger !== null) {
+            Native::unregisterLogger($this->id);
+        }
     }
 
     public function withAsync(bool $async): self
@@ -49,11 +62,8 @@ final class Transport
         try {
             $out = $this->native->call($op, $json);
         } catch (NativeError $e) {
-            Native::flushLogs($this->logger);
+            Native::flushLogs();
             throw Native::error($e);
-        }
-        if ($this->logger !== null) {
-            Native::flushLogs($this->logger);
         }
         $v = json_decode($out, true, 512, JSON_BIGINT_AS_STRING);
         return $convert === null ? $v : $convert($v);
@@ -92,7 +102,7 @@ final class Transport
             }
         } finally {
             $s->close();
-            Native::flushLogs($logger);
+            Native::flushLogs();
         }
     }
 

@@ -190,7 +190,7 @@ final class Worker
                 throw Native::error($err);
             }
         } finally {
-            Native::flushLogs($this->logger);
+            Native::flushLogs();
         }
     }
 

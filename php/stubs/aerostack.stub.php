@@ -15,7 +15,7 @@ namespace Aerostack\Native {
     function job_type_from_function_name(string $name): string {}
     /** @return list<array{0: string, 1: string}> */
     function engine_option_names(): array {}
-    /** @return list<array{0: string, 1: string}> [level, message] */
+    /** @return list<array{0: int, 1: string, 2: string}> [client id (Client::id()), level, message] */
     function drain_logs(): array {}
     /** @param list<string> $specs */
     function rate_limits_from_flags(array $specs, bool $noRateLimits): string {}
@@ -23,6 +23,7 @@ namespace Aerostack\Native {
     final class Client
     {
         public function __construct(string $optionsJson) {}
+        public function id(): int {}
         public function withOptions(string $callOptionsJson): Client {}
         public function call(string $op, string $argsJson): string {}
         public function spawn(string $op, string $argsJson): Task {}

@@ -78,6 +78,42 @@ final class LoggerTest extends TestCase
         $this->fail('no retry waited 0.6 s in 8 tries');
     }
 
+    public function testLinesGoToTheLoggerOfTheClientThatMadeTheCall(): void
+    {
+        $mk = static fn () => new class () {
+            public array $lines = [];
+
+            public function log(string $level, string $message, array $context = []): void
+            {
+                $this->lines[] = $message;
+            }
+        };
+        [$la, $lb] = [$mk(), $mk()];
+        $s = stream_socket_server('tcp://127.0.0.1:0');
+        $closed = 'http://' . stream_socket_get_name($s, false) . '/v1';
+        fclose($s);
+        $retry = ['maxAttempts' => 2, 'initialIntervalMs' => 10, 'maxIntervalMs' => 20, 'retryConnectionErrors' => true];
+        $a = new Client(projectId: 'a', apiKey: 'k', baseUrl: $closed . '/a', logger: $la, ignoreEnv: true, retry: $retry);
+        $b = new Client(projectId: 'b', apiKey: 'k', baseUrl: $closed . '/b', logger: $lb, ignoreEnv: true, retry: $retry);
+        $none = new Client(projectId: 'n', apiKey: 'k', baseUrl: $closed . '/none', ignoreEnv: true, retry: $retry);
+        $pa = $a->async()->db->query('SELECT 1');
+        $pn = $none->async()->db->query('SELECT 1');
+        foreach ([$pn, $pa] as $p) {
+            try {
+                $p->wait();
+            } catch (\Aerostack\Exception\NetworkException) {
+            }
+        }
+        try {
+            $b->withOptions(timeoutMs: 5000)->cache->get('k'); // a view of b: b's logger
+        } catch (\Aerostack\Exception\NetworkException) {
+        }
+        $this->assertCount(1, $la->lines);
+        $this->assertStringContainsString('/a/db/query', $la->lines[0]);
+        $this->assertCount(1, $lb->lines);
+        $this->assertStringContainsString('/b/cache/get', $lb->lines[0]);
+    }
+
     public function testALoggerWithOnlyLogWorksAndAFailingOneIsIgnored(): void
     {
         $logger = new class () {

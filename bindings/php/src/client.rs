@@ -32,6 +32,12 @@ impl Client {
         Ok(Client { h: self.h.with_options(parse_json("options", call_options_json)?).map_err(to_php)? })
     }
 
+    /// The engine client's identity, shared with its `withOptions` views: engine log lines carry
+    /// it (`drain_logs`), so PHP writes each through the logger of the client that made the call.
+    pub fn id(&self) -> i64 {
+        self.h.id() as i64
+    }
+
     /// Runs operation `op` with JSON arguments, blocking; the JSON answer.
     pub fn call(&self, op: &str, args_json: &str) -> PhpResult<String> {
         let fut = self.h.call(op, parse_json("args", args_json)?);

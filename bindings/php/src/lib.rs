@@ -26,6 +26,7 @@ mod worker;
 use aerostack_bindings_common::{Error, ErrorDto};
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
+use ext_php_rs::types::Zval;
 use ext_php_rs::zend::ce;
 use serde_json::Value;
 
@@ -86,11 +87,24 @@ pub fn job_type_from_function_name(name: &str) -> String {
     aerostack_bindings_common::job_type_from_function_name(name)
 }
 
-/// Every waiting engine log line as `[level, message]` (`debug` or `warning`), oldest first.
+/// Every waiting engine log line as `[client id, level, message]` (`debug` or `warning`; the id
+/// is `Client::id()` of the client whose call it is), oldest first.
 #[php_function]
 #[php(name = "Aerostack\\Native\\drain_logs")]
-pub fn drain_logs() -> Vec<Vec<String>> {
+pub fn drain_logs() -> Vec<Vec<Zval>> {
     logs::drain()
+        .into_iter()
+        .map(|(client, level, message)| {
+            let mut id = Zval::new();
+            id.set_long(client);
+            let mut l = Zval::new();
+            let mut m = Zval::new();
+            // Strings without NUL bytes: these cannot fail.
+            let _ = l.set_string(&level, false);
+            let _ = m.set_string(&message, false);
+            vec![id, l, m]
+        })
+        .collect()
 }
 
 /// `--rate-limit` specs and `--no-rate-limits` as `{name: [count, window_ms]}` JSON.
