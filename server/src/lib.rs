@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub mod auth;
+pub mod cleanup;
 mod cors;
 pub mod discovery;
 pub mod embed;
@@ -40,6 +41,9 @@ pub use error::{ApiError, ServerError};
 pub use options::{AiOptions, Limits, Rate, ServerOptions};
 pub use routes::route_list;
 pub use state::AppState;
+
+/// Below this open-file limit the platform warns at start (load tests would hit it).
+const LOW_FILE_LIMIT: u64 = 4096;
 
 /// A project of the platform with one of its API keys.
 #[derive(Clone, Debug)]
@@ -86,6 +90,7 @@ impl LocalPlatform {
                 .tempdir()
                 .map_err(|e| ServerError::io(std::env::temp_dir(), e))?;
             let p = t.path().to_path_buf();
+            cleanup::mark_owner(&p);
             (Some(t), p)
         } else {
             let dir = opts.resolved_data_dir();
@@ -95,7 +100,17 @@ impl LocalPlatform {
         };
         let state = {
             let (o, d) = (opts.clone(), data_dir.clone());
-            tokio::task::spawn_blocking(move || AppState::open(&o, &d))
+            tokio::task::spawn_blocking(move || {
+                // What a killed platform left behind (a half-written upload, an ephemeral dir).
+                let uploads = cleanup::clean_upload_temp(&d);
+                let dirs = cleanup::clean_abandoned_ephemeral(&std::env::temp_dir());
+                if uploads + dirs > 0 {
+                    tracing::info!(
+                        "removed {uploads} unfinished upload(s) and {dirs} abandoned ephemeral data dir(s)"
+                    );
+                }
+                AppState::open(&o, &d)
+            })
                 .await
                 .map_err(|e| ServerError::Internal(format!("startup task failed: {e}")))??
         };
@@ -119,11 +134,22 @@ impl LocalPlatform {
         let url = format!("http://{}", SocketAddr::new(shown_ip, addr.port()));
         let _ = state.base_url.set(url.clone());
 
+        let file_limit = serve::open_file_limit();
+        let max_connections = serve::connection_cap(opts.limits.max_connections, file_limit);
+        if let Some(l) = file_limit.filter(|l| *l < LOW_FILE_LIMIT) {
+            tracing::warn!(
+                "the open-file limit (ulimit -n) is {l}: the platform serves at most {max_connections} connections at once and may run out of files under load; raise it, e.g. `ulimit -n 65536`"
+            );
+        }
         let (stop, stop_rx) = watch::channel(false);
         let server = tokio::spawn(serve::serve(
             listener,
             routes::router(state.clone()),
             stop_rx,
+            serve::ConnLimits {
+                header_read_timeout: opts.limits.header_read_timeout,
+                max_connections,
+            },
         ));
         let sweeper = tokio::spawn(sweep_loop(state.clone()));
         let jobs_dispatcher = tokio::spawn(workers::dispatch::run(state.clone()));

@@ -101,6 +101,12 @@ pub struct Limits {
     pub max_value_bytes: usize,
     /// Space a user-SQL connection's TEMP tables and indexes may take (256 MiB).
     pub max_temp_bytes: u64,
+    /// How long a client may take to send a request's headers, and how long a kept-alive
+    /// connection may sit idle between requests, before it is closed (30 s).
+    pub header_read_timeout: Duration,
+    /// HTTP connections served at once; more wait in the listen backlog until one closes.
+    /// 0 (the default): half the process's open-file limit, between 64 and 10,000.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -127,6 +133,8 @@ impl Default for Limits {
             max_result_bytes: 64 * 1024 * 1024,
             max_value_bytes: 16 * 1024 * 1024,
             max_temp_bytes: 256 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 0,
         }
     }
 }

@@ -8,12 +8,17 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 
 /// Idle connections kept per database; more are opened on demand and closed when returned.
 const MAX_IDLE: usize = 8;
+/// Connections open at once per database (busy + idle): a burst waits for one instead of
+/// opening hundreds of file handles.
+pub const MAX_OPEN: usize = 32;
+/// How long `get` waits for a connection when `MAX_OPEN` are busy.
+const GET_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a statement waits for another connection's write lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -100,8 +105,17 @@ pub struct Pool {
     path: PathBuf,
     /// `Some` for connections that run arbitrary SQL from API callers.
     user_sql: Option<SqlLimits>,
-    idle: Mutex<Vec<Db>>,
+    idle: Mutex<Slots>,
+    /// Signalled when a connection goes back to the pool or is closed.
+    freed: Condvar,
     closed: AtomicBool,
+}
+
+/// The idle connections and how many are open in all (idle + borrowed).
+#[derive(Default)]
+struct Slots {
+    idle: Vec<Db>,
+    open: usize,
 }
 
 impl Pool {
@@ -116,11 +130,15 @@ impl Pool {
         let pool = Arc::new(Pool {
             path: path.to_path_buf(),
             user_sql,
-            idle: Mutex::new(Vec::new()),
+            idle: Mutex::new(Slots::default()),
+            freed: Condvar::new(),
             closed: AtomicBool::new(false),
         });
         let first = pool.connect()?;
-        pool.idle.lock().push(first);
+        let mut slots = pool.idle.lock();
+        slots.idle.push(first);
+        slots.open = 1;
+        drop(slots);
         Ok(pool)
     }
 
@@ -195,29 +213,74 @@ impl Pool {
 
     /// An idle connection, if one is ready (never opens one: safe on an async worker).
     pub fn try_get_idle(self: &Arc<Self>) -> Option<PooledDb> {
-        let db = self.idle.lock().pop()?;
+        let db = self.idle.lock().idle.pop()?;
         Some(PooledDb {
             db: Some(db),
             pool: self.clone(),
         })
     }
 
-    /// Borrow a connection (blocking: call from a blocking thread).
+    /// Borrow a connection (blocking: call from a blocking thread). Opens one when none is idle
+    /// and fewer than [`MAX_OPEN`] are open; else waits for one to come back.
     pub fn get(self: &Arc<Self>) -> rusqlite::Result<PooledDb> {
-        let db = match self.idle.lock().pop() {
-            Some(db) => db,
-            None => self.connect()?,
-        };
-        Ok(PooledDb {
-            db: Some(db),
-            pool: self.clone(),
-        })
+        let deadline = Instant::now() + GET_TIMEOUT;
+        let mut slots = self.idle.lock();
+        loop {
+            if let Some(db) = slots.idle.pop() {
+                return Ok(PooledDb {
+                    db: Some(db),
+                    pool: self.clone(),
+                });
+            }
+            if slots.open < MAX_OPEN {
+                slots.open += 1;
+                drop(slots);
+                return match self.connect() {
+                    Ok(db) => Ok(PooledDb {
+                        db: Some(db),
+                        pool: self.clone(),
+                    }),
+                    Err(e) => {
+                        self.release_slot();
+                        Err(e)
+                    }
+                };
+            }
+            if self.freed.wait_until(&mut slots, deadline).timed_out() {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some(format!(
+                        "all {MAX_OPEN} connections to {} stayed busy for {} s",
+                        self.path.display(),
+                        GET_TIMEOUT.as_secs()
+                    )),
+                ));
+            }
+        }
+    }
+
+    /// A connection was closed instead of returned: one more may be opened.
+    fn release_slot(&self) {
+        let mut slots = self.idle.lock();
+        slots.open = slots.open.saturating_sub(1);
+        drop(slots);
+        self.freed.notify_one();
+    }
+
+    /// How many connections are open (idle + borrowed).
+    pub fn open_connections(&self) -> usize {
+        self.idle.lock().open
     }
 
     /// Fold the WAL into the main file and drop idle connections (shutdown).
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        let idle: Vec<Db> = std::mem::take(&mut *self.idle.lock());
+        let idle: Vec<Db> = {
+            let mut slots = self.idle.lock();
+            slots.open = slots.open.saturating_sub(slots.idle.len());
+            std::mem::take(&mut slots.idle)
+        };
+        self.freed.notify_all();
         if let Some(db) = idle.first() {
             let _ = db
                 .conn
@@ -256,16 +319,16 @@ impl Drop for PooledDb {
             }
             // TEMP tables, views and triggers live on the connection: a later request borrowing
             // it would see them (a TEMP trigger on a main table would even run for it).
-            if db.ctl.is_sticky() {
-                return;
+            let keep = !db.ctl.is_sticky() && !self.pool.closed.load(Ordering::SeqCst);
+            let mut slots = self.pool.idle.lock();
+            if keep && slots.idle.len() < MAX_IDLE {
+                slots.idle.push(db);
+            } else {
+                slots.open = slots.open.saturating_sub(1);
+                drop(slots);
+                drop(db);
             }
-            if self.pool.closed.load(Ordering::SeqCst) {
-                return;
-            }
-            let mut idle = self.pool.idle.lock();
-            if idle.len() < MAX_IDLE {
-                idle.push(db);
-            }
+            self.pool.freed.notify_one();
         }
     }
 }
