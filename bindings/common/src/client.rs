@@ -13,6 +13,7 @@ use aerostack::{CallOptions, Client, ClientConfig, Error, ProgressFn, StoredObje
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::panic::contained;
 use crate::hosted::HostedCall;
 use crate::options::{self, FetchOptions, RealtimeOptions};
 use crate::realtime::RealtimeHandle;
@@ -79,12 +80,12 @@ impl ClientHandle {
         let client = self.client()?;
         let op = op.to_string();
         let sdk = if op == "fetch" { Some(self.fetch_sdk()?) } else { None };
-        Ok(async move {
+        Ok(contained(async move {
             match sdk {
                 Some(sdk) => fetch(&sdk, args).await,
                 None => ops::dispatch(&client, &op, args).await,
             }
-        })
+        }))
     }
 
     fn fetch_sdk(&self) -> Result<Sdk, Error> {
@@ -105,13 +106,13 @@ impl ClientHandle {
         progress: Option<ProgressFn>,
     ) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let client = self.client()?;
-        Ok(async move { ops::upload(&client, args, data, progress).await })
+        Ok(contained(async move { ops::upload(&client, args, data, progress).await }))
     }
 
     /// `storage.get`: the object's bytes and content type.
     pub fn download(&self, args: Value) -> Result<impl Future<Output = Result<StoredObject, Error>> + Send + 'static, Error> {
         let client = self.client()?;
-        Ok(async move { ops::download(&client, args).await })
+        Ok(contained(async move { ops::download(&client, args).await }))
     }
 
     /// Opens streamed operation `op` (see [`ops::STREAMS`]).
@@ -122,7 +123,7 @@ impl ClientHandle {
     ) -> Result<impl Future<Output = Result<StreamHandle, Error>> + Send + 'static, Error> {
         let client = self.client()?;
         let op = op.to_string();
-        Ok(async move { StreamHandle::open(&client, &op, args).await })
+        Ok(contained(async move { StreamHandle::open(&client, &op, args).await }))
     }
 
     /// Operation `op` with its HTTP requests performed by the host's own client.

@@ -14,6 +14,8 @@
 //! - The process runtime ([`runtime`]): one per process, lazy, with a pid guard.
 //! - Where the times are in each result ([`times`]): every time is RFC 3339 UTC text, and each
 //!   SDK converts exactly the listed paths into its language's time type.
+//! - Where the user's own data is in each result ([`user_data`]): SDKs rename the keys they own
+//!   to their language's casing and leave those paths exactly as stored.
 //!
 //! docs/bindings.md is the page a new binding author reads first.
 
@@ -25,6 +27,7 @@ pub mod logs;
 pub mod naming;
 pub mod ops;
 pub mod options;
+pub mod panic;
 pub mod platform;
 pub mod progress;
 pub mod queue;
@@ -35,6 +38,7 @@ pub mod stream;
 pub mod task;
 pub mod times;
 pub mod upload_stream;
+pub mod user_data;
 pub mod worker;
 
 pub use aerostack::{

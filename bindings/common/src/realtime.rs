@@ -11,6 +11,7 @@ use aerostack::Error;
 use aerostack::realtime::{Channel, RealtimeClient, RealtimeEvent};
 use serde_json::Value;
 
+use crate::panic::contained;
 use crate::options::{self, PublishOptions};
 use crate::runtime::{ProcessGuard, runtime};
 
@@ -60,16 +61,16 @@ impl RealtimeHandle {
     /// Opens the socket; resolves once connected (the client keeps retrying on failure).
     pub fn connect(&self) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let rt = self.rt()?;
-        Ok(async move { rt.connect().await.map(|_| Value::Null) })
+        Ok(contained(async move { rt.connect().await.map(|_| Value::Null) }))
     }
 
     /// Closes the socket and stops reconnecting; channels are kept for a later `connect`.
     pub fn disconnect(&self) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let rt = self.rt()?;
-        Ok(async move {
+        Ok(contained(async move {
             rt.disconnect().await;
             Ok(Value::Null)
-        })
+        }))
     }
 
     /// Replaces the end-user token (sent in-band on a live socket).
@@ -93,13 +94,13 @@ impl RealtimeHandle {
         timeout_ms: Option<u64>,
     ) -> Result<impl Future<Output = Result<Option<Value>, Error>> + Send + 'static, Error> {
         let rt = self.rt()?;
-        Ok(async move {
+        Ok(contained(async move {
             let ev = match timeout_ms {
                 Some(ms) => rt.next_event_timeout(Duration::from_millis(ms)).await,
                 None => rt.next_event().await,
             };
             Ok(event_json(ev))
-        })
+        }))
     }
 
     /// The next event if one is waiting.
@@ -135,7 +136,7 @@ impl ChannelHandle {
     /// the topic; `TIMEOUT` after `timeout_ms`.
     pub fn wait_subscribed(&self, timeout_ms: u64) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let ch = self.ch()?;
-        Ok(async move { ch.wait_subscribed(Duration::from_millis(timeout_ms)).await.map(|_| Value::Null) })
+        Ok(contained(async move { ch.wait_subscribed(Duration::from_millis(timeout_ms)).await.map(|_| Value::Null) }))
     }
 
     /// Registers a listener filter (an event name, `INSERT`/`UPDATE`/`DELETE`, `presence:*`,
@@ -160,7 +161,7 @@ impl ChannelHandle {
         let ch = self.ch()?;
         let opts: PublishOptions = options::parse("publish options", options)?;
         let event = event.to_string();
-        Ok(async move { json(ch.publish(&event, data, opts.into()).await?) })
+        Ok(contained(async move { json(ch.publish(&event, data, opts.into()).await?) }))
     }
 
     /// Be present with `state` (an object); kept across reconnects.
@@ -190,7 +191,7 @@ impl ChannelHandle {
         before: Option<i64>,
     ) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let ch = self.ch()?;
-        Ok(async move { json(ch.history(limit, before).await?) })
+        Ok(contained(async move { json(ch.history(limit, before).await?) }))
     }
 
     /// Leaves the topic: no more events, presence untracked.

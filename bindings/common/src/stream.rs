@@ -38,6 +38,10 @@ impl StreamHandle {
     /// The next item, or `None` once the stream has ended (then always `None`). After an error
     /// the stream is closed: the next call returns `None`.
     pub async fn next(&self) -> Result<Option<Value>, Error> {
+        crate::panic::contained(self.pull()).await
+    }
+
+    async fn pull(&self) -> Result<Option<Value>, Error> {
         let mut guard = self.inner.stream.lock().await;
         if self.inner.closed.load(Ordering::Acquire) {
             *guard = None;

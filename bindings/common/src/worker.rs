@@ -11,6 +11,7 @@ use aerostack::worker::{Invocation, Worker};
 use aerostack::{ClientConfig, Error};
 use serde_json::Value;
 
+use crate::panic::contained;
 use crate::client::ClientHandle;
 use crate::options::{self, WorkerRegistration};
 use crate::runtime::ProcessGuard;
@@ -38,10 +39,10 @@ impl WorkerHandle {
             cfg.user_agent_prefix = Some(user_agent.to_string());
         }
         let opts = options::parse::<WorkerRegistration>("worker registration", registration)?.options()?;
-        Ok(async move {
+        Ok(contained(async move {
             let worker = Worker::connect(cfg, opts).await?;
             Ok(WorkerHandle { worker: Arc::new(worker), guard: ProcessGuard::new() })
-        })
+        }))
     }
 
     fn worker(&self) -> Result<Arc<Worker>, Error> {
@@ -57,13 +58,13 @@ impl WorkerHandle {
     ) -> Result<impl Future<Output = Result<Option<InvocationHandle>, Error>> + Send + 'static, Error> {
         let w = self.worker()?;
         let guard = self.guard;
-        Ok(async move {
+        Ok(contained(async move {
             let inv = match timeout_ms {
                 Some(ms) => w.next_invocation_timeout(Duration::from_millis(ms)).await,
                 None => w.next_invocation().await,
             };
             Ok(inv.map(|inv| InvocationHandle { inv: Arc::new(inv), guard }))
-        })
+        }))
     }
 
     /// Answers invocation `id` with `result` (the custom API's JSON body, the job's result).
@@ -81,19 +82,19 @@ impl WorkerHandle {
     /// pulling and answering meanwhile) and the connection closed.
     pub fn drain(&self) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let w = self.worker()?;
-        Ok(async move {
+        Ok(contained(async move {
             w.drain().await;
             Ok(Value::Null)
-        })
+        }))
     }
 
     /// `drain`, but the connection closes after `grace_ms` whatever is still running.
     pub fn stop(&self, grace_ms: u64) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let w = self.worker()?;
-        Ok(async move {
+        Ok(contained(async move {
             w.stop(Duration::from_millis(grace_ms)).await;
             Ok(Value::Null)
-        })
+        }))
     }
 
     /// Whether the worker stopped (drained, stopped, or its connection task ended).
