@@ -1039,7 +1039,12 @@ $spec = json_decode((string) file_get_contents(dirname($opts['cases']) . '/platf
 [$notJson, $notJsonPid] = not_json_server();
 $results = [];
 try {
-    $platform = Aerostack\Local\Platform::start($spec['platform'] ?? []);
+    // platform.json gives rate-limit windows in seconds; the platform takes milliseconds.
+    $platformOptions = $spec['platform'] ?? [];
+    foreach ($platformOptions['rate_limits'] ?? [] as $name => [$count, $windowSeconds]) {
+        $platformOptions['rate_limits'][$name] = [$count, $windowSeconds * 1000];
+    }
+    $platform = Aerostack\Local\Platform::start($platformOptions);
 } catch (Throwable $e) {
     foreach ($cases as $c) {
         $results[$c['id']] = ['status' => 'fail', 'detail' => 'the local platform did not start: ' . describe($e)];
