@@ -99,6 +99,7 @@ func main() {
 	must(c.Cache.Set(ctx, cacheKey, map[string]any{"hello": "world", "n": 42}, 0))
 
 	self, _ := os.Executable()
+	loadBefore := loadavg()
 	results := map[string]result{}
 	targets := []struct{ name, url string }{{"platform", p.APIURL}, {"static hyper", staticURL}}
 	for _, t := range targets {
@@ -118,6 +119,8 @@ func main() {
 		"no compression; decoding into the same structs), calls/s over %.1f s per cell, each in a fresh process; "+
 		"targets: ≥ 0.8× net/http sequentially, ≥ 1× at 100 and 1,000 goroutines; %d cores, %s/%s, %s:\n\n",
 		*seconds, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(&md, "The machine's load average (1 min) was %s before and %s after the run: other work on the "+
+		"same cores moves these figures; compare ratios from one run.\n\n", loadBefore, loadavg())
 	md.WriteString("| server | mode | call | this SDK | raw net/http | SDK / net/http |\n|---|---|---|---:|---:|---:|\n")
 	for _, t := range targets {
 		for _, m := range modes {
@@ -294,6 +297,15 @@ func rawCall(op string, conc int, base, key string) func() error {
 		}
 		return json.Unmarshal(b, &out)
 	}
+}
+
+// loadavg is the 1-minute load average ("?" off Linux).
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 func requestID() string {
