@@ -111,6 +111,25 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// A hash with the real parameters, checked when the email is unknown (or has no password), so
+/// a sign-in costs the same whether or not the account exists.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not-a-password-of-anyone").unwrap_or_default())
+}
+
+/// Whether `password` matches `hash`; with no hash it runs a full verification anyway (and
+/// answers false), so the time taken does not tell whether the account exists.
+pub fn password_matches(password: &str, hash: Option<&str>) -> bool {
+    match hash {
+        Some(h) => verify_password(password, h),
+        None => {
+            let _ = verify_password(password, dummy_hash());
+            false
+        }
+    }
+}
+
 /// At least 8 characters with an uppercase letter, a lowercase letter and a digit.
 pub fn check_password_policy(password: &str, field: &str) -> Result<(), ApiError> {
     let mut missing = Vec::new();
@@ -212,6 +231,16 @@ impl Session {
         jwt: &Jwt,
         user: &UserRow,
     ) -> Result<Session, ApiError> {
+        Session::issue_in_family(conn, jwt, user, None)
+    }
+
+    /// [`Session::issue`] for a refresh: the new refresh token joins `family`.
+    pub fn issue_in_family(
+        conn: &rusqlite::Connection,
+        jwt: &Jwt,
+        user: &UserRow,
+        family: Option<&str>,
+    ) -> Result<Session, ApiError> {
         let (access, claims) = jwt.issue(&user.id, &user.project_id, user.email.as_deref())?;
         let refresh = new_refresh_token();
         let now = crate::util::now_ms();
@@ -222,6 +251,7 @@ impl Session {
             &user.id,
             now,
             now + REFRESH_TTL_MS,
+            family,
         )?;
         Ok(Session {
             access,
@@ -249,6 +279,21 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_accounts_cost_a_real_verification() {
+        // The dummy hash has the real parameters, so checking it costs what a real check costs.
+        let real = PasswordHash::new(&hash_password("Sup3rSecret").unwrap().clone())
+            .map(|h| (h.algorithm.to_string(), h.params.to_string()))
+            .unwrap();
+        let dummy = PasswordHash::new(dummy_hash())
+            .map(|h| (h.algorithm.to_string(), h.params.to_string()))
+            .unwrap();
+        assert_eq!(real, dummy);
+        assert!(!password_matches("not-a-password-of-anyone", None));
+        let h = hash_password("Sup3rSecret").unwrap();
+        assert!(password_matches("Sup3rSecret", Some(&h)));
+    }
 
     #[test]
     fn passwords_and_policy() {

@@ -65,6 +65,13 @@ impl RateLimiter {
         .error_as_object())
     }
 
+    /// Take back the latest hit on `bucket` (an attempt that turned out not to count).
+    pub fn uncount(&self, bucket: &str) {
+        if let Some((_, hits)) = self.buckets.lock().get_mut(bucket) {
+            hits.pop_back();
+        }
+    }
+
     /// Forget buckets whose hits have all aged out.
     pub fn sweep(&self) {
         let now = Instant::now();

@@ -11,7 +11,7 @@ use crate::auth::{self, Session};
 use crate::error::ApiError;
 use crate::extract::{ClientIp, JsonBody, Project};
 use crate::routes::auth_public::{
-    bad_credentials, check_login_limits, exists_error, send_verification,
+    bad_credentials, check_login_limits, exists_error, login_succeeded, send_verification,
 };
 use crate::state::AppState;
 use crate::store::users::{self, UserRow};
@@ -94,19 +94,19 @@ pub async fn signin(
     let password = body.req_str("password", SIGNIN_USAGE)?.to_string();
     check_login_limits(&st, &ip, &p.id, &email)?;
     let state = st.clone();
+    let (project_id, login_email) = (p.id.clone(), email.clone());
     let out = st
         .control(move |conn| {
-            let user = users::by_email(conn, &p.id, &email)?.ok_or_else(bad_credentials)?;
-            if !user
-                .password_hash
-                .as_deref()
-                .is_some_and(|h| auth::verify_password(&password, h))
-            {
+            let user = users::by_email(conn, &p.id, &email)?;
+            let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+            if !auth::password_matches(&password, hash) {
                 return Err(bad_credentials());
             }
+            let user = user.ok_or_else(bad_credentials)?;
             let s = Session::issue(conn, &state.jwt, &user)?;
             Ok(answer(&user, &s))
         })
         .await?;
+    login_succeeded(&st, &project_id, &login_email);
     Ok(Json(out).into_response())
 }

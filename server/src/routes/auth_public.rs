@@ -90,10 +90,20 @@ pub(crate) fn check_login_limits(
         "login attempts from this IP",
     )?;
     st.limiter.check(
-        format!("login-email:{project_id}:{email}"),
+        login_email_bucket(project_id, email),
         st.limits.login_per_email,
         "login attempts for this email",
     )
+}
+
+fn login_email_bucket(project_id: &str, email: &str) -> String {
+    format!("login-email:{project_id}:{email}")
+}
+
+/// A sign-in succeeded: its attempt does not count toward the per-email limit (only failures
+/// lock an address, so nobody can lock out an account by signing in to it).
+pub(crate) fn login_succeeded(st: &AppState, project_id: &str, email: &str) {
+    st.limiter.uncount(&login_email_bucket(project_id, email));
 }
 
 /// A nullable string field sent under its snake_case or camelCase name: `None` when absent,
@@ -262,12 +272,15 @@ pub async fn login(
     check_login_limits(&st, &ip, &project.id, &email)?;
     let state = st.clone();
     let project_id = project.id.clone();
+    let login_email = email.clone();
     let out = st
         .control(move |conn| {
-            let user = users::by_email(conn, &project.id, &email)?.ok_or_else(bad_credentials)?;
-            if !user.password_hash.as_deref().is_some_and(|h| auth::verify_password(&password, h)) {
+            let user = users::by_email(conn, &project.id, &email)?;
+            let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+            if !auth::password_matches(&password, hash) {
                 return Err(bad_credentials());
             }
+            let user = user.ok_or_else(bad_credentials)?;
             if state.require_email_verification && user.email_verified_at.is_none() {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -284,6 +297,7 @@ pub async fn login(
             Ok(with_session(base, &s))
         })
         .await?;
+    login_succeeded(&st, &project_id, &login_email);
     crate::workers::fire_event(
         &st,
         &project_id,
@@ -318,7 +332,10 @@ pub async fn refresh(
                 return Err(invalid("The refresh token belongs to another project"));
             }
             if row.revoked_at.is_some() {
-                return Err(invalid("The refresh token was already used or revoked (each refresh returns a new one): log in again"));
+                // Reuse of a rotated-out token: someone holds a copy. End the whole family (the
+                // sessions descended from that login), as OAuth's refresh-token rotation does.
+                users::revoke_refresh_family(conn, &row.family, now)?;
+                return Err(invalid("The refresh token was already used or revoked (each refresh returns a new one); its session was ended for safety: log in again"));
             }
             if row.expires_at <= now {
                 return Err(ApiError::unauthorized(code::AUTH_TOKEN_EXPIRED, "The refresh token has expired: log in again"));
@@ -328,7 +345,7 @@ pub async fn refresh(
                 return Err(invalid("The refresh token was already used: log in again"));
             }
             let user = users::by_id(conn, &project.id, &row.user_id)?.ok_or_else(|| invalid("The token's user no longer exists"))?;
-            let s = Session::issue(conn, &state.jwt, &user)?;
+            let s = Session::issue_in_family(conn, &state.jwt, &user, Some(&row.family))?;
             let mut base = Map::new();
             base.insert("success".into(), json!(true));
             base.insert("user".into(), user.public_json());
@@ -370,7 +387,8 @@ pub async fn logout(
         if let Some(rt) = &refresh {
             match users::get_refresh(conn, rt)? {
                 Some(row) if row.project_id == project.id => {
-                    users::revoke_refresh(conn, rt, now)?;
+                    // The session: every token descended from its login.
+                    users::revoke_refresh_family(conn, &row.family, now)?;
                 }
                 _ if claims.is_none() => {
                     return Err(ApiError::unauthorized(

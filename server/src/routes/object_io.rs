@@ -146,5 +146,53 @@ pub async fn stream_object(
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Objects are served from the API's origin: never let a browser sniff them into something
+    // else, and never run uploaded HTML/SVG/XML/JS as a page of this origin.
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    if is_active_content(&o.content_type) {
+        h.insert(header::CONTENT_DISPOSITION, attachment(&o.key));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; sandbox"),
+        );
+    }
     Ok(resp)
+}
+
+/// Types a browser would render as a document of the serving origin (scripts included).
+pub fn is_active_content(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        mime.as_str(),
+        "text/html"
+            | "application/xhtml+xml"
+            | "image/svg+xml"
+            | "text/xml"
+            | "application/xml"
+            | "text/javascript"
+            | "application/javascript"
+            | "application/ecmascript"
+            | "text/ecmascript"
+            | "application/x-shockwave-flash"
+            | "application/pdf"
+    ) || mime.ends_with("+xml")
+        || mime.is_empty()
+}
+
+/// `attachment; filename="<last segment of the key>"` (ASCII, quotes and controls replaced).
+fn attachment(key: &str) -> HeaderValue {
+    let name: String = key
+        .rsplit('/')
+        .next()
+        .unwrap_or("download")
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"))
 }

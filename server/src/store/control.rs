@@ -103,6 +103,7 @@ impl Control {
         {
             let db = pool.get()?;
             db.conn.execute_batch(SCHEMA)?;
+            migrate(&db.conn)?;
             db.conn.pragma_update(None, "user_version", 1)?;
             ensure_default_project(&db.conn)?;
         }
@@ -120,6 +121,20 @@ impl Control {
         let db = self.pool.get()?;
         f(&db.conn)
     }
+}
+
+/// Columns added after a data directory may have been created.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    // A refresh token's family: the login it descends from through rotations (NULL: its own).
+    let has_family: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('refresh_tokens') WHERE name = 'family'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_family {
+        conn.execute_batch("ALTER TABLE refresh_tokens ADD COLUMN family TEXT")?;
+    }
+    Ok(())
 }
 
 /// The per-data-dir secret that signs access tokens (created once, kept across restarts).

@@ -175,8 +175,11 @@ pub struct RefreshRow {
     pub user_id: String,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The family (the login this token descends from through rotations).
+    pub family: String,
 }
 
+/// Store a refresh token; `family` is the family it joins (a rotation), `None` starts one.
 pub fn insert_refresh(
     conn: &Connection,
     token: &str,
@@ -184,20 +187,32 @@ pub fn insert_refresh(
     user_id: &str,
     now: i64,
     expires_at: i64,
+    family: Option<&str>,
 ) -> rusqlite::Result<()> {
+    let hash = sha256_hex(token.as_bytes());
+    let family = family.map_or_else(|| hash.clone(), str::to_string);
     conn.prepare_cached(
-        "INSERT INTO refresh_tokens (token_hash, project_id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO refresh_tokens (token_hash, project_id, user_id, created_at, expires_at, family) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![sha256_hex(token.as_bytes()), project_id, user_id, now, expires_at])?;
+    .execute(params![hash, project_id, user_id, now, expires_at, family])?;
     Ok(())
 }
 
 pub fn get_refresh(conn: &Connection, token: &str) -> rusqlite::Result<Option<RefreshRow>> {
-    conn.prepare_cached("SELECT project_id, user_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = ?1")?
+    conn.prepare_cached("SELECT project_id, user_id, expires_at, revoked_at, coalesce(family, token_hash) FROM refresh_tokens WHERE token_hash = ?1")?
         .query_row([sha256_hex(token.as_bytes())], |r| {
-            Ok(RefreshRow { project_id: r.get(0)?, user_id: r.get(1)?, expires_at: r.get(2)?, revoked_at: r.get(3)? })
+            Ok(RefreshRow { project_id: r.get(0)?, user_id: r.get(1)?, expires_at: r.get(2)?, revoked_at: r.get(3)?, family: r.get(4)? })
         })
         .optional()
+}
+
+/// Revoke every live token of a family: a rotated-out token was presented again, so it leaked
+/// (the thief's or the owner's copy; either way the family must log in again).
+pub fn revoke_refresh_family(conn: &Connection, family: &str, now: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = ?2 WHERE coalesce(family, token_hash) = ?1 AND revoked_at IS NULL",
+        params![family, now],
+    )
 }
 
 /// Revoke one token; `false` if it was unknown or already revoked (a lost race on rotation).
