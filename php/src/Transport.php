@@ -49,6 +49,12 @@ final class Transport
             $args['_options'] = Native::callOptions($options);
         }
         $json = Native::encode($args, true);
+        if (Times::paths($op) !== []) {
+            // The answer's times (the paths the surface lists for `$op`) as DateTimeImmutable.
+            $convert = $convert === null
+                ? static fn ($v) => Times::at($op, $v)
+                : static fn ($v) => $convert(Times::at($op, $v));
+        }
         if ($this->async || $this->logger !== null) {
             // With a logger, a blocking call waits in slices too, so a retry's warning is
             // written while the call still waits, not after it.
@@ -83,11 +89,12 @@ final class Transport
         } catch (NativeError $e) {
             throw Native::error($e);
         }
-        return self::items($s, $this->logger);
+        return self::items($s, $op);
     }
 
-    private static function items(\Aerostack\Native\Stream $s, ?object $logger): \Generator
+    private static function items(\Aerostack\Native\Stream $s, string $op): \Generator
     {
+        $timed = Times::paths($op) !== [];
         try {
             while (true) {
                 try {
@@ -98,7 +105,8 @@ final class Transport
                 if ($item === null) {
                     return;
                 }
-                yield json_decode($item, true, 512, JSON_BIGINT_AS_STRING);
+                $v = json_decode($item, true, 512, JSON_BIGINT_AS_STRING);
+                yield $timed ? Times::at($op, $v) : $v;
             }
         } finally {
             $s->close();

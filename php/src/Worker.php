@@ -176,7 +176,7 @@ final class Worker
             if ($handler === null) {
                 throw new \RuntimeException("this worker has no handler for {$kind} {$name}");
             }
-            $event = json_decode($inv->event(), true, 512, JSON_BIGINT_AS_STRING);
+            $event = Times::at('worker.invocation', json_decode($inv->event(), true, 512, JSON_BIGINT_AS_STRING));
             $result = $handler(Sdk::forInvocation($inv, $this->logger), $event);
             if ($result instanceof \JsonSerializable) {
                 $result = $result->jsonSerialize();

@@ -6,6 +6,7 @@ namespace Aerostack\Realtime;
 
 use Aerostack\Native;
 use Aerostack\Native\NativeError;
+use Aerostack\Times;
 
 /** One topic: listeners (`on`), `publish`, presence (`track`), history, `events()`. */
 final class Channel
@@ -76,7 +77,7 @@ final class Channel
         } catch (NativeError $e) {
             throw Native::error($e);
         }
-        return Realtime::await($task, null);
+        return Realtime::await($task, null, 'realtime.publish');
     }
 
     /** Be present here with `$state`; others get `presence:join`. */
@@ -94,13 +95,18 @@ final class Channel
     /** Everyone present (`{key, state, user_id, joined_at}`), oldest first. */
     public function presence(): array
     {
-        return json_decode($this->native->presence(), true);
+        return Times::at('realtime.presence', json_decode($this->native->presence(), true));
     }
 
-    /** Persisted messages, newest first (`{id, room_id, user_id, event, data, created_at}`); page back with `before: last created_at`. */
-    public function history(?int $limit = null, ?int $before = null): array
+    /**
+     * Persisted messages, newest first (`{id, room_id, user_id, event, data, created_at}`, the
+     * `created_at` a DateTimeImmutable); page back with `before:` the last one's `created_at`
+     * (any DateTimeInterface, or unix milliseconds): messages strictly older than that.
+     */
+    public function history(?int $limit = null, \DateTimeInterface|int|null $before = null): array
     {
-        return json_decode($this->guard(fn () => $this->native->history($limit, $before)), true);
+        $ms = Times::unixMs($before);
+        return Times::at('realtime.history', json_decode($this->guard(fn () => $this->native->history($limit, $ms)), true, 512, JSON_BIGINT_AS_STRING));
     }
 
     /** Leaves the topic (no more events; presence untracked). */

@@ -6,6 +6,7 @@ namespace Aerostack\Realtime;
 
 use Aerostack\Native;
 use Aerostack\Native\NativeError;
+use Aerostack\Times;
 use Aerostack\Transport;
 
 /**
@@ -155,7 +156,11 @@ final class Realtime
         } catch (NativeError $e) {
             throw Native::error($e);
         }
-        return $j === null ? null : json_decode($j, true, 512, JSON_BIGINT_AS_STRING);
+        if ($j === null) {
+            return null;
+        }
+        $ev = Times::at('realtime.event', json_decode($j, true, 512, JSON_BIGINT_AS_STRING));
+        return ($ev['kind'] ?? null) === 'presence' ? Times::at('realtime.presence_event', $ev) : $ev;
     }
 
     /** @internal */
@@ -180,10 +185,10 @@ final class Realtime
         return $ids;
     }
 
-    /** @internal waits for a native task; its decoded result. */
-    public static function await(\Aerostack\Native\Task $task, ?int $timeoutMs): mixed
+    /** @internal waits for a native task; its decoded result (with the times of result type `$kind`). */
+    public static function await(\Aerostack\Native\Task $task, ?int $timeoutMs, ?string $kind = null): mixed
     {
-        $p = new \Aerostack\Pending($task);
+        $p = new \Aerostack\Pending($task, $kind === null ? null : static fn ($v) => Times::at($kind, $v));
         return $p->wait($timeoutMs);
     }
 }

@@ -299,10 +299,26 @@ function settle(mixed $v): mixed
         $v = $v->wait();
     }
     if ($v instanceof Generator) {
-        return iterator_to_array($v, false);
+        return wire_times(iterator_to_array($v, false));
     }
     if ($v instanceof Aerostack\QueryResult) {
         return $v->toArray();
+    }
+    return wire_times($v);
+}
+
+/** The SDK's DateTimeImmutable times back as the engine's RFC 3339 text (the suite compares JSON). */
+function wire_times(mixed $v): mixed
+{
+    if ($v instanceof DateTimeInterface) {
+        return $v->format('Y-m-d\TH:i:s.v\Z');
+    }
+    if (is_array($v)) {
+        foreach ($v as $k => $x) {
+            if (is_array($x) || $x instanceof DateTimeInterface) {
+                $v[$k] = wire_times($x);
+            }
+        }
     }
     return $v;
 }
@@ -762,6 +778,7 @@ function scenario_realtime_round_trip(Run $run, array $params, array $expect): s
     $actor = $run->env->client($run->project);
     $events = [];
     $record = static function (array $ev) use (&$events): void {
+        $ev = wire_times($ev);
         $ev['state'] = is_obj($ev['data'] ?? null) ? ($ev['data']['state'] ?? null) : null;
         $events[] = $ev;
     };
@@ -802,7 +819,7 @@ function scenario_realtime_round_trip(Run $run, array $params, array $expect): s
         }
         $detail = count($events) . ' events';
         if (array_key_exists('history_contains', $expect)) {
-            $history = $ch->history(50);
+            $history = wire_times($ch->history(50));
             $hit = false;
             foreach ($history as $m) {
                 $hit = $hit || json_subset($expect['history_contains'], $m);
