@@ -19,7 +19,7 @@ async function run(client, { apiKey, baseUrl }) {
   const session = await client.auth.register(email, "securePassword123", "Jane Doe");
   step("auth.register", `user ${session.user.id}`);
   const login = await client.auth.login(email, "securePassword123");
-  const user = await client.auth.verifyToken(login.access_token);
+  const user = await client.auth.verifyToken(login.accessToken);
   if (!user) throw new Error("the fresh access token was refused");
   step("auth.verifyToken", user.email);
   await client.auth.sendOTP(email);
@@ -75,8 +75,8 @@ async function run(client, { apiKey, baseUrl }) {
   step("call (custom API)", await client.call("hello", { name: "Jane" }));
   step("services.invoke", (await client.services.invoke("hello", { name: "Ann" })).result ?? "ok");
   const job = await client.queue.send("send-welcome-email", { email });
-  const done = await client.queue.wait(job.job_id, 10_000);
-  step("queue.send / wait", `${job.job_id} ${done.status} ${JSON.stringify(done.result)}`);
+  const done = await client.queue.wait(job.jobId, 10_000);
+  step("queue.send / wait", `${job.jobId} ${done.status} ${JSON.stringify(done.result)}`);
   await worker.drain();
 
   // Realtime: a channel's table changes and messages, and a server-side broadcast

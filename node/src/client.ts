@@ -3,7 +3,8 @@
  * with the Python SDK's operations and argument order in JavaScript's idiom (camelCase, Promises).
  * Every method takes a last `CallOptions` argument (`signal`, `timeoutMs`, `retry`,
  * `idempotencyKey`, `headers`); `withOptions(...)` gives a client whose calls all use them.
- * Answers are the platform's JSON as the surface decodes it (the same shape in every language).
+ * Answers are in JavaScript's shapes (shape.ts): camelCase keys, times as `Date`, the user's own
+ * data (rows, cached values, payloads) exactly as stored; the interfaces are in types.ts.
  */
 import * as fs from "node:fs";
 import { Readable } from "node:stream";
@@ -12,16 +13,11 @@ import { validationError } from "./errors";
 import { native, type NativeClient } from "./native";
 import { Realtime, Socket } from "./realtime";
 import { callOptionsJson, retryJson, splitOptions, sync, Transport, type CallOptions, type RetryOption, type Stream } from "./transport";
-
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type Row = Record<string, any>;
-
-/** `db.query`'s answer: `results` (rows), `count`, `meta`. */
-export interface QueryResult<R = Row> {
-  results: R[];
-  count: number;
-  meta?: Record<string, any> | null;
-}
+import type {
+  ActionResult, AuthSession, BatchResult, CacheKeyInfo, CacheListPage, CancelResult, ChatChunk, ChatResponse, Completion,
+  DeleteManyResult, EnqueueResult, IngestResult, InvokeResult, JobRecord, JobsPage, ObjectInfo, OtpSent, OutboxMessage,
+  QueryResult, Row, SearchResult, ServedNow, StoragePage, StoredObject, TypeCount, UploadResult, User,
+} from "./types";
 
 export interface ClientOptions {
   /** The project (falls back to `AEROSTACK_PROJECT_ID`). */
@@ -70,76 +66,76 @@ class Ns {
 
 /** End-user authentication: accounts, sessions, one-time codes, profile. */
 export class Auth extends Ns {
-  /** Creates an account; `access_token`, `refresh_token`, `user`. */
-  register(email: string, password: string, name?: string, customFields?: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+  /** Creates an account: `{ accessToken, refreshToken, expiresAt, user }` (`accessToken` null when the email must be verified first). */
+  register(email: string, password: string, name?: string, customFields?: Record<string, unknown>, opts?: CallOptions): Promise<AuthSession> {
     return this.t.call("auth.register", { email, password, name, custom_fields: customFields }, opts);
   }
-  login(email: string, password: string, opts?: CallOptions): Promise<any> {
+  login(email: string, password: string, opts?: CallOptions): Promise<AuthSession> {
     return this.t.call("auth.login", { email, password }, opts);
   }
   /** The user of an access token, or `null` when it is invalid or expired. */
-  verifyToken(token: string, opts?: CallOptions): Promise<any> {
+  verifyToken(token: string, opts?: CallOptions): Promise<User | null> {
     return this.t.call("auth.verify_token", { token }, opts);
   }
   /** Sends a one-time code to `identifier`, an email address (`type` "email") or phone. */
-  sendOTP(identifier: string, type: "email" | "phone" = "email", opts?: CallOptions): Promise<any> {
+  sendOTP(identifier: string, type: "email" | "phone" = "email", opts?: CallOptions): Promise<OtpSent> {
     return this.t.call("auth.send_otp", type === "phone" ? { phone: identifier } : { email: identifier }, opts);
   }
   /** Signs in with a one-time code sent to `identifier`. */
-  verifyOTP(code: string, identifier?: string, type: "email" | "phone" = "email", opts?: CallOptions): Promise<any> {
+  verifyOTP(code: string, identifier?: string, type: "email" | "phone" = "email", opts?: CallOptions): Promise<AuthSession> {
     return this.t.call("auth.verify_otp", type === "phone" ? { code, phone: identifier } : { code, email: identifier }, opts);
   }
-  verifyEmail(token: string, opts?: CallOptions): Promise<any> {
+  verifyEmail(token: string, opts?: CallOptions): Promise<ActionResult> {
     return this.t.call("auth.verify_email", { token }, opts);
   }
-  resendVerificationEmail(email: string, opts?: CallOptions): Promise<any> {
+  resendVerificationEmail(email: string, opts?: CallOptions): Promise<ActionResult> {
     return this.t.call("auth.resend_verification", { email }, opts);
   }
-  requestPasswordReset(email: string, opts?: CallOptions): Promise<any> {
+  requestPasswordReset(email: string, opts?: CallOptions): Promise<ActionResult> {
     return this.t.call("auth.request_password_reset", { email }, opts);
   }
-  resetPassword(token: string, newPassword: string, opts?: CallOptions): Promise<any> {
+  resetPassword(token: string, newPassword: string, opts?: CallOptions): Promise<ActionResult> {
     return this.t.call("auth.reset_password", { token, new_password: newPassword }, opts);
   }
   /** A new session from a refresh token. */
-  refreshToken(refreshToken: string, opts?: CallOptions): Promise<any> {
+  refreshToken(refreshToken: string, opts?: CallOptions): Promise<AuthSession> {
     return this.t.call("auth.refresh", { refresh_token: refreshToken }, opts);
   }
-  logout(accessToken: string, refreshToken?: string, opts?: CallOptions): Promise<any> {
+  logout(accessToken: string, refreshToken?: string, opts?: CallOptions): Promise<ActionResult> {
     return this.t.call("auth.logout", { access_token: accessToken, refresh_token: refreshToken }, opts);
   }
-  getCurrentUser(accessToken: string, opts?: CallOptions): Promise<any> {
+  getCurrentUser(accessToken: string, opts?: CallOptions): Promise<User> {
     return this.t.call("auth.me", { access_token: accessToken }, opts);
   }
-  updateProfile(accessToken: string, updates: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+  updateProfile(accessToken: string, updates: Record<string, unknown>, opts?: CallOptions): Promise<User> {
     return this.t.call("auth.update_me", { access_token: accessToken, fields: updates }, opts);
   }
-  deleteAvatar(accessToken: string, opts?: CallOptions): Promise<any> {
+  deleteAvatar(accessToken: string, opts?: CallOptions): Promise<ActionResult> {
     return this.t.call("auth.delete_avatar", { access_token: accessToken }, opts);
   }
   // The Python SDK's names, for programs ported from it.
-  sendOtp(email?: string, phone?: string, opts?: CallOptions): Promise<any> {
+  sendOtp(email?: string, phone?: string, opts?: CallOptions): Promise<OtpSent> {
     return this.t.call("auth.send_otp", { email, phone }, opts);
   }
-  verifyOtp(code: string, email?: string, phone?: string, opts?: CallOptions): Promise<any> {
+  verifyOtp(code: string, email?: string, phone?: string, opts?: CallOptions): Promise<AuthSession> {
     return this.t.call("auth.verify_otp", { code, email, phone }, opts);
   }
-  resendVerification(email: string, opts?: CallOptions): Promise<any> {
+  resendVerification(email: string, opts?: CallOptions): Promise<ActionResult> {
     return this.resendVerificationEmail(email, opts);
   }
-  refresh(refreshToken: string, opts?: CallOptions): Promise<any> {
+  refresh(refreshToken: string, opts?: CallOptions): Promise<AuthSession> {
     return this.refreshToken(refreshToken, opts);
   }
-  me(accessToken: string, opts?: CallOptions): Promise<any> {
+  me(accessToken: string, opts?: CallOptions): Promise<User> {
     return this.getCurrentUser(accessToken, opts);
   }
-  updateMe(accessToken: string, fields: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+  updateMe(accessToken: string, fields: Record<string, unknown>, opts?: CallOptions): Promise<User> {
     return this.updateProfile(accessToken, fields, opts);
   }
-  signup(email: string, password: string, name?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+  signup(email: string, password: string, name?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<AuthSession> {
     return this.t.call("auth.signup", { email, password, name, metadata }, opts);
   }
-  signin(email: string, password: string, opts?: CallOptions): Promise<any> {
+  signin(email: string, password: string, opts?: CallOptions): Promise<AuthSession> {
     return this.t.call("auth.signin", { email, password }, opts);
   }
 }
@@ -167,7 +163,7 @@ export class Db extends Ns {
     return this.t.call("db.query_one", { sql, params }, opts);
   }
   /** Up to 25 statements in one transaction: all or nothing. */
-  async batch(queries: Statement[], opts?: CallOptions): Promise<any> {
+  async batch(queries: Statement[], opts?: CallOptions): Promise<BatchResult> {
     return this.t.call("db.batch", { queries: statements(queries) }, opts);
   }
 }
@@ -178,7 +174,7 @@ export class Cache extends Ns {
   get<T = any>(key: string, opts?: CallOptions): Promise<T | null> {
     return this.t.call("cache.get", { key }, opts);
   }
-  set(key: string, value: unknown, ttl?: number, opts?: CallOptions): Promise<any> {
+  set(key: string, value: unknown, ttl?: number, opts?: CallOptions): Promise<null> {
     return this.t.call("cache.set", { key, value: value === undefined ? null : value, ttl }, opts);
   }
   has(key: string, opts?: CallOptions): Promise<boolean> {
@@ -193,20 +189,20 @@ export class Cache extends Ns {
     return this.t.call("cache.get_many", { keys }, opts);
   }
   /** Stores `{ key: value }` (or `[{ key, value, ttl }]`); the number stored. */
-  setMany(entries: Record<string, unknown> | Array<{ key: string; value: unknown; ttl?: number }>, ttl?: number, opts?: CallOptions): Promise<any> {
+  setMany(entries: Record<string, unknown> | Array<{ key: string; value: unknown; ttl?: number }>, ttl?: number, opts?: CallOptions): Promise<number> {
     const items = Array.isArray(entries) ? entries.map((e) => ({ ...e })) : Object.entries(entries ?? {}).map(([key, value]) => ({ key, value }));
     if (ttl !== undefined) for (const e of items as Array<{ ttl?: number }>) e.ttl ??= ttl;
     return this.t.call("cache.set_many", { entries: items }, opts);
   }
-  deleteMany(keys: string[], opts?: CallOptions): Promise<any> {
+  deleteMany(keys: string[], opts?: CallOptions): Promise<DeleteManyResult> {
     return this.t.call("cache.delete_many", { keys }, opts);
   }
-  /** One page of keys: `keys` ([{ key, expiration }]), `list_complete`, `cursor`. */
-  list(prefix?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<any> {
+  /** One page of keys: `keys` ([{ key, expiration }]), `listComplete`, `cursor`. */
+  list(prefix?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<CacheListPage> {
     return this.t.call("cache.list", { prefix, limit, cursor }, opts);
   }
   /** Every key under `prefix`, page by page: `for await (const entry of cache.listAll())`. */
-  listAll(prefix?: string, pageSize?: number, opts?: CallOptions): Stream<{ key: string; expiration?: number | null }> {
+  listAll(prefix?: string, pageSize?: number, opts?: CallOptions): Stream<CacheKeyInfo> {
     return this.t.stream("cache.list_all", { prefix, page_size: pageSize }, opts);
   }
   /** All key names (under `prefix`). */
@@ -214,14 +210,14 @@ export class Cache extends Ns {
     return this.t.call("cache.keys", { prefix }, opts);
   }
   /** Deletes every key (under `prefix`); the number deleted. */
-  flush(prefix?: string, opts?: CallOptions): Promise<any> {
+  flush(prefix?: string, opts?: CallOptions): Promise<number> {
     return this.t.call("cache.flush", { prefix }, opts);
   }
-  expire(key: string, ttl: number, opts?: CallOptions): Promise<any> {
+  expire(key: string, ttl: number, opts?: CallOptions): Promise<boolean> {
     return this.t.call("cache.expire", { key, ttl }, opts);
   }
   /** Adds `amount` (default 1); the new value. */
-  increment(key: string, amount?: number, initialValue?: number, ttl?: number, opts?: CallOptions): Promise<any> {
+  increment(key: string, amount?: number, initialValue?: number, ttl?: number, opts?: CallOptions): Promise<number> {
     return this.t.call("cache.increment", { key, amount, initial_value: initialValue, ttl }, opts);
   }
   /** The official name of `has`. */
@@ -256,47 +252,49 @@ async function bytesOf(src: Exclude<UploadSource, string>): Promise<Buffer> {
 export class Storage extends Ns {
   /**
    * Uploads `file` (a Buffer, Uint8Array, Blob/File, a readable stream, or a local file path,
-   * streamed from disk by the engine) under the key `path`: `{ url, key, size, content_type }`.
+   * streamed from disk by the engine) under the key `path`: `{ url, key, size, contentType, etag }`.
    */
-  async upload(file: UploadSource, options: UploadOptions): Promise<any> {
+  async upload(file: UploadSource, options: UploadOptions): Promise<UploadResult> {
     const [own, call] = splitOptions<Omit<UploadOptions, keyof CallOptions>>(options);
     const key = own.path ?? own.key ?? (typeof file === "string" ? undefined : undefined);
     const a: Record<string, unknown> = { key, content_type: own.contentType };
     if (typeof file === "string") {
       if (!fs.existsSync(file)) throw validationError("file", `storage.upload: no file at ${JSON.stringify(file)}; pass a Buffer for data in memory`);
       a.path = file;
-      return this.t.upload(a, null, call, own.onProgress);
+      return this.t.upload(a, null, call, own.onProgress) as Promise<UploadResult>;
     }
     if (file === undefined || file === null) throw validationError("file", "storage.upload needs the file: a Buffer, a stream or a local path");
-    return this.t.upload(a, await bytesOf(file), call, own.onProgress);
+    return this.t.upload(a, await bytesOf(file), call, own.onProgress) as Promise<UploadResult>;
   }
   /** The object's bytes and content type. */
-  get(key: string, opts?: CallOptions): Promise<{ data: Buffer; contentType: string | null }> {
+  get(key: string, opts?: CallOptions): Promise<StoredObject> {
     return this.t.download({ key }, opts);
   }
   getUrl(key: string, opts?: CallOptions): Promise<string> {
     return this.t.call("storage.get_url", { key }, opts);
   }
-  list(prefix?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<any> {
+  list(prefix?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<StoragePage> {
     return this.t.call("storage.list", { prefix, limit, cursor }, opts);
   }
-  listAll(prefix?: string, pageSize?: number, opts?: CallOptions): Stream<any> {
+  listAll(prefix?: string, pageSize?: number, opts?: CallOptions): Stream<ObjectInfo> {
     return this.t.stream("storage.list_all", { prefix, page_size: pageSize }, opts);
   }
   delete(key: string, opts?: CallOptions): Promise<boolean> {
     return this.t.call("storage.delete", { key }, opts);
   }
-  copy(sourceKey: string, destKey: string, opts?: CallOptions): Promise<any> {
+  /** The copy's URL. */
+  copy(sourceKey: string, destKey: string, opts?: CallOptions): Promise<string> {
     return this.t.call("storage.copy", { source_key: sourceKey, dest_key: destKey }, opts);
   }
-  move(sourceKey: string, destKey: string, opts?: CallOptions): Promise<any> {
+  /** The moved object's URL. */
+  move(sourceKey: string, destKey: string, opts?: CallOptions): Promise<string> {
     return this.t.call("storage.move", { source_key: sourceKey, dest_key: destKey }, opts);
   }
   exists(key: string, opts?: CallOptions): Promise<boolean> {
     return this.t.call("storage.exists", { key }, opts);
   }
-  /** `{ key, size, content_type, last_modified, etag }`, or `null`. */
-  metadata(key: string, opts?: CallOptions): Promise<any> {
+  /** `{ key, size, contentType, lastModified, etag }`, or `null`. */
+  metadata(key: string, opts?: CallOptions): Promise<ObjectInfo | null> {
     return this.t.call("storage.metadata", { key }, opts);
   }
 }
@@ -324,31 +322,31 @@ function chatArgs(messages: ChatMessage[], o: Partial<ChatOptions>): Record<stri
 
 /** Semantic search over the project's documents. */
 export class AiSearch extends Ns {
-  ingest(content: string, type: string, id?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+  ingest(content: string, type: string, id?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<IngestResult> {
     return this.t.call("ai.search.ingest", { content, type, id, metadata }, opts);
   }
-  query(text: string, topK?: number, types?: string[], filter?: Record<string, unknown>, opts?: CallOptions): Promise<any[]> {
+  query(text: string, topK?: number, types?: string[], filter?: Record<string, unknown>, opts?: CallOptions): Promise<SearchResult[]> {
     return this.t.call("ai.search.query", { text, top_k: topK, types, filter }, opts);
   }
-  get(id: string, opts?: CallOptions): Promise<any> {
+  get(id: string, opts?: CallOptions): Promise<SearchResult | null> {
     return this.t.call("ai.search.get", { id }, opts);
   }
-  update(id: string, content: string, type?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+  update(id: string, content: string, type?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<boolean> {
     return this.t.call("ai.search.update", { id, content, type, metadata }, opts);
   }
-  delete(id: string, opts?: CallOptions): Promise<any> {
+  delete(id: string, opts?: CallOptions): Promise<boolean> {
     return this.t.call("ai.search.delete", { id }, opts);
   }
-  deleteByType(type: string, opts?: CallOptions): Promise<any> {
+  deleteByType(type: string, opts?: CallOptions): Promise<boolean> {
     return this.t.call("ai.search.delete_by_type", { type }, opts);
   }
-  listTypes(opts?: CallOptions): Promise<any[]> {
+  listTypes(opts?: CallOptions): Promise<TypeCount[]> {
     return this.t.call("ai.search.list_types", {}, opts);
   }
   count(type?: string, opts?: CallOptions): Promise<number> {
     return this.t.call("ai.search.count", { type }, opts);
   }
-  configure(embeddingModel: string, opts?: CallOptions): Promise<any> {
+  configure(embeddingModel: string, opts?: CallOptions): Promise<boolean> {
     return this.t.call("ai.search.configure", { embedding_model: embeddingModel }, opts);
   }
 }
@@ -361,17 +359,17 @@ export class Ai extends Ns {
     this.search = new AiSearch(t);
   }
   /** A chat completion: `chat(messages, { model })`, or seed 000's `chat(model, messages)`. */
-  chat(messagesOrModel: ChatMessage[] | string, options?: ChatOptions | ChatMessage[], more?: ChatOptions): Promise<any> {
+  chat(messagesOrModel: ChatMessage[] | string, options?: ChatOptions | ChatMessage[], more?: ChatOptions): Promise<ChatResponse> {
     const [messages, o] = typeof messagesOrModel === "string" ? [options as ChatMessage[], { ...more, model: messagesOrModel }] : [messagesOrModel, options as ChatOptions | undefined];
     const [own, call] = splitOptions<ChatOptions>(o);
     return this.t.call("ai.chat", chatArgs(messages, own), call);
   }
   /** `chat`, streamed: `for await (const chunk of ai.chatStream(messages))` (`chunk.delta`). */
-  chatStream(messages: ChatMessage[], options?: ChatOptions): Stream<any> {
+  chatStream(messages: ChatMessage[], options?: ChatOptions): Stream<ChatChunk> {
     const [own, call] = splitOptions<ChatOptions>(options);
     return this.t.stream("ai.chat_stream", chatArgs(messages, own), call);
   }
-  complete(prompt: string, options?: CompleteOptions): Promise<any> {
+  complete(prompt: string, options?: CompleteOptions): Promise<Completion> {
     const [own, call] = splitOptions<CompleteOptions>(options);
     return this.t.call("ai.complete", { prompt, model: own.model, max_tokens: own.maxTokens, temperature: own.temperature, system: own.system }, call);
   }
@@ -384,38 +382,38 @@ export class Ai extends Ns {
 
 /** Background jobs, served by queue workers. */
 export class Queue extends Ns {
-  /** Enqueues a job of type `name`: `{ job_id }`. */
-  send(name: string, data?: Record<string, unknown>, delaySeconds?: number, maxRetries?: number, opts?: CallOptions): Promise<{ job_id: string }> {
+  /** Enqueues a job of type `name`: `{ jobId }`. */
+  send(name: string, data?: Record<string, unknown>, delaySeconds?: number, maxRetries?: number, opts?: CallOptions): Promise<EnqueueResult> {
     return this.t.call("queue.send", { type: name, data, delay_seconds: delaySeconds, max_retries: maxRetries }, opts);
   }
-  enqueue(type: string, data?: Record<string, unknown>, delaySeconds?: number, maxRetries?: number, opts?: CallOptions): Promise<{ job_id: string }> {
+  enqueue(type: string, data?: Record<string, unknown>, delaySeconds?: number, maxRetries?: number, opts?: CallOptions): Promise<EnqueueResult> {
     return this.t.call("queue.enqueue", { type, data, delay_seconds: delaySeconds, max_retries: maxRetries }, opts);
   }
-  /** A job (`status`, `attempts`, `last_error`, ...), or `null`. */
-  job(jobId: string, opts?: CallOptions): Promise<any> {
+  /** A job (`status`, `attempts`, `lastError`, `createdAt`, ...), or `null`. */
+  job(jobId: string, opts?: CallOptions): Promise<JobRecord | null> {
     return this.t.call("queue.job", { job_id: jobId }, opts);
   }
-  jobs(status?: string, type?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<any> {
+  jobs(status?: string, type?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<JobsPage> {
     return this.t.call("queue.jobs", { status, type, limit, cursor }, opts);
   }
-  jobsAll(status?: string, type?: string, pageSize?: number, cursor?: string, opts?: CallOptions): Stream<any> {
+  jobsAll(status?: string, type?: string, pageSize?: number, cursor?: string, opts?: CallOptions): Stream<JobRecord> {
     return this.t.stream("queue.jobs_all", { status, type, page_size: pageSize, cursor }, opts);
   }
-  cancel(jobId: string, opts?: CallOptions): Promise<any> {
+  cancel(jobId: string, opts?: CallOptions): Promise<CancelResult> {
     return this.t.call("queue.cancel", { job_id: jobId }, opts);
   }
   /** Waits until the job is over (at most `timeoutMs`, default 30 000); its record with `history`. */
-  wait(jobId: string, timeoutMs?: number, opts?: CallOptions): Promise<any> {
+  wait(jobId: string, timeoutMs?: number, opts?: CallOptions): Promise<JobRecord> {
     return this.t.call("queue.wait", { job_id: jobId, timeout_ms: timeoutMs }, opts);
   }
   // The official names.
-  getJob(jobId: string, opts?: CallOptions): Promise<any> {
+  getJob(jobId: string, opts?: CallOptions): Promise<JobRecord | null> {
     return this.job(jobId, opts);
   }
-  listJobs(status?: string, type?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<any> {
+  listJobs(status?: string, type?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<JobsPage> {
     return this.jobs(status, type, limit, cursor, opts);
   }
-  cancelJob(jobId: string, opts?: CallOptions): Promise<any> {
+  cancelJob(jobId: string, opts?: CallOptions): Promise<CancelResult> {
     return this.cancel(jobId, opts);
   }
 }
@@ -425,7 +423,7 @@ export class Secrets extends Ns {
   get(key: string, opts?: CallOptions): Promise<string | null> {
     return this.t.call("secrets.get", { key }, opts);
   }
-  set(key: string, value: string, opts?: CallOptions): Promise<any> {
+  set(key: string, value: string, opts?: CallOptions): Promise<null> {
     return this.t.call("secrets.set", { key, value }, opts);
   }
   list(opts?: CallOptions): Promise<string[]> {
@@ -434,7 +432,7 @@ export class Secrets extends Ns {
 }
 
 export class Services extends Ns {
-  invoke(serviceName: string, data?: unknown, opts?: CallOptions): Promise<any> {
+  invoke<R = any>(serviceName: string, data?: unknown, opts?: CallOptions): Promise<InvokeResult<R>> {
     return this.t.call("services.invoke", { service_name: serviceName, data }, opts);
   }
 }
@@ -442,14 +440,14 @@ export class Services extends Ns {
 /** Local-platform helpers (only the local platform serves these). */
 export class Local extends Ns {
   /** Emails the local platform "sent" (verification links, OTP codes), newest first. */
-  outbox(to?: string, limit?: number, opts?: CallOptions): Promise<any[]> {
+  outbox(to?: string, limit?: number, opts?: CallOptions): Promise<OutboxMessage[]> {
     return this.t.call("local.outbox", { to, limit }, opts);
   }
-  workers(opts?: CallOptions): Promise<any> {
+  workers(opts?: CallOptions): Promise<ServedNow> {
     return this.t.call("local.workers", {}, opts);
   }
   /** Waits until a connected worker serves `name` (a custom API slug, an event or a job type). */
-  waitServed(name: string, timeoutMs?: number, opts?: CallOptions): Promise<any> {
+  waitServed(name: string, timeoutMs?: number, opts?: CallOptions): Promise<ServedNow> {
     return this.t.call("local.wait_served", { name, timeout_ms: timeoutMs }, opts);
   }
 }
@@ -508,12 +506,12 @@ export class AerostackClient {
   }
 
   /** Calls the custom API (Logic Module endpoint) `slug`; its JSON answer. */
-  call(slug: string, data?: unknown, method: string = "POST", opts?: CallOptions): Promise<any> {
+  call<R = any>(slug: string, data?: unknown, method: string = "POST", opts?: CallOptions): Promise<R> {
     return this.transport.call("call", { slug, data, method }, opts);
   }
 
   /** A raw platform call (`path` under `/v1`); the JSON answer as sent. */
-  request(method: string, path: string, body?: unknown, opts?: CallOptions): Promise<any> {
+  request<R = any>(method: string, path: string, body?: unknown, opts?: CallOptions): Promise<R> {
     return this.transport.call("request", { method, path, body }, opts);
   }
 
@@ -525,3 +523,4 @@ export class AerostackClient {
 
 /** The official SDK's alias. */
 export { AerostackClient as Aerostack };
+export type { Json, Row, QueryResult } from "./types";

@@ -20,6 +20,7 @@ import { pathToFileURL } from "node:url";
 import { AerostackClient } from "./client";
 import { log } from "./log";
 import { native, type NativeCancel, type NativeInvocation, type NativeWorker } from "./native";
+import { shape } from "./shape";
 import { settle } from "./transport";
 
 /** A Fetch-like response of `sdk.fetch`. */
@@ -68,7 +69,7 @@ export class ScopedSdk extends AerostackClient {
   async fetch(url: string, init: FetchInit = {}): Promise<FetchResponse> {
     const headers = init.headers instanceof Headers ? Object.fromEntries([...(init.headers as unknown as Iterable<[string, string]>)]) : init.headers;
     const body = init.body === undefined || typeof init.body === "string" ? init.body : JSON.stringify(init.body);
-    const r = await this.transport.call<{ status: number; headers: Record<string, string>; body: string }>("fetch", {
+    const r = await this.transport.raw<{ status: number; headers: Record<string, string>; body: string }>("fetch", {
       url,
       method: init.method,
       headers,
@@ -79,7 +80,39 @@ export class ScopedSdk extends AerostackClient {
   }
 }
 
-export type Handler = (sdk: ScopedSdk, event: any) => unknown;
+/**
+ * What a handler receives: the platform's event in camelCase (`event`, `timestamp` as a `Date`,
+ * `data` as the caller sent it, `projectId`; a Logic Module's `method`, `headers`, `query`, `slug`;
+ * a job's `id`, `type`, `attempt`, `maxRetries`, `createdAt`). Seed 000's `event.project_id`
+ * also reads the project id.
+ */
+export interface HandlerEvent<D = any> {
+  event: string;
+  timestamp?: Date | null;
+  data: D;
+  projectId: string;
+  /** Seed 000's name of `projectId` (not enumerated). */
+  readonly project_id: string;
+  slug?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  id?: string;
+  type?: string;
+  attempt?: number;
+  maxRetries?: number;
+  createdAt?: Date | null;
+  [key: string]: unknown;
+}
+
+/** A handler's event in the package's shape, with seed 000's `project_id` alias. */
+export function handlerEvent(json: string): HandlerEvent {
+  const ev = shape<HandlerEvent>("worker.invocation", JSON.parse(json));
+  Object.defineProperty(ev, "project_id", { get: () => ev.projectId, enumerable: false });
+  return ev;
+}
+
+export type Handler = (sdk: ScopedSdk, event: HandlerEvent) => unknown;
 
 export interface ModuleDef {
   slug: string;
@@ -238,7 +271,7 @@ export class Worker {
     const fn = this.handlers.get(key) ?? this.handlers.get(`m:${inv.name}`) ?? this.handlers.get(`j:${inv.name}`);
     try {
       if (!fn) throw new Error(`this worker has no handler for ${inv.kind} ${inv.name}`);
-      const result = await fn(new ScopedSdk(inv), JSON.parse(inv.eventJson));
+      const result = await fn(new ScopedSdk(inv), handlerEvent(inv.eventJson));
       this.h.complete(inv.id, JSON.stringify(result === undefined ? null : result));
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);

@@ -4,14 +4,16 @@
  *     import { AerostackClient } from "aerostack";
  *     const client = new AerostackClient({ projectId, apiKey, baseUrl });
  *     const { results } = await client.db.query("SELECT 1 AS one");
+ *     const { accessToken, user } = await client.auth.login(email, password);  // user.createdAt: Date
  *
  * `aerostack/local` starts the local platform in-process; `aerostack/hooks` serves Logic Modules
  * and queue workers; `SDK` is the operation-style face of `@aerostack/sdk-node`.
  */
 export * from "./client";
+export type * from "./types";
 export * from "./errors";
 export { SDK, createClient, ResponseError, FetchError, RequiredError, type SDKOptions, type FetchApi, type OperationOptions, type OperationRequest, type Operation, type CacheFacade, type StorageGroup } from "./sdk";
-export { Realtime, Channel, EventStream, Socket, type RealtimeEvent, type RealtimeOptions, type PublishOptions, type Listener } from "./realtime";
+export { Realtime, Channel, EventStream, Socket, type RealtimeEvent, type PresenceEvent, type RealtimeOptions, type PublishOptions, type Listener } from "./realtime";
 export { Stream, type CallOptions, type RetryOption } from "./transport";
 export { setLogger, type LogSink, type LogLevel } from "./log";
 import { native } from "./native";

@@ -9,7 +9,9 @@
  */
 import { AerostackClient, type ClientOptions } from "./client";
 import { native, type NativePlatform } from "./native";
+import { shape } from "./shape";
 import { settle, snakeKeys, sync } from "./transport";
+import type { ProjectInfo } from "./types";
 
 export interface LocalPlatformOptions {
   host?: string;
@@ -76,9 +78,9 @@ export class LocalPlatform {
     return new AerostackClient({ baseUrl: this.apiUrl, projectId: this.projectId, apiKey: this.apiKey, ignoreEnv: true, ...options });
   }
 
-  /** A new project: `{ id, slug, name, api_key }`. */
-  async createProject(name: string): Promise<{ id: string; slug: string; name: string; api_key: string }> {
-    return settle(await this.h.createProject(name)) as { id: string; slug: string; name: string; api_key: string };
+  /** A new project: `{ id, slug, name, apiKey }`. */
+  async createProject(name: string): Promise<ProjectInfo> {
+    return shape("local.create_project", settle(await this.h.createProject(name)));
   }
 
   /** Stops it (open requests finish first, up to 5 s) and frees the port; idempotent. */

@@ -104,6 +104,8 @@ export interface Addon {
   drainLogs(): Array<[string, string]>;
   onLogsPending(wake: () => void): void;
   rateLimitsFromFlags(specs: string[], none: boolean): string;
+  /** `{"times": {type: [path]}, "user_data": {type: [path]}}` (the surface's tables). */
+  resultPaths(): string;
   NativeClient: new (optionsJson: string) => NativeClient;
   NativeCancel: new () => NativeCancel;
   NativeProgress: new () => NativeProgress;

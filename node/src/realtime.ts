@@ -9,24 +9,41 @@
 import { validationError } from "./errors";
 import { log } from "./log";
 import { native, type NativeCancel, type NativeChannel, type NativeRealtime } from "./native";
+import { shape, shapeEvent, unixMs } from "./shape";
 import { END, settle, snakeKeys, sync, withSignal, type CallOptions, type Transport } from "./transport";
+import type { EmitResult, HistoryMessage, PresenceEntry, PublishAck } from "./types";
 
-/** One realtime event. */
-export interface RealtimeEvent {
-  /** `message`, `insert`, `update`, `delete`, `presence`, `subscribed`, `status`, `error`, ... */
+/** One realtime event (camelCase; `data` and `old` are the message's or the row's, as sent). */
+export interface RealtimeEvent<D = any> {
+  /** `message`, `db_change`, `presence`, `subscribed`, `status`, `error`, ... */
   kind: string;
   topic: string | null;
   /** The published name, `INSERT`/`UPDATE`/`DELETE`, `presence:join`, ... */
   event: string;
-  data: any;
-  old?: any;
-  user_id?: string | null;
+  /** The message data, the new row, the presence report ({@link PresenceEvent}), `{ code, message }` of an error. */
+  data: D;
+  /** The old row (UPDATE, DELETE). */
+  old?: Record<string, any> | null;
+  /** The publisher's user id, when known. */
+  userId?: string | null;
   id?: string | null;
-  timestamp?: number | null;
+  /** When the platform sent it. */
+  timestamp?: Date | null;
   persisted?: boolean;
   replayed?: boolean;
   status?: string | null;
   listeners?: number[];
+}
+
+/** The `data` of a presence event: the entry that joined/left, or the whole list (`presence:sync`). */
+export interface PresenceEvent {
+  key?: string;
+  state?: Record<string, any>;
+  userId?: string | null;
+  joinedAt?: Date | null;
+  presences?: PresenceEntry[];
+  joins?: PresenceEntry[];
+  leaves?: PresenceEntry[];
 }
 
 export type Listener = (event: RealtimeEvent) => unknown;
@@ -165,7 +182,7 @@ export class Realtime {
           break;
         }
         if (ev === END) break; // closed for good
-        const event = ev as RealtimeEvent;
+        const event = shapeEvent<RealtimeEvent>(ev as { kind?: unknown });
         if (event.kind === "status") {
           for (const l of this.statusListeners) {
             try {
@@ -253,9 +270,9 @@ export class Channel implements AsyncIterable<RealtimeEvent> {
   }
 
   /** Sends `event` with `data` to the other subscribers; the platform's ack `{ id, timestamp, persisted }`. */
-  async publish(event: string, data?: unknown, options?: PublishOptions): Promise<any> {
+  async publish(event: string, data?: unknown, options?: PublishOptions): Promise<PublishAck> {
     const o = { persist: options?.persist ?? false, timeout_ms: options?.timeoutMs };
-    return settle(await this.h.publish(event, JSON.stringify(data ?? null), JSON.stringify(o)));
+    return shape("realtime.publish", settle(await this.h.publish(event, JSON.stringify(data ?? null), JSON.stringify(o))));
   }
 
   /** Be present here with `state`; others get `presence:join`. Kept across reconnects. */
@@ -267,17 +284,15 @@ export class Channel implements AsyncIterable<RealtimeEvent> {
     sync(() => this.h.untrack());
   }
 
-  /** Everyone present: `[{ key, state, user_id, joined_at }]`. */
-  presence(): any[] {
-    return JSON.parse(this.h.presence());
+  /** Everyone present: `[{ key, state, userId, joinedAt }]`. */
+  presence<S = Record<string, any>>(): PresenceEntry<S>[] {
+    return shape("realtime.presence", JSON.parse(this.h.presence()));
   }
 
-  /** Persisted messages, newest first; page back with `before = last.created_at`. */
-  async getHistory(limit?: number, before?: number | string | Date, opts?: CallOptions): Promise<any[]> {
-    // `before`: unix ms, or a message's `created_at` as it comes (text) or a Date.
-    const ms = before === undefined || before === null ? null : typeof before === "number" ? before : before instanceof Date ? before.getTime() : Date.parse(before);
-    if (ms !== null && !Number.isFinite(ms)) throw validationError("before", `getHistory: \`before\` must be unix milliseconds, a Date or a created_at text, got ${JSON.stringify(before)}`);
-    return settle(await withSignal(opts?.signal, (c) => this.h.history(limit ?? null, ms, c))) as any[];
+  /** Persisted messages, newest first; page back with `before = last.createdAt` (a `Date`, or unix ms). */
+  async getHistory<D = any>(limit?: number, before?: Date | number, opts?: CallOptions): Promise<HistoryMessage<D>[]> {
+    const ms = unixMs("before", before);
+    return shape("realtime.history", settle(await withSignal(opts?.signal, (c) => this.h.history(limit ?? null, ms, c))));
   }
 
   /** Leaves the topic: no more events, presence untracked. */
@@ -384,7 +399,7 @@ export class Socket {
   constructor(private readonly t: Transport) {}
 
   /** Sends `event` with `data` to every subscriber of `room`; `{ id, topic, timestamp, delivered, persisted }`. */
-  emit(event: string, data?: unknown, room = "", options?: { persist?: boolean } & CallOptions): Promise<any> {
+  emit(event: string, data?: unknown, room = "", options?: { persist?: boolean } & CallOptions): Promise<EmitResult> {
     const { persist, ...call } = options ?? {};
     return this.t.call("realtime.emit", { event, data, room, persist }, call);
   }

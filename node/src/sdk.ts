@@ -12,7 +12,7 @@
  * operations' methods and paths are the surface's table (bindings/common/src/rest.rs, the `rest`
  * operation): the same engine as `AerostackClient` (retries, timeouts, errors).
  */
-import { AerostackClient, Cache as ClientCache } from "./client";
+import { AerostackClient, Cache as ClientCache, Storage as ClientStorage } from "./client";
 import { AerostackError, NetworkError, ValidationError, validationError } from "./errors";
 import { native, type NativeClient, type NativeHostedCall } from "./native";
 import type { Realtime } from "./realtime";
@@ -160,7 +160,8 @@ export class SDK {
       retry: retryJson(o.retryConfig),
     };
     const n: NativeClient = sync(() => new native.NativeClient(JSON.stringify(config)));
-    const t = new Transport(n);
+    // The wire's own shapes: nothing renamed, no Dates (the official package hands out the JSON).
+    const t = new Transport(n, false);
     this.rpc = new AerostackClient({}, n);
     const f = o.fetchApi;
     this.database = group(t, "database", {}, f);
@@ -169,9 +170,10 @@ export class SDK {
     this.queue = group(t, "queue", {}, f);
     this.ai = group(t, "ai", {}, f);
     this.services = group(t, "services", {}, f);
-    const cache = this.rpc.cache as unknown as Record<string, unknown>;
+    const cache = new ClientCache(t) as unknown as Record<string, unknown>;
     this.cache = group(t, "cache", cache, f) as unknown as CacheFacade;
     const storage = group(t, "storage", {}, f) as StorageGroup;
+    const files = new ClientStorage(t);
     storage.storageUpload = async (request, opts) => {
       const b = body("storageUpload", request) ?? {};
       const { key, file, contentType, content_type } = b as { key?: string; file?: unknown; contentType?: string; content_type?: string };
@@ -181,11 +183,11 @@ export class SDK {
         const a = JSON.stringify({ key, content_type: contentType ?? content_type, _options: callOptionsJson(co) });
         return hosted(sync(() => t.native.hostedUpload(a, Buffer.from(file.buffer, file.byteOffset, file.byteLength))), o.fetchApi, co?.signal);
       }
-      return this.rpc.storage.upload(file as Buffer, { key, contentType: contentType ?? content_type, ...options(request, opts) });
+      return files.upload(file as Buffer, { key, contentType: contentType ?? content_type, ...options(request, opts) });
     };
     storage.storageGet = async (request, opts) => {
       const b = (body("storageGet", request) ?? {}) as { key?: string };
-      return (await this.rpc.storage.get(b.key as string, options(request, opts))).data;
+      return (await files.get(b.key as string, options(request, opts))).data;
     };
     this.storage = storage;
   }

@@ -6,6 +6,7 @@
 import { errorFromDto, cancelledError, validationError, type ErrorDto } from "./errors";
 import { drainEngineLogs } from "./log";
 import { native, type NativeCancel, type NativeClient, type NativeStream } from "./native";
+import { shape } from "./shape";
 
 /** Retries: `false` (none), `true` (the default policy) or a policy. */
 export type RetryOption =
@@ -141,10 +142,21 @@ function args(a: Record<string, unknown>, opts: CallOptions | undefined): string
 
 /** One engine client as the service classes use it. */
 export class Transport {
-  constructor(readonly native: NativeClient) {}
 
-  /** Operation `op` with named arguments (snake_case); `convert` shapes the answer. */
+  /**
+   * Operation `op` with named arguments (snake_case); the answer in the package's shape (camelCase
+   * keys, `Date`s, the user's data as stored: see shape.ts), or as the engine wrote it when `shaped`
+   * is false (the `SDK` face, which keeps the wire's shapes).
+   */
+  constructor(readonly native: NativeClient, readonly shaped = true) {}
+
   call<T = unknown>(op: string, a: Record<string, unknown>, opts?: CallOptions): Promise<T> {
+    const p = this.raw(op, a, opts);
+    return this.shaped ? p.then((v) => shape<T>(op, v)) : (p as Promise<T>);
+  }
+
+  /** `call`, answering the engine's JSON as is. */
+  raw<T = unknown>(op: string, a: Record<string, unknown>, opts?: CallOptions): Promise<T> {
     let text: string;
     try {
       text = args(a, opts);
@@ -160,7 +172,8 @@ export class Transport {
   upload(a: Record<string, unknown>, data: Buffer | null, opts?: CallOptions, onProgress?: (sent: number, total: number | null) => void): Promise<unknown> {
     const text = args(a, opts);
     return withSignal(opts?.signal, async (c) => {
-      if (!onProgress) return settle(await this.native.upload(text, data, null, c));
+      const done = (v: unknown): unknown => (this.shaped ? shape("storage.upload", v) : v);
+      if (!onProgress) return done(settle(await this.native.upload(text, data, null, c)));
       const progress = new native.NativeProgress();
       const report = (): void => {
         const p = progress.take();
@@ -172,7 +185,7 @@ export class Transport {
       try {
         const out = await this.native.upload(text, data, progress, c);
         report();
-        return settle(out);
+        return done(settle(out));
       } finally {
         clearInterval(timer);
       }
@@ -190,7 +203,8 @@ export class Transport {
 
   /** A streamed operation as an async iterator; leaving the loop early closes the stream. */
   stream<T>(op: string, a: Record<string, unknown>, opts?: CallOptions, convert?: (v: unknown) => T): Stream<T> {
-    return new Stream<T>(this.native, op, args(a, opts), opts?.signal, convert);
+    const item = convert ?? (this.shaped ? (v: unknown) => shape<T>(op, v) : undefined);
+    return new Stream<T>(this.native, op, args(a, opts), opts?.signal, item);
   }
 }
 

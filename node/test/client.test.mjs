@@ -24,34 +24,34 @@ test("auth: register, login, tokens, profile, verification, OTP, password reset,
   const id = uid();
   const email = `ann-${id}@example.com`;
   const reg = await client.auth.register(email, "securePassword123", "Ann", { plan: "pro" });
-  assert.ok(reg.access_token && reg.refresh_token);
+  assert.ok(reg.accessToken && reg.refreshToken);
   assert.equal(reg.user.email, email);
   assert.equal(reg.user.name, "Ann");
   const login = await client.auth.login(email, "securePassword123");
-  const token = login.access_token;
+  const token = login.accessToken;
   const user = await client.auth.verifyToken(token);
   assert.equal(user.id, login.user.id);
   assert.equal(await client.auth.verifyToken("not-a-token"), null);
   assert.equal((await client.auth.getCurrentUser(token)).email, email);
   assert.equal((await client.auth.updateProfile(token, { name: "Ann B" })).name, "Ann B");
   assert.equal((await client.auth.deleteAvatar(token)).success, true);
-  const refreshed = await client.auth.refreshToken(login.refresh_token);
-  assert.ok(refreshed.access_token);
-  assert.notEqual(refreshed.refresh_token, login.refresh_token);
+  const refreshed = await client.auth.refreshToken(login.refreshToken);
+  assert.ok(refreshed.accessToken);
+  assert.notEqual(refreshed.refreshToken, login.refreshToken);
   await client.auth.resendVerificationEmail(email);
   const vtoken = tokenIn(await client.local.outbox(email, 1));
   assert.equal((await client.auth.verifyEmail(vtoken)).success, true);
   await client.auth.sendOTP(email, "email");
   const code = otpCode(await client.local.outbox(email, 1));
-  assert.ok((await client.auth.verifyOTP(code, email, "email")).access_token);
+  assert.ok((await client.auth.verifyOTP(code, email, "email")).accessToken);
   await client.auth.requestPasswordReset(email);
   const rtoken = tokenIn(await client.local.outbox(email, 1));
   assert.equal((await client.auth.resetPassword(rtoken, "newPassword456!")).success, true);
   const again = await client.auth.login(email, "newPassword456!");
-  assert.equal((await client.auth.logout(again.access_token, again.refresh_token)).success, true);
-  assert.equal(await client.auth.verifyToken(again.access_token), null);
+  assert.equal((await client.auth.logout(again.accessToken, again.refreshToken)).success, true);
+  assert.equal(await client.auth.verifyToken(again.accessToken), null);
   // the Python SDK's names are the same calls
-  assert.equal((await client.auth.me(refreshed.access_token)).email, email);
+  assert.equal((await client.auth.me(refreshed.accessToken)).email, email);
 });
 
 test("db: query, queryOne, batch (all or nothing)", async () => {
@@ -113,7 +113,7 @@ test("storage: Buffer, file path, stream and Blob uploads with progress; every o
   assert.equal(await client.storage.exists(`avatars/${id}.jpg`), true);
   const meta = await client.storage.metadata(`avatars/${id}.jpg`);
   assert.equal(meta.size, data.length);
-  assert.equal(meta.content_type, "image/jpeg");
+  assert.equal(meta.contentType, "image/jpeg");
   assert.equal(await client.storage.getUrl(`avatars/${id}.jpg`), res.url);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aerostack-node-"));
@@ -171,16 +171,16 @@ test("ai: embed, search, and chat/complete/chatStream without an upstream say so
 test("queue, secrets, services, custom APIs, raw requests, socket.emit, local helpers", async () => {
   const id = uid();
   const sent = await client.queue.send("send-welcome-email", { userId: id }, 3600, 3);
-  const job = await client.queue.job(sent.job_id);
+  const job = await client.queue.job(sent.jobId);
   assert.equal(job.type, "send-welcome-email");
   assert.deepEqual(job.data, { userId: id });
   const e = await client.queue.enqueue("report", { n: 1 }, 3600);
-  assert.ok((await client.queue.jobs(undefined, "report", 50)).jobs.some((j) => j.id === e.job_id));
+  assert.ok((await client.queue.jobs(undefined, "report", 50)).jobs.some((j) => j.id === e.jobId));
   const every = [];
   for await (const j of client.queue.jobsAll(undefined, "report", 1)) every.push(j.id);
-  assert.ok(every.includes(e.job_id));
-  assert.equal((await client.queue.cancel(e.job_id)).success, true);
-  assert.equal((await client.queue.getJob(e.job_id)).status, "cancelled");
+  assert.ok(every.includes(e.jobId));
+  assert.equal((await client.queue.cancel(e.jobId)).success, true);
+  assert.equal((await client.queue.getJob(e.jobId)).status, "cancelled");
   assert.equal(await client.queue.job("job_does_not_exist"), null);
   await client.secrets.set(`KEY_${id}`, "s3cret");
   assert.equal(await client.secrets.get(`KEY_${id}`), "s3cret");
@@ -198,7 +198,7 @@ test("queue, secrets, services, custom APIs, raw requests, socket.emit, local he
 
 test("a second project is isolated; clients read AEROSTACK_* unless ignoreEnv", async () => {
   const other = await p.createProject(`other-${uid()}`);
-  const c2 = new AerostackClient({ projectId: other.id, apiKey: other.api_key, baseUrl: p.apiUrl });
+  const c2 = new AerostackClient({ projectId: other.id, apiKey: other.apiKey, baseUrl: p.apiUrl });
   const k = `iso:${uid()}`;
   await client.cache.set(k, 1);
   assert.equal(await c2.cache.get(k), null);

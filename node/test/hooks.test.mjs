@@ -118,8 +118,8 @@ test("serve() from code: functions, a failing handler, the scoped sdk's services
     const f = await client.call("fetcher", {});
     assert.equal(f.ok, true);
     assert.equal(f.body.ok, true);
-    const { job_id } = await client.queue.send("double-it", { n: 21 });
-    const job = await client.queue.wait(job_id, 10_000);
+    const { jobId } = await client.queue.send("double-it", { n: 21 });
+    const job = await client.queue.wait(jobId, 10_000);
     assert.equal(job.status, "completed");
     assert.deepEqual(job.result, { doubled: 42 });
   } finally {

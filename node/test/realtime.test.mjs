@@ -89,7 +89,7 @@ test("for await over a channel, persisted publish and history, untrack, unsubscr
   assert.deepEqual(seen, [1, 2, 3]);
   const history = await sub.getHistory(10);
   assert.deepEqual(history.map((m) => m.data.n), [3, 2, 1], "newest first");
-  const older = await sub.getHistory(10, history[0].created_at);
+  const older = await sub.getHistory(10, history[0].createdAt);
   assert.ok(older.every((m) => m.data.n < 3));
   // an iterator with a timeout ends by itself
   const quiet = [];
@@ -153,12 +153,12 @@ test("setAuth: a user's token before the first channel, and in-band afterwards",
   const client = p.client();
   const email = `rt-${uid()}@example.com`;
   const session = await client.auth.register(email, "securePassword123");
-  client.setAuth(session.access_token, session.user.id);
+  client.setAuth(session.accessToken, session.user.id);
   const ch = client.realtime.channel(`chat/${uid()}`);
   await ch.subscribe();
   const ack = await ch.publish("hello", { n: 1 }, { persist: true });
   assert.ok(ack.id);
-  client.setAuth(session.access_token);
+  client.setAuth(session.accessToken);
   assert.equal(client.realtime.status, "connected");
   await client.close();
 });

@@ -51,8 +51,8 @@ test("ai.chatStream is an async iterator of token chunks", async () => {
   for await (const c of client.ai.chatStream(MESSAGES, { model: "test-model" })) chunks.push(c);
   assert.ok(chunks.length > 3, "one chunk per token, not one blob");
   assert.equal(chunks.map((c) => c.delta ?? "").join(""), EXPECTED);
-  assert.ok(chunks.some((c) => c.finish_reason === "stop"));
-  assert.ok(chunks.filter((c) => c.usage).at(-1).usage.total_tokens > 0);
+  assert.ok(chunks.some((c) => c.finishReason === "stop"));
+  assert.ok(chunks.filter((c) => c.usage).at(-1).usage.totalTokens > 0);
 });
 
 test("chat, complete and seed 000's chat(model, messages) answer", async () => {

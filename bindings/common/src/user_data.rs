@@ -108,7 +108,12 @@ pub const USER_DATA: &[(&str, &[&str])] = &[
     ("realtime.event", &["data", "old"]),
     (
         "realtime.presence_event",
-        &["data.state", "data.presences[].state", "data.joins[].state", "data.leaves[].state"],
+        &[
+            "data.state",
+            "data.presences[].state",
+            "data.joins[].state",
+            "data.leaves[].state",
+        ],
     ),
     ("realtime.publish", NONE),
     ("realtime.presence", &["[].state"]),

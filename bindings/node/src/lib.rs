@@ -158,3 +158,17 @@ pub fn engine_option_names() -> Vec<Vec<Option<String>>> {
         })
         .collect()
 }
+
+/// Where the times and the user's data are in each result type (the surface's `times` and
+/// `user_data` tables), as JSON `{"times": {type: [path]}, "user_data": {type: [path]}}`: the
+/// package's one conversion (node/src/shape.ts) reads it once.
+#[napi(catch_unwind)]
+pub fn result_paths() -> String {
+    use aerostack_bindings_common::{times::TIME_FIELDS, user_data::USER_DATA};
+    let table = |t: &[(&str, &[&str])]| -> serde_json::Map<String, Value> {
+        t.iter()
+            .map(|(k, v)| (k.to_string(), Value::from(v.to_vec())))
+            .collect()
+    };
+    serde_json::json!({"times": table(TIME_FIELDS), "user_data": table(USER_DATA)}).to_string()
+}

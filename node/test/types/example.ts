@@ -1,5 +1,8 @@
 // The README's examples, type-checked with `tsc --strict --noEmit` (test/package.test.mjs).
-import { AerostackClient, AerostackError, ClientError, NotFoundError, type QueryResult } from "aerostack";
+import {
+  AerostackClient, AerostackError, ClientError, NotFoundError,
+  type AuthSession, type CacheListPage, type HistoryMessage, type JobRecord, type PresenceEntry, type QueryResult, type RealtimeEvent, type User,
+} from "aerostack";
 import { LocalPlatform } from "aerostack/local";
 import { serve, type ScopedSdk } from "aerostack/hooks";
 
@@ -27,6 +30,21 @@ export async function example(): Promise<void> {
     console.log(event.event);
     break;
   }
+  // Typed results: camelCase keys, times as Date, the user's data as stored.
+  const session: AuthSession = await client.auth.login("ann@example.com", "securePassword123");
+  const token: string | null = session.accessToken;
+  const user: User = await client.auth.getCurrentUser(token ?? "");
+  const joined: number | undefined = user.createdAt?.getTime();
+  const { jobId } = await client.queue.send("send-welcome-email", { user_id: user.id, email: user.email });
+  const job: JobRecord | null = await client.queue.job(jobId);
+  const runAt: Date | null | undefined = job?.runAt;
+  const page: CacheListPage = await client.cache.list("user:");
+  const expires: Date | null | undefined = page.keys[0]?.expiration;
+  const history: HistoryMessage<{ text: string }>[] = await channel.getHistory<{ text: string }>(50);
+  const older = await channel.getHistory(50, history.at(-1)?.createdAt);
+  const present: PresenceEntry[] = channel.presence();
+  channel.on("*", (ev: RealtimeEvent) => console.log(ev.userId, ev.timestamp?.toISOString()));
+  console.log(joined, runAt, expires, older.length, present[0]?.joinedAt, page.listComplete, job?.lastError, job?.maxRetries);
   try {
     await client.storage.get("missing");
   } catch (e) {
@@ -35,7 +53,7 @@ export async function example(): Promise<void> {
     if (e instanceof AerostackError) console.log(e.code, e.retryAfterMs);
   }
   const worker = await serve({
-    modules: { "search-products": async (sdk: ScopedSdk, event: { data?: { q?: string } }) => sdk.db.query("SELECT 1 WHERE ? IS NOT NULL", [event.data?.q]) },
+    modules: { "search-products": async (sdk: ScopedSdk, event: { data?: { q?: string }; project_id: string }) => sdk.db.query("SELECT 1 WHERE ? IS NOT NULL AND ? IS NOT NULL", [event.data?.q, event.project_id]) },
     jobs: { sendWelcomeEmail: async (sdk: ScopedSdk, job: { data: { email: string } }) => sdk.fetch("https://example.com", { method: "POST", body: job.data }) },
   });
   await worker.drain();

@@ -35,6 +35,10 @@ const sdk = await import(path.join(ROOT, "node", "dist", "esm", "index.mjs"));
 const { LocalPlatform } = await import(path.join(ROOT, "node", "dist", "esm", "local.mjs"));
 const { serve } = await import(path.join(ROOT, "node", "dist", "esm", "hooks.mjs"));
 const { AerostackClient, AerostackError } = sdk;
+// The surface's user-data table (bindings/common/src/user_data.rs), read through the addon: the
+// SDK hands out camelCase keys except inside the user's data, and so must the expected shapes.
+const nativeMod = await import(path.join(ROOT, "node", "dist", "cjs", "native.js"));
+const USER_DATA = JSON.parse((nativeMod.native ?? nativeMod.default.native).resultPaths()).user_data;
 
 class CaseFailure extends Error {}
 
@@ -82,8 +86,67 @@ function getPath(value, parts, what) {
 function lookup(vars, ref) {
   const [name, ...p] = ref.split(".");
   if (!(name in vars)) throw new CaseFailure(`unknown template variable \${${ref}} (known: ${Object.keys(vars).sort().join(", ")})`);
-  return getPath(vars[name], p, ref);
+  // A saved result is the SDK's (camelCase keys); the case names its paths in snake_case.
+  let v = vars[name];
+  for (const seg of p) {
+    const key = v && typeof v === "object" && !Array.isArray(v) && !(seg in v) ? camel(seg) : seg;
+    v = getPath(v, [key], ref);
+  }
+  return v;
 }
+
+// ------------------------------------------------------------------------------------------
+// Cases are written in the canonical snake_case names; the Node SDK answers camelCase keys and
+// Dates. The runner converts the case's expected paths (never its user data) and turns Dates
+// back into the engine's RFC 3339 text.
+// ------------------------------------------------------------------------------------------
+
+const camel = (k) => (k.includes("_") ? k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()) : k);
+
+/** Whether the canonical path `at` (`jobs[].data`, `results`) is inside the user's data of `op`. */
+function isUser(op, at) {
+  return (USER_DATA[op] ?? []).some((u) => u === "" || at === u || at.startsWith(u + ".") || at.startsWith(u + "["));
+}
+const join = (at, k) => (at ? `${at}.${k}` : k);
+
+/** A JSON value expected at canonical path `at`, with the SDK's keys camelCase. */
+function camelJson(op, v, at) {
+  if (isUser(op, at) || v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map((x) => camelJson(op, x, `${at}[]`));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [isUser(op, join(at, k)) ? k : camel(k), camelJson(op, x, join(at, k))]));
+}
+
+/** A result shape of the case (tests/conformance/README.md) for the SDK's keys. */
+function camelShape(op, shape, at = "") {
+  if (!shape || typeof shape !== "object" || isUser(op, at)) return shape;
+  const out = { ...shape };
+  if (shape.keys) out.keys = Object.fromEntries(Object.entries(shape.keys).map(([k, sub]) => [isUser(op, join(at, k)) ? k : camel(k), camelShape(op, sub, join(at, k))]));
+  if ("items" in shape) out.items = camelShape(op, shape.items, `${at}[]`);
+  if ("equals" in shape) out.equals = camelJson(op, shape.equals, at);
+  if ("contains" in shape) out.contains = camelJson(op, shape.contains, `${at}[]`);
+  if ("unique_by" in shape && !isUser(op, `${at}[]`)) out.unique_by = camel(shape.unique_by);
+  if (shape.values) {
+    out.values = Object.fromEntries(
+      Object.entries(shape.values).map(([pth, want]) => {
+        let cur = at;
+        const segs = pth.split(".").map((seg) => {
+          if (/^\d+$/.test(seg)) {
+            cur = `${cur}[]`;
+            return seg;
+          }
+          const user = isUser(op, join(cur, seg));
+          cur = join(cur, seg);
+          return user ? seg : camel(seg);
+        });
+        return [segs.join("."), camelJson(op, want, cur)];
+      }),
+    );
+  }
+  return out;
+}
+
+/** The SDK's answer as JSON: Dates as the engine's text, Buffers as they are. */
+const toJson = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
 function resolve(value, vars, later = []) {
   const deferred = (ref) => later.includes(ref.split(".")[0]) && !(ref.split(".")[0] in vars);
@@ -267,7 +330,7 @@ const OPS = {
     } catch {
       text = null;
     }
-    return { size: data.length, text, content_type: contentType };
+    return { size: data.length, text, contentType };
   },
   "ai.chat": (c, a, o) => c.ai.chat(a.messages, { model: a.model, temperature: a.temperature, maxTokens: a.max_tokens, topP: a.top_p, ...o }),
   "ai.chat_stream": (c, a, o) => collect(c.ai.chatStream(a.messages, { model: a.model, temperature: a.temperature, maxTokens: a.max_tokens, topP: a.top_p, ...o })),
@@ -421,7 +484,7 @@ class Env {
   async freshProject(label) {
     this.fresh += 1;
     const info = await this.platform.createProject(`conformance-fresh-${this.fresh}-${label}`.slice(0, 60));
-    return { id: info.id, api_key: info.api_key };
+    return { id: info.id, api_key: info.apiKey };
   }
   async startWorker() {
     if (this.worker || this.workerError) return;
@@ -543,7 +606,7 @@ class Run {
       return `${d.code} (${d.family})`;
     }
     if ("error" in expect) throw new CaseFailure(`expected error ${short(expect.error)}, the call answered ${short(result)}`);
-    const p = checkShape(result, resolve(expect.result, this.vars));
+    const p = checkShape(toJson(result), camelShape(op, resolve(expect.result, this.vars)));
     if (p.length) throw new CaseFailure(p.join("; "));
     return "ok";
   }
@@ -619,7 +682,7 @@ const SCENARIOS = {
       let detail = `${events.length} events`;
       if ("history_contains" in expect) {
         const history = await ch.getHistory(50);
-        if (!Array.isArray(history) || !history.some((m) => jsonSubset(expect.history_contains, m))) throw new CaseFailure(`history has no ${short(expect.history_contains)}: ${short(history, 400)}`);
+        if (!Array.isArray(history) || !history.some((m) => jsonSubset(camelJson("realtime.history", expect.history_contains, "[]"), toJson(m)))) throw new CaseFailure(`history has no ${short(expect.history_contains)}: ${short(history, 400)}`);
         detail += `, history ${history.length}`;
       }
       if (pub.persist && !(ack && ack.id)) throw new CaseFailure(`publish with persist answered no id: ${short(ack)}`);
@@ -636,15 +699,15 @@ const SCENARIOS = {
     let job = {};
     const deadline = performance.now() + budget(run);
     for (;;) {
-      job = (await c.queue.job(sent.job_id)) ?? {};
+      job = (await c.queue.job(sent.jobId)) ?? {};
       if (["completed", "failed", "cancelled"].includes(job.status)) break;
-      if (performance.now() > deadline) throw new CaseFailure(`job ${sent.job_id} did not finish in time: ${short(job)}`);
+      if (performance.now() > deadline) throw new CaseFailure(`job ${sent.jobId} did not finish in time: ${short(job)}`);
       await sleep(100);
     }
     const p = [];
     for (const k of ["status", "attempts"]) if (k in expect && !jsonEqual(job[k], expect[k])) p.push(`expected ${k} ${expect[k]}, got ${job[k]}`);
     if ("result" in expect && !jsonEqual(job.result, expect.result)) p.push(`expected result ${short(expect.result)}, got ${short(job.result)}`);
-    if ("last_error_contains" in expect && !(job.last_error ?? "").includes(expect.last_error_contains)) p.push(`expected last_error to contain ${expect.last_error_contains}, got ${job.last_error}`);
+    if ("last_error_contains" in expect && !(job.lastError ?? "").includes(expect.last_error_contains)) p.push(`expected lastError to contain ${expect.last_error_contains}, got ${job.lastError}`);
     if (p.length) throw new CaseFailure(p.join("; ") + ` (job: ${short(job, 300)})`);
     return `${job.status} after ${job.attempts} attempt(s)`;
   },
@@ -656,7 +719,7 @@ const SCENARIOS = {
     const a = { key: params.key, content_type: params.content_type, body: params.body, source: params.source ?? "bytes" };
     const up = await runOp(c, "storage.upload", a, run.env, undefined, (sent, total) => calls.push([sent, total]));
     const p = [];
-    if ("upload" in expect) p.push(...checkShape(up, expect.upload, "upload"));
+    if ("upload" in expect) p.push(...checkShape(toJson(up), camelShape("storage.upload", expect.upload), "upload"));
     const want = expect.progress ?? {};
     if (calls.length < (want.min_calls ?? 1)) p.push(`progress called ${calls.length} time(s), expected at least ${want.min_calls ?? 1}`);
     if (calls.length && want.reaches_total) {
@@ -696,9 +759,9 @@ const SCENARIOS = {
       if (cursor !== null) a.cursor = cursor;
       const page = await runOp(c, lst.call, a, run.env);
       pages += 1;
-      const items = page && typeof page === "object" ? page[params.items] : undefined;
+      const items = page && typeof page === "object" ? page[camel(params.items)] : undefined;
       if (!Array.isArray(items)) throw new CaseFailure(`page ${pages} has no array ${params.items}: ${short(page)}`);
-      seen.push(...items.map((it) => (it && typeof it === "object" ? it[params.item_id] : it)));
+      seen.push(...items.map((it) => (it && typeof it === "object" ? it[camel(params.item_id)] : it)));
       const nxt = page.cursor;
       if (!nxt) break;
       if (cursors.includes(nxt)) throw new CaseFailure(`page ${pages} repeated an earlier cursor ${nxt}`);
