@@ -7,6 +7,7 @@ package ffi
 import "C"
 
 import (
+	"runtime"
 	"sync"
 	"time"
 	"unsafe"
@@ -218,6 +219,9 @@ func (q *queue) pull() {
 		}
 		C.aerostack_completion_release(&c)
 		q.route(id, it, time.Now())
+		// The goroutine just readied sits in this P's runnext; blocking in C now would leave it
+		// there until the scheduler notices. Yield first so it runs at once.
+		runtime.Gosched()
 	}
 }
 
