@@ -61,8 +61,10 @@ impl Args {
         self.map.get(name).filter(|v| !v.is_null())
     }
 
-    fn missing(&self, name: &str, example: &str) -> Error {
-        Error::validation(name, format!("{} needs `{name}`, e.g. {example}", self.op))
+    /// `what`: the value wanted, in words or as a JSON example (never one language's call
+    /// syntax: the message reaches every SDK).
+    fn missing(&self, name: &str, what: &str) -> Error {
+        Error::validation(name, format!("{} needs `{name}`: {what}", self.op))
     }
 
     fn wrong(&self, name: &str, want: &str, got: &Value) -> Error {
@@ -74,7 +76,7 @@ impl Args {
         match self.present(name) {
             Some(Value::String(s)) => Ok(s),
             Some(v) => Err(self.wrong(name, "a string", v)),
-            None => Err(self.missing(name, &format!("{name}=\"...\""))),
+            None => Err(self.missing(name, "a string")),
         }
     }
 
@@ -113,7 +115,7 @@ impl Args {
 
     /// A required value of any JSON type (null allowed when present).
     pub fn value(&self, name: &str) -> Result<&Value, Error> {
-        self.map.get(name).ok_or_else(|| self.missing(name, &format!("{name}={{...}}")))
+        self.map.get(name).ok_or_else(|| self.missing(name, "a value"))
     }
 
     /// An optional value of any JSON type.
@@ -132,7 +134,7 @@ impl Args {
 
     /// A typed argument decoded from its JSON.
     pub fn typed<T: DeserializeOwned>(&self, name: &str, example: &str) -> Result<T, Error> {
-        let v = self.present(name).ok_or_else(|| self.missing(name, example))?;
+        let v = self.present(name).ok_or_else(|| self.missing(name, &format!("e.g. {example}")))?;
         serde_json::from_value(v.clone())
             .map_err(|e| Error::validation(name, format!("`{name}` of {} is not valid: {e}; e.g. {example}", self.op)))
     }
@@ -218,7 +220,7 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
         "cache.keys" => out(c.cache().keys(a.opt_str("prefix")?).await?.keys),
         "cache.flush" => out(c.cache().flush(a.opt_str("prefix")?).await?),
         "cache.expire" => {
-            let ttl = a.opt_u64("ttl")?.ok_or_else(|| a.missing("ttl", "ttl=60"))?;
+            let ttl = a.opt_u64("ttl")?.ok_or_else(|| a.missing("ttl", "a number of seconds, e.g. 60"))?;
             out(c.cache().expire(a.str("key")?, ttl).await?)
         }
         "cache.increment" => out(
@@ -302,7 +304,7 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
         "realtime.history" => out(c.realtime_history(a.str("room")?, a.opt_u32("limit")?, a.opt_i64("before")?).await?),
         "realtime.emit" => {
             let data = a.opt_value("data").cloned().unwrap_or(Value::Null);
-            let persist = a.opt_typed::<bool>("persist", "persist=true")?.unwrap_or(false);
+            let persist = a.opt_typed::<bool>("persist", "true")?.unwrap_or(false);
             out(c.socket().emit_with(a.str("event")?, &data, a.str("room")?, persist).await?)
         }
         "local.outbox" => out(c.local_outbox(a.opt_str("to")?, a.opt_u32("limit")?).await?),
@@ -346,7 +348,7 @@ pub async fn upload(
         (Some(_), Some(_)) => {
             return Err(Error::validation("path", "storage.upload takes either file bytes or a file path, not both"));
         }
-        (None, None) => return Err(a.missing("file_bytes", "file_bytes=b\"...\" or path=\"./photo.jpg\"")),
+        (None, None) => return Err(a.missing("file_bytes", "the bytes to upload, or a file path such as ./photo.jpg")),
     };
     let opts = UploadOptions { content_type: a.opt_str("content_type")?.map(str::to_string), progress };
     out(c.storage().upload(a.str("key")?, source, opts).await?)
