@@ -66,6 +66,10 @@ pub struct Limits {
     pub register_per_ip: Rate,
     /// OTP codes sent per identifier (3 per 5 min).
     pub otp_send: Rate,
+    /// OTP codes sent per client IP, whatever the address (20/min): its answer says whether an
+    /// account exists, so this bounds how fast addresses can be probed. Applies only while
+    /// `otp_send` is on (so `--no-rate-limits` and `otp_send=off` turn it off too).
+    pub otp_send_per_ip: Rate,
     /// OTP verification attempts per identifier (3 per 5 min).
     pub otp_verify: Rate,
     /// Password reset requests per email (3 per 15 min).
@@ -117,6 +121,7 @@ impl Default for Limits {
             login_per_email: Rate::new(5, Duration::from_secs(15 * 60)),
             register_per_ip: Rate::per_minute(5),
             otp_send: Rate::new(3, Duration::from_secs(5 * 60)),
+            otp_send_per_ip: Rate::per_minute(20),
             otp_verify: Rate::new(3, Duration::from_secs(5 * 60)),
             password_reset: Rate::new(3, Duration::from_secs(15 * 60)),
             resend_verification: Rate::per_minute(3),

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::{self, OTP_MAX_ATTEMPTS, OTP_TTL_MS, RESET_TTL_MS, Session};
 use crate::error::{ApiError, code};
+use crate::extract::ClientIp;
 use crate::extract::JsonBody;
 use crate::routes::auth_public::{exists_error, project, send_verification, with_session};
 use crate::state::{AppState, send_mail};
@@ -34,11 +35,20 @@ fn identifier(body: &JsonBody, usage: &str) -> Result<(String, bool), ApiError> 
 pub async fn otp_send(
     State(st): State<AppState>,
     Path(pref): Path<String>,
+    ClientIp(ip): ClientIp,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     const USAGE: &str = r#"{"email": "jane@example.com"}"#;
     let project = project(&st, &pref).await?;
     let (ident, is_email) = identifier(&body, USAGE)?;
+    // The answer tells whether an account exists: bound how fast one client can probe.
+    if st.limits.otp_send.count > 0 {
+        st.limiter.check(
+            format!("otp-send-ip:{}:{ip}", project.id),
+            st.limits.otp_send_per_ip,
+            "codes sent from this IP",
+        )?;
+    }
     st.limiter.check(
         format!("otp-send:{}:{ident}", project.id),
         st.limits.otp_send,

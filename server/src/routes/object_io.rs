@@ -14,8 +14,9 @@ use crate::store::objects::ObjectRow;
 
 pub const MAX_KEY_BYTES: usize = 1024;
 
-/// Object keys: 1-1024 bytes, no leading `/`, no `..` segment, no backslash, NUL or control
-/// characters (they would escape the project's namespace or break URLs).
+/// Object keys: 1-1024 bytes, no leading `/`, no `..` or `.` segment, no leading or trailing
+/// whitespace, no backslash, NUL or control characters (they would escape the project's
+/// namespace, break URLs, or name another object than the one asked for).
 pub fn validate_key(key: &str, field: &str) -> Result<(), ApiError> {
     let problem = if key.is_empty() {
         Some("must not be empty".to_string())
@@ -28,6 +29,11 @@ pub fn validate_key(key: &str, field: &str) -> Result<(), ApiError> {
         Some("must not start with '/'".into())
     } else if key.split('/').any(|s| s == "..") {
         Some("must not contain a '..' segment".into())
+    } else if key.split('/').any(|s| s == ".") {
+        // Clients normalise `./x` and `a/./b` away: the object's URL would not reach it.
+        Some("must not contain a '.' segment".into())
+    } else if key.trim() != key {
+        Some("must not start or end with whitespace (it is not trimmed: the key is used as sent)".into())
     } else if key.contains('\\') {
         Some("must not contain a backslash".into())
     } else if key.chars().any(char::is_control) {

@@ -162,7 +162,9 @@ pub async fn upload(
             "the multipart field `file` is required (the bytes to store)",
         ));
     };
-    let Some(key) = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) else {
+    // Not trimmed: `get` takes the key as sent, so upload must too (validate_key refuses
+    // surrounding whitespace with a message).
+    let Some(key) = key.filter(|k| !k.is_empty()) else {
         return Err(ApiError::validation(
             "key",
             "the multipart field `key` is required, e.g. \"avatars/user-1.png\"",

@@ -111,3 +111,46 @@ async fn stored_objects_are_not_sniffed_or_rendered() {
     }
     ctx.p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn otp_send_is_limited_per_client_ip() {
+    let mut opts = ServerOptions::ephemeral();
+    opts.limits.otp_send_per_ip = Rate::new(3, Duration::from_secs(60));
+    let ctx = start_with(opts).await;
+    for i in 0..3 {
+        let (s, v) = ctx
+            .post(&auth("/otp/send"), json!({"email": format!("probe{i}@example.com")}))
+            .await;
+        assert_eq!(s.as_u16(), 200, "{v}");
+    }
+    // A fourth address from the same client: refused (addresses cannot be probed in bulk).
+    let (s, v) = ctx
+        .post(&auth("/otp/send"), json!({"email": "probe3@example.com"}))
+        .await;
+    assert_error(s, &v, 429, "RATE_LIMIT_EXCEEDED", None);
+    assert!(v["message"].as_str().unwrap().contains("from this IP"), "{v}");
+    ctx.p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_keys_are_used_as_sent() {
+    let ctx = start().await;
+    for key in [". ", ".", "./x", "a/./b", " x", "x ", "a/."] {
+        let form = Form::new()
+            .text("key", key.to_string())
+            .part("file", Part::bytes(b"bytes".to_vec()).file_name("f"));
+        let r = ctx
+            .http
+            .post(ctx.url("/v1/storage/upload"))
+            .header("X-Aerostack-Key", &ctx.key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let (s, v) = crate::common::json_of(r).await;
+        assert_error(s, &v, 400, "VALIDATION_ERROR", Some("key"));
+        let (s, v) = ctx.post("/v1/storage/get", json!({"key": key})).await;
+        assert_eq!(s.as_u16(), 400, "get {key:?}: {v}");
+    }
+    ctx.p.shutdown().await;
+}
