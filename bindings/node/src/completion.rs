@@ -1,8 +1,13 @@
 //! How engine outcomes reach JavaScript, over the surface's [`Task`]: every waiting call returns
-//! a Promise from a napi deferred, and the task's `on_done` settles it. Settling only queues the
-//! value to the JS thread (the deferred's threadsafe function), where it becomes a JS value: no
-//! engine thread runs JS. A deferred keeps the event loop alive only while its call runs, so an
-//! idle client lets the process exit.
+//! a Promise, and the task's `on_done` settles it. Settling only queues the outcome to the JS
+//! thread, where it becomes a JS value: no engine thread runs JS.
+//!
+//! One completion path per JS environment (thread), not one threadsafe function per call: a call
+//! gets a plain promise and an id; engine threads push `(id, outcome)` onto the environment's
+//! queue and wake the JS thread once per batch through its one threadsafe function, whose
+//! callback resolves every queued promise. That function keeps the event loop alive only while
+//! some call is pending (ref'd at the first, unref'd when none is left), so an idle client lets
+//! the process exit.
 //!
 //! Cancellation (`AbortSignal`, closing a stream or a channel's event loop) goes through a
 //! [`NativeCancel`] token: it drops the engine future (and its request) and settles the promise
@@ -100,9 +105,225 @@ impl IntoOut for Option<Value> {
 
 type Resolver = Box<dyn FnOnce(Env) -> Result<Out> + Send>;
 type Deferred = JsDeferred<Out, Resolver>;
-type Slot = Arc<Mutex<Option<Deferred>>>;
+
+/// A pending call's promise, settled once: its id on its environment's completion queue.
+type Slot = Arc<Mutex<Option<(u64, Arc<Shared>)>>>;
 
 fn settle(slot: &Slot, out: Out) {
+    if let Some((id, shared)) = slot.lock().take() {
+        shared.push(id, out);
+    }
+}
+
+/// The part of an environment's completion path engine threads touch.
+struct Shared {
+    /// Outcomes waiting for the JS thread, and whether the environment is gone.
+    queue: Mutex<(Vec<(u64, Out)>, bool)>,
+    /// Set once, right after the function is created (before anything can call it).
+    tsfn: std::sync::OnceLock<Tsfn>,
+}
+
+#[derive(Clone, Copy)]
+struct Tsfn(sys::napi_threadsafe_function);
+unsafe impl Send for Tsfn {}
+unsafe impl Sync for Tsfn {}
+
+impl Shared {
+    fn tsfn(&self) -> sys::napi_threadsafe_function {
+        self.tsfn.get().map_or(std::ptr::null_mut(), |t| t.0)
+    }
+}
+
+impl Shared {
+    fn push(&self, id: u64, out: Out) {
+        let mut q = self.queue.lock();
+        if q.1 {
+            return; // the environment was torn down: nobody waits for this promise
+        }
+        let wake = q.0.is_empty();
+        q.0.push((id, out));
+        if wake && !self.tsfn().is_null() {
+            // Under the lock, so the environment's teardown (which takes it) cannot interleave.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    self.tsfn(),
+                    std::ptr::null_mut(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                );
+            }
+        }
+    }
+}
+
+/// The JS thread's side: the promises still pending, by id.
+struct Local {
+    shared: Arc<Shared>,
+    pending: std::collections::HashMap<u64, sys::napi_deferred>,
+    next: u64,
+    referenced: bool,
+}
+
+thread_local! {
+    static LOCAL: std::cell::RefCell<Option<Local>> = const { std::cell::RefCell::new(None) };
+}
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::new(
+            napi::Status::GenericFailure,
+            format!("aerostack: {what} failed ({status})"),
+        ))
+    }
+}
+
+/// Runs on the JS thread: resolves every queued promise.
+unsafe extern "C" fn drain(
+    env: sys::napi_env,
+    _cb: sys::napi_value,
+    context: *mut std::ffi::c_void,
+    _data: *mut std::ffi::c_void,
+) {
+    if env.is_null() || context.is_null() {
+        return; // being torn down
+    }
+    let shared = unsafe { &*(context as *const Shared) };
+    let batch = std::mem::take(&mut shared.queue.lock().0);
+    let ready: Vec<(sys::napi_deferred, Out)> = LOCAL.with(|l| {
+        let mut l = l.borrow_mut();
+        let Some(local) = l.as_mut() else {
+            return Vec::new();
+        };
+        let ready = batch
+            .into_iter()
+            .filter_map(|(id, out)| local.pending.remove(&id).map(|d| (d, out)))
+            .collect();
+        if local.pending.is_empty() && local.referenced {
+            unsafe { sys::napi_unref_threadsafe_function(env, local.shared.tsfn()) };
+            local.referenced = false;
+        }
+        ready
+    });
+    for (d, out) in ready {
+        let v = unsafe { Out::to_napi_value(env, out) }.or_else(|e| unsafe {
+            let text = error_text(Error::new(
+                aerostack_bindings_common::ErrorCode::InternalError,
+                e.reason.clone(),
+            ));
+            String::to_napi_value(env, text)
+        });
+        if let Ok(v) = v {
+            unsafe { sys::napi_resolve_deferred(env, d, v) };
+        }
+    }
+}
+
+/// The environment is gone: engine threads stop queueing.
+unsafe extern "C" fn finalize(
+    _env: sys::napi_env,
+    data: *mut std::ffi::c_void,
+    _hint: *mut std::ffi::c_void,
+) {
+    if data.is_null() {
+        return;
+    }
+    let shared = unsafe { Arc::from_raw(data as *const Shared) };
+    shared.queue.lock().1 = true;
+    LOCAL.with(|l| l.borrow_mut().take());
+}
+
+/// A new pending promise on this environment's completion path: its slot and the promise.
+fn pending<'e>(env: &'e Env) -> Result<(Slot, Object<'e>)> {
+    let raw = env.raw();
+    LOCAL.with(|l| {
+        let mut l = l.borrow_mut();
+        if l.is_none() {
+            *l = Some(create(raw)?);
+        }
+        let local = l.as_mut().expect("created above");
+        let mut deferred = std::ptr::null_mut();
+        let mut promise = std::ptr::null_mut();
+        check(
+            unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) },
+            "napi_create_promise",
+        )?;
+        local.next += 1;
+        let id = local.next;
+        local.pending.insert(id, deferred);
+        if !local.referenced {
+            check(
+                unsafe { sys::napi_ref_threadsafe_function(raw, local.shared.tsfn()) },
+                "napi_ref_threadsafe_function",
+            )?;
+            local.referenced = true;
+        }
+        let slot: Slot = Arc::new(Mutex::new(Some((id, local.shared.clone()))));
+        Ok((slot, unsafe { Object::from_napi_value(raw, promise)? }))
+    })
+}
+
+/// This environment's threadsafe function (unref'd: it holds the loop only while calls pend).
+fn create(env: sys::napi_env) -> Result<Local> {
+    let mut name = std::ptr::null_mut();
+    let label = "aerostack-completions";
+    check(
+        unsafe {
+            sys::napi_create_string_utf8(
+                env,
+                label.as_ptr().cast(),
+                label.len() as isize,
+                &mut name,
+            )
+        },
+        "napi_create_string_utf8",
+    )?;
+    let shared = Arc::new(Shared {
+        queue: Mutex::new((Vec::new(), false)),
+        tsfn: std::sync::OnceLock::new(),
+    });
+    // The function's context and finalize data: one reference, released by `finalize`.
+    let raw = Arc::into_raw(shared.clone()) as *mut std::ffi::c_void;
+    let mut tsfn = std::ptr::null_mut();
+    let status = unsafe {
+        sys::napi_create_threadsafe_function(
+            env,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            name,
+            0,
+            1,
+            raw,
+            Some(finalize),
+            raw,
+            Some(drain),
+            &mut tsfn,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        drop(unsafe { Arc::from_raw(raw as *const Shared) });
+        return Err(napi::Error::new(
+            napi::Status::GenericFailure,
+            format!("aerostack: napi_create_threadsafe_function failed ({status})"),
+        ));
+    }
+    let _ = shared.tsfn.set(Tsfn(tsfn));
+    check(
+        unsafe { sys::napi_unref_threadsafe_function(env, tsfn) },
+        "napi_unref_threadsafe_function",
+    )?;
+    Ok(Local {
+        shared,
+        pending: std::collections::HashMap::new(),
+        next: 0,
+        referenced: false,
+    })
+}
+
+/// The settle-once slot of [`on_thread`] (a napi deferred of its own: rare, not on the hot path).
+type ThreadSlot = Arc<Mutex<Option<Deferred>>>;
+
+fn settle_thread(slot: &ThreadSlot, out: Out) {
     if let Some(d) = slot.lock().take() {
         d.resolve(Box::new(move |_| Ok(out)));
     }
@@ -126,8 +347,7 @@ where
     F: Future<Output = std::result::Result<T, Error>> + Send + 'static,
     T: IntoOut,
 {
-    let (deferred, promise) = env.create_deferred::<Out, Resolver>()?;
-    let slot: Slot = Arc::new(Mutex::new(Some(deferred)));
+    let (slot, promise) = pending(env)?;
     let fut = match fut {
         Ok(f) => f,
         Err(e) => {
@@ -157,7 +377,7 @@ pub fn on_thread<'e, T: IntoOut>(
     work: impl FnOnce() -> std::result::Result<T, Error> + Send + 'static,
 ) -> Result<Object<'e>> {
     let (deferred, promise) = env.create_deferred::<Out, Resolver>()?;
-    let slot: Slot = Arc::new(Mutex::new(Some(deferred)));
+    let slot: ThreadSlot = Arc::new(Mutex::new(Some(deferred)));
     let s = slot.clone();
     let spawned = std::thread::Builder::new()
         .name("aerostack-local-start".into())
@@ -169,10 +389,10 @@ pub fn on_thread<'e, T: IntoOut>(
                         "the local platform failed unexpectedly (a bug: please report it)",
                     ))
                 });
-            settle(&s, outcome(r));
+            settle_thread(&s, outcome(r));
         });
     if let Err(e) = spawned {
-        settle(
+        settle_thread(
             &slot,
             Out::Text(error_text(Error::new(
                 aerostack_bindings_common::ErrorCode::InternalError,
