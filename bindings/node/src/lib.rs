@@ -6,9 +6,10 @@
 //! here:
 //!
 //! - the process runtime is the surface's, created on first use (never when the addon loads);
-//! - every call that waits returns a Promise from a napi deferred; the surface's `Task::on_done`
-//!   settles it, which only queues the outcome to the JS thread (completion.rs): no engine thread
-//!   ever runs JS, and an idle client keeps nothing alive in the event loop;
+//! - every call that waits returns a Promise; the surface's `Task::on_done` settles it, which
+//!   only queues the outcome on the environment's one completion queue, drained on the JS thread
+//!   (completion.rs): no engine thread ever runs JS, and an idle client keeps nothing alive in
+//!   the event loop;
 //! - a settled outcome is text: `"0"` + the JSON answer, or `"1"` + the surface's `ErrorDto`
 //!   JSON (`"2"`/`"3"` the same with engine log lines waiting: `drainLogs()`); the package turns
 //!   `"1"` into the `AerostackError` subclass of the error's family;
