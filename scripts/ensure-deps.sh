@@ -15,6 +15,8 @@ if ! command -v php-config >/dev/null || ! command -v phpunit >/dev/null || ! co
   || ! php -r 'exit(extension_loaded("curl") ? 0 : 1);' 2>/dev/null; then
   need_apt+=(php-cli php-dev php-curl libclang-dev clang composer phpunit php-guzzlehttp-guzzle)
 fi
+# php-fpm: the PHP suite serves requests through it (FpmTest).
+ls /usr/sbin/php-fpm* >/dev/null 2>&1 || need_apt+=(php-fpm)
 
 if ((${#need_apt[@]})); then
   echo "ensure-deps: installing ${need_apt[*]} from Debian" >&2
