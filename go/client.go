@@ -84,10 +84,8 @@ type Config struct {
 	// IgnoreEnv ignores the AEROSTACK_* environment variables.
 	IgnoreEnv bool
 	// Logger receives the engine's lines about this client's requests (each retry at debug, a
-	// long wait at warn); nil: slog.Default(). The engine reports a line with the request's URL,
-	// not its client, so a line goes to the Logger of the client whose BaseURL is the longest
-	// prefix of that URL (the newest such client on a tie): clients of different base URLs log
-	// apart; clients of the same base URL share the newest one's Logger.
+	// long wait at warn); nil: slog.Default(). Each line carries the identity of the engine client
+	// that made the call, so every client logs to its own Logger.
 	Logger *slog.Logger
 }
 
@@ -176,7 +174,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := wrap(h)
 	if cfg.Logger != nil {
-		routeLogs(c, cfg.BaseURL, cfg.Logger)
+		routeLogs(c, cfg.Logger)
 	}
 	return c, nil
 }

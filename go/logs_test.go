@@ -23,7 +23,7 @@ func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // Each client's Config.Logger gets the engine's lines about its own requests: two clients of
-// two base URLs, both retrying, log apart.
+// one base URL, both retrying, log apart (lines carry the engine client's identity).
 func TestLoggerIsPerClient(t *testing.T) {
 	busy := func() *httptest.Server {
 		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,9 +31,8 @@ func TestLoggerIsPerClient(t *testing.T) {
 			w.WriteHeader(503)
 		}))
 	}
-	s1, s2 := busy(), busy()
+	s1 := busy()
 	defer s1.Close()
-	defer s2.Close()
 	var out1, out2 syncBuf
 	mk := func(url string, out *syncBuf) *aerostack.Client {
 		c, err := aerostack.New(aerostack.Config{BaseURL: url + "/v1", APIKey: "k", ProjectID: "p", IgnoreEnv: true,
@@ -44,7 +43,7 @@ func TestLoggerIsPerClient(t *testing.T) {
 		}
 		return c
 	}
-	c1, c2 := mk(s1.URL, &out1), mk(s2.URL, &out2)
+	c1, c2 := mk(s1.URL, &out1), mk(s1.URL, &out2)
 	ctx := context.Background()
 	if _, err := c1.DB.Query(ctx, "SELECT 1"); err == nil {
 		t.Fatal("a 503 answered nothing?")
@@ -59,10 +58,10 @@ func TestLoggerIsPerClient(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if strings.Contains(out1.String(), s2.URL) || strings.Contains(out2.String(), s1.URL) {
+	if strings.Contains(out1.String(), "/v1/cache/get") || strings.Contains(out2.String(), "/v1/db/query") {
 		t.Fatalf("a line went to the other client's logger:\n1: %s\n2: %s", out1.String(), out2.String())
 	}
-	if !strings.Contains(out1.String(), s1.URL+"/v1/db/query") || !strings.Contains(out2.String(), s2.URL+"/v1/cache/get") {
+	if !strings.Contains(out1.String(), s1.URL+"/v1/db/query") || !strings.Contains(out2.String(), s1.URL+"/v1/cache/get") {
 		t.Fatalf("lines:\n1: %s\n2: %s", out1.String(), out2.String())
 	}
 }

@@ -32,6 +32,13 @@ pub extern "C" fn aerostack_client_new(
     })
 }
 
+/// The client's identity: the `client` of the log lines its calls produce (shared by its
+/// `aerostack_client_with_options` views); 0 for a null handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn aerostack_client_id(client: *const AerostackClient) -> u64 {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle("client", client).map(|c| c.h.id()).unwrap_or(0))).unwrap_or(0)
+}
+
 /// A client sharing this one's pool whose calls use `call_options` (`timeout_ms`, `retry`,
 /// `idempotency_key`, `headers`).
 #[unsafe(no_mangle)]

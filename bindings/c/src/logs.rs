@@ -19,12 +19,13 @@ pub extern "C" fn aerostack_logs_pending() -> bool {
     logs::pending()
 }
 
-/// Every waiting line, oldest first, as a JSON array of `{level, message}` (`level` is `debug`
-/// or `warning`; free the string).
+/// Every waiting line, oldest first, as a JSON array of `{client, level, message}` (`client` is
+/// the `aerostack_client_id` of the client whose call it is; `level` is `debug` or `warning`;
+/// free the string).
 #[unsafe(no_mangle)]
 pub extern "C" fn aerostack_logs_drain(out: *mut *mut c_char, err: *mut *mut c_char) -> i32 {
     ffi(err, || {
-        let lines: Vec<_> = logs::drain().into_iter().map(|l| json!({"level": l.level.as_str(), "message": l.message})).collect();
+        let lines: Vec<_> = logs::drain().into_iter().map(|l| json!({"client": l.client, "level": l.level.as_str(), "message": l.message})).collect();
         write(out, c_string(serde_json::Value::Array(lines).to_string()))
     })
 }

@@ -98,6 +98,9 @@ func NewClient(options []byte, userAgent string) (*Client, error) {
 	return &Client{c: c}, nil
 }
 
+// ID is the engine client's identity, which its log lines carry.
+func (c *Client) ID() uint64 { return uint64(C.aerostack_client_id(c.c)) }
+
 // WithOptions is a client sharing this one's pool with per-call options.
 func (c *Client) WithOptions(callOptions []byte) (*Client, error) {
 	p, n := ptr(callOptions)
@@ -229,7 +232,7 @@ func InstallLogs() { C.aerostack_logs_install() }
 // LogsPending says whether log lines wait.
 func LogsPending() bool { return bool(C.aerostack_logs_pending()) }
 
-// DrainLogs returns the waiting lines as a JSON array of {level, message}.
+// DrainLogs returns the waiting lines as a JSON array of {client, level, message}.
 func DrainLogs() []byte {
 	var out, e *C.char
 	if C.aerostack_logs_drain(&out, &e) != C.AEROSTACK_OK {

@@ -181,6 +181,12 @@ int32_t aerostack_client_new(const uint8_t *options,
                              char **err);
 
 /**
+ * The client's identity: the `client` of the log lines its calls produce (shared by its
+ * `aerostack_client_with_options` views); 0 for a null handle.
+ */
+uint64_t aerostack_client_id(const AerostackClient *client);
+
+/**
  * A client sharing this one's pool whose calls use `call_options` (`timeout_ms`, `retry`,
  * `idempotency_key`, `headers`).
  */
@@ -313,8 +319,9 @@ void aerostack_logs_install(void);
 bool aerostack_logs_pending(void);
 
 /**
- * Every waiting line, oldest first, as a JSON array of `{level, message}` (`level` is `debug`
- * or `warning`; free the string).
+ * Every waiting line, oldest first, as a JSON array of `{client, level, message}` (`client` is
+ * the `aerostack_client_id` of the client whose call it is; `level` is `debug` or `warning`;
+ * free the string).
  */
 int32_t aerostack_logs_drain(char **out, char **err);
 
