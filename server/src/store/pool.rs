@@ -211,15 +211,6 @@ impl Pool {
         Ok(Db { conn, ctl })
     }
 
-    /// An idle connection, if one is ready (never opens one: safe on an async worker).
-    pub fn try_get_idle(self: &Arc<Self>) -> Option<PooledDb> {
-        let db = self.idle.lock().idle.pop()?;
-        Some(PooledDb {
-            db: Some(db),
-            pool: self.clone(),
-        })
-    }
-
     /// Borrow a connection (blocking: call from a blocking thread). Opens one when none is idle
     /// and fewer than [`MAX_OPEN`] are open; else waits for one to come back.
     pub fn get(self: &Arc<Self>) -> rusqlite::Result<PooledDb> {

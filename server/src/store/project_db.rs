@@ -74,11 +74,6 @@ impl ProjectDbs {
         Ok(pool)
     }
 
-    /// The pool of a project whose database is already open (never blocks).
-    pub fn open_pool(&self, project_id: &str) -> Option<Arc<Pool>> {
-        self.pools.read().get(project_id).cloned()
-    }
-
     pub fn close_all(&self) {
         for pool in self.pools.write().drain().map(|(_, p)| p) {
             pool.close();
