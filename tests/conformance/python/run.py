@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import traceback
+from datetime import datetime, timedelta, timezone
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -256,6 +257,11 @@ def plain(v: Any) -> Any:
         return [plain(x) for x in v]
     if v is None or isinstance(v, (str, int, float, bool)):
         return v
+    if isinstance(v, datetime):
+        # The SDK's times are aware UTC datetimes; the cases compare them as the engine's text.
+        if v.utcoffset() != timedelta(0):
+            raise CaseFailure(f"the SDK answered a time that is not in UTC: {v!r}")
+        return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
     raise CaseFailure(f"the SDK answered a {type(v).__name__}, which is not JSON: {v!r}")
 
 
