@@ -817,7 +817,8 @@ async function main() {
     const { rate_limits, ...rest } = spec.platform ?? {};
     const o = {};
     for (const [k, v] of Object.entries(rest)) o[k.replace(/_([a-z])/g, (_, ch) => ch.toUpperCase())] = v ?? undefined;
-    o.rateLimits = rate_limits;
+    // platform.json gives rate-limit windows in seconds; the platform takes milliseconds.
+    o.rateLimits = Object.fromEntries(Object.entries(rate_limits ?? {}).map(([name, [count, seconds]]) => [name, [count, seconds * 1000]]));
     platform = await LocalPlatform.start(o);
   } catch (e) {
     const reason = `the local platform did not start: ${describe(e)}`;
