@@ -4,18 +4,15 @@
 //! than a time (an SDK would fail to convert it).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::time::Duration;
 
 use aerostack_bindings_common::times::{TIME_FIELDS, time_paths};
-use aerostack_bindings_common::{ClientHandle, Error, LocalPlatformHandle, Task, WorkerHandle};
+use aerostack_bindings_common::{Task, WorkerHandle};
 use serde_json::{Value, json};
 
-fn run<T: Send + 'static>(fut: Result<impl Future<Output = Result<T, Error>> + Send + 'static, Error>) -> T {
-    let task = Task::spawn(fut.unwrap()).unwrap();
-    assert!(task.wait(Some(Duration::from_secs(30))), "the call did not finish within 30 s");
-    task.take().unwrap().unwrap()
-}
+mod support;
+use support::{platform_and_client, run, worker_options};
+
 
 /// The one form the engine writes: `2026-01-02T03:04:05.678Z`.
 fn is_time(s: &str) -> bool {
@@ -81,13 +78,7 @@ fn check(result_type: &str, v: &Value, seen: &mut BTreeMap<String, BTreeSet<Stri
 
 #[test]
 fn every_time_the_surface_hands_out_is_listed() {
-    let p = LocalPlatformHandle::start(json!({"from_env": false})).unwrap();
-    let i = p.info();
-    let c = ClientHandle::new(
-        json!({"base_url": i.api_url, "api_key": i.api_key, "project_id": i.project_id, "ignore_env": true}),
-        "aerostack-test/0",
-    )
-    .unwrap();
+    let (p, c) = platform_and_client();
     let mut seen = BTreeMap::new();
     let call = |op: &str, args: Value, seen: &mut BTreeMap<String, BTreeSet<String>>| {
         let v = run(c.call(op, args));
@@ -185,7 +176,7 @@ fn every_time_the_surface_hands_out_is_listed() {
     }
 
     // A handler's event, for a Logic Module and for a job.
-    let options = json!({"base_url": i.api_url, "api_key": i.api_key, "ignore_env": true});
+    let options = worker_options(&p);
     let registration = json!({"modules": [{"slug": "timed-echo", "methods": ["POST"], "public": false, "trigger": "api"}],
         "jobs": [{"type": "timed-job"}]});
     let w = run(WorkerHandle::connect(options, registration, "aerostack-test/0"));

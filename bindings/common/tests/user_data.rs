@@ -5,24 +5,16 @@
 //! unrenamed), or when a listed path never showed up where the user's data is.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::time::Duration;
 
 use aerostack_bindings_common::ops::{OPERATIONS, STREAMS};
 use aerostack_bindings_common::user_data::{USER_DATA, is_snake_case, user_data_paths};
-use aerostack_bindings_common::{ClientHandle, Error, LocalPlatformHandle, Task, WorkerHandle};
+use aerostack_bindings_common::{Task, WorkerHandle};
 use serde_json::{Value, json};
 
-fn run<T: Send + 'static>(
-    fut: Result<impl Future<Output = Result<T, Error>> + Send + 'static, Error>,
-) -> T {
-    let task = Task::spawn(fut.unwrap()).unwrap();
-    assert!(
-        task.wait(Some(Duration::from_secs(30))),
-        "the call did not finish within 30 s"
-    );
-    task.take().unwrap().unwrap()
-}
+mod support;
+use support::{platform_and_client, run, worker_options};
+
 
 /// The user's data, with keys no SDK may rename.
 fn weird() -> Value {
@@ -109,13 +101,7 @@ fn every_result_type_is_listed_once() {
 
 #[test]
 fn every_key_outside_user_data_is_snake_case() {
-    let p = LocalPlatformHandle::start(json!({"from_env": false})).unwrap();
-    let i = p.info();
-    let c = ClientHandle::new(
-        json!({"base_url": i.api_url, "api_key": i.api_key, "project_id": i.project_id, "ignore_env": true}),
-        "aerostack-test/0",
-    )
-    .unwrap();
+    let (p, c) = platform_and_client();
     let mut seen = BTreeMap::new();
     let call = |op: &str, args: Value, seen: &mut BTreeMap<String, BTreeSet<String>>| {
         let v = run(c.call(op, args));
@@ -351,7 +337,7 @@ fn every_key_outside_user_data_is_snake_case() {
     );
 
     // queue + worker: a job's payload and answer, a module's event and answer
-    let options = json!({"base_url": i.api_url, "api_key": i.api_key, "ignore_env": true});
+    let options = worker_options(&p);
     let registration = json!({"modules": [{"slug": "ud-echo", "methods": ["POST"], "public": false, "trigger": "api"}],
         "jobs": [{"type": "ud-job"}]});
     let w = run(WorkerHandle::connect(
