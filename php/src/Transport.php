@@ -71,6 +71,10 @@ final class Transport
             Native::flushLogs();
             throw Native::error($e);
         }
+        if ($out === null) {
+            // A signal interrupted the wait (pcntl_async_signals): its handler has run by now.
+            throw new Exception\CancelledException("the call ({$op}) was interrupted by a signal; its handler ran and the request was dropped", 'CANCELLED');
+        }
         $v = json_decode($out, true, 512, JSON_BIGINT_AS_STRING);
         return $convert === null ? $v : $convert($v);
     }

@@ -27,7 +27,8 @@ namespace Aerostack\Native {
         public function __construct(string $optionsJson) {}
         public function id(): int {}
         public function withOptions(string $callOptionsJson): Client {}
-        public function call(string $op, string $argsJson): string {}
+        /** The JSON answer; null when a signal for a pcntl handler interrupted the wait (the call is dropped). */
+        public function call(string $op, string $argsJson): ?string {}
         public function spawn(string $op, string $argsJson): Task {}
         public function upload(string $argsJson, ?string $data): Task {}
         /** @return array{0: string, 1: ?string} */

@@ -6,7 +6,7 @@ use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 
-use crate::completion::{Task, block_on};
+use crate::completion::{Task, block_on, block_on_interruptible};
 use crate::realtime::Realtime;
 use crate::stream::Stream;
 use crate::{parse_json, to_php, user_agent};
@@ -38,10 +38,11 @@ impl Client {
         self.h.id() as i64
     }
 
-    /// Runs operation `op` with JSON arguments, blocking; the JSON answer.
-    pub fn call(&self, op: &str, args_json: &str) -> PhpResult<String> {
+    /// Runs operation `op` with JSON arguments, blocking; the JSON answer, or null when a signal
+    /// for PHP's handler interrupted the wait (the call is dropped; PHP runs the handler next).
+    pub fn call(&self, op: &str, args_json: &str) -> PhpResult<Option<String>> {
         let fut = self.h.call(op, parse_json("args", args_json)?);
-        block_on(fut).map(|v| v.to_string())
+        block_on_interruptible(fut).map(|v| v.map(|v| v.to_string()))
     }
 
     /// `call` started at once: the running `Task` (wait for it, or not).

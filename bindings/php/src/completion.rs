@@ -7,11 +7,12 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aerostack_bindings_common::task::SPIN;
 use aerostack_bindings_common::{Error, ProcessGuard, ProgressCell, Task as SurfaceTask};
 use ext_php_rs::prelude::*;
+use ext_php_rs::zend::ExecutorGlobals;
 use serde_json::Value;
 
 use crate::to_php;
@@ -25,6 +26,60 @@ pub fn block_on<T: Send + 'static>(fut: Result<impl Future<Output = Result<T, Er
     let task = SurfaceTask::spawn(fut.map_err(to_php)?).map_err(|e| to_php(Error::from(e)))?;
     task.wait(None);
     task.take().expect("a finished task holds its outcome").map_err(to_php)
+}
+
+/// `block_on` that a signal for PHP's handler (pcntl_async_signals) interrupts, as Ctrl-C does in
+/// Python: the call is dropped and `None` returned. Returning (rather than throwing) lets PHP run
+/// the handler right after this native call (PHP skips handlers while an exception is pending);
+/// the PHP side then throws its CancelledException.
+pub fn block_on_interruptible<T: Send + 'static>(
+    fut: Result<impl Future<Output = Result<T, Error>> + Send + 'static, Error>,
+) -> PhpResult<Option<T>> {
+    let task = SurfaceTask::spawn(fut.map_err(to_php)?).map_err(|e| to_php(Error::from(e)))?;
+    if !wait_interruptible(&task, None) {
+        task.cancel();
+        return Ok(None);
+    }
+    task.take().expect("a finished task holds its outcome").map(Some).map_err(to_php)
+}
+
+/// How often a blocking wait looks for a signal PHP has to handle.
+const SIGNAL_CHECK: Duration = Duration::from_millis(20);
+
+/// Whether PHP has a signal waiting for its handler: with `pcntl_async_signals(true)`, pcntl's C
+/// handler (on whichever thread the kernel picked) sets the VM interrupt flag.
+fn signal_pending() -> bool {
+    let eg = ExecutorGlobals::get();
+    // SAFETY: a plain read of a flag the signal handler stores atomically; volatile so it is
+    // re-read on every check.
+    unsafe { std::ptr::read_volatile(&raw const eg.vm_interrupt.value) }
+}
+
+/// Spins, then parks in slices until the task finished (true), `limit` passed or PHP has a
+/// signal to handle (false).
+fn wait_interruptible<T>(task: &SurfaceTask<T>, limit: Option<Duration>) -> bool {
+    if task.spin(limit.map_or(SPIN, |l| l.min(SPIN))) {
+        return true;
+    }
+    let deadline = limit.map(|l| Instant::now() + l);
+    loop {
+        let slice = match deadline {
+            Some(d) => {
+                let now = Instant::now();
+                if now >= d {
+                    return task.is_done();
+                }
+                (d - now).min(SIGNAL_CHECK)
+            }
+            None => SIGNAL_CHECK,
+        };
+        if task.park(slice) {
+            return true;
+        }
+        if signal_pending() {
+            return false;
+        }
+    }
 }
 
 /// A running engine call: `waitFor(ms)` until done, then `result()`; `cancel()` drops it.
@@ -64,7 +119,9 @@ impl Task {
         if limit.is_some_and(|d| d < SPIN) {
             return Ok(self.task.spin(limit.unwrap_or_default()));
         }
-        Ok(self.task.wait(limit))
+        // False early when PHP has a signal to handle: the caller's loop runs the handler, then
+        // waits again (a pending call keeps running).
+        Ok(wait_interruptible(&self.task, limit))
     }
 
     /// Whether the call has finished (never blocks).
