@@ -47,15 +47,15 @@ func (r ChatRequest) args() args {
 }
 
 // Chat is a chat completion; the answer's text is in "text" (also usage, model).
-func (a *AI) Chat(ctx context.Context, req ChatRequest) (Record, error) {
-	return call[Record](ctx, a.c, "ai.chat", req.args())
+func (a *AI) Chat(ctx context.Context, req ChatRequest) (*ChatResponse, error) {
+	return call[*ChatResponse](ctx, a.c, "ai.chat", req.args())
 }
 
 // ChatChunk is one piece of a streamed chat.
 type ChatChunk struct {
 	Delta        string  `json:"delta"`
 	FinishReason *string `json:"finish_reason"`
-	Usage        Record  `json:"usage"`
+	Usage        *Usage  `json:"usage"`
 	Model        *string `json:"model"`
 }
 
@@ -75,7 +75,7 @@ type CompleteOptions struct {
 }
 
 // Complete completes a prompt; the answer's "text" (also usage, model).
-func (a *AI) Complete(ctx context.Context, prompt string, opts *CompleteOptions) (Record, error) {
+func (a *AI) Complete(ctx context.Context, prompt string, opts *CompleteOptions) (*Completion, error) {
 	ar := args{}.s("prompt", prompt)
 	if opts != nil {
 		ar.s("model", opts.Model).n("max_tokens", opts.MaxTokens).s("system", opts.System)
@@ -83,7 +83,7 @@ func (a *AI) Complete(ctx context.Context, prompt string, opts *CompleteOptions)
 			ar["temperature"] = *opts.Temperature
 		}
 	}
-	return call[Record](ctx, a.c, "ai.complete", ar)
+	return call[*Completion](ctx, a.c, "ai.complete", ar)
 }
 
 // Embedding is a text's embedding vector.
@@ -101,12 +101,12 @@ func (a *AI) Embed(ctx context.Context, text string) (*Embedding, error) {
 type AISearch struct{ c *Client }
 
 // Ingest indexes a document; the answer's id. id and metadata are optional.
-func (s *AISearch) Ingest(ctx context.Context, content, docType, id string, metadata Record) (Record, error) {
+func (s *AISearch) Ingest(ctx context.Context, content, docType, id string, metadata Record) (*IngestResult, error) {
 	a := args{}.s("content", content).s("type", docType).s("id", id)
 	if metadata != nil {
 		a["metadata"] = metadata
 	}
-	return call[Record](ctx, s.c, "ai.search.ingest", a)
+	return call[*IngestResult](ctx, s.c, "ai.search.ingest", a)
 }
 
 // SearchQuery are the optional arguments of Query.
@@ -117,7 +117,7 @@ type SearchQuery struct {
 }
 
 // Query is the closest documents: [{id, content, score, type, metadata}].
-func (s *AISearch) Query(ctx context.Context, text string, q *SearchQuery) ([]Record, error) {
+func (s *AISearch) Query(ctx context.Context, text string, q *SearchQuery) ([]SearchResult, error) {
 	a := args{}.s("text", text)
 	if q != nil {
 		a.n("top_k", q.TopK)
@@ -128,36 +128,36 @@ func (s *AISearch) Query(ctx context.Context, text string, q *SearchQuery) ([]Re
 			a["filter"] = q.Filter
 		}
 	}
-	return call[[]Record](ctx, s.c, "ai.search.query", a)
+	return call[[]SearchResult](ctx, s.c, "ai.search.query", a)
 }
 
 // Get is one document, or nil.
-func (s *AISearch) Get(ctx context.Context, id string) (Record, error) {
-	return call[Record](ctx, s.c, "ai.search.get", args{}.s("id", id))
+func (s *AISearch) Get(ctx context.Context, id string) (*SearchResult, error) {
+	return call[*SearchResult](ctx, s.c, "ai.search.get", args{}.s("id", id))
 }
 
-// Update replaces a document's content (and type/metadata when given).
-func (s *AISearch) Update(ctx context.Context, id, content, docType string, metadata Record) (any, error) {
+// Update replaces a document's content (and type/metadata when given); whether it existed.
+func (s *AISearch) Update(ctx context.Context, id, content, docType string, metadata Record) (bool, error) {
 	a := args{}.s("id", id).s("content", content).s("type", docType)
 	if metadata != nil {
 		a["metadata"] = metadata
 	}
-	return call[any](ctx, s.c, "ai.search.update", a)
+	return call[bool](ctx, s.c, "ai.search.update", a)
 }
 
 // Delete deletes a document.
-func (s *AISearch) Delete(ctx context.Context, id string) (any, error) {
-	return call[any](ctx, s.c, "ai.search.delete", args{}.s("id", id))
+func (s *AISearch) Delete(ctx context.Context, id string) (bool, error) {
+	return call[bool](ctx, s.c, "ai.search.delete", args{}.s("id", id))
 }
 
 // DeleteByType deletes every document of a type.
-func (s *AISearch) DeleteByType(ctx context.Context, docType string) (any, error) {
-	return call[any](ctx, s.c, "ai.search.delete_by_type", args{}.s("type", docType))
+func (s *AISearch) DeleteByType(ctx context.Context, docType string) (bool, error) {
+	return call[bool](ctx, s.c, "ai.search.delete_by_type", args{}.s("type", docType))
 }
 
 // ListTypes is [{type, count}].
-func (s *AISearch) ListTypes(ctx context.Context) ([]Record, error) {
-	return call[[]Record](ctx, s.c, "ai.search.list_types", args{})
+func (s *AISearch) ListTypes(ctx context.Context) ([]TypeCount, error) {
+	return call[[]TypeCount](ctx, s.c, "ai.search.list_types", args{})
 }
 
 // Count is the number of documents (of a type when given).
@@ -166,6 +166,6 @@ func (s *AISearch) Count(ctx context.Context, docType string) (int64, error) {
 }
 
 // Configure chooses the embedding model (english or multilingual).
-func (s *AISearch) Configure(ctx context.Context, embeddingModel string) (any, error) {
-	return call[any](ctx, s.c, "ai.search.configure", args{}.s("embedding_model", embeddingModel))
+func (s *AISearch) Configure(ctx context.Context, embeddingModel string) (bool, error) {
+	return call[bool](ctx, s.c, "ai.search.configure", args{}.s("embedding_model", embeddingModel))
 }

@@ -35,10 +35,11 @@ func GetAs[T any](ctx context.Context, c *Cache, key string) (v T, ok bool, err 
 }
 
 // Set stores any JSON value, for ttl when positive (whole seconds).
-func (c *Cache) Set(ctx context.Context, key string, value any, ttl time.Duration) (any, error) {
+func (c *Cache) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
 	a := args{}.s("key", key)
 	a["value"] = value
-	return call[any](ctx, c.c, "cache.set", ttlArgs(a, ttl))
+	_, err := c.c.raw(ctx, "cache.set", ttlArgs(a, ttl))
+	return err
 }
 
 // Has says whether the key exists.
@@ -64,31 +65,31 @@ type CacheEntry struct {
 	TTL int64 `json:"ttl,omitempty"`
 }
 
-// SetMany stores entries; the platform's answer.
-func (c *Cache) SetMany(ctx context.Context, entries []CacheEntry) (any, error) {
+// SetMany stores entries; how many were stored.
+func (c *Cache) SetMany(ctx context.Context, entries []CacheEntry) (int64, error) {
 	a := args{}
 	if entries != nil {
 		a["entries"] = entries
 	}
-	return call[any](ctx, c.c, "cache.set_many", a)
+	return call[int64](ctx, c.c, "cache.set_many", a)
 }
 
 // DeleteMany deletes keys; count requested, deleted actually deleted.
-func (c *Cache) DeleteMany(ctx context.Context, keys []string) (Record, error) {
-	return call[Record](ctx, c.c, "cache.delete_many", args{}.v("keys", nilIfEmpty(keys)))
+func (c *Cache) DeleteMany(ctx context.Context, keys []string) (*DeleteManyResult, error) {
+	return call[*DeleteManyResult](ctx, c.c, "cache.delete_many", args{}.v("keys", nilIfEmpty(keys)))
 }
 
 // List is one page of keys: keys ([{key, expiration}]), list_complete, cursor.
-func (c *Cache) List(ctx context.Context, prefix string, limit int, cursor string) (Record, error) {
-	return call[Record](ctx, c.c, "cache.list", args{}.s("prefix", prefix).n("limit", limit).s("cursor", cursor))
+func (c *Cache) List(ctx context.Context, prefix string, limit int, cursor string) (*CacheListPage, error) {
+	return call[*CacheListPage](ctx, c.c, "cache.list", args{}.s("prefix", prefix).n("limit", limit).s("cursor", cursor))
 }
 
 // ListAll is every key under prefix ({key, expiration}), following the cursor page by page
 // (pageSize keys a page; 0: 100):
 //
 //	for entry, err := range client.Cache.ListAll(ctx, "user:", 0) { ... }
-func (c *Cache) ListAll(ctx context.Context, prefix string, pageSize int) iter.Seq2[Record, error] {
-	return streamOf[Record](ctx, c.c, "cache.list_all", args{}.s("prefix", prefix).n("page_size", pageSize))
+func (c *Cache) ListAll(ctx context.Context, prefix string, pageSize int) iter.Seq2[CacheKey, error] {
+	return streamOf[CacheKey](ctx, c.c, "cache.list_all", args{}.s("prefix", prefix).n("page_size", pageSize))
 }
 
 // Keys is every key name (with the prefix when given).

@@ -309,7 +309,7 @@ func call[T any](ctx context.Context, c *Client, op string, a args) (T, error) {
 	if err != nil {
 		return out, err
 	}
-	if err := json.Unmarshal(raw, &out); err != nil {
+	if err := decodeResult(raw, &out); err != nil {
 		return out, decodeError(op, err)
 	}
 	return withTimes(op, out), nil
@@ -343,8 +343,9 @@ func (s *Secrets) Get(ctx context.Context, key string) (string, bool, error) {
 }
 
 // Set creates or replaces a secret.
-func (s *Secrets) Set(ctx context.Context, key, value string) (any, error) {
-	return call[any](ctx, s.c, "secrets.set", args{}.s("key", key).s("value", value))
+func (s *Secrets) Set(ctx context.Context, key, value string) error {
+	_, err := s.c.raw(ctx, "secrets.set", args{}.s("key", key).s("value", value))
+	return err
 }
 
 // List is the secret names.
@@ -356,31 +357,31 @@ func (s *Secrets) List(ctx context.Context) ([]string, error) {
 type Services struct{ c *Client }
 
 // Invoke invokes a service; the answer has success and result.
-func (s *Services) Invoke(ctx context.Context, serviceName string, data any) (Record, error) {
-	return call[Record](ctx, s.c, "services.invoke", args{}.s("service_name", serviceName).v("data", data))
+func (s *Services) Invoke(ctx context.Context, serviceName string, data any) (*InvokeResult, error) {
+	return call[*InvokeResult](ctx, s.c, "services.invoke", args{}.s("service_name", serviceName).v("data", data))
 }
 
 // Local are helpers only the local platform serves.
 type Local struct{ c *Client }
 
 // Outbox is the emails the local platform "sent" (verification links, OTP codes), newest first.
-func (l *Local) Outbox(ctx context.Context, to string, limit int) ([]Record, error) {
-	return call[[]Record](ctx, l.c, "local.outbox", args{}.s("to", to).n("limit", limit))
+func (l *Local) Outbox(ctx context.Context, to string, limit int) ([]OutboxMessage, error) {
+	return call[[]OutboxMessage](ctx, l.c, "local.outbox", args{}.s("to", to).n("limit", limit))
 }
 
 // Workers is what the project's connected workers serve now (workers, modules, events, jobs).
-func (l *Local) Workers(ctx context.Context) (Record, error) {
-	return call[Record](ctx, l.c, "local.workers", args{})
+func (l *Local) Workers(ctx context.Context) (*ServedNow, error) {
+	return call[*ServedNow](ctx, l.c, "local.workers", args{})
 }
 
 // WaitServed waits until a connected worker serves name (a custom API slug, an event or a job
 // type), at most timeout.
-func (l *Local) WaitServed(ctx context.Context, name string, timeout time.Duration) (Record, error) {
+func (l *Local) WaitServed(ctx context.Context, name string, timeout time.Duration) (*ServedNow, error) {
 	a := args{}.s("name", name)
 	if timeout > 0 {
 		a["timeout_ms"] = timeout.Milliseconds()
 	}
-	return call[Record](ctx, l.c, "local.wait_served", a)
+	return call[*ServedNow](ctx, l.c, "local.wait_served", a)
 }
 
 // Do runs any operation of the engine's table by name (db.query, cache.set, ...; the same

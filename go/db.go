@@ -8,16 +8,6 @@ import (
 // DB is the project's SQL database.
 type DB struct{ c *Client }
 
-// QueryResult is the answer of a statement.
-type QueryResult struct {
-	// Results are the rows, each a column -> value object.
-	Results []Record `json:"results"`
-	// Count is the number of rows.
-	Count int64 `json:"count"`
-	// Meta is what the database reported (changes, last_row_id, duration_ms).
-	Meta Record `json:"meta,omitempty"`
-}
-
 // Statement is one statement of a batch.
 type Statement struct {
 	SQL    string `json:"sql"`
@@ -43,12 +33,12 @@ func (d *DB) QueryOne(ctx context.Context, sql string, params ...any) (Record, e
 }
 
 // Batch runs up to 25 statements in one transaction: all or nothing.
-func (d *DB) Batch(ctx context.Context, statements []Statement) (Record, error) {
+func (d *DB) Batch(ctx context.Context, statements []Statement) (*BatchResult, error) {
 	a := args{}
 	if statements != nil {
 		a["queries"] = statements
 	}
-	return call[Record](ctx, d.c, "db.batch", a)
+	return call[*BatchResult](ctx, d.c, "db.batch", a)
 }
 
 // QueryAs runs a statement and decodes its rows into T (a struct with json tags, or a map):

@@ -19,7 +19,7 @@ func TestDBQueryAndQueryAs(t *testing.T) {
 		{SQL: "INSERT INTO users (email, age) VALUES (?, ?)", Params: []any{"a@x.dev", 31}},
 		{SQL: "INSERT INTO users (email, age) VALUES (?, ?)", Params: []any{"b@x.dev", 42}},
 	})
-	if err != nil || b["success"] != true {
+	if err != nil || !b.Success {
 		t.Fatalf("batch: %v %v", b, err)
 	}
 	res, err := c.DB.Query(ctx, "SELECT email FROM users WHERE age > ? ORDER BY id", 30)

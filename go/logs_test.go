@@ -72,11 +72,11 @@ func TestSignupSigninAndOff(t *testing.T) {
 	defer cancel()
 	c := newClient(t)
 	s, err := c.Auth.Signup(ctx, "legacy@x.dev", "Sup3rSecret", "L", aerostack.Record{"plan": "free"})
-	if err != nil || s["access_token"] == nil {
+	if err != nil || s.AccessToken == nil {
 		t.Fatalf("signup: %v %v", s, err)
 	}
 	in, err := c.Auth.Signin(ctx, "legacy@x.dev", "Sup3rSecret")
-	if err != nil || in["user"].(map[string]any)["email"] != "legacy@x.dev" {
+	if err != nil || *in.User.Email != "legacy@x.dev" {
 		t.Fatalf("signin: %v %v", in, err)
 	}
 

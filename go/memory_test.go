@@ -33,7 +33,7 @@ func TestMemoryFlatOver100kCalls(t *testing.T) {
 	}
 	ctx := context.Background()
 	c := newClient(t)
-	if _, err := c.Cache.Set(ctx, "k", map[string]any{"v": strings.Repeat("x", 200)}, 0); err != nil {
+	if err := c.Cache.Set(ctx, "k", map[string]any{"v": strings.Repeat("x", 200)}, 0); err != nil {
 		t.Fatal(err)
 	}
 	const workers = 64

@@ -16,7 +16,7 @@ type EnqueueOptions struct {
 }
 
 // Enqueue enqueues a job of jobType with data; the answer's job_id.
-func (q *Queue) Enqueue(ctx context.Context, jobType string, data any, opts *EnqueueOptions) (Record, error) {
+func (q *Queue) Enqueue(ctx context.Context, jobType string, data any, opts *EnqueueOptions) (*EnqueueResult, error) {
 	a := args{}.s("type", jobType).v("data", data)
 	if opts != nil {
 		a.n("delay_seconds", opts.DelaySeconds)
@@ -24,17 +24,17 @@ func (q *Queue) Enqueue(ctx context.Context, jobType string, data any, opts *Enq
 			a["max_retries"] = *opts.MaxRetries
 		}
 	}
-	return call[Record](ctx, q.c, "queue.enqueue", a)
+	return call[*EnqueueResult](ctx, q.c, "queue.enqueue", a)
 }
 
 // Send is Enqueue under seed 000's name.
-func (q *Queue) Send(ctx context.Context, name string, data any, opts *EnqueueOptions) (Record, error) {
+func (q *Queue) Send(ctx context.Context, name string, data any, opts *EnqueueOptions) (*EnqueueResult, error) {
 	return q.Enqueue(ctx, name, data, opts)
 }
 
 // Job is a job (status, attempts, result, last_error, history...), or nil.
-func (q *Queue) Job(ctx context.Context, jobID string) (Record, error) {
-	return call[Record](ctx, q.c, "queue.job", args{}.s("job_id", jobID))
+func (q *Queue) Job(ctx context.Context, jobID string) (*JobRecord, error) {
+	return call[*JobRecord](ctx, q.c, "queue.job", args{}.s("job_id", jobID))
 }
 
 // JobFilter selects jobs; Limit is the page size.
@@ -46,26 +46,26 @@ type JobFilter struct {
 }
 
 // Jobs is one page of jobs: jobs, list_complete, cursor.
-func (q *Queue) Jobs(ctx context.Context, f JobFilter) (Record, error) {
-	return call[Record](ctx, q.c, "queue.jobs", args{}.s("status", f.Status).s("type", f.Type).n("limit", f.Limit).s("cursor", f.Cursor))
+func (q *Queue) Jobs(ctx context.Context, f JobFilter) (*JobsPage, error) {
+	return call[*JobsPage](ctx, q.c, "queue.jobs", args{}.s("status", f.Status).s("type", f.Type).n("limit", f.Limit).s("cursor", f.Cursor))
 }
 
 // JobsAll is every job matching the filter (from f.Cursor when given), page by page.
-func (q *Queue) JobsAll(ctx context.Context, f JobFilter) iter.Seq2[Record, error] {
-	return streamOf[Record](ctx, q.c, "queue.jobs_all", args{}.s("status", f.Status).s("type", f.Type).n("page_size", f.Limit).s("cursor", f.Cursor))
+func (q *Queue) JobsAll(ctx context.Context, f JobFilter) iter.Seq2[JobRecord, error] {
+	return streamOf[JobRecord](ctx, q.c, "queue.jobs_all", args{}.s("status", f.Status).s("type", f.Type).n("page_size", f.Limit).s("cursor", f.Cursor))
 }
 
 // Cancel cancels a queued job; the answer's success.
-func (q *Queue) Cancel(ctx context.Context, jobID string) (Record, error) {
-	return call[Record](ctx, q.c, "queue.cancel", args{}.s("job_id", jobID))
+func (q *Queue) Cancel(ctx context.Context, jobID string) (*CancelResult, error) {
+	return call[*CancelResult](ctx, q.c, "queue.cancel", args{}.s("job_id", jobID))
 }
 
 // Wait waits until the job is over (completed, failed or cancelled), at most timeout, and
 // returns its record with history.
-func (q *Queue) Wait(ctx context.Context, jobID string, timeout time.Duration) (Record, error) {
+func (q *Queue) Wait(ctx context.Context, jobID string, timeout time.Duration) (*JobRecord, error) {
 	a := args{}.s("job_id", jobID)
 	if timeout > 0 {
 		a["timeout_ms"] = timeout.Milliseconds()
 	}
-	return call[Record](ctx, q.c, "queue.wait", a)
+	return call[*JobRecord](ctx, q.c, "queue.wait", a)
 }

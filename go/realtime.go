@@ -14,8 +14,8 @@ type Socket struct{ c *Client }
 
 // Emit sends event with data to every subscriber of room; what was delivered
 // ({id, topic, timestamp, delivered, persisted}).
-func (s *Socket) Emit(ctx context.Context, event string, data any, room string) (Record, error) {
-	return call[Record](ctx, s.c, "realtime.emit", args{}.s("event", event).v("data", data).s("room", room))
+func (s *Socket) Emit(ctx context.Context, event string, data any, room string) (*EmitResult, error) {
+	return call[*EmitResult](ctx, s.c, "realtime.emit", args{}.s("event", event).v("data", data).s("room", room))
 }
 
 // RealtimeEvent is one event of a channel.
@@ -369,7 +369,7 @@ type PublishOptions struct {
 
 // Publish sends event with data to the other subscribers; the platform's ack {id, timestamp,
 // persisted}.
-func (c *Channel) Publish(ctx context.Context, event string, data any, o *PublishOptions) (Record, error) {
+func (c *Channel) Publish(ctx context.Context, event string, data any, o *PublishOptions) (*PublishAck, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -393,9 +393,11 @@ func (c *Channel) Publish(ctx context.Context, event string, data any, o *Publis
 	if err != nil {
 		return nil, err
 	}
-	var ack Record
-	_ = json.Unmarshal(d.JSON, &ack)
-	return withTimes("realtime.publish", ack), nil
+	var ack PublishAck
+	if err := decodeResult(d.JSON, &ack); err != nil {
+		return nil, decodeError("realtime.publish", err)
+	}
+	return &ack, nil
 }
 
 // Track is being present here with state; others get presence:join. Kept across reconnects.
@@ -416,20 +418,22 @@ func (c *Channel) Untrack() error {
 }
 
 // Presence is everyone present ({key, state, user_id, joined_at}), oldest first.
-func (c *Channel) Presence() []Record {
+func (c *Channel) Presence() []PresenceEntry {
 	if c.err != nil {
 		return nil
 	}
 	b, _ := c.h.Presence()
-	var out []Record
-	_ = json.Unmarshal(b, &out)
-	return withTimes("realtime.presence", out)
+	var out []PresenceEntry
+	if err := decodeResult(b, &out); err != nil && strictResults {
+		panic("realtime.presence: " + err.Error()) // the tests' strict decoding: a struct is behind the surface
+	}
+	return out
 }
 
 // History is the persisted messages, newest first (created_at a time.Time); page back with
 // before = the last message's created_at (the zero time: from the newest). limit 0: the
 // platform's default.
-func (c *Channel) History(ctx context.Context, limit int, before time.Time) ([]Record, error) {
+func (c *Channel) History(ctx context.Context, limit int, before time.Time) ([]HistoryMessage, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -448,11 +452,11 @@ func (c *Channel) History(ctx context.Context, limit int, before time.Time) ([]R
 	if err != nil {
 		return nil, err
 	}
-	var out []Record
-	if err := json.Unmarshal(d.JSON, &out); err != nil {
+	var out []HistoryMessage
+	if err := decodeResult(d.JSON, &out); err != nil {
 		return nil, decodeError("realtime.history", err)
 	}
-	return withTimes("realtime.history", out), nil
+	return out, nil
 }
 
 // Topic is the full topic (table/orders/<projectId>, ...).

@@ -116,7 +116,7 @@ func TestRealtimeReconnectsAfterAPlatformRestartAndCatchesUp(t *testing.T) {
 	}
 	// The message persisted before the restart is still in the history.
 	h, err := sub.History(ctx, 10, time.Time{})
-	if err != nil || len(h) != 3 || h[2]["data"].(map[string]any)["n"] != float64(1) {
+	if err != nil || len(h) != 3 || h[2].Data.(map[string]any)["n"] != float64(1) {
 		t.Fatalf("history across the restart: %v %v", h, err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 func TestCacheStorageAndStreams(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
-	if _, err := c.Cache.Set(ctx, "user:1", map[string]any{"name": "Ada"}, time.Minute); err != nil {
+	if err := c.Cache.Set(ctx, "user:1", map[string]any{"name": "Ada"}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	type user struct{ Name string }
@@ -24,7 +24,7 @@ func TestCacheStorageAndStreams(t *testing.T) {
 		t.Fatalf("GetAs: %v %v %v", u, ok, err)
 	}
 	for i := range 5 {
-		if _, err := c.Cache.Set(ctx, "page:"+string(rune('a'+i)), i, 0); err != nil {
+		if err := c.Cache.Set(ctx, "page:"+string(rune('a'+i)), i, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,7 +33,7 @@ func TestCacheStorageAndStreams(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if entry["key"] == nil {
+		if entry.Key == "" {
 			t.Fatalf("entry without key: %v", entry)
 		}
 		n++
@@ -106,7 +106,7 @@ func TestRealtimeRoundTripAndAerostacktest(t *testing.T) {
 		t.Fatal(err)
 	}
 	ack, err := mine.Publish(ctx, "note", map[string]any{"text": "hi"}, &aerostack.PublishOptions{Persist: true})
-	if err != nil || ack["id"] == nil {
+	if err != nil || ack.ID == "" {
 		t.Fatalf("publish: %v %v", ack, err)
 	}
 	seen := map[string]bool{}

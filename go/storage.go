@@ -28,15 +28,6 @@ type UploadInput struct {
 	Progress func(sent, total int64)
 }
 
-// UploadResult is a stored object's URL and facts.
-type UploadResult struct {
-	URL         string  `json:"url"`
-	Key         string  `json:"key"`
-	Size        *int64  `json:"size"`
-	ContentType *string `json:"content_type"`
-	ETag        *string `json:"etag"`
-}
-
 // uploadChunk is how much of Body is read per write.
 const uploadChunk = 256 << 10
 
@@ -92,7 +83,7 @@ func (s *Storage) Upload(ctx context.Context, in UploadInput) (*UploadResult, er
 		return nil, err
 	}
 	var out UploadResult
-	if err := jsonUnmarshal(d.JSON, &out); err != nil {
+	if err := decodeResult(d.JSON, &out); err != nil {
 		return nil, decodeError(op, err)
 	}
 	if in.Progress != nil && out.Size != nil {
@@ -170,13 +161,13 @@ func (s *Storage) GetURL(ctx context.Context, key string) (string, error) {
 }
 
 // List is one page of objects: objects ([{key, size, content_type, ...}]), cursor.
-func (s *Storage) List(ctx context.Context, prefix string, limit int, cursor string) (Record, error) {
-	return call[Record](ctx, s.c, "storage.list", args{}.s("prefix", prefix).n("limit", limit).s("cursor", cursor))
+func (s *Storage) List(ctx context.Context, prefix string, limit int, cursor string) (*StoragePage, error) {
+	return call[*StoragePage](ctx, s.c, "storage.list", args{}.s("prefix", prefix).n("limit", limit).s("cursor", cursor))
 }
 
 // ListAll is every object under prefix, following the cursor page by page.
-func (s *Storage) ListAll(ctx context.Context, prefix string, pageSize int) iter.Seq2[Record, error] {
-	return streamOf[Record](ctx, s.c, "storage.list_all", args{}.s("prefix", prefix).n("page_size", pageSize))
+func (s *Storage) ListAll(ctx context.Context, prefix string, pageSize int) iter.Seq2[ObjectInfo, error] {
+	return streamOf[ObjectInfo](ctx, s.c, "storage.list_all", args{}.s("prefix", prefix).n("page_size", pageSize))
 }
 
 // Delete deletes an object; whether it existed.
@@ -190,8 +181,8 @@ func (s *Storage) Exists(ctx context.Context, key string) (bool, error) {
 }
 
 // Metadata is {key, size, content_type, last_modified, etag}, or nil when missing.
-func (s *Storage) Metadata(ctx context.Context, key string) (Record, error) {
-	return call[Record](ctx, s.c, "storage.metadata", args{}.s("key", key))
+func (s *Storage) Metadata(ctx context.Context, key string) (*ObjectInfo, error) {
+	return call[*ObjectInfo](ctx, s.c, "storage.metadata", args{}.s("key", key))
 }
 
 // Copy copies an object; the new object's URL.

@@ -48,7 +48,7 @@ func streamOf[T any](ctx context.Context, c *Client, op string, a args) iter.Seq
 				return
 			}
 			var item T
-			if err := json.Unmarshal(d.JSON, &item); err != nil {
+			if err := decodeResult(d.JSON, &item); err != nil {
 				stop(decodeError(op, err))
 				return
 			}

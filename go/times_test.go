@@ -12,6 +12,9 @@ import (
 // isTime fails unless v is a time.Time within a day of now.
 func isTime(t *testing.T, what string, v any) time.Time {
 	t.Helper()
+	if p, ok := v.(*time.Time); ok && p != nil {
+		v = *p
+	}
 	tm, ok := v.(time.Time)
 	if !ok || time.Since(tm).Abs() > 24*time.Hour {
 		t.Fatalf("%s: want a time.Time near now, got %T %v", what, v, v)
@@ -42,39 +45,39 @@ func TestTimesAreTimeTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s["expires_at"] != nil {
-		isTime(t, "session expires_at", s["expires_at"])
+	if s.ExpiresAt != nil {
+		isTime(t, "session expires_at", s.ExpiresAt)
 	}
-	isTime(t, "user created_at", s["user"].(map[string]any)["created_at"])
-	me, err := c.Auth.Me(ctx, s["access_token"].(string))
+	isTime(t, "user created_at", s.User.CreatedAt)
+	me, err := c.Auth.Me(ctx, *s.AccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	isTime(t, "me created_at", me["created_at"])
+	isTime(t, "me created_at", me.CreatedAt)
 
 	// Queue: the job's times; its data as enqueued.
 	sent, err := c.Queue.Enqueue(ctx, "times-job", map[string]any{"created_at": "as-sent"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	job, err := c.Queue.Job(ctx, sent["job_id"].(string))
+	job, err := c.Queue.Job(ctx, sent.JobID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	isTime(t, "job created_at", job["created_at"])
-	if job["data"].(map[string]any)["created_at"] != "as-sent" {
-		t.Fatalf("job data converted: %#v", job["data"])
+	isTime(t, "job created_at", job.CreatedAt)
+	if job.Data.(map[string]any)["created_at"] != "as-sent" {
+		t.Fatalf("job data converted: %#v", job.Data)
 	}
 	page, err := c.Queue.Jobs(ctx, aerostack.JobFilter{Type: "times-job"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	isTime(t, "jobs[].created_at", page["jobs"].([]any)[0].(map[string]any)["created_at"])
+	isTime(t, "jobs[].created_at", page.Jobs[0].CreatedAt)
 	for j, err := range c.Queue.JobsAll(ctx, aerostack.JobFilter{Type: "times-job"}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		isTime(t, "JobsAll created_at", j["created_at"])
+		isTime(t, "JobsAll created_at", j.CreatedAt)
 	}
 
 	// Storage: last_modified.
@@ -85,33 +88,32 @@ func TestTimesAreTimeTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	isTime(t, "storage last_modified", meta["last_modified"])
+	isTime(t, "storage last_modified", meta.LastModified)
 	for o, err := range c.Storage.ListAll(ctx, "", 0) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		isTime(t, "ListAll last_modified", o["last_modified"])
+		isTime(t, "ListAll last_modified", o.LastModified)
 	}
 
 	// Cache: a key's expiration (none without a TTL).
-	if _, err := c.Cache.Set(ctx, "ttl", 1, time.Hour); err != nil {
+	if err := c.Cache.Set(ctx, "ttl", 1, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Cache.Set(ctx, "forever", 1, 0); err != nil {
+	if err := c.Cache.Set(ctx, "forever", 1, 0); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := c.Cache.List(ctx, "", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range keys["keys"].([]any) {
-		k := k.(map[string]any)
-		if k["key"] == "ttl" {
-			if tm := isTime(t, "cache expiration", k["expiration"]); time.Until(tm) < 50*time.Minute {
+	for _, k := range keys.Keys {
+		if k.Key == "ttl" {
+			if tm := isTime(t, "cache expiration", k.Expiration); time.Until(tm) < 50*time.Minute {
 				t.Fatalf("expiration %v is not an hour away", tm)
 			}
-		} else if k["expiration"] != nil {
-			t.Fatalf("a key without TTL has expiration %#v", k["expiration"])
+		} else if k.Expiration != nil {
+			t.Fatalf("a key without TTL has expiration %v", *k.Expiration)
 		}
 	}
 
@@ -123,7 +125,7 @@ func TestTimesAreTimeTime(t *testing.T) {
 	if err != nil || len(box) == 0 {
 		t.Fatalf("outbox: %v %v", box, err)
 	}
-	isTime(t, "outbox created_at", box[0]["created_at"])
+	isTime(t, "outbox created_at", box[0].CreatedAt)
 
 	// Realtime: event timestamp, publish ack, history (paged by a time.Time), presence, emit.
 	ch := c.Realtime.Channel("chat/times")
@@ -134,13 +136,13 @@ func TestTimesAreTimeTime(t *testing.T) {
 	if err := ch.Track(aerostack.Record{"name": "t"}); err != nil {
 		t.Fatal(err)
 	}
-	var acks []aerostack.Record
+	var acks []*aerostack.PublishAck
 	for i := range 3 {
 		ack, err := ch.Publish(ctx, "msg", map[string]any{"i": i, "created_at": "payload"}, &aerostack.PublishOptions{Persist: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		isTime(t, "publish ack timestamp", ack["timestamp"])
+		isTime(t, "publish ack timestamp", ack.Timestamp)
 		acks = append(acks, ack)
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -148,19 +150,19 @@ func TestTimesAreTimeTime(t *testing.T) {
 	if err != nil || len(hist) != 2 {
 		t.Fatalf("history: %v %v", hist, err)
 	}
-	last := isTime(t, "history created_at", hist[1]["created_at"])
-	if hist[0]["data"].(map[string]any)["created_at"] != "payload" {
-		t.Fatalf("history data converted: %#v", hist[0]["data"])
+	last := isTime(t, "history created_at", hist[1].CreatedAt)
+	if hist[0].Data.(map[string]any)["created_at"] != "payload" {
+		t.Fatalf("history data converted: %#v", hist[0].Data)
 	}
 	older, err := ch.History(ctx, 10, last)
-	if err != nil || len(older) != 1 || older[0]["id"] != acks[0]["id"] {
+	if err != nil || len(older) != 1 || *older[0].ID != acks[0].ID {
 		t.Fatalf("history before %v: %v %v (acks %v)", last, older, err, acks)
 	}
 	emitted, err := c.Socket.Emit(ctx, "note", map[string]any{"x": 1}, "chat/times")
 	if err != nil {
 		t.Fatal(err)
 	}
-	isTime(t, "emit timestamp", emitted["timestamp"])
+	isTime(t, "emit timestamp", emitted.Timestamp)
 	deadline := time.After(10 * time.Second)
 	for seenEvent, seenPresence := false, false; !seenEvent || !seenPresence; {
 		select {
@@ -193,5 +195,5 @@ func TestTimesAreTimeTime(t *testing.T) {
 	if len(pres) == 0 {
 		t.Fatal("no presence")
 	}
-	isTime(t, "presence joined_at", pres[0]["joined_at"])
+	isTime(t, "presence joined_at", pres[0].JoinedAt)
 }

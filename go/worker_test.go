@@ -42,7 +42,7 @@ func TestSeedModulesAndTheWelcomeEmailWorker(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.Secrets.Set(ctx, "SENDGRID_KEY", "sg-test-key"); err != nil {
+	if err := c.Secrets.Set(ctx, "SENDGRID_KEY", "sg-test-key"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -133,7 +133,7 @@ func TestSeedModulesAndTheWelcomeEmailWorker(t *testing.T) {
 	}
 	jobID, _ := sent.(map[string]any)["job_id"].(string)
 	job, err := c.Queue.Wait(ctx, jobID, 20*time.Second)
-	if err != nil || job["status"] != "completed" {
+	if err != nil || job.Status != "completed" {
 		t.Fatalf("the welcome email job: %v %v", job, err)
 	}
 	mu.Lock()

@@ -96,7 +96,9 @@ func main() {
 	for i := 1; i <= 100; i++ {
 		must(c.DB.Query(ctx, "INSERT OR REPLACE INTO items (id, name) VALUES (?, ?)", i, fmt.Sprint("item ", i)))
 	}
-	must(c.Cache.Set(ctx, cacheKey, map[string]any{"hello": "world", "n": 42}, 0))
+	if err := c.Cache.Set(ctx, cacheKey, map[string]any{"hello": "world", "n": 42}, 0); err != nil {
+		fatal(err)
+	}
 
 	self, _ := os.Executable()
 	loadBefore := loadavg()

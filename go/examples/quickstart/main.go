@@ -62,16 +62,16 @@ func run(ctx context.Context, cfg aerostack.Config) error {
 	if err != nil {
 		return err
 	}
-	step("auth.register", "user "+session["user"].(map[string]any)["id"].(string))
+	step("auth.register", "user "+session.User.ID)
 	login, err := client.Auth.Login(ctx, email, "securePassword123")
 	if err != nil {
 		return err
 	}
-	user, err := client.Auth.VerifyToken(ctx, login["access_token"].(string))
+	user, err := client.Auth.VerifyToken(ctx, *login.AccessToken)
 	if err != nil || user == nil {
 		return fmt.Errorf("the fresh access token was refused: %v", err)
 	}
-	step("auth.verify_token", fmt.Sprintf("%s (since %s)", user["email"], user["created_at"].(time.Time).Format(time.RFC3339)))
+	step("auth.verify_token", fmt.Sprintf("%s (since %s)", *user.Email, user.CreatedAt.Format(time.RFC3339)))
 	if _, err := client.Auth.SendOTP(ctx, email, ""); err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func run(ctx context.Context, cfg aerostack.Config) error {
 	step("db.query_one", one)
 
 	// Cache
-	if _, err := client.Cache.Set(ctx, "user:"+uid, map[string]any{"name": "Jane"}, 5*time.Minute); err != nil {
+	if err := client.Cache.Set(ctx, "user:"+uid, map[string]any{"name": "Jane"}, 5*time.Minute); err != nil {
 		return err
 	}
 	cached, err := client.Cache.Get(ctx, "user:"+uid)
@@ -148,7 +148,7 @@ func run(ctx context.Context, cfg aerostack.Config) error {
 	}
 	best := any(nil)
 	if len(hits) > 0 {
-		best = hits[0]["content"]
+		best = hits[0].Content
 	}
 	step("ai.embed / search", fmt.Sprintf("%d dims; best hit: %v", len(vec.Embedding), best))
 	var text strings.Builder
@@ -166,7 +166,7 @@ func run(ctx context.Context, cfg aerostack.Config) error {
 	step("ai.chat_stream", text.String())
 
 	// Secrets
-	if _, err := client.Secrets.Set(ctx, "STRIPE_SECRET_KEY", "sk_test_123"); err != nil {
+	if err := client.Secrets.Set(ctx, "STRIPE_SECRET_KEY", "sk_test_123"); err != nil {
 		return err
 	}
 	secret, _, err := client.Secrets.Get(ctx, "STRIPE_SECRET_KEY")
@@ -205,8 +205,10 @@ func run(ctx context.Context, cfg aerostack.Config) error {
 		return err
 	}
 	step("call (custom API)", greeting)
-	invoked, err := once.Services.Invoke(ctx, "hello", map[string]any{"name": "service"})
-	if err != nil {
+	var invoked any
+	if res, err := once.Services.Invoke(ctx, "hello", map[string]any{"name": "service"}); err == nil {
+		invoked = res.Result
+	} else {
 		var e *aerostack.Error
 		if !errors.As(err, &e) {
 			return err
@@ -220,11 +222,11 @@ func run(ctx context.Context, cfg aerostack.Config) error {
 	if err != nil {
 		return err
 	}
-	done, err := client.Queue.Wait(ctx, job["job_id"].(string), 30*time.Second)
+	done, err := client.Queue.Wait(ctx, job.JobID, 30*time.Second)
 	if err != nil {
 		return err
 	}
-	step("queue.send / wait", fmt.Sprintf("%s %s -> %v", job["job_id"], done["status"], done["result"]))
+	step("queue.send / wait", fmt.Sprintf("%s %s -> %v", job.JobID, done.Status, done.Result))
 
 	// Realtime: table changes and messages on a channel; server-side emit
 	orders := client.Realtime.Channel("tasks")

@@ -657,7 +657,7 @@ func (e *env) typed(ctx context.Context, c *aerostack.Client, op string, a argv,
 	case "cache.get":
 		return c.Cache.Get(ctx, s("key"))
 	case "cache.set":
-		return c.Cache.Set(ctx, s("key"), a.m["value"], ttl())
+		return nil, c.Cache.Set(ctx, s("key"), a.m["value"], ttl())
 	case "cache.has":
 		return c.Cache.Has(ctx, s("key"))
 	case "cache.delete":
@@ -780,7 +780,7 @@ func (e *env) typed(ctx context.Context, c *aerostack.Client, op string, a argv,
 		}
 		return v, nil
 	case "secrets.set":
-		return c.Secrets.Set(ctx, s("key"), s("value"))
+		return nil, c.Secrets.Set(ctx, s("key"), s("value"))
 	case "secrets.list":
 		return c.Secrets.List(ctx)
 	case "services.invoke":
@@ -1119,7 +1119,10 @@ func (r *run) queueJob(p, want obj) (string, error) {
 		if err != nil {
 			return "", failf("job: %v", err)
 		}
-		st, _ := job["status"].(string)
+		st := ""
+		if job != nil {
+			st = job.Status
+		}
 		if st == "completed" || st == "failed" || st == "cancelled" {
 			j, _ := canon(job)
 			jm := j.(obj)

@@ -112,7 +112,7 @@ func (r *run) realtimeRoundTrip(p, want obj) (string, error) {
 			return "", failf("history has no %s: %s", short(w), short(hc))
 		}
 	}
-	if pub["persist"] == true && ack["id"] == nil {
+	if pub["persist"] == true && ack.ID == "" {
 		return "", failf("publish with persist answered no id: %s", short(ack))
 	}
 	mu.Lock()
