@@ -48,10 +48,29 @@ final class Native
             return '{}';
         }
         try {
-            return json_encode($v, self::JSON_OUT);
+            $json = json_encode($v, self::JSON_OUT);
+            // A DateTimeInterface (e.g. a time the SDK handed out, sent back) encodes as PHP's
+            // {date, timezone_type, timezone} object: send it as the engine's RFC 3339 text.
+            // The walk runs only when the cheap check says one may be there.
+            if (str_contains($json, '"timezone_type"')) {
+                $json = json_encode(self::times($v), self::JSON_OUT);
+            }
+            return $json;
         } catch (\JsonException $e) {
             throw new Exception\ValidationException('the arguments cannot be sent as JSON: ' . $e->getMessage(), 'VALIDATION_ERROR', details: ['field' => 'args']);
         }
+    }
+
+    /** `$v` with every DateTimeInterface as RFC 3339 UTC text with milliseconds. */
+    private static function times(mixed $v): mixed
+    {
+        if ($v instanceof \DateTimeInterface) {
+            return \DateTimeImmutable::createFromInterface($v)->setTimezone(new \DateTimeZone('UTC'))->format('Y-m-d\\TH:i:s.v\\Z');
+        }
+        if (is_array($v)) {
+            return array_map(self::times(...), $v);
+        }
+        return $v;
     }
 
     public static function decode(string $json): mixed

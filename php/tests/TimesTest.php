@@ -22,6 +22,19 @@ final class TimesTest extends TestCase
         return self::isUtc($v) && abs(time() - $v->getTimestamp()) < 7200;
     }
 
+    public function testATimeSentBackIsTheEnginesText(): void
+    {
+        $c = $this->client();
+        $key = 'times-back-' . self::uid();
+        $job = $c->queue->send('timed-back', [], delaySeconds: 3600);
+        $at = $c->queue->job($job['job_id'])['created_at'];
+        $this->assertTrue(self::isUtc($at));
+        $c->cache->set($key, ['at' => $at, 'paris' => new \DateTime('2026-01-02 03:04:05.678', new \DateTimeZone('Europe/Paris'))]);
+        $back = $c->cache->get($key);
+        $this->assertSame($at->format('Y-m-d\\TH:i:s.v\\Z'), $back['at']);
+        $this->assertSame('2026-01-02T02:04:05.678Z', $back['paris']);
+    }
+
     public function testServiceResultsCarryDateTimes(): void
     {
         $c = $this->client();
