@@ -46,7 +46,7 @@ func (r ChatRequest) args() args {
 	return a
 }
 
-// Chat is a chat completion; the answer's text is in "text" (also usage, model).
+// Chat is a chat completion: Text (also Usage, Model).
 func (a *AI) Chat(ctx context.Context, req ChatRequest) (*ChatResponse, error) {
 	return call[*ChatResponse](ctx, a.c, "ai.chat", req.args())
 }
@@ -74,7 +74,7 @@ type CompleteOptions struct {
 	System      string
 }
 
-// Complete completes a prompt; the answer's "text" (also usage, model).
+// Complete completes a prompt: Text (also Usage, Model).
 func (a *AI) Complete(ctx context.Context, prompt string, opts *CompleteOptions) (*Completion, error) {
 	ar := args{}.s("prompt", prompt)
 	if opts != nil {
@@ -100,7 +100,7 @@ func (a *AI) Embed(ctx context.Context, text string) (*Embedding, error) {
 // AISearch is semantic search over the project's documents.
 type AISearch struct{ c *Client }
 
-// Ingest indexes a document; the answer's id. id and metadata are optional.
+// Ingest indexes a document; its ID. id and metadata are optional.
 func (s *AISearch) Ingest(ctx context.Context, content, docType, id string, metadata Record) (*IngestResult, error) {
 	a := args{}.s("content", content).s("type", docType).s("id", id)
 	if metadata != nil {
@@ -116,7 +116,7 @@ type SearchQuery struct {
 	Filter Record
 }
 
-// Query is the closest documents: [{id, content, score, type, metadata}].
+// Query is the closest documents (ID, Content, Score, Type, Metadata).
 func (s *AISearch) Query(ctx context.Context, text string, q *SearchQuery) ([]SearchResult, error) {
 	a := args{}.s("text", text)
 	if q != nil {
@@ -155,7 +155,7 @@ func (s *AISearch) DeleteByType(ctx context.Context, docType string) (bool, erro
 	return call[bool](ctx, s.c, "ai.search.delete_by_type", args{}.s("type", docType))
 }
 
-// ListTypes is [{type, count}].
+// ListTypes is every document type with its count.
 func (s *AISearch) ListTypes(ctx context.Context) ([]TypeCount, error) {
 	return call[[]TypeCount](ctx, s.c, "ai.search.list_types", args{})
 }

@@ -5,8 +5,8 @@ import "context"
 // Auth is end-user authentication: accounts, sessions, one-time codes, profile.
 type Auth struct{ c *Client }
 
-// Register creates an account; the answer has access_token, refresh_token, user
-// (requires_verification when the project wants the email verified first). name and
+// Register creates an account; the session (AccessToken, RefreshToken, User; RequiresVerification
+// and no AccessToken when the project wants the email verified first). name and
 // customFields are optional.
 func (a *Auth) Register(ctx context.Context, email, password, name string, customFields Record) (*AuthSession, error) {
 	ar := args{}.s("email", email).s("password", password).s("name", name)
@@ -31,7 +31,7 @@ func (a *Auth) Signin(ctx context.Context, email, password string) (*AuthSession
 	return call[*AuthSession](ctx, a.c, "auth.signin", args{}.s("email", email).s("password", password))
 }
 
-// Login signs in with email and password; the answer has access_token and user.
+// Login signs in with email and password; the session (AccessToken, User, ExpiresAt).
 func (a *Auth) Login(ctx context.Context, email, password string) (*AuthSession, error) {
 	return call[*AuthSession](ctx, a.c, "auth.login", args{}.s("email", email).s("password", password))
 }

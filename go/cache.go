@@ -74,17 +74,17 @@ func (c *Cache) SetMany(ctx context.Context, entries []CacheEntry) (int64, error
 	return call[int64](ctx, c.c, "cache.set_many", a)
 }
 
-// DeleteMany deletes keys; count requested, deleted actually deleted.
+// DeleteMany deletes keys; Count requested, Deleted actually deleted.
 func (c *Cache) DeleteMany(ctx context.Context, keys []string) (*DeleteManyResult, error) {
 	return call[*DeleteManyResult](ctx, c.c, "cache.delete_many", args{}.v("keys", nilIfEmpty(keys)))
 }
 
-// List is one page of keys: keys ([{key, expiration}]), list_complete, cursor.
+// List is one page of keys (Keys with their Expiration, ListComplete, Cursor).
 func (c *Cache) List(ctx context.Context, prefix string, limit int, cursor string) (*CacheListPage, error) {
 	return call[*CacheListPage](ctx, c.c, "cache.list", args{}.s("prefix", prefix).n("limit", limit).s("cursor", cursor))
 }
 
-// ListAll is every key under prefix ({key, expiration}), following the cursor page by page
+// ListAll is every key under prefix (Key, Expiration), following the cursor page by page
 // (pageSize keys a page; 0: 100):
 //
 //	for entry, err := range client.Cache.ListAll(ctx, "user:", 0) { ... }

@@ -356,7 +356,7 @@ func (s *Secrets) List(ctx context.Context) ([]string, error) {
 // Services are the other services (Logic Modules) of the project.
 type Services struct{ c *Client }
 
-// Invoke invokes a service; the answer has success and result.
+// Invoke invokes a service: Success, and Result (what the service answered).
 func (s *Services) Invoke(ctx context.Context, serviceName string, data any) (*InvokeResult, error) {
 	return call[*InvokeResult](ctx, s.c, "services.invoke", args{}.s("service_name", serviceName).v("data", data))
 }

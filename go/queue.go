@@ -15,7 +15,7 @@ type EnqueueOptions struct {
 	MaxRetries   *int
 }
 
-// Enqueue enqueues a job of jobType with data; the answer's job_id.
+// Enqueue enqueues a job of jobType with data; its JobID.
 func (q *Queue) Enqueue(ctx context.Context, jobType string, data any, opts *EnqueueOptions) (*EnqueueResult, error) {
 	a := args{}.s("type", jobType).v("data", data)
 	if opts != nil {
@@ -32,7 +32,7 @@ func (q *Queue) Send(ctx context.Context, name string, data any, opts *EnqueueOp
 	return q.Enqueue(ctx, name, data, opts)
 }
 
-// Job is a job (status, attempts, result, last_error, history...), or nil.
+// Job is a job (Status, Attempts, Result, LastError, History...), or nil when there is none.
 func (q *Queue) Job(ctx context.Context, jobID string) (*JobRecord, error) {
 	return call[*JobRecord](ctx, q.c, "queue.job", args{}.s("job_id", jobID))
 }
@@ -45,7 +45,7 @@ type JobFilter struct {
 	Cursor string
 }
 
-// Jobs is one page of jobs: jobs, list_complete, cursor.
+// Jobs is one page of jobs (Jobs, ListComplete, Cursor).
 func (q *Queue) Jobs(ctx context.Context, f JobFilter) (*JobsPage, error) {
 	return call[*JobsPage](ctx, q.c, "queue.jobs", args{}.s("status", f.Status).s("type", f.Type).n("limit", f.Limit).s("cursor", f.Cursor))
 }
@@ -55,13 +55,13 @@ func (q *Queue) JobsAll(ctx context.Context, f JobFilter) iter.Seq2[JobRecord, e
 	return streamOf[JobRecord](ctx, q.c, "queue.jobs_all", args{}.s("status", f.Status).s("type", f.Type).n("page_size", f.Limit).s("cursor", f.Cursor))
 }
 
-// Cancel cancels a queued job; the answer's success.
+// Cancel cancels a queued job (Success).
 func (q *Queue) Cancel(ctx context.Context, jobID string) (*CancelResult, error) {
 	return call[*CancelResult](ctx, q.c, "queue.cancel", args{}.s("job_id", jobID))
 }
 
 // Wait waits until the job is over (completed, failed or cancelled), at most timeout, and
-// returns its record with history.
+// returns its record with History.
 func (q *Queue) Wait(ctx context.Context, jobID string, timeout time.Duration) (*JobRecord, error) {
 	a := args{}.s("job_id", jobID)
 	if timeout > 0 {

@@ -12,8 +12,8 @@ import (
 // Socket is server-side broadcast to realtime rooms.
 type Socket struct{ c *Client }
 
-// Emit sends event with data to every subscriber of room; what was delivered
-// ({id, topic, timestamp, delivered, persisted}).
+// Emit sends event with data to every subscriber of room; what was delivered (ID, Topic,
+// Timestamp, Delivered, Persisted).
 func (s *Socket) Emit(ctx context.Context, event string, data any, room string) (*EmitResult, error) {
 	return call[*EmitResult](ctx, s.c, "realtime.emit", args{}.s("event", event).v("data", data).s("room", room))
 }
@@ -32,8 +32,14 @@ type RealtimeEvent struct {
 	ID        string `json:"id"`
 	Persisted bool   `json:"persisted"`
 	Replayed  bool   `json:"replayed"`
+	// Status is the connection's status on a status event (connecting, connected,
+	// reconnecting, disconnected).
+	Status string `json:"status"`
 	// Timestamp is when the platform sent it (zero when it did not say).
 	Timestamp time.Time `json:"-"`
+	// Presence is the platform's presence report of a presence event (Kind "presence"; nil
+	// otherwise): the same value as Data, typed.
+	Presence *PresenceReport `json:"-"`
 	// Raw is the whole event.
 	Raw Record `json:"-"`
 
@@ -96,6 +102,19 @@ func (r *Realtime) pump(h *ffi.Realtime, stop chan struct{}) {
 			withTimes("realtime.presence_event", ev.Raw)
 		}
 		ev.Data = ev.Raw["data"] // the same value, with the presence times converted
+		if strictResults {
+			mustMatchEvent(d.JSON)
+		}
+		if ev.Kind == "presence" {
+			if data, ok := ev.Raw["data"]; ok && data != nil {
+				var pr PresenceReport
+				if b, err := json.Marshal(data); err == nil && decodeResult(b, &pr) == nil {
+					ev.Presence = &pr
+				} else if strictResults {
+					panic("realtime.presence_event: the PresenceReport struct is behind the surface: " + string(b))
+				}
+			}
+		}
 		if t := optTime(ev.Raw, "timestamp"); t != nil {
 			ev.Timestamp = *t
 		}
@@ -367,8 +386,8 @@ type PublishOptions struct {
 	Timeout time.Duration
 }
 
-// Publish sends event with data to the other subscribers; the platform's ack {id, timestamp,
-// persisted}.
+// Publish sends event with data to the other subscribers; the platform's ack (ID, Timestamp,
+// Persisted).
 func (c *Channel) Publish(ctx context.Context, event string, data any, o *PublishOptions) (*PublishAck, error) {
 	if c.err != nil {
 		return nil, c.err
@@ -417,7 +436,7 @@ func (c *Channel) Untrack() error {
 	return fail("realtime.untrack", c.h.Untrack())
 }
 
-// Presence is everyone present ({key, state, user_id, joined_at}), oldest first.
+// Presence is everyone present (Key, State, UserID, JoinedAt), oldest first.
 func (c *Channel) Presence() []PresenceEntry {
 	if c.err != nil {
 		return nil
@@ -430,8 +449,8 @@ func (c *Channel) Presence() []PresenceEntry {
 	return out
 }
 
-// History is the persisted messages, newest first (created_at a time.Time); page back with
-// before = the last message's created_at (the zero time: from the newest). limit 0: the
+// History is the persisted messages, newest first; page back with before = the last
+// message's CreatedAt (the zero time: from the newest). limit 0: the
 // platform's default.
 func (c *Channel) History(ctx context.Context, limit int, before time.Time) ([]HistoryMessage, error) {
 	if c.err != nil {

@@ -273,3 +273,41 @@ type ServedNow struct {
 	Events  []string `json:"events"`
 	Jobs    []string `json:"jobs"`
 }
+
+// PresenceReport is the data of a presence event (RealtimeEvent.Presence): one connection that
+// joined, left or changed its state (Key, State, UserID, JoinedAt), or the channel's whole
+// presence (Presences), or what changed (Joins, Leaves). State is what the connection tracked.
+type PresenceReport struct {
+	Key       string          `json:"key,omitempty"`
+	State     Record          `json:"state,omitempty"`
+	UserID    *string         `json:"user_id,omitempty"`
+	JoinedAt  *time.Time      `json:"joined_at,omitempty"`
+	Presences []PresenceEntry `json:"presences,omitempty"`
+	Joins     []PresenceEntry `json:"joins,omitempty"`
+	Leaves    []PresenceEntry `json:"leaves,omitempty"`
+}
+
+// eventWire is a realtime event as the surface hands it out; the tests' strict decoding checks
+// each event against it, so a key the engine adds to events fails them until RealtimeEvent has it.
+type eventWire struct {
+	Kind      string     `json:"kind"`
+	Topic     *string    `json:"topic"`
+	Event     string     `json:"event"`
+	Data      any        `json:"data"`
+	Old       any        `json:"old"`
+	UserID    *string    `json:"user_id"`
+	ID        *string    `json:"id"`
+	Persisted bool       `json:"persisted"`
+	Replayed  bool       `json:"replayed"`
+	Timestamp *time.Time `json:"timestamp"`
+	Status    *string    `json:"status"`
+	Listeners []uint64   `json:"listeners"`
+}
+
+// mustMatchEvent is the tests' check of an event (strictResults only): a panic names the key.
+func mustMatchEvent(raw []byte) {
+	var ev eventWire
+	if err := decodeResult(raw, &ev); err != nil {
+		panic("realtime.event: RealtimeEvent is behind the surface (" + err.Error() + "): " + string(raw))
+	}
+}

@@ -160,7 +160,7 @@ func (s *Storage) GetURL(ctx context.Context, key string) (string, error) {
 	return call[string](ctx, s.c, "storage.get_url", args{}.s("key", key))
 }
 
-// List is one page of objects: objects ([{key, size, content_type, ...}]), cursor.
+// List is one page of objects (Objects, Truncated, Cursor).
 func (s *Storage) List(ctx context.Context, prefix string, limit int, cursor string) (*StoragePage, error) {
 	return call[*StoragePage](ctx, s.c, "storage.list", args{}.s("prefix", prefix).n("limit", limit).s("cursor", cursor))
 }
@@ -180,7 +180,7 @@ func (s *Storage) Exists(ctx context.Context, key string) (bool, error) {
 	return call[bool](ctx, s.c, "storage.exists", args{}.s("key", key))
 }
 
-// Metadata is {key, size, content_type, last_modified, etag}, or nil when missing.
+// Metadata is the object's Key, Size, ContentType, LastModified and ETag, or nil when missing.
 func (s *Storage) Metadata(ctx context.Context, key string) (*ObjectInfo, error) {
 	return call[*ObjectInfo](ctx, s.c, "storage.metadata", args{}.s("key", key))
 }

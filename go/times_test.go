@@ -174,6 +174,9 @@ func TestTimesAreTimeTime(t *testing.T) {
 				seenEvent = true
 			}
 			if ev.Kind == "presence" {
+				if ev.Presence == nil {
+					t.Fatalf("a presence event without its typed report: %+v", ev.Raw)
+				}
 				if d, ok := ev.Data.(map[string]any); ok {
 					for _, list := range []string{"presences", "joins"} {
 						if l, ok := d[list].([]any); ok && len(l) > 0 {

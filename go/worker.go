@@ -27,8 +27,13 @@ type Event struct {
 	ProjectID string
 	// Data is the request's JSON body (custom API, service) or the job's data.
 	Data any
-	// Method is the HTTP method of a custom API call.
-	Method string
+	// Method is the HTTP method of a custom API call; Query and Headers its query parameters
+	// and request headers (the caller's, as sent).
+	Method  string
+	Query   Record
+	Headers Record
+	// Attempt is a job invocation's attempt count as the platform reports it (0 for others).
+	Attempt int
 	// Timestamp is when the platform sent it; CreatedAt, for a job, when the job was created
 	// (zero when not said).
 	Timestamp time.Time
@@ -280,6 +285,11 @@ func invoke(w *ffi.Worker, inv *ffi.Invocation, handlers map[string]Handler) {
 		ev.CreatedAt = *t
 	}
 	ev.Method, _ = raw.Event["method"].(string)
+	ev.Query, _ = raw.Event["query"].(map[string]any)
+	ev.Headers, _ = raw.Event["headers"].(map[string]any)
+	if n, ok := raw.Event["attempt"].(float64); ok {
+		ev.Attempt = int(n)
+	}
 	result, err := safeCall(ctx, h, &Scoped{Client: wrap(hc), ProjectID: raw.ProjectID}, ev)
 	if err != nil {
 		_ = w.Fail(raw.ID, err.Error())

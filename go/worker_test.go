@@ -61,6 +61,9 @@ func TestSeedModulesAndTheWelcomeEmailWorker(t *testing.T) {
 		return map[string]any{"results": rows.Results, "count": len(rows.Results)}, nil
 	}
 	signup := func(ctx context.Context, sdk *aerostack.Scoped, event aerostack.Event) (any, error) {
+		if event.Method != "POST" || event.Headers == nil || event.Query == nil {
+			return nil, fmt.Errorf("the custom API event's method, headers, query: %q %v %v", event.Method, event.Headers, event.Query)
+		}
 		data, _ := event.Data.(map[string]any)
 		res, err := sdk.DB.Query(ctx, "INSERT INTO users (name, email) VALUES (?, ?) RETURNING id", data["name"], data["email"])
 		if err != nil {
