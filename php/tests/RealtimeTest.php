@@ -83,6 +83,9 @@ final class RealtimeTest extends TestCase
             $this->fail('an unknown option is refused');
         } catch (\Aerostack\Exception\ValidationException $e) {
             $this->assertSame('heartbeat_interval', $e->getField());
+            // the message names what a PHP caller writes (named arguments in camelCase)
+            $this->assertStringContainsString('unknown field `heartbeatInterval`', $e->getMessage());
+            $this->assertStringContainsString('`heartbeatIntervalMs`', $e->getMessage());
         }
     }
 

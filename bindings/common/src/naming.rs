@@ -28,6 +28,70 @@ pub fn install(names: Names) {
     let _ = NAMES.set(names);
 }
 
+/// How the language spells option fields: the engine's snake_case (Python), or camelCase (JS,
+/// PHP named arguments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldCase {
+    Snake,
+    Camel,
+}
+
+static FIELD_CASE: OnceLock<FieldCase> = OnceLock::new();
+
+/// Installs the language's option-field case (the first call wins).
+pub fn install_field_case(case: FieldCase) {
+    let _ = FIELD_CASE.set(case);
+}
+
+/// An option-error message with every option field in backticks (`heartbeat_interval_ms`,
+/// `rate_limits.otp_send`) in the installed case (`heartbeatIntervalMs`), so the message names
+/// what the caller writes. Only option messages go through it: elsewhere a backticked name may
+/// be the user's (a table, a column).
+pub fn spell_fields(message: &str) -> Cow<'_, str> {
+    spell_fields_as(message, FIELD_CASE.get().copied().unwrap_or(FieldCase::Snake))
+}
+
+fn spell_fields_as(message: &str, case: FieldCase) -> Cow<'_, str> {
+    if case != FieldCase::Camel || !message.contains('_') {
+        return Cow::Borrowed(message);
+    }
+    let out: Vec<String> = message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 && is_field_path(part) { camel_path(part) } else { part.to_string() })
+        .collect();
+    Cow::Owned(out.join("`"))
+}
+
+fn is_field_path(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|seg| {
+            seg.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && seg.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+}
+
+fn camel_path(path: &str) -> String {
+    path.split('.')
+        .map(|seg| {
+            let mut out = String::with_capacity(seg.len());
+            let mut upper = false;
+            for c in seg.chars() {
+                if c == '_' {
+                    upper = true;
+                } else if upper {
+                    out.push(c.to_ascii_uppercase());
+                    upper = false;
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// `message` with the engine's names replaced by the installed spellings.
 pub fn apply(message: &str) -> Cow<'_, str> {
     let Some(names) = NAMES.get() else { return Cow::Borrowed(message) };
@@ -53,5 +117,18 @@ mod tests {
             "raise with_options(timeout=...) or timeout="
         );
         assert!(matches!(apply("nothing to rename"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn option_fields_in_the_callers_case() {
+        assert_eq!(camel_path("heartbeat_interval_ms"), "heartbeatIntervalMs");
+        assert_eq!(camel_path("rate_limits.otp_send"), "rateLimits.otpSend");
+        assert!(is_field_path("ack_timeout_ms") && !is_field_path("Weird-Key") && !is_field_path(""));
+        // (through the inner function: the installed case is process-wide, and other tests
+        // read option messages in the engine's spelling)
+        assert_eq!(
+            spell_fields_as("realtime options: `heartbeat_interval`: unknown field `heartbeat_interval`, expected `ack_timeout_ms`", FieldCase::Camel),
+            "realtime options: `heartbeatInterval`: unknown field `heartbeatInterval`, expected `ackTimeoutMs`"
+        );
     }
 }

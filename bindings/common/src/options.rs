@@ -27,7 +27,8 @@ pub fn parse<T: DeserializeOwned + Default>(what: &str, v: Value) -> Result<T, E
     serde_path_to_error::deserialize(v).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { what.to_string() } else { field };
-        Error::validation(&field, format!("{what}: `{field}`: {}", e.inner()))
+        let message = format!("{what}: `{field}`: {}", e.inner());
+        Error::validation(&field, crate::naming::spell_fields(&message).into_owned())
     })
 }
 

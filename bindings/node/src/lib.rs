@@ -103,6 +103,7 @@ pub fn init() {
     // One JS thread submits every call: one engine thread serves it best (see the function).
     aerostack_bindings_common::runtime::prefer_worker_threads(1);
     aerostack_bindings_common::naming::install(NAMES);
+    aerostack_bindings_common::naming::install_field_case(aerostack_bindings_common::naming::FieldCase::Camel);
     aerostack_bindings_common::logs::install();
 }
 

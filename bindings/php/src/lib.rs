@@ -150,6 +150,7 @@ pub fn engine_option_names() -> Vec<Vec<String>> {
 extern "C" fn module_startup(_ty: i32, _module_number: i32) -> i32 {
     // Only registrations here (no runtime, no threads): the runtime starts on the first call.
     aerostack_bindings_common::naming::install(NAMES);
+    aerostack_bindings_common::naming::install_field_case(aerostack_bindings_common::naming::FieldCase::Camel);
     aerostack_bindings_common::logs::install();
     0
 }
