@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use aerostack_server::{Rate, ServerOptions};
-use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{assert_error, start, start_with};
 
@@ -79,21 +78,7 @@ async fn stored_objects_are_not_sniffed_or_rendered() {
     let ctx = start().await;
     let mut urls = Vec::new();
     for (key, ct) in [("page.html", "text/html"), ("pic.png", "image/png"), ("logo.svg", "image/svg+xml")] {
-        let form = Form::new()
-            .text("key", key)
-            .text("contentType", ct)
-            .part("file", Part::bytes(b"<script>alert(1)</script>".to_vec()).file_name("f"));
-        let v: Value = ctx
-            .http
-            .post(ctx.url("/v1/storage/upload"))
-            .header("X-Aerostack-Key", &ctx.key)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, v) = ctx.upload(key, b"<script>alert(1)</script>".to_vec(), Some(ct)).await;
         urls.push((key, v["url"].as_str().unwrap().to_string()));
     }
     for (key, url) in urls {
@@ -136,18 +121,7 @@ async fn otp_send_is_limited_per_client_ip() {
 async fn storage_keys_are_used_as_sent() {
     let ctx = start().await;
     for key in [". ", ".", "./x", "a/./b", " x", "x ", "a/."] {
-        let form = Form::new()
-            .text("key", key.to_string())
-            .part("file", Part::bytes(b"bytes".to_vec()).file_name("f"));
-        let r = ctx
-            .http
-            .post(ctx.url("/v1/storage/upload"))
-            .header("X-Aerostack-Key", &ctx.key)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let (s, v) = crate::common::json_of(r).await;
+        let (s, v) = ctx.upload(key, b"bytes".to_vec(), None).await;
         assert_error(s, &v, 400, "VALIDATION_ERROR", Some("key"));
         let (s, v) = ctx.post("/v1/storage/get", json!({"key": key})).await;
         assert_eq!(s.as_u16(), 400, "get {key:?}: {v}");

@@ -34,6 +34,25 @@ impl Ctx {
         self.post_key(&self.key.clone(), path, body).await
     }
 
+    /// Uploads `bytes` as `key` (multipart, as the SDKs send it) with the default project's key.
+    pub async fn upload(&self, key: &str, bytes: Vec<u8>, content_type: Option<&str>) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new()
+            .text("key", key.to_string())
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("f.bin"));
+        if let Some(ct) = content_type {
+            form = form.text("contentType", ct.to_string());
+        }
+        let r = self
+            .http
+            .post(self.url("/v1/storage/upload"))
+            .header("X-Aerostack-Key", &self.key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        json_of(r).await
+    }
+
     pub async fn post_key(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self
             .http

@@ -2,38 +2,16 @@
 
 use aerostack_server::{Limits, ServerOptions};
 use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::common::{Ctx, assert_error, json_of, start, start_with};
+use crate::common::{assert_error, json_of, start, start_with};
 
-async fn upload(
-    ctx: &Ctx,
-    key: &str,
-    bytes: Vec<u8>,
-    content_type: Option<&str>,
-) -> (reqwest::StatusCode, Value) {
-    let mut form = Form::new()
-        .text("key", key.to_string())
-        .part("file", Part::bytes(bytes).file_name("f.bin"));
-    if let Some(ct) = content_type {
-        form = form.text("contentType", ct.to_string());
-    }
-    let r = ctx
-        .http
-        .post(ctx.url("/v1/storage/upload"))
-        .header("X-Aerostack-Key", &ctx.key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    json_of(r).await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_serve_and_manage() {
     let ctx = start().await;
     let pid = ctx.p.default_project().id.clone();
-    let (s, v) = upload(&ctx, "avatars/jane doe.png", vec![7u8; 3000], None).await;
+    let (s, v) = ctx.upload("avatars/jane doe.png", vec![7u8; 3000], None).await;
     assert!(s.is_success(), "{v}");
     assert_eq!(v["key"], "avatars/jane doe.png");
     assert_eq!(v["size"], 3000);
@@ -88,8 +66,7 @@ async fn upload_serve_and_manage() {
     assert_eq!(v["url"], url);
 
     // overwrite replaces
-    let (_, v) = upload(
-        &ctx,
+    let (_, v) = ctx.upload(
         "avatars/jane doe.png",
         b"new".to_vec(),
         Some("text/plain"),
@@ -109,8 +86,7 @@ async fn upload_serve_and_manage() {
     );
 
     for i in 0..5 {
-        upload(
-            &ctx,
+        ctx.upload(
             &format!("docs/{i}.txt"),
             format!("doc {i}").into_bytes(),
             None,
@@ -198,7 +174,7 @@ async fn too_large_is_413_and_leaves_nothing() {
         ..ServerOptions::ephemeral()
     })
     .await;
-    let (s, v) = upload(&ctx, "big.bin", vec![1u8; 200 * 1024], None).await;
+    let (s, v) = ctx.upload("big.bin", vec![1u8; 200 * 1024], None).await;
     assert_error(s, &v, 413, "PAYLOAD_TOO_LARGE", Some("file"));
     let (_, v) = ctx
         .post("/v1/storage/exists", json!({"key": "big.bin"}))
@@ -216,7 +192,7 @@ async fn too_large_is_413_and_leaves_nothing() {
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     assert!(!storage.join("objects").exists() || walk(&storage.join("objects")) == 0);
     // Exactly at the limit is fine.
-    let (s, v) = upload(&ctx, "edge.bin", vec![1u8; 64 * 1024], None).await;
+    let (s, v) = ctx.upload("edge.bin", vec![1u8; 64 * 1024], None).await;
     assert!(s.is_success(), "{v}");
     ctx.p.shutdown().await;
 }
@@ -249,7 +225,7 @@ async fn keys_are_validated() {
         "nul\0byte",
         long.as_str(),
     ] {
-        let (s, v) = upload(&ctx, bad, b"x".to_vec(), None).await;
+        let (s, v) = ctx.upload(bad, b"x".to_vec(), None).await;
         assert_error(s, &v, 400, "VALIDATION_ERROR", Some("key"));
         let (s, v) = ctx.post("/v1/storage/get", json!({"key": bad})).await;
         assert_error(s, &v, 400, "VALIDATION_ERROR", Some("key"));
