@@ -3,5 +3,5 @@ package aerostack
 // For the external tests: strict result decoding and the user-data table.
 func init() { strictResults = true }
 
-// UserDataPaths is the Go copy of the surface's user-data table.
-var UserDataPaths = userDataPaths
+// UserDataPaths is the surface's user-data table.
+func UserDataPaths() map[string][]string { return resultTables().UserData }

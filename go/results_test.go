@@ -125,7 +125,7 @@ func q(p string) string { return `"` + p + `"` }
 // The result structs and the surface's user-data table agree: every result type has a Go type,
 // Record/any exactly at its user-data paths, typed fields (with json tags) everywhere else.
 func TestResultStructsFollowUserData(t *testing.T) {
-	for op, paths := range aerostack.UserDataPaths {
+	for op, paths := range aerostack.UserDataPaths() {
 		if eventTypes[op] {
 			continue
 		}

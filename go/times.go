@@ -5,50 +5,12 @@ import (
 	"time"
 )
 
-// Where the times are in what the engine hands out, per result type: a copy of
-// bindings/common/src/times.rs (TIME_FIELDS; TestTimePathsMatchTheSurface fails when they drift).
-// The engine writes every time as RFC 3339 UTC text with milliseconds; the SDK turns the text at
-// exactly these paths into time.Time, never by key name, so user data (a row with a created_at
-// column, a payload that has one) comes back as it was stored.
-var (
-	userTimes    = []string{"created_at", "email_verified_at"}
-	sessionTimes = []string{"expires_at", "user.created_at", "user.email_verified_at"}
-	jobTimes     = []string{"created_at", "updated_at", "run_at", "history[].started_at", "history[].ended_at"}
-	jobsPage     = []string{"jobs[].created_at", "jobs[].updated_at", "jobs[].run_at",
-		"jobs[].history[].started_at", "jobs[].history[].ended_at"}
-	objectTimes   = []string{"last_modified"}
-	presenceTimes = []string{"[].joined_at"}
-)
-
-var timePaths = map[string][]string{
-	"auth.signup":             sessionTimes,
-	"auth.signin":             sessionTimes,
-	"auth.register":           sessionTimes,
-	"auth.login":              sessionTimes,
-	"auth.verify_otp":         sessionTimes,
-	"auth.refresh":            sessionTimes,
-	"auth.me":                 userTimes,
-	"auth.update_me":          userTimes,
-	"auth.verify_token":       userTimes,
-	"cache.list":              {"keys[].expiration"},
-	"cache.list_all":          {"expiration"},
-	"queue.job":               jobTimes,
-	"queue.wait":              jobTimes,
-	"queue.jobs":              jobsPage,
-	"queue.jobs_all":          jobTimes,
-	"storage.list":            {"objects[].last_modified"},
-	"storage.list_all":        objectTimes,
-	"storage.metadata":        objectTimes,
-	"realtime.history":        {"[].created_at"},
-	"realtime.emit":           {"timestamp"},
-	"local.outbox":            {"[].created_at"},
-	"realtime.event":          {"timestamp"},
-	"realtime.presence_event": {"data.joined_at", "data.presences[].joined_at", "data.joins[].joined_at", "data.leaves[].joined_at"},
-	"realtime.publish":        {"timestamp"},
-	"realtime.presence":       presenceTimes,
-	// The event a Logic Module or job handler receives.
-	"worker.invocation": {"timestamp", "created_at"},
-}
+// Where the times are in what the engine hands out, per result type: the surface's table
+// (bindings/common/src/times.rs), read from the library once. The engine writes every time as
+// RFC 3339 UTC text with milliseconds; the SDK turns the text at exactly these paths into
+// time.Time, never by key name, so user data (a row with a created_at column, a payload that has
+// one) comes back as it was stored.
+func timePathsOf(resultType string) []string { return resultTables().Times[resultType] }
 
 // parseTime reads the engine's time text; ok is false for anything else.
 func parseTime(v any) (time.Time, bool) {
@@ -66,7 +28,7 @@ func parseTime(v any) (time.Time, bool) {
 // withTimes replaces the time text at resultType's paths in v (decoded JSON: Record, []Record,
 // []any, any) with time.Time values, in place; v itself for the callers' convenience.
 func withTimes[T any](resultType string, v T) T {
-	paths := timePaths[resultType]
+	paths := timePathsOf(resultType)
 	if len(paths) == 0 {
 		return v
 	}

@@ -1,46 +1,18 @@
 package aerostack
 
 import (
-	"os"
-	"reflect"
-	"regexp"
-	"strings"
+	"slices"
 	"testing"
 )
 
-// The Go copy of the surface's time table is the table: parsed from bindings/common/src/times.rs.
-func TestTimePathsMatchTheSurface(t *testing.T) {
-	src, err := os.ReadFile("../bindings/common/src/times.rs")
-	if err != nil {
-		t.Fatal("the surface's table (this test runs in the repository): " + err.Error())
+// The tables come from the library (the surface's own), not a Go copy.
+func TestResultTablesComeFromTheLibrary(t *testing.T) {
+	tables := resultTables()
+	if got := timePathsOf("queue.job"); !slices.Contains(got, "history[].started_at") {
+		t.Fatalf("queue.job's time paths: %v", got)
 	}
-	text := string(src)
-	strs := func(s string) []string {
-		var out []string
-		for _, m := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(s, -1) {
-			out = append(out, m[1])
-		}
-		return out
-	}
-	consts := map[string][]string{}
-	for _, m := range regexp.MustCompile(`(?s)const ([A-Z_]+): &\[&str\] = &\[(.*?)\];`).FindAllStringSubmatch(text, -1) {
-		consts[m[1]] = strs(m[2])
-	}
-	table := text[strings.Index(text, "pub const TIME_FIELDS"):]
-	table = table[:strings.Index(table, "\n];")]
-	want := map[string][]string{}
-	for _, m := range regexp.MustCompile(`(?s)\(\s*"([^"]+)",\s*(&\[.*?\]|[A-Z_]+),?\s*\)`).FindAllStringSubmatch(table, -1) {
-		if c, ok := consts[m[2]]; ok {
-			want[m[1]] = c
-		} else {
-			want[m[1]] = strs(m[2])
-		}
-	}
-	if len(want) < 20 {
-		t.Fatalf("parsed only %d result types from times.rs: %v", len(want), want)
-	}
-	if !reflect.DeepEqual(want, timePaths) {
-		t.Fatalf("go/times.go's timePaths differ from bindings/common/src/times.rs:\n surface %v\n go      %v", want, timePaths)
+	if got := tables.UserData["db.query"]; !slices.Equal(got, []string{"results"}) {
+		t.Fatalf("db.query's user-data paths: %v", got)
 	}
 }
 

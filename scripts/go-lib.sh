@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Puts the engine's static library where the Go SDK's cgo flags find it:
-# go/internal/lib/<goos>_<goarch>/libaerostack.a (gitignored), from target/debug/libaerostack_c.a,
+# go/internal/lib/<goos>_<goarch>/libaerostack.a and its header go/internal/lib/include/aerostack.h
+# (both gitignored), from target/debug/libaerostack_c.a and bindings/c/include/aerostack.h,
 # which `make build` builds with the workspace; built here with cargo when it is missing (a user
 # who only wants the Go SDK). Needs Go >= 1.23 (iter.Seq2).
 set -euo pipefail
@@ -23,9 +24,12 @@ if [ ! -f "$lib" ]; then
   ${CARGO:-cargo} build --locked -p aerostack-c
 fi
 dest="go/internal/lib/$(go env GOOS)_$(go env GOARCH)/libaerostack.a"
-mkdir -p "$(dirname "$dest")"
-if [ ! -f "$dest" ] || ! cmp -s "$lib" "$dest"; then
+# The header goes with the library (one committed copy: bindings/c/include/aerostack.h).
+header=go/internal/lib/include/aerostack.h
+mkdir -p "$(dirname "$dest")" "$(dirname "$header")"
+if [ ! -f "$dest" ] || ! cmp -s "$lib" "$dest" || ! cmp -s bindings/c/include/aerostack.h "$header"; then
   cp "$lib" "$dest"
+  cp bindings/c/include/aerostack.h "$header"
   # The go command does not track a C library named in #cgo LDFLAGS: a cached link would keep
   # the old one. A generated (gitignored) file of package ffi that changes with the library
   # makes it relink.

@@ -160,6 +160,12 @@ int32_t aerostack_naming_install(const uint8_t *names, size_t names_len, char **
 int32_t aerostack_operations(char **out, char **err);
 
 /**
+ * Where the times and the user's data are in each result type, as JSON
+ * `{"times": {type: [path]}, "user_data": {type: [path]}}` (the surface's tables; free the string).
+ */
+int32_t aerostack_result_paths(char **out, char **err);
+
+/**
  * The queue job type a function named `name` serves (`SendWelcomeEmail`/`send_welcome_email` ->
  * `send-welcome-email`), as a string to free.
  */

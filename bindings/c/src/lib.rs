@@ -201,6 +201,13 @@ pub extern "C" fn aerostack_operations(out: *mut *mut c_char, err: *mut *mut c_c
     })
 }
 
+/// Where the times and the user's data are in each result type, as JSON
+/// `{"times": {type: [path]}, "user_data": {type: [path]}}` (the surface's tables; free the string).
+#[unsafe(no_mangle)]
+pub extern "C" fn aerostack_result_paths(out: *mut *mut c_char, err: *mut *mut c_char) -> i32 {
+    ffi(err, || write(out, c_string(aerostack_bindings_common::user_data::result_paths().to_string())))
+}
+
 /// The queue job type a function named `name` serves (`SendWelcomeEmail`/`send_welcome_email` ->
 /// `send-welcome-email`), as a string to free.
 #[unsafe(no_mangle)]

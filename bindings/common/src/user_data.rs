@@ -138,3 +138,13 @@ pub fn is_snake_case(key: &str) -> bool {
         && !key.ends_with('_')
         && !key.contains("__")
 }
+
+/// Both result-shape tables (`times::TIME_FIELDS` and [`USER_DATA`]) as one JSON object,
+/// `{"times": {type: [path]}, "user_data": {type: [path]}}`, for a binding that hands them to its
+/// package once (Node's `resultPaths()`, the C ABI's `aerostack_result_paths`).
+pub fn result_paths() -> serde_json::Value {
+    let table = |t: &[(&str, &[&str])]| -> serde_json::Map<String, serde_json::Value> {
+        t.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(v.to_vec()))).collect()
+    };
+    serde_json::json!({"times": table(crate::times::TIME_FIELDS), "user_data": table(USER_DATA)})
+}

@@ -166,11 +166,5 @@ pub fn engine_option_names() -> Vec<Vec<Option<String>>> {
 /// package's one conversion (node/src/shape.ts) reads it once.
 #[napi(catch_unwind)]
 pub fn result_paths() -> String {
-    use aerostack_bindings_common::{times::TIME_FIELDS, user_data::USER_DATA};
-    let table = |t: &[(&str, &[&str])]| -> serde_json::Map<String, Value> {
-        t.iter()
-            .map(|(k, v)| (k.to_string(), Value::from(v.to_vec())))
-            .collect()
-    };
-    serde_json::json!({"times": table(TIME_FIELDS), "user_data": table(USER_DATA)}).to_string()
+    aerostack_bindings_common::user_data::result_paths().to_string()
 }

@@ -241,3 +241,13 @@ func DrainLogs() []byte {
 	}
 	return take(out)
 }
+
+// ResultPaths returns the surface's result-shape tables as JSON
+// {"times": {type: [path]}, "user_data": {type: [path]}}.
+func ResultPaths() ([]byte, error) {
+	var out, e *C.char
+	if err := status(C.aerostack_result_paths(&out, &e), e); err != nil {
+		return nil, err
+	}
+	return take(out), nil
+}
