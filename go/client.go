@@ -312,7 +312,7 @@ func call[T any](ctx context.Context, c *Client, op string, a args) (T, error) {
 	if err := decodeResult(raw, &out); err != nil {
 		return out, decodeError(op, err)
 	}
-	return withTimes(op, out), nil
+	return out, nil
 }
 
 // Call calls the custom API (Logic Module endpoint) slug with POST; its JSON answer.

@@ -52,7 +52,7 @@ func streamOf[T any](ctx context.Context, c *Client, op string, a args) iter.Seq
 				stop(decodeError(op, err))
 				return
 			}
-			if !yield(withTimes(op, item), nil) {
+			if !yield(item, nil) {
 				return
 			}
 		}

@@ -26,14 +26,12 @@ func parseTime(v any) (time.Time, bool) {
 }
 
 // withTimes replaces the time text at resultType's paths in v (decoded JSON: Record, []Record,
-// []any, any) with time.Time values, in place; v itself for the callers' convenience.
+// []any, any) with time.Time values, in place; v itself for the callers' convenience. For what
+// stays untyped (an event's Raw, a handler's event): the result structs (results.go) decode
+// their time.Time fields themselves.
 func withTimes[T any](resultType string, v T) T {
-	paths := timePathsOf(resultType)
-	if len(paths) == 0 {
-		return v
-	}
-	for _, p := range paths {
-		convertAt(any(v), strings.Split(p, "."))
+	for _, steps := range resultTables().timeSteps[resultType] {
+		convertAt(any(v), steps)
 	}
 	return v
 }

@@ -3,6 +3,7 @@ package aerostack
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"sync"
 
 	"github.com/aerostack/aerostack-sdk/go/internal/ffi"
@@ -16,6 +17,8 @@ import (
 type shapeTables struct {
 	Times    map[string][]string `json:"times"`
 	UserData map[string][]string `json:"user_data"`
+	// timeSteps is Times with each path split into its steps once.
+	timeSteps map[string][][]string
 }
 
 var resultTables = sync.OnceValue(func() shapeTables {
@@ -28,6 +31,12 @@ var resultTables = sync.OnceValue(func() shapeTables {
 	if err != nil {
 		// The tables are compiled into the library: failing to read them is a broken build.
 		panic("aerostack: cannot read the result tables from the library: " + err.Error())
+	}
+	t.timeSteps = map[string][][]string{}
+	for kind, paths := range t.Times {
+		for _, p := range paths {
+			t.timeSteps[kind] = append(t.timeSteps[kind], strings.Split(p, "."))
+		}
 	}
 	return t
 })
