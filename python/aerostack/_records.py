@@ -94,6 +94,7 @@ class QueryResult(List[Record]):
 # on every call.
 _decode: Any = None
 _encode: Any = None
+_times_at: Any = None  # _times.at, imported on first use (import aerostack stays fast)
 
 
 def loads(text: str, kind: Optional[str] = None) -> Any:
@@ -106,9 +107,12 @@ def loads(text: str, kind: Optional[str] = None) -> Any:
         _decode = json.JSONDecoder(object_hook=Record).decode
     value = _decode(text)
     if kind is not None:
-        from . import _times
+        global _times_at
+        if _times_at is None:
+            from ._times import at
 
-        value = _times.at(kind, value)
+            _times_at = at
+        value = _times_at(kind, value)
     return value
 
 
