@@ -18,12 +18,13 @@ use crate::error::{Error, Result};
 /// fails at once with the platform's error (`RATE_LIMIT_EXCEEDED`, `retry_after` set), so a rate
 /// limit never stalls a caller silently.
 ///
-/// Decoded from JSON either with these field names (any subset) or in seed 002's shape,
+/// Decoded from JSON as `true` (the default policy), `false` (no retries), or an object: these
+/// field names (any subset) or seed 002's shape,
 /// `{"strategy": "backoff" | "none", "backoff": {"initial_interval", "max_interval", "exponent",
 /// "max_elapsed_time"}, "retry_connection_errors", "max_attempts"}`, so every language's
 /// `RetryConfig` maps onto it here, once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RetryInput")]
+#[serde(try_from = "RetryArg")]
 pub struct RetryPolicy {
     /// Total attempts including the first; 1 disables retries.
     pub max_attempts: u32,
@@ -41,7 +42,45 @@ pub struct RetryPolicy {
     pub max_retry_after_ms: u64,
 }
 
-/// What JSON may say of a retry policy: the engine's fields, seed 002's, or a mix.
+/// What JSON may say of a retry policy: a switch, or its fields.
+enum RetryArg {
+    Flag(bool),
+    Fields(RetryInput),
+}
+
+impl<'de> Deserialize<'de> for RetryArg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RetryArg;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true (the default policy), false (no retries) or an object of the policy's fields")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> std::result::Result<RetryArg, E> {
+                Ok(RetryArg::Flag(b))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> std::result::Result<RetryArg, A::Error> {
+                // Through the caller's map access: an unknown field is still named with its path.
+                RetryInput::deserialize(serde::de::value::MapAccessDeserializer::new(m)).map(RetryArg::Fields)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl TryFrom<RetryArg> for RetryPolicy {
+    type Error = String;
+
+    fn try_from(a: RetryArg) -> std::result::Result<RetryPolicy, String> {
+        match a {
+            RetryArg::Flag(true) => Ok(RetryPolicy::default()),
+            RetryArg::Flag(false) => Ok(RetryPolicy::none()),
+            RetryArg::Fields(i) => RetryPolicy::try_from(i),
+        }
+    }
+}
+
+/// The fields JSON may give a retry policy: the engine's, seed 002's, or a mix.
 #[derive(Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct RetryInput {
@@ -230,6 +269,11 @@ mod tests {
         assert!(e.to_string().contains("\"backoff\" or \"none\""), "{e}");
         let e = serde_json::from_value::<RetryPolicy>(serde_json::json!({"max_tries": 2})).unwrap_err();
         assert!(e.to_string().contains("max_attempts"), "the known fields are listed: {e}");
+        // A switch, in every language: `retry: false` is no retries, `true` the default policy.
+        assert_eq!(serde_json::from_value::<RetryPolicy>(serde_json::json!(false)).unwrap(), RetryPolicy::none());
+        assert_eq!(serde_json::from_value::<RetryPolicy>(serde_json::json!(true)).unwrap(), RetryPolicy::default());
+        let e = serde_json::from_value::<RetryPolicy>(serde_json::json!("never")).unwrap_err();
+        assert!(e.to_string().contains("false (no retries)"), "{e}");
     }
 
     #[test]

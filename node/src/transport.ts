@@ -57,8 +57,8 @@ export function snakeKeys(v: unknown): unknown {
 }
 
 export function retryJson(r: RetryOption | undefined): unknown {
-  if (r === undefined || r === true) return undefined;
-  if (r === false) return { max_attempts: 1 };
+  // `true`/`false` go as they are: the engine reads them (the default policy, no retries).
+  if (r === undefined || typeof r === "boolean") return r;
   return snakeKeys(r);
 }
 

@@ -153,13 +153,10 @@ final class Native
     }
 
     /** A retry argument: false (no retries), true/null (defaults), or the policy's fields. */
-    public static function retry(mixed $retry): ?array
+    public static function retry(mixed $retry): array|bool|null
     {
-        if ($retry === null || $retry === true) {
-            return null;
-        }
-        if ($retry === false) {
-            return ['strategy' => 'none'];
+        if ($retry === null || is_bool($retry)) {
+            return $retry; // the engine reads true (the default policy) and false (no retries)
         }
         if (is_array($retry)) {
             return self::options($retry);
