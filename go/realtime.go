@@ -90,37 +90,13 @@ func (r *Realtime) pump(h *ffi.Realtime, stop chan struct{}) {
 		if d.Err != nil || d.JSON == nil {
 			continue
 		}
-		var ev RealtimeEvent
-		var raw struct {
-			Listeners []uint64 `json:"listeners"`
-		}
-		_ = json.Unmarshal(d.JSON, &ev)
-		_ = json.Unmarshal(d.JSON, &raw)
-		_ = json.Unmarshal(d.JSON, &ev.Raw)
-		withTimes("realtime.event", ev.Raw)
-		if ev.Kind == "presence" {
-			withTimes("realtime.presence_event", ev.Raw)
-		}
-		ev.Data = ev.Raw["data"] // the same value, with the presence times converted
-		if strictResults {
-			mustMatchEvent(d.JSON)
-		}
-		if ev.Kind == "presence" {
-			if data, ok := ev.Raw["data"]; ok && data != nil {
-				var pr PresenceReport
-				if b, err := json.Marshal(data); err == nil && decodeResult(b, &pr) == nil {
-					ev.Presence = &pr
-				} else if strictResults {
-					panic("realtime.presence_event: the PresenceReport struct is behind the surface: " + string(b))
-				}
-			}
-		}
-		if t := optTime(ev.Raw, "timestamp"); t != nil {
-			ev.Timestamp = *t
+		ev, listeners, ok := decodeEvent(d.JSON)
+		if !ok {
+			continue
 		}
 		r.mu.Lock()
 		var fns []func(RealtimeEvent)
-		for _, id := range raw.Listeners {
+		for _, id := range listeners {
 			if f := r.routes[id]; f != nil {
 				fns = append(fns, f)
 			}

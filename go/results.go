@@ -1,12 +1,15 @@
 package aerostack
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // The results the typed methods hand out. Every key the SDK owns is a Go field (its json tag is
 // the surface's snake_case name, so json.Marshal gives back the wire shape); times are
 // time.Time; the user's own data (rows, payloads, cached values, message data, tracked state,
 // custom profile fields) stays Record/any exactly at the surface's user-data paths
-// (bindings/common/src/user_data.rs, copied in userdata.go), keys as stored.
+// (bindings/common/src/user_data.rs, read from the library by userdata.go), keys as stored.
 // TestResultTypesMatchTheSurface decodes what the local platform answers into these structs
 // with DisallowUnknownFields, so a field the engine adds fails it.
 
@@ -290,24 +293,57 @@ type PresenceReport struct {
 // eventWire is a realtime event as the surface hands it out; the tests' strict decoding checks
 // each event against it, so a key the engine adds to events fails them until RealtimeEvent has it.
 type eventWire struct {
-	Kind      string     `json:"kind"`
-	Topic     *string    `json:"topic"`
-	Event     string     `json:"event"`
-	Data      any        `json:"data"`
-	Old       any        `json:"old"`
-	UserID    *string    `json:"user_id"`
-	ID        *string    `json:"id"`
-	Persisted bool       `json:"persisted"`
-	Replayed  bool       `json:"replayed"`
-	Timestamp *time.Time `json:"timestamp"`
-	Status    *string    `json:"status"`
-	Listeners []uint64   `json:"listeners"`
+	Kind      string          `json:"kind"`
+	Topic     *string         `json:"topic"`
+	Event     string          `json:"event"`
+	Data      json.RawMessage `json:"data"`
+	Old       json.RawMessage `json:"old"`
+	UserID    *string         `json:"user_id"`
+	ID        *string         `json:"id"`
+	Persisted bool            `json:"persisted"`
+	Replayed  bool            `json:"replayed"`
+	Timestamp *time.Time      `json:"timestamp"`
+	Status    *string         `json:"status"`
+	Listeners []uint64        `json:"listeners"`
 }
 
-// mustMatchEvent is the tests' check of an event (strictResults only): a panic names the key.
-func mustMatchEvent(raw []byte) {
-	var ev eventWire
-	if err := decodeResult(raw, &ev); err != nil {
-		panic("realtime.event: RealtimeEvent is behind the surface (" + err.Error() + "): " + string(raw))
+// decodeEvent reads a pulled event: its typed fields (checked strictly under the tests: a
+// panic names the key RealtimeEvent lacks), Raw (the whole event, times converted, with Data and
+// Old taken from it) and the listeners it is for. ok is false for an event that is not JSON.
+func decodeEvent(b []byte) (ev RealtimeEvent, listeners []uint64, ok bool) {
+	var w eventWire
+	if err := decodeResult(b, &w); err != nil {
+		if strictResults {
+			panic("realtime.event: RealtimeEvent is behind the surface (" + err.Error() + "): " + string(b))
+		}
+		return ev, nil, false
 	}
+	if json.Unmarshal(b, &ev.Raw) != nil {
+		return ev, nil, false
+	}
+	withTimes("realtime.event", ev.Raw)
+	if w.Kind == "presence" {
+		withTimes("realtime.presence_event", ev.Raw)
+		if len(w.Data) > 0 && string(w.Data) != "null" {
+			var pr PresenceReport
+			if err := decodeResult(w.Data, &pr); err == nil {
+				ev.Presence = &pr
+			} else if strictResults {
+				panic("realtime.presence_event: the PresenceReport struct is behind the surface: " + string(w.Data))
+			}
+		}
+	}
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	ev.Kind, ev.Topic, ev.Event, ev.Status = w.Kind, deref(w.Topic), w.Event, deref(w.Status)
+	ev.Data, ev.Old = ev.Raw["data"], ev.Raw["old"] // the same values, with presence times converted
+	ev.UserID, ev.ID, ev.Persisted, ev.Replayed = deref(w.UserID), deref(w.ID), w.Persisted, w.Replayed
+	if w.Timestamp != nil {
+		ev.Timestamp = w.Timestamp.UTC()
+	}
+	return ev, w.Listeners, true
 }
