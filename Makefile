@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-rust test-python test-go go test-node php test-php test-conformance demo bench server clean fmt lint deps conformance
+.PHONY: all build test test-rust test-python test-go go node test-node php test-php test-conformance demo bench server clean fmt lint deps conformance
 
 all: build
 
@@ -30,6 +30,9 @@ test-python: deps
 
 # The Node SDK: npm ci (devDependencies, from node/package-lock.json) + the addon from target/debug
 # + tsc + node:test over node/test (scripts/test-node.sh).
+node: deps
+	@scripts/test-node.sh --build-only
+
 test-node: deps
 	@scripts/test-node.sh
 
@@ -51,15 +54,15 @@ php: deps
 test-php: php
 	@scripts/test-php.sh
 
-# The cross-language conformance suite (tests/conformance/): every runner that exists (today
-# Python's) against its own local platform; prints the matrix (case x language), rewrites the
+# The cross-language conformance suite (tests/conformance/): every runner (Python, Node, Go, PHP;
+# each SDK built first) against its own local platform; prints the matrix (case x language), rewrites the
 # README's conformance section; the last line is `N passed, N failed`.
-conformance: deps
+conformance: deps go node php
 	@scripts/python-env.sh
 	@.venv/bin/python tests/conformance/matrix.py --readme README.md
 
 # The same, as part of `make test`: prints the matrix, leaves the README alone.
-test-conformance: deps
+test-conformance: deps go node php
 	@scripts/python-env.sh
 	@.venv/bin/python tests/conformance/matrix.py
 
