@@ -40,7 +40,7 @@ $email = "jane-$uid@example.com";
 $session = $client->auth->register($email, 'securePassword123', name: 'Jane Doe');
 step('auth->register', "user {$session['user']['id']}");
 $login = $client->auth->login($email, 'securePassword123');
-$user = $client->auth->verifyToken($login['access_token']) ?? throw new RuntimeException('the fresh access token was refused');
+$user = $client->auth->verifyToken($login['accessToken']) ?? throw new RuntimeException('the fresh access token was refused');
 step('auth->verifyToken', $user['email']);
 $client->auth->sendOtp(email: $email);
 step('auth->sendOtp', 'code sent (see $client->local->outbox())');
@@ -98,7 +98,7 @@ $worker->serveOne(5000);
 step('call (custom API)', $call->wait(5000));
 $job = $client->queue->send("double-$uid", ['n' => 21]);
 $worker->serveOne(5000);
-step('queue->wait', $client->queue->wait($job['job_id'], timeoutMs: 5000)['result']);
+step('queue->wait', $client->queue->wait($job['jobId'], timeoutMs: 5000)['result']);
 $worker->close();
 try {
     $once->services->invoke("no-such-service-$uid", ['x' => 1]);

@@ -49,12 +49,11 @@ final class Transport
             $args['_options'] = Native::callOptions($options);
         }
         $json = Native::encode($args, true);
-        if (Times::paths($op) !== []) {
-            // The answer's times (the paths the surface lists for `$op`) as DateTimeImmutable.
-            $convert = $convert === null
-                ? static fn ($v) => Times::at($op, $v)
-                : static fn ($v) => $convert(Times::at($op, $v));
-        }
+        // The answer in the package's shape (camelCase keys, DateTimeImmutable times, the
+        // user's data as stored: see Shape), then whatever the namespace makes of it.
+        $convert = $convert === null
+            ? static fn ($v) => Shape::of($op, $v)
+            : static fn ($v) => $convert(Shape::of($op, $v));
         if ($this->async || $this->logger !== null) {
             // With a logger, a blocking call waits in slices too, so a retry's warning is
             // written while the call still waits, not after it.
@@ -75,8 +74,7 @@ final class Transport
             // A signal interrupted the wait (pcntl_async_signals): its handler has run by now.
             throw new Exception\CancelledException("the call ({$op}) was interrupted by a signal; its handler ran and the request was dropped", 'CANCELLED');
         }
-        $v = json_decode($out, true, 512, JSON_BIGINT_AS_STRING);
-        return $convert === null ? $v : $convert($v);
+        return $convert(json_decode($out, true, 512, JSON_BIGINT_AS_STRING));
     }
 
     /**
@@ -98,7 +96,6 @@ final class Transport
 
     private static function items(\Aerostack\Native\Stream $s, string $op): \Generator
     {
-        $timed = Times::paths($op) !== [];
         try {
             while (true) {
                 try {
@@ -109,8 +106,7 @@ final class Transport
                 if ($item === null) {
                     return;
                 }
-                $v = json_decode($item, true, 512, JSON_BIGINT_AS_STRING);
-                yield $timed ? Times::at($op, $v) : $v;
+                yield Shape::of($op, json_decode($item, true, 512, JSON_BIGINT_AS_STRING));
             }
         } finally {
             $s->close();
@@ -129,7 +125,7 @@ final class Transport
         } catch (NativeError $e) {
             throw Native::error($e);
         }
-        $pending = new Pending($task, null, $this->logger, $progress === null ? null : \Closure::fromCallable($progress));
+        $pending = new Pending($task, static fn ($v) => Shape::of('storage.upload', $v), $this->logger, $progress === null ? null : \Closure::fromCallable($progress));
         return $this->async ? $pending : $pending->wait();
     }
 }

@@ -50,7 +50,7 @@ final class Worker
 
     /**
      * Serves the Logic Module `$slug`: `$handler(Sdk $sdk, array $event)` where `$event` has
-     * `data`, `method`, `project_id`, `timestamp`, ...; reached at
+     * `data`, `method`, `projectId`, `timestamp`, ...; reached at
      * `/api/v1/public/projects/<project slug>/custom/<slug>` and by `$client->call($slug, ...)`.
      */
     public function module(string $slug, callable $handler, bool $public = false, array $methods = ['POST'], ?int $timeoutMs = null, ?string $name = null, ?string $trigger = null): self
@@ -176,7 +176,7 @@ final class Worker
             if ($handler === null) {
                 throw new \RuntimeException("this worker has no handler for {$kind} {$name}");
             }
-            $event = Times::at('worker.invocation', json_decode($inv->event(), true, 512, JSON_BIGINT_AS_STRING));
+            $event = Shape::of('worker.invocation', json_decode($inv->event(), true, 512, JSON_BIGINT_AS_STRING));
             $result = $handler(Sdk::forInvocation($inv, $this->logger), $event);
             if ($result instanceof \JsonSerializable) {
                 $result = $result->jsonSerialize();

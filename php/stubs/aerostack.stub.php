@@ -12,8 +12,8 @@ namespace Aerostack\Native {
     function version(): string {}
     /** @return list<string> */
     function operations(): array {}
-    /** Where the times are, per result type (op name, `realtime.event`, ...). @return array<string, list<string>> */
-    function time_fields(): array {}
+    /** Where the times and the user's data are, per result type (op name, `realtime.event`, ...): JSON `{"times": {...}, "user_data": {...}}`. */
+    function result_paths(): string {}
     function job_type_from_function_name(string $name): string {}
     /** @return list<array{0: string, 1: string}> */
     function engine_option_names(): array {}

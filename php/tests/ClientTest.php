@@ -38,30 +38,30 @@ final class ClientTest extends TestCase
         $c = $this->client();
         $email = 'jane-' . self::uid() . '@example.com';
         $reg = $c->auth->register($email, 'securePassword123', name: 'Jane Doe', customFields: ['plan' => 'pro']);
-        $this->assertArrayHasKey('access_token', $reg);
+        $this->assertArrayHasKey('accessToken', $reg);
         $login = $c->auth->login($email, 'securePassword123');
-        $token = $login['access_token'];
+        $token = $login['accessToken'];
         $this->assertSame($email, $c->auth->verifyToken($token)['email']);
         $this->assertNull($c->auth->verifyToken('not-a-token'));
         $this->assertSame($email, $c->auth->me($token)['email']);
         $this->assertSame('Jane D.', $c->auth->updateMe($token, ['name' => 'Jane D.'])['name']);
         $c->auth->deleteAvatar($token);
-        $refreshed = $c->auth->refresh($login['refresh_token']);
-        $this->assertArrayHasKey('access_token', $refreshed);
+        $refreshed = $c->auth->refresh($login['refreshToken']);
+        $this->assertArrayHasKey('accessToken', $refreshed);
 
         $c->auth->sendOtp(email: $email);
         $mail = $c->local->outbox(to: $email, limit: 1);
         $this->assertMatchesRegularExpression('/\b\d{6}\b/', json_encode($mail));
         preg_match('/\b(\d{6})\b/', json_encode($mail), $m);
-        $this->assertArrayHasKey('access_token', $c->auth->verifyOtp($m[1], email: $email));
+        $this->assertArrayHasKey('accessToken', $c->auth->verifyOtp($m[1], email: $email));
 
         $c->auth->requestPasswordReset($email);
         $reset = $c->local->outbox(to: $email, limit: 1)[0];
         $this->assertSame('password_reset', $reset['kind']);
         $c->auth->resetPassword($reset['token'], 'anotherPassword456');
-        $this->assertArrayHasKey('access_token', $c->auth->login($email, 'anotherPassword456'));
+        $this->assertArrayHasKey('accessToken', $c->auth->login($email, 'anotherPassword456'));
         $c->auth->resendVerification($email);
-        $c->auth->logout($refreshed['access_token'], $refreshed['refresh_token'] ?? null);
+        $c->auth->logout($refreshed['accessToken'], $refreshed['refreshToken'] ?? null);
 
         $email2 = 'sam-' . self::uid() . '@example.com';
         $this->assertIsArray($c->auth->signup($email2, 'securePassword123', 'Sam'));
@@ -179,13 +179,13 @@ final class ClientTest extends TestCase
     {
         $c = $this->client(fresh: true);
         $sent = $c->queue->send('php-unserved', ['n' => 1], delaySeconds: 60);
-        $this->assertStringStartsWith('job_', $sent['job_id']);
-        $this->assertSame('php-unserved', $c->queue->job($sent['job_id'])['type']);
+        $this->assertStringStartsWith('job_', $sent['jobId']);
+        $this->assertSame('php-unserved', $c->queue->job($sent['jobId'])['type']);
         $c->queue->enqueue('php-unserved', ['n' => 2], delaySeconds: 60, maxRetries: 1);
         $this->assertCount(2, $c->queue->jobs(type: 'php-unserved')['jobs']);
         $this->assertCount(2, iterator_to_array($c->queue->jobsAll(type: 'php-unserved', pageSize: 1), false));
-        $this->assertTrue($c->queue->cancel($sent['job_id'])['success']);
-        $this->assertSame('cancelled', $c->queue->wait($sent['job_id'], timeoutMs: 2000)['status']);
+        $this->assertTrue($c->queue->cancel($sent['jobId'])['success']);
+        $this->assertSame('cancelled', $c->queue->wait($sent['jobId'], timeoutMs: 2000)['status']);
         $this->assertNull($c->queue->job('job_missing'));
 
         $c->secrets->set('SENDGRID_KEY', 'sg-123');

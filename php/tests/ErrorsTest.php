@@ -82,7 +82,7 @@ final class ErrorsTest extends TestCase
         $p = self::platform();
         $down = new Client(projectId: $p->projectId, apiKey: $p->apiKey, baseUrl: $closed, retry: false, ignoreEnv: true);
         $this->assertFamily(E\NetworkException::class, null, fn () => $down->db->query('SELECT 1'));
-        $this->assertFamily(E\TimeoutException::class, null, fn () => $c->queue->wait($c->queue->send('php-never-served', [], 60)['job_id'], timeoutMs: 200));
+        $this->assertFamily(E\TimeoutException::class, null, fn () => $c->queue->wait($c->queue->send('php-never-served', [], 60)['jobId'], timeoutMs: 200));
         $this->assertFamily(E\ConfigException::class, null, fn () => new Client(projectId: 'p', apiKey: 'k', baseUrl: 'not a url', ignoreEnv: true));
         $this->assertFamily(E\ConfigException::class, null, fn () => new Client(projectId: 'p', apiKey: 'k', baseUrl: 'http://127.0.0.1:9/v1', retry: 'often', ignoreEnv: true), E\ValidationException::class);
     }
@@ -93,7 +93,7 @@ final class ErrorsTest extends TestCase
         $sent = $c->queue->send('php-never-served', [], 60);
         try {
             // A per-call timeout shorter than the platform's long poll of queue->wait.
-            $c->queue->wait($sent['job_id'], timeoutMs: 5000, options: ['timeoutMs' => 150, 'retry' => false]);
+            $c->queue->wait($sent['jobId'], timeoutMs: 5000, options: ['timeoutMs' => 150, 'retry' => false]);
             $this->fail('the call outlives its timeout');
         } catch (E\TimeoutException $e) {
             $this->assertSame('TIMEOUT', $e->getErrorCode());

@@ -43,7 +43,7 @@ final class PendingTest extends TestCase
         // 600 ms each, in flight together, end in about 600 ms, not 1800.
         $jobs = [];
         for ($i = 0; $i < 3; $i++) {
-            $jobs[] = $c->queue->send('php-never-served', [], 60)['job_id'];
+            $jobs[] = $c->queue->send('php-never-served', [], 60)['jobId'];
         }
         $t0 = hrtime(true);
         $waits = array_map(static fn ($j) => $a->queue->wait($j, timeoutMs: 600), $jobs);
@@ -75,7 +75,7 @@ final class PendingTest extends TestCase
     public function testWaitTimeoutLeavesTheCallRunningAndCancelStopsIt(): void
     {
         $c = $this->client();
-        $job = $c->queue->send('php-never-served', [], 60)['job_id'];
+        $job = $c->queue->send('php-never-served', [], 60)['jobId'];
         $p = $c->async()->queue->wait($job, timeoutMs: 3000);
         try {
             $p->wait(50);

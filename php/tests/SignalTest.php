@@ -43,7 +43,7 @@ final class SignalTest extends TestCase
         $kill = self::signalIn(300);
         $t0 = hrtime(true) / 1e9;
         try {
-            $c->queue->wait($job['job_id'], 10000); // no worker: would wait the full 10 s
+            $c->queue->wait($job['jobId'], 10000); // no worker: would wait the full 10 s
             $this->fail('the blocking call was not interrupted');
         } catch (CancelledException $e) {
             $this->assertStringContainsString('interrupted by a signal', $e->getMessage());
@@ -60,7 +60,7 @@ final class SignalTest extends TestCase
     {
         $c = $this->client();
         $job = $c->queue->send('never-served-' . self::uid(), []);
-        $pending = $c->async()->queue->wait($job['job_id'], 1500);
+        $pending = $c->async()->queue->wait($job['jobId'], 1500);
         $kill = self::signalIn(300);
         $t0 = hrtime(true) / 1e9;
         try {

@@ -34,7 +34,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         $project = $fresh ? $p->createProject('php-' . bin2hex(random_bytes(4))) : null;
         return new Client(...[
             'projectId' => $project['id'] ?? $p->projectId,
-            'apiKey' => $project['api_key'] ?? $p->apiKey,
+            'apiKey' => $project['apiKey'] ?? $p->apiKey,
             'baseUrl' => $p->apiUrl,
             'ignoreEnv' => true,
         ] + $options);

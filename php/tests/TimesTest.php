@@ -27,7 +27,7 @@ final class TimesTest extends TestCase
         $c = $this->client();
         $key = 'times-back-' . self::uid();
         $job = $c->queue->send('timed-back', [], delaySeconds: 3600);
-        $at = $c->queue->job($job['job_id'])['created_at'];
+        $at = $c->queue->job($job['jobId'])['createdAt'];
         $this->assertTrue(self::isUtc($at));
         $c->cache->set($key, ['at' => $at, 'paris' => new \DateTime('2026-01-02 03:04:05.678', new \DateTimeZone('Europe/Paris'))]);
         $back = $c->cache->get($key);
@@ -41,22 +41,22 @@ final class TimesTest extends TestCase
         $uid = self::uid();
         $email = "times-$uid@example.com";
         $session = $c->auth->register($email, 'Sup3rSecret', 'T');
-        if (($session['access_token'] ?? null) === null) {
+        if (($session['accessToken'] ?? null) === null) {
             $session = $c->auth->login($email, 'Sup3rSecret');
         }
-        $this->assertTrue(self::recent($session['user']['created_at']), print_r($session, true));
-        $this->assertTrue(self::isUtc($session['expires_at']));
-        $this->assertGreaterThan(new \DateTimeImmutable(), $session['expires_at']);
-        $this->assertTrue(self::recent($c->auth->me($session['access_token'])['created_at']));
+        $this->assertTrue(self::recent($session['user']['createdAt']), print_r($session, true));
+        $this->assertTrue(self::isUtc($session['expiresAt']));
+        $this->assertGreaterThan(new \DateTimeImmutable(), $session['expiresAt']);
+        $this->assertTrue(self::recent($c->auth->me($session['accessToken'])['createdAt']));
 
         $job = $c->queue->send("timed-$uid", ['at' => '2026-01-02T03:04:05.678Z'], delaySeconds: 3600);
-        $rec = $c->queue->job($job['job_id']);
-        $this->assertTrue(self::recent($rec['created_at']) && self::recent($rec['updated_at']) && self::isUtc($rec['run_at']));
-        $this->assertGreaterThan(59 * 60, $rec['run_at']->getTimestamp() - $rec['created_at']->getTimestamp());
+        $rec = $c->queue->job($job['jobId']);
+        $this->assertTrue(self::recent($rec['createdAt']) && self::recent($rec['updatedAt']) && self::isUtc($rec['runAt']));
+        $this->assertGreaterThan(59 * 60, $rec['runAt']->getTimestamp() - $rec['createdAt']->getTimestamp());
         $this->assertSame(['at' => '2026-01-02T03:04:05.678Z'], $rec['data']); // the payload is the user's
-        $this->assertTrue(self::recent($c->queue->jobs(type: "timed-$uid")['jobs'][0]['created_at']));
+        $this->assertTrue(self::recent($c->queue->jobs(type: "timed-$uid")['jobs'][0]['createdAt']));
         // The pending face converts the same paths.
-        $this->assertTrue(self::recent($c->async()->queue->job($job['job_id'])->wait(5000)['created_at']));
+        $this->assertTrue(self::recent($c->async()->queue->job($job['jobId'])->wait(5000)['createdAt']));
 
         $c->cache->set("t:$uid", ['created_at' => '2026-01-02T03:04:05.678Z'], ttl: 600);
         $listed = $c->cache->list("t:$uid");
@@ -65,10 +65,10 @@ final class TimesTest extends TestCase
         $this->assertSame(['created_at' => '2026-01-02T03:04:05.678Z'], $c->cache->get("t:$uid"));
 
         $c->storage->upload('x', "times/$uid.txt");
-        $this->assertTrue(self::recent($c->storage->list("times/$uid")['objects'][0]['last_modified']));
-        $this->assertTrue(self::recent($c->storage->metadata("times/$uid.txt")['last_modified']));
+        $this->assertTrue(self::recent($c->storage->list("times/$uid")['objects'][0]['lastModified']));
+        $this->assertTrue(self::recent($c->storage->metadata("times/$uid.txt")['lastModified']));
         $all = iterator_to_array($c->storage->listAll("times/$uid"), false);
-        $this->assertTrue(self::recent($all[0]['last_modified'])); // a stream's items too
+        $this->assertTrue(self::recent($all[0]['lastModified'])); // a stream's items too
 
         $rows = $c->db->query("SELECT '2026-01-02T03:04:05.678Z' AS created_at");
         $this->assertSame('2026-01-02T03:04:05.678Z', $rows[0]['created_at']); // a row is the user's
@@ -76,7 +76,7 @@ final class TimesTest extends TestCase
         $outbox = $c->local->outbox($email);
         $this->assertNotEmpty($outbox);
         foreach ($outbox as $m) {
-            $this->assertTrue(self::recent($m['created_at']));
+            $this->assertTrue(self::recent($m['createdAt']));
         }
     }
 
@@ -124,20 +124,20 @@ final class TimesTest extends TestCase
         $this->assertSame('user text', $notes()[0]['data']['created_at']); // the message's data is the user's
         $joins = array_values(array_filter($got, static fn ($e) => $e['event'] === 'presence:join'));
         $this->assertNotEmpty($joins);
-        $this->assertTrue(self::recent($joins[0]['data']['joined_at']), print_r($joins[0], true));
+        $this->assertTrue(self::recent($joins[0]['data']['joinedAt']), print_r($joins[0], true));
         foreach ($sub->presence() as $p) {
-            $this->assertTrue(self::recent($p['joined_at']));
+            $this->assertTrue(self::recent($p['joinedAt']));
         }
         $this->assertSame(['name' => 'Ada'], $sub->presence()[0]['state']); // tracked state is the user's
 
         $history = $sub->history(10);
         $this->assertSame([2, 1, 0], array_map(static fn ($m) => $m['data']['n'], $history));
         foreach ($history as $m) {
-            $this->assertTrue(self::recent($m['created_at']));
+            $this->assertTrue(self::recent($m['createdAt']));
         }
-        $older = $sub->history(10, before: $history[0]['created_at']); // a DateTimeImmutable pages back
+        $older = $sub->history(10, before: $history[0]['createdAt']); // a DateTimeImmutable pages back
         $this->assertSame([1, 0], array_map(static fn ($m) => $m['data']['n'], $older));
-        $this->assertSame([0], array_map(static fn ($m) => $m['data']['n'], $sub->history(10, before: \Aerostack\Times::unixMs($history[1]['created_at']))));
+        $this->assertSame([0], array_map(static fn ($m) => $m['data']['n'], $sub->history(10, before: \Aerostack\Times::unixMs($history[1]['createdAt']))));
         try {
             $sub->history(before: 'yesterday');
             $this->fail('a string `before` was accepted');
@@ -153,7 +153,7 @@ final class TimesTest extends TestCase
     {
         $p = self::platform();
         $project = $p->createProject('php-times-' . self::uid());
-        $w = new Worker(projectId: $project['id'], apiKey: $project['api_key'], baseUrl: $p->apiUrl);
+        $w = new Worker(projectId: $project['id'], apiKey: $project['apiKey'], baseUrl: $p->apiUrl);
         $w->module('when', static fn (\Aerostack\Sdk $sdk, array $event): array => [
             'timestamp' => $event['timestamp'] instanceof \DateTimeImmutable ? $event['timestamp']->format(DATE_RFC3339_EXTENDED) : gettype($event['timestamp']),
             'data' => $event['data'],

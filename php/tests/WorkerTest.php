@@ -85,7 +85,7 @@ final class WorkerTest extends TestCase
         $welcomed = $admin->events('welcomed', timeoutMs: 15000);
 
         $sent = $c->call('sign-up', ['user_id' => $uid, 'email' => "$uid@example.com"]);
-        $job = $c->queue->wait($sent['job_id'], timeoutMs: 15000);
+        $job = $c->queue->wait($sent['jobId'], timeoutMs: 15000);
         $this->assertSame('completed', $job['status'], json_encode($job) . ' worker: ' . @file_get_contents(self::$log . '.worker'));
         $this->assertSame(['status' => 202], $job['result']);
 
@@ -106,16 +106,16 @@ final class WorkerTest extends TestCase
     {
         $c = self::platform()->client();
         $sent = $c->queue->send('send-welcome-email', ['user_id' => 'missing-' . self::uid(), 'email' => 'x@y.z'], maxRetries: 0);
-        $job = $c->queue->wait($sent['job_id'], timeoutMs: 15000);
+        $job = $c->queue->wait($sent['jobId'], timeoutMs: 15000);
         $this->assertSame('failed', $job['status']);
-        $this->assertStringContainsString('no user missing-', $job['last_error']);
+        $this->assertStringContainsString('no user missing-', $job['lastError']);
     }
 
     public function testSigtermDrainsTheInvocationInFlight(): void
     {
         $p = self::platform();
         $project = $p->createProject('php-sigterm-' . self::uid());
-        $env = getenv() + ['AEROSTACK_API_URL' => $p->apiUrl, 'AEROSTACK_API_KEY' => $project['api_key'], 'AEROSTACK_PROJECT_ID' => $project['id']];
+        $env = getenv() + ['AEROSTACK_API_URL' => $p->apiUrl, 'AEROSTACK_API_KEY' => $project['apiKey'], 'AEROSTACK_PROJECT_ID' => $project['id']];
         $proc = proc_open([PHP_BINARY, '-d', 'extension=' . self::extensionPath(), dirname(__DIR__) . '/bin/aerostack-worker', __DIR__ . '/fixtures/slow.php'],
             [['file', '/dev/null', 'r'], ['file', '/dev/null', 'w'], ['file', '/dev/null', 'w']], $pipes, null, $env);
         $c = $p->client($project);
@@ -137,7 +137,7 @@ final class WorkerTest extends TestCase
     {
         $p = self::platform();
         $project = $p->createProject('php-events-' . self::uid());
-        $w = new Worker(projectId: $project['id'], apiKey: $project['api_key'], baseUrl: $p->apiUrl);
+        $w = new Worker(projectId: $project['id'], apiKey: $project['apiKey'], baseUrl: $p->apiUrl);
         $w->on('auth.register.after', static function (\Aerostack\Sdk $sdk, array $event): array {
             $sdk->cache->set('registered', $event['data']['user']['email']);
             return ['ok' => true];
@@ -163,7 +163,7 @@ final class WorkerTest extends TestCase
     {
         $p = self::platform();
         $project = $p->createProject('php-inproc-' . self::uid());
-        $w = new Worker(projectId: $project['id'], apiKey: $project['api_key'], baseUrl: $p->apiUrl);
+        $w = new Worker(projectId: $project['id'], apiKey: $project['apiKey'], baseUrl: $p->apiUrl);
         $w->module('ping', static function (\Aerostack\Sdk $sdk, array $event): array {
             try {
                 // Seed 000's argument order; the test platform has no model upstream.

@@ -80,15 +80,13 @@ pub fn operations() -> Vec<String> {
     aerostack_bindings_common::ops::OPERATIONS.iter().map(|s| s.to_string()).collect()
 }
 
-/// Where the times are in each result type (`bindings_common::times`): `{result type: [paths]}`;
-/// `Aerostack\Times` turns exactly those into `DateTimeImmutable`.
+/// Both result-shape tables (`bindings_common::times` and `user_data`) as JSON,
+/// `{"times": {type: [path]}, "user_data": {type: [path]}}`: `Aerostack\Shape` turns exactly the
+/// listed times into `DateTimeImmutable` and camelCases every key outside the user's data.
 #[php_function]
-#[php(name = "Aerostack\\Native\\time_fields")]
-pub fn time_fields() -> std::collections::HashMap<String, Vec<String>> {
-    aerostack_bindings_common::times::TIME_FIELDS
-        .iter()
-        .map(|(t, p)| (t.to_string(), p.iter().map(|s| s.to_string()).collect()))
-        .collect()
+#[php(name = "Aerostack\\Native\\result_paths")]
+pub fn result_paths() -> String {
+    aerostack_bindings_common::user_data::result_paths().to_string()
 }
 
 /// The queue job type a function named `name` serves (`send_welcome_email` -> `send-welcome-email`).
@@ -173,7 +171,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(engine_version))
         .function(wrap_function!(version))
         .function(wrap_function!(operations))
-        .function(wrap_function!(time_fields))
+        .function(wrap_function!(result_paths))
         .function(wrap_function!(job_type_from_function_name))
         .function(wrap_function!(engine_option_names))
         .function(wrap_function!(drain_logs))

@@ -63,7 +63,7 @@ final class Platform
     {
         return new Client(
             projectId: $project['id'] ?? $this->projectId,
-            apiKey: $project['api_key'] ?? $this->apiKey,
+            apiKey: $project['apiKey'] ?? $this->apiKey,
             baseUrl: $this->apiUrl,
             timeoutMs: $timeoutMs,
             retry: $retry,
@@ -72,11 +72,11 @@ final class Platform
         );
     }
 
-    /** A new project: `['id', 'slug', 'name', 'api_key']`. */
+    /** A new project: `['id', 'slug', 'name', 'apiKey']`. */
     public function createProject(string $name): array
     {
         try {
-            return json_decode($this->native->createProject($name), true);
+            return \Aerostack\Shape::of('local.create_project', json_decode($this->native->createProject($name), true));
         } catch (NativeError $e) {
             throw Native::error($e);
         }

@@ -6,6 +6,7 @@ namespace Aerostack\Realtime;
 
 use Aerostack\Native;
 use Aerostack\Native\NativeError;
+use Aerostack\Shape;
 use Aerostack\Times;
 
 /** One topic: listeners (`on`), `publish`, presence (`track`), history, `events()`. */
@@ -35,7 +36,7 @@ final class Channel
      * Calls `$callback(array $event)` for `$event`: a published name, `INSERT` / `UPDATE` /
      * `DELETE`, `presence:join` / `presence:leave` / `presence:sync` / `presence:*`, `*` (all of
      * those), `subscribed` or `error`. The event has `event`, `kind`, `data`, `old`, `topic`,
-     * `user_id`, `id`, `timestamp`, `persisted`, `replayed`. Returns the listener id (for `off`).
+     * `userId`, `id`, `timestamp`, `persisted`, `replayed`. Returns the listener id (for `off`).
      */
     public function on(string $event, callable $callback): int
     {
@@ -92,21 +93,21 @@ final class Channel
         $this->guard(fn () => $this->native->untrack());
     }
 
-    /** Everyone present (`{key, state, user_id, joined_at}`), oldest first. */
+    /** Everyone present (`{key, state, userId, joinedAt}`), oldest first. */
     public function presence(): array
     {
-        return Times::at('realtime.presence', json_decode($this->native->presence(), true));
+        return Shape::of('realtime.presence', json_decode($this->native->presence(), true));
     }
 
     /**
-     * Persisted messages, newest first (`{id, room_id, user_id, event, data, created_at}`, the
-     * `created_at` a DateTimeImmutable); page back with `before:` the last one's `created_at`
+     * Persisted messages, newest first (`{id, roomId, userId, event, data, createdAt}`, the
+     * `createdAt` a DateTimeImmutable); page back with `before:` the last one's `createdAt`
      * (any DateTimeInterface, or unix milliseconds): messages strictly older than that.
      */
     public function history(?int $limit = null, \DateTimeInterface|int|null $before = null): array
     {
         $ms = Times::unixMs($before);
-        return Times::at('realtime.history', json_decode($this->guard(fn () => $this->native->history($limit, $ms)), true, 512, JSON_BIGINT_AS_STRING));
+        return Shape::of('realtime.history', json_decode($this->guard(fn () => $this->native->history($limit, $ms)), true, 512, JSON_BIGINT_AS_STRING));
     }
 
     /** Leaves the topic (no more events; presence untracked). */

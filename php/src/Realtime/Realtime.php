@@ -6,7 +6,7 @@ namespace Aerostack\Realtime;
 
 use Aerostack\Native;
 use Aerostack\Native\NativeError;
-use Aerostack\Times;
+use Aerostack\Shape;
 use Aerostack\Transport;
 
 /**
@@ -159,8 +159,7 @@ final class Realtime
         if ($j === null) {
             return null;
         }
-        $ev = Times::at('realtime.event', json_decode($j, true, 512, JSON_BIGINT_AS_STRING));
-        return ($ev['kind'] ?? null) === 'presence' ? Times::at('realtime.presence_event', $ev) : $ev;
+        return Shape::event(json_decode($j, true, 512, JSON_BIGINT_AS_STRING));
     }
 
     /** @internal */
@@ -185,10 +184,10 @@ final class Realtime
         return $ids;
     }
 
-    /** @internal waits for a native task; its decoded result (with the times of result type `$kind`). */
+    /** @internal waits for a native task; its decoded result (in the shape of result type `$kind`). */
     public static function await(\Aerostack\Native\Task $task, ?int $timeoutMs, ?string $kind = null): mixed
     {
-        $p = new \Aerostack\Pending($task, $kind === null ? null : static fn ($v) => Times::at($kind, $v));
+        $p = new \Aerostack\Pending($task, $kind === null ? null : static fn ($v) => Shape::of($kind, $v));
         return $p->wait($timeoutMs);
     }
 }

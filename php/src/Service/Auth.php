@@ -7,13 +7,13 @@ namespace Aerostack\Service;
 /** End-user authentication: accounts, sessions, one-time codes, profile. */
 final class Auth extends Service
 {
-    /** Creates an account; `access_token`, `refresh_token`, `user` (`requires_verification` when the project wants the email verified first). */
+    /** Creates an account; `accessToken`, `refreshToken`, `user` (`requiresVerification` when the project wants the email verified first). */
     public function register(string $email, string $password, ?string $name = null, ?array $customFields = null, array $options = []): mixed
     {
         return $this->t->call('auth.register', ['email' => $email, 'password' => $password, 'name' => $name, 'custom_fields' => $customFields], $options);
     }
 
-    /** Signs in with email and password; `access_token`, `user`. */
+    /** Signs in with email and password; `accessToken`, `user`. */
     public function login(string $email, string $password, array $options = []): mixed
     {
         return $this->t->call('auth.login', ['email' => $email, 'password' => $password], $options);

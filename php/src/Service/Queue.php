@@ -7,19 +7,19 @@ namespace Aerostack\Service;
 /** Background jobs, served by queue workers (`Aerostack\Worker::job`). */
 final class Queue extends Service
 {
-    /** Enqueues a job of type `$type`; `job_id`. */
+    /** Enqueues a job of type `$type`; `jobId`. */
     public function send(string $type, array $data = [], ?int $delaySeconds = null, ?int $maxRetries = null, array $options = []): mixed
     {
         return $this->enqueue($type, $data, $delaySeconds, $maxRetries, $options);
     }
 
-    /** Same as `send` (seed 000's name); `job_id`. */
+    /** Same as `send` (seed 000's name); `jobId`. */
     public function enqueue(string $type, array $data = [], ?int $delaySeconds = null, ?int $maxRetries = null, array $options = []): mixed
     {
         return $this->t->call('queue.enqueue', ['type' => $type, 'data' => (object) $data, 'delay_seconds' => $delaySeconds, 'max_retries' => $maxRetries], $options);
     }
 
-    /** A job (`status`, `attempts`, `last_error`, `result`...), or null. */
+    /** A job (`status`, `attempts`, `lastError`, `maxRetries`, `history`, `result`...), or null. */
     public function job(string $jobId, array $options = []): mixed
     {
         return $this->t->call('queue.job', ['job_id' => $jobId], $options);

@@ -16,7 +16,7 @@ final class Storage extends Service
      * Uploads `$file` under the storage key `$key`: a string of bytes, a stream resource
      * (`fopen(..., 'rb')`: a local file is streamed from disk by the engine, other streams are read to their end) or a `\SplFileInfo` of a local file (streamed from
      * disk by the engine). `$progress(int $sent, ?int $total)` is called on this thread while
-     * the upload runs. The result has `url`, `key`, `size`, `content_type`.
+     * the upload runs. The result has `url`, `key`, `size`, `contentType`.
      *
      * @param string|resource|\SplFileInfo $file
      */
@@ -77,7 +77,7 @@ final class Storage extends Service
         return $this->t->call('storage.get_url', ['key' => $key], $options);
     }
 
-    /** One page of objects: `objects` ([{key, size, content_type, ...}]), `cursor`. */
+    /** One page of objects: `objects` ([{key, size, contentType, ...}]), `cursor`. */
     public function list(?string $prefix = null, ?int $limit = null, ?string $cursor = null, array $options = []): mixed
     {
         return $this->t->call('storage.list', ['prefix' => $prefix, 'limit' => $limit, 'cursor' => $cursor], $options);
@@ -101,7 +101,7 @@ final class Storage extends Service
         return $this->t->call('storage.exists', ['key' => $key], $options);
     }
 
-    /** `{key, size, content_type, last_modified, etag}`, or null when missing. */
+    /** `{key, size, contentType, lastModified, etag}`, or null when missing. */
     public function metadata(string $key, array $options = []): mixed
     {
         return $this->t->call('storage.metadata', ['key' => $key], $options);

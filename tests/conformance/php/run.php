@@ -293,34 +293,70 @@ function body_bytes(mixed $spec): string
 }
 
 /** Pending results are waited for; generators collected: the canonical JSON. */
-function settle(mixed $v): mixed
+/** The SDK's answer to `$kind` (waited for, a stream's items collected) in the suite's canonical JSON. */
+function settle(mixed $v, string $kind): mixed
 {
     if ($v instanceof Pending) {
         $v = $v->wait();
     }
     if ($v instanceof Generator) {
-        return wire_times(iterator_to_array($v, false));
+        return array_map(static fn ($item) => canonical($kind, $item), iterator_to_array($v, false));
     }
     if ($v instanceof Aerostack\QueryResult) {
-        return $v->toArray();
+        $v = $v->toArray();
     }
-    return wire_times($v);
+    return canonical($kind, $v);
 }
 
-/** The SDK's DateTimeImmutable times back as the engine's RFC 3339 text (the suite compares JSON). */
-function wire_times(mixed $v): mixed
+/**
+ * A value the SDK handed out for result type `$kind`, back in the suite's canonical form (the
+ * cases are written in the engine's names): DateTimeImmutable times as the engine's RFC 3339
+ * text, and every SDK-owned key (outside the user's data, per the surface's user-data paths)
+ * from camelCase back to snake_case. An SDK-owned key that still has a `_` fails the case: the
+ * PHP SDK hands out camelCase.
+ */
+function canonical(string $kind, mixed $v): mixed
+{
+    static $user = null;
+    if ($user === null) {
+        $user = [];
+        $t = Aerostack\Shape::tables()['user_data'];
+        // A presence event's user data (the tracked state) replaces a message's `data`.
+        $t[Aerostack\Shape::PRESENCE_EVENT] = $t['realtime.presence_event'] ?? [];
+        foreach ($t as $k => $paths) {
+            foreach ($paths as $path) {
+                $user[$k][implode('.', Aerostack\Shape::steps($path))] = true;
+            }
+        }
+    }
+    if ($kind === 'realtime.event' && is_array($v) && ($v['kind'] ?? null) === 'presence') {
+        $kind = Aerostack\Shape::PRESENCE_EVENT;
+    }
+    return canonical_at($v, $user[$kind] ?? [], '', $kind);
+}
+
+function canonical_at(mixed $v, array $user, string $at, string $kind): mixed
 {
     if ($v instanceof DateTimeInterface) {
         return $v->format('Y-m-d\TH:i:s.v\Z');
     }
-    if (is_array($v)) {
-        foreach ($v as $k => $x) {
-            if (is_array($x) || $x instanceof DateTimeInterface) {
-                $v[$k] = wire_times($x);
-            }
-        }
+    if (!is_array($v) || isset($user[$at])) {
+        return $v; // the user's data: as stored
     }
-    return $v;
+    $out = [];
+    foreach ($v as $k => $x) {
+        if (array_is_list($v)) {
+            $out[] = canonical_at($x, $user, $at === '' ? '[]' : "$at.[]", $kind);
+            continue;
+        }
+        $k = (string) $k;
+        if (str_contains($k, '_')) {
+            throw new CaseFailure("$kind: the SDK handed out the key `$k` (at `$at`) in snake_case; its keys are camelCase outside the user's data");
+        }
+        $name = strtolower(preg_replace('/(?<=[a-z0-9])([A-Z])/', '_$1', $k));
+        $out[$name] = canonical_at($x, $user, $at === '' ? $name : "$at.$name", $kind);
+    }
+    return $out;
 }
 
 function ops(): array
@@ -428,13 +464,15 @@ function upload_op(Client $c, array $a, string $tmp, array $o, ?callable $progre
 function run_op(Client $c, string $op, array $a, Env $env, array $o = [], ?callable $progress = null): mixed
 {
     if ($op === 'storage.upload') {
-        return settle(upload_op($c, $a, $env->tmp, $o, $progress));
+        return settle(upload_op($c, $a, $env->tmp, $o, $progress), $op);
     }
     $f = ops()[$op] ?? null;
     if ($f === null) {
         throw new CaseFailure("the PHP runner has no mapping for operation $op");
     }
-    return settle($f($c, $a, $o));
+    $v = $f($c, $a, $o);
+    // storage.get: the runner builds its canonical summary of the StoredObject itself.
+    return $op === 'storage.get' ? $v : settle($v, $op);
 }
 
 function error_dto(Throwable $e): ?array
@@ -525,7 +563,7 @@ final class Env
     {
         $this->fresh++;
         $info = $this->platform->createProject(substr("conformance-fresh-{$this->fresh}-$label", 0, 60));
-        return ['id' => $info['id'], 'api_key' => $info['api_key']];
+        return ['id' => $info['id'], 'api_key' => $info['apiKey']];
     }
 
     /** Three worker processes (sleeping modules must not hold up the others). */
@@ -739,7 +777,7 @@ final class Run
         }
         usleep($afterMs * 1000);
         if ($pending->isDone()) {
-            throw new CaseFailure('the call ended before it was cancelled: ' . short(settle($pending)));
+            throw new CaseFailure('the call ended before it was cancelled: ' . short(settle($pending, $op)));
         }
         $t0 = hrtime(true);
         $pending->cancel();
@@ -778,7 +816,7 @@ function scenario_realtime_round_trip(Run $run, array $params, array $expect): s
     $actor = $run->env->client($run->project);
     $events = [];
     $record = static function (array $ev) use (&$events): void {
-        $ev = wire_times($ev);
+        $ev = canonical('realtime.event', $ev);
         $ev['state'] = is_obj($ev['data'] ?? null) ? ($ev['data']['state'] ?? null) : null;
         $events[] = $ev;
     };
@@ -819,7 +857,7 @@ function scenario_realtime_round_trip(Run $run, array $params, array $expect): s
         }
         $detail = count($events) . ' events';
         if (array_key_exists('history_contains', $expect)) {
-            $history = wire_times($ch->history(50));
+            $history = canonical('realtime.history', $ch->history(50));
             $hit = false;
             foreach ($history as $m) {
                 $hit = $hit || json_subset($expect['history_contains'], $m);
@@ -842,10 +880,10 @@ function scenario_realtime_round_trip(Run $run, array $params, array $expect): s
 function scenario_queue_run_job(Run $run, array $params, array $expect): string
 {
     $c = $run->face($run->plain());
-    $sent = settle($c->queue->send($params['type'], $params['data'] ?? [], null, $params['max_retries'] ?? 3));
+    $sent = settle($c->queue->send($params['type'], $params['data'] ?? [], null, $params['max_retries'] ?? 3), 'queue.send');
     $deadline = hrtime(true) + budget($run) * 1_000_000;
     while (true) {
-        $job = settle($c->queue->job($sent['job_id'])) ?? [];
+        $job = settle($c->queue->job($sent['job_id']), 'queue.job') ?? [];
         if (in_array($job['status'] ?? null, ['completed', 'failed', 'cancelled'], true)) {
             break;
         }
