@@ -162,3 +162,14 @@ async fn another_projects_tables_are_unreachable() {
     );
     h.platform.shutdown().await;
 }
+
+/// A row keeps its columns in the order the query selected them, end to end (the platform
+/// writes them so and the engine reads them into order-keeping maps): `SELECT z, a` is `{z, a}`.
+#[tokio::test]
+async fn rows_keep_their_column_order() {
+    let h = Harness::start().await;
+    let db = h.client.db();
+    let rows = db.query("SELECT 1 AS zeta, 2 AS alpha, 3 AS \"Mid Case\", 4 AS beta", &[]).await.unwrap();
+    let keys: Vec<&str> = rows.results[0].keys().map(String::as_str).collect();
+    assert_eq!(keys, ["zeta", "alpha", "Mid Case", "beta"]);
+}
