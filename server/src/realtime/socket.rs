@@ -273,6 +273,7 @@ impl Session {
     async fn missing_table(&self, topic: &str) -> Option<String> {
         let table = super::topics::table_of(topic, &self.identity.project.id)?.to_string();
         let t = table.clone();
+        let name = table.clone();
         let found = self
             .st
             .project_db(&self.identity.project.id, move |db| {
@@ -281,11 +282,14 @@ impl Session {
                 )?;
                 let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
                 let all: Vec<(String, String)> = rows.collect::<Result<_, _>>()?;
-                Ok(all)
+                // A collection's topic is `table/{name}` too (what the official clients subscribe to).
+                let collection = crate::store::collections::exists(&db.conn, &name)?;
+                Ok((all, collection))
             })
             .await;
         let objects = match found {
-            Ok(o) => o,
+            Ok((_, true)) => return None,
+            Ok((o, false)) => o,
             Err(e) => {
                 // Not knowing is no reason to refuse: subscribe as before.
                 tracing::warn!(table = %t, "could not list the project's tables: {}", e.message);
@@ -316,7 +320,7 @@ impl Session {
             n => format!("its tables: {}, ... ({n} in all)", tables[..10].join(", ")),
         };
         Some(format!(
-            "table {table:?} does not exist in this project ({known}): create it before subscribing to its changes, or use a topic with a path (e.g. \"{table}/room\") for messages only"
+            "table {table:?} does not exist in this project ({known}): create it (or, for a collection, its first item) before subscribing to its changes, or use a topic with a path (e.g. \"{table}/room\") for messages only"
         ))
     }
 

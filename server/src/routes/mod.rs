@@ -6,7 +6,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any, delete, get, patch, post};
+use axum::routing::{MethodRouter, any, delete, get, patch, post, put};
 
 use crate::error::{ApiError, code};
 use crate::state::AppState;
@@ -16,6 +16,7 @@ pub mod auth_legacy;
 pub mod auth_mail;
 pub mod auth_public;
 pub mod cache;
+pub mod collections;
 pub mod custom;
 pub mod db;
 pub mod files;
@@ -56,6 +57,12 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         v("GET", "/v1/openapi.json", get(openapi::spec)),
         // database
         v("POST", "/v1/db/query", post(db::query)),
+        // collections (sdk-core's db.collection(name))
+        v("GET", "/v1/collections/{name}/items", get(collections::list)),
+        v("POST", "/v1/collections/{name}/items", post(collections::create)),
+        v("GET", "/v1/collections/items/{id}", get(collections::get)),
+        v("PUT", "/v1/collections/items/{id}", put(collections::update)),
+        v("DELETE", "/v1/collections/items/{id}", delete(collections::delete)),
         v("POST", "/v1/db/batch", post(db::batch)),
         // legacy auth
         v("POST", "/v1/auth/signup", post(auth_legacy::signup)),

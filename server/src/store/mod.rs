@@ -2,6 +2,7 @@
 //! database per project for the user's own SQL.
 
 pub mod cache;
+pub mod collections;
 pub mod control;
 pub mod dev_vars;
 pub mod jobs;

@@ -9,6 +9,7 @@ mod auth_hardening;
 mod cache;
 mod cleanup;
 mod cli;
+mod collections;
 mod connections;
 mod db;
 mod db_isolation;
