@@ -60,6 +60,7 @@ pub use services::auth::{ActionResult, AuthSession, OtpSent, User};
 pub use services::cache::{
     CacheEntry, CacheKeyInfo, CacheKeys, CacheListPage, CacheSetEntry, DeleteManyResult,
 };
+pub use services::collections::{CollectionItem, CollectionPage, CollectionQuery};
 pub use services::db::{BatchItem, BatchResult, QueryResult, Row, Statement};
 pub use services::invoke::InvokeResult;
 pub use services::outbox::{OutboxMessage, ServedNow};

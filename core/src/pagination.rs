@@ -9,6 +9,7 @@ use futures_util::stream::BoxStream;
 
 use crate::error::Result;
 use crate::services::cache::CacheKeyInfo;
+use crate::services::collections::{CollectionItem, CollectionQuery};
 use crate::services::queue::{JobFilter, JobRecord};
 use crate::services::storage::ObjectInfo;
 use crate::services::{Cache, Queue, Storage};
@@ -68,6 +69,24 @@ where
         }
     })
     .boxed()
+}
+
+/// Every item of collection `name` matching `query` (its `limit` is the page size), from its
+/// `cursor` on.
+pub(crate) fn collection_items(client: crate::Client, name: String, query: CollectionQuery) -> ItemStream<CollectionItem> {
+    let start = query.cursor.clone();
+    let mut first = true;
+    paginate(move |cursor| {
+        let client = client.clone();
+        let name = name.clone();
+        let mut q = query.clone();
+        q.cursor = if first { start.clone() } else { cursor };
+        first = false;
+        async move {
+            let p = client.db().collection(&name)?.list(&q).await?;
+            Ok(Page { items: p.items, next: p.cursor })
+        }
+    })
 }
 
 impl Cache<'_> {

@@ -108,6 +108,12 @@ impl<'a> Db<'a> {
         Ok(r)
     }
 
+    /// The collection `name` (JSON documents; see [`crate::services::Collection`]). Fails on a
+    /// name that is not 1-64 letters, digits, `_` or `-`.
+    pub fn collection(&self, name: &str) -> Result<crate::services::Collection<'a>> {
+        crate::services::Collection::new(self.client, name)
+    }
+
     /// Runs a statement and returns its first row, or `None` when there is none.
     pub async fn query_one(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         Ok(self.query(sql, params).await?.results.into_iter().next())

@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod auth;
 pub mod cache;
+pub mod collections;
 pub mod custom;
 pub mod db;
 pub mod invoke;
@@ -17,6 +18,7 @@ mod upload;
 pub use ai::Ai;
 pub use auth::Auth;
 pub use cache::Cache;
+pub use collections::Collection;
 pub use db::Db;
 pub use invoke::Services;
 pub use queue::Queue;
