@@ -10,7 +10,7 @@
 //! and [`download`].
 
 use aerostack::{
-    CallOptions, ChatRequest, Client, CompleteOptions, Error, JobFilter, Method, SearchQuery, Statement,
+    CallOptions, ChatRequest, Client, CollectionQuery, CompleteOptions, Error, JobFilter, Method, SearchQuery, Statement,
     UploadOptions, UploadSource,
 };
 use serde::Serialize;
@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 /// Every operation [`dispatch`] knows, for documentation and for bindings' own checks.
 pub const OPERATIONS: &[&str] = &[
     "db.query", "db.query_one", "db.batch",
+    "db.collection.list", "db.collection.get", "db.collection.create", "db.collection.update", "db.collection.delete",
     "auth.signup", "auth.signin", "auth.register", "auth.login", "auth.send_otp", "auth.verify_otp",
     "auth.verify_email", "auth.resend_verification", "auth.request_password_reset", "auth.reset_password",
     "auth.refresh", "auth.logout", "auth.me", "auth.update_me", "auth.delete_avatar", "auth.verify_token",
@@ -177,6 +178,14 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
             let stmts: Vec<Statement> = a.typed("queries", "[{\"sql\": \"INSERT ...\", \"params\": [1]}]")?;
             out(c.db().batch(&stmts).await?)
         }
+        // collections: `collection` names it; `id` an item; `data` an item's data (an object)
+        "db.collection.list" => out(c.db().collection(a.str("collection")?)?.list(&collection_query(&a)?).await?),
+        "db.collection.get" => out(c.db().collection(a.str("collection")?)?.get(a.str("id")?).await?),
+        "db.collection.create" => out(c.db().collection(a.str("collection")?)?.create(a.value("data")?).await?),
+        "db.collection.update" => {
+            out(c.db().collection(a.str("collection")?)?.update(a.str("id")?, a.value("data")?).await?)
+        }
+        "db.collection.delete" => out(c.db().collection(a.str("collection")?)?.delete(a.str("id")?).await?),
         // auth
         "auth.signup" => out(c.auth().signup(a.str("email")?, a.str("password")?, a.opt_str("name")?, a.opt_value("metadata")).await?),
         "auth.signin" => out(c.auth().signin(a.str("email")?, a.str("password")?).await?),
@@ -357,7 +366,8 @@ pub async fn upload(
 /// The operations [`open_stream`] knows: streamed chat, and the cursor-following listings that
 /// yield every item across pages (`page_size` sets the page; `cursor` of `queue.jobs_all` is the
 /// starting point).
-pub const STREAMS: &[&str] = &["ai.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all"];
+pub const STREAMS: &[&str] =
+    &["ai.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all", "db.collection.list_all"];
 
 /// A stream of JSON items (see [`crate::stream::StreamHandle`]).
 pub type ValueStream = futures_util::stream::BoxStream<'static, Result<Value, Error>>;
@@ -380,6 +390,11 @@ pub async fn open_stream(client: &Client, op: &str, args: Value) -> Result<Value
         "storage.list_all" => {
             Ok(c.storage().list_all(a.opt_str("prefix")?, a.opt_u32("page_size")?).map(|r| r.and_then(out)).boxed())
         }
+        "db.collection.list_all" => {
+            let mut q = collection_query(&a)?;
+            q.limit = a.opt_u32("page_size")?.or(q.limit);
+            Ok(c.db().collection(a.str("collection")?)?.list_all(q).map(|r| r.and_then(out)).boxed())
+        }
         "queue.jobs_all" => {
             let filter = JobFilter {
                 status: a.opt_str("status")?.map(str::to_string),
@@ -394,6 +409,16 @@ pub async fn open_stream(client: &Client, op: &str, args: Value) -> Result<Value
             format!("unknown streamed operation {op:?}; the streamed operations are: {}", STREAMS.join(", ")),
         )),
     }
+}
+
+/// `limit`, `cursor`, `order` and `filter` (`{field: value}`) of a collection listing.
+fn collection_query(a: &Args) -> Result<CollectionQuery, Error> {
+    Ok(CollectionQuery {
+        limit: a.opt_u32("limit")?,
+        cursor: a.opt_str("cursor")?.map(str::to_string),
+        order: a.opt_str("order")?.map(str::to_string),
+        filter: a.opt_typed("filter", "{\"status\": \"open\"}")?.unwrap_or_default(),
+    })
 }
 
 fn chat_request(a: &Args) -> Result<ChatRequest, Error> {

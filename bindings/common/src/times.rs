@@ -26,6 +26,8 @@ const JOBS_PAGE: &[&str] = &[
 ];
 /// A stored object's description (`storage.metadata`, each item of `storage.list_all`).
 const OBJECT: &[&str] = &["last_modified"];
+/// A collection item.
+const ITEM: &[&str] = &["created_at", "updated_at"];
 const PRESENCE_LIST: &[&str] = &["[].joined_at"];
 
 /// `(result type, paths)`. Result types are operation names (`ops::OPERATIONS`,
@@ -43,6 +45,11 @@ pub const TIME_FIELDS: &[(&str, &[&str])] = &[
     ("auth.me", USER),
     ("auth.update_me", USER),
     ("auth.verify_token", USER),
+    ("db.collection.list", &["items[].created_at", "items[].updated_at"]),
+    ("db.collection.list_all", ITEM),
+    ("db.collection.get", ITEM),
+    ("db.collection.create", ITEM),
+    ("db.collection.update", ITEM),
     ("cache.list", &["keys[].expiration"]),
     ("cache.list_all", &["expiration"]),
     ("queue.job", JOB),

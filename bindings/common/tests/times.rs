@@ -108,6 +108,11 @@ fn every_time_the_surface_hands_out_is_listed() {
     call("cache.set", json!({"key": "t:1", "value": 1, "ttl": 600}), &mut seen);
     call("cache.list", json!({"prefix": "t:"}), &mut seen);
 
+    let item = call("db.collection.create", json!({"collection": "timed", "data": {"at": "2026-01-02T03:04:05.678Z"}}), &mut seen);
+    call("db.collection.get", json!({"collection": "timed", "id": item["id"]}), &mut seen);
+    call("db.collection.update", json!({"collection": "timed", "id": item["id"], "data": {"n": 1}}), &mut seen);
+    call("db.collection.list", json!({"collection": "timed"}), &mut seen);
+
     let job = call("queue.send", json!({"type": "timed", "data": {}, "delay_seconds": 3600}), &mut seen);
     let id = job["job_id"].clone();
     call("queue.job", json!({"job_id": id}), &mut seen);
@@ -121,6 +126,7 @@ fn every_time_the_surface_hands_out_is_listed() {
 
     for (op, args) in [
         ("cache.list_all", json!({"prefix": "t:"})),
+        ("db.collection.list_all", json!({"collection": "timed"})),
         ("queue.jobs_all", json!({"type": "timed"})),
         ("storage.list_all", json!({"prefix": "t/"})),
     ] {
@@ -201,7 +207,7 @@ fn every_time_the_surface_hands_out_is_listed() {
             assert!(found.contains(*p), "{ty}: listed path {p} never held a time (seen: {found:?})");
         }
     }
-    for ty in ["auth.register", "auth.me", "cache.list", "queue.job", "queue.jobs", "storage.list", "realtime.event",
+    for ty in ["auth.register", "auth.me", "cache.list", "db.collection.list", "db.collection.list_all", "queue.job", "queue.jobs", "storage.list", "realtime.event",
         "realtime.presence_event", "realtime.publish", "realtime.presence", "realtime.history", "local.outbox",
         "worker.invocation"] {
         assert!(seen.contains_key(ty), "{ty} was not exercised");

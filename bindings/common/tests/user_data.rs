@@ -258,6 +258,14 @@ fn every_key_outside_user_data_is_snake_case() {
     );
     call("cache.list", json!({"prefix": "ud:"}), &mut seen);
     stream("cache.list_all", json!({"prefix": "ud:"}), &mut seen);
+
+    let item = call("db.collection.create", json!({"collection": "ud", "data": weird()}), &mut seen);
+    let item_id = item["id"].clone();
+    call("db.collection.update", json!({"collection": "ud", "id": item_id, "data": weird()}), &mut seen);
+    call("db.collection.get", json!({"collection": "ud", "id": item_id}), &mut seen);
+    call("db.collection.list", json!({"collection": "ud"}), &mut seen);
+    stream("db.collection.list_all", json!({"collection": "ud"}), &mut seen);
+    call("db.collection.delete", json!({"collection": "ud", "id": item_id}), &mut seen);
     call("cache.keys", json!({"prefix": "ud:"}), &mut seen);
     call(
         "cache.expire",
