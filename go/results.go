@@ -103,6 +103,24 @@ type EnqueueResult struct {
 	JobID string `json:"job_id"`
 }
 
+// CollectionItem is an item of a collection; Data is the caller's, as stored.
+type CollectionItem struct {
+	ID         string `json:"id"`
+	Collection string `json:"collection"`
+	// Slug is data's "slug" when that is a string.
+	Slug      *string    `json:"slug"`
+	Data      Record     `json:"data"`
+	CreatedAt *time.Time `json:"created_at"`
+	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+// CollectionPage is one page of Collection.List; Cursor is nil on the last page.
+type CollectionPage struct {
+	Items  []CollectionItem `json:"items"`
+	Count  int64            `json:"count"`
+	Cursor *string          `json:"cursor"`
+}
+
 // JobAttempt is one attempt of a job.
 type JobAttempt struct {
 	Attempt   int64      `json:"attempt"`

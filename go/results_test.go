@@ -3,6 +3,7 @@ package aerostack_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +33,9 @@ var resultTypes = map[string]any{
 	"cache.get_many": map[string]any{}, "cache.set_many": int64(0), "cache.delete_many": aerostack.DeleteManyResult{},
 	"cache.list": aerostack.CacheListPage{}, "cache.keys": []string{}, "cache.flush": int64(0),
 	"cache.expire": false, "cache.increment": int64(0), "cache.list_all": aerostack.CacheKey{},
+	"db.collection.list": aerostack.CollectionPage{}, "db.collection.list_all": aerostack.CollectionItem{},
+	"db.collection.get": aerostack.CollectionItem{}, "db.collection.create": aerostack.CollectionItem{},
+	"db.collection.update": aerostack.CollectionItem{}, "db.collection.delete": false,
 	"queue.enqueue": aerostack.EnqueueResult{}, "queue.send": aerostack.EnqueueResult{},
 	"queue.job": aerostack.JobRecord{}, "queue.jobs": aerostack.JobsPage{}, "queue.cancel": aerostack.CancelResult{},
 	"queue.wait": aerostack.JobRecord{}, "queue.jobs_all": aerostack.JobRecord{},
@@ -279,6 +283,39 @@ func TestResultTypesMatchTheSurface(t *testing.T) {
 	}
 	_, err = c.Cache.DeleteMany(ctx, []string{"ud:n"})
 	must("cache.delete_many", err)
+
+	// Collections
+	col := c.DB.Collection("ud")
+	item, err := col.Create(ctx, weird())
+	must("db.collection.create", err)
+	same("db.collection.create data", item.Data)
+	item, err = col.Update(ctx, item.ID, weird())
+	must("db.collection.update", err)
+	got, err := col.Get(ctx, item.ID)
+	must("db.collection.get", err)
+	same("db.collection.get data", got.Data)
+	if got.CreatedAt == nil || got.CreatedAt.IsZero() {
+		t.Fatalf("db.collection.get: no created_at: %+v", got)
+	}
+	cp, err := col.List(ctx, aerostack.CollectionQuery{Limit: 1})
+	must("db.collection.list", err)
+	same("db.collection.list data", cp.Items[0].Data)
+	for it, err := range col.ListAll(ctx, aerostack.CollectionQuery{Filter: map[string]any{"user_id": "u"}}) {
+		must("db.collection.list_all", err)
+		same("db.collection.list_all data", it.Data)
+	}
+	if gone, err := col.Delete(ctx, item.ID); err != nil || !gone {
+		t.Fatalf("db.collection.delete: %v %v", gone, err)
+	}
+	if gone, err := col.Delete(ctx, item.ID); err != nil || gone {
+		t.Fatalf("db.collection.delete twice: %v %v", gone, err)
+	}
+	if missing, err := col.Get(ctx, item.ID); err != nil || missing != nil {
+		t.Fatalf("db.collection.get of a deleted item: %+v %v", missing, err)
+	}
+	if _, err := c.DB.Collection("bad name").Create(ctx, map[string]any{}); !errors.Is(err, aerostack.ErrValidation) {
+		t.Fatalf("a bad collection name: %v", err)
+	}
 
 	// Queue (no worker: the job stays queued), storage
 	sent, err := c.Queue.Send(ctx, "ud-job", weird(), &aerostack.EnqueueOptions{DelaySeconds: 3600})

@@ -11,10 +11,11 @@ import { Readable } from "node:stream";
 
 import { validationError } from "./errors";
 import { native, type NativeClient } from "./native";
-import { Realtime, Socket } from "./realtime";
+import { Realtime, Socket, type Channel, type RealtimeEvent } from "./realtime";
 import { callOptionsJson, retryJson, splitOptions, sync, Transport, type CallOptions, type RetryOption, type Stream } from "./transport";
 import type {
-  ActionResult, AuthSession, BatchResult, CacheKeyInfo, CacheListPage, CancelResult, ChatChunk, ChatResponse, Completion,
+  ActionResult, AuthSession, BatchResult, CacheKeyInfo, CacheListPage, CancelResult, ChatChunk, ChatResponse, CollectionItem,
+  CollectionListParams, CollectionPage, Completion,
   DeleteManyResult, EnqueueResult, IngestResult, InvokeResult, JobRecord, JobsPage, ObjectInfo, OtpSent, OutboxMessage,
   QueryResult, Row, SearchResult, ServedNow, StoragePage, StoredObject, TypeCount, UploadResult, User,
 } from "./types";
@@ -152,8 +153,76 @@ function statements(queries: Statement[]): Array<{ sql: unknown; params: unknown
   });
 }
 
-/** The project's SQL database. */
+const LIST_KEYS = new Set(["limit", "cursor", "order", "filter", "pageSize"]);
+
+/** `list` parameters in the surface's names; keys other than limit/cursor/order/filter filter too. */
+function listArgs(collection: string, params: CollectionListParams = {}): Record<string, unknown> {
+  const filter: Record<string, unknown> = { ...(params.filter ?? {}) };
+  for (const [k, v] of Object.entries(params)) if (!LIST_KEYS.has(k) && v !== undefined) filter[k] = v;
+  return { collection, limit: params.limit, cursor: params.cursor, order: params.order, filter, page_size: params.pageSize };
+}
+
+/**
+ * A collection: JSON documents by name (`client.db.collection("posts")`, as in the official SDK).
+ * Changes reach realtime subscribers of the collection (`on("INSERT", cb)`, or
+ * `client.realtime.channel("posts")`) as `INSERT` / `UPDATE` / `DELETE` events.
+ */
+export class Collection<D = Record<string, any>> extends Ns {
+  constructor(t: Transport, readonly name: string, private readonly rt: () => Realtime) {
+    super(t);
+  }
+  /** One page: `{ items, count, cursor }`, oldest first (`order: "desc"`: newest first). */
+  list(params?: CollectionListParams, opts?: CallOptions): Promise<CollectionPage<D>> {
+    const a = listArgs(this.name, params);
+    delete a.page_size;
+    return this.t.call("db.collection.list", a, opts);
+  }
+  /** Every matching item, page by page (`pageSize` items a page): `for await (const item of posts.listAll())`. */
+  listAll(params?: Omit<CollectionListParams, "cursor" | "limit"> & { pageSize?: number }, opts?: CallOptions): Stream<CollectionItem<D>> {
+    const a = listArgs(this.name, params);
+    delete a.limit;
+    delete a.cursor;
+    return this.t.stream("db.collection.list_all", a, opts);
+  }
+  /** The item, or `null` when there is no item `id`. */
+  get(id: string, opts?: CallOptions): Promise<CollectionItem<D> | null> {
+    return this.t.call("db.collection.get", { collection: this.name, id }, opts);
+  }
+  /** Adds an item whose data is `data` (an object); the stored item with its `id`. */
+  create(data: D, opts?: CallOptions): Promise<CollectionItem<D>> {
+    return this.t.call("db.collection.create", { collection: this.name, data }, opts);
+  }
+  /** Replaces the data of item `id`; the updated item (a `NotFoundError` when missing). */
+  update(id: string, data: D, opts?: CallOptions): Promise<CollectionItem<D>> {
+    return this.t.call("db.collection.update", { collection: this.name, id, data }, opts);
+  }
+  /** Deletes item `id`; whether it existed. */
+  delete(id: string, opts?: CallOptions): Promise<boolean> {
+    return this.t.call("db.collection.delete", { collection: this.name, id }, opts);
+  }
+  /** The realtime channel of the collection (its item changes). */
+  channel(): Channel {
+    return this.rt().channel(this.name);
+  }
+  /** Calls `callback` on `event` (`INSERT`, `UPDATE`, `DELETE`, `*`) and subscribes; the channel. */
+  async on(event: string, callback: (event: RealtimeEvent) => void): Promise<Channel> {
+    return this.channel().on(event, callback).subscribe();
+  }
+  /** Calls `callback` on every change of the collection and subscribes; the channel. */
+  async subscribe(callback: (event: RealtimeEvent) => void): Promise<Channel> {
+    return this.on("*", callback);
+  }
+}
+
+/** The project's SQL database, and its collections. */
 export class Db extends Ns {
+  constructor(t: Transport, private readonly rt: () => Realtime) {
+    super(t);
+  }
+  /** The collection `name` (1-64 letters, digits, `_` or `-`). */
+  collection<D = Record<string, any>>(name: string): Collection<D> {
+    return new Collection<D>(this.t, name, this.rt);
+  }
   /** Runs one statement: `{ results, count, meta }`. */
   query<R = Row>(sql: string, params?: unknown[], opts?: CallOptions): Promise<QueryResult<R>> {
     return this.t.call("db.query", { sql, params }, opts);
@@ -472,7 +541,7 @@ export class AerostackClient {
     const n = nativeClient ?? sync(() => new native.NativeClient(clientOptionsJson(options)));
     this.transport = new Transport(n);
     this.auth = new Auth(this.transport);
-    this.db = new Db(this.transport);
+    this.db = new Db(this.transport, () => this.realtime);
     this.cache = new Cache(this.transport);
     this.storage = new Storage(this.transport);
     this.ai = new Ai(this.transport);

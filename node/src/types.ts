@@ -89,6 +89,34 @@ export interface JobAttempt {
   error?: string | null;
 }
 /** A background job. `data` is what it was sent with, `result` what its handler answered. */
+/** An item of a collection (`client.db.collection(name)`); `data` is yours, as stored. */
+export interface CollectionItem<D = Record<string, any>> {
+  id: string;
+  collection: string;
+  /** `data.slug` when the data has a string `slug`. */
+  slug: string | null;
+  data: D;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+export interface CollectionPage<D = Record<string, any>> {
+  items: CollectionItem<D>[];
+  count: number;
+  /** The next page's cursor; null on the last page. */
+  cursor: string | null;
+}
+/**
+ * How `collection.list` lists: `limit`, `cursor`, `order` (`"asc"`, the default, or `"desc"`),
+ * `filter` (`{ field: value }`: items whose data field equals the value). Any other key filters
+ * too, as in the official SDK's `list({ status: "open", limit: 10 })`.
+ */
+export interface CollectionListParams {
+  limit?: number;
+  cursor?: string;
+  order?: "asc" | "desc";
+  filter?: Record<string, string | number | boolean>;
+  [field: string]: unknown;
+}
 export interface JobRecord<D = any, R = any> {
   id: string;
   type: string;

@@ -75,6 +75,43 @@ test("db: query, queryOne, batch (all or nothing)", async () => {
   assert.equal((await client.db.query(`SELECT * FROM ${t}`)).count, 2);
 });
 
+test("db.collection: the official SDK's calls, pages, filters, listAll and item events", async () => {
+  const posts = client.db.collection(`posts-${uid()}`);
+  const first = await posts.create({ title: "Hello", slug: "hello", user_id: "u1" });
+  assert.match(first.id, /^item_/);
+  assert.equal(first.slug, "hello");
+  assert.ok(first.createdAt instanceof Date);
+  assert.deepEqual(first.data, { title: "Hello", slug: "hello", user_id: "u1" }); // the data is the user's
+  assert.deepEqual(await posts.get(first.id), first);
+  for (let i = 0; i < 4; i++) await posts.create({ title: `p${i}`, draft: i % 2 === 0 });
+  const page = await posts.list({ limit: 2 });
+  assert.deepEqual(page.items.map((i) => i.data.title), ["Hello", "p0"]);
+  assert.ok(page.cursor);
+  // The official SDK passes filters as plain list parameters.
+  assert.deepEqual((await posts.list({ draft: true, order: "desc" })).items.map((i) => i.data.title), ["p2", "p0"]);
+  assert.deepEqual((await posts.list({ filter: { draft: false } })).items.map((i) => i.data.title), ["p1", "p3"]);
+  const all = [];
+  for await (const item of posts.listAll({ pageSize: 2 })) all.push(item.data.title);
+  assert.deepEqual(all, ["Hello", "p0", "p1", "p2", "p3"]);
+  const updated = await posts.update(first.id, { title: "Hello again" });
+  assert.deepEqual(updated.data, { title: "Hello again" });
+  assert.equal(await posts.delete(first.id), true);
+  assert.equal(await posts.delete(first.id), false);
+  assert.equal(await posts.get(first.id), null);
+  await assert.rejects(posts.update(first.id, {}), NotFoundError);
+  await assert.rejects(client.db.collection("bad name").create({}), (e) => e instanceof ValidationError && e.field === "collection");
+
+  const seen = [];
+  const rtClient = p.client();
+  const ch = await rtClient.db.collection(posts.name).on("INSERT", (e) => seen.push(e));
+  const made = await posts.create({ title: "live" });
+  const deadline = Date.now() + 5000;
+  while (!seen.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(seen[0]?.data?.id, made.id);
+  await ch.unsubscribe();
+  await rtClient.close();
+});
+
 test("cache: every operation", async () => {
   const id = uid();
   const k = `user:${id}`;

@@ -62,6 +62,45 @@ final class ShapeTest extends TestCase
         $this->assertArrayHasKey('maxRetries', $c->async()->queue->job($sent['jobId'])->wait(5000));
     }
 
+    public function testCollections(): void
+    {
+        $c = $this->client();
+        $posts = $c->db->collection('posts-' . self::uid());
+        $first = $posts->create(['title' => 'Hello', 'slug' => 'hello', 'user_id' => 'u1']);
+        $this->assertStringStartsWith('item_', $first['id']);
+        $this->assertSame(['title' => 'Hello', 'slug' => 'hello', 'user_id' => 'u1'], $first['data']);
+        $this->assertInstanceOf(\DateTimeImmutable::class, $first['createdAt']);
+        $this->assertCamelOutside($first, ['data']);
+        $this->assertEquals($first, $posts->get($first['id']));
+        for ($i = 0; $i < 4; $i++) {
+            $posts->create(['title' => "p$i", 'draft' => $i % 2 === 0]);
+        }
+        $page = $posts->list(limit: 2);
+        $this->assertSame(['Hello', 'p0'], array_map(static fn ($it) => $it['data']['title'], $page['items']));
+        $this->assertNotNull($page['cursor']);
+        $drafts = $posts->list(['draft' => true], order: 'desc');
+        $this->assertSame(['p2', 'p0'], array_map(static fn ($it) => $it['data']['title'], $drafts['items']));
+        $all = array_map(static fn ($it) => $it['data']['title'], iterator_to_array($posts->listAll(pageSize: 2), false));
+        $this->assertSame(['Hello', 'p0', 'p1', 'p2', 'p3'], $all);
+        $this->assertSame(['title' => 'again'], $posts->update($first['id'], ['title' => 'again'])['data']);
+        $this->assertTrue($posts->delete($first['id']));
+        $this->assertFalse($posts->delete($first['id']));
+        $this->assertNull($posts->get($first['id']));
+        $this->assertTrue($c->async()->db->collection($posts->name)->create(['n' => 1])->wait(5000)['id'] !== '');
+        try {
+            $posts->update($first['id'], []);
+            $this->fail('updating a deleted item succeeded');
+        } catch (\Aerostack\Exception\NotFoundException $e) {
+            $this->assertSame('NOT_FOUND', $e->getErrorCode());
+        }
+        try {
+            $c->db->collection('bad name')->create([]);
+            $this->fail('a bad collection name was accepted');
+        } catch (\Aerostack\Exception\ValidationException $e) {
+            $this->assertSame('collection', $e->getField());
+        }
+    }
+
     public function testRealtimeAndHandlerEvents(): void
     {
         $p = self::platform();

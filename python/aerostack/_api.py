@@ -140,10 +140,60 @@ class Auth(_Ns):
         return self._t.call("auth.delete_avatar", {"access_token": access_token})
 
 
+class Collection(_Ns):
+    """A collection: JSON documents by name (``client.db.collection("posts")``). An item is
+    ``{id, collection, slug, data, created_at, updated_at}``; ``data`` is yours, as stored. Changes
+    reach ``client.realtime.channel("posts")`` subscribers as ``INSERT``/``UPDATE``/``DELETE``."""
+
+    __slots__ = ("name",)
+
+    name: str
+
+    def __init__(self, transport: Transport, name: str) -> None:
+        super().__init__(transport)
+        self.name = name
+
+    def list(self, filter: Optional[Mapping[str, Any]] = None, limit: Optional[int] = None,
+             cursor: Optional[str] = None, order: Optional[str] = None) -> Call[Record]:
+        """One page: ``page["items"]`` (``items`` is also the dict method), ``page.count``, ``page.cursor``;
+        oldest first (``order="desc"``: newest first);
+        ``filter`` keeps items whose ``data`` fields equal the given values (``{"done": False}``)."""
+        return self._t.call("db.collection.list", {"collection": self.name, "filter": filter, "limit": limit,
+                                                   "cursor": cursor, "order": order})
+
+    def list_all(self, filter: Optional[Mapping[str, Any]] = None, page_size: Optional[int] = None,
+                 order: Optional[str] = None) -> Stream[Record]:
+        """Every matching item, following the cursor page by page:
+        ``async for item in client.db.collection("posts").list_all()``."""
+        return self._t.stream("db.collection.list_all", {"collection": self.name, "filter": filter,
+                                                         "page_size": page_size, "order": order})
+
+    def get(self, id: str) -> Call[Optional[Record]]:
+        """The item, or ``None`` when there is no item ``id``."""
+        return self._t.call("db.collection.get", {"collection": self.name, "id": id})
+
+    def create(self, data: Mapping[str, Any]) -> Call[Record]:
+        """Adds an item whose data is ``data`` (a dict); the stored item with its ``id``."""
+        return self._t.call("db.collection.create", {"collection": self.name, "data": data})
+
+    def update(self, id: str, data: Mapping[str, Any]) -> Call[Record]:
+        """Replaces the data of item ``id``; the updated item (``NotFoundError`` when missing)."""
+        return self._t.call("db.collection.update", {"collection": self.name, "id": id, "data": data})
+
+    def delete(self, id: str) -> Call[bool]:
+        """Deletes item ``id``; whether it existed."""
+        return self._t.call("db.collection.delete", {"collection": self.name, "id": id})
+
+
 class Db(_Ns):
-    """The project's SQL database."""
+    """The project's SQL database, and its collections."""
 
     __slots__ = ()
+
+    def collection(self, name: str) -> Collection:
+        """The collection ``name`` (1-64 letters, digits, ``_`` or ``-``): ``list``, ``list_all``,
+        ``get``, ``create``, ``update``, ``delete``."""
+        return Collection(self._t, name)
 
     def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> Call[QueryResult]:
         """Runs one statement; the rows as a list of dicts (``.count``, ``.meta`` too)."""
@@ -502,7 +552,7 @@ class Root(_Ns):
         return self._t.call("request", {"method": method, "path": path, "body": body})
 
 
-NAMESPACES = ("Auth", "Db", "Cache", "Storage", "AiSearch", "Ai", "Queue", "Secrets", "Services", "Local", "Root")
+NAMESPACES = ("Auth", "Collection", "Db", "Cache", "Storage", "AiSearch", "Ai", "Queue", "Secrets", "Services", "Local", "Root")
 
 # At run time both faces share the classes above; only the transport differs.
 for _name in NAMESPACES:

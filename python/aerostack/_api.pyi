@@ -39,8 +39,33 @@ class AsyncAuth:
     async def delete_avatar(self, access_token: str) -> Record:
         """Removes the signed-in user's avatar."""
 
+class AsyncCollection:
+    """A collection: JSON documents by name (``client.db.collection("posts")``). An item is
+``{id, collection, slug, data, created_at, updated_at}``; ``data`` is yours, as stored. Changes
+reach ``client.realtime.channel("posts")`` subscribers as ``INSERT``/``UPDATE``/``DELETE``."""
+    name: str
+    def __init__(self, transport: Transport, name: str) -> None: ...
+    async def list(self, filter: Optional[Mapping[str, Any]]=..., limit: Optional[int]=..., cursor: Optional[str]=..., order: Optional[str]=...) -> Record:
+        """One page: ``page["items"]`` (``items`` is also the dict method), ``page.count``, ``page.cursor``;
+oldest first (``order="desc"``: newest first);
+``filter`` keeps items whose ``data`` fields equal the given values (``{"done": False}``)."""
+    def list_all(self, filter: Optional[Mapping[str, Any]]=..., page_size: Optional[int]=..., order: Optional[str]=...) -> AsyncStream[Record]:
+        """Every matching item, following the cursor page by page:
+``async for item in client.db.collection("posts").list_all()``."""
+    async def get(self, id: str) -> Optional[Record]:
+        """The item, or ``None`` when there is no item ``id``."""
+    async def create(self, data: Mapping[str, Any]) -> Record:
+        """Adds an item whose data is ``data`` (a dict); the stored item with its ``id``."""
+    async def update(self, id: str, data: Mapping[str, Any]) -> Record:
+        """Replaces the data of item ``id``; the updated item (``NotFoundError`` when missing)."""
+    async def delete(self, id: str) -> bool:
+        """Deletes item ``id``; whether it existed."""
+
 class AsyncDb:
-    """The project's SQL database."""
+    """The project's SQL database, and its collections."""
+    def collection(self, name: str) -> AsyncCollection:
+        """The collection ``name`` (1-64 letters, digits, ``_`` or ``-``): ``list``, ``list_all``,
+``get``, ``create``, ``update``, ``delete``."""
     async def query(self, sql: str, params: Optional[Sequence[Any]]=...) -> QueryResult:
         """Runs one statement; the rows as a list of dicts (``.count``, ``.meta`` too)."""
     async def query_one(self, sql: str, params: Optional[Sequence[Any]]=...) -> Optional[Record]:
@@ -232,8 +257,33 @@ class SyncAuth:
     def delete_avatar(self, access_token: str) -> Record:
         """Removes the signed-in user's avatar."""
 
+class SyncCollection:
+    """A collection: JSON documents by name (``client.db.collection("posts")``). An item is
+``{id, collection, slug, data, created_at, updated_at}``; ``data`` is yours, as stored. Changes
+reach ``client.realtime.channel("posts")`` subscribers as ``INSERT``/``UPDATE``/``DELETE``."""
+    name: str
+    def __init__(self, transport: Transport, name: str) -> None: ...
+    def list(self, filter: Optional[Mapping[str, Any]]=..., limit: Optional[int]=..., cursor: Optional[str]=..., order: Optional[str]=...) -> Record:
+        """One page: ``page["items"]`` (``items`` is also the dict method), ``page.count``, ``page.cursor``;
+oldest first (``order="desc"``: newest first);
+``filter`` keeps items whose ``data`` fields equal the given values (``{"done": False}``)."""
+    def list_all(self, filter: Optional[Mapping[str, Any]]=..., page_size: Optional[int]=..., order: Optional[str]=...) -> SyncStream[Record]:
+        """Every matching item, following the cursor page by page:
+``async for item in client.db.collection("posts").list_all()``."""
+    def get(self, id: str) -> Optional[Record]:
+        """The item, or ``None`` when there is no item ``id``."""
+    def create(self, data: Mapping[str, Any]) -> Record:
+        """Adds an item whose data is ``data`` (a dict); the stored item with its ``id``."""
+    def update(self, id: str, data: Mapping[str, Any]) -> Record:
+        """Replaces the data of item ``id``; the updated item (``NotFoundError`` when missing)."""
+    def delete(self, id: str) -> bool:
+        """Deletes item ``id``; whether it existed."""
+
 class SyncDb:
-    """The project's SQL database."""
+    """The project's SQL database, and its collections."""
+    def collection(self, name: str) -> SyncCollection:
+        """The collection ``name`` (1-64 letters, digits, ``_`` or ``-``): ``list``, ``list_all``,
+``get``, ``create``, ``update``, ``delete``."""
     def query(self, sql: str, params: Optional[Sequence[Any]]=...) -> QueryResult:
         """Runs one statement; the rows as a list of dicts (``.count``, ``.meta`` too)."""
     def query_one(self, sql: str, params: Optional[Sequence[Any]]=...) -> Optional[Record]:

@@ -48,6 +48,8 @@ class SyncAsAsync:
         if callable(value):
             def call(*args: Any, **kwargs: Any) -> Any:
                 result = value(*args, **kwargs)
+                if hasattr(result, "_t"):  # a namespace handle (db.collection(name)): not a call
+                    return SyncAsAsync(result)
 
                 async def done() -> Any:
                     return result

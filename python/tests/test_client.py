@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,38 @@ async def test_db_async(client: AerostackClient, uid: str) -> None:
         ])
     assert ei.value.code == "DB_QUERY_FAILED"
     assert len(await client.db.query(f"SELECT * FROM {table}")) == 2  # all or nothing
+
+
+async def test_collections_async(client: AerostackClient, uid: str) -> None:
+    posts = client.db.collection(f"posts-{uid}")
+    first = await posts.create({"title": "Hello", "slug": "hello", "user_id": "u1"})
+    assert first.id.startswith("item_") and first.slug == "hello" and first.collection == f"posts-{uid}"
+    assert isinstance(first.created_at, datetime) and first.data == {"title": "Hello", "slug": "hello", "user_id": "u1"}
+    assert (await posts.get(first.id)) == first
+    for i in range(4):
+        await posts.create({"title": f"p{i}", "draft": i % 2 == 0})
+    page = await posts.list(limit=2)
+    assert [i.data["title"] for i in page["items"]] == ["Hello", "p0"] and page["cursor"]
+    drafts = await posts.list(filter={"draft": True}, order="desc")
+    assert [i.data["title"] for i in drafts["items"]] == ["p2", "p0"]
+    updated = await posts.update(first.id, {"title": "Hello again"})
+    assert updated.data == {"title": "Hello again"} and updated.created_at == first.created_at
+    assert await posts.delete(first.id) is True
+    assert await posts.delete(first.id) is False
+    assert await posts.get(first.id) is None
+    with pytest.raises(errors.NotFoundError):
+        await posts.update(first.id, {})
+    with pytest.raises(errors.ValidationError) as ei:
+        await client.db.collection("bad name").create({})
+    assert (ei.value.details or {}).get("field") == "collection"
+
+
+def test_collection_list_all(sync_client: SyncAerostackClient, uid: str) -> None:
+    notes = sync_client.db.collection(f"notes-{uid}")
+    for i in range(5):
+        notes.create({"n": i})
+    assert [i.data["n"] for i in notes.list_all(page_size=2)] == [0, 1, 2, 3, 4]
+    assert [i.data["n"] for i in notes.list_all(filter={"n": 3})] == [3]
 
 
 async def test_cache_async(client: AerostackClient, uid: str) -> None:

@@ -56,11 +56,13 @@ def test_every_paged_operation_has_an_iterator() -> None:
     """A page call (one page and its cursor) always has a cursor-following `*_all` iterator."""
     from aerostack import SyncAerostackClient
 
-    paged = {"cache.list": "cache.list_all", "storage.list": "storage.list_all", "queue.jobs": "queue.jobs_all"}
+    paged = {"cache.list": "cache.list_all", "storage.list": "storage.list_all", "queue.jobs": "queue.jobs_all",
+             "db.collection.list": "db.collection.list_all"}
     c = SyncAerostackClient(project_id="p", api_key="k", base_url="http://127.0.0.1:9")
+    handles = {"cache": c.cache, "storage": c.storage, "queue": c.queue, "db.collection": c.db.collection("posts")}
     for page_op, stream_op in paged.items():
-        ns, name = stream_op.split(".")
-        assert callable(getattr(getattr(c, ns), name, None)), f"{page_op} has no {stream_op}"
+        ns, name = stream_op.rsplit(".", 1)
+        assert callable(getattr(handles[ns], name, None)), f"{page_op} has no {stream_op}"
     # every op that takes a cursor is in this map
     src = (PKG / "_api.py").read_text()
     with_cursor = set(re.findall(r'"([a-z_.]+)", \{[^}]*"cursor"', src))

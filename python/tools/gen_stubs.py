@@ -63,8 +63,11 @@ def render() -> str:
                     lines.append(f"    {item.target.id}: {ann}")
                 elif isinstance(item, ast.FunctionDef) and (not item.name.startswith("_") or item.name == "__init__"):
                     item_type = _stream_item(item.returns) if item.returns else None
+                    is_call = item.returns is not None and _strip_call(item.returns) is not item.returns
                     if item_type is not None:
                         returns: "ast.expr | None" = ast.Subscript(ast.Name(f"{prefix}Stream"), item_type)
+                    elif isinstance(item.returns, ast.Name) and item.returns.id in namespaces:
+                        returns = ast.Name(prefix + item.returns.id)  # a namespace handle (db.collection)
                     else:
                         returns = _strip_call(item.returns) if item.returns else None
                     fn = ast.FunctionDef(
@@ -82,7 +85,7 @@ def render() -> str:
                             break
                     ast.fix_missing_locations(fn)
                     src = ast.unparse(fn).splitlines()[0]
-                    if prefix == "Async" and item.name != "__init__" and item_type is None:
+                    if prefix == "Async" and is_call:
                         src = "async " + src
                     fdoc = ast.get_docstring(item)
                     if fdoc:

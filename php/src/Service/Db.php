@@ -6,9 +6,15 @@ namespace Aerostack\Service;
 
 use Aerostack\QueryResult;
 
-/** The project's SQL database. */
+/** The project's SQL database, and its collections. */
 final class Db extends Service
 {
+    /** The collection `$name` (1-64 letters, digits, `_` or `-`): list, listAll, get, create, update, delete. */
+    public function collection(string $name): Collection
+    {
+        return new Collection($this->t, $name);
+    }
+
     /** Runs one statement; the rows (`foreach`, `count()`, `->results`, `->meta`). @return QueryResult */
     public function query(string $sql, array $params = [], array $options = []): mixed
     {

@@ -4,7 +4,8 @@
 //!
 //! An item is `{id, collection, slug, data, created_at, updated_at}` with the times in unix
 //! milliseconds (the CLI's type generator reads `created_at: number`). Listing pages by
-//! `(created_at, id)` keyset, so a cursor stays valid while items are added or removed.
+//! `(created_at, rowid)` keyset (the rowid orders items made in the same millisecond as they were
+//! made), so a cursor stays valid while items are added or removed.
 
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde_json::{Map, Value, json};
@@ -77,7 +78,7 @@ fn ensure(conn: &Connection) -> rusqlite::Result<()> {
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS {TABLE}_by_collection ON {TABLE} (collection, created_at, id);"
+        CREATE INDEX IF NOT EXISTS {TABLE}_by_time ON {TABLE} (collection, created_at);"
     ))
 }
 
@@ -89,6 +90,11 @@ fn has_table(conn: &Connection) -> rusqlite::Result<bool> {
     )
     .optional()
     .map(|r| r.is_some())
+}
+
+/// An item and its rowid (the listing's tiebreak).
+fn read_ranked(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Item, i64)> {
+    Ok((read(row)?, row.get(6)?))
 }
 
 fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
@@ -165,23 +171,23 @@ pub fn list(conn: &Connection, collection: &str, q: &ListQuery) -> Result<(Vec<I
     if !has_table(conn)? {
         return Ok((Vec::new(), None));
     }
-    let mut sql = format!("SELECT {COLUMNS} FROM {TABLE} WHERE collection = ?");
+    let mut sql = format!("SELECT {COLUMNS}, rowid FROM {TABLE} WHERE collection = ?");
     let mut args: Vec<rusqlite::types::Value> = vec![collection.to_string().into()];
     if let Some(c) = &q.cursor {
-        let (at, id) = decode_cursor(c)
+        let (at, rank) = decode_cursor(c)
             .and_then(|s| {
-                let (at, id) = s.split_once(':')?;
-                Some((at.parse::<i64>().ok()?, id.to_string()))
+                let (at, rank) = s.split_once(':')?;
+                Some((at.parse::<i64>().ok()?, rank.parse::<i64>().ok()?))
             })
             .ok_or_else(|| {
                 ApiError::validation("cursor", "`cursor` is not one this platform issued: pass the `cursor` of the previous page unchanged")
             })?;
         sql.push_str(if q.descending {
-            " AND (created_at < ? OR (created_at = ? AND id < ?))"
+            " AND (created_at < ? OR (created_at = ? AND rowid < ?))"
         } else {
-            " AND (created_at > ? OR (created_at = ? AND id > ?))"
+            " AND (created_at > ? OR (created_at = ? AND rowid > ?))"
         });
-        args.extend([at.into(), at.into(), id.into()]);
+        args.extend([at.into(), at.into(), rank.into()]);
     }
     for (field, value) in &q.filters {
         // `data.field` as text: numbers compare by their digits, booleans as true/false.
@@ -193,19 +199,19 @@ pub fn list(conn: &Connection, collection: &str, q: &ListQuery) -> Result<(Vec<I
         args.extend([path.clone().into(), path.into(), value.clone().into()]);
     }
     let dir = if q.descending { "DESC" } else { "ASC" };
-    sql.push_str(&format!(" ORDER BY created_at {dir}, id {dir} LIMIT ?"));
+    sql.push_str(&format!(" ORDER BY created_at {dir}, rowid {dir} LIMIT ?"));
     args.push(i64::from(q.limit + 1).into());
     let mut stmt = conn.prepare(&sql)?;
     let mut items = stmt
-        .query_map(params_from_iter(args), read)?
+        .query_map(params_from_iter(args), read_ranked)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let next = if items.len() > q.limit as usize {
         items.truncate(q.limit as usize);
-        items.last().map(|i| encode_cursor(&format!("{}:{}", i.created_at, i.id)))
+        items.last().map(|(i, rank)| encode_cursor(&format!("{}:{rank}", i.created_at)))
     } else {
         None
     };
-    Ok((items, next))
+    Ok((items.into_iter().map(|(i, _)| i).collect(), next))
 }
 
 /// Whether the project has an item in `collection` (a realtime subscription to its topic is

@@ -596,7 +596,8 @@ func (e *env) typed(ctx context.Context, c *aerostack.Client, op string, a argv,
 		switch k {
 		case "key", "sql", "email", "password", "name", "token", "type", "job_id", "slug", "method", "prefix", "cursor",
 			"text", "content", "id", "service_name", "status", "code", "phone", "access_token", "refresh_token",
-			"new_password", "content_type", "prompt", "model", "source_key", "dest_key", "embedding_model", "to", "system":
+			"new_password", "content_type", "prompt", "model", "source_key", "dest_key", "embedding_model", "to", "system",
+			"collection", "order":
 			if _, ok := v.(string); !ok && v != nil {
 				return nil, errIllTyped
 			}
@@ -694,6 +695,25 @@ func (e *env) typed(ctx context.Context, c *aerostack.Client, op string, a argv,
 		opts.DelaySeconds, _ = a.int("delay_seconds")
 		opts.MaxRetries, _ = a.intp("max_retries")
 		return c.Queue.Send(ctx, s("type"), d, opts)
+	case "db.collection.list", "db.collection.list_all":
+		limit, _ := a.int("limit")
+		if op == "db.collection.list_all" {
+			limit, _ = a.int("page_size")
+		}
+		filter, _ := a.rec("filter")
+		q := aerostack.CollectionQuery{Filter: filter, Limit: limit, Cursor: s("cursor"), Order: s("order")}
+		if op == "db.collection.list" {
+			return c.DB.Collection(s("collection")).List(ctx, q)
+		}
+		return collect(c.DB.Collection(s("collection")).ListAll(ctx, q))
+	case "db.collection.get":
+		return c.DB.Collection(s("collection")).Get(ctx, s("id"))
+	case "db.collection.create":
+		return c.DB.Collection(s("collection")).Create(ctx, a.m["data"])
+	case "db.collection.update":
+		return c.DB.Collection(s("collection")).Update(ctx, s("id"), a.m["data"])
+	case "db.collection.delete":
+		return c.DB.Collection(s("collection")).Delete(ctx, s("id"))
 	case "queue.job":
 		return c.Queue.Job(ctx, s("job_id"))
 	case "queue.jobs":

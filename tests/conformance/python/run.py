@@ -306,8 +306,9 @@ PY_OPS: Dict[str, Op] = {
     "cache.list_all": Op(stream=True),
     "storage.list_all": Op(stream=True),
     "queue.jobs_all": Op(stream=True),
+    "db.collection.list_all": Op(stream=True),
 }
-STREAM_OPS = {"ai.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all"}
+STREAM_OPS = {"ai.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all", "db.collection.list_all"}
 
 
 def body_bytes(spec: Any) -> bytes:
@@ -357,7 +358,13 @@ def op_thunk(client: Any, op: str, args: Dict[str, Any], tmp: Path,
         fn = sdk_method(client, "storage.upload")
         return lambda: fn(**kw)
     spec = PY_OPS.get(op, Op())
-    fn = sdk_method(client, spec.path or op)
+    path = spec.path or op
+    if op.startswith("db.collection."):
+        # A collection is a handle: client.db.collection(name).<method>(...).
+        args = dict(args)
+        client = client.db.collection(args.pop("collection", None))
+        path = op.rsplit(".", 1)[1]
+    fn = sdk_method(client, path)
     kw = {spec.rename.get(k, k): v for k, v in args.items()}
     # An argument the case leaves out is passed as None, Python's "no value" (leaving out a
     # required positional would be a TypeError before the SDK runs, testing nothing).
