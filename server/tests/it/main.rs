@@ -14,6 +14,7 @@ mod db;
 mod db_isolation;
 mod db_limits;
 mod durability;
+mod error_bodies;
 mod idempotency;
 mod isolation;
 mod misc;
