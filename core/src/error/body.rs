@@ -182,7 +182,10 @@ mod tests {
         let spec = body.clone().into_spec("VALIDATION_ERROR");
         assert_eq!(spec.details["code"], "AUTH_USER_EXISTS");
         let p = parse_error_body(&serde_json::to_vec(&spec).unwrap());
-        assert_eq!(p, parse_error_body(&serde_json::to_vec(&body.into_value()).unwrap()));
+        assert_eq!(
+            p,
+            parse_error_body(&serde_json::to_vec(&body.into_value()).unwrap())
+        );
         assert_eq!(p.code.as_deref(), Some("AUTH_USER_EXISTS"));
         assert_eq!(p.details, Some(json!({"field": "email"})));
         assert_eq!(p.request_id.as_deref(), Some("req_7"));

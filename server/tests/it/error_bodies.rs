@@ -77,7 +77,13 @@ async fn every_v1_error_is_the_specs_error_response() {
     // 401 without a key, and with an unknown one.
     let r = post(&ctx, "/v1/cache/get", None, json!({"key": "a"})).await;
     spec_error(r, 401, AuthInvalidKey, "AUTH_INVALID_KEY").await;
-    let r = post(&ctx, "/v1/cache/get", Some("ac_secret_nope"), json!({"key": "a"})).await;
+    let r = post(
+        &ctx,
+        "/v1/cache/get",
+        Some("ac_secret_nope"),
+        json!({"key": "a"}),
+    )
+    .await;
     spec_error(r, 401, AuthInvalidKey, "AUTH_INVALID_KEY").await;
 
     // Validation keeps its details (the field) next to code and request_id.
@@ -141,9 +147,10 @@ async fn every_v1_error_is_the_specs_error_response() {
     assert_eq!(b.details["allowed"], json!(["POST"]));
 
     // Too large (the upload limit is 1 KiB here).
-    let form = reqwest::multipart::Form::new()
-        .text("key", "big.bin")
-        .part("file", reqwest::multipart::Part::bytes(vec![7u8; 8 * 1024]).file_name("big.bin"));
+    let form = reqwest::multipart::Form::new().text("key", "big.bin").part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![7u8; 8 * 1024]).file_name("big.bin"),
+    );
     let r = ctx
         .http
         .post(ctx.url("/v1/storage/upload"))
@@ -283,7 +290,9 @@ async fn public_routes_keep_error_and_request_id() {
         "/api/v1/custom/nobody-home".to_string(),
         format!("/api/v1/public/projects/{slug}/custom/nobody-home"),
     ] {
-        let r = ctx.call(Method::POST, &path, Some(&ctx.key), Some(json!({}))).await;
+        let r = ctx
+            .call(Method::POST, &path, Some(&ctx.key), Some(json!({})))
+            .await;
         let (s, v) = json_of(r).await;
         check(s, &v, 503, "WORKER_NOT_CONNECTED");
     }

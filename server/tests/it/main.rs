@@ -15,6 +15,7 @@ mod db_isolation;
 mod db_limits;
 mod durability;
 mod error_bodies;
+mod hooks_rpc;
 mod idempotency;
 mod isolation;
 mod misc;
