@@ -79,7 +79,7 @@ pub enum ErrorShape {
 
 impl ErrorShape {
     pub fn for_path(path: &str) -> ErrorShape {
-        if path.starts_with("/v1/") && !path.starts_with("/v1/custom/") {
+        if (path == "/v1" || path.starts_with("/v1/")) && !path.starts_with("/v1/custom/") {
             ErrorShape::Spec
         } else {
             ErrorShape::Public
@@ -279,6 +279,85 @@ impl From<ApiError> for ServerError {
             StatusCode::NOT_FOUND => ServerError::NotFound(e.message),
             s if s.is_client_error() => ServerError::Invalid(e.message),
             _ => ServerError::Internal(e.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code the platform answers with renders on `/v1` as the spec's `ErrorResponse`
+    /// (unknown fields refused, `code` in the enum) and keeps its precise code and details.
+    #[test]
+    fn every_code_renders_as_the_specs_error_response() {
+        use code::*;
+        let all = [
+            (AUTH_INVALID_KEY, 401),
+            (AUTH_INVALID_CREDENTIALS, 401),
+            (AUTH_USER_EXISTS, 409),
+            (AUTH_EMAIL_NOT_VERIFIED, 403),
+            (AUTH_TOKEN_EXPIRED, 401),
+            (AUTH_TOKEN_INVALID, 401),
+            (AUTH_OTP_EXPIRED, 401),
+            (AUTH_OTP_INVALID, 401),
+            (AUTH_PASSWORD_WEAK, 400),
+            (AUTH_RESET_TOKEN_INVALID, 400),
+            (DB_QUERY_FAILED, 400),
+            (RATE_LIMIT_EXCEEDED, 429),
+            (VALIDATION_ERROR, 400),
+            (NOT_FOUND, 404),
+            (PAYLOAD_TOO_LARGE, 413),
+            (IDEMPOTENCY_CONFLICT, 409),
+            (AI_NOT_CONFIGURED, 503),
+            (AI_REQUEST_FAILED, 502),
+            (WORKER_NOT_CONNECTED, 503),
+            (HOOK_FAILED, 500),
+            (HOOK_TIMEOUT, 504),
+            (FORBIDDEN, 403),
+            (INTERNAL_ERROR, 500),
+            ("SOMETHING_NEW", 402),
+        ];
+        for (precise, status) in all {
+            let status = StatusCode::from_u16(status).unwrap();
+            let e = ApiError::new(status, precise, "m")
+                .with_detail("field", "f")
+                .with_extra("success", false);
+            let body = e.body(Some("rid"), ErrorShape::Spec);
+            let spec: aerostack_protocol::ErrorResponse =
+                serde_json::from_value(body.clone()).unwrap();
+            assert!(SPEC_CODES.contains(&spec.code.as_str()), "{body}");
+            assert_eq!(
+                serde_json::Value::Object(spec.details),
+                serde_json::json!({"code": precise, "request_id": "rid", "field": "f", "success": false})
+            );
+            let public = e.body(Some("rid"), ErrorShape::Public);
+            assert_eq!(
+                (public["code"].as_str(), public["error"].as_str()),
+                (Some(precise), Some("m"))
+            );
+        }
+        assert_eq!(
+            spec_code("SOMETHING_NEW", StatusCode::PAYMENT_REQUIRED),
+            VALIDATION_ERROR
+        );
+    }
+
+    #[test]
+    fn shapes_by_path() {
+        for p in ["/v1", "/v1/cache/get", "/v1/no/such", "/v1/auth/signup"] {
+            assert_eq!(ErrorShape::for_path(p), ErrorShape::Spec, "{p}");
+        }
+        for p in [
+            "/v1/custom/x",
+            "/api/v1/custom/x",
+            "/api/v1/public/projects/p/auth/login",
+            "/api/realtime",
+            "/internal/hooks/rpc",
+            "/files/p/k",
+            "/v1x",
+        ] {
+            assert_eq!(ErrorShape::for_path(p), ErrorShape::Public, "{p}");
         }
     }
 }

@@ -252,6 +252,78 @@ async fn a_failing_ai_upstream_is_internal_error_on_v1() {
     ctx.p.shutdown().await;
 }
 
+/// Logic Module failures on `/v1/services/invoke`, with a worker speaking raw frames
+/// (docs/workers.md): one module throws, one never answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_failures_are_internal_error_on_v1() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let ctx = start_with(ServerOptions::ephemeral()).await;
+    let url = format!("{}/api/workers", ctx.p.url().replacen("http", "ws", 1));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("x-aerostack-key", ctx.key.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let register = json!({"type": "register", "modules": [
+        {"slug": "thrower"},
+        {"slug": "sleeper", "timeout_ms": 300}
+    ]});
+    ws.send(Message::Text(register.to_string().into()))
+        .await
+        .unwrap();
+    let (mut tx, mut rx) = ws.split();
+    let (registered_tx, registered) = tokio::sync::oneshot::channel();
+    let worker = tokio::spawn(async move {
+        let mut registered_tx = Some(registered_tx);
+        while let Some(Ok(msg)) = rx.next().await {
+            let Message::Text(t) = msg else { continue };
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            match v["type"].as_str() {
+                Some("registered") => {
+                    if let Some(s) = registered_tx.take() {
+                        let _ = s.send(());
+                    }
+                }
+                Some("invoke") if v["name"] == "thrower" => {
+                    let fail = json!({"type": "fail", "id": v["id"], "error": "boom"});
+                    tx.send(Message::Text(fail.to_string().into()))
+                        .await
+                        .unwrap();
+                }
+                _ => {} // the sleeper never answers
+            }
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(5), registered)
+        .await
+        .expect("registered")
+        .unwrap();
+
+    let key = Some(ctx.key.as_str());
+    let r = post(
+        &ctx,
+        "/v1/services/invoke",
+        key,
+        json!({"serviceName": "thrower", "data": {}}),
+    )
+    .await;
+    let b = spec_error(r, 500, SpecCode::InternalError, "HOOK_FAILED").await;
+    assert_eq!(b.message, "boom");
+    let r = post(
+        &ctx,
+        "/v1/services/invoke",
+        key,
+        json!({"serviceName": "sleeper", "data": {}}),
+    )
+    .await;
+    let b = spec_error(r, 504, SpecCode::InternalError, "HOOK_TIMEOUT").await;
+    assert_eq!(b.details["timeout_ms"], 300);
+    worker.abort();
+    ctx.p.shutdown().await;
+}
+
 /// The routes whose hand-written clients read `error` keep `{code, message, details, error,
 /// request_id}` with the precise code on top.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
