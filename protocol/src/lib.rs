@@ -8,7 +8,7 @@
 //!   ([`worker::FromWorker`]) and platform → worker ([`worker::ToWorker`]), with the
 //!   registration types [`worker::Module`] and [`worker::JobType`].
 //! - [`OutboxMessage`]: an entry of `GET /v1/local/outbox`.
-//! - [`ErrorBody`]: the JSON body of every error answer of the platform.
+//! - [`ErrorResponse`] (`/v1` routes) and [`ErrorBody`] (the others): the platform's error bodies.
 //! - [`Timestamp`]: every point in time, read from any form the platforms send, written as
 //!   RFC 3339 UTC with milliseconds.
 //!
@@ -26,6 +26,6 @@ pub mod realtime;
 pub mod time;
 pub mod worker;
 
-pub use error::{ErrorBody, ErrorField};
+pub use error::{ErrorBody, ErrorField, ErrorResponse, SPEC_CODES};
 pub use outbox::{OutboxMessage, OutboxPage};
 pub use time::Timestamp;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use aerostack_protocol::ErrorBody;
+use aerostack_protocol::{ErrorBody, SPEC_CODES};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
@@ -35,9 +35,62 @@ pub mod code {
     pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
 }
 
-/// An error answer: `{"code","message","details","error","request_id"}` plus optional extra
-/// top-level fields (e.g. `success:false` where an SDK reads it), rendered as the shared
-/// `aerostack_protocol::ErrorBody`.
+/// The spec code (`ErrorResponse.code` enum, `aerostack_protocol::SPEC_CODES`) a precise code
+/// is reported under on `/v1` routes; docs/architecture.md has the table. A code not listed
+/// here falls back by status, so a new code never leaves the enum.
+pub fn spec_code(precise: &str, status: StatusCode) -> &'static str {
+    use code::*;
+    match precise {
+        AUTH_INVALID_KEY => AUTH_INVALID_KEY,
+        AUTH_INVALID_CREDENTIALS
+        | AUTH_TOKEN_EXPIRED
+        | AUTH_TOKEN_INVALID
+        | AUTH_OTP_EXPIRED
+        | AUTH_OTP_INVALID
+        | AUTH_RESET_TOKEN_INVALID => AUTH_INVALID_CREDENTIALS,
+        DB_QUERY_FAILED => DB_QUERY_FAILED,
+        RATE_LIMIT_EXCEEDED => RATE_LIMIT_EXCEEDED,
+        VALIDATION_ERROR | AUTH_USER_EXISTS | AUTH_PASSWORD_WEAK | NOT_FOUND
+        | PAYLOAD_TOO_LARGE | IDEMPOTENCY_CONFLICT => VALIDATION_ERROR,
+        FORBIDDEN | AUTH_EMAIL_NOT_VERIFIED => FORBIDDEN,
+        INTERNAL_ERROR | AI_NOT_CONFIGURED | AI_REQUEST_FAILED | WORKER_NOT_CONNECTED
+        | HOOK_FAILED | HOOK_TIMEOUT => INTERNAL_ERROR,
+        _ => match status.as_u16() {
+            401 => AUTH_INVALID_KEY,
+            403 => FORBIDDEN,
+            429 => RATE_LIMIT_EXCEEDED,
+            400..=499 => VALIDATION_ERROR,
+            _ => INTERNAL_ERROR,
+        },
+    }
+}
+
+/// Which error body a route answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorShape {
+    /// The spec's `ErrorResponse` (`aerostack_protocol::ErrorResponse`): `/v1` routes, read by
+    /// the generated clients, which refuse unknown fields and codes outside the enum.
+    Spec,
+    /// `aerostack_protocol::ErrorBody` (`error` and `request_id` included): the public end-user
+    /// routes, custom APIs (`/v1/custom/*` too), the WebSocket handshakes, files: the shapes
+    /// their hand-written clients read.
+    Public,
+}
+
+impl ErrorShape {
+    pub fn for_path(path: &str) -> ErrorShape {
+        if (path == "/v1" || path.starts_with("/v1/")) && !path.starts_with("/v1/custom/") {
+            ErrorShape::Spec
+        } else {
+            ErrorShape::Public
+        }
+    }
+}
+
+/// An error answer, rendered by the request-id middleware in the [`ErrorShape`] of its route:
+/// `{"code","message","details"}` on `/v1`, else `{"code","message","details","error",
+/// "request_id"}` plus optional extra top-level fields (e.g. `success:false` where an SDK reads
+/// it).
 #[derive(Clone, Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -115,25 +168,29 @@ impl ApiError {
         self
     }
 
-    /// The JSON body for this error (`aerostack_protocol::ErrorBody`, the shape the engine
-    /// reads).
-    pub fn body(&self, request_id: Option<&str>) -> Value {
+    /// The JSON body for this error in `shape`.
+    pub fn body(&self, request_id: Option<&str>, shape: ErrorShape) -> Value {
         let body = ErrorBody {
             details: self.details.clone(),
             request_id: request_id.map(str::to_owned),
             extra: self.extra.clone(),
             ..ErrorBody::new(self.code, self.message.clone())
         };
-        if self.error_object {
-            body.error_as_object().into_value()
-        } else {
-            body.into_value()
+        match shape {
+            ErrorShape::Spec => {
+                let spec = body.into_spec(spec_code(self.code, self.status));
+                debug_assert!(SPEC_CODES.contains(&spec.code.as_str()));
+                serde_json::to_value(spec).unwrap_or_default()
+            }
+            ErrorShape::Public if self.error_object => body.error_as_object().into_value(),
+            ErrorShape::Public => body.into_value(),
         }
     }
 
-    /// Render with a known request id (used by the request-id middleware).
-    pub(crate) fn render(&self, request_id: Option<&str>) -> Response {
-        let body = serde_json::to_vec(&self.body(request_id)).unwrap_or_default();
+    /// Render with a known request id (used by the request-id middleware, which knows the
+    /// route's shape).
+    pub(crate) fn render(&self, request_id: Option<&str>, shape: ErrorShape) -> Response {
+        let body = serde_json::to_vec(&self.body(request_id, shape)).unwrap_or_default();
         let mut resp = (
             self.status,
             [(axum::http::header::CONTENT_TYPE, "application/json")],
@@ -163,7 +220,7 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = self.render(None);
+        let mut resp = self.render(None, ErrorShape::Public);
         resp.extensions_mut()
             .insert(ErrorMarker(std::sync::Arc::new(self)));
         resp
@@ -222,6 +279,85 @@ impl From<ApiError> for ServerError {
             StatusCode::NOT_FOUND => ServerError::NotFound(e.message),
             s if s.is_client_error() => ServerError::Invalid(e.message),
             _ => ServerError::Internal(e.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code the platform answers with renders on `/v1` as the spec's `ErrorResponse`
+    /// (unknown fields refused, `code` in the enum) and keeps its precise code and details.
+    #[test]
+    fn every_code_renders_as_the_specs_error_response() {
+        use code::*;
+        let all = [
+            (AUTH_INVALID_KEY, 401),
+            (AUTH_INVALID_CREDENTIALS, 401),
+            (AUTH_USER_EXISTS, 409),
+            (AUTH_EMAIL_NOT_VERIFIED, 403),
+            (AUTH_TOKEN_EXPIRED, 401),
+            (AUTH_TOKEN_INVALID, 401),
+            (AUTH_OTP_EXPIRED, 401),
+            (AUTH_OTP_INVALID, 401),
+            (AUTH_PASSWORD_WEAK, 400),
+            (AUTH_RESET_TOKEN_INVALID, 400),
+            (DB_QUERY_FAILED, 400),
+            (RATE_LIMIT_EXCEEDED, 429),
+            (VALIDATION_ERROR, 400),
+            (NOT_FOUND, 404),
+            (PAYLOAD_TOO_LARGE, 413),
+            (IDEMPOTENCY_CONFLICT, 409),
+            (AI_NOT_CONFIGURED, 503),
+            (AI_REQUEST_FAILED, 502),
+            (WORKER_NOT_CONNECTED, 503),
+            (HOOK_FAILED, 500),
+            (HOOK_TIMEOUT, 504),
+            (FORBIDDEN, 403),
+            (INTERNAL_ERROR, 500),
+            ("SOMETHING_NEW", 402),
+        ];
+        for (precise, status) in all {
+            let status = StatusCode::from_u16(status).unwrap();
+            let e = ApiError::new(status, precise, "m")
+                .with_detail("field", "f")
+                .with_extra("success", false);
+            let body = e.body(Some("rid"), ErrorShape::Spec);
+            let spec: aerostack_protocol::ErrorResponse =
+                serde_json::from_value(body.clone()).unwrap();
+            assert!(SPEC_CODES.contains(&spec.code.as_str()), "{body}");
+            assert_eq!(
+                serde_json::Value::Object(spec.details),
+                serde_json::json!({"code": precise, "request_id": "rid", "field": "f", "success": false})
+            );
+            let public = e.body(Some("rid"), ErrorShape::Public);
+            assert_eq!(
+                (public["code"].as_str(), public["error"].as_str()),
+                (Some(precise), Some("m"))
+            );
+        }
+        assert_eq!(
+            spec_code("SOMETHING_NEW", StatusCode::PAYMENT_REQUIRED),
+            VALIDATION_ERROR
+        );
+    }
+
+    #[test]
+    fn shapes_by_path() {
+        for p in ["/v1", "/v1/cache/get", "/v1/no/such", "/v1/auth/signup"] {
+            assert_eq!(ErrorShape::for_path(p), ErrorShape::Spec, "{p}");
+        }
+        for p in [
+            "/v1/custom/x",
+            "/api/v1/custom/x",
+            "/api/v1/public/projects/p/auth/login",
+            "/api/realtime",
+            "/internal/hooks/rpc",
+            "/files/p/k",
+            "/v1x",
+        ] {
+            assert_eq!(ErrorShape::for_path(p), ErrorShape::Public, "{p}");
         }
     }
 }

@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 use rand::Rng;
 use serde_json::{Map, Value};
 
-use crate::error::{ApiError, ErrorMarker, code};
+use crate::error::{ApiError, ErrorMarker, ErrorShape, code};
 use crate::state::AppState;
 use crate::store::control::ProjectRec;
 pub(crate) use crate::keys::ResolvedProject;
@@ -272,7 +272,8 @@ fn new_request_id() -> String {
         .to_string()
 }
 
-/// Echo `X-Request-ID` (or assign one) on every response, put it in error bodies, answer CORS,
+/// Echo `X-Request-ID` (or assign one) on every response, render error bodies in their route's
+/// [`ErrorShape`] with the request id in them, answer CORS,
 /// and turn a panicking handler into a 500 JSON answer instead of a dropped connection.
 pub async fn request_id_mw(mut req: Request, next: Next) -> Response {
     let id: Arc<str> = match req.headers().get("x-request-id").and_then(valid_request_id) {
@@ -288,6 +289,7 @@ pub async fn request_id_mw(mut req: Request, next: Next) -> Response {
         return resp;
     }
     req.extensions_mut().insert(RequestId(id.clone()));
+    let shape = ErrorShape::for_path(req.uri().path());
     let mut resp = match std::panic::AssertUnwindSafe(next.run(req))
         .catch_unwind()
         .await
@@ -301,7 +303,7 @@ pub async fn request_id_mw(mut req: Request, next: Next) -> Response {
         resp = json_rejection(resp).await;
     }
     if let Some(ErrorMarker(err)) = resp.extensions_mut().remove::<ErrorMarker>() {
-        let mut fresh = err.render(Some(&id));
+        let mut fresh = err.render(Some(&id), shape);
         for (name, value) in resp.headers() {
             if name != axum::http::header::CONTENT_LENGTH
                 && name != axum::http::header::CONTENT_TYPE

@@ -13,7 +13,9 @@ pub(crate) struct ParsedErrorBody {
 
 /// Reads every error body shape of wire-facts §3.1:
 /// `{code, message, details}`, `{error: {code, message, details}}`, `{error: "CODE", message}`,
-/// `{error: "text"}`, `{..., field}` and plain text.
+/// `{error: "text"}`, `{..., field}` and plain text. The local platform's `/v1` answers carry a
+/// spec code on top and the precise code and request id in `details` (`aerostack_protocol::
+/// ErrorResponse`): those are read back out, so callers see the precise code either way.
 pub(crate) fn parse_error_body(body: &[u8]) -> ParsedErrorBody {
     let mut out = ParsedErrorBody::default();
     let text = String::from_utf8_lossy(body);
@@ -56,6 +58,7 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ParsedErrorBody {
         }
         _ => {}
     }
+    promote_precise_code(&mut out);
     // sdk-core style top-level `field`: surface it in details so callers find it in one place.
     if let Some(Value::String(field)) = obj.remove("field") {
         match &mut out.details {
@@ -67,6 +70,34 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ParsedErrorBody {
         }
     }
     out
+}
+
+/// `{code: <spec code>, details: {code: <precise>, request_id}}`: the precise code replaces the
+/// spec code, and both keys leave `details` (they were not details of the error). Only under a
+/// spec code, so a `details.code` of another platform generation is left alone.
+fn promote_precise_code(out: &mut ParsedErrorBody) {
+    use aerostack_protocol::error::{DETAILS_CODE, DETAILS_REQUEST_ID};
+    let spec = out
+        .code
+        .as_deref()
+        .is_some_and(|c| aerostack_protocol::SPEC_CODES.contains(&c));
+    let Some(Value::Object(details)) = &mut out.details else {
+        return;
+    };
+    if !spec {
+        return;
+    }
+    if let Some(Value::String(precise)) = details.get(DETAILS_CODE)
+        && looks_like_code(precise)
+    {
+        out.code = Some(precise.clone());
+        details.remove(DETAILS_CODE);
+        if let Some(Value::String(id)) = details.remove(DETAILS_REQUEST_ID)
+            && out.request_id.is_none()
+        {
+            out.request_id = Some(id);
+        }
+    }
 }
 
 fn looks_like_code(s: &str) -> bool {
@@ -139,6 +170,42 @@ mod tests {
             assert_eq!(p.details, Some(json!({"field": "code"})));
             assert_eq!(p.request_id.as_deref(), Some("req_9"));
         }
+    }
+    #[test]
+    fn reads_the_precise_code_out_of_a_spec_body() {
+        // The `/v1` shape (aerostack_protocol::ErrorResponse): the engine reports exactly what it
+        // reported for the old body, details included.
+        use aerostack_protocol::ErrorBody;
+        let mut body = ErrorBody::new("AUTH_USER_EXISTS", "taken");
+        body.details.insert("field".into(), json!("email"));
+        body.request_id = Some("req_7".into());
+        let spec = body.clone().into_spec("VALIDATION_ERROR");
+        assert_eq!(spec.details["code"], "AUTH_USER_EXISTS");
+        let p = parse_error_body(&serde_json::to_vec(&spec).unwrap());
+        assert_eq!(
+            p,
+            parse_error_body(&serde_json::to_vec(&body.into_value()).unwrap())
+        );
+        assert_eq!(p.code.as_deref(), Some("AUTH_USER_EXISTS"));
+        assert_eq!(p.details, Some(json!({"field": "email"})));
+        assert_eq!(p.request_id.as_deref(), Some("req_7"));
+        // A spec code that is already precise, without a request id.
+        let p = parse_error_body(
+            br#"{"code":"DB_QUERY_FAILED","message":"no such table","details":{"code":"DB_QUERY_FAILED"}}"#,
+        );
+        assert_eq!(p.code.as_deref(), Some("DB_QUERY_FAILED"));
+        assert_eq!(p.details, Some(json!({})));
+        // Not under a spec code, or not a code: `details.code` stays a detail.
+        let p = parse_error_body(
+            br#"{"code":"CACHE_GET_FAILED","message":"m","details":{"code":"KV_1"}}"#,
+        );
+        assert_eq!(p.code.as_deref(), Some("CACHE_GET_FAILED"));
+        assert_eq!(p.details, Some(json!({"code": "KV_1"})));
+        let p = parse_error_body(
+            br#"{"code":"VALIDATION_ERROR","message":"m","details":{"code":"the OTP code"}}"#,
+        );
+        assert_eq!(p.code.as_deref(), Some("VALIDATION_ERROR"));
+        assert_eq!(p.details, Some(json!({"code": "the OTP code"})));
     }
     #[test]
     fn plain_text_and_empty() {

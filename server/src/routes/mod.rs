@@ -20,6 +20,7 @@ pub mod collections;
 pub mod custom;
 pub mod db;
 pub mod files;
+pub mod hooks_rpc;
 pub mod idempotency;
 pub mod local;
 pub mod object_io;
@@ -128,6 +129,8 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
             "/api/v1/public/projects/{project}/custom/{slug}",
             any(custom::public),
         ),
+        // the Worker server SDK's HTTP fallback (wire-facts §2.7)
+        public("POST", "/internal/hooks/rpc", post(hooks_rpc::rpc)),
         // workers connect here (docs/workers.md)
         public("GET", "/api/workers", get(crate::workers::socket::connect)),
         // local-only helpers

@@ -15,6 +15,8 @@ mod db;
 mod db_isolation;
 mod db_limits;
 mod durability;
+mod error_bodies;
+mod hooks_rpc;
 mod idempotency;
 mod isolation;
 mod misc;
