@@ -12,7 +12,7 @@ use std::time::Duration;
 use aerostack_server::discovery::{self, Announcement};
 use aerostack_server::store::control::{self, Control, ProjectRec};
 use aerostack_server::{Limits, LocalPlatform, ServerError, ServerOptions};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 
@@ -87,6 +87,16 @@ struct ServeArgs {
     /// Disable every rate limit (those named with --rate-limit still apply).
     #[arg(long)]
     no_rate_limits: bool,
+    /// Log lines as text (coloured only when stdout is a terminal and NO_COLOR is unset) or as
+    /// JSON, one object per line, for tools (the start banner becomes a log event too).
+    #[arg(long, env = "AEROSTACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where a management command finds its server (`--data-dir` is the global flag).
@@ -205,15 +215,27 @@ fn check_rate_limit(s: &str) -> Result<String, String> {
     aerostack_server::options::parse_rate_limit(s).map(|_| s.to_string())
 }
 
+/// Logs go to stdout: text with colour only on a terminal (a pipe or file gets no escape codes),
+/// or one JSON object per line.
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("aerostack_server=info,warn"));
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match format {
+        LogFormat::Json => fmt.json().flatten_event(true).with_ansi(false).init(),
+        LogFormat::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            fmt.with_ansi(colour).init()
+        }
+    }
+}
+
 fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("aerostack_server=info,warn")
-            }),
-        )
-        .with_target(false)
-        .init();
+    init_logs(args.log_format);
+    let json_logs = args.log_format == LogFormat::Json;
     let ready_file = args.ready_file.clone();
     let mut limits = Limits::default();
     limits
@@ -226,7 +248,8 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         ephemeral: args.ephemeral,
         project_dir: args.project_dir,
         require_email_verification: args.require_email_verification,
-        print_banner: true,
+        // With JSON logs every stdout line is JSON: the banner's facts are logged instead.
+        print_banner: !json_logs,
         limits,
         ..ServerOptions::default()
     }
@@ -235,11 +258,27 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         .map_err(|e| ServerError::Internal(format!("tokio runtime: {e}")))?;
     rt.block_on(async {
         let platform = LocalPlatform::start(opts).await?;
+        if json_logs {
+            let p = platform.default_project();
+            tracing::info!(
+                api_url = %platform.api_url(),
+                data_dir = %platform.data_dir().display(),
+                project_id = %p.id,
+                project_slug = %p.slug,
+                api_key = %p.api_key,
+                version = env!("CARGO_PKG_VERSION"),
+                "Aerostack local platform started"
+            );
+        }
         if let Some(path) = ready_file {
             write_ready_file(&path, &platform)?;
         }
         wait_for_signal().await;
-        eprintln!("shutting down...");
+        if json_logs {
+            tracing::info!("shutting down");
+        } else {
+            eprintln!("shutting down...");
+        }
         platform.shutdown().await;
         Ok(())
     })

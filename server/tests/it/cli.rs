@@ -61,13 +61,19 @@ impl Sandbox {
 
     /// Start a server with `args` (plus `--port 0` and a ready file) and wait until it is ready.
     fn serve(&self, args: &[&str]) -> Server {
+        self.serve_with(args, |_| {})
+    }
+
+    /// [`serve`](Self::serve) with the command adjusted first (environment).
+    fn serve_with(&self, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Server {
         let n = std::fs::read_dir(self.root.path()).unwrap().count();
         let ready = self.root.path().join(format!("ready-{n}.json"));
         let out = self.root.path().join(format!("stdout-{n}.txt"));
         let mut all = vec!["--port", "0", "--ready-file", ready.to_str().unwrap()];
         all.extend_from_slice(args);
-        let child = self
-            .command(&all)
+        let mut cmd = self.command(&all);
+        adjust(&mut cmd);
+        let child = cmd
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(Stdio::null())
             .spawn()
@@ -497,4 +503,61 @@ async fn rate_limit_flags() {
         );
     }
     off.stop();
+}
+
+/// Logs written to a file or a pipe carry no ANSI escape codes (colour only on a terminal), and
+/// `--log-format json` (or `AEROSTACK_LOG_FORMAT=json`) makes every stdout line one JSON object,
+/// the start banner included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_to_a_pipe_are_plain_and_json_logs_are_json() {
+    let sb = Sandbox::new();
+    // NO_COLOR unset: only the terminal check keeps colour out.
+    let text = sb.serve_with(&["--ephemeral"], |c| {
+        c.env_remove("NO_COLOR");
+    });
+    send_otp(&text.url(), "plain@example.com").await;
+    let path = text.stdout.clone();
+    text.stop();
+    let out = std::fs::read_to_string(&path).unwrap();
+    assert!(out.contains("outbox:"), "a log line was written: {out}");
+    assert!(!out.contains('\u{1b}'), "no escape codes on a pipe: {out:?}");
+
+    for (flag, env) in [(Some("json"), None), (None, Some("json"))] {
+        let mut args = vec!["--ephemeral"];
+        if let Some(f) = flag {
+            args.extend(["--log-format", f]);
+        }
+        let json_server = sb.serve_with(&args, |c| {
+            c.env_remove("NO_COLOR");
+            if let Some(v) = env {
+                c.env("AEROSTACK_LOG_FORMAT", v);
+            }
+        });
+        send_otp(&json_server.url(), "json@example.com").await;
+        let (path, key) = (json_server.stdout.clone(), json_server.key());
+        json_server.stop();
+        let out = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = out
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}")))
+            .collect();
+        let started = lines
+            .iter()
+            .find(|v| v["message"] == "Aerostack local platform started")
+            .unwrap_or_else(|| panic!("the banner is a log event: {out}"));
+        assert_eq!(started["api_key"], key.as_str());
+        assert_eq!(started["level"], "INFO");
+        assert!(
+            lines.iter().any(|v| v["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("outbox:"))
+                && v["to"] == "json@example.com"),
+            "{out}"
+        );
+        assert!(lines.iter().any(|v| v["message"] == "shutting down"), "{out}");
+    }
+    let bad = sb.run(&["--ephemeral", "--log-format", "xml"]);
+    assert_eq!(bad.0.status.code(), Some(2));
+    assert!(bad.stderr().contains("text") && bad.stderr().contains("json"), "{}", bad.stderr());
 }
