@@ -35,8 +35,19 @@ when it is named with --data-dir.
 ";
 
 /// The long help's tail: how management commands find a server, then the rate limits.
-static ABOUT: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("{ABOUT_MANAGEMENT}\n{}", aerostack_server::options::RATE_LIMIT_HELP));
+static ABOUT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{ABOUT_MANAGEMENT}\n{}\n{RATE_LIMIT_SWITCH}",
+        aerostack_server::options::RATE_LIMIT_HELP
+    )
+});
+
+/// When the hosted rate limits apply (`ServerOptions::rate_limits`).
+const RATE_LIMIT_SWITCH: &str = "\
+The hosted rate limits are on by default for a persistent data directory and off with
+--ephemeral (as in every SDK's in-process LocalPlatform), so a test suite can sign up users
+freely; --rate-limits on|off switches them either way (--no-rate-limits is --rate-limits off).
+Limits named with --rate-limit apply either way.";
 
 #[derive(Parser)]
 #[command(
@@ -84,13 +95,25 @@ struct ServeArgs {
     /// duration such as 500ms, 60s, 15m, 1h.
     #[arg(long = "rate-limit", value_name = "NAME=COUNT/WINDOW", value_parser = check_rate_limit)]
     rate_limits: Vec<String>,
-    /// Disable every rate limit (those named with --rate-limit still apply).
-    #[arg(long)]
+    /// The hosted rate limits: on by default for a persistent data directory, off with
+    /// --ephemeral (a test fixture signs up more than 5 users a minute). Those named with
+    /// --rate-limit apply either way.
+    #[arg(long = "rate-limits", value_name = "on|off", value_enum)]
+    rate_limits_switch: Option<Switch>,
+    /// The same as --rate-limits off (every rate limit off; those named with --rate-limit still
+    /// apply).
+    #[arg(long, conflicts_with = "rate_limits_switch")]
     no_rate_limits: bool,
     /// Log lines as text (coloured only when stdout is a terminal and NO_COLOR is unset) or as
     /// JSON, one object per line, for tools (the start banner becomes a log event too).
     #[arg(long, env = "AEROSTACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -248,8 +271,20 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         ephemeral: args.ephemeral,
         project_dir: args.project_dir,
         require_email_verification: args.require_email_verification,
+        print_banner: true,
         // With JSON logs every stdout line is JSON: the banner's facts are logged instead.
-        print_banner: !json_logs,
+        banner_as_log: json_logs,
+        rate_limits: if args.no_rate_limits {
+            Some(false)
+        } else {
+            args.rate_limits_switch.map(|s| s == Switch::On)
+        },
+        explicit_rate_limits: args
+            .rate_limits
+            .iter()
+            .filter_map(|s| aerostack_server::options::parse_rate_limit(s).ok())
+            .map(|(name, _)| name)
+            .collect(),
         limits,
         ..ServerOptions::default()
     }
@@ -258,18 +293,6 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         .map_err(|e| ServerError::Internal(format!("tokio runtime: {e}")))?;
     rt.block_on(async {
         let platform = LocalPlatform::start(opts).await?;
-        if json_logs {
-            let p = platform.default_project();
-            tracing::info!(
-                api_url = %platform.api_url(),
-                data_dir = %platform.data_dir().display(),
-                project_id = %p.id,
-                project_slug = %p.slug,
-                api_key = %p.api_key,
-                version = env!("CARGO_PKG_VERSION"),
-                "Aerostack local platform started"
-            );
-        }
         if let Some(path) = ready_file {
             write_ready_file(&path, &platform)?;
         }

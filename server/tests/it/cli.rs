@@ -455,6 +455,7 @@ async fn rate_limit_flags() {
     for name in [
         "--rate-limit",
         "--no-rate-limits",
+        "--rate-limits on|off",
         "login_per_ip",
         "login_per_email",
         "register_per_ip",
@@ -483,10 +484,11 @@ async fn rate_limit_flags() {
         "{e}"
     );
 
+    // Ephemeral: the hosted limits are off, the one named applies.
     let one = sb.serve(&["--ephemeral", "--rate-limit", "register_per_ip=1/60s"]);
     assert!(
         one.banner()
-            .contains("rate limits register_per_ip=1/60s (others default)"),
+            .contains("rate limits register_per_ip=1/60s (others off)"),
         "{}",
         one.banner()
     );
@@ -494,15 +496,44 @@ async fn rate_limit_flags() {
     assert_eq!(register(&one.url(), "b@example.com").await, 429);
     one.stop();
 
-    let off = sb.serve(&["--ephemeral", "--no-rate-limits"]);
-    assert!(off.banner().contains("rate limits off"), "{}", off.banner());
-    for i in 0..7 {
-        assert_eq!(
-            register(&off.url(), &format!("u{i}@example.com")).await,
-            201
-        );
+    // Ephemeral by default, and a persistent data directory switched off: no limits.
+    let data = sb.root.path().join("data");
+    for args in [
+        vec!["--ephemeral"],
+        vec!["--ephemeral", "--no-rate-limits"],
+        vec!["--data-dir", data.to_str().unwrap(), "--rate-limits", "off"],
+    ] {
+        let off = sb.serve(&args);
+        assert!(off.banner().contains("rate limits off"), "{args:?}: {}", off.banner());
+        for i in 0..7 {
+            assert_eq!(
+                register(&off.url(), &format!("u{i}-{}@example.com", args.len())).await,
+                201,
+                "{args:?}"
+            );
+        }
+        off.stop();
     }
-    off.stop();
+
+    // A persistent data directory by default, and an ephemeral one switched on: the hosted
+    // limits (register 5/min/IP).
+    let data = sb.root.path().join("data2");
+    for args in [
+        vec!["--data-dir", data.to_str().unwrap()],
+        vec!["--ephemeral", "--rate-limits", "on"],
+    ] {
+        let on = sb.serve(&args);
+        assert!(!on.banner().contains("rate limits"), "{args:?}: {}", on.banner());
+        for i in 0..5 {
+            assert_eq!(register(&on.url(), &format!("h{i}@example.com")).await, 201, "{args:?}");
+        }
+        assert_eq!(register(&on.url(), "h5@example.com").await, 429, "{args:?}");
+        on.stop();
+    }
+    let both = sb.run(&["--ephemeral", "--no-rate-limits", "--rate-limits", "on"]);
+    assert_eq!(both.0.status.code(), Some(2), "{}", both.stderr());
+    let bad = sb.run(&["--ephemeral", "--rate-limits", "maybe"]);
+    assert_eq!(bad.0.status.code(), Some(2), "{}", bad.stderr());
 }
 
 /// Logs written to a file or a pipe carry no ANSI escape codes (colour only on a terminal), and
