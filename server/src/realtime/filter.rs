@@ -123,7 +123,9 @@ fn cond_of(column: &str, cond: &Value) -> Result<Cond, String> {
     match cond {
         Value::Null | Value::Bool(_) | Value::Number(_) => Ok(simple(cond)),
         Value::String(s) => {
-            let Some((op, rest)) = s.split_once('.').and_then(|(o, r)| Some((Op::parse(o)?, r)))
+            let Some((op, rest)) = s
+                .split_once('.')
+                .and_then(|(o, r)| Some((Op::parse(o)?, r)))
             else {
                 return Ok(simple(cond));
             };
@@ -237,7 +239,9 @@ mod tests {
         assert!(!flt.matches_row(&row(
             json!({"status": "open", "owner": 8, "done": 0, "gone": null})
         )));
-        assert!(!flt.matches_row(&row(json!({"status": "open", "owner": 7, "done": 0, "gone": 1}))));
+        assert!(!flt.matches_row(&row(
+            json!({"status": "open", "owner": 7, "done": 0, "gone": 1})
+        )));
         // A dotted value without a known operator is a plain value.
         assert!(f(json!({"email": "a.b@x.org"})).matches_row(&row(json!({"email": "a.b@x.org"}))));
     }

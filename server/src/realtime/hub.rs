@@ -351,7 +351,10 @@ mod tests {
         };
         // Nobody is tracked on the topic: no presence:sync, unless asked for.
         assert_eq!(hub.subscribe(&a.id, "table/t/p1", aliased), None);
-        assert!(hub.subscribe(&b.id, "table/t/p1", Subscription::default()).is_none());
+        assert!(
+            hub.subscribe(&b.id, "table/t/p1", Subscription::default())
+                .is_none()
+        );
         assert!(hub.wants_db_changes("p1"));
 
         // The sender is skipped; an alias rewrites the topic for that connection only.

@@ -504,7 +504,11 @@ async fn rate_limit_flags() {
         vec!["--data-dir", data.to_str().unwrap(), "--rate-limits", "off"],
     ] {
         let off = sb.serve(&args);
-        assert!(off.banner().contains("rate limits off"), "{args:?}: {}", off.banner());
+        assert!(
+            off.banner().contains("rate limits off"),
+            "{args:?}: {}",
+            off.banner()
+        );
         for i in 0..7 {
             assert_eq!(
                 register(&off.url(), &format!("u{i}-{}@example.com", args.len())).await,
@@ -523,9 +527,17 @@ async fn rate_limit_flags() {
         vec!["--ephemeral", "--rate-limits", "on"],
     ] {
         let on = sb.serve(&args);
-        assert!(!on.banner().contains("rate limits"), "{args:?}: {}", on.banner());
+        assert!(
+            !on.banner().contains("rate limits"),
+            "{args:?}: {}",
+            on.banner()
+        );
         for i in 0..5 {
-            assert_eq!(register(&on.url(), &format!("h{i}@example.com")).await, 201, "{args:?}");
+            assert_eq!(
+                register(&on.url(), &format!("h{i}@example.com")).await,
+                201,
+                "{args:?}"
+            );
         }
         assert_eq!(register(&on.url(), "h5@example.com").await, 429, "{args:?}");
         on.stop();
@@ -551,7 +563,10 @@ async fn logs_to_a_pipe_are_plain_and_json_logs_are_json() {
     text.stop();
     let out = std::fs::read_to_string(&path).unwrap();
     assert!(out.contains("outbox:"), "a log line was written: {out}");
-    assert!(!out.contains('\u{1b}'), "no escape codes on a pipe: {out:?}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "no escape codes on a pipe: {out:?}"
+    );
 
     for (flag, env) in [(Some("json"), None), (None, Some("json"))] {
         let mut args = vec!["--ephemeral"];
@@ -586,9 +601,16 @@ async fn logs_to_a_pipe_are_plain_and_json_logs_are_json() {
                 && v["to"] == "json@example.com"),
             "{out}"
         );
-        assert!(lines.iter().any(|v| v["message"] == "shutting down"), "{out}");
+        assert!(
+            lines.iter().any(|v| v["message"] == "shutting down"),
+            "{out}"
+        );
     }
     let bad = sb.run(&["--ephemeral", "--log-format", "xml"]);
     assert_eq!(bad.0.status.code(), Some(2));
-    assert!(bad.stderr().contains("text") && bad.stderr().contains("json"), "{}", bad.stderr());
+    assert!(
+        bad.stderr().contains("text") && bad.stderr().contains("json"),
+        "{}",
+        bad.stderr()
+    );
 }

@@ -41,7 +41,10 @@ async fn frames_within(ws: &mut Ws, window: Duration) -> Vec<Value> {
 }
 
 fn is_presence(v: &Value) -> bool {
-    v["type"] == "event" && v["event"].as_str().is_some_and(|e| e.starts_with("presence:"))
+    v["type"] == "event"
+        && v["event"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("presence:"))
 }
 
 async fn sql(ctx: &Ctx, q: &str) {
@@ -62,7 +65,11 @@ async fn legacy_chat_frame_is_a_persisted_message_on_the_room() {
     // The TS client qualifies the topic itself; Python/Go send `chat/general` and re-key.
     send(&mut sender, json!({"type": "subscribe", "topic": room})).await;
     recv(&mut sender, "subscribed").await;
-    send(&mut other, json!({"type": "subscribe", "topic": "chat/general"})).await;
+    send(
+        &mut other,
+        json!({"type": "subscribe", "topic": "chat/general"}),
+    )
+    .await;
     assert_eq!(recv(&mut other, "subscribed").await["topic"], room);
 
     send(
@@ -78,7 +85,11 @@ async fn legacy_chat_frame_is_a_persisted_message_on_the_room() {
         assert!(ev["id"].is_string() && ev["timestamp"].is_i64(), "{ev}");
     }
     // Python/Go send no metadata.
-    send(&mut sender, json!({"type": "chat", "roomId": "general", "text": "2nd"})).await;
+    send(
+        &mut sender,
+        json!({"type": "chat", "roomId": "general", "text": "2nd"}),
+    )
+    .await;
     assert_eq!(
         recv_event(&mut other, "message").await["data"],
         json!({"text": "2nd"})
@@ -87,9 +98,7 @@ async fn legacy_chat_frame_is_a_persisted_message_on_the_room() {
     for query in ["chat/general", room.as_str()] {
         let r = ctx
             .http
-            .get(ctx.url(&format!(
-                "/api/v1/public/realtime/history?room={query}"
-            )))
+            .get(ctx.url(&format!("/api/v1/public/realtime/history?room={query}")))
             .header("X-Aerostack-Key", &ctx.key)
             .send()
             .await
@@ -103,7 +112,11 @@ async fn legacy_chat_frame_is_a_persisted_message_on_the_room() {
     }
 
     // Refusals name the field.
-    send(&mut sender, json!({"type": "chat", "roomId": " ", "text": "x"})).await;
+    send(
+        &mut sender,
+        json!({"type": "chat", "roomId": " ", "text": "x"}),
+    )
+    .await;
     let e = recv(&mut sender, "error").await;
     assert_eq!(e["code"], "VALIDATION_ERROR");
     assert!(e["message"].as_str().unwrap().contains("roomId"), "{e}");
@@ -205,7 +218,10 @@ async fn presence_frames_only_where_presence_is_used() {
     send(&mut z, json!({"type": "subscribe", "topic": "rooms/lobby"})).await;
     recv(&mut z, "subscribed").await;
     let sync = recv_event(&mut z, "presence:sync").await;
-    assert_eq!(sync["data"]["presences"][0]["state"], json!({"name": "Ada"}));
+    assert_eq!(
+        sync["data"]["presences"][0]["state"],
+        json!({"name": "Ada"})
+    );
 
     // Leaves reach plain subscribers, not the one that declined presence.
     send(&mut y, json!({"type": "untrack", "topic": "rooms/lobby"})).await;
