@@ -10,14 +10,21 @@ use crate::lenient;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
-    /// Answered with `subscribed`, then `presence:sync`.
+    /// Answered with `subscribed` (then `presence:sync` when presence is in use on the topic or
+    /// `presence` is true: docs/realtime.md §6).
     Subscribe {
         /// As the client names it; the platform normalises it (docs/realtime.md §2).
         topic: String,
-        /// Accepted for compatibility with the official clients; not applied (as on the hosted
-        /// platform). Omitted when null.
+        /// Row filter of a table topic, as the official clients send it (an object of
+        /// `column: value` or `column: "op.value"`, docs/realtime.md §5): `db_change` frames of
+        /// rows that do not match are not delivered. Omitted when null.
         #[serde(default, skip_serializing_if = "Value::is_null")]
         filter: Value,
+        /// **(ours)** Presence frames for this subscription: `true` always (a `presence:sync`
+        /// right after `subscribed`, what the engine sends), `false` never, absent: only where
+        /// presence is in use on the topic.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        presence: Option<bool>,
     },
     /// Answered with `unsubscribed`.
     Unsubscribe { topic: String },
@@ -50,6 +57,15 @@ pub enum ClientFrame {
     },
     /// A fresh end-user token for the connection; answered with `authenticated` or `error`.
     Auth { token: String },
+    /// The official clients' legacy `sendChat(roomId, text, metadata?)`: a persisted `message`
+    /// event on `chat/{roomId}` (docs/realtime.md §3); no answer unless refused.
+    Chat {
+        #[serde(rename = "roomId")]
+        room_id: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        metadata: Value,
+    },
 }
 
 impl ClientFrame {

@@ -35,6 +35,7 @@ fn realtime_client_frames_of_the_docs() {
         ClientFrame::Subscribe {
             topic: "todos".into(),
             filter: Value::Null,
+            presence: None,
         },
     );
     wire(
@@ -52,6 +53,30 @@ fn realtime_client_frames_of_the_docs() {
         ClientFrame::Track {
             topic: "rooms/lobby".into(),
             state: json!({"name": "Ada"}),
+        },
+    );
+    wire(
+        r#"{"type":"subscribe","topic":"orders","filter":{"status":"open"},"presence":true}"#,
+        ClientFrame::Subscribe {
+            topic: "orders".into(),
+            filter: json!({"status": "open"}),
+            presence: Some(true),
+        },
+    );
+    wire(
+        r#"{"type":"chat","roomId":"general","text":"hi","metadata":{"m":1}}"#,
+        ClientFrame::Chat {
+            room_id: "general".into(),
+            text: "hi".into(),
+            metadata: json!({"m": 1}),
+        },
+    );
+    wire(
+        r#"{"type":"chat","roomId":"general","text":"hi"}"#,
+        ClientFrame::Chat {
+            room_id: "general".into(),
+            text: "hi".into(),
+            metadata: Value::Null,
         },
     );
     wire(r#"{"type":"ping"}"#, ClientFrame::Ping { id: None });
@@ -105,6 +130,7 @@ fn realtime_client_frames_take_the_documented_defaults() {
         ClientFrame::Subscribe {
             topic: "t".into(),
             filter: json!({"a": 1}),
+            presence: None,
         }
     );
     // track: a missing state is null (the platform stores {}).
@@ -118,7 +144,8 @@ fn realtime_client_frames_take_the_documented_defaults() {
     // What the platform refuses: no type, an unknown type, a missing required field.
     for bad in [
         r#"{"topic":"t"}"#,
-        r#"{"type":"chat","topic":"t"}"#,
+        r#"{"type":"hello","topic":"t"}"#,
+        r#"{"type":"chat","topic":"t","text":"no roomId"}"#,
         r#"{"type":"subscribe"}"#,
         r#"{"type":"auth"}"#,
     ] {

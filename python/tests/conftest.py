@@ -15,7 +15,7 @@ from aerostack._sdk import SDK
 from aerostack.local import LocalPlatform
 
 # The suite registers and logs in far more often than the hosted limits allow per minute;
-# the rate-limit test uses its own platform with the real limits.
+# the rate-limit tests use their own platforms with the limits they name.
 def _all_limits_off() -> Dict[str, Tuple[int, float]]:
     """Every rate limit off (count 0), named by the platform itself (`--no-rate-limits`)."""
     from aerostack import _native

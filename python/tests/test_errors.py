@@ -64,7 +64,8 @@ def test_client_side_validation_names_the_field(sync_client: SyncAerostackClient
 
 
 def test_rate_limit_error_carries_retry_after() -> None:
-    with LocalPlatform(from_env=False) as p:
+    # The hosted limits are off in-process; a limit named explicitly applies (the hosted 10/min).
+    with LocalPlatform(from_env=False, rate_limits={"login_per_ip": (10, 60)}) as p:
         c = p.sync_client(retry=False)
         c.auth.register("rl@example.com", "securePassword123")
         with pytest.raises(errors.RateLimitError) as ei:

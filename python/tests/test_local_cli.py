@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -37,6 +38,9 @@ def test_flags_become_rate_limits() -> None:
     assert options(["--rate-limit", "login_per_ip=3/500ms"])["rate_limits"] == {"login_per_ip": (3, 0.5)}
     assert options(["--rate-limit", "login_per_ip=3/90"])["rate_limits"] == {"login_per_ip": (3, 90.0)}
     assert options([])["rate_limits"] is None
+    # The hosted limits: on for a persistent data directory, off with --ephemeral.
+    assert options([])["hosted_rate_limits"] is True
+    assert options(["--ephemeral"])["hosted_rate_limits"] is False
     off = options(["--no-rate-limits", "--rate-limit", "otp_send=1/1h"])["rate_limits"]
     assert set(off) == set(RATE_LIMIT_NAMES) and off["otp_send"] == (1, 3600.0) and off["login_per_ip"][0] == 0
     help_text = parser().format_help()
@@ -69,3 +73,15 @@ def test_the_limits_reach_the_platform() -> None:
     kw["print_banner"] = False
     with LocalPlatform(from_env=False, **kw) as p:
         assert [register(p, f"u{i}@example.com") for i in range(7)] == [201] * 7
+    # Ephemeral by default: the hosted limits are off.
+    kw = options(["--port", "0", "--ephemeral"])
+    kw["print_banner"] = False
+    with LocalPlatform(from_env=False, **kw) as p:
+        assert [register(p, f"e{i}@example.com") for i in range(7)] == [201] * 7
+
+
+def test_a_persistent_data_dir_keeps_the_hosted_limits(tmp_path: "os.PathLike[str]") -> None:
+    kw = options(["--port", "0", "--data-dir", str(tmp_path)])
+    kw["print_banner"] = False
+    with LocalPlatform(from_env=False, **kw) as p:
+        assert [register(p, f"h{i}@example.com") for i in range(6)] == [201] * 5 + [429]

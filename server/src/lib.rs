@@ -83,7 +83,9 @@ impl LocalPlatform {
     /// With `print_banner` (what `aerostack-server` and `python -m aerostack.local` do) the
     /// platform also announces itself for the management commands: `<data dir>/server.json` and
     /// a per-user `server-<port>.json` ([`discovery`]), both removed at shutdown.
-    pub async fn start(opts: ServerOptions) -> Result<LocalPlatform, ServerError> {
+    pub async fn start(mut opts: ServerOptions) -> Result<LocalPlatform, ServerError> {
+        // From here on `limits` are the ones enforced (hosted rate limits on or off).
+        opts.limits = opts.effective_limits();
         let (temp, data_dir) = if opts.ephemeral {
             let t = tempfile::Builder::new()
                 .prefix("aerostack-local-")
@@ -186,7 +188,20 @@ impl LocalPlatform {
             announced,
             _temp: temp,
         };
-        if opts.print_banner {
+        if opts.print_banner && opts.banner_as_log {
+            let p = &platform.default_project;
+            tracing::info!(
+                api_url = %platform.api_url(),
+                data_dir = %platform.data_dir.display(),
+                ephemeral = opts.ephemeral,
+                project_id = %p.id,
+                project_slug = %p.slug,
+                api_key = %p.api_key,
+                rate_limits = %platform.rate_limits_line().unwrap_or_else(|| "hosted defaults".into()),
+                version = env!("CARGO_PKG_VERSION"),
+                "Aerostack local platform started"
+            );
+        } else if opts.print_banner {
             println!("{}", platform.banner(opts.ephemeral));
         }
         Ok(platform)
@@ -333,16 +348,26 @@ impl LocalPlatform {
         if rates.iter().all(|(_, r, _)| r.count == 0) {
             return Some("off".to_string());
         }
+        let show = |n: &str, r: &Rate| {
+            if r.count == 0 {
+                format!("{n}=off")
+            } else {
+                format!("{n}={}/{}s", r.count, r.window.as_secs_f64())
+            }
+        };
+        let set: Vec<String> = rates
+            .iter()
+            .filter(|(_, r, d)| r != d && r.count > 0)
+            .map(|(n, r, _)| show(n, r))
+            .collect();
+        // Rate limits off with a few set explicitly (an ephemeral platform, a test fixture).
+        if set.len() < rates.len() && rates.iter().all(|(_, r, d)| r.count == 0 || r != d) {
+            return Some(format!("{} (others off)", set.join(", ")));
+        }
         let changed: Vec<String> = rates
             .iter()
             .filter(|(_, r, d)| r != d)
-            .map(|(n, r, _)| {
-                if r.count == 0 {
-                    format!("{n}=off")
-                } else {
-                    format!("{n}={}/{}s", r.count, r.window.as_secs_f64())
-                }
-            })
+            .map(|(n, r, _)| show(n, r))
             .collect();
         Some(format!("{} (others default)", changed.join(", ")))
     }

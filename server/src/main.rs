@@ -12,7 +12,7 @@ use std::time::Duration;
 use aerostack_server::discovery::{self, Announcement};
 use aerostack_server::store::control::{self, Control, ProjectRec};
 use aerostack_server::{Limits, LocalPlatform, ServerError, ServerOptions};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 
@@ -35,8 +35,19 @@ when it is named with --data-dir.
 ";
 
 /// The long help's tail: how management commands find a server, then the rate limits.
-static ABOUT: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("{ABOUT_MANAGEMENT}\n{}", aerostack_server::options::RATE_LIMIT_HELP));
+static ABOUT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{ABOUT_MANAGEMENT}\n{}\n{RATE_LIMIT_SWITCH}",
+        aerostack_server::options::RATE_LIMIT_HELP
+    )
+});
+
+/// When the hosted rate limits apply (`ServerOptions::rate_limits`).
+const RATE_LIMIT_SWITCH: &str = "\
+The hosted rate limits are on by default for a persistent data directory and off with
+--ephemeral (as in every SDK's in-process LocalPlatform), so a test suite can sign up users
+freely; --rate-limits on|off switches them either way (--no-rate-limits is --rate-limits off).
+Limits named with --rate-limit apply either way.";
 
 #[derive(Parser)]
 #[command(
@@ -84,9 +95,31 @@ struct ServeArgs {
     /// duration such as 500ms, 60s, 15m, 1h.
     #[arg(long = "rate-limit", value_name = "NAME=COUNT/WINDOW", value_parser = check_rate_limit)]
     rate_limits: Vec<String>,
-    /// Disable every rate limit (those named with --rate-limit still apply).
-    #[arg(long)]
+    /// The hosted rate limits: on by default for a persistent data directory, off with
+    /// --ephemeral (a test fixture signs up more than 5 users a minute). Those named with
+    /// --rate-limit apply either way.
+    #[arg(long = "rate-limits", value_name = "on|off", value_enum)]
+    rate_limits_switch: Option<Switch>,
+    /// The same as --rate-limits off (every rate limit off; those named with --rate-limit still
+    /// apply).
+    #[arg(long, conflicts_with = "rate_limits_switch")]
     no_rate_limits: bool,
+    /// Log lines as text (coloured only when stdout is a terminal and NO_COLOR is unset) or as
+    /// JSON, one object per line, for tools (the start banner becomes a log event too).
+    #[arg(long, env = "AEROSTACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where a management command finds its server (`--data-dir` is the global flag).
@@ -205,15 +238,27 @@ fn check_rate_limit(s: &str) -> Result<String, String> {
     aerostack_server::options::parse_rate_limit(s).map(|_| s.to_string())
 }
 
+/// Logs go to stdout: text with colour only on a terminal (a pipe or file gets no escape codes),
+/// or one JSON object per line.
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("aerostack_server=info,warn"));
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match format {
+        LogFormat::Json => fmt.json().flatten_event(true).with_ansi(false).init(),
+        LogFormat::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            fmt.with_ansi(colour).init()
+        }
+    }
+}
+
 fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("aerostack_server=info,warn")
-            }),
-        )
-        .with_target(false)
-        .init();
+    init_logs(args.log_format);
+    let json_logs = args.log_format == LogFormat::Json;
     let ready_file = args.ready_file.clone();
     let mut limits = Limits::default();
     limits
@@ -227,6 +272,19 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         project_dir: args.project_dir,
         require_email_verification: args.require_email_verification,
         print_banner: true,
+        // With JSON logs every stdout line is JSON: the banner's facts are logged instead.
+        banner_as_log: json_logs,
+        rate_limits: if args.no_rate_limits {
+            Some(false)
+        } else {
+            args.rate_limits_switch.map(|s| s == Switch::On)
+        },
+        explicit_rate_limits: args
+            .rate_limits
+            .iter()
+            .filter_map(|s| aerostack_server::options::parse_rate_limit(s).ok())
+            .map(|(name, _)| name)
+            .collect(),
         limits,
         ..ServerOptions::default()
     }
@@ -239,7 +297,11 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
             write_ready_file(&path, &platform)?;
         }
         wait_for_signal().await;
-        eprintln!("shutting down...");
+        if json_logs {
+            tracing::info!("shutting down");
+        } else {
+            eprintln!("shutting down...");
+        }
         platform.shutdown().await;
         Ok(())
     })

@@ -24,6 +24,18 @@ pub struct ServerOptions {
     pub require_email_verification: bool,
     /// Print the start banner (API URL, data dir, default project and key) to stdout.
     pub print_banner: bool,
+    /// With `print_banner`: log the banner's facts as one event instead of printing the text
+    /// (`aerostack-server --log-format json`, where every stdout line is JSON).
+    pub banner_as_log: bool,
+    /// Whether the hosted platform's rate limits apply (the rates of `limits`, wire-facts §3.3).
+    /// `None` (the default): on for a persistent data directory, off when `ephemeral`, since a
+    /// test fixture signs up more than 5 users a minute. Off disables every rate still at its
+    /// hosted default; rates set to other values, or named in `explicit_rate_limits`, apply
+    /// either way.
+    pub rate_limits: Option<bool>,
+    /// Rates set on purpose (names of [`RATE_LIMIT_NAMES`]): they apply even when `rate_limits`
+    /// is off, whatever their value.
+    pub explicit_rate_limits: Vec<String>,
 }
 
 /// Upstream for AI chat: any OpenAI-compatible server (Ollama, llama.cpp, vLLM, OpenAI...).
@@ -156,6 +168,9 @@ impl Default for ServerOptions {
             limits: Limits::default(),
             require_email_verification: false,
             print_banner: false,
+            banner_as_log: false,
+            rate_limits: None,
+            explicit_rate_limits: Vec::new(),
         }
     }
 }
@@ -187,6 +202,21 @@ impl ServerOptions {
             self.data_dir = var("AEROSTACK_DATA_DIR").map(PathBuf::from);
         }
         self
+    }
+
+    /// Whether the hosted rate limits apply: `rate_limits`, else on unless `ephemeral`.
+    pub fn rate_limits_on(&self) -> bool {
+        self.rate_limits.unwrap_or(!self.ephemeral)
+    }
+
+    /// `limits` as the platform applies them: with rate limits off, the rates still at their
+    /// hosted defaults (and not named in `explicit_rate_limits`) are disabled.
+    pub fn effective_limits(&self) -> Limits {
+        let mut l = self.limits.clone();
+        if !self.rate_limits_on() {
+            l.disable_default_rates(&self.explicit_rate_limits);
+        }
+        l
     }
 
     /// The data directory used when not ephemeral.
@@ -290,6 +320,21 @@ impl Limits {
         })
     }
 
+    /// Disables every rate that is still at its hosted default, except those named in `keep`.
+    pub fn disable_default_rates(&mut self, keep: &[String]) {
+        let mut hosted = Limits::default();
+        for name in RATE_LIMIT_NAMES {
+            if keep.iter().any(|k| k == name) {
+                continue;
+            }
+            let default = *hosted.rate_mut(name).expect("a known name");
+            let rate = self.rate_mut(name).expect("a known name");
+            if *rate == default {
+                rate.count = 0;
+            }
+        }
+    }
+
     /// Applies `--no-rate-limits` (every limit off) and then each `--rate-limit` spec, in order.
     /// The one implementation of the flags: `aerostack-server` and every SDK's local-platform
     /// command line (through the binding surface) use it.
@@ -369,6 +414,29 @@ mod rate_limit_tests {
                 .unwrap_err()
                 .contains("otp_send=COUNT/WINDOW")
         );
+    }
+
+    #[test]
+    fn rate_limits_default_on_for_persistent_data_off_when_ephemeral() {
+        let persistent = ServerOptions::default();
+        assert!(persistent.rate_limits_on());
+        assert_eq!(persistent.effective_limits().register_per_ip, Rate::per_minute(5));
+
+        let mut eph = ServerOptions::ephemeral();
+        assert!(!eph.rate_limits_on());
+        // A changed rate applies; one named explicitly applies even at the hosted value.
+        eph.limits.cache_flush = Rate::per_minute(2);
+        eph.explicit_rate_limits = vec!["otp_send".into()];
+        let l = eph.effective_limits();
+        assert_eq!(l.register_per_ip.count, 0);
+        assert_eq!(l.login_per_ip.count, 0);
+        assert_eq!(l.cache_flush, Rate::per_minute(2));
+        assert_eq!(l.otp_send, Limits::default().otp_send);
+
+        eph.rate_limits = Some(true);
+        assert_eq!(eph.effective_limits().register_per_ip, Rate::per_minute(5));
+        let off = ServerOptions { rate_limits: Some(false), ..ServerOptions::default() };
+        assert_eq!(off.effective_limits().login_per_email.count, 0);
     }
 
     #[test]

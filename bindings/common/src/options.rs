@@ -212,6 +212,10 @@ pub struct LocalPlatformOptions {
     pub max_upload_bytes: Option<u64>,
     /// `{name: [count, window_ms]}`; the names are `aerostack_server::options::RATE_LIMIT_NAMES`.
     pub rate_limits: Option<BTreeMap<String, RateOption>>,
+    /// Whether the hosted platform's rate limits apply (register 5/min/IP, ...). Default false:
+    /// an in-process platform is a test fixture. The limits named in `rate_limits` apply either
+    /// way.
+    pub hosted_rate_limits: Option<bool>,
     /// Fill unset AI options and the data directory from `AEROSTACK_*` variables (default true).
     pub from_env: bool,
 }
@@ -231,6 +235,7 @@ impl Default for LocalPlatformOptions {
             ai_model: None,
             max_upload_bytes: None,
             rate_limits: None,
+            hosted_rate_limits: None,
             from_env: true,
         }
     }
@@ -255,6 +260,7 @@ impl LocalPlatformOptions {
         if let Some(n) = self.max_upload_bytes {
             o.limits.max_upload_bytes = n;
         }
+        o.rate_limits = Some(self.hosted_rate_limits.unwrap_or(false));
         for (name, r) in self.rate_limits.unwrap_or_default() {
             let (count, window) = match r {
                 RateOption::Pair(count, window) | RateOption::Object { count, window_ms: window } => (count, window),
@@ -264,6 +270,7 @@ impl LocalPlatformOptions {
                 Error::validation(&field, format!("unknown rate limit {name:?}; valid names: {}", RATE_LIMIT_NAMES.join(", ")))
             })?;
             *slot = Rate::new(count, ms(window));
+            o.explicit_rate_limits.push(name);
         }
         Ok(if self.from_env { o.from_env() } else { o })
     }
@@ -325,6 +332,17 @@ mod tests {
         assert_eq!(o.limits.otp_send.count, 2);
         assert_eq!(o.limits.cache_flush.window, Duration::from_millis(50));
         assert!(o.ephemeral, "ephemeral unless a data_dir is given");
+        // In-process: the hosted rate limits are off, the ones given apply.
+        let l = o.effective_limits();
+        assert_eq!((l.register_per_ip.count, l.otp_send.count, l.cache_flush.count), (0, 2, 1));
+        let hosted = json!({"from_env": false, "data_dir": "/tmp/x", "hosted_rate_limits": true});
+        let o = parse::<LocalPlatformOptions>("o", hosted).unwrap().server_options().unwrap();
+        assert_eq!(o.effective_limits().register_per_ip.count, 5);
+        // Even a persistent in-process platform is a fixture by default; an explicit rate that
+        // equals the hosted one still applies.
+        let keep = json!({"from_env": false, "data_dir": "/tmp/x", "rate_limits": {"register_per_ip": [5, 60000]}});
+        let l = parse::<LocalPlatformOptions>("o", keep).unwrap().server_options().unwrap().effective_limits();
+        assert_eq!((l.register_per_ip.count, l.login_per_ip.count), (5, 0));
     }
 
     #[test]

@@ -41,7 +41,9 @@ impl LocalPlatformHandle {
     /// Starts a platform (blocking until it listens). `options`: `host`, `port` (default 0: a
     /// free port), `data_dir` (default: ephemeral), `ephemeral`, `project_dir`, `print_banner`,
     /// `require_email_verification`, `ai_base_url`, `ai_api_key`, `ai_model`,
-    /// `max_upload_bytes`, `rate_limits` (`{name: [count, window_ms]}`), `from_env`.
+    /// `max_upload_bytes`, `rate_limits` (`{name: [count, window_ms]}`), `hosted_rate_limits`
+    /// (default false: the hosted rate limits are off in-process, those in `rate_limits` apply),
+    /// `from_env`.
     pub fn start(options: Value) -> Result<LocalPlatformHandle, Error> {
         let opts = options::parse::<LocalPlatformOptions>("local platform options", options)?.server_options()?;
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -10,6 +10,8 @@ pub(crate) fn subscribe(topic: &str) -> String {
     ClientFrame::Subscribe {
         topic: topic.to_owned(),
         filter: Value::Null,
+        // The engine merges presence from the `presence:sync` of every (re)subscription.
+        presence: Some(true),
     }
     .to_text()
 }
@@ -221,7 +223,7 @@ mod tests {
         let v = |t: String| serde_json::from_str::<Value>(&t).unwrap();
         assert_eq!(
             v(subscribe("todos")),
-            json!({"type": "subscribe", "topic": "todos"})
+            json!({"type": "subscribe", "topic": "todos", "presence": true})
         );
         assert_eq!(
             v(publish("t", "e", &json!({"a": 1}), false, "m1")),

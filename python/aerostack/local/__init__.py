@@ -34,9 +34,10 @@ class LocalPlatform:
     127.0.0.1. Pass ``data_dir=`` to keep data, ``port=8787`` for the official SDKs' local server
     index.
 
-    ``rate_limits`` overrides some of the platform's rate limits as ``{name: (count,
-    window_seconds)}``, e.g. ``{"register_per_ip": (100, 60)}``; a count of 0 disables that limit
-    and limits not named keep their defaults. The names, with their defaults:
+    The hosted platform's rate limits are off in-process (a test suite signs up many users).
+    ``rate_limits`` sets some as ``{name: (count, window_seconds)}``, e.g.
+    ``{"register_per_ip": (1, 60)}``, and those apply; a count of 0 disables that limit. The names,
+    with the hosted values:
 
     - ``login_per_ip``: login attempts per client IP (10 per 60 s)
     - ``login_per_email``: login attempts per email (5 per 15 min)
@@ -48,6 +49,8 @@ class LocalPlatform:
     - ``cache_flush``: ``cache.flush`` calls per project (5 per 60 s)
 
     An unknown name raises :class:`aerostack.errors.ValidationError` naming it and listing these.
+    ``hosted_rate_limits=True`` turns the hosted values on for the limits not named (what
+    ``python -m aerostack.local`` does for a persistent data directory).
     From the command line: ``python -m aerostack.local --rate-limit register_per_ip=100/60s``
     (repeatable; the window also takes ``500ms``, ``15m``, ``1h``) and ``--no-rate-limits``.
 
@@ -71,6 +74,7 @@ class LocalPlatform:
         ai_model: Optional[str] = None,
         max_upload_bytes: Optional[int] = None,
         rate_limits: Optional[Mapping[str, Tuple[int, float]]] = None,
+        hosted_rate_limits: Optional[bool] = None,
         from_env: bool = True,
         start: bool = True,
     ) -> None:
@@ -89,6 +93,7 @@ class LocalPlatform:
             # (count, window seconds) here; [count, window_ms] for the engine.
             "rate_limits": {k: [int(v[0]), seconds_ms(f"rate_limits[{k!r}] window", v[1])] for k, v in rate_limits.items()}
             if rate_limits else None,
+            "hosted_rate_limits": hosted_rate_limits,
             "from_env": from_env,
         }
         self._native: Any = None

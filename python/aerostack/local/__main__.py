@@ -29,7 +29,8 @@ def parser() -> argparse.ArgumentParser:
                     help="set one rate limit, e.g. register_per_ip=100/60s (repeatable; COUNT 0 or NAME=off "
                          "disables it); the names are listed below")
     ap.add_argument("--no-rate-limits", action="store_true",
-                    help="disable every rate limit (those named with --rate-limit still apply)")
+                    help="disable every rate limit (those named with --rate-limit still apply); "
+                         "the hosted limits are on for a persistent data directory, off with --ephemeral")
     return ap
 
 
@@ -48,6 +49,8 @@ def options(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         data_dir=args.data_dir if args.data_dir else (None if args.ephemeral else ".aerostack/local"),
         ephemeral=args.ephemeral,
         rate_limits=limits or None,
+        # As aerostack-server: the hosted limits on for a persistent data directory only.
+        hosted_rate_limits=not args.ephemeral,
         print_banner=True,
     )
 

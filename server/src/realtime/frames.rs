@@ -20,7 +20,7 @@ pub fn parse(text: &str) -> Result<ClientFrame, String> {
         .to_string();
     serde_json::from_value(v).map_err(|e| {
         if ty.is_empty() {
-            "the frame has no `type`: use subscribe, unsubscribe, publish, track, untrack, ping or auth".to_string()
+            "the frame has no `type`: use subscribe, unsubscribe, publish, track, untrack, ping, auth or chat".to_string()
         } else {
             format!("invalid `{ty}` frame: {e} (docs/realtime.md lists the fields of every frame)")
         }

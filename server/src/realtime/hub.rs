@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::db_changes::RowChange;
+use super::filter::RowFilter;
 use super::frames;
 use super::presence::{Presence, PresenceTable};
 use super::topics::table_topic;
@@ -33,12 +34,42 @@ struct Conn {
     tracked: HashSet<String>,
 }
 
+/// One connection's subscription to one topic.
+#[derive(Clone, Debug, Default)]
+pub struct Subscription {
+    /// The name frames carry for that connection (see `topics::alias_for`), `None` for the full
+    /// topic.
+    pub alias: Option<String>,
+    /// Row filter (table topics): `db_change` frames of other rows are not delivered.
+    pub filter: Option<Arc<RowFilter>>,
+    /// The subscribe frame's `presence`: `Some(true)` always a `presence:sync` on subscribe,
+    /// `Some(false)` no presence frames, `None` presence frames only where presence is in use.
+    pub presence: Option<bool>,
+}
+
+/// What a fanned-out frame is, for the per-subscriber rules (filters, presence opt-out).
+#[derive(Clone, Copy)]
+enum Kind<'a> {
+    Message,
+    Presence,
+    Row(&'a RowChange),
+}
+
+impl Subscription {
+    fn wants(&self, kind: Kind<'_>) -> bool {
+        match kind {
+            Kind::Message => true,
+            Kind::Presence => self.presence != Some(false),
+            Kind::Row(ch) => self.filter.as_ref().is_none_or(|f| f.matches(ch)),
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     conns: HashMap<String, Conn>,
-    /// `topic -> connection -> alias`: the name frames carry for that connection (see
-    /// `topics::alias_for`), `None` for the full topic.
-    topics: HashMap<String, HashMap<String, Option<String>>>,
+    /// `topic -> connection -> subscription`.
+    topics: HashMap<String, HashMap<String, Subscription>>,
     presence: PresenceTable,
     /// Subscriptions to `table/...` topics per project: db changes are captured only when > 0.
     table_subs: HashMap<String, usize>,
@@ -119,22 +150,28 @@ impl Hub {
         }
     }
 
-    /// Subscribe; returns the `presence:sync` data of the topic (sent right after `subscribed`).
-    /// Frames of the topic reach this connection under `alias` when one is given.
-    pub fn subscribe(&self, conn: &str, topic: &str, alias: Option<String>) -> Value {
+    /// Subscribe (again: the new alias, filter and presence choice replace the old ones).
+    /// Returns the `presence:sync` data to send right after `subscribed`, when one is due: the
+    /// subscriber asked for presence, or presence is in use on the topic (someone is tracked
+    /// there), unless it declined presence. Frames of the topic reach this connection under
+    /// `sub.alias` when one is given.
+    pub fn subscribe(&self, conn: &str, topic: &str, sub: Subscription) -> Option<Value> {
         let mut st = self.state.lock();
-        let Some(c) = st.conns.get_mut(conn) else {
-            return Value::Null;
-        };
+        let c = st.conns.get_mut(conn)?;
         if c.topics.insert(topic.to_string()) && is_table_topic(topic) {
             let pid = c.project_id.clone();
             *st.table_subs.entry(pid).or_default() += 1;
         }
+        let sync = match sub.presence {
+            Some(true) => true,
+            Some(false) => false,
+            None => st.presence.in_use(topic),
+        };
         st.topics
             .entry(topic.to_string())
             .or_default()
-            .insert(conn.to_string(), alias);
-        st.presence.snapshot(topic)
+            .insert(conn.to_string(), sub);
+        sync.then(|| st.presence.snapshot(topic))
     }
 
     pub fn unsubscribe(&self, conn: &str, topic: &str) {
@@ -166,21 +203,27 @@ impl Hub {
     /// Send `text` to every subscriber of `topic` but `except`; returns how many got it.
     pub fn broadcast(&self, topic: &str, text: &str, except: Option<&str>) -> usize {
         let st = self.state.lock();
-        Self::broadcast_locked(&st, topic, text.into(), except)
+        Self::broadcast_locked(&st, topic, text.into(), except, Kind::Message)
     }
 
-    fn broadcast_locked(st: &State, topic: &str, text: Arc<str>, except: Option<&str>) -> usize {
+    fn broadcast_locked(
+        st: &State,
+        topic: &str,
+        text: Arc<str>,
+        except: Option<&str>,
+        kind: Kind<'_>,
+    ) -> usize {
         let Some(subs) = st.topics.get(topic) else {
             return 0;
         };
         let mut n = 0;
         let mut aliased: HashMap<&str, Arc<str>> = HashMap::new();
-        for (id, alias) in subs {
-            if Some(id.as_str()) == except {
+        for (id, sub) in subs {
+            if Some(id.as_str()) == except || !sub.wants(kind) {
                 continue;
             }
             let Some(c) = st.conns.get(id) else { continue };
-            let frame = match alias {
+            let frame = match &sub.alias {
                 None => text.clone(),
                 // Rare (clients that subscribed with a bare name): re-serialised per alias.
                 Some(a) => aliased
@@ -219,7 +262,7 @@ impl Hub {
             },
         );
         let text = frames::presence(topic, "presence:join", p.to_json(conn), ts);
-        Self::broadcast_locked(&st, topic, text.into(), None);
+        Self::broadcast_locked(&st, topic, text.into(), None, Kind::Presence);
     }
 
     /// Untrack and tell the topic (`presence:leave`); nothing if `conn` was not tracked there.
@@ -234,7 +277,7 @@ impl Hub {
         }
         if let Some(p) = st.presence.untrack(topic, conn) {
             let text = frames::presence(topic, "presence:leave", p.to_json(conn), now_ms());
-            Self::broadcast_locked(st, topic, text.into(), None);
+            Self::broadcast_locked(st, topic, text.into(), None, Kind::Presence);
         }
     }
 
@@ -271,7 +314,7 @@ impl Hub {
                 continue;
             }
             let text = ch.to_frame(&topic, ts);
-            Self::broadcast_locked(&st, &topic, text.into(), None);
+            Self::broadcast_locked(&st, &topic, text.into(), None, Kind::Row(&ch));
         }
     }
 
@@ -302,8 +345,16 @@ mod tests {
         let a = hub.register("p1", None, tx_a);
         let b = hub.register("p1", Some("u".into()), tx_b);
         assert!(!hub.wants_db_changes("p1"));
-        hub.subscribe(&a.id, "table/t/p1", Some("t".into()));
-        hub.subscribe(&b.id, "table/t/p1", None);
+        let aliased = Subscription {
+            alias: Some("t".into()),
+            ..Subscription::default()
+        };
+        // Nobody is tracked on the topic: no presence:sync, unless asked for.
+        assert_eq!(hub.subscribe(&a.id, "table/t/p1", aliased), None);
+        assert!(
+            hub.subscribe(&b.id, "table/t/p1", Subscription::default())
+                .is_none()
+        );
         assert!(hub.wants_db_changes("p1"));
 
         // The sender is skipped; an alias rewrites the topic for that connection only.

@@ -3,6 +3,7 @@
 
 pub mod db_changes;
 pub mod emit;
+pub mod filter;
 pub mod frames;
 pub mod hub;
 pub mod presence;

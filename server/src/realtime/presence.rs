@@ -46,6 +46,11 @@ impl PresenceTable {
         p
     }
 
+    /// Whether some connection is tracked on `topic` (presence is in use there).
+    pub fn in_use(&self, topic: &str) -> bool {
+        self.topics.contains_key(topic)
+    }
+
     /// `presence:sync` data: `{presences: [...]}`, oldest join first.
     pub fn snapshot(&self, topic: &str) -> Value {
         let mut list: Vec<(&String, &Presence)> = self

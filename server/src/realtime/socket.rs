@@ -13,11 +13,13 @@ use axum::extract::ws::{
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use super::filter::RowFilter;
 use super::frames::{self, ClientFrame, EventFrame};
-use super::hub::OUTGOING_CAPACITY;
+use super::hub::{OUTGOING_CAPACITY, Subscription};
 use super::topics::normalize;
 use crate::error::{ApiError, code};
 use crate::state::AppState;
@@ -30,6 +32,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// Largest frame accepted from a client.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;
 pub const PROTOCOL: &str = "aerostack-v1";
+/// The event name of a legacy `chat` frame's message (`on("message")`, and in history).
+pub const CHAT_EVENT: &str = "message";
 
 const CREDENTIALS_HELP: &str = "send the project API key as the WebSocket subprotocol `aerostack-key.<key>` (with `aerostack-v1`), or an end-user access token as `aerostack-token.<jwt>`; the query parameters `apiKey` and `token` are accepted too";
 
@@ -252,7 +256,14 @@ async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
                         open = ws.send(Message::Text(e.into())).await.is_ok();
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                    Some(Ok(Message::Close(_))) => {
+                        // The WebSocket layer queued the echo of the client's close frame (its
+                        // code, e.g. 1000); flushing sends it, so the client sees a clean close
+                        // instead of 1006.
+                        let _ = ws.flush().await;
+                        break;
+                    }
+                    Some(Err(_)) | None => break,
                 }
             }
         }
@@ -324,6 +335,78 @@ impl Session {
         ))
     }
 
+    /// The subscription's row filter: parsed, allowed on table topics only, naming columns the
+    /// table has. The error is the message of an `error` frame.
+    async fn row_filter(&self, topic: &str, filter: &Value) -> Result<Option<RowFilter>, String> {
+        let Some(f) = RowFilter::parse(filter)? else {
+            return Ok(None);
+        };
+        let Some(table) = super::topics::table_of(topic, &self.identity.project.id) else {
+            return Err(format!(
+                "`filter` applies to the row changes of a table topic (e.g. \"todos\"); {topic:?} is a message room: drop the filter, or filter the messages in the client"
+            ));
+        };
+        let t = table.to_string();
+        let columns = self
+            .st
+            .project_db(&self.identity.project.id, move |db| {
+                let mut stmt = db.conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+                let rows = stmt.query_map([&t], |r| r.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .await;
+        match columns {
+            Ok(cols) => {
+                if let Some(unknown) = f.columns().find(|c| !cols.iter().any(|k| k == c)) {
+                    return Err(format!(
+                        "the filter names column {unknown:?}, which table {table:?} does not have (its columns: {})",
+                        cols.join(", ")
+                    ));
+                }
+            }
+            // Not knowing the columns is no reason to refuse: the filter still applies.
+            Err(e) => tracing::warn!(table, "could not list the table's columns: {}", e.message),
+        }
+        Ok(Some(f))
+    }
+
+    /// The legacy `chat` frame (`sendChat(roomId, text, metadata?)` of the official clients): a
+    /// persisted `message` event on `chat/{roomId}`, delivered to every subscriber of the room,
+    /// the sender included (it gets no other confirmation). Nothing is answered unless refused.
+    async fn chat(&self, room_id: &str, text: String, metadata: Value) -> Vec<String> {
+        let room = room_id.trim().trim_matches('/');
+        if room.is_empty() {
+            return vec![frames::error(
+                code::VALIDATION_ERROR,
+                "`roomId` is required: {\"type\":\"chat\",\"roomId\":\"general\",\"text\":\"hi\"} posts to the topic chat/general",
+                None,
+                None,
+            )];
+        }
+        let topic = match self.topic(&format!("chat/{room}"), None) {
+            Ok(t) => t,
+            Err(e) => return vec![e],
+        };
+        let mut data = json!({ "text": text });
+        if !metadata.is_null() {
+            data["metadata"] = metadata;
+        }
+        let user = self.identity.user_id.clone();
+        let publication = Publication {
+            topic: &topic,
+            event: CHAT_EVENT,
+            data,
+            user_id: user.as_deref(),
+            persist: true,
+            client_id: None,
+            except: None,
+        };
+        match publish(&self.st, &self.identity.project.id, publication).await {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![frames::error(e.code, &e.message, Some(&topic), None)],
+        }
+    }
+
     /// Answer one client frame: the frames to send back to this connection.
     async fn handle(&mut self, text: &str) -> Vec<String> {
         let frame = match frames::parse(text) {
@@ -333,24 +416,47 @@ impl Session {
         let hub = &self.st.realtime;
         match frame {
             ClientFrame::Subscribe {
-                topic: requested, ..
+                topic: requested,
+                filter,
+                presence,
             } => match self.topic(&requested, None) {
                 Err(e) => vec![e],
                 Ok(topic) => {
                     let alias = super::topics::alias_for(&requested, &topic);
+                    let named = alias.as_deref().unwrap_or(&topic).to_string();
                     if let Some(refusal) = self.missing_table(&topic).await {
-                        let named = alias.as_deref().unwrap_or(&topic);
-                        return vec![frames::error(code::NOT_FOUND, &refusal, Some(named), None)];
+                        return vec![frames::error(code::NOT_FOUND, &refusal, Some(&named), None)];
                     }
-                    let presences = hub.subscribe(&self.id, &topic, alias.clone());
+                    let filter = match self.row_filter(&topic, &filter).await {
+                        Ok(f) => f,
+                        Err(m) => {
+                            return vec![frames::error(
+                                code::VALIDATION_ERROR,
+                                &m,
+                                Some(&named),
+                                None,
+                            )];
+                        }
+                    };
+                    let sub = Subscription {
+                        alias,
+                        filter: filter.map(Arc::new),
+                        presence,
+                    };
+                    let sync = hub.subscribe(&self.id, &topic, sub);
                     let ts = now_ms();
-                    let named = alias.as_deref().unwrap_or(&topic);
-                    vec![
-                        frames::subscribed(&topic, &requested, ts),
-                        frames::presence(named, "presence:sync", presences, ts),
-                    ]
+                    let mut out = vec![frames::subscribed(&topic, &requested, ts)];
+                    if let Some(presences) = sync {
+                        out.push(frames::presence(&named, "presence:sync", presences, ts));
+                    }
+                    out
                 }
             },
+            ClientFrame::Chat {
+                room_id,
+                text,
+                metadata,
+            } => self.chat(&room_id, text, metadata).await,
             ClientFrame::Unsubscribe { topic } => match self.topic(&topic, None) {
                 Err(e) => vec![e],
                 Ok(topic) => {

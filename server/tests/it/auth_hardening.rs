@@ -100,6 +100,8 @@ async fn stored_objects_are_not_sniffed_or_rendered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn otp_send_is_limited_per_client_ip() {
     let mut opts = ServerOptions::ephemeral();
+    // The per-IP limit applies while `otp_send` does: the hosted limits, on.
+    opts.rate_limits = Some(true);
     opts.limits.otp_send_per_ip = Rate::new(3, Duration::from_secs(60));
     let ctx = start_with(opts).await;
     for i in 0..3 {

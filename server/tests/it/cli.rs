@@ -61,13 +61,19 @@ impl Sandbox {
 
     /// Start a server with `args` (plus `--port 0` and a ready file) and wait until it is ready.
     fn serve(&self, args: &[&str]) -> Server {
+        self.serve_with(args, |_| {})
+    }
+
+    /// [`serve`](Self::serve) with the command adjusted first (environment).
+    fn serve_with(&self, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Server {
         let n = std::fs::read_dir(self.root.path()).unwrap().count();
         let ready = self.root.path().join(format!("ready-{n}.json"));
         let out = self.root.path().join(format!("stdout-{n}.txt"));
         let mut all = vec!["--port", "0", "--ready-file", ready.to_str().unwrap()];
         all.extend_from_slice(args);
-        let child = self
-            .command(&all)
+        let mut cmd = self.command(&all);
+        adjust(&mut cmd);
+        let child = cmd
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(Stdio::null())
             .spawn()
@@ -449,6 +455,7 @@ async fn rate_limit_flags() {
     for name in [
         "--rate-limit",
         "--no-rate-limits",
+        "--rate-limits on|off",
         "login_per_ip",
         "login_per_email",
         "register_per_ip",
@@ -477,10 +484,11 @@ async fn rate_limit_flags() {
         "{e}"
     );
 
+    // Ephemeral: the hosted limits are off, the one named applies.
     let one = sb.serve(&["--ephemeral", "--rate-limit", "register_per_ip=1/60s"]);
     assert!(
         one.banner()
-            .contains("rate limits register_per_ip=1/60s (others default)"),
+            .contains("rate limits register_per_ip=1/60s (others off)"),
         "{}",
         one.banner()
     );
@@ -488,13 +496,121 @@ async fn rate_limit_flags() {
     assert_eq!(register(&one.url(), "b@example.com").await, 429);
     one.stop();
 
-    let off = sb.serve(&["--ephemeral", "--no-rate-limits"]);
-    assert!(off.banner().contains("rate limits off"), "{}", off.banner());
-    for i in 0..7 {
-        assert_eq!(
-            register(&off.url(), &format!("u{i}@example.com")).await,
-            201
+    // Ephemeral by default, and a persistent data directory switched off: no limits.
+    let data = sb.root.path().join("data");
+    for args in [
+        vec!["--ephemeral"],
+        vec!["--ephemeral", "--no-rate-limits"],
+        vec!["--data-dir", data.to_str().unwrap(), "--rate-limits", "off"],
+    ] {
+        let off = sb.serve(&args);
+        assert!(
+            off.banner().contains("rate limits off"),
+            "{args:?}: {}",
+            off.banner()
+        );
+        for i in 0..7 {
+            assert_eq!(
+                register(&off.url(), &format!("u{i}-{}@example.com", args.len())).await,
+                201,
+                "{args:?}"
+            );
+        }
+        off.stop();
+    }
+
+    // A persistent data directory by default, and an ephemeral one switched on: the hosted
+    // limits (register 5/min/IP).
+    let data = sb.root.path().join("data2");
+    for args in [
+        vec!["--data-dir", data.to_str().unwrap()],
+        vec!["--ephemeral", "--rate-limits", "on"],
+    ] {
+        let on = sb.serve(&args);
+        assert!(
+            !on.banner().contains("rate limits"),
+            "{args:?}: {}",
+            on.banner()
+        );
+        for i in 0..5 {
+            assert_eq!(
+                register(&on.url(), &format!("h{i}@example.com")).await,
+                201,
+                "{args:?}"
+            );
+        }
+        assert_eq!(register(&on.url(), "h5@example.com").await, 429, "{args:?}");
+        on.stop();
+    }
+    let both = sb.run(&["--ephemeral", "--no-rate-limits", "--rate-limits", "on"]);
+    assert_eq!(both.0.status.code(), Some(2), "{}", both.stderr());
+    let bad = sb.run(&["--ephemeral", "--rate-limits", "maybe"]);
+    assert_eq!(bad.0.status.code(), Some(2), "{}", bad.stderr());
+}
+
+/// Logs written to a file or a pipe carry no ANSI escape codes (colour only on a terminal), and
+/// `--log-format json` (or `AEROSTACK_LOG_FORMAT=json`) makes every stdout line one JSON object,
+/// the start banner included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_to_a_pipe_are_plain_and_json_logs_are_json() {
+    let sb = Sandbox::new();
+    // NO_COLOR unset: only the terminal check keeps colour out.
+    let text = sb.serve_with(&["--ephemeral"], |c| {
+        c.env_remove("NO_COLOR");
+    });
+    send_otp(&text.url(), "plain@example.com").await;
+    let path = text.stdout.clone();
+    text.stop();
+    let out = std::fs::read_to_string(&path).unwrap();
+    assert!(out.contains("outbox:"), "a log line was written: {out}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "no escape codes on a pipe: {out:?}"
+    );
+
+    for (flag, env) in [(Some("json"), None), (None, Some("json"))] {
+        let mut args = vec!["--ephemeral"];
+        if let Some(f) = flag {
+            args.extend(["--log-format", f]);
+        }
+        let json_server = sb.serve_with(&args, |c| {
+            c.env_remove("NO_COLOR");
+            if let Some(v) = env {
+                c.env("AEROSTACK_LOG_FORMAT", v);
+            }
+        });
+        send_otp(&json_server.url(), "json@example.com").await;
+        let (path, key) = (json_server.stdout.clone(), json_server.key());
+        json_server.stop();
+        let out = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = out
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}")))
+            .collect();
+        let started = lines
+            .iter()
+            .find(|v| v["message"] == "Aerostack local platform started")
+            .unwrap_or_else(|| panic!("the banner is a log event: {out}"));
+        assert_eq!(started["api_key"], key.as_str());
+        assert_eq!(started["level"], "INFO");
+        assert!(
+            lines.iter().any(|v| v["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("outbox:"))
+                && v["to"] == "json@example.com"),
+            "{out}"
+        );
+        assert!(
+            lines.iter().any(|v| v["message"] == "shutting down"),
+            "{out}"
         );
     }
-    off.stop();
+    let bad = sb.run(&["--ephemeral", "--log-format", "xml"]);
+    assert_eq!(bad.0.status.code(), Some(2));
+    assert!(
+        bad.stderr().contains("text") && bad.stderr().contains("json"),
+        "{}",
+        bad.stderr()
+    );
 }

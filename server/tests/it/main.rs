@@ -25,6 +25,7 @@ mod persistence;
 mod queue;
 mod ratelimit;
 mod realtime;
+mod realtime_compat;
 mod search;
 mod sql_guard;
 mod storage;
