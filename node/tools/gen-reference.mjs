@@ -62,7 +62,11 @@ const isPublicMember = (m) =>
   !hasMod(m, ts.ModifierFlags.Private | ts.ModifierFlags.Protected) && !isInternal(m) &&
   !(m.name && ts.isPrivateIdentifier(m.name));
 
-const params = (node) => node.parameters.map((p) => norm(p.getText())).join(", ");
+// Parameters as a caller writes them (no `private readonly` of parameter properties).
+const params = (node) =>
+  node.parameters
+    .map((p) => norm(`${p.dotDotDotToken ? "..." : ""}${p.name.getText()}${p.questionToken ? "?" : ""}${p.type ? `: ${p.type.getText()}` : ""}${p.initializer ? ` = ${p.initializer.getText()}` : ""}`))
+    .join(", ");
 const typeParams = (node) => (node.typeParameters ? `<${node.typeParameters.map((t) => norm(t.getText())).join(", ")}>` : "");
 const ret = (node) => (node.type ? `: ${norm(node.type.getText())}` : "");
 const asyncKw = (node) => (hasMod(node, ts.ModifierFlags.Async) ? "async " : "");
