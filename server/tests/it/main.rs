@@ -11,6 +11,7 @@ mod cleanup;
 mod cli;
 mod collections;
 mod connections;
+mod custom_public;
 mod db;
 mod db_isolation;
 mod db_limits;
