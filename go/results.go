@@ -302,6 +302,8 @@ type HistoryMessage struct {
 	Event     string    `json:"event"`
 	Data      any       `json:"data"`
 	CreatedAt time.Time `json:"created_at"`
+	// Seq is the order of storage: with CreatedAt a strict total order.
+	Seq *int64 `json:"seq"`
 }
 
 // OutboxMessage is an email the local platform "sent" (OTP codes, verification and reset

@@ -271,6 +271,8 @@ export interface HistoryMessage<D = any> {
   event: string;
   data: D;
   createdAt: Date;
+  /** Order of storage: with `createdAt` a strict total order. */
+  seq?: number | null;
 }
 
 /** A message of the local platform's outbox (OTP codes, verification and reset tokens). */
