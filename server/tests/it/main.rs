@@ -27,6 +27,7 @@ mod queue;
 mod ratelimit;
 mod realtime;
 mod realtime_compat;
+mod realtime_limits;
 mod search;
 mod sql_guard;
 mod storage;
