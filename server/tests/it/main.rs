@@ -23,6 +23,7 @@ mod isolation;
 mod misc;
 mod openapi;
 mod persistence;
+mod private_objects;
 mod queue;
 mod ratelimit;
 mod realtime;
