@@ -107,6 +107,15 @@ impl Args {
         }
     }
 
+    /// An optional boolean.
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, Error> {
+        match self.present(name) {
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(v) => Err(self.wrong(name, "true or false", v)),
+            None => Ok(None),
+        }
+    }
+
     /// An optional signed integer.
     pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, Error> {
         match self.present(name) {
@@ -260,7 +269,10 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
             out(c.queue().wait(a.str("job_id")?, std::time::Duration::from_millis(timeout)).await?)
         }
         // storage (upload and get carry bytes: see `upload` and `download`)
-        "storage.get_url" => out(c.storage().get_url(a.str("key")?).await?),
+        "storage.get_url" => {
+            let expires_in = a.opt_u64("expires_in")?.map(std::time::Duration::from_secs);
+            out(c.storage().get_url(a.str("key")?, expires_in).await?)
+        }
         "storage.list" => out(c.storage().list(a.opt_str("prefix")?, a.opt_u32("limit")?, a.opt_str("cursor")?).await?),
         "storage.delete" => out(c.storage().delete(a.str("key")?).await?),
         "storage.exists" => out(c.storage().exists(a.str("key")?).await?),
@@ -371,7 +383,7 @@ pub async fn upload(
         }
         (None, None) => return Err(a.missing("file_bytes", "the bytes to upload, or a file path such as ./photo.jpg")),
     };
-    let opts = UploadOptions { content_type: a.opt_str("content_type")?.map(str::to_string), progress };
+    let opts = UploadOptions { content_type: a.opt_str("content_type")?.map(str::to_string), progress, public: a.opt_bool("public")? };
     out(c.storage().upload(a.str("key")?, source, opts).await?)
 }
 

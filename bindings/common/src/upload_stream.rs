@@ -107,7 +107,11 @@ impl ClientHandle {
             Some(opts) => client.with_options(opts),
             None => client,
         };
-        let opts = UploadOptions { content_type: a.opt_str("content_type")?.map(str::to_string), progress };
+        let opts = UploadOptions {
+            content_type: a.opt_str("content_type")?.map(str::to_string),
+            progress,
+            public: a.opt_bool("public")?,
+        };
         let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
         let source = UploadSource::Reader { reader: Box::new(ChunkReader { rx, buf: Bytes::new() }), size };
         let fut = async move {

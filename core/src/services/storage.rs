@@ -2,6 +2,8 @@
 
 use crate::Timestamp;
 use bytes::Bytes;
+use std::time::Duration;
+
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -34,6 +36,9 @@ pub struct UploadResult {
     pub content_type: Option<String>,
     /// Entity tag.
     pub etag: Option<String>,
+    /// False for a private object (its `url` is then a signed, expiring one).
+    #[serde(default)]
+    pub public: Option<bool>,
 }
 
 /// A downloaded object.
@@ -59,6 +64,8 @@ pub struct ObjectInfo {
     pub last_modified: Option<Timestamp>,
     /// Entity tag.
     pub etag: Option<String>,
+    /// False for a private object (served only through signed URLs).
+    pub public: Option<bool>,
 }
 
 /// Each spelling its own field: the platform may send snake_case and camelCase together.
@@ -84,6 +91,8 @@ struct ObjectWire {
     uploaded: Option<Timestamp>,
     #[serde(default)]
     etag: Option<String>,
+    #[serde(default)]
+    public: Option<bool>,
 }
 
 impl From<ObjectWire> for ObjectInfo {
@@ -94,6 +103,7 @@ impl From<ObjectWire> for ObjectInfo {
             content_type: w.content_type.or(w.content_type_camel),
             last_modified: w.last_modified.or(w.last_modified_camel).or(w.uploaded),
             etag: w.etag,
+            public: w.public,
         }
     }
 }
@@ -134,6 +144,13 @@ struct ListBody<'k> {
     cursor: Option<&'k str>,
 }
 
+#[derive(Serialize)]
+struct UrlBody<'k> {
+    key: &'k str,
+    #[serde(rename = "expiresIn", skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
+}
+
 #[derive(Deserialize)]
 struct UrlReply {
     #[serde(default)]
@@ -154,6 +171,8 @@ struct UploadWire {
     content_type_camel: Option<String>,
     #[serde(default)]
     etag: Option<String>,
+    #[serde(default)]
+    public: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +231,7 @@ impl<'a> Storage<'a> {
                 .or(w.content_type_camel)
                 .or(Some(content_type)),
             etag: w.etag,
+            public: w.public,
         })
     }
 
@@ -232,13 +252,22 @@ impl<'a> Storage<'a> {
         })
     }
 
-    /// The URL an object is served at.
-    pub async fn get_url(&self, key: &str) -> Result<String> {
+    /// The URL an object is served at: with `expires_in`, a signed URL that works that long (1 s
+    /// to 7 days); a private object always gets a signed one (1 h when not asked).
+    pub async fn get_url(&self, key: &str, expires_in: Option<Duration>) -> Result<String> {
         check_key("key", key)?;
-        let r: UrlReply = self
-            .client
-            .post("/storage/getUrl", &KeyBody { key }, true)
-            .await?;
+        let expires_in = match expires_in {
+            None => None,
+            Some(d) if (1..=7 * 24 * 3600).contains(&d.as_secs()) => Some(d.as_secs()),
+            Some(d) => {
+                return Err(crate::Error::validation(
+                    "expires_in",
+                    format!("expires_in is the signed URL's lifetime, 1 second to 7 days, got {d:?}"),
+                ));
+            }
+        };
+        let body = UrlBody { key, expires_in };
+        let r: UrlReply = self.client.post("/storage/getUrl", &body, true).await?;
         Ok(r.url)
     }
 

@@ -121,6 +121,9 @@ pub struct UploadOptions {
     pub content_type: Option<String>,
     /// Called as bytes go out.
     pub progress: Option<ProgressFn>,
+    /// `Some(false)`: a private object, served only through signed URLs
+    /// ([`crate::services::Storage::get_url`] with `expires_in`). Default: public.
+    pub public: Option<bool>,
 }
 
 impl UploadOptions {
@@ -142,6 +145,7 @@ impl fmt::Debug for UploadOptions {
         f.debug_struct("UploadOptions")
             .field("content_type", &self.content_type)
             .field("progress", &self.progress.as_ref().map(|_| "Fn"))
+            .field("public", &self.public)
             .finish()
     }
 }
@@ -198,6 +202,7 @@ enum State {
 pub(crate) struct UploadForm {
     key: String,
     content_type: String,
+    public: Option<bool>,
     file_name: String,
     state: State,
     progress: Option<ProgressFn>,
@@ -227,6 +232,7 @@ impl UploadForm {
         UploadForm {
             key: key.to_owned(),
             content_type,
+            public: options.public,
             file_name,
             state,
             progress: options.progress.clone(),
@@ -343,10 +349,13 @@ impl FormSource for UploadForm {
     fn form(&mut self, activity: Activity) -> BoxFuture<'_, Result<Form>> {
         Box::pin(async move {
             let file = self.file_part(activity).await?;
-            Ok(Form::new()
+            let mut form = Form::new()
                 .text("key", self.key.clone())
-                .text("contentType", self.content_type.clone())
-                .part("file", file))
+                .text("contentType", self.content_type.clone());
+            if let Some(public) = self.public {
+                form = form.text("public", public.to_string());
+            }
+            Ok(form.part("file", file))
         })
     }
 
