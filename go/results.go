@@ -199,6 +199,8 @@ type UploadResult struct {
 	Size        *int64  `json:"size"`
 	ContentType *string `json:"content_type"`
 	ETag        *string `json:"etag"`
+	// Public is false for a private object (URL is then a signed one).
+	Public *bool `json:"public"`
 }
 
 // ObjectInfo describes a stored object (Storage.Metadata, Storage.List).
@@ -208,6 +210,8 @@ type ObjectInfo struct {
 	ContentType  *string    `json:"content_type"`
 	LastModified *time.Time `json:"last_modified"`
 	ETag         *string    `json:"etag"`
+	// Public is false for a private object (served only through signed URLs).
+	Public *bool `json:"public"`
 }
 
 // StoragePage is one page of Storage.List.

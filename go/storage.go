@@ -5,6 +5,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"time"
 
 	"github.com/aerostack/aerostack-sdk/go/internal/ffi"
 )
@@ -26,6 +27,9 @@ type UploadInput struct {
 	// Progress is called on the uploading goroutine with the bytes sent so far and the total
 	// (-1 when unknown).
 	Progress func(sent, total int64)
+	// Private stores a private object, served only through signed URLs (GetURL with an
+	// expiry); its URL in the result is a signed one (1 h).
+	Private bool
 }
 
 // uploadChunk is how much of Body is read per write.
@@ -56,6 +60,9 @@ func (s *Storage) Upload(ctx context.Context, in UploadInput) (*UploadResult, er
 		return nil, ctxError(op, err)
 	}
 	a := args{}.s("key", in.Key).s("content_type", in.ContentType).s("path", in.Path)
+	if in.Private {
+		a["public"] = false
+	}
 	body, _ := jsonMarshal(a)
 	var p *ffi.Pending
 	var err error
@@ -155,9 +162,16 @@ func (s *Storage) Get(ctx context.Context, key string) (*Object, error) {
 	return o, nil
 }
 
-// GetURL is the object's public URL.
-func (s *Storage) GetURL(ctx context.Context, key string) (string, error) {
-	return call[string](ctx, s.c, "storage.get_url", args{}.s("key", key))
+// GetURL is the object's URL.
+//
+// With expiresIn (whole seconds, up to 7 days) the URL is a signed one that works that long for
+// anyone who has it; a private object always gets one (1 h when expiresIn is not given).
+func (s *Storage) GetURL(ctx context.Context, key string, expiresIn ...time.Duration) (string, error) {
+	a := args{}.s("key", key)
+	if len(expiresIn) > 0 {
+		a["expires_in"] = int64(expiresIn[0] / time.Second)
+	}
+	return call[string](ctx, s.c, "storage.get_url", a)
 }
 
 // List is one page of objects (Objects, Truncated, Cursor).

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
@@ -104,3 +106,35 @@ func TestUploadStreamsAnIoReader(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+// A private object is served only through a signed URL (issue 13 #13).
+func TestPrivateObjectsHaveSignedURLs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := newClient(t)
+	key := fmt.Sprintf("private/%d.txt", time.Now().UnixNano())
+	up, err := c.Storage.Upload(ctx, aerostack.UploadInput{Key: key, Body: strings.NewReader("hidden"), Private: true})
+	if err != nil || up.Public == nil || *up.Public {
+		t.Fatalf("upload: %+v %v", up, err)
+	}
+	plain, _, _ := strings.Cut(up.URL, "?")
+	if r, err := http.Get(plain); err != nil || r.StatusCode != 403 {
+		t.Fatalf("the plain URL of a private object: %v %v", r, err)
+	}
+	signed, err := c.Storage.GetURL(ctx, key, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := http.Get(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if string(body) != "hidden" {
+		t.Fatalf("the signed URL served %q", body)
+	}
+	if _, err := c.Storage.GetURL(ctx, key, 8*24*time.Hour); !errors.Is(err, aerostack.ErrValidation) {
+		t.Fatalf("an 8-day URL: %v", err)
+	}
+}

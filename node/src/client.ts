@@ -307,6 +307,8 @@ export interface UploadOptions extends CallOptions {
   contentType?: string;
   /** Called on the JS thread with the bytes sent so far. */
   onProgress?: (sent: number, total: number | null) => void;
+  /** `false`: a private object, served only through signed URLs (`getUrl(key, { expiresIn })`). */
+  public?: boolean;
 }
 
 async function bytesOf(src: Exclude<UploadSource, string>): Promise<Buffer> {
@@ -324,12 +326,12 @@ async function bytesOf(src: Exclude<UploadSource, string>): Promise<Buffer> {
 export class Storage extends Ns {
   /**
    * Uploads `file` (a Buffer, Uint8Array, Blob/File, a readable stream, or a local file path,
-   * streamed from disk by the engine) under the key `path`: `{ url, key, size, contentType, etag }`.
+   * streamed from disk by the engine) under the key `path`: `{ url, key, size, contentType, etag, public }`.
    */
   async upload(file: UploadSource, options: UploadOptions): Promise<UploadResult> {
     const [own, call] = splitOptions<Omit<UploadOptions, keyof CallOptions>>(options);
     const key = own.path ?? own.key ?? (typeof file === "string" ? undefined : undefined);
-    const a: Record<string, unknown> = { key, content_type: own.contentType };
+    const a: Record<string, unknown> = { key, content_type: own.contentType, public: own.public };
     if (typeof file === "string") {
       if (!fs.existsSync(file)) throw validationError("file", `storage.upload: no file at ${JSON.stringify(file)}; pass a Buffer for data in memory`);
       a.path = file;
@@ -342,8 +344,14 @@ export class Storage extends Ns {
   get(key: string, opts?: CallOptions): Promise<StoredObject> {
     return this.t.download({ key }, opts);
   }
-  getUrl(key: string, opts?: CallOptions): Promise<string> {
-    return this.t.call("storage.get_url", { key }, opts);
+  /**
+   * The object's URL. With `expiresIn` (seconds, up to 7 days, as Supabase's `createSignedUrl`)
+   * a signed URL that works that long for anyone who has it; a private object always gets one
+   * (1 h by default).
+   */
+  getUrl(key: string, options?: CallOptions & { expiresIn?: number }): Promise<string> {
+    const [own, call] = splitOptions<{ expiresIn?: number }>(options);
+    return this.t.call("storage.get_url", { key, expires_in: own.expiresIn }, call);
   }
   list(prefix?: string, limit?: number, cursor?: string, opts?: CallOptions): Promise<StoragePage> {
     return this.t.call("storage.list", { prefix, limit, cursor }, opts);

@@ -175,6 +175,8 @@ export interface UploadResult {
   size?: number | null;
   contentType?: string | null;
   etag?: string | null;
+  /** False for a private object (its `url` is a signed one). */
+  public?: boolean | null;
 }
 /** A stored object's description (`storage.metadata`, `storage.list`). */
 export interface ObjectInfo {
@@ -183,6 +185,8 @@ export interface ObjectInfo {
   contentType?: string | null;
   lastModified?: Date | null;
   etag?: string | null;
+  /** False for a private object (served only through signed URLs). */
+  public?: boolean | null;
 }
 export interface StoragePage {
   objects: ObjectInfo[];

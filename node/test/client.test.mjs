@@ -112,6 +112,17 @@ test("db.collection: the official SDK's calls, pages, filters, listAll and item 
   await rtClient.close();
 });
 
+test("storage: private objects are served only through signed URLs", async () => {
+  const key = `private/${uid()}.txt`;
+  const up = await client.storage.upload(Buffer.from("hidden"), { path: key, public: false });
+  assert.equal(up.public, false);
+  assert.equal((await fetch(up.url.split("?")[0])).status, 403);
+  const signed = await client.storage.getUrl(key, { expiresIn: 60 });
+  assert.equal(await (await fetch(signed)).text(), "hidden");
+  assert.equal((await client.storage.metadata(key)).public, false);
+  await assert.rejects(client.storage.getUrl(key, { expiresIn: 8 * 24 * 3600 }), (e) => e instanceof ValidationError && e.field === "expires_in");
+});
+
 test("cache: every operation", async () => {
   const id = uid();
   const k = `user:${id}`;

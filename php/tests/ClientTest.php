@@ -119,6 +119,13 @@ final class ClientTest extends TestCase
         $this->assertSame('text/plain', $obj->contentType);
         $this->assertSame("\x00\x01binary", (string) $c->storage->get('docs/b.bin'));
         $this->assertStringContainsString('docs/a.txt', $c->storage->getUrl('docs/a.txt'));
+        // A private object: only its signed URL serves it.
+        $up = $c->storage->upload('hidden', 'private/p.txt', public: false);
+        $this->assertFalse($up['public']);
+        $plain = strtok($up['url'], '?');
+        $this->assertFalse(@file_get_contents($plain), 'the plain URL of a private object served it');
+        $this->assertSame('hidden', file_get_contents($c->storage->getUrl('private/p.txt', expiresIn: 60)));
+        $this->assertFalse($c->storage->metadata('private/p.txt')['public']);
         $this->assertTrue($c->storage->exists('docs/a.txt'));
         $this->assertSame(11, $c->storage->metadata('docs/a.txt')['size']);
         $this->assertNull($c->storage->metadata('docs/none'));

@@ -280,10 +280,12 @@ class Storage(_Ns):
     def upload(self, file_bytes: Optional[bytes] = None, path: Optional[str] = None,
                content_type: Optional[str] = None, *,
                file: Union[PathLike, IO[bytes], None] = None, key: Optional[str] = None,
-               progress: Optional[Progress] = None) -> Call[Record]:
+               progress: Optional[Progress] = None, public: Optional[bool] = None) -> Call[Record]:
         """Uploads bytes (``file_bytes``), a local file (``file=`` a path, streamed from disk) or a
         binary file object (``file=open(..., "rb")``) under the storage key ``path``
-        (alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
+        (alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``,
+        ``.public``. ``public=False`` stores a private object, served only through signed URLs
+        (``get_url(key, expires_in=...)``); its ``.url`` is then a signed one (1 h).
 
         ``progress(sent, total)`` is called as bytes go out (``total`` is the size in bytes), on
         the calling thread (sync) or the event loop (async); if it raises, the upload stops and
@@ -297,7 +299,7 @@ class Storage(_Ns):
         storage_key = path if path is not None else key
         if storage_key is None:
             raise TypeError('storage.upload needs the storage key: path="avatars/user-123.jpg"')
-        args: Dict[str, Any] = {"key": storage_key, "content_type": content_type}
+        args: Dict[str, Any] = {"key": storage_key, "content_type": content_type, "public": public}
         data: Optional[bytes] = None
         if file_bytes is not None and file is not None:
             raise TypeError("storage.upload takes file_bytes= or file=, not both")
@@ -322,9 +324,11 @@ class Storage(_Ns):
         """The object's content: ``bytes``, with ``.content_type``."""
         return self._t.download({"key": key}, _content)
 
-    def get_url(self, key: str) -> Call[str]:
-        """The object's public URL."""
-        return self._t.call("storage.get_url", {"key": key})
+    def get_url(self, key: str, expires_in: Optional[float] = None) -> Call[str]:
+        """The object's URL. With ``expires_in`` (seconds, up to 7 days) a signed URL that works
+        that long, for anyone who has it; a private object always gets one (1 h by default)."""
+        return self._t.call("storage.get_url", {"key": key, "expires_in": None if expires_in is None
+                                                else seconds_ms("expires_in", expires_in) // 1000})
 
     def list(self, prefix: Optional[str] = None, limit: Optional[int] = None,
              cursor: Optional[str] = None) -> Call[Record]:

@@ -124,18 +124,21 @@ class AsyncCache:
 
 class AsyncStorage:
     """File storage with public URLs."""
-    async def upload(self, file_bytes: Optional[bytes]=..., path: Optional[str]=..., content_type: Optional[str]=..., *, file: Union[PathLike, IO[bytes], None]=..., key: Optional[str]=..., progress: Optional[Progress]=...) -> Record:
+    async def upload(self, file_bytes: Optional[bytes]=..., path: Optional[str]=..., content_type: Optional[str]=..., *, file: Union[PathLike, IO[bytes], None]=..., key: Optional[str]=..., progress: Optional[Progress]=..., public: Optional[bool]=...) -> Record:
         """Uploads bytes (``file_bytes``), a local file (``file=`` a path, streamed from disk) or a
 binary file object (``file=open(..., "rb")``) under the storage key ``path``
-(alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
+(alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``,
+``.public``. ``public=False`` stores a private object, served only through signed URLs
+(``get_url(key, expires_in=...)``); its ``.url`` is then a signed one (1 h).
 
 ``progress(sent, total)`` is called as bytes go out (``total`` is the size in bytes), on
 the calling thread (sync) or the event loop (async); if it raises, the upload stops and
 the exception propagates."""
     async def get(self, key: str) -> StoredObject:
         """The object's content: ``bytes``, with ``.content_type``."""
-    async def get_url(self, key: str) -> str:
-        """The object's public URL."""
+    async def get_url(self, key: str, expires_in: Optional[float]=...) -> str:
+        """The object's URL. With ``expires_in`` (seconds, up to 7 days) a signed URL that works
+that long, for anyone who has it; a private object always gets one (1 h by default)."""
     async def list(self, prefix: Optional[str]=..., limit: Optional[int]=..., cursor: Optional[str]=...) -> Record:
         """One page of objects: ``.objects`` ([{key, size, content_type, ...}]), ``.cursor``."""
     def list_all(self, prefix: Optional[str]=..., page_size: Optional[int]=...) -> AsyncStream[Record]:
@@ -360,18 +363,21 @@ class SyncCache:
 
 class SyncStorage:
     """File storage with public URLs."""
-    def upload(self, file_bytes: Optional[bytes]=..., path: Optional[str]=..., content_type: Optional[str]=..., *, file: Union[PathLike, IO[bytes], None]=..., key: Optional[str]=..., progress: Optional[Progress]=...) -> Record:
+    def upload(self, file_bytes: Optional[bytes]=..., path: Optional[str]=..., content_type: Optional[str]=..., *, file: Union[PathLike, IO[bytes], None]=..., key: Optional[str]=..., progress: Optional[Progress]=..., public: Optional[bool]=...) -> Record:
         """Uploads bytes (``file_bytes``), a local file (``file=`` a path, streamed from disk) or a
 binary file object (``file=open(..., "rb")``) under the storage key ``path``
-(alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``.
+(alias ``key=``). The result has ``.url``, ``.key``, ``.size``, ``.content_type``,
+``.public``. ``public=False`` stores a private object, served only through signed URLs
+(``get_url(key, expires_in=...)``); its ``.url`` is then a signed one (1 h).
 
 ``progress(sent, total)`` is called as bytes go out (``total`` is the size in bytes), on
 the calling thread (sync) or the event loop (async); if it raises, the upload stops and
 the exception propagates."""
     def get(self, key: str) -> StoredObject:
         """The object's content: ``bytes``, with ``.content_type``."""
-    def get_url(self, key: str) -> str:
-        """The object's public URL."""
+    def get_url(self, key: str, expires_in: Optional[float]=...) -> str:
+        """The object's URL. With ``expires_in`` (seconds, up to 7 days) a signed URL that works
+that long, for anyone who has it; a private object always gets one (1 h by default)."""
     def list(self, prefix: Optional[str]=..., limit: Optional[int]=..., cursor: Optional[str]=...) -> Record:
         """One page of objects: ``.objects`` ([{key, size, content_type, ...}]), ``.cursor``."""
     def list_all(self, prefix: Optional[str]=..., page_size: Optional[int]=...) -> SyncStream[Record]:

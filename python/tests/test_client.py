@@ -328,3 +328,20 @@ def test_upload_in_the_wrong_order_says_so() -> None:
         c.storage.upload("x.txt", b"abc")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="file="):
         c.storage.upload("./report.pdf", path="docs/report.pdf")  # type: ignore[arg-type]
+
+
+def test_private_objects_and_signed_urls(sync_client: SyncAerostackClient, uid: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    up = sync_client.storage.upload(b"hidden", f"private/{uid}.txt", public=False)
+    assert up.public is False and "token=" in up.url
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(up.url.split("?")[0])
+    assert e.value.code == 403
+    signed = sync_client.storage.get_url(f"private/{uid}.txt", expires_in=60)
+    assert urllib.request.urlopen(signed).read() == b"hidden"
+    assert sync_client.storage.metadata(f"private/{uid}.txt").public is False
+    with pytest.raises(errors.ValidationError) as v:
+        sync_client.storage.get_url(f"private/{uid}.txt", expires_in=8 * 24 * 3600)
+    assert (v.value.details or {}).get("field") == "expires_in"

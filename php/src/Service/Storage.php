@@ -16,13 +16,15 @@ final class Storage extends Service
      * Uploads `$file` under the storage key `$key`: a string of bytes, a stream resource
      * (`fopen(..., 'rb')`: a local file is streamed from disk by the engine, other streams are read to their end) or a `\SplFileInfo` of a local file (streamed from
      * disk by the engine). `$progress(int $sent, ?int $total)` is called on this thread while
-     * the upload runs. The result has `url`, `key`, `size`, `contentType`.
+     * the upload runs. The result has `url`, `key`, `size`, `contentType`, `public`.
+     * `public: false` stores a private object, served only through signed URLs
+     * (`getUrl($key, expiresIn: ...)`); its `url` is then a signed one (1 h).
      *
      * @param string|resource|\SplFileInfo $file
      */
-    public function upload(mixed $file, string $key, ?string $contentType = null, ?callable $progress = null, array $options = []): mixed
+    public function upload(mixed $file, string $key, ?string $contentType = null, ?callable $progress = null, ?bool $public = null, array $options = []): mixed
     {
-        $args = ['key' => $key, 'content_type' => $contentType];
+        $args = ['key' => $key, 'content_type' => $contentType, 'public' => $public];
         $data = null;
         if ($file instanceof \SplFileInfo) {
             $args['path'] = $file->getPathname();
@@ -72,9 +74,13 @@ final class Storage extends Service
     }
 
     /** The object's public URL. */
-    public function getUrl(string $key, array $options = []): mixed
+    /**
+     * The object's URL. With `$expiresIn` (seconds, up to 7 days) a signed URL that works that
+     * long for anyone who has it; a private object always gets one (1 h by default).
+     */
+    public function getUrl(string $key, ?int $expiresIn = null, array $options = []): mixed
     {
-        return $this->t->call('storage.get_url', ['key' => $key], $options);
+        return $this->t->call('storage.get_url', ['key' => $key, 'expires_in' => $expiresIn], $options);
     }
 
     /** One page of objects: `objects` ([{key, size, contentType, ...}]), `cursor`. */

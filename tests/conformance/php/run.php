@@ -412,7 +412,7 @@ function ops(): array
         'queue.jobs_all' => fn ($c, $a, $o) => $c->queue->jobsAll($a['status'] ?? null, $a['type'] ?? null, $a['limit'] ?? null, $a['cursor'] ?? null, $o),
         'queue.cancel' => fn ($c, $a, $o) => $c->queue->cancel($a['job_id'] ?? null, $o),
         'queue.wait' => fn ($c, $a, $o) => $c->queue->wait($a['job_id'] ?? null, $a['timeout_ms'] ?? 30000, $o),
-        'storage.get_url' => fn ($c, $a, $o) => $c->storage->getUrl($a['key'] ?? null, $o),
+        'storage.get_url' => fn ($c, $a, $o) => $c->storage->getUrl($a['key'] ?? null, options: $o),
         'storage.list' => fn ($c, $a, $o) => $c->storage->list($a['prefix'] ?? null, $a['limit'] ?? null, $a['cursor'] ?? null, $o),
         'storage.list_all' => fn ($c, $a, $o) => $c->storage->listAll($a['prefix'] ?? null, $a['page_size'] ?? null, $o),
         'storage.delete' => fn ($c, $a, $o) => $c->storage->delete($a['key'] ?? null, $o),
@@ -468,7 +468,7 @@ function upload_op(Client $c, array $a, string $tmp, array $o, ?callable $progre
     } else {
         $file = $data;
     }
-    return $c->storage->upload($file, $a['key'] ?? null, $a['content_type'] ?? null, $progress, $o);
+    return $c->storage->upload($file, $a['key'] ?? null, $a['content_type'] ?? null, $progress, options: $o);
 }
 
 /** Runs `$op`; the canonical JSON. PHP TypeErrors for missing arguments are the SDK's own checks. */
