@@ -372,6 +372,24 @@ impl LocalPlatform {
         Some(format!("{} (others default)", changed.join(", ")))
     }
 
+    /// The banner's warning when end users reach every table of the default project (it has no
+    /// access rules: the hosted behaviour).
+    fn rules_line(&self) -> String {
+        let pid = &self.default_project.id;
+        let open = self
+            .state
+            .control
+            .get()
+            .ok()
+            .and_then(|db| store::rules::list(&db.conn, pid).ok())
+            .is_some_and(|r| r.is_empty());
+        if open {
+            "  Realtime:  end users reach every table and topic (no access rules: aerostack-server rules --help)\n".to_string()
+        } else {
+            String::new()
+        }
+    }
+
     fn banner(&self, ephemeral: bool) -> String {
         let data = if ephemeral {
             format!(
@@ -390,7 +408,7 @@ impl LocalPlatform {
              API key:   {key}\n\n  \
              OpenAPI:   {url}/v1/openapi.json\n  \
              Outbox:    {outbox}   (emails and codes the platform \"sent\")\n  \
-             AI chat:   {ai}\n{limits}\n  \
+             AI chat:   {ai}\n{limits}{rules}\n  \
              Press Ctrl-C to stop.\n",
             version = env!("CARGO_PKG_VERSION"),
             api = self.api_url(),
@@ -399,6 +417,7 @@ impl LocalPlatform {
             key = p.api_key,
             url = self.url,
             outbox = self.outbox_command(),
+            rules = self.rules_line(),
             limits = self
                 .rate_limits_line()
                 .map(|l| format!("  Limits:    rate limits {l}\n"))

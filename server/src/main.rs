@@ -159,6 +159,15 @@ enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Access rules for end users on realtime: the tables (their own rows, with an owner column)
+    /// and topics an end user's access token reaches. Without rules: everything (the hosted
+    /// behaviour); with one, only what the rules list. Key holders are never restricted.
+    Rules {
+        #[command(flatten)]
+        target: Target,
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Show the emails and codes the platform "sent" (verification, OTP, password reset).
     Outbox {
         #[command(flatten)]
@@ -173,6 +182,44 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// List the project's rules.
+    List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Let end users receive a table's row changes; with --owner-column, only the rows whose
+    /// column holds their user id.
+    AllowTable {
+        table: String,
+        #[arg(long)]
+        owner_column: Option<String>,
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Let end users subscribe and publish to topics matching PATTERN (a trailing * matches any
+    /// rest, e.g. 'chat/*').
+    AllowTopic {
+        pattern: String,
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Remove a rule.
+    Remove {
+        kind: RuleKind,
+        pattern: String,
+        #[arg(long)]
+        project: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RuleKind {
+    Table,
+    Topic,
 }
 
 #[derive(Subcommand)]
@@ -602,6 +649,7 @@ fn manage(cmd: Command, data_dir: Option<PathBuf>) -> Result<(), ServerError> {
             (target, matches!(command, SecretsCommand::Set { .. }), true)
         }
         Command::Outbox { target, .. } => (target, false, true),
+        Command::Rules { target, command } => (target, !matches!(command, RulesCommand::List { .. }), false),
     };
     let located = locate(data_dir, target, write, over_http)?;
     eprintln!("{}", located.describe());
@@ -675,6 +723,41 @@ fn run(cmd: Command, c: &Connection) -> Result<(), ServerError> {
             let p = project(c, r.as_deref())?;
             control::set_secret(c, &p.id, &key, &value)?;
             println!("set {key} for project {} ({})", p.slug, p.id);
+        }
+        Command::Rules { command, .. } => {
+            use aerostack_server::store::rules::{self, Rule};
+            match command {
+                RulesCommand::List { project: r } => {
+                    let p = project(c, r.as_deref())?;
+                    let list = rules::list(c, &p.id)?;
+                    if list.is_empty() {
+                        println!("(no rules for project {}: end users reach every table and topic)", p.slug);
+                    }
+                    for rule in list {
+                        let owner = rule.owner_column.map(|o| format!("  (rows whose {o} is the user's id)")).unwrap_or_default();
+                        println!("{:<6} {}{owner}", rule.kind, rule.pattern);
+                    }
+                }
+                RulesCommand::AllowTable { table, owner_column, project: r } => {
+                    let p = project(c, r.as_deref())?;
+                    rules::put(c, &p.id, &Rule { kind: "table".into(), pattern: table.clone(), owner_column })?;
+                    println!("end users of project {} may read table {table}", p.slug);
+                }
+                RulesCommand::AllowTopic { pattern, project: r } => {
+                    let p = project(c, r.as_deref())?;
+                    rules::put(c, &p.id, &Rule { kind: "topic".into(), pattern: pattern.clone(), owner_column: None })?;
+                    println!("end users of project {} may use topics {pattern}", p.slug);
+                }
+                RulesCommand::Remove { kind, pattern, project: r } => {
+                    let p = project(c, r.as_deref())?;
+                    let kind = match kind {
+                        RuleKind::Table => "table",
+                        RuleKind::Topic => "topic",
+                    };
+                    let removed = rules::remove(c, &p.id, kind, &pattern)?;
+                    println!("{} {kind} rule {pattern} of project {}", if removed { "removed" } else { "no" }, p.slug);
+                }
+            }
         }
         Command::Secrets {
             command: SecretsCommand::List { project: r },

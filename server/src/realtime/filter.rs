@@ -93,6 +93,12 @@ impl RowFilter {
         Ok((!conds.is_empty()).then_some(RowFilter { conds }))
     }
 
+    /// Both filters' conditions.
+    pub fn and(mut self, other: RowFilter) -> RowFilter {
+        self.conds.extend(other.conds);
+        self
+    }
+
     /// The columns the filter names (checked against the table when subscribing).
     pub fn columns(&self) -> impl Iterator<Item = &str> {
         self.conds.iter().map(|c| c.column.as_str())

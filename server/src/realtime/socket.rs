@@ -42,6 +42,8 @@ const CREDENTIALS_HELP: &str = "send the project API key as the WebSocket subpro
 struct Identity {
     project: Arc<ProjectRec>,
     user_id: Option<String>,
+    /// Authenticated by the project's API key (never restricted by access rules).
+    keyed: bool,
 }
 
 fn percent_decode(s: &str) -> String {
@@ -131,13 +133,14 @@ async fn identify(
                 // A key holder is trusted to say which user it acts for (server SDKs).
                 None => nonempty("userId"),
             };
-            Identity { project, user_id }
+            Identity { project, user_id, keyed: true }
         }
         (None, Some(token)) => {
             let (project, sub) = user_from_token(st, &token).await?;
             Identity {
                 project,
                 user_id: Some(sub),
+                keyed: false,
             }
         }
         (None, None) => {
@@ -358,6 +361,41 @@ impl Session {
 
     /// The subscription's row filter: parsed, allowed on table topics only, naming columns the
     /// table has. The error is the message of an `error` frame.
+    /// An end user's (token-only) access to `topic` under the project's access rules: refused
+    /// (the error message), or allowed with the owner filter of a table rule. Key holders and
+    /// projects without rules: no restriction.
+    async fn access(&self, topic: &str) -> Result<Option<RowFilter>, String> {
+        use crate::store::rules::{self, Access};
+        if self.identity.keyed {
+            return Ok(None);
+        }
+        let pid = self.identity.project.id.clone();
+        let found = self.st.control(move |c| Ok(rules::list(c, &pid)?)).await;
+        let list = match found {
+            Ok(l) => l,
+            Err(e) => return Err(format!("could not read the project's access rules: {}", e.message)),
+        };
+        let table = super::topics::table_of(topic, &self.identity.project.id);
+        let suffix = format!("/{}", self.identity.project.id);
+        let name = topic.strip_suffix(&suffix).unwrap_or(topic);
+        match rules::access(&list, table, name) {
+            Access::Open => Ok(None),
+            Access::Allowed { owner_column: None } => Ok(None),
+            Access::Allowed { owner_column: Some(col) } => {
+                let user = self.identity.user_id.clone().unwrap_or_default();
+                RowFilter::parse(&json!({ col: user }))
+            }
+            Access::Denied => Err(match table {
+                Some(t) => format!(
+                    "end users may not read table {t:?}: this project's access rules do not list it (aerostack-server rules allow-table {t} --owner-column <user id column>)"
+                ),
+                None => format!(
+                    "end users may not use topic {name:?}: this project's access rules do not list it (aerostack-server rules allow-topic '{name}')"
+                ),
+            }),
+        }
+    }
+
     async fn row_filter(&self, topic: &str, filter: &Value) -> Result<Option<RowFilter>, String> {
         let Some(f) = RowFilter::parse(filter)? else {
             return Ok(None);
@@ -408,6 +446,9 @@ impl Session {
             Ok(t) => t,
             Err(e) => return vec![e],
         };
+        if let Err(m) = self.access(&topic).await {
+            return vec![frames::error(code::FORBIDDEN, &m, Some(&topic), None)];
+        }
         let mut data = json!({ "text": text });
         if !metadata.is_null() {
             data["metadata"] = metadata;
@@ -455,8 +496,15 @@ impl Session {
                     if let Some(refusal) = self.missing_table(&topic).await {
                         return vec![frames::error(code::NOT_FOUND, &refusal, Some(&named), None)];
                     }
-                    let filter = match self.row_filter(&topic, &filter).await {
+                    let owner = match self.access(&topic).await {
                         Ok(f) => f,
+                        Err(m) => return vec![frames::error(code::FORBIDDEN, &m, Some(&named), None)],
+                    };
+                    let filter = match self.row_filter(&topic, &filter).await {
+                        Ok(f) => match (f, owner) {
+                            (Some(f), Some(o)) => Some(f.and(o)),
+                            (f, o) => f.or(o),
+                        },
                         Err(m) => {
                             return vec![frames::error(
                                 code::VALIDATION_ERROR,
@@ -512,6 +560,9 @@ impl Session {
                         id.as_ref(),
                     )];
                 }
+                if let Err(m) = self.access(&topic).await {
+                    return vec![frames::error(code::FORBIDDEN, &m, Some(&topic), id.as_ref())];
+                }
                 let user = self.identity.user_id.clone();
                 let client_id = id.as_ref().and_then(Value::as_str);
                 let publication = Publication {
@@ -533,6 +584,9 @@ impl Session {
             ClientFrame::Track { topic, state } => match self.topic(&topic, None) {
                 Err(e) => vec![e],
                 Ok(topic) => {
+                    if let Err(m) = self.access(&topic).await {
+                        return vec![frames::error(code::FORBIDDEN, &m, Some(&topic), None)];
+                    }
                     let state = if state.is_null() { json!({}) } else { state };
                     let (size, max) = (state.to_string().len(), self.st.limits.realtime_presence_bytes);
                     if size > max {

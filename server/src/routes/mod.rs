@@ -27,6 +27,7 @@ pub mod object_io;
 pub mod openapi;
 pub mod queue;
 pub mod realtime_history;
+pub mod rules;
 pub mod search;
 pub mod secrets;
 pub mod services;
@@ -136,6 +137,9 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         // local-only helpers
         v("GET", "/v1/local/outbox", get(local::outbox)),
         v("GET", "/v1/local/workers", get(local::workers)),
+        v("GET", "/v1/local/rules", get(rules::list)),
+        v("POST", "/v1/local/rules", post(rules::add)),
+        v("DELETE", "/v1/local/rules", delete(rules::remove)),
         // end-user auth
         auth("POST", "/register", post(auth_public::register)),
         auth("POST", "/login", post(auth_public::login)),

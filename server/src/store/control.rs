@@ -104,6 +104,7 @@ impl Control {
         {
             let db = pool.get()?;
             db.conn.execute_batch(SCHEMA)?;
+            db.conn.execute_batch(crate::store::rules::SCHEMA)?;
             migrate(&db.conn)?;
             db.conn.pragma_update(None, "user_version", 1)?;
             ensure_default_project(&db.conn)?;

@@ -10,6 +10,7 @@ pub mod objects;
 pub mod outbox;
 pub mod pool;
 pub mod project_db;
+pub mod rules;
 pub mod search;
 pub mod sql_error;
 pub mod sql_guard;

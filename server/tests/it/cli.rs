@@ -322,6 +322,14 @@ async fn management_commands_follow_a_running_ephemeral_server() {
     }
     sb.run(&["secrets", "set", "STRIPE_KEY", "sk_1"]).ok();
     assert_eq!(sb.run(&["secrets", "list"]).ok().stdout(), "STRIPE_KEY\n");
+    // Access rules of the running server's project (issue 13 #12).
+    assert!(sb.run(&["rules", "list"]).ok().stdout().contains("no rules"));
+    sb.run(&["rules", "allow-table", "todos", "--owner-column", "user_id"]).ok();
+    sb.run(&["rules", "allow-topic", "chat/*"]).ok();
+    let listed = sb.run(&["rules", "list"]).ok().stdout().to_string();
+    assert!(listed.contains("table  todos  (rows whose user_id is the user's id)") && listed.contains("topic  chat/*"), "{listed}");
+    sb.run(&["rules", "remove", "topic", "chat/*"]).ok();
+    assert!(!sb.run(&["rules", "list"]).ok().stdout().contains("chat/*"));
     assert!(
         sb.run(&["projects", "list"])
             .ok()

@@ -5,6 +5,7 @@ mod common;
 
 mod ai;
 mod auth;
+mod access_rules;
 mod auth_hardening;
 mod cache;
 mod cleanup;
