@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-rust test-python test-go go node test-node php test-php test-conformance demo bench server clean fmt lint deps conformance
+.PHONY: all build test test-rust test-python test-go go node test-node php test-php test-conformance demo bench server clean fmt lint deps conformance reliability test-reliability
 
 all: build
 
@@ -19,7 +19,7 @@ deps:
 build: deps
 	$(CARGO) build --workspace --all-targets --locked
 
-test: build test-rust test-python test-go test-node test-php test-conformance
+test: build test-rust test-python test-go test-node test-php test-conformance test-reliability
 
 test-rust:
 	$(CARGO) test --workspace --locked --no-fail-fast
@@ -65,6 +65,17 @@ conformance: deps go node php
 test-conformance: deps go node php
 	@scripts/python-env.sh
 	@.venv/bin/python tests/conformance/matrix.py
+
+# The reliability suite (tests/reliability/run.py, Python standard library): a bounded fault matrix
+# against target/debug/aerostack-server (kill -9 under mixed write load with acknowledged-write
+# accounting, slow clients, hostile queries, hostile realtime clients, an end-user token against
+# every limit); prints probe / tries / failures / acknowledged writes lost and rewrites the README's
+# reliability section. `test-reliability` is the small bounded version `make test` runs.
+reliability: build
+	python3 tests/reliability/run.py --readme README.md
+
+test-reliability: build
+	python3 tests/reliability/run.py --quick
 
 demo: deps
 	@scripts/demo.sh
