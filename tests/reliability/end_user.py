@@ -15,6 +15,8 @@ from result import Result
 from ws import HandshakeRefused, WebSocket
 
 PER_USER_SOCKETS = 20  # realtime_connections_per_user
+HISTORY_PER_TOPIC = 10_000  # realtime_history_per_topic
+TRIM_EVERY = 64  # the platform trims a topic's history every 64 stores (realtime/store.rs)
 
 KEY_ONLY = [
     ("POST", "/v1/db/query", {"sql": "SELECT 1"}),
@@ -38,6 +40,77 @@ def register(p: Platform, email: str) -> dict:
     if s not in (200, 201) or not isinstance(b, dict) or not b.get("accessToken"):
         raise RuntimeError(f"register answered {s}: {str(b)[:200]}")
     return b
+
+
+def retention(p: Platform, res: Result, token: str) -> None:
+    """The end user persists more messages on one topic than the platform keeps
+    (`realtime_history_per_topic`): history holds at most that many, the newest included."""
+    host, port = p.host_port
+    ws = WebSocket(host, port, token=token, timeout=30)
+    n = HISTORY_PER_TOPIC + 300
+    window = 200  # publishes in flight before waiting for acks (bounded memory both sides)
+    acked = 0
+    for i in range(n):
+        ws.send({"type": "publish", "topic": "chat/retention", "event": "m", "data": {"i": i},
+                 "persist": True, "id": i})
+        if i - acked >= window or i == n - 1:
+            while acked < (i + 1 if i == n - 1 else i - window // 2):
+                f = ws.recv(30)
+                if f.get("type") == "ack":
+                    acked += 1
+                elif f.get("type") == "error":
+                    res.fail(f"retention: publish refused: {str(f)[:160]}")
+                    ws.close()
+                    return
+    ws.close()
+    http = Http(p)
+    total, since, since_seq, newest = 0, 0, 0, None
+    for _ in range(n // 200 + 2):  # bounded paging
+        s, b = http.request("GET", f"/api/v1/public/realtime/history?room=chat/retention&limit=200"
+                                   f"&since={since}&since_seq={since_seq}", None, bearer(token))
+        if s != 200:
+            res.fail(f"retention: history answered {s}: {str(b)[:160]}")
+            return
+        msgs = b["messages"]
+        total += len(msgs)
+        if msgs:
+            newest = msgs[-1]["data"]
+            since, since_seq = msgs[-1]["created_at"], msgs[-1]["seq"]
+        if len(msgs) < 200:
+            break
+    res.check(None if total <= HISTORY_PER_TOPIC + TRIM_EVERY and newest == {"i": n - 1} else
+              f"{total} messages kept of {n}, bound {HISTORY_PER_TOPIC} + {TRIM_EVERY} (newest {newest})",
+              f"retention: {n} persisted messages on one topic")
+
+
+def replay_and_refresh(p: Platform, res: Result) -> None:
+    """An anonymous caller reusing a victim's Idempotency-Key gets 409, not the victim's tokens;
+    a rotated-out refresh token presented again ends its whole family."""
+    http = Http(p)
+    path = f"/api/v1/public/projects/{p.project_id}/auth/register"
+    idem = {"Idempotency-Key": "rel-victim-key"}
+    s, victim = http.request("POST", path, {"email": "victim@example.com",
+                                            "password": "Reliab1lity-probe!"}, idem)
+    if s not in (200, 201):
+        res.fail(f"replay: victim register answered {s}: {str(victim)[:160]}")
+        return
+    s, b = http.request("POST", path, {"email": "attacker@example.com",
+                                       "password": "Reliab1lity-probe!"}, idem)
+    leaked = isinstance(b, dict) and b.get("accessToken") == victim.get("accessToken")
+    res.check("the victim's tokens were replayed" if leaked else
+              error_matches(s, b, 409, "IDEMPOTENCY_CONFLICT"), "replay of another caller's Idempotency-Key")
+    refresh = f"/api/v1/public/projects/{p.project_id}/auth/refresh"
+    rt1 = victim.get("refreshToken")
+    s, b = http.request("POST", refresh, {"refreshToken": rt1})
+    rt2 = b.get("refreshToken") if isinstance(b, dict) else None
+    if s != 200 or not rt2:
+        res.fail(f"refresh answered {s}: {str(b)[:160]}")
+        return
+    s, b = http.request("POST", refresh, {"refreshToken": rt1})
+    res.check(None if s == 401 else f"answered {s}", "reuse of a rotated refresh token")
+    s, b = http.request("POST", refresh, {"refreshToken": rt2})
+    res.check(None if s == 401 else f"answered {s}: the family was not revoked",
+              "the reused token's family after the reuse")
 
 
 def run(quick: bool) -> Result:
@@ -111,6 +184,9 @@ def run(quick: bool) -> Result:
             res.fail(f"rules: chat/general: {type(e).__name__} {e}")
         ws.close()
         http.request("DELETE", "/v1/local/rules", {"kind": "topic", "pattern": "chat/*"}, keyed(p.key))
+        if not quick:
+            retention(p, res, token)
+        replay_and_refresh(p, res)
         bystander_receives(p, res, "after the end user")
         # auth rate limits (on): failed logins lock the email, registrations per IP are bounded
         login = f"/api/v1/public/projects/{p.project_id}/auth/login"
@@ -134,7 +210,10 @@ def run(quick: bool) -> Result:
                   "registration flood from one IP")
         http.close()
         res.notes.append(f"{len(KEY_ONLY)} key-only routes + RPC, realtime limits with the token, "
-                         f"{PER_USER_SOCKETS + 1} sockets, access rules, login/register rate limits")
+                         f"{PER_USER_SOCKETS + 1} sockets, access rules, Idempotency-Key replay, "
+                         "refresh-token reuse, login/register rate limits"
+                         + ("" if quick else f", {HISTORY_PER_TOPIC + 300} persisted messages on "
+                            "one topic (retention)"))
         return res
     except Exception as e:
         res.fail(f"{type(e).__name__}: {e}")

@@ -77,23 +77,35 @@ class WebSocket:
     def send(self, frame: Dict[str, Any]) -> None:
         self.send_frame(TEXT, json.dumps(frame).encode())
 
-    def _read(self, n: int) -> bytes:
-        while len(self.buf) < n:
-            chunk = self.sock.recv(max(65536, n - len(self.buf)))
+    def _parse(self) -> Optional[Tuple[int, bytes]]:
+        """One whole frame from the buffer, or None while it is incomplete (nothing is consumed
+        until the frame is whole, so a timeout mid-frame loses nothing)."""
+        b = self.buf
+        if len(b) < 2:
+            return None
+        n, at = b[1] & 0x7F, 2
+        if n == 126:
+            if len(b) < 4:
+                return None
+            n, at = struct.unpack("!H", b[2:4])[0], 4
+        elif n == 127:
+            if len(b) < 10:
+                return None
+            n, at = struct.unpack("!Q", b[2:10])[0], 10
+        if len(b) < at + n:
+            return None
+        self.buf = b[at + n:]
+        return b[0] & 0x0F, b[at:at + n]
+
+    def recv_frame(self) -> Tuple[int, bytes]:
+        while True:
+            frame = self._parse()
+            if frame is not None:
+                return frame
+            chunk = self.sock.recv(65536)
             if not chunk:
                 raise Closed(None, "(connection ended without a close frame)")
             self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def recv_frame(self) -> Tuple[int, bytes]:
-        b0, b1 = self._read(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = struct.unpack("!H", self._read(2))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", self._read(8))[0]
-        return b0 & 0x0F, self._read(n)
 
     def recv(self, timeout: float = 5.0) -> Dict[str, Any]:
         """The next JSON frame; answers pings; raises Closed on a close frame, socket.timeout
