@@ -83,6 +83,62 @@ def retention(p: Platform, res: Result, token: str) -> None:
               f"retention: {n} persisted messages on one topic")
 
 
+def upload(p: Platform, key: str, content: bytes, content_type: str, public: bool) -> dict:
+    """A multipart upload with the project key (the standard library has no multipart encoder)."""
+    boundary = "relprobe" + str(time.monotonic_ns())
+    parts = [("key", key.encode()), ("contentType", content_type.encode()),
+             ("public", b"true" if public else b"false")]
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n'.encode()
+                    + v + b"\r\n" for n, v in parts)
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
+             f"Content-Type: {content_type}\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    s, b = Http(p).request("POST", "/v1/storage/upload", body,
+                           dict(keyed(p.key), **{"Content-Type": f"multipart/form-data; boundary={boundary}"}))
+    if s != 200 or not isinstance(b, dict):
+        raise RuntimeError(f"upload {key} answered {s}: {str(b)[:160]}")
+    return b
+
+
+def storage_attacks(p: Platform, res: Result, token: str) -> None:
+    """Anonymous and end-user reads of objects: a private object only through its signed URL,
+    an access token is no signed URL, a signed URL grants its own object only; uploaded HTML is
+    never served as a page of the API's origin."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    private = upload(p, "rel/private.txt", b"secret", "text/plain", public=False)
+    upload(p, "rel/other.txt", b"other", "text/plain", public=False)
+    page = upload(p, "rel/page.html", b"<script>alert(1)</script>", "text/html", public=True)
+    signed = urlsplit(private["url"])
+    sig = signed.query
+    base = f"/files/{p.project_id}"
+
+    def get(path: str):
+        c = http.client.HTTPConnection(*p.host_port, timeout=10)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            c.close()
+
+    s, _, body = get(f"{base}/rel/private.txt")
+    res.check(None if s in (401, 403, 404) else f"answered {s} ({body[:40]!r})",
+              "anonymous GET of a private object")
+    s, _, body = get(f"{base}/rel/private.txt?token={token}")
+    res.check(None if s in (401, 403, 404) else f"answered {s} ({body[:40]!r})",
+              "an end user's access token as a signed URL")
+    s, _, body = get(f"{base}/rel/other.txt?{sig}")
+    res.check(None if s in (401, 403, 404) else f"answered {s} ({body[:40]!r})",
+              "one object's signed URL on another object")
+    s, _, body = get(f"{signed.path}?{sig}")
+    res.check(None if s == 200 and body == b"secret" else f"answered {s}", "the signed URL itself")
+    s, h, _ = get(urlsplit(page["url"]).path)
+    res.check(None if s == 200 and h.get("x-content-type-options") == "nosniff"
+              and "attachment" in h.get("content-disposition", "") else
+              f"answered {s} with {h}", "uploaded text/html served as an attachment, nosniff")
+
+
 def replay_and_refresh(p: Platform, res: Result) -> None:
     """An anonymous caller reusing a victim's Idempotency-Key gets 409, not the victim's tokens;
     a rotated-out refresh token presented again ends its whole family."""
@@ -114,7 +170,7 @@ def replay_and_refresh(p: Platform, res: Result) -> None:
 
 
 def run(quick: bool) -> Result:
-    res = Result("end-user token vs every limit")
+    res = Result("end user / anonymous vs every limit")
     work = temp_workdir("enduser")
     p = start(work, tag="enduser", rate_limits="on")
     host, port = p.host_port
@@ -187,6 +243,7 @@ def run(quick: bool) -> Result:
         if not quick:
             retention(p, res, token)
         replay_and_refresh(p, res)
+        storage_attacks(p, res, token)
         bystander_receives(p, res, "after the end user")
         # auth rate limits (on): failed logins lock the email, registrations per IP are bounded
         login = f"/api/v1/public/projects/{p.project_id}/auth/login"
@@ -211,7 +268,7 @@ def run(quick: bool) -> Result:
         http.close()
         res.notes.append(f"{len(KEY_ONLY)} key-only routes + RPC, realtime limits with the token, "
                          f"{PER_USER_SOCKETS + 1} sockets, access rules, Idempotency-Key replay, "
-                         "refresh-token reuse, login/register rate limits"
+                         "refresh-token reuse, private objects and signed URLs, login/register rate limits"
                          + ("" if quick else f", {HISTORY_PER_TOPIC + 300} persisted messages on "
                             "one topic (retention)"))
         return res
