@@ -104,6 +104,7 @@ impl Control {
             let db = pool.get()?;
             db.conn.execute_batch(SCHEMA)?;
             migrate(&db.conn)?;
+            db.conn.execute_batch(super::gateway::SCHEMA)?;
             db.conn.pragma_update(None, "user_version", 1)?;
             ensure_default_project(&db.conn)?;
         }
