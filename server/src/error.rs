@@ -349,7 +349,13 @@ mod tests {
 
     #[test]
     fn shapes_by_path() {
-        for p in ["/v1", "/v1/cache/get", "/v1/no/such", "/v1/auth/signup"] {
+        for p in [
+            "/v1",
+            "/v1/cache/get",
+            "/v1/no/such",
+            "/v1/auth/signup",
+            "/v1/ai/gateway/chat/chat/completions",
+        ] {
             assert_eq!(ErrorShape::for_path(p), ErrorShape::Spec, "{p}");
         }
         for p in [
@@ -358,6 +364,7 @@ mod tests {
             "/api/v1/public/projects/p/auth/login",
             "/api/realtime",
             "/internal/hooks/rpc",
+            "/api/gateway/chat/v1/chat/completions",
             "/files/p/k",
             "/v1x",
         ] {

@@ -21,7 +21,8 @@ use crate::store::gateway::{self as store, ApiRec, ConsumerRec};
 const API_USAGE: &str = r#"{"slug": "chat-api", "name": "Chat API", "model": "llama3.2"}"#;
 const KEY_USAGE: &str = r#"{"api_slug": "chat-api", "name": "alice", "credits": 10000}"#;
 const CREDIT_USAGE: &str = r#"{"consumer_id": "gcon_...", "tokens": 10000}"#;
-const LOG_USAGE: &str = r#"{"consumerId": "gcon_...", "apiId": "gapi_...", "units": 42, "metric": "tokens"}"#;
+const LOG_USAGE: &str =
+    r#"{"consumerId": "gcon_...", "apiId": "gapi_...", "units": 42, "metric": "tokens"}"#;
 pub const MAX_USAGE_DAYS: u32 = 365;
 const CONSUMER_HELP: &str = "send the consumer key as `Authorization: Bearer ask_test_...` (create one with `aerostack-server gateway create-key <api-slug>` or POST /v1/local/gateway/keys)";
 
@@ -71,7 +72,9 @@ pub(crate) async fn consumer_for(st: &AppState, key: Option<&str>) -> Result<Con
     if !store::is_consumer_key(key) {
         return Err(ApiError::unauthorized(
             code::AUTH_INVALID_KEY,
-            format!("gateway consumer routes take a consumer key (ask_test_...), not a project API key or user token: {CONSUMER_HELP}"),
+            format!(
+                "gateway consumer routes take a consumer key (ask_test_...), not a project API key or user token: {CONSUMER_HELP}"
+            ),
         ));
     }
     let owned = key.to_string();
@@ -114,7 +117,10 @@ pub async fn create_api(
     Ok((StatusCode::CREATED, Json(api)).into_response())
 }
 
-pub async fn list_apis(State(st): State<AppState>, Project(p): Project) -> Result<Response, ApiError> {
+pub async fn list_apis(
+    State(st): State<AppState>,
+    Project(p): Project,
+) -> Result<Response, ApiError> {
     let apis = st.control(move |c| Ok(store::list_apis(c, &p.id)?)).await?;
     Ok(Json(json!({ "apis": apis })).into_response())
 }
@@ -130,7 +136,8 @@ pub async fn create_key(
     let (api, consumer, key, wallet) = st
         .control(move |c| {
             let api = store::require_api(c, &p.id, &slug, "api_slug")?;
-            let (consumer, key, wallet) = store::create_consumer(c, &api, name.as_deref(), credits)?;
+            let (consumer, key, wallet) =
+                store::create_consumer(c, &api, name.as_deref(), credits)?;
             Ok((api, consumer, key, wallet))
         })
         .await?;
@@ -188,7 +195,9 @@ pub async fn billing_log(
         Some((name, v)) => {
             return Err(ApiError::validation(
                 name,
-                format!("`{name}` must be a non-empty string (a gateway API id, gapi_...), got {v}: send {LOG_USAGE}"),
+                format!(
+                    "`{name}` must be a non-empty string (a gateway API id, gapi_...), got {v}: send {LOG_USAGE}"
+                ),
             ));
         }
         None => {

@@ -41,7 +41,10 @@ pub(crate) async fn prepare(
         )
         .with_detail("consumer_id", who.consumer.id.clone())
         .with_detail("balance", wallet.balance)
-        .with_detail("suggestion", format!("aerostack-server gateway credit {} 10000", who.consumer.id)));
+        .with_detail(
+            "suggestion",
+            format!("aerostack-server gateway credit {} 10000", who.consumer.id),
+        ));
     }
     let requested = body.opt_str("model", CHAT_USAGE)?;
     let model = ai::resolve_model(st, requested, who.api.model.as_deref())?;
@@ -90,7 +93,9 @@ impl Meter {
             if v["usage"].is_object() {
                 self.usage = Some(v["usage"].clone());
             }
-            if let Some(c) = v.pointer("/choices/0/delta/content").and_then(Value::as_str)
+            if let Some(c) = v
+                .pointer("/choices/0/delta/content")
+                .and_then(Value::as_str)
                 && !c.is_empty()
             {
                 self.completion_chars += c.chars().count();
@@ -119,9 +124,9 @@ impl Meter {
 
 /// `usage.total_tokens`, else prompt + completion tokens.
 fn total_of(usage: &Value) -> Option<i64> {
-    usage["total_tokens"].as_i64().or_else(|| {
-        Some(usage["prompt_tokens"].as_i64()? + usage["completion_tokens"].as_i64()?)
-    })
+    usage["total_tokens"]
+        .as_i64()
+        .or_else(|| Some(usage["prompt_tokens"].as_i64()? + usage["completion_tokens"].as_i64()?))
 }
 
 /// Debit a call's tokens and count one request for today.

@@ -71,7 +71,9 @@ pub async fn socket(
     if let Some(p) = chosen {
         ws = ws.protocols([p]);
     }
-    Ok(ws.on_upgrade(move |socket| run(st, socket, who)).into_response())
+    Ok(ws
+        .on_upgrade(move |socket| run(st, socket, who))
+        .into_response())
 }
 
 fn error_frame(code: &str, message: &str) -> String {
@@ -119,7 +121,10 @@ async fn handle(st: &AppState, who: &Consumer, ws: &mut WebSocket, text: &str) -
     let frame = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(m)) => m,
         Ok(other) => {
-            let msg = format!("frames are JSON objects, got {}: send {USAGE}", type_name(&other));
+            let msg = format!(
+                "frames are JSON objects, got {}: send {USAGE}",
+                type_name(&other)
+            );
             return send(ws, error_frame(code::VALIDATION_ERROR, &msg)).await;
         }
         Err(e) => {

@@ -35,8 +35,7 @@ pub const SLUG_RULE: &str = "1-64 characters of letters, digits, `_` and `-`";
 /// Consumer keys minted locally (the hosted service also has `ask_live_`).
 pub const KEY_PREFIX: &str = "ask_test_";
 /// What the 402 tells a consumer's operator to run.
-pub const CREDIT_HELP: &str =
-    "add tokens with `aerostack-server gateway credit <consumer-id> <tokens>` (or POST /v1/local/gateway/credit)";
+pub const CREDIT_HELP: &str = "add tokens with `aerostack-server gateway credit <consumer-id> <tokens>` (or POST /v1/local/gateway/credit)";
 
 pub fn valid_slug(s: &str) -> bool {
     !s.is_empty()
@@ -146,7 +145,10 @@ pub fn create_api(
         .with_detail("field", "slug"));
     }
     let id = format!("gapi_{}", random_hex(8));
-    let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(slug);
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(slug);
     let model = model.map(str::trim).filter(|m| !m.is_empty());
     conn.execute(
         "INSERT INTO gateway_apis (id, project_id, slug, name, model, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -169,9 +171,11 @@ pub fn find_api(
 }
 
 pub fn api_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<ApiRec>> {
-    conn.prepare_cached(&format!("SELECT {API_COLS} FROM gateway_apis WHERE id = ?1"))?
-        .query_row([id], row_api)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {API_COLS} FROM gateway_apis WHERE id = ?1"
+    ))?
+    .query_row([id], row_api)
+    .optional()
 }
 
 pub fn list_apis(conn: &Connection, project_id: &str) -> rusqlite::Result<Vec<ApiRec>> {

@@ -136,76 +136,163 @@ fn hi() -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn management_routes() {
     let ctx = start().await;
-    let v = create_api(&ctx, json!({"slug": "chat", "name": "Chat API", "model": "m1"})).await;
+    let v = create_api(
+        &ctx,
+        json!({"slug": "chat", "name": "Chat API", "model": "m1"}),
+    )
+    .await;
     assert!(v["id"].as_str().unwrap().starts_with("gapi_"), "{v}");
-    assert_eq!((&v["slug"], &v["name"], &v["model"]), (&json!("chat"), &json!("Chat API"), &json!("m1")));
+    assert_eq!(
+        (&v["slug"], &v["name"], &v["model"]),
+        (&json!("chat"), &json!("Chat API"), &json!("m1"))
+    );
     assert!(v["created_at"].is_string(), "{v}");
     let plain = create_api(&ctx, json!({"slug": "Plain_2"})).await;
-    assert_eq!((&plain["name"], &plain["model"]), (&json!("Plain_2"), &Value::Null));
+    assert_eq!(
+        (&plain["name"], &plain["model"]),
+        (&json!("Plain_2"), &Value::Null)
+    );
 
-    let (s, e) = ctx.post("/v1/local/gateway/apis", json!({"slug": "chat"})).await;
+    let (s, e) = ctx
+        .post("/v1/local/gateway/apis", json!({"slug": "chat"}))
+        .await;
     assert_error(s, &e, 409, "CONFLICT", Some("slug"));
-    let (s, e) = ctx.post("/v1/local/gateway/apis", json!({"slug": "no spaces"})).await;
+    let (s, e) = ctx
+        .post("/v1/local/gateway/apis", json!({"slug": "no spaces"}))
+        .await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("slug"));
-    let (s, e) = ctx.post("/v1/local/gateway/apis", json!({"slug": "x".repeat(65)})).await;
+    let (s, e) = ctx
+        .post("/v1/local/gateway/apis", json!({"slug": "x".repeat(65)}))
+        .await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("slug"));
     let (s, e) = ctx.post("/v1/local/gateway/apis", json!({})).await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("slug"));
 
-    let r = ctx.call(Method::GET, "/v1/local/gateway/apis", Some(&ctx.key), None).await;
+    let r = ctx
+        .call(Method::GET, "/v1/local/gateway/apis", Some(&ctx.key), None)
+        .await;
     let (s, list) = json_of(r).await;
     assert_eq!(s.as_u16(), 200);
-    let slugs: Vec<&str> = list["apis"].as_array().unwrap().iter().map(|a| a["slug"].as_str().unwrap()).collect();
+    let slugs: Vec<&str> = list["apis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap())
+        .collect();
     assert_eq!(slugs, ["chat", "Plain_2"]);
-    let r = ctx.call(Method::GET, "/v1/local/gateway/apis", None, None).await;
+    let r = ctx
+        .call(Method::GET, "/v1/local/gateway/apis", None, None)
+        .await;
     let (s, e) = json_of(r).await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
 
     // Keys: shown once, `ask_test_<32 hex>`, wallet seeded with the credits.
     let (s, k) = ctx
-        .post("/v1/local/gateway/keys", json!({"api_slug": "chat", "name": "alice", "credits": 100}))
+        .post(
+            "/v1/local/gateway/keys",
+            json!({"api_slug": "chat", "name": "alice", "credits": 100}),
+        )
         .await;
     assert_eq!(s.as_u16(), 201, "{k}");
     let key = k["key"].as_str().unwrap();
     assert!(key.starts_with("ask_test_") && key.len() == 41, "{k}");
     assert!(key[9..].chars().all(|c| c.is_ascii_hexdigit()), "{k}");
-    assert!(k["consumer_id"].as_str().unwrap().starts_with("gcon_"), "{k}");
-    assert_eq!((&k["api_id"], &k["api_slug"], &k["name"]), (&v["id"], &json!("chat"), &json!("alice")));
+    assert!(
+        k["consumer_id"].as_str().unwrap().starts_with("gcon_"),
+        "{k}"
+    );
+    assert_eq!(
+        (&k["api_id"], &k["api_slug"], &k["name"]),
+        (&v["id"], &json!("chat"), &json!("alice"))
+    );
     assert_eq!(
         k["wallet"],
         json!({"balance": 100, "total_purchased": 100, "total_consumed": 0, "plan_type": "prepaid", "hard_limit": null, "soft_limit": null})
     );
-    let (s, k0) = ctx.post("/v1/local/gateway/keys", json!({"api_slug": "Plain_2"})).await;
+    let (s, k0) = ctx
+        .post("/v1/local/gateway/keys", json!({"api_slug": "Plain_2"}))
+        .await;
     assert_eq!(s.as_u16(), 201, "{k0}");
     assert_eq!(k0["wallet"]["balance"], 0);
     assert_ne!(k0["key"], k["key"]);
-    let (s, e) = ctx.post("/v1/local/gateway/keys", json!({"api_slug": "nope"})).await;
+    let (s, e) = ctx
+        .post("/v1/local/gateway/keys", json!({"api_slug": "nope"}))
+        .await;
     assert_error(s, &e, 404, "NOT_FOUND", Some("api_slug"));
-    let (s, e) = ctx.post("/v1/local/gateway/keys", json!({"api_slug": "chat", "credits": -1})).await;
+    let (s, e) = ctx
+        .post(
+            "/v1/local/gateway/keys",
+            json!({"api_slug": "chat", "credits": -1}),
+        )
+        .await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("credits"));
-    let (s, e) = ctx.post("/v1/local/gateway/keys", json!({"api_slug": "chat", "credits": "ten"})).await;
+    let (s, e) = ctx
+        .post(
+            "/v1/local/gateway/keys",
+            json!({"api_slug": "chat", "credits": "ten"}),
+        )
+        .await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("credits"));
 
     // Credit.
     let cid = k["consumer_id"].as_str().unwrap();
-    let (s, w) = ctx.post("/v1/local/gateway/credit", json!({"consumer_id": cid, "tokens": 50})).await;
+    let (s, w) = ctx
+        .post(
+            "/v1/local/gateway/credit",
+            json!({"consumer_id": cid, "tokens": 50}),
+        )
+        .await;
     assert_eq!(s.as_u16(), 200, "{w}");
-    assert_eq!((&w["wallet"]["balance"], &w["wallet"]["total_purchased"]), (&json!(150), &json!(150)));
-    let (s, e) = ctx.post("/v1/local/gateway/credit", json!({"consumer_id": cid, "tokens": 0})).await;
+    assert_eq!(
+        (&w["wallet"]["balance"], &w["wallet"]["total_purchased"]),
+        (&json!(150), &json!(150))
+    );
+    let (s, e) = ctx
+        .post(
+            "/v1/local/gateway/credit",
+            json!({"consumer_id": cid, "tokens": 0}),
+        )
+        .await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("tokens"));
-    let (s, e) = ctx.post("/v1/local/gateway/credit", json!({"consumer_id": cid})).await;
+    let (s, e) = ctx
+        .post("/v1/local/gateway/credit", json!({"consumer_id": cid}))
+        .await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("tokens"));
-    let (s, e) = ctx.post("/v1/local/gateway/credit", json!({"consumer_id": "gcon_nope", "tokens": 5})).await;
+    let (s, e) = ctx
+        .post(
+            "/v1/local/gateway/credit",
+            json!({"consumer_id": "gcon_nope", "tokens": 5}),
+        )
+        .await;
     assert_error(s, &e, 404, "NOT_FOUND", Some("consumer_id"));
 
     // Another project sees neither the APIs nor the consumers.
     let other = ctx.p.create_project("Other").await.unwrap();
-    let r = ctx.call(Method::GET, "/v1/local/gateway/apis", Some(&other.api_key), None).await;
+    let r = ctx
+        .call(
+            Method::GET,
+            "/v1/local/gateway/apis",
+            Some(&other.api_key),
+            None,
+        )
+        .await;
     let (_, list) = json_of(r).await;
     assert_eq!(list["apis"], json!([]));
-    let (s, e) = ctx.post_key(&other.api_key, "/v1/local/gateway/credit", json!({"consumer_id": cid, "tokens": 5})).await;
+    let (s, e) = ctx
+        .post_key(
+            &other.api_key,
+            "/v1/local/gateway/credit",
+            json!({"consumer_id": cid, "tokens": 5}),
+        )
+        .await;
     assert_error(s, &e, 404, "NOT_FOUND", Some("consumer_id"));
-    let (s, _) = ctx.post_key(&other.api_key, "/v1/local/gateway/apis", json!({"slug": "chat"})).await;
+    let (s, _) = ctx
+        .post_key(
+            &other.api_key,
+            "/v1/local/gateway/apis",
+            json!({"slug": "chat"}),
+        )
+        .await;
     assert_eq!(s.as_u16(), 201, "slugs are unique per project");
     ctx.p.shutdown().await;
 }
@@ -217,30 +304,64 @@ async fn chat_json_and_sse_debit_the_wallet_and_count_usage() {
     let (_, key) = create_key(&ctx, "chat", 100).await;
 
     // JSON on the hand-written SDKs' path: the upstream's answer as is; the API's model.
-    let r = consumer_post(&ctx, Some(&key), "/api/gateway/chat/v1/chat/completions", json!({"messages": hi()})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/api/gateway/chat/v1/chat/completions",
+        json!({"messages": hi()}),
+    )
+    .await;
     let (s, v) = json_of(r).await;
     assert_eq!(s.as_u16(), 200, "{v}");
-    assert_eq!(v["choices"][0]["message"], json!({"role": "assistant", "content": "echo: hi"}));
+    assert_eq!(
+        v["choices"][0]["message"],
+        json!({"role": "assistant", "content": "echo: hi"})
+    );
     assert_eq!(v["model"], "api-model");
     assert_eq!(v["usage"]["total_tokens"], 7);
     assert!(v.get("response").is_none(), "passed through as is: {v}");
     assert_eq!(balance(&ctx, &key).await, 93);
 
     // The spec's path; the body's model wins; `@cf/` names give way to AEROSTACK_AI_MODEL.
-    let r = consumer_post(&ctx, Some(&key), "/v1/ai/gateway/chat/chat/completions", json!({"messages": hi(), "model": "body-model"})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/v1/ai/gateway/chat/chat/completions",
+        json!({"messages": hi(), "model": "body-model"}),
+    )
+    .await;
     let (s, v) = json_of(r).await;
-    assert_eq!((s.as_u16(), &v["model"]), (200, &json!("body-model")), "{v}");
-    let r = consumer_post(&ctx, Some(&key), "/v1/ai/gateway/chat/chat/completions", json!({"messages": hi(), "model": "@cf/meta/llama-3-8b-instruct"})).await;
+    assert_eq!(
+        (s.as_u16(), &v["model"]),
+        (200, &json!("body-model")),
+        "{v}"
+    );
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/v1/ai/gateway/chat/chat/completions",
+        json!({"messages": hi(), "model": "@cf/meta/llama-3-8b-instruct"}),
+    )
+    .await;
     let (_, v) = json_of(r).await;
     assert_eq!(v["model"], "platform-model");
     assert_eq!(balance(&ctx, &key).await, 79);
 
     // SSE without a usage chunk: estimated, ceil(("hi" + "echo: hi") / 4) = ceil(10 / 4) = 3.
-    let r = consumer_post(&ctx, Some(&key), "/api/gateway/chat/v1/chat/completions", json!({"messages": hi(), "stream": true})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/api/gateway/chat/v1/chat/completions",
+        json!({"messages": hi(), "stream": true}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "text/event-stream");
     let text = r.text().await.unwrap();
-    let data: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+    let data: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .collect();
     assert_eq!(data.len(), 3, "{text}");
     assert_eq!(data[2], "[DONE]");
     let second: Value = serde_json::from_str(data[1]).unwrap();
@@ -248,7 +369,13 @@ async fn chat_json_and_sse_debit_the_wallet_and_count_usage() {
     assert_eq!(balance(&ctx, &key).await, 76);
 
     // SSE with include_usage: the upstream's usage chunk (11) is passed through and debited.
-    let r = consumer_post(&ctx, Some(&key), "/v1/ai/gateway/chat/chat/completions", json!({"messages": hi(), "stream": true, "stream_options": {"include_usage": true}})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/v1/ai/gateway/chat/chat/completions",
+        json!({"messages": hi(), "stream": true, "stream_options": {"include_usage": true}}),
+    )
+    .await;
     let text = r.text().await.unwrap();
     assert!(text.contains("\"total_tokens\":11"), "{text}");
     assert_eq!(balance(&ctx, &key).await, 65);
@@ -256,7 +383,10 @@ async fn chat_json_and_sse_debit_the_wallet_and_count_usage() {
     // Usage: today, 4 calls, 7 + 7 + 7 + 3 + 11.
     let (s, u) = consumer_get(&ctx, &key, "/api/gateway/me/usage?api_slug=chat&days=7").await;
     assert_eq!(s.as_u16(), 200, "{u}");
-    assert_eq!(u, json!({"total_tokens": 35, "total_requests": 5, "days": [{"date": today(), "tokens": 35, "requests": 5}]}));
+    assert_eq!(
+        u,
+        json!({"total_tokens": 35, "total_requests": 5, "days": [{"date": today(), "tokens": 35, "requests": 5}]})
+    );
     let (_, u) = consumer_get(&ctx, &key, "/api/gateway/me/usage").await;
     assert_eq!(u["total_tokens"], 35);
     for bad in ["0", "366", "x"] {
@@ -275,10 +405,22 @@ async fn chat_json_and_sse_debit_the_wallet_and_count_usage() {
     assert_eq!(w, w2);
 
     // Validation as /v1/ai/chat, before anything is charged.
-    let r = consumer_post(&ctx, Some(&key), "/api/gateway/chat/v1/chat/completions", json!({"messages": [{"role": "robot", "content": "x"}]})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/api/gateway/chat/v1/chat/completions",
+        json!({"messages": [{"role": "robot", "content": "x"}]}),
+    )
+    .await;
     let (s, e) = json_of(r).await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("messages[0].role"));
-    let r = consumer_post(&ctx, Some(&key), "/v1/ai/gateway/chat/chat/completions", json!({})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/v1/ai/gateway/chat/chat/completions",
+        json!({}),
+    )
+    .await;
     let (s, e) = json_of(r).await;
     assert_error(s, &e, 400, "VALIDATION_ERROR", Some("messages"));
     assert_eq!(balance(&ctx, &key).await, 65);
@@ -291,25 +433,64 @@ async fn out_of_credits_is_402_and_credit_restores() {
     let (ctx, server) = start_with_upstream().await;
     create_api(&ctx, json!({"slug": "chat"})).await;
     let (cid, key) = create_key(&ctx, "chat", 0).await;
-    let r = consumer_post(&ctx, Some(&key), "/api/gateway/chat/v1/chat/completions", json!({"messages": hi()})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/api/gateway/chat/v1/chat/completions",
+        json!({"messages": hi()}),
+    )
+    .await;
     let (s, e) = json_of(r).await;
     assert_error(s, &e, 402, "INSUFFICIENT_CREDITS", None);
-    assert!(e["message"].as_str().unwrap().contains("aerostack-server gateway credit"), "{e}");
-    let r = consumer_post(&ctx, Some(&key), "/v1/ai/gateway/chat/chat/completions", json!({"messages": hi()})).await;
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("aerostack-server gateway credit"),
+        "{e}"
+    );
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/v1/ai/gateway/chat/chat/completions",
+        json!({"messages": hi()}),
+    )
+    .await;
     let (s, e) = json_of(r).await;
     assert_error(s, &e, 402, "INSUFFICIENT_CREDITS", None);
 
     // 5 tokens: one call (7) goes through and overdraws; the next is refused.
-    let (s, _) = ctx.post("/v1/local/gateway/credit", json!({"consumer_id": cid, "tokens": 5})).await;
+    let (s, _) = ctx
+        .post(
+            "/v1/local/gateway/credit",
+            json!({"consumer_id": cid, "tokens": 5}),
+        )
+        .await;
     assert_eq!(s.as_u16(), 200);
-    let r = consumer_post(&ctx, Some(&key), "/api/gateway/chat/v1/chat/completions", json!({"messages": hi()})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/api/gateway/chat/v1/chat/completions",
+        json!({"messages": hi()}),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(balance(&ctx, &key).await, -2);
-    let r = consumer_post(&ctx, Some(&key), "/api/gateway/chat/v1/chat/completions", json!({"messages": hi(), "stream": true})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/api/gateway/chat/v1/chat/completions",
+        json!({"messages": hi(), "stream": true}),
+    )
+    .await;
     let (s, e) = json_of(r).await;
     assert_error(s, &e, 402, "INSUFFICIENT_CREDITS", None);
     let (_, u) = consumer_get(&ctx, &key, "/api/gateway/me/usage").await;
-    assert_eq!((&u["total_tokens"], &u["total_requests"]), (&json!(7), &json!(1)), "refused calls are not counted");
+    assert_eq!(
+        (&u["total_tokens"], &u["total_requests"]),
+        (&json!(7), &json!(1)),
+        "refused calls are not counted"
+    );
     ctx.p.shutdown().await;
     server.abort();
 }
@@ -326,25 +507,68 @@ async fn consumer_credentials() {
 
     let (s, e) = json_of(consumer_post(&ctx, None, chat, body.clone()).await).await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
-    assert!(e["message"].as_str().unwrap().contains("Bearer ask_test_"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("Bearer ask_test_"),
+        "{e}"
+    );
     // A project key is not a consumer key, in either header.
     let (s, e) = json_of(consumer_post(&ctx, Some(&ctx.key), chat, body.clone()).await).await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
-    assert!(e["message"].as_str().unwrap().contains("not a project API key"), "{e}");
-    let r = ctx.http.post(ctx.url(chat)).header("X-Aerostack-Key", &ctx.key).json(&body).send().await.unwrap();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a project API key"),
+        "{e}"
+    );
+    let r = ctx
+        .http
+        .post(ctx.url(chat))
+        .header("X-Aerostack-Key", &ctx.key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let (s, e) = json_of(r).await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
-    let (s, e) = json_of(consumer_post(&ctx, Some("ask_test_00000000000000000000000000000000"), chat, body.clone()).await).await;
+    let (s, e) = json_of(
+        consumer_post(
+            &ctx,
+            Some("ask_test_00000000000000000000000000000000"),
+            chat,
+            body.clone(),
+        )
+        .await,
+    )
+    .await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
     // On /v1 the spec's shape.
-    let (s, e) = json_of(consumer_post(&ctx, Some(&ctx.key), "/v1/ai/gateway/chat/chat/completions", body.clone()).await).await;
+    let (s, e) = json_of(
+        consumer_post(
+            &ctx,
+            Some(&ctx.key),
+            "/v1/ai/gateway/chat/chat/completions",
+            body.clone(),
+        )
+        .await,
+    )
+    .await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
     assert!(e.get("error").is_none(), "{e}");
 
     // A key of another API.
     let (s, e) = json_of(consumer_post(&ctx, Some(&other_key), chat, body.clone()).await).await;
     assert_error(s, &e, 403, "FORBIDDEN", Some("apiSlug"));
-    let (s, e) = json_of(consumer_post(&ctx, Some(&other_key), "/v1/ai/gateway/chat/chat/completions", body.clone()).await).await;
+    let (s, e) = json_of(
+        consumer_post(
+            &ctx,
+            Some(&other_key),
+            "/v1/ai/gateway/chat/chat/completions",
+            body.clone(),
+        )
+        .await,
+    )
+    .await;
     assert_error(s, &e, 403, "FORBIDDEN", Some("apiSlug"));
     let (s, e) = consumer_get(&ctx, &other_key, "/api/gateway/me/wallet?api_slug=chat").await;
     assert_error(s, &e, 403, "FORBIDDEN", Some("api_slug"));
@@ -355,7 +579,9 @@ async fn consumer_credentials() {
     let (s, e) = consumer_get(&ctx, &ctx.key, "/v1/ai/gateway/me/wallet").await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
     // A consumer key is not a project key.
-    let (s, e) = ctx.post_key(&key, "/v1/local/gateway/apis", json!({"slug": "x"})).await;
+    let (s, e) = ctx
+        .post_key(&key, "/v1/local/gateway/apis", json!({"slug": "x"}))
+        .await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
     assert_eq!(balance(&ctx, &key).await, 100);
     assert_eq!(balance(&ctx, &other_key).await, 100);
@@ -368,10 +594,20 @@ async fn without_an_ai_server_chat_is_503() {
     let ctx = start().await;
     create_api(&ctx, json!({"slug": "chat"})).await;
     let (_, key) = create_key(&ctx, "chat", 100).await;
-    for path in ["/api/gateway/chat/v1/chat/completions", "/v1/ai/gateway/chat/chat/completions"] {
-        let (s, e) = json_of(consumer_post(&ctx, Some(&key), path, json!({"messages": hi()})).await).await;
+    for path in [
+        "/api/gateway/chat/v1/chat/completions",
+        "/v1/ai/gateway/chat/chat/completions",
+    ] {
+        let (s, e) =
+            json_of(consumer_post(&ctx, Some(&key), path, json!({"messages": hi()})).await).await;
         assert_error(s, &e, 503, "AI_NOT_CONFIGURED", None);
-        assert!(e["message"].as_str().unwrap().contains("AEROSTACK_AI_BASE_URL"), "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("AEROSTACK_AI_BASE_URL"),
+            "{e}"
+        );
     }
     assert_eq!(balance(&ctx, &key).await, 100);
     ctx.p.shutdown().await;
@@ -385,49 +621,109 @@ async fn billing_log_debits_and_counts() {
     let (cid, key) = create_key(&ctx, "chat", 50).await;
     let api_id = api["id"].as_str().unwrap();
 
-    let (s, v) = ctx.post("/v1/gateway/billing/log", json!({"consumerId": cid, "apiId": api_id, "units": 20, "metric": "tokens"})).await;
+    let (s, v) = ctx
+        .post(
+            "/v1/gateway/billing/log",
+            json!({"consumerId": cid, "apiId": api_id, "units": 20, "metric": "tokens"}),
+        )
+        .await;
     assert_eq!(s.as_u16(), 200, "{v}");
     assert_eq!(v, json!({"success": true, "loggedUnits": 20}));
     // AerostackBilling.log's field name and the default metric.
-    let (s, v) = ctx.post("/v1/gateway/billing/log", json!({"consumerId": cid, "developerApiId": api_id, "units": 5})).await;
+    let (s, v) = ctx
+        .post(
+            "/v1/gateway/billing/log",
+            json!({"consumerId": cid, "developerApiId": api_id, "units": 5}),
+        )
+        .await;
     assert_eq!((s.as_u16(), &v["loggedUnits"]), (200, &json!(5)), "{v}");
     assert_eq!(balance(&ctx, &key).await, 25);
     let (_, u) = consumer_get(&ctx, &key, "/api/gateway/me/usage").await;
-    assert_eq!(u["days"], json!([{"date": today(), "tokens": 25, "requests": 2}]));
+    assert_eq!(
+        u["days"],
+        json!([{"date": today(), "tokens": 25, "requests": 2}])
+    );
 
     for (body, field) in [
         (json!({"apiId": api_id, "units": 1}), "consumerId"),
         (json!({"consumerId": cid, "units": 1}), "apiId"),
         (json!({"consumerId": cid, "apiId": api_id}), "units"),
-        (json!({"consumerId": cid, "apiId": api_id, "units": 0}), "units"),
-        (json!({"consumerId": cid, "apiId": api_id, "units": 1.5}), "units"),
-        (json!({"consumerId": cid, "apiId": api_id, "units": "3"}), "units"),
-        (json!({"consumerId": cid, "apiId": api_id, "units": 1, "metric": 3}), "metric"),
+        (
+            json!({"consumerId": cid, "apiId": api_id, "units": 0}),
+            "units",
+        ),
+        (
+            json!({"consumerId": cid, "apiId": api_id, "units": 1.5}),
+            "units",
+        ),
+        (
+            json!({"consumerId": cid, "apiId": api_id, "units": "3"}),
+            "units",
+        ),
+        (
+            json!({"consumerId": cid, "apiId": api_id, "units": 1, "metric": 3}),
+            "metric",
+        ),
     ] {
         let (s, e) = ctx.post("/v1/gateway/billing/log", body.clone()).await;
         assert_error(s, &e, 400, "VALIDATION_ERROR", Some(field));
     }
-    let (s, e) = ctx.post("/v1/gateway/billing/log", json!({"consumerId": "gcon_nope", "apiId": api_id, "units": 1})).await;
+    let (s, e) = ctx
+        .post(
+            "/v1/gateway/billing/log",
+            json!({"consumerId": "gcon_nope", "apiId": api_id, "units": 1}),
+        )
+        .await;
     assert_error(s, &e, 404, "NOT_FOUND", Some("consumerId"));
-    let (s, e) = ctx.post("/v1/gateway/billing/log", json!({"consumerId": cid, "apiId": other_api["id"], "units": 1})).await;
+    let (s, e) = ctx
+        .post(
+            "/v1/gateway/billing/log",
+            json!({"consumerId": cid, "apiId": other_api["id"], "units": 1}),
+        )
+        .await;
     assert_error(s, &e, 404, "NOT_FOUND", Some("apiId"));
-    let (s, e) = ctx.post("/v1/gateway/billing/log", json!({"consumerId": cid, "apiId": "gapi_nope", "units": 1})).await;
+    let (s, e) = ctx
+        .post(
+            "/v1/gateway/billing/log",
+            json!({"consumerId": cid, "apiId": "gapi_nope", "units": 1}),
+        )
+        .await;
     assert_error(s, &e, 404, "NOT_FOUND", Some("apiId"));
     let other = ctx.p.create_project("Other").await.unwrap();
-    let (s, e) = ctx.post_key(&other.api_key, "/v1/gateway/billing/log", json!({"consumerId": cid, "apiId": api_id, "units": 1})).await;
+    let (s, e) = ctx
+        .post_key(
+            &other.api_key,
+            "/v1/gateway/billing/log",
+            json!({"consumerId": cid, "apiId": api_id, "units": 1}),
+        )
+        .await;
     assert_error(s, &e, 404, "NOT_FOUND", Some("consumerId"));
-    let r = consumer_post(&ctx, Some(&key), "/v1/gateway/billing/log", json!({"consumerId": cid, "apiId": api_id, "units": 1})).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&key),
+        "/v1/gateway/billing/log",
+        json!({"consumerId": cid, "apiId": api_id, "units": 1}),
+    )
+    .await;
     let (s, e) = json_of(r).await;
     assert_error(s, &e, 401, "AUTH_INVALID_KEY", None);
     assert_eq!(balance(&ctx, &key).await, 25);
     ctx.p.shutdown().await;
 }
 
-fn ws_request(ctx: &Ctx, slug: &str, protocol: Option<&str>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
-    let url = format!("{}/api/gateway/{slug}/ws", ctx.p.url().replacen("http", "ws", 1));
+fn ws_request(
+    ctx: &Ctx,
+    slug: &str,
+    protocol: Option<&str>,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let url = format!(
+        "{}/api/gateway/{slug}/ws",
+        ctx.p.url().replacen("http", "ws", 1)
+    );
     let mut req = url.into_client_request().unwrap();
     if let Some(p) = protocol {
-        req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_str(p).unwrap());
+        req.headers_mut()
+            .insert("sec-websocket-protocol", HeaderValue::from_str(p).unwrap());
     }
     req
 }
@@ -457,11 +753,23 @@ async fn websocket_chat() {
     let (broke_id, broke) = create_key(&ctx, "chat", 0).await;
 
     let proto = format!("bearer-{key}");
-    let (mut ws, resp) = connect_async(ws_request(&ctx, "chat", Some(&proto))).await.expect("handshake");
-    assert_eq!(resp.headers()["sec-websocket-protocol"], proto.as_str(), "the subprotocol is echoed");
+    let (mut ws, resp) = connect_async(ws_request(&ctx, "chat", Some(&proto)))
+        .await
+        .expect("handshake");
+    assert_eq!(
+        resp.headers()["sec-websocket-protocol"],
+        proto.as_str(),
+        "the subprotocol is echoed"
+    );
     send(&mut ws, json!({"type": "chat", "messages": hi()})).await;
-    assert_eq!(next_json(&mut ws).await, json!({"type": "token", "content": "echo: "}));
-    assert_eq!(next_json(&mut ws).await, json!({"type": "token", "content": "hi"}));
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({"type": "token", "content": "echo: "})
+    );
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({"type": "token", "content": "hi"})
+    );
     let done = next_json(&mut ws).await;
     assert_eq!(done["type"], "done", "{done}");
     assert_eq!(done["usage"]["total_tokens"], 11, "{done}");
@@ -471,29 +779,51 @@ async fn websocket_chat() {
     assert_eq!(next_json(&mut ws).await, json!({"type": "pong"}));
     send(&mut ws, json!({"type": "chat", "messages": []})).await;
     let e = next_json(&mut ws).await;
-    assert_eq!((&e["type"], &e["code"]), (&json!("error"), &json!("VALIDATION_ERROR")), "{e}");
+    assert_eq!(
+        (&e["type"], &e["code"]),
+        (&json!("error"), &json!("VALIDATION_ERROR")),
+        "{e}"
+    );
     send(&mut ws, json!({"type": "dance"})).await;
     assert_eq!(next_json(&mut ws).await["code"], "VALIDATION_ERROR");
     ws.send(Message::Text("not json".into())).await.unwrap();
     assert_eq!(next_json(&mut ws).await["code"], "VALIDATION_ERROR");
     let (_, u) = consumer_get(&ctx, &key, "/api/gateway/me/usage").await;
-    assert_eq!((&u["total_tokens"], &u["total_requests"]), (&json!(11), &json!(1)));
+    assert_eq!(
+        (&u["total_tokens"], &u["total_requests"]),
+        (&json!(11), &json!(1))
+    );
     ws.close(None).await.unwrap();
 
     // An empty wallet: an error frame, the socket stays usable.
     let proto = format!("bearer-{broke}");
-    let (mut ws, _) = connect_async(ws_request(&ctx, "chat", Some(&proto))).await.expect("handshake");
+    let (mut ws, _) = connect_async(ws_request(&ctx, "chat", Some(&proto)))
+        .await
+        .expect("handshake");
     send(&mut ws, json!({"type": "chat", "messages": hi()})).await;
     let e = next_json(&mut ws).await;
-    assert_eq!((&e["type"], &e["code"]), (&json!("error"), &json!("INSUFFICIENT_CREDITS")), "{e}");
-    assert!(e["message"].as_str().unwrap().contains(&broke_id) || e["message"].as_str().unwrap().contains("gateway credit"), "{e}");
+    assert_eq!(
+        (&e["type"], &e["code"]),
+        (&json!("error"), &json!("INSUFFICIENT_CREDITS")),
+        "{e}"
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains(&broke_id)
+            || e["message"].as_str().unwrap().contains("gateway credit"),
+        "{e}"
+    );
     send(&mut ws, json!({"type": "ping"})).await;
     assert_eq!(next_json(&mut ws).await["type"], "pong");
 
     // Refused handshakes: no key, a project key, another API's key.
     for (protocol, slug, status, code) in [
         (None, "chat", 401, "AUTH_INVALID_KEY"),
-        (Some(format!("bearer-{}", ctx.key)), "chat", 401, "AUTH_INVALID_KEY"),
+        (
+            Some(format!("bearer-{}", ctx.key)),
+            "chat",
+            401,
+            "AUTH_INVALID_KEY",
+        ),
         (Some(format!("bearer-{key}")), "other", 403, "FORBIDDEN"),
     ] {
         match connect_async(ws_request(&ctx, slug, protocol.as_deref())).await {
@@ -503,10 +833,15 @@ async fn websocket_chat() {
                 assert_eq!(body["code"], code, "{body}");
                 assert!(body["error"].is_string(), "public shape: {body}");
             }
-            other => panic!("{protocol:?}: expected a refusal, got {:?}", other.map(|_| ())),
+            other => panic!(
+                "{protocol:?}: expected a refusal, got {:?}",
+                other.map(|_| ())
+            ),
         }
     }
-    let r = ctx.call(Method::GET, "/api/gateway/chat/ws", None, None).await;
+    let r = ctx
+        .call(Method::GET, "/api/gateway/chat/ws", None, None)
+        .await;
     assert_eq!(r.status().as_u16(), 426);
     ctx.p.shutdown().await;
     server.abort();
@@ -537,15 +872,29 @@ async fn cli_manages_apis_keys_and_credits() {
     };
     let (ok, out, err) = run(&["create-api", "chat", "--name", "Chat API", "--model", "m1"]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("slug: chat") && out.contains("model: m1"), "{out}");
+    assert!(
+        out.contains("slug: chat") && out.contains("model: m1"),
+        "{out}"
+    );
     let (ok, _, err) = run(&["create-api", "chat"]);
     assert!(!ok && err.contains("already exists"), "{err}");
     let (ok, out, _) = run(&["apis"]);
-    assert!(ok && out.contains("chat") && out.contains("Chat API"), "{out}");
+    assert!(
+        ok && out.contains("chat") && out.contains("Chat API"),
+        "{out}"
+    );
     let (ok, out, err) = run(&["create-key", "chat", "--name", "bob", "--credits", "10"]);
     assert!(ok, "{out}{err}");
-    let key = out.lines().find_map(|l| l.strip_prefix("key: ")).expect("key line").to_string();
-    let cid = out.split_whitespace().find(|w| w.starts_with("gcon_")).expect("consumer id").to_string();
+    let key = out
+        .lines()
+        .find_map(|l| l.strip_prefix("key: "))
+        .expect("key line")
+        .to_string();
+    let cid = out
+        .split_whitespace()
+        .find(|w| w.starts_with("gcon_"))
+        .expect("consumer id")
+        .to_string();
     let (ok, out, err) = run(&["credit", &cid, "5"]);
     assert!(ok && out.contains("balance 15"), "{out}{err}");
     let (ok, _, err) = run(&["credit", "gcon_nope", "5"]);
@@ -569,7 +918,10 @@ async fn cli_manages_apis_keys_and_credits() {
         .unwrap();
     let (s, w) = json_of(r).await;
     assert_eq!(s.as_u16(), 200, "{w}");
-    assert_eq!((&w["wallet"]["balance"], &w["wallet"]["total_purchased"]), (&json!(15), &json!(15)));
+    assert_eq!(
+        (&w["wallet"]["balance"], &w["wallet"]["total_purchased"]),
+        (&json!(15), &json!(15))
+    );
     let r = reqwest::Client::new()
         .get(format!("{}/v1/local/gateway/apis", p.url()))
         .header("X-Aerostack-Key", &p.default_project().api_key)
