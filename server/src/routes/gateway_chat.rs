@@ -20,7 +20,7 @@ use crate::extract::JsonBody;
 use crate::state::AppState;
 use crate::store::gateway::{self as store, CREDIT_HELP};
 
-/// Checks before a gateway chat call: the body (as `/v1/ai/chat`), an upstream, the wallet.
+/// Checks before a gateway chat call: the body (as `/v1/ai/chat`), the wallet, an upstream.
 /// Returns the body to send upstream (model resolved) and the prompt's length in characters.
 pub(crate) async fn prepare(
     st: &AppState,
@@ -28,9 +28,6 @@ pub(crate) async fn prepare(
     body: &JsonBody,
 ) -> Result<(Map<String, Value>, usize), ApiError> {
     ai::validate_chat(body)?;
-    if st.ai.base_url.is_none() {
-        return Err(ai::not_configured());
-    }
     let id = who.consumer.id.clone();
     let wallet = st.control(move |c| Ok(store::wallet(c, &id)?)).await?;
     if let Some(reason) = wallet.refusal() {
@@ -45,6 +42,10 @@ pub(crate) async fn prepare(
             "suggestion",
             format!("aerostack-server gateway credit {} 10000", who.consumer.id),
         ));
+    }
+    // After the wallet: a consumer without credits is refused whatever the platform's setup.
+    if st.ai.base_url.is_none() {
+        return Err(ai::not_configured());
     }
     let requested = body.opt_str("model", CHAT_USAGE)?;
     let model = ai::resolve_model(st, requested, who.api.model.as_deref())?;

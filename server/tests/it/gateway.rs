@@ -610,6 +610,17 @@ async fn without_an_ai_server_chat_is_503() {
         );
     }
     assert_eq!(balance(&ctx, &key).await, 100);
+    // An empty wallet is refused first, whatever the platform's setup.
+    let (_, broke) = create_key(&ctx, "chat", 0).await;
+    let r = consumer_post(
+        &ctx,
+        Some(&broke),
+        "/api/gateway/chat/v1/chat/completions",
+        json!({"messages": hi()}),
+    )
+    .await;
+    let (s, e) = json_of(r).await;
+    assert_error(s, &e, 402, "INSUFFICIENT_CREDITS", None);
     ctx.p.shutdown().await;
 }
 
