@@ -83,6 +83,9 @@ type Config struct {
 	Headers map[string]string
 	// IgnoreEnv ignores the AEROSTACK_* environment variables.
 	IgnoreEnv bool
+	// ConsumerKey is the AI-gateway consumer key (ask_…) of the Gateway calls that name none
+	// (falls back to AEROSTACK_CONSUMER_KEY).
+	ConsumerKey string
 	// Logger receives the engine's lines about this client's requests (each retry at debug, a
 	// long wait at warn); nil: slog.Default(). Each line carries the identity of the engine client
 	// that made the call, so every client logs to its own Logger.
@@ -99,6 +102,7 @@ func (c Config) options() Record {
 	put("project_id", c.ProjectID)
 	put("api_key", c.APIKey)
 	put("base_url", c.BaseURL)
+	put("consumer_key", c.ConsumerKey)
 	if c.ServerIndex != nil {
 		o["server_index"] = *c.ServerIndex
 	}
@@ -153,6 +157,7 @@ type Client struct {
 	Cache    *Cache
 	Storage  *Storage
 	AI       *AI
+	Gateway  *Gateway
 	Queue    *Queue
 	Secrets  *Secrets
 	Services *Services
@@ -186,6 +191,7 @@ func wrap(h *ffi.Client) *Client {
 	c.Cache = &Cache{c}
 	c.Storage = &Storage{c}
 	c.AI = &AI{c: c, Search: &AISearch{c}}
+	c.Gateway = &Gateway{c}
 	c.Queue = &Queue{c}
 	c.Secrets = &Secrets{c}
 	c.Services = &Services{c}

@@ -19,6 +19,9 @@ type LocalOptions struct {
 	RateLimits map[string]RateLimit
 	// RequireEmailVerification makes new accounts verify their email first.
 	RequireEmailVerification bool
+	// HostedRateLimits turns on the hosted rate limits (register 5/min/IP, ...) for the limits
+	// RateLimits does not name; off by default (a test suite would trip over them).
+	HostedRateLimits bool
 	// Extra are further options in the platform's own names (ai_base_url, max_upload_bytes, ...).
 	Extra map[string]any
 }
@@ -53,6 +56,9 @@ func StartLocal(o LocalOptions) (*LocalPlatform, error) {
 	}
 	if o.RequireEmailVerification {
 		opts["require_email_verification"] = true
+	}
+	if o.HostedRateLimits {
+		opts["hosted_rate_limits"] = true
 	}
 	limits := Record{}
 	for name, l := range o.RateLimits {

@@ -103,6 +103,36 @@ type EnqueueResult struct {
 	JobID string `json:"job_id"`
 }
 
+// GatewayWallet is an AI-gateway consumer's wallet, in tokens.
+type GatewayWallet struct {
+	Balance        int64   `json:"balance"`
+	TotalPurchased int64   `json:"total_purchased"`
+	TotalConsumed  int64   `json:"total_consumed"`
+	PlanType       *string `json:"plan_type"`
+	HardLimit      *int64  `json:"hard_limit"`
+	SoftLimit      *int64  `json:"soft_limit"`
+}
+
+// GatewayUsageDay is a consumer's usage on one UTC day (Date is YYYY-MM-DD).
+type GatewayUsageDay struct {
+	Date     string `json:"date"`
+	Tokens   int64  `json:"tokens"`
+	Requests int64  `json:"requests"`
+}
+
+// GatewayUsage is a consumer's usage over the last days; Days holds the days with usage, oldest first.
+type GatewayUsage struct {
+	TotalTokens   int64             `json:"total_tokens"`
+	TotalRequests int64             `json:"total_requests"`
+	Days          []GatewayUsageDay `json:"days"`
+}
+
+// BillingLogged is the answer of Gateway.BillingLog.
+type BillingLogged struct {
+	Success     bool  `json:"success"`
+	LoggedUnits int64 `json:"logged_units"`
+}
+
 // CollectionItem is an item of a collection; Data is the caller's, as stored.
 type CollectionItem struct {
 	ID         string `json:"id"`
@@ -272,6 +302,8 @@ type HistoryMessage struct {
 	Event     string    `json:"event"`
 	Data      any       `json:"data"`
 	CreatedAt time.Time `json:"created_at"`
+	// Seq is the order of storage: with CreatedAt a strict total order.
+	Seq *int64 `json:"seq"`
 }
 
 // OutboxMessage is an email the local platform "sent" (OTP codes, verification and reset

@@ -74,6 +74,7 @@ impl Client {
                 project_id: r.project_id,
                 has_api_key: r.api_key.is_some(),
                 api_key: r.api_key.clone(),
+                consumer_key: r.consumer_key.clone(),
                 timeout: r.timeout,
                 retry: r.retry,
                 project_header,
@@ -187,6 +188,16 @@ impl Client {
     /// AI chat, completions, embeddings and search.
     pub fn ai(&self) -> Ai<'_> {
         Ai::new(self)
+    }
+
+    /// The AI gateway, as a consumer (and `billing_log` with the project key).
+    pub fn gateway(&self) -> crate::services::Gateway<'_> {
+        crate::services::Gateway::new(self)
+    }
+
+    /// The configured AI-gateway consumer key, if any.
+    pub(crate) fn consumer_key(&self) -> Option<&str> {
+        self.inner.consumer_key.as_deref()
     }
 
     /// Project secrets.

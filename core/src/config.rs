@@ -22,6 +22,8 @@ pub const ENV_API_URL: &str = "AEROSTACK_API_URL";
 pub const ENV_API_KEY: &str = "AEROSTACK_API_KEY";
 /// Environment variable for the project id.
 pub const ENV_PROJECT_ID: &str = "AEROSTACK_PROJECT_ID";
+/// Environment variable read for [`ClientConfig::consumer_key`].
+pub const ENV_CONSUMER_KEY: &str = "AEROSTACK_CONSUMER_KEY";
 
 const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
@@ -54,6 +56,8 @@ pub struct ClientConfig {
     pub user_agent_prefix: Option<String>,
     /// Do not read `AEROSTACK_*` environment variables.
     pub ignore_env: bool,
+    /// AI-gateway consumer key (`ask_…`) the gateway calls use unless a call names its own.
+    pub consumer_key: Option<String>,
 }
 
 impl ClientConfig {
@@ -166,11 +170,13 @@ impl ClientConfig {
             )));
         }
 
-        if api_key.is_none() && project_id.is_none() {
+        let consumer_key = self.consumer_key.clone().or_else(|| env(ENV_CONSUMER_KEY)).filter(|k| !k.trim().is_empty());
+        if api_key.is_none() && project_id.is_none() && consumer_key.is_none() {
             // Found now rather than as a confusing failure of the first call.
             return Err(Error::invalid_config(format!(
                 "no API key and no project id (for {base_url}): set ClientConfig.api_key or {ENV_API_KEY} to call the \
-                 project's APIs, or ClientConfig.project_id or {ENV_PROJECT_ID} for end-user auth alone"
+                 project's APIs, ClientConfig.project_id or {ENV_PROJECT_ID} for end-user auth alone, or \
+                 ClientConfig.consumer_key or {ENV_CONSUMER_KEY} for the AI gateway alone"
             )));
         }
         let timeout = positive_ms(self.timeout_ms, DEFAULT_TIMEOUT_MS, "timeout_ms")?;
@@ -203,6 +209,7 @@ impl ClientConfig {
             base_url,
             host_url,
             api_key,
+            consumer_key,
             project_id,
             timeout,
             connect_timeout,
@@ -218,6 +225,7 @@ pub(crate) struct Resolved {
     pub base_url: String,
     pub host_url: String,
     pub api_key: Option<String>,
+    pub consumer_key: Option<String>,
     pub project_id: Option<String>,
     pub timeout: Duration,
     pub connect_timeout: Duration,

@@ -61,6 +61,7 @@ pub use services::cache::{
     CacheEntry, CacheKeyInfo, CacheKeys, CacheListPage, CacheSetEntry, DeleteManyResult,
 };
 pub use services::collections::{CollectionItem, CollectionPage, CollectionQuery};
+pub use services::gateway::{BillingLogged, GatewayUsage, GatewayUsageDay, GatewayWallet};
 pub use services::db::{BatchItem, BatchResult, QueryResult, Row, Statement};
 pub use services::invoke::InvokeResult;
 pub use services::outbox::{OutboxMessage, ServedNow};

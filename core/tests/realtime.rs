@@ -203,13 +203,13 @@ async fn publish_is_acked_delivered_to_others_and_kept_in_history() {
     let topic = room_a.topic();
     let since = h
         .client
-        .realtime_history_since(&topic, ack.timestamp.unwrap().unix_ms() - 1, None)
+        .realtime_history_since(&topic, ack.timestamp.unwrap().unix_ms() - 1, None, None)
         .await
         .unwrap();
     assert_eq!(since.len(), 1);
     assert!(
         h.client
-            .realtime_history_since(&topic, ack.timestamp.unwrap().unix_ms(), None)
+            .realtime_history_since(&topic, ack.timestamp.unwrap().unix_ms(), None, None)
             .await
             .unwrap()
             .is_empty(),

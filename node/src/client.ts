@@ -15,7 +15,7 @@ import { Realtime, Socket, type Channel, type RealtimeEvent } from "./realtime";
 import { callOptionsJson, retryJson, splitOptions, sync, Transport, type CallOptions, type RetryOption, type Stream } from "./transport";
 import type {
   ActionResult, AuthSession, BatchResult, CacheKeyInfo, CacheListPage, CancelResult, ChatChunk, ChatResponse, CollectionItem,
-  CollectionListParams, CollectionPage, Completion,
+  CollectionListParams, CollectionPage, Completion, BillingLogged, GatewayUsage, GatewayWallet,
   DeleteManyResult, EnqueueResult, IngestResult, InvokeResult, JobRecord, JobsPage, ObjectInfo, OtpSent, OutboxMessage,
   QueryResult, Row, SearchResult, ServedNow, StoragePage, StoredObject, TypeCount, UploadResult, User,
 } from "./types";
@@ -38,11 +38,13 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** Do not read `AEROSTACK_*` environment variables. */
   ignoreEnv?: boolean;
+  /** AI-gateway consumer key (`ask_…`) for `client.gateway` (falls back to `AEROSTACK_CONSUMER_KEY`). */
+  consumerKey?: string;
 }
 
 /** The surface's client options of `o`. */
 export function clientOptionsJson(o: ClientOptions): string {
-  const known = ["projectId", "projectSlug", "apiKey", "baseUrl", "serverIndex", "timeoutMs", "connectTimeoutMs", "retry", "headers", "ignoreEnv"];
+  const known = ["projectId", "projectSlug", "apiKey", "baseUrl", "serverIndex", "timeoutMs", "connectTimeoutMs", "retry", "headers", "ignoreEnv", "consumerKey"];
   for (const k of Object.keys(o)) {
     if (!known.includes(k)) {
       throw validationError(k, `new AerostackClient: unknown option \`${k}\`; the options are ${known.join(", ")}`);
@@ -58,6 +60,7 @@ export function clientOptionsJson(o: ClientOptions): string {
     retry: retryJson(o.retry),
     headers: o.headers,
     ignore_env: o.ignoreEnv,
+    consumer_key: o.consumerKey,
   });
 }
 
@@ -389,6 +392,52 @@ function chatArgs(messages: ChatMessage[], o: Partial<ChatOptions>): Record<stri
   return { messages, model: o.model, temperature: o.temperature, max_tokens: o.maxTokens, top_p: o.topP };
 }
 
+/** Options of a gateway call: the consumer key (else the client's `consumerKey`). */
+export interface GatewayOptions extends CallOptions {
+  consumerKey?: string;
+}
+export interface GatewayChatOptions extends ChatOptions {
+  consumerKey?: string;
+}
+
+/**
+ * The AI gateway, as a consumer: chat through a gateway API (`apiSlug`) billed to the consumer key
+ * (`consumerKey`, per call or the client's), its wallet and usage; and `billingLog`, with which the
+ * project's backend debits a consumer itself (the project key).
+ */
+export class Gateway extends Ns {
+  private key: string | undefined;
+  /** The official SDK's way to set the consumer key of the gateway calls that name none. */
+  setConsumerKey(consumerKey: string): this {
+    this.key = consumerKey;
+    return this;
+  }
+  /** A chat completion through gateway API `apiSlug`: `{ text, usage, model, finishReason }`. */
+  chat(apiSlug: string, messages: ChatMessage[], options?: GatewayChatOptions): Promise<ChatResponse> {
+    const [own, call] = splitOptions<GatewayChatOptions>(options);
+    return this.t.call("gateway.chat", { api_slug: apiSlug, consumer_key: own.consumerKey ?? this.key, ...chatArgs(messages, own) }, call);
+  }
+  /** `chat`, streamed: `for await (const chunk of gateway.chatStream(slug, messages))` (`chunk.delta`). */
+  chatStream(apiSlug: string, messages: ChatMessage[], options?: GatewayChatOptions): Stream<ChatChunk> {
+    const [own, call] = splitOptions<GatewayChatOptions>(options);
+    return this.t.stream("gateway.chat_stream", { api_slug: apiSlug, consumer_key: own.consumerKey ?? this.key, ...chatArgs(messages, own) }, call);
+  }
+  /** The consumer's wallet in tokens: `{ balance, totalPurchased, totalConsumed, planType, hardLimit, softLimit }`. */
+  wallet(apiSlug?: string, options?: GatewayOptions): Promise<GatewayWallet> {
+    const [own, call] = splitOptions<GatewayOptions>(options);
+    return this.t.call("gateway.wallet", { api_slug: apiSlug, consumer_key: own.consumerKey ?? this.key }, call);
+  }
+  /** The consumer's usage over the last `days` (default 30): `{ totalTokens, totalRequests, days: [{ date, tokens, requests }] }`. */
+  usage(apiSlug?: string, days?: number, options?: GatewayOptions): Promise<GatewayUsage> {
+    const [own, call] = splitOptions<GatewayOptions>(options);
+    return this.t.call("gateway.usage", { api_slug: apiSlug, days, consumer_key: own.consumerKey ?? this.key }, call);
+  }
+  /** Debits `units` from consumer `consumerId` of gateway API `apiId` (the project key): `{ success, loggedUnits }`. */
+  billingLog(consumerId: string, apiId: string, units: number, metric?: string, opts?: CallOptions): Promise<BillingLogged> {
+    return this.t.call("gateway.billing_log", { consumer_id: consumerId, api_id: apiId, units, metric }, opts);
+  }
+}
+
 /** Semantic search over the project's documents. */
 export class AiSearch extends Ns {
   ingest(content: string, type: string, id?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<IngestResult> {
@@ -528,6 +577,7 @@ export class AerostackClient {
   readonly cache: Cache;
   readonly storage: Storage;
   readonly ai: Ai;
+  readonly gateway: Gateway;
   readonly queue: Queue;
   readonly secrets: Secrets;
   readonly services: Services;
@@ -545,6 +595,7 @@ export class AerostackClient {
     this.cache = new Cache(this.transport);
     this.storage = new Storage(this.transport);
     this.ai = new Ai(this.transport);
+    this.gateway = new Gateway(this.transport);
     this.queue = new Queue(this.transport);
     this.secrets = new Secrets(this.transport);
     this.services = new Services(this.transport);

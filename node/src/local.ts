@@ -30,6 +30,11 @@ export interface LocalPlatformOptions {
   maxUploadBytes?: number;
   /** `{ name: [count, windowMs] }`; count 0 disables a limit. */
   rateLimits?: Record<string, [number, number] | { count: number; windowMs: number }>;
+  /**
+   * The hosted rate limits (register 5/min/IP, ...) for the limits `rateLimits` does not name.
+   * Default false: a test fixture's own suite would trip over them.
+   */
+  hostedRateLimits?: boolean;
   /** Fill unset AI options and the data directory from `AEROSTACK_*` variables (default true). */
   fromEnv?: boolean;
 }

@@ -89,6 +89,31 @@ export interface JobAttempt {
   error?: string | null;
 }
 /** A background job. `data` is what it was sent with, `result` what its handler answered. */
+/** An AI-gateway consumer's wallet, in tokens. */
+export interface GatewayWallet {
+  balance: number;
+  totalPurchased: number;
+  totalConsumed: number;
+  planType: string | null;
+  hardLimit: number | null;
+  softLimit: number | null;
+}
+export interface GatewayUsageDay {
+  /** `YYYY-MM-DD` (UTC). */
+  date: string;
+  tokens: number;
+  requests: number;
+}
+export interface GatewayUsage {
+  totalTokens: number;
+  totalRequests: number;
+  /** The days with usage, oldest first. */
+  days: GatewayUsageDay[];
+}
+export interface BillingLogged {
+  success: boolean;
+  loggedUnits: number;
+}
 /** An item of a collection (`client.db.collection(name)`); `data` is yours, as stored. */
 export interface CollectionItem<D = Record<string, any>> {
   id: string;
@@ -246,6 +271,8 @@ export interface HistoryMessage<D = any> {
   event: string;
   data: D;
   createdAt: Date;
+  /** Order of storage: with `createdAt` a strict total order. */
+  seq?: number | null;
 }
 
 /** A message of the local platform's outbox (OTP codes, verification and reset tokens). */

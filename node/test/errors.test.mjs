@@ -238,3 +238,18 @@ test("one AbortSignal shared by 300 calls in flight: one listener, every call ca
     h.close();
   }
 });
+
+test("in-process platforms leave the hosted rate limits off unless hostedRateLimits asks for them", async () => {
+  const { LocalPlatform } = await import("aerostack/local");
+  for (const hosted of [false, true]) {
+    const lp = await LocalPlatform.start({ fromEnv: false, hostedRateLimits: hosted });
+    const c = lp.client();
+    let limited = null;
+    for (let i = 0; i < 6 && !limited; i++) {
+      await c.auth.register(`rl-${i}-${uid()}@example.com`, "securePassword123").catch((e) => (limited = e));
+    }
+    assert.equal(limited instanceof RateLimitError, hosted, String(limited));
+    await c.close();
+    await lp.stop();
+  }
+});

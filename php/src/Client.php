@@ -26,6 +26,7 @@ class Client
     public readonly Service\Cache $cache;
     public readonly Service\Storage $storage;
     public readonly Service\Ai $ai;
+    public readonly Service\Gateway $gateway;
     public readonly Service\Queue $queue;
     public readonly Service\Secrets $secrets;
     public readonly Service\Services $services;
@@ -41,7 +42,8 @@ class Client
      * `AEROSTACK_API_KEY`) at `$baseUrl` (or `$serverIndex`: 0 = https://api.aerostack.dev/v1,
      * 1 = http://localhost:8787/v1; env `AEROSTACK_API_URL`). `$timeoutMs` per attempt (default
      * 30000), `$retry` false (none), true (default) or the policy's fields; `$logger` any
-     * PSR-3-style logger (retries are logged at debug, long waits at warning).
+     * PSR-3-style logger (retries are logged at debug, long waits at warning); `$consumerKey` the
+     * AI-gateway consumer key (`ask_…`, env `AEROSTACK_CONSUMER_KEY`) of the `gateway` calls.
      */
     public function __construct(
         ?string $projectId = null,
@@ -54,6 +56,7 @@ class Client
         ?array $headers = null,
         ?object $logger = null,
         bool $ignoreEnv = false,
+        ?string $consumerKey = null,
     ) {
         Native::require();
         $opts = Native::options([
@@ -66,6 +69,7 @@ class Client
             'retry' => Native::retry($retry),
             'headers' => $headers,
             'ignore_env' => $ignoreEnv ?: null,
+            'consumer_key' => $consumerKey,
         ]);
         try {
             $native = new \Aerostack\Native\Client(Native::encode($opts, true));
@@ -91,6 +95,7 @@ class Client
         $this->cache = new Service\Cache($t);
         $this->storage = new Service\Storage($t);
         $this->ai = new Service\Ai($t);
+        $this->gateway = new Service\Gateway($t);
         $this->queue = new Service\Queue($t);
         $this->secrets = new Service\Secrets($t);
         $this->services = new Service\Services($t);

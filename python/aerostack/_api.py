@@ -444,6 +444,48 @@ class Ai(_Ns):
         return self._t.call("ai.embed", {"text": text}, _embedding)
 
 
+class Gateway(_Ns):
+    """The AI gateway, as a consumer: chat through a gateway API (``api_slug``) billed to the
+    consumer key (``consumer_key``, else the client's ``consumer_key``), its wallet and usage; and
+    ``billing_log``, with which the project's backend debits a consumer itself (the project key)."""
+
+    __slots__ = ()
+
+    def chat(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str] = None,
+             temperature: Optional[float] = None, max_tokens: Optional[int] = None,
+             top_p: Optional[float] = None, consumer_key: Optional[str] = None) -> Call[Record]:
+        """A chat completion through gateway API ``api_slug``; ``result.text``, ``.usage``."""
+        return self._t.call("gateway.chat", {"api_slug": api_slug, "messages": [dict(m) for m in messages],
+                                             "model": model, "temperature": temperature, "max_tokens": max_tokens,
+                                             "top_p": top_p, "consumer_key": consumer_key})
+
+    def chat_stream(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str] = None,
+                    temperature: Optional[float] = None, max_tokens: Optional[int] = None,
+                    top_p: Optional[float] = None, consumer_key: Optional[str] = None) -> Stream[Record]:
+        """``chat`` streamed: chunks with ``.delta``, the last ones ``.finish_reason`` and ``.usage``."""
+        return self._t.stream("gateway.chat_stream", {"api_slug": api_slug, "messages": [dict(m) for m in messages],
+                                                      "model": model, "temperature": temperature,
+                                                      "max_tokens": max_tokens, "top_p": top_p,
+                                                      "consumer_key": consumer_key})
+
+    def wallet(self, api_slug: Optional[str] = None, consumer_key: Optional[str] = None) -> Call[Record]:
+        """The consumer's wallet in tokens: ``{balance, total_purchased, total_consumed, plan_type,
+        hard_limit, soft_limit}``."""
+        return self._t.call("gateway.wallet", {"api_slug": api_slug, "consumer_key": consumer_key})
+
+    def usage(self, api_slug: Optional[str] = None, days: Optional[int] = None,
+              consumer_key: Optional[str] = None) -> Call[Record]:
+        """The consumer's usage over the last ``days`` (default 30): ``{total_tokens,
+        total_requests, days: [{date, tokens, requests}]}``."""
+        return self._t.call("gateway.usage", {"api_slug": api_slug, "days": days, "consumer_key": consumer_key})
+
+    def billing_log(self, consumer_id: str, api_id: str, units: int, metric: Optional[str] = None) -> Call[Record]:
+        """Debits ``units`` from consumer ``consumer_id`` of gateway API ``api_id`` (project key);
+        ``{success, logged_units}``."""
+        return self._t.call("gateway.billing_log", {"consumer_id": consumer_id, "api_id": api_id, "units": units,
+                                                    "metric": metric})
+
+
 class Queue(_Ns):
     """Background jobs, served by queue workers (Logic Modules)."""
 
@@ -552,7 +594,7 @@ class Root(_Ns):
         return self._t.call("request", {"method": method, "path": path, "body": body})
 
 
-NAMESPACES = ("Auth", "Collection", "Db", "Cache", "Storage", "AiSearch", "Ai", "Queue", "Secrets", "Services", "Local", "Root")
+NAMESPACES = ("Auth", "Collection", "Db", "Gateway", "Cache", "Storage", "AiSearch", "Ai", "Queue", "Secrets", "Services", "Local", "Root")
 
 # At run time both faces share the classes above; only the transport differs.
 for _name in NAMESPACES:

@@ -73,6 +73,24 @@ class AsyncDb:
     async def batch(self, queries: Sequence[Union[Mapping[str, Any], Tuple[Any, ...], str]]) -> Record:
         """Runs up to 25 statements in one transaction: all or nothing."""
 
+class AsyncGateway:
+    """The AI gateway, as a consumer: chat through a gateway API (``api_slug``) billed to the
+consumer key (``consumer_key``, else the client's ``consumer_key``), its wallet and usage; and
+``billing_log``, with which the project's backend debits a consumer itself (the project key)."""
+    async def chat(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=..., consumer_key: Optional[str]=...) -> Record:
+        """A chat completion through gateway API ``api_slug``; ``result.text``, ``.usage``."""
+    def chat_stream(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=..., consumer_key: Optional[str]=...) -> AsyncStream[Record]:
+        """``chat`` streamed: chunks with ``.delta``, the last ones ``.finish_reason`` and ``.usage``."""
+    async def wallet(self, api_slug: Optional[str]=..., consumer_key: Optional[str]=...) -> Record:
+        """The consumer's wallet in tokens: ``{balance, total_purchased, total_consumed, plan_type,
+hard_limit, soft_limit}``."""
+    async def usage(self, api_slug: Optional[str]=..., days: Optional[int]=..., consumer_key: Optional[str]=...) -> Record:
+        """The consumer's usage over the last ``days`` (default 30): ``{total_tokens,
+total_requests, days: [{date, tokens, requests}]}``."""
+    async def billing_log(self, consumer_id: str, api_id: str, units: int, metric: Optional[str]=...) -> Record:
+        """Debits ``units`` from consumer ``consumer_id`` of gateway API ``api_id`` (project key);
+``{success, logged_units}``."""
+
 class AsyncCache:
     """Key-value cache with TTLs (seconds)."""
     async def set(self, key: str, value: Any, ttl: Optional[int]=...) -> Any:
@@ -290,6 +308,24 @@ class SyncDb:
         """The first row, or ``None``."""
     def batch(self, queries: Sequence[Union[Mapping[str, Any], Tuple[Any, ...], str]]) -> Record:
         """Runs up to 25 statements in one transaction: all or nothing."""
+
+class SyncGateway:
+    """The AI gateway, as a consumer: chat through a gateway API (``api_slug``) billed to the
+consumer key (``consumer_key``, else the client's ``consumer_key``), its wallet and usage; and
+``billing_log``, with which the project's backend debits a consumer itself (the project key)."""
+    def chat(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=..., consumer_key: Optional[str]=...) -> Record:
+        """A chat completion through gateway API ``api_slug``; ``result.text``, ``.usage``."""
+    def chat_stream(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=..., consumer_key: Optional[str]=...) -> SyncStream[Record]:
+        """``chat`` streamed: chunks with ``.delta``, the last ones ``.finish_reason`` and ``.usage``."""
+    def wallet(self, api_slug: Optional[str]=..., consumer_key: Optional[str]=...) -> Record:
+        """The consumer's wallet in tokens: ``{balance, total_purchased, total_consumed, plan_type,
+hard_limit, soft_limit}``."""
+    def usage(self, api_slug: Optional[str]=..., days: Optional[int]=..., consumer_key: Optional[str]=...) -> Record:
+        """The consumer's usage over the last ``days`` (default 30): ``{total_tokens,
+total_requests, days: [{date, tokens, requests}]}``."""
+    def billing_log(self, consumer_id: str, api_id: str, units: int, metric: Optional[str]=...) -> Record:
+        """Debits ``units`` from consumer ``consumer_id`` of gateway API ``api_id`` (project key);
+``{success, logged_units}``."""
 
 class SyncCache:
     """Key-value cache with TTLs (seconds)."""

@@ -42,14 +42,16 @@ class _ClientBase:
         retry: RetryArg = None,
         headers: Optional[Mapping[str, str]] = None,
         logger: Optional[logging.Logger] = None,
+        consumer_key: Optional[str] = None,
     ) -> None:
         """Connects to the project ``project_id`` with ``api_key`` (both fall back to
         ``AEROSTACK_PROJECT_ID`` / ``AEROSTACK_API_KEY``) at ``base_url`` (or ``server_index``:
         0 = https://api.aerostack.dev/v1, 1 = http://localhost:8787/v1; env ``AEROSTACK_API_URL``).
 
         ``timeout`` is seconds per attempt (default 30), ``retry`` a :class:`~aerostack.utils.RetryConfig`,
-        a mapping of engine retry fields, or ``False`` for no retries. Nothing is sent until the
-        first call; one client holds one connection pool, so reuse it.
+        a mapping of engine retry fields, or ``False`` for no retries. ``consumer_key`` is the AI
+        gateway consumer key (``ask_…``; env ``AEROSTACK_CONSUMER_KEY``) the ``gateway`` calls use.
+        Nothing is sent until the first call; one client holds one connection pool, so reuse it.
         """
         config = client_config(
             api_key=api_key,
@@ -60,6 +62,7 @@ class _ClientBase:
             connect_timeout=connect_timeout,
             retry=retry,
             headers=headers,
+            consumer_key=consumer_key,
         )
         self._bind(self._transport_class(new_native_client(config), None, logger))
 
@@ -74,6 +77,7 @@ class _ClientBase:
         self.cache = ns.Cache(t)
         self.storage = ns.Storage(t)
         self.ai = ns.Ai(t)
+        self.gateway = ns.Gateway(t)
         self.queue = ns.Queue(t)
         self.secrets = ns.Secrets(t)
         self.services = ns.Services(t)
@@ -137,6 +141,7 @@ class AerostackClient(_ClientBase):
     cache: _api.AsyncCache
     storage: _api.AsyncStorage
     ai: _api.AsyncAi
+    gateway: _api.AsyncGateway
     queue: _api.AsyncQueue
     secrets: _api.AsyncSecrets
     services: _api.AsyncServices
@@ -174,6 +179,7 @@ class SyncAerostackClient(_ClientBase):
     cache: _api.SyncCache
     storage: _api.SyncStorage
     ai: _api.SyncAi
+    gateway: _api.SyncGateway
     queue: _api.SyncQueue
     secrets: _api.SyncSecrets
     services: _api.SyncServices

@@ -105,11 +105,14 @@ def client_config(
     connect_timeout: Optional[float] = None,
     retry: Union[RetryConfig, RetryPolicy, bool, None] = None,
     headers: Optional[Mapping[str, str]] = None,
+    consumer_key: Optional[str] = None,
 ) -> Dict[str, Any]:
     """The engine's ``ClientConfig`` as a dict (timeouts in seconds here, ms in the engine)."""
     cfg: Dict[str, Any] = {}
     if api_key is not None:
         cfg["api_key"] = api_key
+    if consumer_key is not None:
+        cfg["consumer_key"] = consumer_key
     if project_id is not None:
         cfg["project_id"] = project_id
     if base_url is not None:

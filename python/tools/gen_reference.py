@@ -26,7 +26,7 @@ SECTIONS: Sequence[Tuple[str, str, Sequence[str], str]] = [
      "`AerostackClient` is async (`await client.db.query(...)`); `SyncAerostackClient` has the same "
      "namespaces and methods, blocking."),
     ("Service namespaces", "_api.pyi",
-     ["AsyncRoot", "AsyncAuth", "AsyncDb", "AsyncCollection", "AsyncCache", "AsyncStorage", "AsyncAi", "AsyncAiSearch", "AsyncQueue",
+     ["AsyncRoot", "AsyncAuth", "AsyncDb", "AsyncCollection", "AsyncCache", "AsyncStorage", "AsyncAi", "AsyncAiSearch", "AsyncGateway", "AsyncQueue",
       "AsyncSecrets", "AsyncServices", "AsyncLocal"],
      "`client.auth`, `client.db`, ... on `AerostackClient`. On `SyncAerostackClient` each method has "
      "the same signature without `async` (classes `SyncAuth`, `SyncDb`, ...), and streams are plain "

@@ -44,7 +44,35 @@ pub struct Jwt {
     validation: Validation,
 }
 
+/// Claims of a signed object URL's token: one object of one project, until `exp`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ObjectClaims {
+    pub pid: String,
+    /// The object's key.
+    pub obj: String,
+    pub exp: i64,
+}
+
 impl Jwt {
+    /// A token for `?token=` on `/files/{project}/{key}`, valid `ttl_secs`. An access token is
+    /// never one (it has no `obj`), nor is this an access token (it has no `sub`).
+    pub fn sign_object(&self, project_id: &str, key: &str, ttl_secs: i64) -> Result<(String, i64), ApiError> {
+        let exp = crate::util::now_ms() / 1000 + ttl_secs;
+        let claims = ObjectClaims { pid: project_id.to_string(), obj: key.to_string(), exp };
+        let token = jsonwebtoken::encode(&Header::default(), &claims, &self.enc)
+            .map_err(|e| ApiError::internal(format!("could not sign the object URL: {e}")))?;
+        Ok((token, exp))
+    }
+
+    /// Whether `token` grants `key` of `project_id` now.
+    pub fn grants_object(&self, token: &str, project_id: &str, key: &str) -> bool {
+        let mut v = Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp"]);
+        jsonwebtoken::decode::<ObjectClaims>(token, &self.dec, &v)
+            .is_ok_and(|d| d.claims.pid == project_id && d.claims.obj == key)
+    }
+
     pub fn new(secret: &str) -> Self {
         let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.leeway = 0;

@@ -64,9 +64,26 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        // A body announced bigger than the limit is refused before any of it is read.
+        let announced = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > MAX_JSON_BYTES as u64) {
+            return Err(too_large());
+        }
         let bytes = read_body(req.into_body()).await?;
         parse_json_object(&bytes).map(JsonBody)
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        code::PAYLOAD_TOO_LARGE,
+        format!("JSON bodies are limited to {} MiB; upload large data with POST /v1/storage/upload", MAX_JSON_BYTES >> 20),
+    )
 }
 
 /// Read a request body of at most [`MAX_JSON_BYTES`] (413 JSON beyond).
@@ -75,11 +92,7 @@ pub async fn read_body(body: axum::body::Body) -> Result<bytes::Bytes, ApiError>
             let too_big = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             if too_big {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    code::PAYLOAD_TOO_LARGE,
-                    format!("JSON bodies are limited to {} MiB; upload large data with POST /v1/storage/upload", MAX_JSON_BYTES >> 20),
-                )
+                too_large()
             } else {
                 ApiError::validation("body", format!("could not read the request body: {e}"))
             }

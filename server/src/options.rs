@@ -123,6 +123,17 @@ pub struct Limits {
     /// HTTP connections served at once; more wait in the listen backlog until one closes.
     /// 0 (the default): half the process's open-file limit, between 64 and 10,000.
     pub max_connections: usize,
+    /// Realtime: topics one socket may listen to at once (100).
+    pub realtime_topics_per_connection: usize,
+    /// Realtime: sockets open at once per end user (20) and per project (2,000).
+    pub realtime_connections_per_user: usize,
+    pub realtime_connections_per_project: usize,
+    /// Realtime: bytes of one tracked presence state (16 KiB) and of one message's data, socket
+    /// publish, chat and server-side emit alike (256 KiB).
+    pub realtime_presence_bytes: usize,
+    pub realtime_message_bytes: usize,
+    /// Realtime: persisted messages kept per topic; older ones are dropped (10,000).
+    pub realtime_history_per_topic: usize,
 }
 
 impl Default for Limits {
@@ -152,6 +163,12 @@ impl Default for Limits {
             max_temp_bytes: 256 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 0,
+            realtime_topics_per_connection: 100,
+            realtime_connections_per_user: 20,
+            realtime_connections_per_project: 2_000,
+            realtime_presence_bytes: 16 * 1024,
+            realtime_message_bytes: 256 * 1024,
+            realtime_history_per_topic: 10_000,
         }
     }
 }

@@ -30,6 +30,7 @@ pub const OPERATIONS: &[&str] = &[
     "storage.get_url", "storage.list", "storage.delete", "storage.exists", "storage.metadata",
     "storage.copy", "storage.move",
     "ai.chat", "ai.complete", "ai.embed",
+    "gateway.chat", "gateway.wallet", "gateway.usage", "gateway.billing_log",
     "ai.search.ingest", "ai.search.query", "ai.search.get", "ai.search.update", "ai.search.delete",
     "ai.search.delete_by_type", "ai.search.list_types", "ai.search.count", "ai.search.configure",
     "secrets.get", "secrets.set", "secrets.list",
@@ -268,6 +269,17 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
         "storage.move" => out(c.storage().r#move(a.str("source_key")?, a.str("dest_key")?).await?),
         // ai
         "ai.chat" => out(c.ai().chat(&chat_request(&a)?).await?),
+        // the AI gateway: `api_slug` a gateway API, `consumer_key` (else the client's) its consumer
+        "gateway.chat" => out(c.gateway().chat(a.str("api_slug")?, &chat_request(&a)?, a.opt_str("consumer_key")?).await?),
+        "gateway.wallet" => out(c.gateway().wallet(a.opt_str("api_slug")?, a.opt_str("consumer_key")?).await?),
+        "gateway.usage" => {
+            out(c.gateway().usage(a.opt_str("api_slug")?, a.opt_u32("days")?, a.opt_str("consumer_key")?).await?)
+        }
+        "gateway.billing_log" => out(
+            c.gateway()
+                .billing_log(a.str("consumer_id")?, a.str("api_id")?, a.opt_u64("units")?.unwrap_or(0), a.opt_str("metric")?)
+                .await?,
+        ),
         "ai.complete" => {
             let opts = CompleteOptions {
                 model: a.opt_str("model")?.map(str::to_string),
@@ -367,7 +379,7 @@ pub async fn upload(
 /// yield every item across pages (`page_size` sets the page; `cursor` of `queue.jobs_all` is the
 /// starting point).
 pub const STREAMS: &[&str] =
-    &["ai.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all", "db.collection.list_all"];
+    &["ai.chat_stream", "gateway.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all", "db.collection.list_all"];
 
 /// A stream of JSON items (see [`crate::stream::StreamHandle`]).
 pub type ValueStream = futures_util::stream::BoxStream<'static, Result<Value, Error>>;
@@ -382,6 +394,10 @@ pub async fn open_stream(client: &Client, op: &str, args: Value) -> Result<Value
     match op {
         "ai.chat_stream" => {
             let chunks = c.ai().chat_stream(&chat_request(&a)?).await?;
+            Ok(chunks.map(|r| r.and_then(out)).boxed())
+        }
+        "gateway.chat_stream" => {
+            let chunks = c.gateway().chat_stream(a.str("api_slug")?, &chat_request(&a)?, a.opt_str("consumer_key")?).await?;
             Ok(chunks.map(|r| r.and_then(out)).boxed())
         }
         "cache.list_all" => {

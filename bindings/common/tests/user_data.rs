@@ -259,6 +259,19 @@ fn every_key_outside_user_data_is_snake_case() {
     call("cache.list", json!({"prefix": "ud:"}), &mut seen);
     stream("cache.list_all", json!({"prefix": "ud:"}), &mut seen);
 
+    // The AI gateway: an API and a consumer key with credits (the local platform's management
+    // routes), then the consumer's wallet and usage, and a billing log by the project.
+    call("request", json!({"method": "POST", "path": "/local/gateway/apis", "body": {"slug": "ud-api"}}), &mut seen);
+    let consumer = call(
+        "request",
+        json!({"method": "POST", "path": "/local/gateway/keys", "body": {"api_slug": "ud-api", "credits": 100}}),
+        &mut seen,
+    );
+    let key = consumer["key"].clone();
+    call("gateway.billing_log", json!({"consumer_id": consumer["consumer_id"], "api_id": consumer["api_id"], "units": 3}), &mut seen);
+    call("gateway.wallet", json!({"api_slug": "ud-api", "consumer_key": key}), &mut seen);
+    call("gateway.usage", json!({"api_slug": "ud-api", "consumer_key": key}), &mut seen);
+
     let item = call("db.collection.create", json!({"collection": "ud", "data": weird()}), &mut seen);
     let item_id = item["id"].clone();
     call("db.collection.update", json!({"collection": "ud", "id": item_id, "data": weird()}), &mut seen);
@@ -491,6 +504,9 @@ fn every_key_outside_user_data_is_snake_case() {
         "ai.chat",
         "ai.complete",
         "ai.chat_stream",
+        // through a gateway API, chat needs an AI upstream (the platform has none here)
+        "gateway.chat",
+        "gateway.chat_stream",
         "ai.search.configure",
     ];
     for (ty, _) in USER_DATA {

@@ -459,22 +459,29 @@ fn handle(
     }
 }
 
-/// Persisted messages of `topic` after `since`, oldest first, across pages.
+/// Persisted messages of `topic` after `since`, oldest first, across pages. Pages follow the
+/// platform's strict order (`created_at`, `seq`), so messages sharing a millisecond across a page
+/// boundary are all fetched; ids drop what the live socket already delivered.
 async fn fetch_missed(
     client: &crate::Client,
     topic: &str,
-    mut since: i64,
+    since: i64,
 ) -> crate::Result<Vec<HistoryMessage>> {
     let mut out = Vec::new();
     let mut ids = HashSet::new();
+    let (mut since, mut since_seq) = (since, None);
     loop {
         let page = client
-            .realtime_history_since(topic, since, Some(PAGE))
+            .realtime_history_since(topic, since, since_seq, Some(PAGE))
             .await?;
         let full = page.len() as u32 >= PAGE;
         let mut new = 0;
         for m in page {
-            since = since.max(m.created_at.unix_ms() - 1);
+            match m.seq {
+                Some(seq) => (since, since_seq) = (m.created_at.unix_ms(), Some(seq)),
+                // A platform without `seq`: one ms early, duplicates dropped by id.
+                None => since = since.max(m.created_at.unix_ms() - 1),
+            }
             if m.id.as_ref().is_some_and(|id| ids.insert(id.clone())) {
                 new += 1;
                 out.push(m);

@@ -203,7 +203,7 @@ struct WireChoice {
 
 /// Both generations: OpenAI-style `choices` and Workers-AI-style `response`.
 #[derive(Deserialize)]
-struct WireChat {
+pub(crate) struct WireChat {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
@@ -230,7 +230,7 @@ struct WireEmbedding {
     model: Option<String>,
 }
 
-fn check_messages(messages: &[ChatMessage]) -> Result<()> {
+pub(crate) fn check_messages(messages: &[ChatMessage]) -> Result<()> {
     if messages.is_empty() {
         return Err(Error::validation(
             "messages",
@@ -272,45 +272,14 @@ impl<'a> Ai<'a> {
     /// are returned here; errors mid-stream come as stream items. The call timeout applies to
     /// the wait for the response head and then to each gap between chunks.
     pub async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream> {
-        check_messages(&request.messages)?;
-        let body = StreamBody {
+        stream_chat(
+            self.client,
+            self.client.api_url("/ai/chat"),
+            "/ai/chat",
             request,
-            stream: true,
-            stream_options: StreamOptions {
-                include_usage: true,
-            },
-        };
-        let call = Call::new(Method::POST, self.client.api_url("/ai/chat"), true).json(&body)?;
-        let resp = self.client.fetch_streaming(call).await?;
-        let idle = self.client.timeout();
-        let is_sse = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("text/event-stream"));
-        if !is_sse {
-            // The platform answered with one JSON body: deliver it as a single chunk.
-            let bytes = match tokio::time::timeout(idle, resp.bytes()).await {
-                Ok(Ok(b)) => b,
-                Ok(Err(e)) => return Err(Error::from_reqwest(e, "POST /ai/chat", idle)),
-                Err(_) => {
-                    return Err(Error::new(
-                        ErrorCode::Timeout,
-                        "POST /ai/chat timed out reading the answer",
-                    ));
-                }
-            };
-            let w: WireChat = crate::transport::decode(&bytes, &Method::POST, "/ai/chat")?;
-            let r = response_from_wire(w);
-            let chunk = ChatChunk {
-                delta: r.text,
-                finish_reason: r.finish_reason,
-                usage: r.usage,
-                model: r.model,
-            };
-            return Ok(futures_util::stream::once(async move { Ok(chunk) }).boxed());
-        }
-        Ok(sse_chunks(resp.bytes_stream(), idle).boxed())
+            None,
+        )
+        .await
     }
 
     /// One prompt in, text out: sends a chat with an optional system message and the prompt.
@@ -350,7 +319,61 @@ impl<'a> Ai<'a> {
     }
 }
 
-fn response_from_wire(w: WireChat) -> ChatResponse {
+/// A streamed chat completion from `url` (`what` names it in errors): the platform's `/ai/chat`,
+/// or a gateway API's completions with the consumer's `bearer` key.
+pub(crate) async fn stream_chat(
+    client: &Client,
+    url: String,
+    what: &str,
+    request: &ChatRequest,
+    bearer: Option<&str>,
+) -> Result<ChatStream> {
+    check_messages(&request.messages)?;
+    let body = StreamBody {
+        request,
+        stream: true,
+        stream_options: StreamOptions {
+            include_usage: true,
+        },
+    };
+    let mut call = Call::new(Method::POST, url, true).json(&body)?;
+    if let Some(key) = bearer {
+        call = call.user_auth().bearer(key);
+    }
+    let resp = client.fetch_streaming(call).await?;
+    let idle = client.timeout();
+
+    let is_sse = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"));
+    if !is_sse {
+        // The platform answered with one JSON body: deliver it as a single chunk.
+        let bytes = match tokio::time::timeout(idle, resp.bytes()).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => return Err(Error::from_reqwest(e, &format!("POST {what}"), idle)),
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!("POST {what} timed out reading the answer"),
+                ));
+            }
+        };
+        let w: WireChat = crate::transport::decode(&bytes, &Method::POST, what)?;
+        let r = response_from_wire(w);
+        let chunk = ChatChunk {
+            delta: r.text,
+            finish_reason: r.finish_reason,
+            usage: r.usage,
+            model: r.model,
+        };
+        return Ok(futures_util::stream::once(async move { Ok(chunk) }).boxed());
+    }
+    Ok(sse_chunks(resp.bytes_stream(), idle).boxed())
+}
+
+pub(crate) fn response_from_wire(w: WireChat) -> ChatResponse {
     let first = w.choices.into_iter().next();
     let (content, finish_reason) = match first {
         Some(c) => (c.message.and_then(|m| m.content), c.finish_reason),

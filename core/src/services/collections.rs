@@ -78,7 +78,10 @@ struct UpdateReply {
 const NAME_RULE: &str = "1-64 characters of letters, digits, `_` and `-`";
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl<'a> Collection<'a> {
@@ -89,7 +92,10 @@ impl<'a> Collection<'a> {
                 format!("collection name {name:?} is not valid: use {NAME_RULE} (and not `items`)"),
             ));
         }
-        Ok(Collection { client, name: name.to_string() })
+        Ok(Collection {
+            client,
+            name: name.to_string(),
+        })
     }
 
     /// The collection's name.
@@ -98,8 +104,15 @@ impl<'a> Collection<'a> {
     }
 
     fn item_url(&self, id: &str) -> Result<String> {
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
-            return Err(Error::validation("id", format!("item id {id:?} is not one the platform issues: pass the `id` of an item")));
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        {
+            return Err(Error::validation(
+                "id",
+                format!("item id {id:?} is not one the platform issues: pass the `id` of an item"),
+            ));
         }
         Ok(self.client.api_url(&format!("/collections/items/{id}")))
     }
@@ -107,13 +120,27 @@ impl<'a> Collection<'a> {
     /// One page of items. [`Collection::list_all`] follows the cursor for you.
     pub async fn list(&self, query: &CollectionQuery) -> Result<CollectionPage> {
         let qs = query_string(query)?;
-        let path = format!("/collections/{}/items{}", self.name, if qs.is_empty() { String::new() } else { format!("?{qs}") });
-        self.client.fetch_json(Call::new(Method::GET, self.client.api_url(&path), true)).await
+        let path = format!(
+            "/collections/{}/items{}",
+            self.name,
+            if qs.is_empty() {
+                String::new()
+            } else {
+                format!("?{qs}")
+            }
+        );
+        self.client
+            .fetch_json(Call::new(Method::GET, self.client.api_url(&path), true))
+            .await
     }
 
     /// The item, or `None` when the project has no item `id`.
     pub async fn get(&self, id: &str) -> Result<Option<CollectionItem>> {
-        match self.client.fetch_json(Call::new(Method::GET, self.item_url(id)?, true)).await {
+        match self
+            .client
+            .fetch_json(Call::new(Method::GET, self.item_url(id)?, true))
+            .await
+        {
             Ok(item) => Ok(Some(item)),
             Err(e) if *e.code() == ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -123,21 +150,31 @@ impl<'a> Collection<'a> {
     /// Adds an item whose data is `data` (a JSON object); the stored item.
     pub async fn create(&self, data: &Value) -> Result<CollectionItem> {
         require_object(data)?;
-        let url = self.client.api_url(&format!("/collections/{}/items", self.name));
-        self.client.fetch_json(Call::new(Method::POST, url, false).json(data)?).await
+        let url = self
+            .client
+            .api_url(&format!("/collections/{}/items", self.name));
+        self.client
+            .fetch_json(Call::new(Method::POST, url, false).json(data)?)
+            .await
     }
 
     /// Replaces the data of item `id`; the updated item (NOT_FOUND when there is none).
     pub async fn update(&self, id: &str, data: &Value) -> Result<CollectionItem> {
         require_object(data)?;
         // Replacing with the same data twice leaves the same item: safe to retry.
-        let r: UpdateReply = self.client.fetch_json(Call::new(Method::PUT, self.item_url(id)?, true).json(data)?).await?;
+        let r: UpdateReply = self
+            .client
+            .fetch_json(Call::new(Method::PUT, self.item_url(id)?, true).json(data)?)
+            .await?;
         Ok(r.item)
     }
 
     /// Deletes item `id`; false when there was no such item.
     pub async fn delete(&self, id: &str) -> Result<bool> {
-        let r: Result<Value> = self.client.fetch_json(Call::new(Method::DELETE, self.item_url(id)?, true)).await;
+        let r: Result<Value> = self
+            .client
+            .fetch_json(Call::new(Method::DELETE, self.item_url(id)?, true))
+            .await;
         match r {
             Ok(_) => Ok(true),
             Err(e) if *e.code() == ErrorCode::NotFound => Ok(false),
@@ -155,14 +192,20 @@ fn require_object(data: &Value) -> Result<()> {
     if data.is_object() {
         return Ok(());
     }
-    Err(Error::validation("data", format!("an item's data must be a JSON object (e.g. {{\"title\": \"Hello\"}}), got {data}")))
+    Err(Error::validation(
+        "data",
+        format!("an item's data must be a JSON object (e.g. {{\"title\": \"Hello\"}}), got {data}"),
+    ))
 }
 
 fn query_string(q: &CollectionQuery) -> Result<String> {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     if let Some(l) = q.limit {
         if !(1..=1000).contains(&l) {
-            return Err(Error::validation("limit", format!("limit must be between 1 and 1000, got {l}")));
+            return Err(Error::validation(
+                "limit",
+                format!("limit must be between 1 and 1000, got {l}"),
+            ));
         }
         s.append_pair("limit", &l.to_string());
     }
@@ -174,19 +217,34 @@ fn query_string(q: &CollectionQuery) -> Result<String> {
         Some(o @ ("asc" | "desc")) => {
             s.append_pair("order", o);
         }
-        Some(o) => return Err(Error::validation("order", format!("order is \"asc\" (oldest first) or \"desc\", got {o:?}"))),
+        Some(o) => {
+            return Err(Error::validation(
+                "order",
+                format!("order is \"asc\" (oldest first) or \"desc\", got {o:?}"),
+            ));
+        }
     }
     for (k, v) in &q.filter {
         let field = format!("filter.{k}");
         if !is_name(k) || ["limit", "cursor", "order"].contains(&k.as_str()) {
-            return Err(Error::validation(&field, format!("cannot filter on {k:?}: a filter names a top-level data field ({NAME_RULE}; not limit, cursor or order)")));
+            return Err(Error::validation(
+                &field,
+                format!(
+                    "cannot filter on {k:?}: a filter names a top-level data field ({NAME_RULE}; not limit, cursor or order)"
+                ),
+            ));
         }
         let text = match v {
             Value::String(t) => t.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
             other => {
-                return Err(Error::validation(&field, format!("a filter value is a string, number or boolean (items match by equality), got {other}")));
+                return Err(Error::validation(
+                    &field,
+                    format!(
+                        "a filter value is a string, number or boolean (items match by equality), got {other}"
+                    ),
+                ));
             }
         };
         s.append_pair(k, &text);

@@ -27,6 +27,9 @@ pub struct HistoryMessage {
     pub data: Value,
     /// Publication time (its `unix_ms()` is the `before` that pages back).
     pub created_at: Timestamp,
+    /// Order of storage: with `created_at`, a strict total order (messages of one millisecond
+    /// differ in `seq`), the cursor that catches up without skipping any.
+    pub seq: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -64,12 +67,15 @@ impl Client {
 }
 
 impl Client {
-    /// Persisted messages of `room` published after `since` (unix ms, exclusive), oldest first:
-    /// how a client catches up after a gap. Page forward with `since = last.created_at`.
+    /// Persisted messages of `room` published after `since` (unix ms), oldest first: how a client
+    /// catches up after a gap. Without `since_seq` the whole millisecond `since` is excluded; with
+    /// it, only the messages up to that `seq` in it. Page forward with `since = last.created_at`,
+    /// `since_seq = last.seq`: nothing is skipped.
     pub async fn realtime_history_since(
         &self,
         room: &str,
         since: i64,
+        since_seq: Option<i64>,
         limit: Option<u32>,
     ) -> Result<Vec<HistoryMessage>> {
         require("room", room)?;
@@ -77,6 +83,9 @@ impl Client {
             let mut q = url::form_urlencoded::Serializer::new(String::new());
             q.append_pair("room", room);
             q.append_pair("since", &since.to_string());
+            if let Some(s) = since_seq {
+                q.append_pair("since_seq", &s.to_string());
+            }
             if let Some(l) = limit {
                 q.append_pair("limit", &l.to_string());
             }

@@ -134,6 +134,8 @@ pub(crate) struct Http {
     pub has_api_key: bool,
     /// The key itself, for the realtime socket's `aerostack-key.<key>` subprotocol (never logged).
     pub api_key: Option<String>,
+    /// The AI-gateway consumer key of the config (never logged).
+    pub consumer_key: Option<String>,
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub project_header: Option<HeaderValue>,

@@ -45,6 +45,7 @@ final class Platform
      * `dataDir` (default: ephemeral), `ephemeral`, `projectDir` (where `.dev.vars` secrets are
      * read), `printBanner`, `requireEmailVerification`, `aiBaseUrl`, `aiApiKey`, `aiModel`,
      * `maxUploadBytes`, `rateLimits` (`['otp_send' => [count, windowMs]]`; count 0 disables),
+     * `hostedRateLimits` (the hosted limits for those `rateLimits` does not name; default false),
      * `fromEnv` (fill unset AI options from `AEROSTACK_*`, default true).
      */
     public static function start(array $options = []): self

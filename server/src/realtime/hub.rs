@@ -144,6 +144,29 @@ impl Hub {
         Registration { id, kick }
     }
 
+    /// Sockets open now for `project_id`, and of those, for end user `user_id` (when given).
+    pub fn connections_of(&self, project_id: &str, user_id: Option<&str>) -> (usize, usize) {
+        let st = self.state.lock();
+        let mine = st.conns.values().filter(|c| c.project_id == project_id);
+        let (mut project, mut user) = (0, 0);
+        for c in mine {
+            project += 1;
+            if user_id.is_some() && c.user_id.as_deref() == user_id {
+                user += 1;
+            }
+        }
+        (project, user)
+    }
+
+    /// Whether subscribing `conn` to `topic` would go over `max` topics for that socket (an
+    /// existing subscription is a re-subscribe, always allowed).
+    pub fn over_topic_limit(&self, conn: &str, topic: &str, max: usize) -> bool {
+        let st = self.state.lock();
+        st.conns
+            .get(conn)
+            .is_some_and(|c| !c.topics.contains(topic) && c.topics.len() >= max)
+    }
+
     pub fn set_user(&self, conn: &str, user_id: Option<String>) {
         if let Some(c) = self.state.lock().conns.get_mut(conn) {
             c.user_id = user_id;

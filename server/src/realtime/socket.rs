@@ -187,6 +187,27 @@ pub async fn handler(
         )
     })?;
     let identity = identify(&st, &headers, &q).await?;
+    // Bounded per project and per end user (an end user's token alone may open sockets).
+    let (project_open, user_open) = st
+        .realtime
+        .connections_of(&identity.project.id, identity.user_id.as_deref());
+    let limits = &st.limits;
+    let refusal = if project_open >= limits.realtime_connections_per_project {
+        Some(format!(
+            "this project has {project_open} realtime connections open, its limit (realtime_connections_per_project): close unused ones, or start the platform with a higher limit"
+        ))
+    } else if identity.user_id.is_some() && user_open >= limits.realtime_connections_per_user {
+        Some(format!(
+            "this user has {user_open} realtime connections open, the limit per user (realtime_connections_per_user): share one connection between channels"
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMIT_EXCEEDED, message)
+            .with_header("retry-after", 5)
+            .with_detail("retry_after_ms", 5000));
+    }
     // Select `aerostack-v1` when offered; otherwise echo the first offered protocol, because a
     // browser fails the handshake when it offered protocols and none was selected.
     let offered = protocols(&headers);
@@ -424,6 +445,13 @@ impl Session {
                 Ok(topic) => {
                     let alias = super::topics::alias_for(&requested, &topic);
                     let named = alias.as_deref().unwrap_or(&topic).to_string();
+                    let max = self.st.limits.realtime_topics_per_connection;
+                    if hub.over_topic_limit(&self.id, &topic, max) {
+                        let m = format!(
+                            "this connection already listens to {max} topics, the limit (realtime_topics_per_connection): unsubscribe from one first, or open another connection"
+                        );
+                        return vec![frames::error(code::RATE_LIMIT_EXCEEDED, &m, Some(&named), None)];
+                    }
                     if let Some(refusal) = self.missing_table(&topic).await {
                         return vec![frames::error(code::NOT_FOUND, &refusal, Some(&named), None)];
                     }
@@ -506,6 +534,13 @@ impl Session {
                 Err(e) => vec![e],
                 Ok(topic) => {
                     let state = if state.is_null() { json!({}) } else { state };
+                    let (size, max) = (state.to_string().len(), self.st.limits.realtime_presence_bytes);
+                    if size > max {
+                        let m = format!(
+                            "the presence state is {size} bytes; tracked state is limited to {max} bytes (realtime_presence_bytes): track ids and small fields, keep the rest in the database"
+                        );
+                        return vec![frames::error(code::PAYLOAD_TOO_LARGE, &m, Some(&topic), None)];
+                    }
                     hub.track(&self.id, &topic, state);
                     Vec::new()
                 }
@@ -566,6 +601,16 @@ pub async fn publish(
     p: Publication<'_>,
 ) -> Result<Published, ApiError> {
     let uuid_id = p.client_id.filter(|c| super::store::is_uuid(c));
+    let (size, max) = (p.data.to_string().len(), st.limits.realtime_message_bytes);
+    if size > max {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code::PAYLOAD_TOO_LARGE,
+            format!("the message's data is {size} bytes; realtime messages are limited to {max} bytes (realtime_message_bytes): send a reference (a storage key, a row id) instead"),
+        )
+        .with_detail("field", "data"));
+    }
+    let keep = st.limits.realtime_history_per_topic;
     let (id, timestamp, data, fresh) = if p.persist {
         let pool = st.control.clone();
         let (pid, t, e, u, cid) = (
@@ -585,6 +630,7 @@ pub async fn publish(
                 &e,
                 &p.data,
                 cid.as_deref(),
+                keep,
             )
             .map(|s| (s, p.data))
         })

@@ -27,6 +27,21 @@ pub fn is_uuid(s: &str) -> bool {
         })
 }
 
+/// Keeps the newest `keep` persisted messages of `room`; run every [`TRIM_EVERY`] stores so the
+/// cost stays off the common path.
+pub fn trim(conn: &Connection, project_id: &str, room: &str, keep: usize) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM realtime_messages WHERE project_id = ?1 AND room_id = ?2 AND rowid <= (
+            SELECT rowid FROM realtime_messages WHERE project_id = ?1 AND room_id = ?2
+            ORDER BY created_at DESC, rowid DESC LIMIT 1 OFFSET ?3)",
+        params![project_id, room, keep as i64],
+    )
+}
+
+/// Stores between two history trims of a topic (a stored message's rowid is counted).
+pub const TRIM_EVERY: i64 = 64;
+
+#[allow(clippy::too_many_arguments)]
 pub fn store(
     conn: &Connection,
     project_id: &str,
@@ -35,6 +50,7 @@ pub fn store(
     event: &str,
     data: &Value,
     client_id: Option<&str>,
+    keep: usize,
 ) -> rusqlite::Result<Stored> {
     let mut id = new_uuid();
     if let Some(cid) = client_id.filter(|c| is_uuid(c)) {
@@ -63,6 +79,9 @@ pub fn store(
         "INSERT INTO realtime_messages (id, project_id, room_id, user_id, event, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![id, project_id, room, user_id, event, data.to_string(), created_at],
     )?;
+    if conn.last_insert_rowid() % TRIM_EVERY == 0 || keep < TRIM_EVERY as usize {
+        trim(conn, project_id, room, keep)?;
+    }
     Ok(Stored {
         id,
         created_at,
@@ -81,13 +100,13 @@ mod tests {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch("CREATE TABLE realtime_messages (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, room_id TEXT NOT NULL, user_id TEXT, event TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL)").unwrap();
         let id = "0b6c8a1e-4a2f-4c1e-9f3b-1234567890ab";
-        let a = store(&c, "p", "r", None, "e", &Value::Null, Some(id)).unwrap();
-        let b = store(&c, "p", "r", None, "e", &Value::Null, Some(id)).unwrap();
+        let a = store(&c, "p", "r", None, "e", &Value::Null, Some(id), 10).unwrap();
+        let b = store(&c, "p", "r", None, "e", &Value::Null, Some(id), 10).unwrap();
         assert!(a.fresh && !b.fresh);
         assert_eq!((a.id.as_str(), a.created_at), (b.id.as_str(), b.created_at));
-        let other = store(&c, "q", "r", None, "e", &Value::Null, Some(id)).unwrap();
+        let other = store(&c, "q", "r", None, "e", &Value::Null, Some(id), 10).unwrap();
         assert!(other.fresh && other.id != id);
-        let n = store(&c, "p", "r", None, "e", &Value::Null, Some("1")).unwrap();
+        let n = store(&c, "p", "r", None, "e", &Value::Null, Some("1"), 10).unwrap();
         assert!(n.fresh && n.id != "1");
     }
 }

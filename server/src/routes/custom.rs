@@ -96,12 +96,26 @@ async fn dispatch(
         .workers()
         .invoke(Invocation::Custom {
             project_id: project.id.clone(),
-            slug,
+            slug: slug.clone(),
             event,
             authenticated,
         })
-        .await?;
-    Ok(Json(result).into_response())
+        .await;
+    match result {
+        Ok(v) => Ok(Json(v).into_response()),
+        // A module's own error text (SQL, stack frames, internal names) is for the project, not
+        // for anonymous callers: they get a generic message; the platform log keeps the text.
+        Err(e) if !authenticated && e.code == code::HOOK_FAILED => {
+            tracing::warn!(project = %project.id, slug = %slug, "Logic Module failed (public caller): {}", e.message);
+            Err(ApiError::new(
+                e.status,
+                code::HOOK_FAILED,
+                format!("the Logic Module '{slug}' failed; its error is in the platform's log under this request id (callers with the project's API key see it)"),
+            )
+            .with_detail("slug", slug))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Project from the API key, else from `X-Project-Id` (id or slug).

@@ -71,6 +71,17 @@ pub fn object_url(origin: &str, project_id: &str, key: &str) -> String {
     format!("{origin}/files/{project_id}/{}", encode_key(key))
 }
 
+/// How long a signed URL lives when the caller names no `expiresIn` (1 h), and at most (7 days).
+pub const DEFAULT_SIGNED_TTL_SECS: i64 = 3600;
+pub const MAX_SIGNED_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// The object's URL with a `token` that grants it for `ttl_secs` (private objects are served
+/// only so).
+pub fn signed_object_url(st: &crate::state::AppState, origin: &str, project_id: &str, key: &str, ttl_secs: i64) -> Result<String, crate::error::ApiError> {
+    let (token, _) = st.jwt.sign_object(project_id, key, ttl_secs)?;
+    Ok(format!("{}?token={token}", object_url(origin, project_id, key)))
+}
+
 /// A content type from the key's extension (when the upload names none).
 pub fn guess_content_type(key: &str) -> &'static str {
     let ext = key

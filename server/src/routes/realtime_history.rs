@@ -92,22 +92,39 @@ pub async fn history(
             ApiError::validation("since", format!("`since` must be a created_at value in unix milliseconds (exclusive: messages after it, oldest first), got {s:?}"))
         })?),
     };
+    // Messages of one millisecond are told apart by `seq` (their order of storage): with
+    // `before_seq` / `since_seq` next to `before` / `since`, a page boundary inside a millisecond
+    // skips nothing (a strict total order); without, the bound excludes its whole millisecond,
+    // as the official clients expect.
+    let seq = |name: &str| -> Result<Option<i64>, ApiError> {
+        match q.get(name).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+                ApiError::validation(name, format!("`{name}` must be the `seq` of a message (an integer), got {s:?}"))
+            }),
+        }
+    };
+    let before_seq = seq("before_seq")?.unwrap_or(i64::MIN);
+    let since_seq = seq("since_seq")?.unwrap_or(i64::MAX);
     // With `since` the page runs forward (oldest first) so a reconnecting client catches up in
     // order; without it, backward from `before` (newest first), as the official clients expect.
     let sql = if since.is_some() {
-        "SELECT id, room_id, user_id, event, data, created_at FROM realtime_messages
-         WHERE project_id = ?1 AND room_id IN (?2, ?6) AND (?3 IS NULL OR created_at < ?3) AND created_at > ?5
+        "SELECT id, room_id, user_id, event, data, created_at, rowid FROM realtime_messages
+         WHERE project_id = ?1 AND room_id IN (?2, ?6)
+           AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND rowid < ?7))
+           AND (created_at > ?5 OR (created_at = ?5 AND rowid > ?8))
          ORDER BY created_at ASC, rowid ASC LIMIT ?4"
     } else {
-        "SELECT id, room_id, user_id, event, data, created_at FROM realtime_messages
-         WHERE project_id = ?1 AND room_id IN (?2, ?6) AND (?3 IS NULL OR created_at < ?3) AND ?5 IS NULL
+        "SELECT id, room_id, user_id, event, data, created_at, rowid FROM realtime_messages
+         WHERE project_id = ?1 AND room_id IN (?2, ?6)
+           AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND rowid < ?7)) AND ?5 IS NULL AND ?8 IS NOT NULL
          ORDER BY created_at DESC, rowid DESC LIMIT ?4"
     };
     let messages = st
         .control(move |c| {
             let mut stmt = c.prepare_cached(sql)?;
             let rows =
-                stmt.query_map(params![p.id, room, before, limit, since, raw_room], |r| {
+                stmt.query_map(params![p.id, room, before, limit, since, raw_room, before_seq, since_seq], |r| {
                     let data: String = r.get(4)?;
                     Ok(json!({
                         "id": r.get::<_, String>(0)?,
@@ -116,6 +133,7 @@ pub async fn history(
                         "event": r.get::<_, String>(3)?,
                         "data": serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data)),
                         "created_at": r.get::<_, i64>(5)?,
+                        "seq": r.get::<_, i64>(6)?,
                     }))
                 })?;
             Ok(rows.collect::<Result<Vec<Value>, _>>()?)

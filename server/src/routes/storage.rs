@@ -71,15 +71,35 @@ pub async fn get_url(
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
+    const USAGE: &str = r#"{"key": "avatars/1.png", "expiresIn": 3600}"#;
     let key = body.req_str("key", KEY_USAGE)?;
     validate_key(key, "key")?;
-    if find(&st, &p.id, key).await?.is_none() {
-        return Err(missing(key));
-    }
-    Ok(
-        Json(json!({"url": object_url(&request_origin(&headers, &st), &p.id, key)}))
-            .into_response(),
-    )
+    // `expiresIn` (seconds): a signed URL that works until then, whatever the object's
+    // visibility; a private object always gets one (1 h when not asked).
+    let expires_in = match body.get_any(&["expiresIn", "expires_in"]) {
+        None | Some((_, Value::Null)) => None,
+        Some((name, v)) => match v.as_i64() {
+            Some(n) if (1..=crate::routes::object_io::MAX_SIGNED_TTL_SECS).contains(&n) => Some(n),
+            _ => {
+                return Err(ApiError::validation(
+                    name,
+                    format!("`{name}` is the signed URL's lifetime in seconds, 1 to {} (7 days), got {v}: send {USAGE}", crate::routes::object_io::MAX_SIGNED_TTL_SECS),
+                ));
+            }
+        },
+    };
+    let o = find(&st, &p.id, key).await?.ok_or_else(|| missing(key))?;
+    let origin = request_origin(&headers, &st);
+    let ttl = expires_in.or(o.private.then_some(crate::routes::object_io::DEFAULT_SIGNED_TTL_SECS));
+    let body = match ttl {
+        Some(ttl) => json!({
+            "url": crate::routes::object_io::signed_object_url(&st, &origin, &p.id, key, ttl)?,
+            "expiresAt": crate::util::iso_ms((crate::util::now_ms() / 1000 + ttl) * 1000),
+            "public": !o.private,
+        }),
+        None => json!({"url": object_url(&origin, &p.id, key), "public": true}),
+    };
+    Ok(Json(body).into_response())
 }
 
 pub async fn list(
@@ -216,6 +236,7 @@ pub async fn copy(
         etag: o.etag,
         created_at: now,
         updated_at: now,
+        private: o.private,
     };
     let pid = p.id.clone();
     let old = st

@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{ApiError, code};
 use crate::extract::Project;
-use crate::routes::object_io::{
+use crate::routes::object_io::{DEFAULT_SIGNED_TTL_SECS, signed_object_url, 
     blob_path, guess_content_type, object_url, valid_content_type, validate_key,
 };
 use crate::routes::request_origin;
@@ -88,6 +88,7 @@ pub async fn upload(
     let mut key: Option<String> = None;
     let mut content_type: Option<String> = None;
     let mut file: Option<Upload> = None;
+    let mut public: Option<bool> = None;
     let mut over_limit = false;
     let mut drained: u64 = 0;
 
@@ -147,6 +148,19 @@ pub async fn upload(
                 });
             }
             "key" | "path" => key = Some(field.text().await.map_err(multipart_error)?),
+            "public" => {
+                let v = field.text().await.map_err(multipart_error)?;
+                public = Some(match v.trim() {
+                    "true" | "1" | "" => true,
+                    "false" | "0" => false,
+                    other => {
+                        return Err(ApiError::validation(
+                            "public",
+                            format!("the multipart field `public` is \"true\" (the default: served at its URL to anyone) or \"false\" (served only through signed URLs), got {other:?}"),
+                        ));
+                    }
+                });
+            }
             "contentType" | "content_type" | "content-type" => {
                 content_type = Some(field.text().await.map_err(multipart_error)?)
             }
@@ -209,16 +223,25 @@ pub async fn upload(
         etag: upload.etag.clone(),
         created_at: now,
         updated_at: now,
+        private: public == Some(false),
     };
+    let private = row.private;
     let pid = p.id.clone();
     let old = st
         .control(move |c| Ok(objects::put(c, &pid, &row)?))
         .await?;
     blob_guard.0 = None;
     remove_blob(&st, &p.id, old).await;
+    let origin = request_origin(&headers, &st);
+    let url = if private {
+        signed_object_url(&st, &origin, &p.id, &key, DEFAULT_SIGNED_TTL_SECS)?
+    } else {
+        object_url(&origin, &p.id, &key)
+    };
     Ok(Json(json!({
         "success": true,
-        "url": object_url(&request_origin(&headers, &st), &p.id, &key),
+        "url": url,
+        "public": !private,
         "key": key,
         "size": upload.size,
         "contentType": content_type,

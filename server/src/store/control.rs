@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS job_attempts (
 CREATE TABLE IF NOT EXISTS objects (
     project_id TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
     content_type TEXT NOT NULL, etag TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    private INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS search_docs (
     project_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, content TEXT NOT NULL,
@@ -134,6 +135,15 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     )?;
     if !has_family {
         conn.execute_batch("ALTER TABLE refresh_tokens ADD COLUMN family TEXT")?;
+    }
+    // A private object is served only through signed URLs.
+    let has_private: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('objects') WHERE name = 'private'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_private {
+        conn.execute_batch("ALTER TABLE objects ADD COLUMN private INTEGER NOT NULL DEFAULT 0")?;
     }
     Ok(())
 }

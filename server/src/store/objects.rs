@@ -18,6 +18,8 @@ pub struct ObjectRow {
     pub etag: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Served only through signed URLs (`storage.get_url(key, expires_in)`).
+    pub private: bool,
 }
 
 impl ObjectRow {
@@ -28,11 +30,12 @@ impl ObjectRow {
             "lastModified": iso_ms(self.updated_at),
             "contentType": self.content_type,
             "etag": self.etag,
+            "public": !self.private,
         })
     }
 }
 
-const COLS: &str = "key, blob, size, content_type, etag, created_at, updated_at";
+const COLS: &str = "key, blob, size, content_type, etag, created_at, updated_at, private";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<ObjectRow> {
     Ok(ObjectRow {
@@ -43,6 +46,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ObjectRow> {
         etag: r.get(4)?,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
+        private: r.get(7)?,
     })
 }
 
@@ -65,11 +69,12 @@ pub fn put(conn: &Connection, project_id: &str, o: &ObjectRow) -> rusqlite::Resu
         )
         .optional()?;
     tx.execute(
-        "INSERT INTO objects (project_id, key, blob, size, content_type, etag, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO objects (project_id, key, blob, size, content_type, etag, created_at, updated_at, private)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (project_id, key) DO UPDATE SET blob = excluded.blob, size = excluded.size,
-           content_type = excluded.content_type, etag = excluded.etag, updated_at = excluded.updated_at",
-        params![project_id, o.key, o.blob, o.size, o.content_type, o.etag, o.created_at, o.updated_at],
+           content_type = excluded.content_type, etag = excluded.etag, updated_at = excluded.updated_at,
+           private = excluded.private",
+        params![project_id, o.key, o.blob, o.size, o.content_type, o.etag, o.created_at, o.updated_at, o.private],
     )?;
     tx.commit()?;
     Ok(old.filter(|b| *b != o.blob))

@@ -597,11 +597,11 @@ func (e *env) typed(ctx context.Context, c *aerostack.Client, op string, a argv,
 		case "key", "sql", "email", "password", "name", "token", "type", "job_id", "slug", "method", "prefix", "cursor",
 			"text", "content", "id", "service_name", "status", "code", "phone", "access_token", "refresh_token",
 			"new_password", "content_type", "prompt", "model", "source_key", "dest_key", "embedding_model", "to", "system",
-			"collection", "order":
+			"collection", "order", "api_slug", "consumer_key", "consumer_id", "api_id", "metric", "path":
 			if _, ok := v.(string); !ok && v != nil {
 				return nil, errIllTyped
 			}
-		case "ttl", "limit", "page_size", "amount", "initial_value", "delay_seconds", "max_retries", "top_k", "max_tokens", "timeout_ms":
+		case "ttl", "limit", "page_size", "amount", "initial_value", "delay_seconds", "max_retries", "top_k", "max_tokens", "timeout_ms", "days", "units":
 			if !isInt(v) && v != nil {
 				return nil, errIllTyped
 			}
@@ -768,7 +768,7 @@ func (e *env) typed(ctx context.Context, c *aerostack.Client, op string, a argv,
 	case "storage.list_all":
 		ps, _ := a.int("page_size")
 		return collect(c.Storage.ListAll(ctx, s("prefix"), ps))
-	case "ai.chat", "ai.chat_stream":
+	case "ai.chat", "ai.chat_stream", "gateway.chat", "gateway.chat_stream":
 		msgs, _ := a.list("messages")
 		req := aerostack.ChatRequest{Model: s("model")}
 		for _, m := range msgs {
@@ -777,10 +777,26 @@ func (e *env) typed(ctx context.Context, c *aerostack.Client, op string, a argv,
 			content, _ := mm["content"].(string)
 			req.Messages = append(req.Messages, aerostack.Message{Role: role, Content: content})
 		}
-		if op == "ai.chat" {
+		gw := &aerostack.GatewayOptions{ConsumerKey: s("consumer_key")}
+		switch op {
+		case "ai.chat":
 			return c.AI.Chat(ctx, req)
+		case "gateway.chat":
+			return c.Gateway.Chat(ctx, s("api_slug"), req, gw)
+		case "gateway.chat_stream":
+			return collect(c.Gateway.ChatStream(ctx, s("api_slug"), req, gw))
 		}
 		return collect(c.AI.ChatStream(ctx, req))
+	case "gateway.wallet":
+		return c.Gateway.Wallet(ctx, s("api_slug"), &aerostack.GatewayOptions{ConsumerKey: s("consumer_key")})
+	case "gateway.usage":
+		days, _ := a.int("days")
+		return c.Gateway.Usage(ctx, s("api_slug"), days, &aerostack.GatewayOptions{ConsumerKey: s("consumer_key")})
+	case "gateway.billing_log":
+		units, _ := a.int("units")
+		return c.Gateway.BillingLog(ctx, s("consumer_id"), s("api_id"), units, s("metric"))
+	case "request":
+		return c.Request(ctx, s("method"), s("path"), a.m["body"])
 	case "ai.embed":
 		return c.AI.Embed(ctx, s("text"))
 	case "ai.search.ingest":

@@ -307,8 +307,10 @@ PY_OPS: Dict[str, Op] = {
     "storage.list_all": Op(stream=True),
     "queue.jobs_all": Op(stream=True),
     "db.collection.list_all": Op(stream=True),
+    "gateway.chat_stream": Op(stream=True),
 }
-STREAM_OPS = {"ai.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all", "db.collection.list_all"}
+STREAM_OPS = {"ai.chat_stream", "gateway.chat_stream", "cache.list_all", "storage.list_all", "queue.jobs_all",
+              "db.collection.list_all"}
 
 
 def body_bytes(spec: Any) -> bytes:

@@ -1,0 +1,78 @@
+// The AI gateway as a consumer uses it: chat (JSON and streamed) through a gateway API billed to a
+// consumer key, wallet and usage, billing logs by the project, and the consumer's errors. The AI
+// upstream is a loopback stand-in (a third party); the platform is the real in-process one.
+import assert from "node:assert/strict";
+import * as http from "node:http";
+import { after, before, test } from "node:test";
+
+import { AerostackClient, AerostackError, ValidationError } from "aerostack";
+import { startPlatform, uid } from "./helpers.mjs";
+
+/** An OpenAI-compatible stand-in: a fixed answer echoing the last message, JSON or SSE. */
+function fakeUpstream() {
+  const server = http.createServer((req, res) => {
+    let raw = "";
+    req.on("data", (c) => (raw += c));
+    req.on("end", () => {
+      const body = JSON.parse(raw || "{}");
+      const text = `echo: ${body.messages?.at(-1)?.content ?? ""}`;
+      if (body.stream) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (const w of text.split(" ")) res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: w + " " } }] })}\n\n`);
+        res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 2, completion_tokens: 2, total_tokens: 4 } })}\n\n`);
+        res.end("data: [DONE]\n\n");
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ id: "c1", object: "chat.completion", model: body.model, choices: [{ message: { role: "assistant", content: text }, finish_reason: "stop" }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } }));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+let upstream;
+let p;
+let client;
+before(async () => {
+  upstream = await fakeUpstream();
+  p = await startPlatform({ aiBaseUrl: `http://127.0.0.1:${upstream.address().port}/v1`, aiModel: "test-model" });
+  client = p.client();
+});
+after(async () => {
+  await client.close();
+  await p.stop();
+  upstream.close();
+});
+
+async function consumer(slug, credits) {
+  await client.request("POST", "/local/gateway/apis", { slug });
+  return client.request("POST", "/local/gateway/keys", { api_slug: slug, credits });
+}
+
+test("chat and chatStream are billed to the consumer; wallet and usage show it", async () => {
+  const slug = `chat-${uid()}`;
+  const con = await consumer(slug, 100);
+  assert.match(con.key, /^ask_test_/);
+  const gw = new AerostackClient({ projectId: p.projectId, apiKey: p.apiKey, baseUrl: p.apiUrl, consumerKey: con.key, ignoreEnv: true }).gateway;
+  const answer = await gw.chat(slug, [{ role: "user", content: "hi" }]);
+  assert.equal(answer.text, "echo: hi");
+  assert.equal(answer.usage.totalTokens, 5);
+  let streamed = "";
+  for await (const chunk of client.gateway.setConsumerKey(con.key).chatStream(slug, [{ role: "user", content: "yo" }])) streamed += chunk.delta;
+  assert.equal(streamed.trim(), "echo: yo");
+  const wallet = await gw.wallet(slug);
+  assert.deepEqual([wallet.balance, wallet.totalPurchased, wallet.totalConsumed], [91, 100, 9]);
+  const usage = await gw.usage(slug, 7);
+  assert.deepEqual([usage.totalTokens, usage.totalRequests, usage.days.length], [9, 2, 1]);
+});
+
+test("billingLog debits the consumer; the consumer's errors", async () => {
+  const slug = `bill-${uid()}`;
+  const con = await consumer(slug, 10);
+  const logged = await client.gateway.billingLog(con.consumer_id, con.api_id, 10);
+  assert.deepEqual([logged.success, logged.loggedUnits], [true, 10]);
+  await assert.rejects(client.gateway.chat(slug, [{ role: "user", content: "hi" }], { consumerKey: con.key }), (e) => e instanceof AerostackError && e.code === "INSUFFICIENT_CREDITS" && e.status === 402);
+  await assert.rejects(client.gateway.billingLog(con.consumer_id, con.api_id, 0), (e) => e instanceof ValidationError && e.field === "units");
+  const keyless = new AerostackClient({ projectId: p.projectId, apiKey: p.apiKey, baseUrl: p.apiUrl, ignoreEnv: true });
+  await assert.rejects(keyless.gateway.wallet(), (e) => e instanceof ValidationError && e.field === "consumer_key");
+});
