@@ -33,6 +33,8 @@ pub mod code {
     pub const HOOK_TIMEOUT: &str = "HOOK_TIMEOUT";
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const INSUFFICIENT_CREDITS: &str = "INSUFFICIENT_CREDITS";
 }
 
 /// The spec code (`ErrorResponse.code` enum, `aerostack_protocol::SPEC_CODES`) a precise code
@@ -51,8 +53,8 @@ pub fn spec_code(precise: &str, status: StatusCode) -> &'static str {
         DB_QUERY_FAILED => DB_QUERY_FAILED,
         RATE_LIMIT_EXCEEDED => RATE_LIMIT_EXCEEDED,
         VALIDATION_ERROR | AUTH_USER_EXISTS | AUTH_PASSWORD_WEAK | NOT_FOUND
-        | PAYLOAD_TOO_LARGE | IDEMPOTENCY_CONFLICT => VALIDATION_ERROR,
-        FORBIDDEN | AUTH_EMAIL_NOT_VERIFIED => FORBIDDEN,
+        | PAYLOAD_TOO_LARGE | IDEMPOTENCY_CONFLICT | CONFLICT => VALIDATION_ERROR,
+        FORBIDDEN | AUTH_EMAIL_NOT_VERIFIED | INSUFFICIENT_CREDITS => FORBIDDEN,
         INTERNAL_ERROR | AI_NOT_CONFIGURED | AI_REQUEST_FAILED | WORKER_NOT_CONNECTED
         | HOOK_FAILED | HOOK_TIMEOUT => INTERNAL_ERROR,
         _ => match status.as_u16() {
@@ -316,6 +318,8 @@ mod tests {
             (HOOK_TIMEOUT, 504),
             (FORBIDDEN, 403),
             (INTERNAL_ERROR, 500),
+            (CONFLICT, 409),
+            (INSUFFICIENT_CREDITS, 402),
             ("SOMETHING_NEW", 402),
         ];
         for (precise, status) in all {
@@ -345,7 +349,13 @@ mod tests {
 
     #[test]
     fn shapes_by_path() {
-        for p in ["/v1", "/v1/cache/get", "/v1/no/such", "/v1/auth/signup"] {
+        for p in [
+            "/v1",
+            "/v1/cache/get",
+            "/v1/no/such",
+            "/v1/auth/signup",
+            "/v1/ai/gateway/chat/chat/completions",
+        ] {
             assert_eq!(ErrorShape::for_path(p), ErrorShape::Spec, "{p}");
         }
         for p in [
@@ -354,6 +364,7 @@ mod tests {
             "/api/v1/public/projects/p/auth/login",
             "/api/realtime",
             "/internal/hooks/rpc",
+            "/api/gateway/chat/v1/chat/completions",
             "/files/p/k",
             "/v1x",
         ] {

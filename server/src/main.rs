@@ -20,7 +20,7 @@ const DEFAULT_DATA_DIR: &str = ".aerostack/local";
 
 
 const ABOUT_MANAGEMENT: &str = "\
-Management commands (projects, keys, secrets, outbox) act on:
+Management commands (projects, keys, secrets, outbox, gateway) act on:
   --data-dir DIR        that data directory (also while a server runs on it);
   --url URL             the server at URL: its data directory when it announced one (a server
                         started by this command or `python -m aerostack.local` does), else its
@@ -30,7 +30,8 @@ Management commands (projects, keys, secrets, outbox) act on:
 Running servers announce themselves in $AEROSTACK_RUNTIME_DIR, else $XDG_RUNTIME_DIR/aerostack,
 else <temp dir>/aerostack-<user> (server-<port>.json). Which server or directory was used is
 printed on stderr; when none is found the command says so and exits with status 1. Reading never
-creates a data directory; writing (projects create, keys create, secrets set) creates one only
+creates a data directory; writing (projects create, keys create, secrets set, gateway create-api,
+create-key, credit) creates one only
 when it is named with --data-dir.
 ";
 
@@ -168,6 +169,13 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// AI gateway: gateway APIs, consumer keys (ask_test_...) and their token wallets.
+    Gateway {
+        #[command(flatten)]
+        target: Target,
+        #[command(subcommand)]
+        command: GatewayCommand,
+    },
     /// Show the emails and codes the platform "sent" (verification, OTP, password reset).
     Outbox {
         #[command(flatten)]
@@ -243,6 +251,44 @@ enum KeysCommand {
     },
     /// List API keys.
     List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GatewayCommand {
+    /// List the project's gateway APIs.
+    Apis {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Create a gateway API (consumers call /api/gateway/<slug>/v1/chat/completions).
+    CreateApi {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Model asked of the AI server when a request names none (else AEROSTACK_AI_MODEL).
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Create a consumer key (printed once) with a token wallet.
+    CreateKey {
+        api_slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Tokens put into the new wallet.
+        #[arg(long, default_value_t = 0)]
+        credits: i64,
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Add tokens to a consumer's wallet.
+    Credit {
+        consumer_id: String,
+        tokens: i64,
         #[arg(long)]
         project: Option<String>,
     },
@@ -648,6 +694,11 @@ fn manage(cmd: Command, data_dir: Option<PathBuf>) -> Result<(), ServerError> {
         Command::Secrets { target, command } => {
             (target, matches!(command, SecretsCommand::Set { .. }), true)
         }
+        Command::Gateway { target, command } => (
+            target,
+            !matches!(command, GatewayCommand::Apis { .. }),
+            false,
+        ),
         Command::Outbox { target, .. } => (target, false, true),
         Command::Rules { target, command } => (target, !matches!(command, RulesCommand::List { .. }), false),
     };
@@ -768,6 +819,7 @@ fn run(cmd: Command, c: &Connection) -> Result<(), ServerError> {
                 println!("{name}");
             }
         }
+        Command::Gateway { command, .. } => run_gateway(command, c)?,
         Command::Outbox {
             project: r,
             to,
@@ -792,6 +844,85 @@ fn run(cmd: Command, c: &Connection) -> Result<(), ServerError> {
                 })
                 .collect();
             print_outbox(&messages, &format!("project {}", p.slug));
+        }
+    }
+    Ok(())
+}
+
+fn run_gateway(cmd: GatewayCommand, c: &Connection) -> Result<(), ServerError> {
+    use aerostack_server::store::gateway;
+    match cmd {
+        GatewayCommand::Apis { project: r } => {
+            let p = project(c, r.as_deref())?;
+            // A data directory no server of this version has opened yet has no gateway tables.
+            let has_tables: bool = c.query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'gateway_apis'",
+                [],
+                |r| r.get(0),
+            )?;
+            let apis = if has_tables {
+                gateway::list_apis(c, &p.id)?
+            } else {
+                Vec::new()
+            };
+            println!("{:<22} {:<24} {:<24} {:<20} CREATED", "ID", "SLUG", "NAME", "MODEL");
+            for a in apis {
+                let model = a.model.as_deref().unwrap_or("-");
+                println!(
+                    "{:<22} {:<24} {:<24} {model:<20} {}",
+                    a.id, a.slug, a.name, a.created_at
+                );
+            }
+        }
+        GatewayCommand::CreateApi {
+            slug,
+            name,
+            model,
+            project: r,
+        } => {
+            let p = project(c, r.as_deref())?;
+            let a = gateway::create_api(c, &p.id, &slug, name.as_deref(), model.as_deref())?;
+            println!(
+                "created gateway API {} (slug: {}, name: {}, model: {}) in project {}",
+                a.id,
+                a.slug,
+                a.name,
+                a.model.as_deref().unwrap_or("AEROSTACK_AI_MODEL"),
+                p.slug
+            );
+        }
+        GatewayCommand::CreateKey {
+            api_slug,
+            name,
+            credits,
+            project: r,
+        } => {
+            let p = project(c, r.as_deref())?;
+            let api = gateway::require_api(c, &p.id, &api_slug, "api_slug")?;
+            let (consumer, key, wallet) =
+                gateway::create_consumer(c, &api, name.as_deref(), credits)?;
+            println!(
+                "created consumer {} ({}) of gateway API {} with {} tokens\nkey: {key}\n(the key is shown only now)",
+                consumer.id, consumer.name, api.slug, wallet.balance
+            );
+        }
+        GatewayCommand::Credit {
+            consumer_id,
+            tokens,
+            project: r,
+        } => {
+            let p = project(c, r.as_deref())?;
+            if gateway::find_consumer(c, &p.id, &consumer_id)?.is_none() {
+                return Err(not_found(format!(
+                    "no gateway consumer {consumer_id:?} in project {} (`gateway create-key` prints consumer ids)",
+                    p.slug
+                )));
+            }
+            let w = gateway::credit(c, &consumer_id, tokens)?;
+            println!(
+                "credited {tokens} tokens to {consumer_id}: balance {} (purchased {}, consumed {})",
+                w.balance, w.total_purchased, w.total_consumed
+            );
         }
     }
     Ok(())

@@ -16,13 +16,13 @@ use crate::error::{ApiError, code};
 use crate::extract::{JsonBody, Project, type_name};
 use crate::state::AppState;
 
-const CHAT_USAGE: &str =
+pub(crate) const CHAT_USAGE: &str =
     r#"{"messages": [{"role": "user", "content": "Hello"}], "model": "llama3.2"}"#;
 const ROLES: [&str; 3] = ["system", "user", "assistant"];
 /// Local models can be slow; a non-streaming answer may take minutes.
 const CHAT_TIMEOUT: Duration = Duration::from_secs(300);
 
-fn not_configured() -> ApiError {
+pub(crate) fn not_configured() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         code::AI_NOT_CONFIGURED,
@@ -35,7 +35,7 @@ fn not_configured() -> ApiError {
     .with_detail("example_base_url", "http://127.0.0.1:11434/v1")
 }
 
-fn validate_chat(body: &JsonBody) -> Result<(), ApiError> {
+pub(crate) fn validate_chat(body: &JsonBody) -> Result<(), ApiError> {
     let messages = body.req_array("messages", CHAT_USAGE)?;
     if messages.is_empty() {
         return Err(ApiError::validation(
@@ -122,29 +122,66 @@ pub async fn chat(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     validate_chat(&body)?;
+    if st.ai.base_url.is_none() {
+        return Err(not_configured());
+    }
+    let mut req_body = body.0.clone();
+    let requested = body.opt_str("model", CHAT_USAGE)?;
+    req_body.insert("model".into(), json!(resolve_model(&st, requested, None)?));
+    let stream = body.opt_bool("stream", CHAT_USAGE)?.unwrap_or(false);
+    let (resp, url) = send_chat(&st, req_body, stream).await?;
+    if stream {
+        return Ok(sse_response(Body::from_stream(
+            resp.bytes_stream().map_err(std::io::Error::other),
+        )));
+    }
+    let mut answer = read_answer(resp, &url).await?;
+    let content = answer
+        .pointer("/choices/0/message/content")
+        .cloned()
+        .unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut answer {
+        m.insert("response".into(), content);
+    }
+    Ok(Json(answer).into_response())
+}
+
+/// The model to ask the upstream for: the request's, else `fallback` (a gateway API's model),
+/// else AEROSTACK_AI_MODEL. Workers AI names (`@cf/...`, the official SDKs' default) mean
+/// nothing to a local server, so they give way to AEROSTACK_AI_MODEL when it is set.
+pub(crate) fn resolve_model(
+    st: &AppState,
+    requested: Option<&str>,
+    fallback: Option<&str>,
+) -> Result<String, ApiError> {
+    let candidate = requested
+        .filter(|m| !m.is_empty())
+        .or(fallback.filter(|m| !m.is_empty()));
+    match (candidate, st.ai.model.as_deref()) {
+        (Some(m), Some(configured)) if m.starts_with("@cf/") => Ok(configured.to_string()),
+        (Some(m), _) => Ok(m.to_string()),
+        (None, Some(configured)) => Ok(configured.to_string()),
+        (None, None) => Err(ApiError::validation(
+            "model",
+            format!(
+                "`model` is required because AEROSTACK_AI_MODEL is not set: send {CHAT_USAGE} or start the platform with AEROSTACK_AI_MODEL"
+            ),
+        )),
+    }
+}
+
+/// POST a chat body (model already resolved) to the configured upstream; a non-2xx answer is
+/// 502 AI_REQUEST_FAILED. Returns the response and the URL (for later error messages).
+pub(crate) async fn send_chat(
+    st: &AppState,
+    body: serde_json::Map<String, Value>,
+    stream: bool,
+) -> Result<(reqwest::Response, String), ApiError> {
     let Some(base) = st.ai.base_url.as_deref() else {
         return Err(not_configured());
     };
     let url = format!("{}/chat/completions", base.trim_end_matches('/'));
-    let mut req_body = body.0.clone();
-    // Workers AI names (`@cf/...`, the official SDKs' default) mean nothing to a local server.
-    let requested = body.opt_str("model", CHAT_USAGE)?.filter(|m| !m.is_empty());
-    let model = match (requested, st.ai.model.as_deref()) {
-        (Some(m), Some(configured)) if m.starts_with("@cf/") => configured.to_string(),
-        (Some(m), _) => m.to_string(),
-        (None, Some(configured)) => configured.to_string(),
-        (None, None) => {
-            return Err(ApiError::validation(
-                "model",
-                format!(
-                    "`model` is required because AEROSTACK_AI_MODEL is not set: send {CHAT_USAGE} or start the platform with AEROSTACK_AI_MODEL"
-                ),
-            ));
-        }
-    };
-    req_body.insert("model".into(), json!(model));
-    let stream = body.opt_bool("stream", CHAT_USAGE)?.unwrap_or(false);
-    let mut req = st.http.post(&url).json(&Value::Object(req_body));
+    let mut req = st.http.post(&url).json(&Value::Object(body));
     if let Some(key) = st.ai.api_key.as_deref() {
         req = req.bearer_auth(key);
     }
@@ -163,18 +200,12 @@ pub async fn chat(
         let text = resp.text().await.unwrap_or_default();
         return Err(upstream_error(status, &text, &url));
     }
-    if stream {
-        // Pass the SSE frames through as they arrive.
-        let bytes = resp.bytes_stream().map_err(std::io::Error::other);
-        let mut out = Response::new(Body::from_stream(bytes));
-        out.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        out.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        return Ok(out);
-    }
+    Ok((resp, url))
+}
+
+/// The upstream's non-streaming JSON answer.
+pub(crate) async fn read_answer(resp: reqwest::Response, url: &str) -> Result<Value, ApiError> {
+    let status = resp.status();
     let text = resp.text().await.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_GATEWAY,
@@ -182,16 +213,19 @@ pub async fn chat(
             format!("reading the AI server's answer failed: {e}"),
         )
     })?;
-    let mut answer: Value =
-        serde_json::from_str(&text).map_err(|_| upstream_error(status, &text, &url))?;
-    let content = answer
-        .pointer("/choices/0/message/content")
-        .cloned()
-        .unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut answer {
-        m.insert("response".into(), content);
-    }
-    Ok(Json(answer).into_response())
+    serde_json::from_str(&text).map_err(|_| upstream_error(status, &text, url))
+}
+
+/// A `text/event-stream` response around `body` (SSE frames passed through as they arrive).
+pub(crate) fn sse_response(body: Body) -> Response {
+    let mut out = Response::new(body);
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    out
 }
 
 pub async fn embed(Project(_p): Project, body: JsonBody) -> Result<Response, ApiError> {

@@ -20,6 +20,9 @@ pub mod collections;
 pub mod custom;
 pub mod db;
 pub mod files;
+pub mod gateway;
+pub mod gateway_chat;
+pub mod gateway_ws;
 pub mod hooks_rpc;
 pub mod idempotency;
 pub mod local;
@@ -140,6 +143,26 @@ fn table() -> Vec<(Group, &'static str, String, MethodRouter<AppState>)> {
         v("GET", "/v1/local/rules", get(rules::list)),
         v("POST", "/v1/local/rules", post(rules::add)),
         v("DELETE", "/v1/local/rules", delete(rules::remove)),
+        // the AI gateway (wire-facts §2.1 "Gateway", §2.6): local management, consumer routes
+        v("POST", "/v1/local/gateway/apis", post(gateway::create_api)),
+        v("GET", "/v1/local/gateway/apis", get(gateway::list_apis)),
+        v("POST", "/v1/local/gateway/keys", post(gateway::create_key)),
+        v("POST", "/v1/local/gateway/credit", post(gateway::credit)),
+        v("POST", "/v1/gateway/billing/log", post(gateway::billing_log)),
+        v(
+            "POST",
+            "/v1/ai/gateway/{apiSlug}/chat/completions",
+            post(gateway_chat::chat),
+        ),
+        v("GET", "/v1/ai/gateway/me/wallet", get(gateway::wallet)),
+        public(
+            "POST",
+            "/api/gateway/{apiSlug}/v1/chat/completions",
+            post(gateway_chat::chat),
+        ),
+        public("GET", "/api/gateway/me/wallet", get(gateway::wallet)),
+        public("GET", "/api/gateway/me/usage", get(gateway::usage)),
+        public("GET", "/api/gateway/{apiSlug}/ws", get(gateway_ws::socket)),
         // end-user auth
         auth("POST", "/register", post(auth_public::register)),
         auth("POST", "/login", post(auth_public::login)),

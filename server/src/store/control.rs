@@ -106,6 +106,7 @@ impl Control {
             db.conn.execute_batch(SCHEMA)?;
             db.conn.execute_batch(crate::store::rules::SCHEMA)?;
             migrate(&db.conn)?;
+            db.conn.execute_batch(super::gateway::SCHEMA)?;
             db.conn.pragma_update(None, "user_version", 1)?;
             ensure_default_project(&db.conn)?;
         }

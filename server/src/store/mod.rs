@@ -5,6 +5,7 @@ pub mod cache;
 pub mod collections;
 pub mod control;
 pub mod dev_vars;
+pub mod gateway;
 pub mod jobs;
 pub mod objects;
 pub mod outbox;

@@ -18,6 +18,7 @@ mod db_isolation;
 mod db_limits;
 mod durability;
 mod error_bodies;
+mod gateway;
 mod hooks_rpc;
 mod idempotency;
 mod isolation;
