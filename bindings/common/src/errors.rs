@@ -66,7 +66,8 @@ pub fn family_of(code: &str, status: Option<u16>) -> ErrorFamily {
         "VALIDATION_ERROR" | "PAYLOAD_TOO_LARGE" | "DB_QUERY_FAILED" | "AUTH_PASSWORD_WEAK" => {
             return ErrorFamily::Validation;
         }
-        "FORBIDDEN" => return ErrorFamily::Auth,
+        // Out of gateway credits: the consumer may not (until credited), like a forbidden call.
+        "FORBIDDEN" | "INSUFFICIENT_CREDITS" => return ErrorFamily::Auth,
         _ => {}
     }
     if code.starts_with("AUTH_") {
