@@ -287,7 +287,17 @@ async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
                         let _ = ws.flush().await;
                         break;
                     }
-                    Some(Err(_)) | None => break,
+                    Some(Err(e)) => {
+                        // A frame over the limit: say so with the standard close code (1009
+                        // "message too big") rather than dropping the connection silently.
+                        let text = e.to_string();
+                        if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
+                            let reason = format!("frames are limited to {} KiB", MAX_FRAME_BYTES / 1024);
+                            let _ = ws.send(Message::Close(Some(CloseFrame { code: 1009, reason: reason.into() }))).await;
+                        }
+                        break;
+                    }
+                    None => break,
                 }
             }
         }
