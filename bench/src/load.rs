@@ -70,6 +70,30 @@ pub async fn engine_rate(api: &str, key: &str, op: &'static str, callers: usize,
     .await
 }
 
+/// Writes through raw HTTP: `queue.enqueue`, a one-row `db.insert`, or `cache.set`.
+pub async fn raw_write_rate(api: &str, key: &str, op: &'static str, callers: usize, dur: Duration) -> f64 {
+    let raw = Arc::new(Raw::new(api, key));
+    let n = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    measure(callers, dur, move || {
+        let (raw, n) = (raw.clone(), n.clone());
+        async move {
+            let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match op {
+                "queue.enqueue" => {
+                    raw.enqueue("bench-write", json!({"i": i})).await;
+                }
+                "db.insert" => {
+                    raw.db_query("INSERT INTO writes (n) VALUES (?)", &[json!(i)]).await;
+                }
+                _ => {
+                    raw.cache_set(&format!("bench:w:{}", i % 1000), json!({"i": i})).await;
+                }
+            }
+        }
+    })
+    .await
+}
+
 pub async fn raw_rate(api: &str, key: &str, op: &'static str, callers: usize, dur: Duration) -> f64 {
     let raw = Arc::new(Raw::new(api, key));
     measure(callers, dur, move || {

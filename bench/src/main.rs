@@ -101,6 +101,12 @@ async fn run(dur: Duration) -> Table {
             }
         }
     }
+    // Writes: an enqueue is one durable row, like a one-row insert (group-committed).
+    setup.db_query("CREATE TABLE IF NOT EXISTS writes (id INTEGER PRIMARY KEY, n INTEGER)", &[]).await;
+    for op in ["db.insert", "queue.enqueue", "cache.set"] {
+        let r = load::raw_write_rate(&platform_api, &key, op, CONCURRENT, dur).await;
+        table.writes.push((op, r));
+    }
     platform.shutdown().await;
     table
 }

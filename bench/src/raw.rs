@@ -43,4 +43,9 @@ impl Raw {
     pub async fn cache_set(&self, key: &str, value: Value) -> Value {
         self.post("/cache/set", json!({"key": key, "value": value})).await
     }
+
+    pub async fn enqueue(&self, job_type: &str, data: Value) -> Value {
+        // Delayed: no worker runs it, the bench measures the write alone.
+        self.post("/queue/enqueue", json!({"type": job_type, "data": data, "delay": 3600})).await
+    }
 }

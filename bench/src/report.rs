@@ -11,6 +11,8 @@ pub struct Row {
 #[derive(Default)]
 pub struct Table {
     pub rows: Vec<Row>,
+    /// Platform writes at 100 in flight (raw reqwest): `(call, calls/s)`.
+    pub writes: Vec<(&'static str, f64)>,
 }
 
 const START: &str = "<!-- bench:start -->";
@@ -56,6 +58,15 @@ impl Table {
                         100.0 * p.raw / h.raw
                     ));
                 }
+            }
+        }
+        if !self.writes.is_empty() {
+            let base = self.writes.iter().find(|(op, _)| *op == "db.insert").map(|w| w.1);
+            s.push_str("\nPlatform writes, 100 in flight (raw reqwest; target: queue.enqueue ≥ db.insert, issue 13 #6):\n\n");
+            s.push_str("| call | calls/s | vs db.insert |\n|---|---:|---:|\n");
+            for (op, r) in &self.writes {
+                let vs = base.map_or("-".to_string(), |b| format!("{:.0}%", 100.0 * r / b));
+                s.push_str(&format!("| {op} | {} | {vs} |\n", rate(*r)));
             }
         }
         s

@@ -39,6 +39,8 @@ pub struct Inner {
     pub projects_root: PathBuf,
     pub dbs: ProjectDbs,
     pub cache: CacheStore,
+    /// New jobs, committed in batches.
+    pub job_writer: crate::store::job_writer::JobWriter,
     pub jwt: Jwt,
     pub limiter: RateLimiter,
     pub idempotency: IdempotencyStore,
@@ -108,6 +110,7 @@ impl AppState {
             ai: opts.ai.clone(),
             require_email_verification: opts.require_email_verification,
             data_dir: data_dir.to_path_buf(),
+            job_writer: crate::store::job_writer::JobWriter::start(control.pool.clone()),
             control: control.pool,
             dbs: ProjectDbs::new(projects_root.clone(), &opts.limits),
             projects_root,
@@ -304,6 +307,7 @@ impl AppState {
 
     /// Commit pending cache writes, fold WAL files, close connections.
     pub fn close(&self) {
+        self.job_writer.shutdown();
         self.cache.shutdown();
         self.dbs.close_all();
         self.control.close();

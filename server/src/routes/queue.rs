@@ -81,7 +81,10 @@ pub async fn enqueue(
         updated_at: now,
     };
     let id = job.id.clone();
-    st.control(move |c| Ok(jobs::insert(c, &job)?)).await?;
+    st.job_writer
+        .insert(job)
+        .await
+        .map_err(|e| ApiError::internal(format!("the job could not be stored: {e}")))?;
     st.hooks.wakeup.notify_one();
     Ok((
         StatusCode::CREATED,

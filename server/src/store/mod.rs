@@ -6,6 +6,7 @@ pub mod collections;
 pub mod control;
 pub mod dev_vars;
 pub mod gateway;
+pub mod job_writer;
 pub mod jobs;
 pub mod objects;
 pub mod outbox;
