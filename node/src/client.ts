@@ -311,15 +311,18 @@ export interface UploadOptions extends CallOptions {
   public?: boolean;
 }
 
-async function bytesOf(src: Exclude<UploadSource, string>): Promise<Buffer> {
-  if (Buffer.isBuffer(src)) return src;
-  if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset, src.byteLength);
-  if (src instanceof ArrayBuffer) return Buffer.from(src);
-  if (typeof Blob !== "undefined" && src instanceof Blob) return Buffer.from(await src.arrayBuffer());
-  const chunks: Buffer[] = [];
-  const iterable = src instanceof Readable ? src : Readable.fromWeb(src as any);
-  for await (const c of iterable) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-  return Buffer.concat(chunks);
+/**
+ * The body of an upload: bytes in memory as they are, and streams (a Node `Readable`, a web
+ * `ReadableStream`, a `Blob`'s stream) as chunks the engine sends as they come (never whole in
+ * memory), with their size when known.
+ */
+function bodyOf(src: Exclude<UploadSource, string>): { data: Buffer | AsyncIterable<Uint8Array>; size: number | null } {
+  if (Buffer.isBuffer(src)) return { data: src, size: src.length };
+  if (src instanceof Uint8Array) return { data: Buffer.from(src.buffer, src.byteOffset, src.byteLength), size: src.byteLength };
+  if (src instanceof ArrayBuffer) return { data: Buffer.from(src), size: src.byteLength };
+  if (typeof Blob !== "undefined" && src instanceof Blob) return { data: src.stream() as unknown as AsyncIterable<Uint8Array>, size: src.size };
+  if (src instanceof Readable) return { data: src, size: null };
+  return { data: Readable.fromWeb(src as any), size: null };
 }
 
 /** File storage with public URLs. */
@@ -338,7 +341,8 @@ export class Storage extends Ns {
       return this.t.upload(a, null, call, own.onProgress) as Promise<UploadResult>;
     }
     if (file === undefined || file === null) throw validationError("file", "storage.upload needs the file: a Buffer, a stream or a local path");
-    return this.t.upload(a, await bytesOf(file), call, own.onProgress) as Promise<UploadResult>;
+    const body = bodyOf(file);
+    return this.t.upload(a, body.data, call, own.onProgress, body.size) as Promise<UploadResult>;
   }
   /** The object's bytes and content type. */
   get(key: string, opts?: CallOptions): Promise<StoredObject> {

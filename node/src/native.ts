@@ -33,12 +33,21 @@ export interface NativeHostedCall {
   respond(id: number, status: number, headers: Array<[string, string]>, body: Buffer): void;
   fail(id: number, message: string): void;
 }
+export interface NativeUploadWriter {
+  done(cancel?: NativeCancel | null): Promise<string>;
+  write(chunk: Buffer): Promise<string>;
+  finish(): void;
+  abort(message: string): void;
+}
+
 export interface NativeClient {
   hosted(op: string, argsJson: string): NativeHostedCall;
   hostedUpload(argsJson: string, data: Buffer | null): NativeHostedCall;
   withOptions(callOptionsJson: string): NativeClient;
   call(op: string, argsJson: string, cancel?: NativeCancel | null): Promise<string>;
   upload(argsJson: string, data: Buffer | null, progress: NativeProgress | null, cancel?: NativeCancel | null): Promise<string>;
+  /** A streamed upload: `done()` first, then `write` each chunk, then `finish()` (or `abort`). */
+  uploadStream(argsJson: string, size: number | null, progress: NativeProgress | null): NativeUploadWriter;
   download(argsJson: string, cancel?: NativeCancel | null): Promise<string | NativeDownload>;
   stream(op: string, argsJson: string, cancel?: NativeCancel | null): Promise<string | NativeStream>;
   realtime(optionsJson: string): NativeRealtime;

@@ -169,12 +169,47 @@ export class Transport {
   }
 
   /** `storage.upload` of `data` (or of the file at `a.path`), reporting progress. */
-  upload(a: Record<string, unknown>, data: Buffer | null, opts?: CallOptions, onProgress?: (sent: number, total: number | null) => void): Promise<unknown> {
+  upload(
+    a: Record<string, unknown>,
+    data: Buffer | AsyncIterable<Uint8Array> | null,
+    opts?: CallOptions,
+    onProgress?: (sent: number, total: number | null) => void,
+    size?: number | null,
+  ): Promise<unknown> {
     const text = args(a, opts);
     return withSignal(opts?.signal, async (c) => {
       const done = (v: unknown): unknown => (this.shaped ? shape("storage.upload", v) : v);
-      if (!onProgress) return done(settle(await this.native.upload(text, data, null, c)));
-      const progress = new native.NativeProgress();
+      const progress = onProgress ? new native.NativeProgress() : null;
+      if (data !== null && !Buffer.isBuffer(data)) {
+        // A stream: chunk by chunk through the engine, never whole in memory.
+        const w = this.native.uploadStream(text, size ?? null, progress);
+        const answer = w.done(c);
+        const timer = progress && onProgress ? setInterval(() => {
+          const p = progress.take();
+          if (p) onProgress(p[0], p[1] < 0 ? null : p[1]);
+        }, 25) : null;
+        timer?.unref();
+        try {
+          try {
+            for await (const chunk of data) {
+              const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+              const queued = await w.write(b);
+              // The upload already ended (it failed or was cancelled): its answer says why.
+              if (queued[0] === "1" || queued[0] === "3") break;
+            }
+            w.finish();
+          } catch (e) {
+            w.abort(`reading the upload's source failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
+          const out = settle(await answer);
+          const p = progress?.take();
+          if (p && onProgress) onProgress(p[0], p[1] < 0 ? null : p[1]);
+          return done(out);
+        } finally {
+          if (timer) clearInterval(timer);
+        }
+      }
+      if (!onProgress || !progress) return done(settle(await this.native.upload(text, data, null, c)));
       const report = (): void => {
         const p = progress.take();
         if (p) onProgress(p[0], p[1] < 0 ? null : p[1]);

@@ -177,6 +177,24 @@ test("storage: Buffer, file path, stream and Blob uploads with progress; every o
   assert.equal((await client.storage.get(r3.key)).data.toString(), "from a stream");
   const r4 = await client.storage.upload(new Blob(["from a blob"]), { path: `docs/${id}-blob.txt` });
   assert.equal(r4.size, 11);
+  // A stream goes chunk by chunk (never whole in memory): 4 MiB from a generator, with progress.
+  async function* chunks() {
+    for (let i = 0; i < 64; i++) yield Buffer.alloc(65536, i % 256);
+  }
+  const sent = [];
+  const r5 = await client.storage.upload(Readable.from(chunks()), { path: `streams/${id}.bin`, onProgress: (s) => sent.push(s) });
+  assert.equal(r5.size, 64 * 65536);
+  assert.equal(sent.at(-1), 64 * 65536);
+  const back = (await client.storage.get(`streams/${id}.bin`)).data;
+  assert.equal(back.length, 64 * 65536);
+  assert.equal(back[65536 * 3], 3);
+  // A source that fails mid-way fails the upload with its message, and nothing is stored.
+  async function* broken() {
+    yield Buffer.from("part");
+    throw new Error("disk on fire");
+  }
+  await assert.rejects(client.storage.upload(Readable.from(broken()), { path: `streams/${id}-broken.bin` }), (e) => /disk on fire/.test(String(e.message)));
+  assert.equal(await client.storage.exists(`streams/${id}-broken.bin`), false);
   assert.ok((await client.storage.copy(`docs/${id}.txt`, `docs/${id}-copy.txt`)).endsWith(`docs/${id}-copy.txt`));
   await client.storage.move(`docs/${id}-copy.txt`, `docs/${id}-moved.txt`);
   assert.equal(await client.storage.exists(`docs/${id}-copy.txt`), false);

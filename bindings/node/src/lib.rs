@@ -28,6 +28,7 @@ mod logs;
 mod platform;
 mod realtime;
 mod stream;
+mod upload;
 mod worker;
 
 use aerostack_bindings_common::{Error, ErrorDto};
