@@ -240,10 +240,31 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(crate::extract::request_id_mw))
+        .layer(from_fn(close_after_refused_body))
         // Bodies are limited where they are read (JSON: 32 MiB, uploads: limits.max_upload_bytes)
         // so that the answer is our JSON error, not axum's plain-text rejection.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
+}
+
+/// A request refused with its body unread (a bad key, before the handler reads it) leaves the
+/// body's bytes on the connection, which is then closed: say so with `Connection: close`, so a
+/// client's pool opens a new connection for its next request instead of failing it.
+async fn close_after_refused_body(req: Request, next: axum::middleware::Next) -> Response {
+    let has_body = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|n| n.trim() != "0")
+        || req.headers().contains_key(axum::http::header::TRANSFER_ENCODING);
+    let mut resp = next.run(req).await;
+    if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
+        resp.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    resp
 }
 
 async fn health() -> Response {

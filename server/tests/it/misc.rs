@@ -443,3 +443,25 @@ async fn extractor_rejections_are_json() {
     assert!(v["request_id"].is_string());
     ctx.p.shutdown().await;
 }
+
+/// A request refused before its body is read says `Connection: close` (the platform closes that
+/// connection), so a client pool does not send its next request on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_body_closes_the_connection_and_says_so() {
+    let ctx = start().await;
+    let r = ctx
+        .http
+        .post(ctx.url("/v1/db/query"))
+        .header("X-Aerostack-Key", "ac_secret_wrong")
+        .json(&json!({"sql": "SELECT 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(r.headers().get("connection").and_then(|v| v.to_str().ok()), Some("close"));
+    // A good request keeps the connection.
+    let r = ctx.http.post(ctx.url("/v1/db/query")).header("X-Aerostack-Key", &ctx.key).json(&json!({"sql": "SELECT 1"})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers().get("connection").is_none());
+    ctx.p.shutdown().await;
+}
