@@ -241,10 +241,40 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(crate::extract::request_id_mw))
         .layer(from_fn(close_after_refused_body))
+        .layer(from_fn_with_state(state.clone(), body_read_timeout))
         // Bodies are limited where they are read (JSON: 32 MiB, uploads: limits.max_upload_bytes)
         // so that the answer is our JSON error, not axum's plain-text rejection.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
+}
+
+/// A request body that stalls (no bytes for `Limits::header_read_timeout`, 30 s) fails its read,
+/// so a client trickling a body cannot hold a connection and its buffers (the header timeout only
+/// covers the headers). The extractor answers 400 naming the stall.
+async fn body_read_timeout(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use futures_util::StreamExt;
+    let idle = st.limits.header_read_timeout;
+    let (parts, body) = req.into_parts();
+    let frames = body.into_data_stream();
+    let guarded = futures_util::stream::unfold((frames, false), move |(mut frames, failed)| async move {
+        if failed {
+            return None;
+        }
+        let item = match tokio::time::timeout(idle, frames.next()).await {
+            Ok(item) => item?.map_err(std::io::Error::other),
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the request body stalled: no bytes for {} s", idle.as_secs()),
+            )),
+        };
+        let failed = item.is_err();
+        Some((item, (frames, failed)))
+    });
+    next.run(Request::from_parts(parts, axum::body::Body::from_stream(guarded))).await
 }
 
 /// A request refused with its body unread (a bad key, before the handler reads it) leaves the

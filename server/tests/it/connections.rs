@@ -194,3 +194,28 @@ fn a_low_open_file_limit_is_reported_at_start() {
         "no warning about the low open-file limit: {text}"
     );
 }
+
+/// A body that stalls fails its read after the idle limit (issue 13 #5: the header timeout alone
+/// let a client trickle a body and hold the connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut o = aerostack_server::ServerOptions::ephemeral();
+    o.limits.header_read_timeout = std::time::Duration::from_secs(1);
+    let ctx = crate::common::start_with(o).await;
+    let addr = ctx.p.url().trim_start_matches("http://").to_string();
+    let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/cache/set HTTP/1.1\r\nHost: {addr}\r\nX-Aerostack-Key: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"key\": ",
+        ctx.key
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), sock.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("stalled"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    ctx.p.shutdown().await;
+}
