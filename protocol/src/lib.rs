@@ -21,6 +21,7 @@
 
 pub mod error;
 pub mod lenient;
+pub mod names;
 pub mod outbox;
 pub mod realtime;
 pub mod time;

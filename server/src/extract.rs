@@ -123,6 +123,19 @@ pub fn parse_json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+/// The subprotocols a WebSocket handshake offers (`Sec-WebSocket-Protocol`, comma-separated,
+/// possibly over several headers), in order. Every socket endpoint reads its credentials here.
+pub fn ws_protocols(headers: &axum::http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 pub fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",

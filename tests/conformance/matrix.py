@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from readme_section import rewrite_section  # noqa: E402
 SUITE = ROOT / "tests" / "conformance"
 START, END = "<!-- conformance:start -->", "<!-- conformance:end -->"
 RUNNER_TIMEOUT_S = 30 * 60
@@ -125,12 +127,7 @@ def render(ids: List[str], langs: List[str], results: Dict[str, Dict[str, Dict[s
 
 
 def rewrite_readme(path: Path, body: str) -> None:
-    text = path.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{path}: no {START} ... {END} section to rewrite")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{START}\n{body}\n{END}{tail}")
+    rewrite_section(path, START, END, body)
 
 
 def main() -> int:

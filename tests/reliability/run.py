@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
 import end_user  # noqa: E402
 import kill9  # noqa: E402
@@ -36,6 +37,7 @@ import queries  # noqa: E402
 import realtime  # noqa: E402
 import slow_clients  # noqa: E402
 from platform_proc import server_binary  # noqa: E402
+from readme_section import rewrite_section  # noqa: E402
 from result import Result  # noqa: E402
 
 START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
@@ -72,12 +74,7 @@ def render(results: List[Result], elapsed: Dict[str, float]) -> str:
 
 
 def rewrite_readme(path: Path, body: str) -> None:
-    text = path.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{path}: no {START} ... {END} section to rewrite")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{START}\n{body}\n{END}{tail}")
+    rewrite_section(path, START, END, body)
 
 
 def main() -> int:

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::Timestamp;
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
+use crate::protocol::names::{NAME_RULE, is_name};
 use reqwest::Method;
 
 use crate::transport::Call;
@@ -73,15 +74,6 @@ pub struct CollectionQuery {
 #[derive(Deserialize)]
 struct UpdateReply {
     item: CollectionItem,
-}
-
-const NAME_RULE: &str = "1-64 characters of letters, digits, `_` and `-`";
-
-fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl<'a> Collection<'a> {

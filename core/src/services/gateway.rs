@@ -94,18 +94,14 @@ struct BillingBody<'a> {
 }
 
 fn check_slug(api_slug: &str) -> Result<()> {
-    let ok = !api_slug.is_empty()
-        && api_slug.len() <= 64
-        && api_slug
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
+    if crate::protocol::names::is_name(api_slug) {
         return Ok(());
     }
     Err(Error::validation(
         "api_slug",
         format!(
-            "api_slug {api_slug:?} is not a gateway API's slug (1-64 letters, digits, `_` or `-`)"
+            "api_slug {api_slug:?} is not a gateway API's slug ({})",
+            crate::protocol::names::NAME_RULE
         ),
     ))
 }

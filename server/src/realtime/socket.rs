@@ -97,7 +97,7 @@ async fn identify(
     headers: &HeaderMap,
     q: &HashMap<String, String>,
 ) -> Result<Identity, ApiError> {
-    let offered: Vec<String> = protocols(headers);
+    let offered: Vec<String> = crate::extract::ws_protocols(headers);
     let from_proto = |prefix: &str| {
         offered
             .iter()
@@ -164,17 +164,6 @@ async fn identify(
     Ok(identity)
 }
 
-fn protocols(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all("sec-websocket-protocol")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect()
-}
-
 pub async fn handler(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -213,7 +202,7 @@ pub async fn handler(
     }
     // Select `aerostack-v1` when offered; otherwise echo the first offered protocol, because a
     // browser fails the handshake when it offered protocols and none was selected.
-    let offered = protocols(&headers);
+    let offered = crate::extract::ws_protocols(&headers);
     let mut selectable = vec![PROTOCOL.to_string()];
     selectable.extend(offered.first().cloned());
     Ok(ws
@@ -227,7 +216,14 @@ struct Session {
     st: AppState,
     id: String,
     identity: Identity,
+    /// The project's access rules as last read, and when: an end user's publish, track or
+    /// subscribe reads the control database at most once per [`RULES_FRESH`], not per frame.
+    rules: std::sync::Mutex<Option<(tokio::time::Instant, Arc<Vec<crate::store::rules::Rule>>)>>,
 }
+
+/// How long a socket reuses the access rules it read (a rule change reaches open sockets
+/// within this time).
+const RULES_FRESH: Duration = Duration::from_secs(2);
 
 async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
     let (tx, mut rx) = mpsc::channel::<Arc<str>>(OUTGOING_CAPACITY);
@@ -238,6 +234,7 @@ async fn run(st: AppState, mut ws: WebSocket, identity: Identity) {
         st: st.clone(),
         id: reg.id.clone(),
         identity,
+        rules: std::sync::Mutex::new(None),
     };
     let hello = frames::connected(
         &s.id,
@@ -379,11 +376,25 @@ impl Session {
         if self.identity.keyed {
             return Ok(None);
         }
-        let pid = self.identity.project.id.clone();
-        let found = self.st.control(move |c| Ok(rules::list(c, &pid)?)).await;
-        let list = match found {
-            Ok(l) => l,
-            Err(e) => return Err(format!("could not read the project's access rules: {}", e.message)),
+        let cached = self
+            .rules
+            .lock()
+            .unwrap()
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < RULES_FRESH)
+            .map(|(_, l)| l.clone());
+        let list = match cached {
+            Some(l) => l,
+            None => {
+                let pid = self.identity.project.id.clone();
+                let found = self.st.control(move |c| Ok(rules::list(c, &pid)?)).await;
+                let l = match found {
+                    Ok(l) => Arc::new(l),
+                    Err(e) => return Err(format!("could not read the project's access rules: {}", e.message)),
+                };
+                *self.rules.lock().unwrap() = Some((tokio::time::Instant::now(), l.clone()));
+                l
+            }
         };
         let table = super::topics::table_of(topic, &self.identity.project.id);
         let suffix = format!("/{}", self.identity.project.id);
@@ -598,10 +609,10 @@ impl Session {
                         return vec![frames::error(code::FORBIDDEN, &m, Some(&topic), None)];
                     }
                     let state = if state.is_null() { json!({}) } else { state };
-                    let (size, max) = (state.to_string().len(), self.st.limits.realtime_presence_bytes);
-                    if size > max {
+                    let max = self.st.limits.realtime_presence_bytes;
+                    if crate::util::json_over(&state, max) {
                         let m = format!(
-                            "the presence state is {size} bytes; tracked state is limited to {max} bytes (realtime_presence_bytes): track ids and small fields, keep the rest in the database"
+                            "the presence state is over {max} bytes, the limit of tracked state (realtime_presence_bytes): track ids and small fields, keep the rest in the database"
                         );
                         return vec![frames::error(code::PAYLOAD_TOO_LARGE, &m, Some(&topic), None)];
                     }
@@ -665,12 +676,12 @@ pub async fn publish(
     p: Publication<'_>,
 ) -> Result<Published, ApiError> {
     let uuid_id = p.client_id.filter(|c| super::store::is_uuid(c));
-    let (size, max) = (p.data.to_string().len(), st.limits.realtime_message_bytes);
-    if size > max {
+    let max = st.limits.realtime_message_bytes;
+    if crate::util::json_over(&p.data, max) {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             code::PAYLOAD_TOO_LARGE,
-            format!("the message's data is {size} bytes; realtime messages are limited to {max} bytes (realtime_message_bytes): send a reference (a storage key, a row id) instead"),
+            format!("the message's data is over {max} bytes, the limit of a realtime message (realtime_message_bytes): send a reference (a storage key, a row id) instead"),
         )
         .with_detail("field", "data"));
     }
@@ -745,7 +756,7 @@ mod tests {
                 "aerostack-key.ac_secret_1, aerostack-token.a%2Eb, aerostack-v1",
             ),
         );
-        let p = protocols(&h);
+        let p = crate::extract::ws_protocols(&h);
         assert_eq!(
             p,
             [

@@ -32,17 +32,6 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 pub const MAX_FRAME_BYTES: usize = 1 << 20;
 const SUBPROTOCOL_PREFIX: &str = "bearer-";
 
-fn offered(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all("sec-websocket-protocol")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect()
-}
-
 pub async fn socket(
     State(st): State<AppState>,
     Path(api_slug): Path<String>,
@@ -56,7 +45,7 @@ pub async fn socket(
             format!("/api/gateway/{api_slug}/ws is a WebSocket endpoint: connect with a WebSocket client and the subprotocol `bearer-<consumer key>` ({e})"),
         )
     })?;
-    let protocols = offered(&headers);
+    let protocols = crate::extract::ws_protocols(&headers);
     let chosen = protocols
         .iter()
         .find(|p| p.starts_with(SUBPROTOCOL_PREFIX))

@@ -240,27 +240,39 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(crate::extract::request_id_mw))
-        .layer(from_fn(close_after_refused_body))
-        .layer(from_fn_with_state(state.clone(), body_read_timeout))
+        .layer(from_fn_with_state(state.clone(), guard_body))
         // Bodies are limited where they are read (JSON: 32 MiB, uploads: limits.max_upload_bytes)
         // so that the answer is our JSON error, not axum's plain-text rejection.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }
 
-/// A request body that stalls (no bytes for `Limits::header_read_timeout`, 30 s) fails its read,
-/// so a client trickling a body cannot hold a connection and its buffers (the header timeout only
-/// covers the headers). The extractor answers 400 naming the stall.
-async fn body_read_timeout(
+/// Guards a request's body, for requests that have one (the rest pass untouched):
+/// - a body that stalls (no bytes for `Limits::header_read_timeout`, 30 s) fails its read, so a
+///   client trickling a body cannot hold a connection (the header timeout only covers headers);
+///   the extractor answers 400 naming the stall;
+/// - a request refused with an error leaves its unread body on the connection, which is then
+///   closed: `Connection: close` says so, so a client pool opens a new connection for its next
+///   request instead of failing it.
+async fn guard_body(
     axum::extract::State(st): axum::extract::State<AppState>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
+    use axum::http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
     use futures_util::StreamExt;
+    let has_body = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|n| n.trim() != "0")
+        || req.headers().contains_key(TRANSFER_ENCODING);
+    if !has_body {
+        return next.run(req).await;
+    }
     let idle = st.limits.header_read_timeout;
     let (parts, body) = req.into_parts();
-    let frames = body.into_data_stream();
-    let guarded = futures_util::stream::unfold((frames, false), move |(mut frames, failed)| async move {
+    let guarded = futures_util::stream::unfold((body.into_data_stream(), false), move |(mut frames, failed)| async move {
         if failed {
             return None;
         }
@@ -274,25 +286,9 @@ async fn body_read_timeout(
         let failed = item.is_err();
         Some((item, (frames, failed)))
     });
-    next.run(Request::from_parts(parts, axum::body::Body::from_stream(guarded))).await
-}
-
-/// A request refused with its body unread (a bad key, before the handler reads it) leaves the
-/// body's bytes on the connection, which is then closed: say so with `Connection: close`, so a
-/// client's pool opens a new connection for its next request instead of failing it.
-async fn close_after_refused_body(req: Request, next: axum::middleware::Next) -> Response {
-    let has_body = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|n| n.trim() != "0")
-        || req.headers().contains_key(axum::http::header::TRANSFER_ENCODING);
-    let mut resp = next.run(req).await;
-    if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
-        resp.headers_mut().insert(
-            axum::http::header::CONNECTION,
-            axum::http::HeaderValue::from_static("close"),
-        );
+    let mut resp = next.run(Request::from_parts(parts, axum::body::Body::from_stream(guarded))).await;
+    if resp.status().is_client_error() || resp.status().is_server_error() {
+        resp.headers_mut().insert(CONNECTION, axum::http::HeaderValue::from_static("close"));
     }
     resp
 }

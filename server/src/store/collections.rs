@@ -17,7 +17,7 @@ pub const TABLE: &str = "_aerostack_collection_items";
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 1000;
 /// A collection name: what a realtime topic segment and a URL path segment both carry.
-pub const NAME_RULE: &str = "1-64 characters of letters, digits, `_` and `-`";
+pub use aerostack_protocol::names::NAME_RULE;
 
 /// One stored item.
 #[derive(Debug, Clone)]
@@ -61,11 +61,7 @@ pub struct ListQuery {
 }
 
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    aerostack_protocol::names::is_name(name)
 }
 
 fn ensure(conn: &Connection) -> rusqlite::Result<()> {

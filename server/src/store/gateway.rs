@@ -38,10 +38,7 @@ pub const KEY_PREFIX: &str = "ask_test_";
 pub const CREDIT_HELP: &str = "add tokens with `aerostack-server gateway credit <consumer-id> <tokens>` (or POST /v1/local/gateway/credit)";
 
 pub fn valid_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    aerostack_protocol::names::is_name(s)
 }
 
 /// Does this bearer credential look like a consumer key (`ask_live_…` / `ask_test_…`)?

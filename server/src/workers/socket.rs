@@ -39,14 +39,9 @@ pub async fn connect(
             format!("/api/workers is the worker WebSocket: connect with a WebSocket client ({e}); see docs/workers.md"),
         )
     })?;
-    let protocol = headers
-        .get_all("sec-websocket-protocol")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .find(|p| p.starts_with(KEY_PROTOCOL))
-        .map(str::to_string);
+    let protocol = crate::extract::ws_protocols(&headers)
+        .into_iter()
+        .find(|p| p.starts_with(KEY_PROTOCOL));
     let mut auth = headers.clone();
     if let Some(p) = &protocol
         && let Ok(v) = HeaderValue::from_str(&p[KEY_PROTOCOL.len()..])
