@@ -5,7 +5,7 @@
  */
 import { errorFromDto, cancelledError, validationError, type ErrorDto } from "./errors";
 import { drainEngineLogs } from "./log";
-import { native, type NativeCancel, type NativeClient, type NativeStream } from "./native";
+import { native, type NativeCancel, type NativeClient, type NativeProgress, type NativeStream } from "./native";
 import { shape } from "./shape";
 
 /** Retries: `false` (none), `true` (the default policy) or a policy. */
@@ -178,53 +178,44 @@ export class Transport {
   ): Promise<unknown> {
     const text = args(a, opts);
     return withSignal(opts?.signal, async (c) => {
-      const done = (v: unknown): unknown => (this.shaped ? shape("storage.upload", v) : v);
       const progress = onProgress ? new native.NativeProgress() : null;
-      if (data !== null && !Buffer.isBuffer(data)) {
-        // A stream: chunk by chunk through the engine, never whole in memory.
-        const w = this.native.uploadStream(text, size ?? null, progress);
-        const answer = w.done(c);
-        const timer = progress && onProgress ? setInterval(() => {
-          const p = progress.take();
-          if (p) onProgress(p[0], p[1] < 0 ? null : p[1]);
-        }, 25) : null;
-        timer?.unref();
-        try {
-          try {
-            for await (const chunk of data) {
-              const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-              const queued = await w.write(b);
-              // The upload already ended (it failed or was cancelled): its answer says why.
-              if (queued[0] === "1" || queued[0] === "3") break;
-            }
-            w.finish();
-          } catch (e) {
-            w.abort(`reading the upload's source failed: ${e instanceof Error ? e.message : String(e)}`);
-          }
-          const out = settle(await answer);
-          const p = progress?.take();
-          if (p && onProgress) onProgress(p[0], p[1] < 0 ? null : p[1]);
-          return done(out);
-        } finally {
-          if (timer) clearInterval(timer);
-        }
-      }
-      if (!onProgress || !progress) return done(settle(await this.native.upload(text, data, null, c)));
-      const report = (): void => {
-        const p = progress.take();
-        if (p) onProgress(p[0], p[1] < 0 ? null : p[1]);
-      };
       // Pulled on the JS thread: the engine only records the latest figures.
-      const timer = setInterval(report, 25);
-      timer.unref();
+      const report = (): void => {
+        const p = progress?.take();
+        if (p && onProgress) onProgress(p[0], p[1] < 0 ? null : p[1]);
+      };
+      const timer = progress ? setInterval(report, 25) : null;
+      timer?.unref();
       try {
-        const out = await this.native.upload(text, data, progress, c);
+        const out =
+          data !== null && !Buffer.isBuffer(data)
+            ? await this.uploadChunks(text, data, size ?? null, progress, c)
+            : await this.native.upload(text, data, progress, c);
         report();
-        return done(settle(out));
+        const v = settle(out);
+        return this.shaped ? shape("storage.upload", v) : v;
       } finally {
-        clearInterval(timer);
+        if (timer) clearInterval(timer);
       }
     });
+  }
+
+  /** A streamed source, chunk by chunk through the engine (never whole in memory): the answer text. */
+  private async uploadChunks(text: string, data: AsyncIterable<Uint8Array>, size: number | null, progress: NativeProgress | null, c: NativeCancel | null): Promise<string> {
+    const w = this.native.uploadStream(text, size, progress);
+    const answer = w.done(c);
+    try {
+      for await (const chunk of data) {
+        const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        const queued = await w.write(b);
+        // The upload already ended (it failed or was cancelled): its answer says why.
+        if (queued[0] === "1" || queued[0] === "3") break;
+      }
+      w.finish();
+    } catch (e) {
+      w.abort(`reading the upload's source failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return answer;
   }
 
   /** `storage.get`: the bytes and the content type. */
