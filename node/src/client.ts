@@ -411,6 +411,16 @@ export interface GatewayOptions extends CallOptions {
 export interface GatewayChatOptions extends ChatOptions {
   consumerKey?: string;
 }
+/** The official `@aerostack/sdk` form of a gateway chat: everything in one object. */
+export interface GatewayCompleteRequest extends GatewayChatOptions {
+  apiSlug: string;
+  messages: ChatMessage[];
+}
+/** `gateway.stream`: the request, a callback per token and one when done. */
+export interface GatewayStreamRequest extends GatewayCompleteRequest {
+  onToken: (delta: string) => void;
+  onDone?: (usage: { tokensUsed: number }) => void;
+}
 
 /**
  * The AI gateway, as a consumer: chat through a gateway API (`apiSlug`) billed to the consumer key
@@ -433,6 +443,28 @@ export class Gateway extends Ns {
   chatStream(apiSlug: string, messages: ChatMessage[], options?: GatewayChatOptions): Stream<ChatChunk> {
     const [own, call] = splitOptions<GatewayChatOptions>(options);
     return this.t.stream("gateway.chat_stream", { api_slug: apiSlug, consumer_key: own.consumerKey ?? this.key, ...chatArgs(messages, own) }, call);
+  }
+  /** The official `@aerostack/sdk` form of `chat`: `complete({ apiSlug, messages, model })` → `{ content, tokensUsed }`. */
+  async complete(request: GatewayCompleteRequest): Promise<{ content: string; tokensUsed: number }> {
+    const { apiSlug, messages, ...options } = request ?? ({} as GatewayCompleteRequest);
+    const answer = await this.chat(apiSlug, messages, options);
+    return { content: answer.text, tokensUsed: answer.usage?.totalTokens ?? 0 };
+  }
+  /**
+   * The official `@aerostack/sdk` form of `chatStream`: `onToken(delta)` for every piece of text,
+   * then `onDone({ tokensUsed })`; resolves when the answer is complete.
+   */
+  async stream(request: GatewayStreamRequest): Promise<void> {
+    const { apiSlug, messages, onToken, onDone, ...options } = request ?? ({} as GatewayStreamRequest);
+    if (typeof onToken !== "function") {
+      throw validationError("onToken", "gateway.stream needs `onToken`, a function called with each piece of text; use chatStream() to iterate instead");
+    }
+    let tokensUsed = 0;
+    for await (const chunk of this.chatStream(apiSlug, messages, options)) {
+      if (chunk.delta) onToken(chunk.delta);
+      if (chunk.usage?.totalTokens) tokensUsed = chunk.usage.totalTokens;
+    }
+    onDone?.({ tokensUsed });
   }
   /** The consumer's wallet in tokens: `{ balance, totalPurchased, totalConsumed, planType, hardLimit, softLimit }`. */
   wallet(apiSlug?: string, options?: GatewayOptions): Promise<GatewayWallet> {

@@ -76,3 +76,17 @@ test("billingLog debits the consumer; the consumer's errors", async () => {
   const keyless = new AerostackClient({ projectId: p.projectId, apiKey: p.apiKey, baseUrl: p.apiUrl, ignoreEnv: true });
   await assert.rejects(keyless.gateway.wallet(), (e) => e instanceof ValidationError && e.field === "consumer_key");
 });
+
+test("the official forms: complete({ apiSlug, messages }) and stream({ onToken, onDone })", async () => {
+  const slug = `official-${uid()}`;
+  const con = await consumer(slug, 100);
+  const gw = client.gateway.setConsumerKey(con.key);
+  assert.deepEqual(await gw.complete({ apiSlug: slug, messages: [{ role: "user", content: "hi" }], model: "m1" }), { content: "echo: hi", tokensUsed: 5 });
+  let text = "";
+  let done;
+  await gw.stream({ apiSlug: slug, messages: [{ role: "user", content: "yo" }], onToken: (d) => (text += d), onDone: (u) => (done = u) });
+  assert.equal(text.trim(), "echo: yo");
+  assert.deepEqual(done, { tokensUsed: 4 });
+  await assert.rejects(gw.stream({ apiSlug: slug, messages: [] }), (e) => e instanceof ValidationError && e.field === "onToken");
+  await assert.rejects(gw.complete({ apiSlug: slug }), (e) => e instanceof ValidationError && e.field === "messages");
+});
