@@ -269,6 +269,10 @@ impl Session {
         user: &UserRow,
         family: Option<&str>,
     ) -> Result<Session, ApiError> {
+        // Every login path (password, code, refresh, legacy sign-in) issues its tokens here.
+        if users::is_disabled(conn, &user.id)? {
+            return Err(account_disabled());
+        }
         let (access, claims) = jwt.issue(&user.id, &user.project_id, user.email.as_deref())?;
         let refresh = new_refresh_token();
         let now = crate::util::now_ms();
@@ -349,4 +353,13 @@ mod tests {
         assert!(normalize_email("nope", "email").is_err());
         assert!(normalize_phone("+1 415 555 0123").is_ok());
     }
+}
+
+/// 403 for a user the operator disabled (the dashboard's Auth page).
+pub fn account_disabled() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        crate::error::code::FORBIDDEN,
+        "This account is disabled: the project's operator turned it off (the local dashboard's Auth page enables it again)",
+    )
 }

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 pub mod auth;
 pub mod cleanup;
 mod cors;
+pub mod dashboard;
 pub mod discovery;
 pub mod embed;
 pub mod error;
@@ -197,6 +198,7 @@ impl LocalPlatform {
                 project_id = %p.id,
                 project_slug = %p.slug,
                 api_key = %p.api_key,
+                dashboard_url = %platform.dashboard_url().unwrap_or_default(),
                 rate_limits = %platform.rate_limits_line().unwrap_or_else(|| "hosted defaults".into()),
                 version = env!("CARGO_PKG_VERSION"),
                 "Aerostack local platform started"
@@ -210,6 +212,15 @@ impl LocalPlatform {
     /// `http://127.0.0.1:PORT` (no trailing slash).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The dashboard's URL with its session token (`http://127.0.0.1:PORT/?token=...`), when the
+    /// dashboard is on.
+    pub fn dashboard_url(&self) -> Option<String> {
+        self.state
+            .dashboard
+            .as_ref()
+            .map(|g| format!("{}/?token={}", self.url, g.token()))
     }
 
     /// `url() + "/v1"`: what SDK clients take as their base URL.
@@ -406,6 +417,7 @@ impl LocalPlatform {
              Data:      {data}\n  \
              Project:   {id} (slug: {slug})\n  \
              API key:   {key}\n\n  \
+             Dashboard: {dashboard}\n  \
              OpenAPI:   {url}/v1/openapi.json\n  \
              Outbox:    {outbox}   (emails and codes the platform \"sent\")\n  \
              AI chat:   {ai}\n{limits}{rules}\n  \
@@ -416,6 +428,9 @@ impl LocalPlatform {
             slug = p.slug,
             key = p.api_key,
             url = self.url,
+            dashboard = self
+                .dashboard_url()
+                .unwrap_or_else(|| "off (--no-dashboard)".to_string()),
             outbox = self.outbox_command(),
             rules = self.rules_line(),
             limits = self

@@ -86,7 +86,8 @@ struct ServeArgs {
     /// Password sign-ups get no tokens until the email is verified.
     #[arg(long)]
     require_email_verification: bool,
-    /// Once listening, write {url, api_url, project_id, project_slug, api_key, data_dir} as JSON
+    /// Once listening, write {url, api_url, project_id, project_slug, api_key, data_dir,
+    /// dashboard_url} as JSON
     /// here, so scripts can wait for readiness and learn the port and key (with --port 0).
     #[arg(long)]
     ready_file: Option<PathBuf>,
@@ -109,6 +110,10 @@ struct ServeArgs {
     /// JSON, one object per line, for tools (the start banner becomes a log event too).
     #[arg(long, env = "AEROSTACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Do not serve the local dashboard at / (it is on by default, behind the session token
+    /// printed in the banner).
+    #[arg(long)]
+    no_dashboard: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -372,6 +377,7 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
         } else {
             args.rate_limits_switch.map(|s| s == Switch::On)
         },
+        dashboard: !args.no_dashboard,
         explicit_rate_limits: args
             .rate_limits
             .iter()
@@ -411,6 +417,7 @@ fn write_ready_file(path: &Path, p: &LocalPlatform) -> Result<(), ServerError> {
         "api_key": project.api_key,
         "data_dir": p.data_dir(),
         "pid": std::process::id(),
+        "dashboard_url": p.dashboard_url(),
     });
     let tmp = path.with_extension("tmp");
     let io =

@@ -36,6 +36,10 @@ pub struct ServerOptions {
     /// Rates set on purpose (names of [`RATE_LIMIT_NAMES`]): they apply even when `rate_limits`
     /// is off, whatever their value.
     pub explicit_rate_limits: Vec<String>,
+    /// Serve the local dashboard at `/` (session token, see `dashboard`). On in the
+    /// `aerostack-server` binary unless `--no-dashboard`; off by default in process (the SDKs'
+    /// `LocalPlatform`), which prints no banner to carry the token.
+    pub dashboard: bool,
 }
 
 /// Upstream for AI chat: any OpenAI-compatible server (Ollama, llama.cpp, vLLM, OpenAI...).
@@ -188,6 +192,7 @@ impl Default for ServerOptions {
             banner_as_log: false,
             rate_limits: None,
             explicit_rate_limits: Vec::new(),
+            dashboard: false,
         }
     }
 }

@@ -54,6 +54,8 @@ pub struct Inner {
     pub default_key: String,
     /// `http://host:port` once bound (links in outbox emails).
     pub base_url: OnceLock<String>,
+    /// The local dashboard's session token and CSRF token; `None` when it is off.
+    pub dashboard: Option<Arc<crate::dashboard::Guard>>,
     keys: RwLock<HashMap<String, Arc<ProjectRec>>>,
     refs: RwLock<HashMap<String, Arc<ProjectRec>>>,
 }
@@ -125,6 +127,7 @@ impl AppState {
             default_project,
             default_key,
             base_url: OnceLock::new(),
+            dashboard: opts.dashboard.then(|| Arc::new(crate::dashboard::Guard::new())),
             keys: RwLock::new(keys),
             refs: RwLock::new(refs),
         })))
@@ -235,6 +238,16 @@ impl AppState {
                 ),
             )),
         }
+    }
+
+    /// Forget a revoked API key (it was served from memory).
+    pub fn forget_key(&self, key: &str) {
+        self.keys.write().remove(key);
+    }
+
+    /// Forget a project's cached API keys and refs (keys revoked or created elsewhere).
+    pub fn forget_project_keys(&self, project_id: &str) {
+        self.keys.write().retain(|_, p| p.id != project_id);
     }
 
     /// A project by id or slug (public end-user routes).

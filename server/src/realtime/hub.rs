@@ -73,6 +73,17 @@ struct State {
     presence: PresenceTable,
     /// Subscriptions to `table/...` topics per project: db changes are captured only when > 0.
     table_subs: HashMap<String, usize>,
+    /// Every frame fanned out, for the dashboard's live tail (only while one listens).
+    tap: Option<tokio::sync::broadcast::Sender<Tapped>>,
+}
+
+/// A frame seen by the tap: its full topic and text.
+pub type Tapped = (Arc<str>, Arc<str>);
+
+impl State {
+    fn tapping(&self) -> bool {
+        self.tap.as_ref().is_some_and(|t| t.receiver_count() > 0)
+    }
 }
 
 /// Shared by every socket and by the routes that publish (db writes, emit).
@@ -236,6 +247,11 @@ impl Hub {
         except: Option<&str>,
         kind: Kind<'_>,
     ) -> usize {
+        if st.tapping()
+            && let Some(t) = &st.tap
+        {
+            let _ = t.send((topic.into(), text.clone()));
+        }
         let Some(subs) = st.topics.get(topic) else {
             return 0;
         };
@@ -321,7 +337,37 @@ impl Hub {
 
     /// True when some connection of the project listens to a table topic (capture db changes).
     pub fn wants_db_changes(&self, project_id: &str) -> bool {
-        self.state.lock().table_subs.contains_key(project_id)
+        let st = self.state.lock();
+        st.table_subs.contains_key(project_id) || st.tapping()
+    }
+
+    /// Every frame fanned out from now on (publishes, presence, db changes of every table while
+    /// it listens), whatever the project: the dashboard's live tail filters by topic.
+    pub fn tap(&self) -> tokio::sync::broadcast::Receiver<Tapped> {
+        let mut st = self.state.lock();
+        st.tap
+            .get_or_insert_with(|| tokio::sync::broadcast::channel(1024).0)
+            .subscribe()
+    }
+
+    /// The topics of `project_id` with listeners: `(topic, subscribers, tracked presences)`.
+    pub fn topics_of(&self, project_id: &str) -> Vec<(String, usize, usize)> {
+        let st = self.state.lock();
+        let suffix = format!("/{project_id}");
+        let mut out: Vec<(String, usize, usize)> = st
+            .topics
+            .iter()
+            .filter(|(t, _)| t.ends_with(&suffix))
+            .map(|(t, subs)| {
+                let present = subs
+                    .keys()
+                    .filter(|c| st.conns.get(*c).is_some_and(|c| c.tracked.contains(t)))
+                    .count();
+                (t.clone(), subs.len(), present)
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// Publish committed row changes as `db_change` frames on `table/{table}/{projectId}`.
@@ -333,7 +379,7 @@ impl Hub {
         let st = self.state.lock();
         for ch in changes {
             let topic = table_topic(&ch.table, project_id);
-            if !st.topics.contains_key(&topic) {
+            if !st.topics.contains_key(&topic) && !st.tapping() {
                 continue;
             }
             let text = ch.to_frame(&topic, ts);

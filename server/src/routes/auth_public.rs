@@ -161,12 +161,16 @@ async fn current_user(
                     "The access token was revoked (logged out): log in again",
                 ));
             }
-            users::by_id(conn, &pid, &c.sub)?.ok_or_else(|| {
+            let user = users::by_id(conn, &pid, &c.sub)?.ok_or_else(|| {
                 ApiError::unauthorized(
                     code::AUTH_TOKEN_INVALID,
                     "The token's user no longer exists",
                 )
-            })
+            })?;
+            if users::is_disabled(conn, &user.id)? {
+                return Err(crate::auth::account_disabled());
+            }
+            Ok(user)
         })
         .await?;
     Ok((claims, user))

@@ -234,9 +234,11 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         idempotency::idempotency_mw,
     ));
+    let dashboard = crate::dashboard::router(&state);
     Router::new()
         .merge(v1)
         .merge(public)
+        .merge(dashboard)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(crate::extract::request_id_mw))

@@ -146,6 +146,15 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if !has_private {
         conn.execute_batch("ALTER TABLE objects ADD COLUMN private INTEGER NOT NULL DEFAULT 0")?;
     }
+    // A disabled end user (dashboard's Auth page) gets no tokens (users::is_disabled).
+    let has_disabled: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('users') WHERE name = 'disabled_at'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_disabled {
+        conn.execute_batch("ALTER TABLE users ADD COLUMN disabled_at INTEGER")?;
+    }
     Ok(())
 }
 
@@ -353,6 +362,30 @@ pub fn list_keys(
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, iso_ms(r.get(3)?)))
     })?;
     rows.collect()
+}
+
+/// Delete an API key; false when there is no such key. The last key of a project cannot go
+/// (the project would be unreachable): `Err` says so.
+pub fn revoke_key(conn: &Connection, key: &str) -> Result<bool, ServerError> {
+    let Some(project_id): Option<String> = conn
+        .query_row("SELECT project_id FROM api_keys WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM api_keys WHERE project_id = ?1",
+        [&project_id],
+        |r| r.get(0),
+    )?;
+    if n <= 1 {
+        return Err(ServerError::Invalid(
+            "this is the project's only API key: create another one first, then revoke this one"
+                .into(),
+        ));
+    }
+    conn.execute("DELETE FROM api_keys WHERE key = ?1", [key])?;
+    Ok(true)
 }
 
 // ---- secrets -------------------------------------------------------------------------------

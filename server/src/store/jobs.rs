@@ -144,6 +144,36 @@ pub fn cancel(
     Ok(get(conn, project_id, id)?.map(|j| Err(j.status)))
 }
 
+/// Run a dead-lettered (`failed`) or `cancelled` job again (the dashboard's Queue page): queued
+/// now, with its retry budget renewed (`max_retries` more retries after this run); its earlier
+/// runs stay in its history. `Ok(Err(status))` tells the status that prevented it.
+pub fn retry(
+    conn: &Connection,
+    project_id: &str,
+    id: &str,
+    now: i64,
+) -> rusqlite::Result<Option<Result<(), String>>> {
+    let n = conn.execute(
+        "UPDATE jobs SET status = 'queued', run_at = ?3, updated_at = ?3, locked_until = NULL, locked_by = NULL,
+            max_retries = attempts + max_retries
+         WHERE project_id = ?1 AND id = ?2 AND status IN ('failed', 'cancelled')",
+        params![project_id, id, now],
+    )?;
+    if n > 0 {
+        return Ok(Some(Ok(())));
+    }
+    Ok(get(conn, project_id, id)?.map(|j| Err(j.status)))
+}
+
+/// How many jobs of a project are in each status.
+pub fn counts(conn: &Connection, project_id: &str) -> rusqlite::Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, count(*) FROM jobs WHERE project_id = ?1 GROUP BY status ORDER BY status",
+    )?;
+    let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 /// Claim up to `limit` due jobs for `worker` (queued and due, or processing with an expired
 /// lease), optionally only of the given types. Each claim counts one attempt.
 pub fn claim_due(
@@ -321,5 +351,26 @@ mod tests {
         .unwrap();
         assert_eq!(page2.len(), 1);
         assert_eq!(page2[0].id, "a");
+    }
+
+    #[test]
+    fn retry_a_dead_letter() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = crate::store::control::Control::open(dir.path()).unwrap();
+        let db = c.pool.get().unwrap();
+        let mut j = job("a", 10);
+        j.max_retries = 0;
+        insert(&db.conn, &j).unwrap();
+        assert_eq!(retry(&db.conn, "p", "a", 11).unwrap(), Some(Err("queued".into())));
+        claim_due(&db.conn, "p", &[], "w", 100, 10, 20).unwrap();
+        assert_eq!(fail(&db.conn, "a", "w", "boom", 30, 25).unwrap().as_deref(), Some("failed"));
+        assert_eq!(retry(&db.conn, "p", "a", 40).unwrap(), Some(Ok(())));
+        assert_eq!(retry(&db.conn, "p", "nope", 40).unwrap(), None);
+        let got = claim_due(&db.conn, "p", &[], "w2", 100, 10, 41).unwrap();
+        assert_eq!((got.len(), got[0].attempts), (1, 2));
+        // One more run (max_retries was 0): failing again dead-letters it again.
+        assert_eq!(fail(&db.conn, "a", "w2", "boom", 50, 45).unwrap().as_deref(), Some("failed"));
+        assert_eq!(history(&db.conn, "a").unwrap().len(), 2);
+        assert_eq!(counts(&db.conn, "p").unwrap(), vec![("failed".to_string(), 1)]);
     }
 }

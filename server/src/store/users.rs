@@ -255,6 +255,60 @@ pub fn purge_expired(conn: &Connection, now: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
+// ---- operator actions (the dashboard's Auth page) --------------------------------------------
+
+/// A page of a project's users, newest first.
+pub fn list(
+    conn: &Connection,
+    project_id: &str,
+    limit: i64,
+    offset: i64,
+) -> rusqlite::Result<Vec<(UserRow, Option<i64>)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLS}, disabled_at FROM users WHERE project_id = ?1 ORDER BY created_at DESC, id LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt.query_map(params![project_id, limit, offset], |r| Ok((row(r)?, r.get(13)?)))?;
+    rows.collect()
+}
+
+/// Whether the operator disabled `user_id` (a disabled user gets no tokens, and the access tokens
+/// it holds stop working).
+pub fn is_disabled(conn: &Connection, user_id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND disabled_at IS NOT NULL")?
+        .exists([user_id])
+}
+
+/// Disable (ending its sessions: refresh tokens revoked) or enable a user; false when unknown.
+pub fn set_disabled(
+    conn: &Connection,
+    project_id: &str,
+    user_id: &str,
+    disabled: bool,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE users SET disabled_at = CASE WHEN ?3 THEN ?4 ELSE NULL END, updated_at = ?4 WHERE project_id = ?1 AND id = ?2",
+        params![project_id, user_id, disabled, now],
+    )?;
+    if n > 0 && disabled {
+        revoke_user_refresh(conn, user_id, now)?;
+    }
+    Ok(n > 0)
+}
+
+/// Delete a user with its refresh tokens and one-time links; false when unknown.
+pub fn delete(conn: &Connection, project_id: &str, user_id: &str) -> rusqlite::Result<bool> {
+    let tx = conn.unchecked_transaction()?;
+    let n = tx.execute(
+        "DELETE FROM users WHERE project_id = ?1 AND id = ?2",
+        [project_id, user_id],
+    )?;
+    tx.execute("DELETE FROM refresh_tokens WHERE user_id = ?1", [user_id])?;
+    tx.execute("DELETE FROM auth_tokens WHERE user_id = ?1", [user_id])?;
+    tx.commit()?;
+    Ok(n > 0)
+}
+
 // ---- one-time codes ------------------------------------------------------------------------
 
 pub struct OtpRow {

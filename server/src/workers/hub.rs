@@ -42,6 +42,9 @@ pub enum Pending {
 struct Conn {
     project_id: String,
     label: String,
+    /// The connecting client's `User-Agent` (the SDK and its language), when it sent one.
+    agent: Option<String>,
+    connected_at: i64,
     modules: Vec<ModuleSpec>,
     jobs: Vec<JobSpec>,
     concurrency: usize,
@@ -89,6 +92,36 @@ pub struct JobSlot {
     pub free: usize,
 }
 
+/// Invocations remembered per project for the dashboard's Logic Lab.
+pub const RECENT_INVOCATIONS: usize = 100;
+
+/// One finished call of a module (custom API, service or event), for the dashboard.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InvocationRecord {
+    pub at: i64,
+    pub slug: String,
+    pub kind: String,
+    pub method: Option<String>,
+    /// The HTTP status the caller got (200 when the handler answered).
+    pub status: u16,
+    pub duration_ms: f64,
+    pub error: Option<String>,
+}
+
+/// A connected worker as the dashboard shows it.
+#[derive(Clone, Debug)]
+pub struct WorkerInfo {
+    pub conn_id: u64,
+    pub label: String,
+    pub agent: Option<String>,
+    pub connected_at: i64,
+    pub modules: Vec<ModuleSpec>,
+    pub jobs: Vec<JobSpec>,
+    pub concurrency: usize,
+    pub draining: bool,
+    pub in_flight: usize,
+}
+
 pub struct Hub {
     pub limits: Limits,
     pub scopes: ScopeTokens,
@@ -98,6 +131,7 @@ pub struct Hub {
     next_conn: AtomicU64,
     rr: AtomicUsize,
     closing: watch::Sender<bool>,
+    recent: Mutex<HashMap<String, std::collections::VecDeque<InvocationRecord>>>,
 }
 
 impl Hub {
@@ -110,6 +144,7 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             rr: AtomicUsize::new(0),
             closing: watch::channel(false).0,
+            recent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,13 +159,20 @@ impl Hub {
     }
 
     /// A new connection that serves nothing until it registers.
-    pub fn connect(&self, project_id: &str, tx: mpsc::UnboundedSender<ToWorker>) -> u64 {
+    pub fn connect(
+        &self,
+        project_id: &str,
+        agent: Option<String>,
+        tx: mpsc::UnboundedSender<ToWorker>,
+    ) -> u64 {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         self.conns.lock().insert(
             id,
             Conn {
                 project_id: project_id.to_string(),
                 label: format!("w{id}"),
+                agent,
+                connected_at: now_ms(),
                 modules: Vec::new(),
                 jobs: Vec::new(),
                 concurrency: 1,
@@ -274,8 +316,77 @@ impl Hub {
         }))
     }
 
-    /// Run module `slug` and wait for its answer (custom API, service or event).
+    /// Run module `slug` and wait for its answer (custom API, service or event); the outcome is
+    /// remembered for the dashboard ([`Hub::recent_invocations`]).
     pub async fn call(
+        &self,
+        project_id: &str,
+        slug: &str,
+        kind: Kind,
+        event: Value,
+        check: impl FnOnce(&ModuleSpec) -> Result<(), ApiError>,
+    ) -> Result<Option<Value>, ApiError> {
+        let started = Instant::now();
+        let method = (kind == Kind::Custom)
+            .then(|| event["method"].as_str().map(str::to_string))
+            .flatten();
+        let out = self.call_inner(project_id, slug, kind, event, check).await;
+        let (status, error) = match &out {
+            Ok(Some(_)) => (200, None),
+            Ok(None) => (503, Some("no connected worker serves this module".to_string())),
+            Err(e) => (e.status.as_u16(), Some(format!("{}: {}", e.code, e.message))),
+        };
+        let record = InvocationRecord {
+            at: now_ms(),
+            slug: slug.to_string(),
+            kind: format!("{kind:?}").to_ascii_lowercase(),
+            method,
+            status,
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            error,
+        };
+        let mut recent = self.recent.lock();
+        let log = recent.entry(project_id.to_string()).or_default();
+        if log.len() == RECENT_INVOCATIONS {
+            log.pop_front();
+        }
+        log.push_back(record);
+        drop(recent);
+        out
+    }
+
+    /// The last [`RECENT_INVOCATIONS`] calls of modules of `project_id`, newest first.
+    pub fn recent_invocations(&self, project_id: &str) -> Vec<InvocationRecord> {
+        self.recent
+            .lock()
+            .get(project_id)
+            .map(|l| l.iter().rev().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The workers connected for `project_id`, oldest connection first.
+    pub fn workers_of(&self, project_id: &str) -> Vec<WorkerInfo> {
+        let conns = self.conns.lock();
+        let mut out: Vec<WorkerInfo> = conns
+            .iter()
+            .filter(|(_, c)| c.project_id == project_id)
+            .map(|(id, c)| WorkerInfo {
+                conn_id: *id,
+                label: c.label.clone(),
+                agent: c.agent.clone(),
+                connected_at: c.connected_at,
+                modules: c.modules.clone(),
+                jobs: c.jobs.clone(),
+                concurrency: c.concurrency,
+                draining: c.draining,
+                in_flight: c.pending.len(),
+            })
+            .collect();
+        out.sort_by_key(|w| w.conn_id);
+        out
+    }
+
+    async fn call_inner(
         &self,
         project_id: &str,
         slug: &str,

@@ -63,16 +63,20 @@ pub async fn connect(
         Some(p) => ws.protocols([p]),
         None => ws,
     };
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     Ok(ws
-        .on_upgrade(move |socket| run(st, project, socket))
+        .on_upgrade(move |socket| run(st, project, agent, socket))
         .into_response())
 }
 
-async fn run(st: AppState, project: Arc<ProjectRec>, socket: WebSocket) {
+async fn run(st: AppState, project: Arc<ProjectRec>, agent: Option<String>, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<ToWorker>();
     let hub = st.hooks.clone();
-    let conn_id = hub.connect(&project.id, tx);
+    let conn_id = hub.connect(&project.id, agent, tx);
     tracing::info!(project = %project.slug, conn = conn_id, "worker connected");
     let writer = tokio::spawn(async move {
         while let Some(frame) = rx.recv().await {
