@@ -13,6 +13,7 @@ mod cli;
 mod collections;
 mod connections;
 mod custom_public;
+mod dashboard;
 mod db;
 mod db_isolation;
 mod db_limits;
