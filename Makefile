@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-rust test-python test-go go node test-node php test-php test-conformance demo bench server clean fmt lint deps conformance reliability test-reliability
+.PHONY: all build test test-rust test-python test-go go node test-node php test-php test-conformance demo bench server clean fmt lint deps conformance reliability test-reliability test-dashboard dashboard-screenshots
 
 all: build
 
@@ -19,7 +19,7 @@ deps:
 build: deps
 	$(CARGO) build --workspace --all-targets --locked
 
-test: build test-rust test-python test-go test-node test-php test-conformance test-reliability
+test: build test-rust test-python test-go test-node test-php test-conformance test-reliability test-dashboard
 
 test-rust:
 	$(CARGO) test --workspace --locked --no-fail-fast
@@ -76,6 +76,17 @@ reliability: build
 
 test-reliability: build
 	python3 tests/reliability/run.py --quick
+
+# The local dashboard in headless chromium (Debian's, via Selenium; tests/dashboard/run.py) against
+# target/debug/aerostack-server with a Python worker; bounded to 2 minutes.
+# `dashboard-screenshots` also rewrites docs/dashboard/*.png (shown in the README).
+test-dashboard: build
+	@scripts/python-env.sh
+	timeout 120 .venv/bin/python tests/dashboard/run.py
+
+dashboard-screenshots: build
+	@scripts/python-env.sh
+	timeout 120 .venv/bin/python tests/dashboard/run.py --screenshots
 
 demo: deps
 	@scripts/demo.sh

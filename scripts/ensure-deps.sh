@@ -17,6 +17,8 @@ if ! command -v php-config >/dev/null || ! command -v phpunit >/dev/null || ! co
 fi
 # php-fpm: the PHP suite serves requests through it (FpmTest).
 ls /usr/sbin/php-fpm* >/dev/null 2>&1 || need_apt+=(php-fpm)
+# The dashboard's browser test (tests/dashboard): Debian's headless chromium and its driver.
+{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || need_apt+=(chromium chromium-driver)
 
 if ((${#need_apt[@]})); then
   echo "ensure-deps: installing ${need_apt[*]} from Debian" >&2

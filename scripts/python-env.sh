@@ -23,6 +23,12 @@ if ! "$py" -c "import maturin, pytest, pytest_asyncio, mypy, httpx" 2>/dev/null;
   "$py" -m pip install --quiet --disable-pip-version-check -r python/requirements-dev.txt
 fi
 
+# Selenium for the dashboard's browser test (tests/dashboard/run.py), pinned.
+if ! "$py" -c "import selenium" 2>/dev/null; then
+  echo "python-env: installing tests/dashboard/requirements.txt (selenium) into $venv"
+  "$py" -m pip install --quiet --disable-pip-version-check -r tests/dashboard/requirements.txt
+fi
+
 if [ "${AEROSTACK_PY_WHEEL:-0}" = "1" ]; then
   # maturin's build hook runs `maturin` from PATH: the venv's.
   PATH="$PWD/$venv/bin:$PATH" "$py" -m pip install --quiet --disable-pip-version-check \
