@@ -394,3 +394,73 @@ async fn a_disabled_user_cannot_log_in() {
     assert_eq!(s.as_u16(), 401);
     ctx.p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_asks_the_ai_upstream_for_a_handler() {
+    use axum::routing::post as route_post;
+    // The third-party OpenAI-compatible server we cannot run here: answers with a code block
+    // echoing what it was asked.
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let upstream = axum::Router::new().route(
+        "/v1/chat/completions",
+        route_post(move |axum::Json(body): axum::Json<Value>| {
+            let seen_tx = seen_tx.clone();
+            async move {
+                let _ = seen_tx.send(body.clone());
+                let content = "Here you go:\n```python\nasync def handler(sdk, event):\n    return {\"ok\": \"<yes>\"}\n```\nEnjoy.";
+                axum::Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, upstream).await.unwrap() });
+    let ai = aerostack_server::AiOptions { base_url: Some(format!("http://{addr}/v1")), api_key: None, model: Some("coder-test".into()) };
+    let ctx = start_with(ServerOptions { dashboard: true, ai, ..ServerOptions::ephemeral() }).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let cookie = session(&ctx, &http).await;
+    let (_, page) = get(&ctx, &http, &cookie, "/dashboard/logic").await;
+    assert!(!page.contains("id=\"generate-off\"") && page.contains("Describe the API"), "{page}");
+    let csrf = csrf_of(&page);
+    let (s, page) = post(&ctx, &http, &cookie, &csrf, "/dashboard/logic/generate", &[("description", "Greets by name"), ("slug", "greet"), ("language", "python")]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("async def handler(sdk, event):") && page.contains("&quot;&lt;yes&gt;&quot;") && !page.contains("Enjoy"), "the code block, escaped: {page}");
+    let asked = seen.recv().await.unwrap();
+    assert_eq!(asked["model"], "coder-test");
+    let text = asked["messages"].to_string();
+    assert!(text.contains("Greets by name") && text.contains("@hooks.module(\\\"greet\\\"") && text.contains("handler(sdk, event)"), "{text}");
+    // A language it does not write is refused with the choices.
+    let (_, page) = post(&ctx, &http, &cookie, &csrf, "/dashboard/logic/generate", &[("description", "x"), ("language", "cobol")]).await;
+    assert!(page.contains("language must be one of python, javascript, go, php"), "{page}");
+    ctx.p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn realtime_topics_and_the_live_tail() {
+    let (ctx, http) = start().await;
+    let cookie = session(&ctx, &http).await;
+    let proto = format!("aerostack-key.{}, aerostack-v1", ctx.key);
+    let (_, mut ws) = crate::realtime::open(&ctx, "", &proto).await;
+    crate::realtime::send(&mut ws, json!({"type": "subscribe", "topic": "chat/general"})).await;
+    crate::realtime::recv(&mut ws, "subscribed").await;
+    let (_, page) = get(&ctx, &http, &cookie, "/dashboard/realtime").await;
+    assert!(page.contains("<code>chat/general</code></td><td>1</td>"), "{page}");
+
+    // The tail: an SSE stream of the project's frames, a db change included (no table subscriber).
+    let mut tail = http.get(ctx.url("/dashboard/realtime/tail")).header(COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(tail.headers()["content-type"], "text/event-stream");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ctx.post("/v1/realtime/emit", json!({"event": "order.created", "data": {"id": 42}, "room": "chat/general"})).await;
+    ctx.post("/v1/db/query", json!({"sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"})).await;
+    ctx.post("/v1/db/query", json!({"sql": "INSERT INTO t (v) VALUES ('tailed')"})).await;
+    let mut text = String::new();
+    let read = async {
+        while !(text.contains("order.created") && text.contains("tailed")) {
+            let chunk = tail.chunk().await.unwrap().expect("the stream stays open");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read).await.unwrap_or_else(|_| panic!("tail so far: {text}"));
+    assert!(text.contains("event: frame") && text.contains("\"topic\":\"chat/general\"") && text.contains("\"topic\":\"table/t\""), "{text}");
+    ctx.p.shutdown().await;
+}
