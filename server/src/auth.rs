@@ -308,6 +308,15 @@ impl Session {
     }
 }
 
+/// 403 for a user the operator disabled (the dashboard's Auth page).
+pub fn account_disabled() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        crate::error::code::FORBIDDEN,
+        "This account is disabled: the project's operator turned it off (the local dashboard's Auth page enables it again)",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,13 +362,4 @@ mod tests {
         assert!(normalize_email("nope", "email").is_err());
         assert!(normalize_phone("+1 415 555 0123").is_ok());
     }
-}
-
-/// 403 for a user the operator disabled (the dashboard's Auth page).
-pub fn account_disabled() -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::FORBIDDEN,
-        crate::error::code::FORBIDDEN,
-        "This account is disabled: the project's operator turned it off (the local dashboard's Auth page enables it again)",
-    )
 }

@@ -215,6 +215,8 @@ def main() -> None:
         # Logic Lab: the module, its URLs, try it, the invocation log.
         page.open("/dashboard/logic?p=default")
         body = page.text()
+        worker_row = page.find("section:nth-of-type(1) tbody tr").text
+        assert "Python" in worker_row and "aerostack-python/" in worker_row, f"the worker's language: {worker_row}"
         for want in ("greet", "Greet someone", "POST, GET", "GET on", "public", "flaky-report",
                      f"{info['url']}/api/v1/public/projects/default/custom/greet"):
             assert want in body, f"Logic Lab lacks {want!r}"

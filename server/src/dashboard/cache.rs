@@ -17,7 +17,10 @@ pub async fn page(ctx: Ctx) -> Response {
     let after = ctx.q("after").map(str::to_string);
     let now = now_ms();
     let pid = ctx.project.id.clone();
-    let (keys, more) = ctx.st.cache.list(&pid, &prefix, after.as_deref(), PAGE, now);
+    let (keys, more) = ctx
+        .st
+        .cache
+        .list(&pid, &prefix, after.as_deref(), PAGE, now);
     let rows: Vec<Vec<String>> = keys
         .iter()
         .map(|(k, exp)| {
@@ -49,9 +52,16 @@ pub async fn page(ctx: Ctx) -> Response {
         esc(&ctx.project.slug),
         esc(&prefix)
     );
-    body.push_str(&html::table(&["Key", "TTL", "Value", ""], &rows, "No live keys with this prefix."));
+    body.push_str(&html::table(
+        &["Key", "TTL", "Value", ""],
+        &rows,
+        "No live keys with this prefix.",
+    ));
     if more && let Some((last, _)) = keys.last() {
-        body.push_str(&format!("<p class=\"pager\"><a href=\"{}\">next →</a></p>", esc(&ctx.href("/cache", &[("prefix", &prefix), ("after", last)]))));
+        body.push_str(&format!(
+            "<p class=\"pager\"><a href=\"{}\">next →</a></p>",
+            esc(&ctx.href("/cache", &[("prefix", &prefix), ("after", last)]))
+        ));
     }
     body.push_str(&ctx.form_class(
         "/cache/flush",
@@ -73,7 +83,20 @@ pub struct KeyForm {
 
 pub async fn delete(ctx: Ctx, Form(f): Form<KeyForm>) -> Response {
     let done = ctx.st.cache.delete(&ctx.project.id, &f.key, now_ms());
-    let back = ctx.href("/cache", &[("prefix", &f.prefix), (if done { "ok" } else { "err" }, &if done { format!("Deleted {}", f.key) } else { format!("{} was already gone", f.key) })]);
+    let back = ctx.href(
+        "/cache",
+        &[
+            ("prefix", &f.prefix),
+            (
+                if done { "ok" } else { "err" },
+                &if done {
+                    format!("Deleted {}", f.key)
+                } else {
+                    format!("{} was already gone", f.key)
+                },
+            ),
+        ],
+    );
     axum::response::IntoResponse::into_response(axum::response::Redirect::to(&back))
 }
 
@@ -84,8 +107,19 @@ pub struct FlushForm {
 }
 
 pub async fn flush(ctx: Ctx, Form(f): Form<FlushForm>) -> Response {
-    let (n, more) = ctx.st.cache.flush(&ctx.project.id, &f.prefix, FLUSH_CAP, now_ms());
-    let what = if f.prefix.is_empty() { "every key".to_string() } else { format!("keys starting with {:?}", f.prefix) };
-    let note = if more { format!(" ({FLUSH_CAP} at most per flush: flush again for the rest)") } else { String::new() };
+    let (n, more) = ctx
+        .st
+        .cache
+        .flush(&ctx.project.id, &f.prefix, FLUSH_CAP, now_ms());
+    let what = if f.prefix.is_empty() {
+        "every key".to_string()
+    } else {
+        format!("keys starting with {:?}", f.prefix)
+    };
+    let note = if more {
+        format!(" ({FLUSH_CAP} at most per flush: flush again for the rest)")
+    } else {
+        String::new()
+    };
     ctx.back("/cache", Ok(format!("Flushed {n} of {what}{note}")))
 }

@@ -20,7 +20,9 @@ async fn run(ctx: &Ctx, sql: String, params: Value) -> Result<Value, ApiError> {
     let pid = ctx.project.id.clone();
     let capture = st.realtime.wants_db_changes(&pid);
     let (out, changes) = st
-        .project_db(&pid, move |db| run_capturing(db, capture, || project_db::query(db, &sql, &params)))
+        .project_db(&pid, move |db| {
+            run_capturing(db, capture, || project_db::query(db, &sql, &params))
+        })
         .await?;
     st.realtime.publish_db_changes(&pid, changes);
     serde_json::from_slice(&out).map_err(|e| ApiError::internal(format!("query answer: {e}")))
@@ -35,7 +37,11 @@ fn grid(rows: &[Value]) -> String {
     let head: Vec<&str> = cols.iter().map(|c| c.as_str()).collect();
     let body: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| cols.iter().map(|c| html::json_cell(&r[c.as_str()], 120)).collect())
+        .map(|r| {
+            cols.iter()
+                .map(|c| html::json_cell(&r[c.as_str()], 120))
+                .collect()
+        })
         .collect();
     html::table(&head, &body, "No rows.")
 }
@@ -48,7 +54,11 @@ pub async fn page(ctx: Ctx) -> Response {
     render(ctx, None, None).await
 }
 
-async fn render(ctx: Ctx, sql: Option<String>, result: Option<Result<Value, ApiError>>) -> Response {
+async fn render(
+    ctx: Ctx,
+    sql: Option<String>,
+    result: Option<Result<Value, ApiError>>,
+) -> Response {
     let tables = run(
         &ctx,
         "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name".into(),
@@ -66,7 +76,11 @@ async fn render(ctx: Ctx, sql: Option<String>, result: Option<Result<Value, ApiE
             body.push_str("<ul class=\"tables\">");
             for row in list {
                 let name = row["name"].as_str().unwrap_or("");
-                let class = if selected.as_deref() == Some(name) { " class=\"active\"" } else { "" };
+                let class = if selected.as_deref() == Some(name) {
+                    " class=\"active\""
+                } else {
+                    ""
+                };
                 body.push_str(&format!(
                     "<li><a href=\"{}\"{class}>{}</a> <small>{}</small></li>",
                     esc(&ctx.href("/db", &[("table", name)])),
@@ -76,7 +90,10 @@ async fn render(ctx: Ctx, sql: Option<String>, result: Option<Result<Value, ApiE
             }
             body.push_str("</ul>");
         }
-        Err(e) => body.push_str(&format!("<p class=\"flash err\">{}</p>", esc(&super::msg(e.clone())))),
+        Err(e) => body.push_str(&format!(
+            "<p class=\"flash err\">{}</p>",
+            esc(&super::msg(e.clone()))
+        )),
     }
     body.push_str("</aside><div class=\"grow\">");
 
@@ -108,7 +125,14 @@ async fn render(ctx: Ctx, sql: Option<String>, result: Option<Result<Value, ApiE
             body.push_str(&format!("<div id=\"sql-results\">{}</div>", grid(&rows)));
         }
         Some(Err(e)) => {
-            let details = if e.details.is_empty() { String::new() } else { format!("<pre>{}</pre>", esc(&serde_json::to_string_pretty(&e.details).unwrap_or_default())) };
+            let details = if e.details.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<pre>{}</pre>",
+                    esc(&serde_json::to_string_pretty(&e.details).unwrap_or_default())
+                )
+            };
             body.push_str(&format!(
                 "<div class=\"flash err\" id=\"sql-error\"><b>{} {}</b>: {}{details}</div>",
                 e.status.as_u16(),
@@ -123,26 +147,44 @@ async fn render(ctx: Ctx, sql: Option<String>, result: Option<Result<Value, ApiE
     // Rows of the chosen table
     if let Some(t) = &selected {
         let page: usize = ctx.q("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-        let sql = format!("SELECT * FROM {} LIMIT {} OFFSET {}", quote_ident(t), PAGE + 1, page * PAGE);
+        let sql = format!(
+            "SELECT * FROM {} LIMIT {} OFFSET {}",
+            quote_ident(t),
+            PAGE + 1,
+            page * PAGE
+        );
         body.push_str(&format!("<section><h2>{}</h2>", esc(t)));
         match run(&ctx, sql, Value::Null).await {
             Ok(v) => {
                 let mut rows = v["results"].as_array().cloned().unwrap_or_default();
                 let more = rows.len() > PAGE;
                 rows.truncate(PAGE);
-                body.push_str(&format!("<p class=\"hint\">Rows {}–{}</p>", page * PAGE + usize::from(!rows.is_empty()), page * PAGE + rows.len()));
+                body.push_str(&format!(
+                    "<p class=\"hint\">Rows {}–{}</p>",
+                    page * PAGE + usize::from(!rows.is_empty()),
+                    page * PAGE + rows.len()
+                ));
                 body.push_str(&grid(&rows));
                 let mut pager = String::from("<p class=\"pager\">");
                 if page > 0 {
-                    pager.push_str(&format!("<a href=\"{}\">← previous</a> ", esc(&ctx.href("/db", &[("table", t), ("page", &(page - 1).to_string())]))));
+                    pager.push_str(&format!(
+                        "<a href=\"{}\">← previous</a> ",
+                        esc(&ctx.href("/db", &[("table", t), ("page", &(page - 1).to_string())]))
+                    ));
                 }
                 if more {
-                    pager.push_str(&format!("<a href=\"{}\">next →</a>", esc(&ctx.href("/db", &[("table", t), ("page", &(page + 1).to_string())]))));
+                    pager.push_str(&format!(
+                        "<a href=\"{}\">next →</a>",
+                        esc(&ctx.href("/db", &[("table", t), ("page", &(page + 1).to_string())]))
+                    ));
                 }
                 pager.push_str("</p>");
                 body.push_str(&pager);
             }
-            Err(e) => body.push_str(&format!("<p class=\"flash err\">{}</p>", esc(&super::msg(e)))),
+            Err(e) => body.push_str(&format!(
+                "<p class=\"flash err\">{}</p>",
+                esc(&super::msg(e))
+            )),
         }
         body.push_str("</section>");
     }
@@ -157,7 +199,10 @@ pub struct QueryForm {
 
 pub async fn query(ctx: Ctx, Form(f): Form<QueryForm>) -> Response {
     let result = if f.sql.trim().is_empty() {
-        Err(ApiError::validation("sql", "`sql` is blank: write a statement, e.g. SELECT 1"))
+        Err(ApiError::validation(
+            "sql",
+            "`sql` is blank: write a statement, e.g. SELECT 1",
+        ))
     } else {
         run(&ctx, f.sql.clone(), Value::Null).await
     };

@@ -55,7 +55,11 @@ impl Guard {
 
 /// Equal strings, compared in time independent of where they differ.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The cookie's name carries the port: cookies are not per-port, and two platforms on one
@@ -88,7 +92,11 @@ fn host_name(host: &str) -> &str {
         return rest.split(']').next().unwrap_or("");
     }
     host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host }
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
     })
 }
 
@@ -114,7 +122,11 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 fn forbidden(msg: &str) -> Response {
-    html(StatusCode::FORBIDDEN, "Forbidden", &format!("<p>{}</p>", super::html::esc(msg)))
+    html(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        &format!("<p>{}</p>", super::html::esc(msg)),
+    )
 }
 
 /// The page shown without a session: where to find the token.
@@ -148,7 +160,9 @@ pub async fn root(
         return StatusCode::NOT_FOUND.into_response();
     };
     if !host_allowed(&st, headers.get(header::HOST).and_then(|h| h.to_str().ok())) {
-        return forbidden("This Host is not served: open the dashboard at 127.0.0.1 or localhost (the URL printed in the start banner).");
+        return forbidden(
+            "This Host is not served: open the dashboard at 127.0.0.1 or localhost (the URL printed in the start banner).",
+        );
     }
     match q.token {
         Some(t) if same(&t, guard.token()) => {
@@ -162,7 +176,8 @@ pub async fn root(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&cookie).expect("ASCII cookie"),
             );
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Some(_) => login_page(),
@@ -177,9 +192,15 @@ pub async fn check(State(st): State<AppState>, req: Request, next: Next) -> Resp
     let Some(guard) = st.dashboard.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string);
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
     if !host_allowed(&st, host.as_deref()) {
-        return forbidden("This Host is not served: open the dashboard at 127.0.0.1 or localhost (the URL printed in the start banner).");
+        return forbidden(
+            "This Host is not served: open the dashboard at 127.0.0.1 or localhost (the URL printed in the start banner).",
+        );
     }
     if req.uri().path().starts_with("/dashboard/assets/") {
         return next.run(req).await;
@@ -194,7 +215,9 @@ pub async fn check(State(st): State<AppState>, req: Request, next: Next) -> Resp
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let expected = format!("http://{}", host.as_deref().unwrap_or(""));
         if origin.to_str().ok() != Some(expected.as_str()) {
-            return forbidden("Cross-origin request refused: the dashboard accepts changes only from its own pages.");
+            return forbidden(
+                "Cross-origin request refused: the dashboard accepts changes only from its own pages.",
+            );
         }
     }
     if let Some(h) = req.headers().get("x-csrf-token") {
@@ -216,11 +239,16 @@ pub async fn check(State(st): State<AppState>, req: Request, next: Next) -> Resp
         }
     };
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-    let ok = fields.iter().any(|(k, v)| k == "_csrf" && same(v, guard.csrf()));
+    let ok = fields
+        .iter()
+        .any(|(k, v)| k == "_csrf" && same(v, guard.csrf()));
     if !ok {
-        return forbidden("Missing or wrong CSRF token: reload the page and submit the form again.");
+        return forbidden(
+            "Missing or wrong CSRF token: reload the page and submit the form again.",
+        );
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 #[cfg(test)]

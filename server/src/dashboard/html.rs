@@ -22,10 +22,16 @@ pub fn esc(s: &str) -> String {
 /// from the dashboard's own files.
 pub fn headers() -> [(HeaderName, HeaderValue); 5] {
     [
-        (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
         (
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
@@ -112,6 +118,9 @@ pub fn json_cell(v: &serde_json::Value, max: usize) -> String {
 mod tests {
     #[test]
     fn escapes() {
-        assert_eq!(super::esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            super::esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

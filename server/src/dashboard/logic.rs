@@ -69,7 +69,11 @@ struct Generated {
 
 async fn render(ctx: Ctx, generated: Option<Generated>) -> Response {
     let pid = ctx.project.id.clone();
-    let key = match ctx.st.control(move |c| Ok(control::first_key(c, &pid)?)).await {
+    let key = match ctx
+        .st
+        .control(move |c| Ok(control::first_key(c, &pid)?))
+        .await
+    {
         Ok(k) => k.unwrap_or_default(),
         Err(e) => return api_error_page(e),
     };
@@ -87,7 +91,11 @@ async fn render(ctx: Ctx, generated: Option<Generated>) -> Response {
                 esc(w.agent.as_deref().unwrap_or("")),
                 html::time(w.connected_at),
                 format!("{} / {}", w.in_flight, w.concurrency),
-                if w.draining { "draining".into() } else { "serving".into() },
+                if w.draining {
+                    "draining".into()
+                } else {
+                    "serving".into()
+                },
             ]
         })
         .collect();
@@ -103,7 +111,10 @@ async fn render(ctx: Ctx, generated: Option<Generated>) -> Response {
     let mut modules: Vec<(crate::workers::frames::ModuleSpec, Vec<&'static str>)> = Vec::new();
     for w in &workers {
         for m in &w.modules {
-            match modules.iter_mut().find(|(x, _)| x.slug == m.slug && x.trigger == m.trigger) {
+            match modules
+                .iter_mut()
+                .find(|(x, _)| x.slug == m.slug && x.trigger == m.trigger)
+            {
                 Some((_, langs)) => {
                     if !langs.contains(&language(w)) {
                         langs.push(language(w));
@@ -124,24 +135,57 @@ async fn render(ctx: Ctx, generated: Option<Generated>) -> Response {
             let public_url = format!("{base}/api/v1/public/projects/{slug}/custom/{}", m.slug);
             let keyed_url = format!("{base}/v1/custom/{}", m.slug);
             let urls = if m.public {
-                format!("{} <span class=\"tag\">no key</span><br>{} <span class=\"tag\">key</span>", copyable(&public_url), copyable(&keyed_url))
+                format!(
+                    "{} <span class=\"tag\">no key</span><br>{} <span class=\"tag\">key</span>",
+                    copyable(&public_url),
+                    copyable(&keyed_url)
+                )
             } else {
-                format!("{} <span class=\"tag\">key</span><br>{} <span class=\"tag\">key</span>", copyable(&public_url), copyable(&keyed_url))
+                format!(
+                    "{} <span class=\"tag\">key</span><br>{} <span class=\"tag\">key</span>",
+                    copyable(&public_url),
+                    copyable(&keyed_url)
+                )
             };
             vec![
-                format!("<b class=\"slug\">{}</b>{}", esc(&m.slug), m.name.as_deref().map(|n| format!("<br><small>{}</small>", esc(n))).unwrap_or_default()),
+                format!(
+                    "<b class=\"slug\">{}</b>{}",
+                    esc(&m.slug),
+                    m.name
+                        .as_deref()
+                        .map(|n| format!("<br><small>{}</small>", esc(n)))
+                        .unwrap_or_default()
+                ),
                 esc(&langs.join(", ")),
                 esc(&methods.join(", ")),
-                if m.public { "<span class=\"on\">public</span>".into() } else { "<span class=\"off\">key required</span>".into() },
-                if get { "<span class=\"on\">GET on</span>".into() } else { "<span class=\"off\">GET off</span>".into() },
-                m.timeout_ms.map(|t| format!("{t} ms")).unwrap_or_else(|| "default".into()),
+                if m.public {
+                    "<span class=\"on\">public</span>".into()
+                } else {
+                    "<span class=\"off\">key required</span>".into()
+                },
+                if get {
+                    "<span class=\"on\">GET on</span>".into()
+                } else {
+                    "<span class=\"off\">GET off</span>".into()
+                },
+                m.timeout_ms
+                    .map(|t| format!("{t} ms"))
+                    .unwrap_or_else(|| "default".into()),
                 urls,
             ]
         })
         .collect();
     body.push_str("<section><h2>Logic Modules</h2>");
     body.push_str(&html::table(
-        &["Slug", "Language", "Methods", "Access", "GET", "Timeout", "Custom API URL"],
+        &[
+            "Slug",
+            "Language",
+            "Methods",
+            "Access",
+            "GET",
+            "Timeout",
+            "Custom API URL",
+        ],
         &rows,
         "No Logic Module registered: a worker registers them when it connects.",
     ));
@@ -161,20 +205,31 @@ async fn render(ctx: Ctx, generated: Option<Generated>) -> Response {
                 esc(&j.job_type),
                 esc(language(w)),
                 esc(&w.label),
-                j.timeout_ms.map(|t| format!("{t} ms")).unwrap_or_else(|| "default".into()),
+                j.timeout_ms
+                    .map(|t| format!("{t} ms"))
+                    .unwrap_or_else(|| "default".into()),
             ]);
         }
     }
     body.push_str("<h3>Queue job types</h3>");
-    body.push_str(&html::table(&["Type", "Language", "Worker", "Timeout"], &jobs, "No job type registered."));
+    body.push_str(&html::table(
+        &["Type", "Language", "Worker", "Timeout"],
+        &jobs,
+        "No job type registered.",
+    ));
     body.push_str("</section>");
 
     // Try it
-    let api_modules: Vec<&crate::workers::frames::ModuleSpec> =
-        modules.iter().map(|(m, _)| m).filter(|m| m.trigger == TRIGGER_API).collect();
+    let api_modules: Vec<&crate::workers::frames::ModuleSpec> = modules
+        .iter()
+        .map(|(m, _)| m)
+        .filter(|m| m.trigger == TRIGGER_API)
+        .collect();
     body.push_str("<section><h2>Try it</h2>");
     if api_modules.is_empty() {
-        body.push_str("<p class=\"empty\">Nothing to try until a worker registers a Logic Module.</p>");
+        body.push_str(
+            "<p class=\"empty\">Nothing to try until a worker registers a Logic Module.</p>",
+        );
     } else {
         let mut options = String::new();
         for m in &api_modules {
@@ -211,14 +266,24 @@ async fn render(ctx: Ctx, generated: Option<Generated>) -> Response {
                 esc(&r.slug),
                 esc(&r.kind),
                 esc(r.method.as_deref().unwrap_or("")),
-                format!("<span class=\"status s{}\">{}</span>", r.status / 100, r.status),
+                format!(
+                    "<span class=\"status s{}\">{}</span>",
+                    r.status / 100,
+                    r.status
+                ),
                 format!("{:.1} ms", r.duration_ms),
                 esc(r.error.as_deref().unwrap_or("")),
             ]
         })
         .collect();
     body.push_str(&format!("<section><h2>Recent invocations</h2><p class=\"hint\">The last {} calls of this project's modules (custom APIs, services, events), newest first. <a href=\"{}\">Refresh</a></p>", crate::workers::hub::RECENT_INVOCATIONS, esc(&ctx.href("/logic", &[]))));
-    body.push_str(&html::table(&["When", "Module", "Kind", "Method", "Status", "Duration", "Error"], &rows, "No invocation yet."));
+    body.push_str(&html::table(
+        &[
+            "When", "Module", "Kind", "Method", "Status", "Duration", "Error",
+        ],
+        &rows,
+        "No invocation yet.",
+    ));
     body.push_str("</section>");
 
     // Generate
@@ -232,7 +297,10 @@ async fn render(ctx: Ctx, generated: Option<Generated>) -> Response {
         let mut langs = String::new();
         for (id, name, _) in LANGUAGES {
             let sel = g.is_some_and(|g| g.language == id);
-            langs.push_str(&format!("<option value=\"{id}\"{}>{name}</option>", if sel { " selected" } else { "" }));
+            langs.push_str(&format!(
+                "<option value=\"{id}\"{}>{name}</option>",
+                if sel { " selected" } else { "" }
+            ));
         }
         body.push_str(&ctx.form_class(
             "/logic/generate",
@@ -267,18 +335,45 @@ pub struct GenerateForm {
 }
 
 pub async fn generate(ctx: Ctx, Form(f): Form<GenerateForm>) -> Response {
-    let slug = if f.slug.trim().is_empty() { "my-api".to_string() } else { f.slug.trim().to_string() };
-    let outcome = match LANGUAGES.iter().find(|(id, _, _)| *id == f.language) {
-        None => Err(format!("language must be one of python, javascript, go, php (got {:?})", f.language)),
-        Some(_) if f.description.trim().is_empty() => Err("describe the API first".to_string()),
-        Some((_, name, shape)) => ask_ai(&ctx, name, &shape.replace("SLUG", &slug), &f.description, &slug).await,
+    let slug = if f.slug.trim().is_empty() {
+        "my-api".to_string()
+    } else {
+        f.slug.trim().to_string()
     };
-    let g = Generated { description: f.description, language: f.language, slug, outcome };
+    let outcome = match LANGUAGES.iter().find(|(id, _, _)| *id == f.language) {
+        None => Err(format!(
+            "language must be one of python, javascript, go, php (got {:?})",
+            f.language
+        )),
+        Some(_) if f.description.trim().is_empty() => Err("describe the API first".to_string()),
+        Some((_, name, shape)) => {
+            ask_ai(
+                &ctx,
+                name,
+                &shape.replace("SLUG", &slug),
+                &f.description,
+                &slug,
+            )
+            .await
+        }
+    };
+    let g = Generated {
+        description: f.description,
+        language: f.language,
+        slug,
+        outcome,
+    };
     render(ctx, Some(g)).await
 }
 
 /// One chat completion through the configured upstream; the code block of its answer.
-async fn ask_ai(ctx: &Ctx, language: &str, shape: &str, description: &str, slug: &str) -> Result<String, String> {
+async fn ask_ai(
+    ctx: &Ctx,
+    language: &str,
+    shape: &str,
+    description: &str,
+    slug: &str,
+) -> Result<String, String> {
     let st = &ctx.st;
     let model = crate::routes::ai::resolve_model(st, None, None).map_err(super::msg)?;
     let system = format!(
@@ -296,29 +391,46 @@ async fn ask_ai(ctx: &Ctx, language: &str, shape: &str, description: &str, slug:
             {"role": "user", "content": format!("Slug: {slug}\nThe API: {description}")},
         ],
     });
-    let Value::Object(body) = body else { unreachable!() };
-    let (resp, url) = crate::routes::ai::send_chat(st, body, false).await.map_err(super::msg)?;
-    let answer = crate::routes::ai::read_answer(resp, &url).await.map_err(super::msg)?;
+    let Value::Object(body) = body else {
+        unreachable!()
+    };
+    let (resp, url) = crate::routes::ai::send_chat(st, body, false)
+        .await
+        .map_err(super::msg)?;
+    let answer = crate::routes::ai::read_answer(resp, &url)
+        .await
+        .map_err(super::msg)?;
     let text = answer
         .pointer("/choices/0/message/content")
         .and_then(Value::as_str)
-        .ok_or_else(|| format!("the AI server at {url} answered without choices[0].message.content"))?;
+        .ok_or_else(|| {
+            format!("the AI server at {url} answered without choices[0].message.content")
+        })?;
     Ok(code_block(text))
 }
 
 /// The first fenced code block of `text`, else the whole text.
 fn code_block(text: &str) -> String {
-    let Some(start) = text.find("```") else { return text.trim().to_string() };
+    let Some(start) = text.find("```") else {
+        return text.trim().to_string();
+    };
     let rest = &text[start + 3..];
     let rest = rest.split_once('\n').map_or(rest, |(_, r)| r);
-    rest.split("```").next().unwrap_or(rest).trim_end().to_string()
+    rest.split("```")
+        .next()
+        .unwrap_or(rest)
+        .trim_end()
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn code_blocks() {
-        assert_eq!(super::code_block("Here:\n```python\nprint(1)\n```\nbye"), "print(1)");
+        assert_eq!(
+            super::code_block("Here:\n```python\nprint(1)\n```\nbye"),
+            "print(1)"
+        );
         assert_eq!(super::code_block("x = 1"), "x = 1");
     }
 }

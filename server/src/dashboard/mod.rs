@@ -75,11 +75,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 async fn css() -> Response {
-    asset("text/css; charset=utf-8", include_str!("assets/dashboard.css"))
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("assets/dashboard.css"),
+    )
 }
 
 async fn js() -> Response {
-    asset("text/javascript; charset=utf-8", include_str!("assets/dashboard.js"))
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("assets/dashboard.js"),
+    )
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -144,7 +150,10 @@ impl FromRequestParts<AppState> for Ctx {
 
 impl Ctx {
     pub fn q(&self, name: &str) -> Option<&str> {
-        self.query.get(name).map(String::as_str).filter(|s| !s.is_empty())
+        self.query
+            .get(name)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn csrf(&self) -> &str {
@@ -185,7 +194,11 @@ impl Ctx {
     pub fn render(&self, active: &str, title: &str, body: &str) -> Response {
         let mut nav = String::new();
         for (path, name) in PAGES {
-            let class = if path == active { " class=\"active\"" } else { "" };
+            let class = if path == active {
+                " class=\"active\""
+            } else {
+                ""
+            };
             nav.push_str(&format!(
                 "<a href=\"{}\"{class}>{}</a>",
                 esc(&self.href(path, &[])),
@@ -197,17 +210,27 @@ impl Ctx {
             options.push_str(&format!(
                 "<option value=\"{}\"{}>{}{}</option>",
                 esc(&p.slug),
-                if p.id == self.project.id { " selected" } else { "" },
+                if p.id == self.project.id {
+                    " selected"
+                } else {
+                    ""
+                },
                 esc(&p.name),
                 if *default { " (default)" } else { "" }
             ));
         }
         let mut flash = String::new();
         if let Some(m) = self.q("ok") {
-            flash.push_str(&format!("<p class=\"flash ok\" role=\"status\">{}</p>", esc(m)));
+            flash.push_str(&format!(
+                "<p class=\"flash ok\" role=\"status\">{}</p>",
+                esc(m)
+            ));
         }
         if let Some(m) = self.q("err") {
-            flash.push_str(&format!("<p class=\"flash err\" role=\"alert\">{}</p>", esc(m)));
+            flash.push_str(&format!(
+                "<p class=\"flash err\" role=\"alert\">{}</p>",
+                esc(m)
+            ));
         }
         let page = format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\

@@ -11,7 +11,11 @@ const LIMIT: u32 = 200;
 pub async fn page(ctx: Ctx) -> Response {
     let to = ctx.q("to").map(str::to_string);
     let (pid, t) = (ctx.project.id.clone(), to.clone());
-    let rows = match ctx.st.control(move |c| Ok(outbox::list_outbox(c, &pid, t.as_deref(), LIMIT)?)).await {
+    let rows = match ctx
+        .st
+        .control(move |c| Ok(outbox::list_outbox(c, &pid, t.as_deref(), LIMIT)?))
+        .await
+    {
         Ok(r) => r,
         Err(e) => return api_error_page(e),
     };
@@ -37,6 +41,10 @@ pub async fn page(ctx: Ctx) -> Response {
         esc(to.as_deref().unwrap_or("")),
         esc(&ctx.href("/outbox", &[("to", to.as_deref().unwrap_or(""))]))
     );
-    body.push_str(&html::table(&["When", "To", "Kind", "Subject", "Code", "Link", "Body"], &cells, "Nothing sent yet: sign-up verification, one-time codes and password resets land here."));
+    body.push_str(&html::table(
+        &["When", "To", "Kind", "Subject", "Code", "Link", "Body"],
+        &cells,
+        "Nothing sent yet: sign-up verification, one-time codes and password resets land here.",
+    ));
     ctx.render("/outbox", "Outbox", &body)
 }

@@ -11,7 +11,11 @@ use crate::store::control;
 
 pub async fn page(ctx: Ctx) -> Response {
     let pid = ctx.project.id.clone();
-    let keys = match ctx.st.control(move |c| Ok(control::list_keys(c, Some(&pid))?)).await {
+    let keys = match ctx
+        .st
+        .control(move |c| Ok(control::list_keys(c, Some(&pid))?))
+        .await
+    {
         Ok(k) => k,
         Err(e) => return api_error_page(e),
     };
@@ -44,7 +48,16 @@ pub async fn page(ctx: Ctx) -> Response {
         .iter()
         .map(|(p, default, created)| {
             vec![
-                format!("<a href=\"/dashboard?p={}\">{}</a>{}", esc(&p.slug), esc(&p.name), if *default { " <span class=\"tag\">default</span>" } else { "" }),
+                format!(
+                    "<a href=\"/dashboard?p={}\">{}</a>{}",
+                    esc(&p.slug),
+                    esc(&p.name),
+                    if *default {
+                        " <span class=\"tag\">default</span>"
+                    } else {
+                        ""
+                    }
+                ),
                 esc(&p.slug),
                 copyable(&p.id),
                 esc(created),
@@ -52,7 +65,11 @@ pub async fn page(ctx: Ctx) -> Response {
         })
         .collect();
     body.push_str("<section><h2>Projects</h2>");
-    body.push_str(&html::table(&["Name", "Slug", "Id", "Created"], &rows, "No projects."));
+    body.push_str(&html::table(
+        &["Name", "Slug", "Id", "Created"],
+        &rows,
+        "No projects.",
+    ));
     body.push_str(&ctx.form_class(
         "/projects",
         "inline",
@@ -78,9 +95,16 @@ pub async fn page(ctx: Ctx) -> Response {
             ]
         })
         .collect();
-    body.push_str(&format!("<section><h2>API keys of {}</h2>", esc(&ctx.project.name)));
+    body.push_str(&format!(
+        "<section><h2>API keys of {}</h2>",
+        esc(&ctx.project.name)
+    ));
     body.push_str(&html::table(&["Key", "Created", ""], &rows, "No keys."));
-    body.push_str(&ctx.form_class("/keys", "inline", "<button id=\"create-key\">Create API key</button>"));
+    body.push_str(&ctx.form_class(
+        "/keys",
+        "inline",
+        "<button id=\"create-key\">Create API key</button>",
+    ));
     body.push_str("</section>");
     ctx.render("", "Overview", &body)
 }
@@ -100,7 +124,13 @@ pub async fn create_project(ctx: Ctx, Form(f): Form<NewProject>) -> Response {
         Ok((p, _)) => {
             let mut ctx = ctx;
             ctx.project = std::sync::Arc::new(p.clone());
-            ctx.back("", Ok(format!("Project {} created (slug {}) with an API key", p.name, p.slug)))
+            ctx.back(
+                "",
+                Ok(format!(
+                    "Project {} created (slug {}) with an API key",
+                    p.name, p.slug
+                )),
+            )
         }
         Err(e) => ctx.back("", Err(msg(e))),
     }
@@ -108,7 +138,11 @@ pub async fn create_project(ctx: Ctx, Form(f): Form<NewProject>) -> Response {
 
 pub async fn create_key(ctx: Ctx) -> Response {
     let pid = ctx.project.id.clone();
-    match ctx.st.control(move |c| Ok(control::create_key(c, &pid)?)).await {
+    match ctx
+        .st
+        .control(move |c| Ok(control::create_key(c, &pid)?))
+        .await
+    {
         Ok(_) => ctx.back("", Ok("API key created".into())),
         Err(e) => ctx.back("", Err(msg(e))),
     }
@@ -125,7 +159,9 @@ pub async fn revoke_key(ctx: Ctx, Form(f): Form<KeyForm>) -> Response {
         .st
         .control(move |c| {
             // Only a key of the chosen project (the form could name any).
-            let mine = control::list_keys(c, Some(&pid))?.iter().any(|(k, ..)| *k == key);
+            let mine = control::list_keys(c, Some(&pid))?
+                .iter()
+                .any(|(k, ..)| *k == key);
             if !mine {
                 return Ok(false);
             }
@@ -135,7 +171,10 @@ pub async fn revoke_key(ctx: Ctx, Form(f): Form<KeyForm>) -> Response {
     match done {
         Ok(true) => {
             ctx.st.forget_key(&f.key);
-            ctx.back("", Ok("API key revoked: calls with it now get 401 AUTH_INVALID_KEY".into()))
+            ctx.back(
+                "",
+                Ok("API key revoked: calls with it now get 401 AUTH_INVALID_KEY".into()),
+            )
         }
         Ok(false) => ctx.back("", Err("no such key in this project".into())),
         Err(e) => ctx.back("", Err(msg(e))),

@@ -45,7 +45,10 @@ pub async fn page(ctx: Ctx) -> Response {
         let n: i64 = if value.is_empty() {
             counts.iter().map(|(_, n)| n).sum()
         } else {
-            counts.iter().find(|(s, _)| s == value).map_or(0, |(_, n)| *n)
+            counts
+                .iter()
+                .find(|(s, _)| s == value)
+                .map_or(0, |(_, n)| *n)
         };
         let active = status.as_deref().unwrap_or("") == value;
         body.push_str(&format!(
@@ -100,7 +103,17 @@ pub async fn page(ctx: Ctx) -> Response {
         })
         .collect();
     body.push_str(&html::table(
-        &["Id", "Type", "Status", "Runs / allowed", "Payload", "Last error", "History", "Created", ""],
+        &[
+            "Id",
+            "Type",
+            "Status",
+            "Runs / allowed",
+            "Payload",
+            "Last error",
+            "History",
+            "Created",
+            "",
+        ],
         &rows,
         "No jobs with this status.",
     ));
@@ -119,18 +132,26 @@ fn back(ctx: &Ctx, status: &str, outcome: Result<String, String>) -> Response {
         Ok(m) => ("ok", m.as_str()),
         Err(m) => ("err", m.as_str()),
     };
-    axum::response::IntoResponse::into_response(axum::response::Redirect::to(&ctx.href("/queue", &[("status", status), (k, v)])))
+    axum::response::IntoResponse::into_response(axum::response::Redirect::to(
+        &ctx.href("/queue", &[("status", status), (k, v)]),
+    ))
 }
 
 pub async fn retry(ctx: Ctx, Form(f): Form<JobForm>) -> Response {
     let (pid, id) = (ctx.project.id.clone(), f.id.clone());
-    let done = ctx.st.control(move |c| Ok(jobs::retry(c, &pid, &id, now_ms())?)).await;
+    let done = ctx
+        .st
+        .control(move |c| Ok(jobs::retry(c, &pid, &id, now_ms())?))
+        .await;
     let outcome = match done {
         Ok(Some(Ok(()))) => {
             ctx.st.hooks.wakeup.notify_one();
             Ok(format!("Job {} queued again", f.id))
         }
-        Ok(Some(Err(s))) => Err(format!("job {} is {s}: only failed (dead-letter) or cancelled jobs can be retried", f.id)),
+        Ok(Some(Err(s))) => Err(format!(
+            "job {} is {s}: only failed (dead-letter) or cancelled jobs can be retried",
+            f.id
+        )),
         Ok(None) => Err(format!("no job {} in this project", f.id)),
         Err(e) => Err(msg(e)),
     };
@@ -139,10 +160,16 @@ pub async fn retry(ctx: Ctx, Form(f): Form<JobForm>) -> Response {
 
 pub async fn cancel(ctx: Ctx, Form(f): Form<JobForm>) -> Response {
     let (pid, id) = (ctx.project.id.clone(), f.id.clone());
-    let done = ctx.st.control(move |c| Ok(jobs::cancel(c, &pid, &id, now_ms())?)).await;
+    let done = ctx
+        .st
+        .control(move |c| Ok(jobs::cancel(c, &pid, &id, now_ms())?))
+        .await;
     let outcome = match done {
         Ok(Some(Ok(()))) => Ok(format!("Job {} cancelled", f.id)),
-        Ok(Some(Err(s))) => Err(format!("job {} is {s}: only queued jobs can be cancelled", f.id)),
+        Ok(Some(Err(s))) => Err(format!(
+            "job {} is {s}: only queued jobs can be cancelled",
+            f.id
+        )),
         Ok(None) => Err(format!("no job {} in this project", f.id)),
         Err(e) => Err(msg(e)),
     };

@@ -15,7 +15,11 @@ pub async fn page(ctx: Ctx) -> Response {
 
 async fn render(ctx: Ctx, revealed: Option<(String, Option<String>)>) -> Response {
     let pid = ctx.project.id.clone();
-    let names = match ctx.st.control(move |c| Ok(control::list_secrets(c, &pid)?)).await {
+    let names = match ctx
+        .st
+        .control(move |c| Ok(control::list_secrets(c, &pid)?))
+        .await
+    {
         Ok(n) => n,
         Err(e) => return api_error_page(e),
     };
@@ -41,7 +45,11 @@ async fn render(ctx: Ctx, revealed: Option<(String, Option<String>)>) -> Respons
             ]
         })
         .collect();
-    let mut body = html::table(&["Name", "Value", ""], &rows, "No secrets. Handlers read them with sdk.secrets.get(name); a .dev.vars file seeds the default project's.");
+    let mut body = html::table(
+        &["Name", "Value", ""],
+        &rows,
+        "No secrets. Handlers read them with sdk.secrets.get(name); a .dev.vars file seeds the default project's.",
+    );
     body.push_str(&ctx.form_class(
         "/secrets/set",
         "inline",
@@ -59,10 +67,20 @@ pub struct SetForm {
 
 pub async fn set(ctx: Ctx, Form(f): Form<SetForm>) -> Response {
     if !control::valid_secret_name(&f.name) {
-        return ctx.back("/secrets", Err(format!("invalid secret name {:?}: use 1-256 letters, digits, '_', '.' or '-'", f.name)));
+        return ctx.back(
+            "/secrets",
+            Err(format!(
+                "invalid secret name {:?}: use 1-256 letters, digits, '_', '.' or '-'",
+                f.name
+            )),
+        );
     }
     let (pid, name, value) = (ctx.project.id.clone(), f.name.clone(), f.value);
-    match ctx.st.control(move |c| Ok(control::set_secret(c, &pid, &name, &value)?)).await {
+    match ctx
+        .st
+        .control(move |c| Ok(control::set_secret(c, &pid, &name, &value)?))
+        .await
+    {
         Ok(()) => ctx.back("/secrets", Ok(format!("Secret {} set", f.name))),
         Err(e) => ctx.back("/secrets", Err(msg(e))),
     }
@@ -75,7 +93,11 @@ pub struct NameForm {
 
 pub async fn delete(ctx: Ctx, Form(f): Form<NameForm>) -> Response {
     let (pid, name) = (ctx.project.id.clone(), f.name.clone());
-    match ctx.st.control(move |c| Ok(control::delete_secret(c, &pid, &name)?)).await {
+    match ctx
+        .st
+        .control(move |c| Ok(control::delete_secret(c, &pid, &name)?))
+        .await
+    {
         Ok(true) => ctx.back("/secrets", Ok(format!("Secret {} deleted", f.name))),
         Ok(false) => ctx.back("/secrets", Err(format!("no secret {}", f.name))),
         Err(e) => ctx.back("/secrets", Err(msg(e))),
@@ -84,7 +106,11 @@ pub async fn delete(ctx: Ctx, Form(f): Form<NameForm>) -> Response {
 
 pub async fn reveal(ctx: Ctx, Form(f): Form<NameForm>) -> Response {
     let (pid, name) = (ctx.project.id.clone(), f.name.clone());
-    match ctx.st.control(move |c| Ok(control::get_secret(c, &pid, &name)?)).await {
+    match ctx
+        .st
+        .control(move |c| Ok(control::get_secret(c, &pid, &name)?))
+        .await
+    {
         Ok(v) => render(ctx, Some((f.name, v))).await,
         Err(e) => api_error_page(e),
     }

@@ -13,7 +13,11 @@ pub async fn page(ctx: Ctx) -> Response {
     let prefix = ctx.q("prefix").unwrap_or("").to_string();
     let after = ctx.q("after").map(str::to_string);
     let (pid, pre, aft) = (ctx.project.id.clone(), prefix.clone(), after.clone());
-    let rows = match ctx.st.control(move |c| Ok(objects::list(c, &pid, &pre, aft.as_deref(), PAGE + 1)?)).await {
+    let rows = match ctx
+        .st
+        .control(move |c| Ok(objects::list(c, &pid, &pre, aft.as_deref(), PAGE + 1)?))
+        .await
+    {
         Ok(r) => r,
         Err(e) => return api_error_page(e),
     };
@@ -25,7 +29,11 @@ pub async fn page(ctx: Ctx) -> Response {
             let view = ctx.href("/storage/file", &[("key", &o.key)]);
             let download = ctx.href("/storage/file", &[("key", &o.key), ("download", "1")]);
             let preview = if o.content_type.starts_with("image/") {
-                format!("<img class=\"thumb\" src=\"{}\" alt=\"{}\" loading=\"lazy\">", esc(&view), esc(&o.key))
+                format!(
+                    "<img class=\"thumb\" src=\"{}\" alt=\"{}\" loading=\"lazy\">",
+                    esc(&view),
+                    esc(&o.key)
+                )
             } else {
                 String::new()
             };
@@ -34,7 +42,11 @@ pub async fn page(ctx: Ctx) -> Response {
                 format!("<a href=\"{}\">{}</a>", esc(&view), esc(&o.key)),
                 html::bytes(o.size),
                 esc(&o.content_type),
-                if o.private { "private".into() } else { "public".into() },
+                if o.private {
+                    "private".into()
+                } else {
+                    "public".into()
+                },
                 html::time(o.updated_at),
                 format!("<a href=\"{}\" download>download</a>", esc(&download)),
             ]
@@ -46,9 +58,16 @@ pub async fn page(ctx: Ctx) -> Response {
         esc(&ctx.project.slug),
         esc(&prefix)
     );
-    body.push_str(&html::table(&["", "Key", "Size", "Type", "Access", "Updated", ""], &cells, "No objects with this prefix."));
+    body.push_str(&html::table(
+        &["", "Key", "Size", "Type", "Access", "Updated", ""],
+        &cells,
+        "No objects with this prefix.",
+    ));
     if more && let Some(last) = shown.last() {
-        body.push_str(&format!("<p class=\"pager\"><a href=\"{}\">next →</a></p>", esc(&ctx.href("/storage", &[("prefix", &prefix), ("after", &last.key)]))));
+        body.push_str(&format!(
+            "<p class=\"pager\"><a href=\"{}\">next →</a></p>",
+            esc(&ctx.href("/storage", &[("prefix", &prefix), ("after", &last.key)]))
+        ));
     }
     ctx.render("/storage", "Storage", &body)
 }
@@ -60,24 +79,56 @@ pub async fn file(ctx: Ctx) -> Response {
         return error_page(StatusCode::BAD_REQUEST, "`key` is required");
     };
     let (pid, k) = (ctx.project.id.clone(), key.clone());
-    let obj = match ctx.st.control(move |c| Ok(objects::get(c, &pid, &k)?)).await {
+    let obj = match ctx
+        .st
+        .control(move |c| Ok(objects::get(c, &pid, &k)?))
+        .await
+    {
         Ok(Some(o)) => o,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, &format!("no object {key:?} in this project")),
+        Ok(None) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                &format!("no object {key:?} in this project"),
+            );
+        }
         Err(e) => return api_error_page(e),
     };
     let path = crate::routes::object_io::blob_path(&ctx.st, &ctx.project.id, &obj.blob);
     let bytes = match tokio::fs::read(&path).await {
         Ok(b) => b,
-        Err(e) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, &format!("reading {}: {e}", path.display())),
+        Err(e) => {
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("reading {}: {e}", path.display()),
+            );
+        }
     };
     let mut r = bytes.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&obj.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&obj.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if ctx.q("download").is_some() {
-        let name: String = key.rsplit('/').next().unwrap_or("file").chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').collect();
+        let name: String = key
+            .rsplit('/')
+            .next()
+            .unwrap_or("file")
+            .chars()
+            .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+            .collect();
         if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
             h.insert(header::CONTENT_DISPOSITION, v);
         }

@@ -15,7 +15,11 @@ const PAGE: i64 = 50;
 pub async fn page(ctx: Ctx) -> Response {
     let page: i64 = ctx.q("page").and_then(|p| p.parse().ok()).unwrap_or(0);
     let pid = ctx.project.id.clone();
-    let list = match ctx.st.control(move |c| Ok(users::list(c, &pid, PAGE + 1, page * PAGE)?)).await {
+    let list = match ctx
+        .st
+        .control(move |c| Ok(users::list(c, &pid, PAGE + 1, page * PAGE)?))
+        .await
+    {
         Ok(l) => l,
         Err(e) => return api_error_page(e),
     };
@@ -57,13 +61,31 @@ pub async fn page(ctx: Ctx) -> Response {
             ]
         })
         .collect();
-    let mut body = html::table(&["Email / phone", "Name", "Id", "Verified", "State", "Created", ""], &rows, "No users yet: they appear when they register or sign in with a code.");
+    let mut body = html::table(
+        &[
+            "Email / phone",
+            "Name",
+            "Id",
+            "Verified",
+            "State",
+            "Created",
+            "",
+        ],
+        &rows,
+        "No users yet: they appear when they register or sign in with a code.",
+    );
     let mut pager = String::from("<p class=\"pager\">");
     if page > 0 {
-        pager.push_str(&format!("<a href=\"{}\">← previous</a> ", esc(&ctx.href("/auth", &[("page", &(page - 1).to_string())]))));
+        pager.push_str(&format!(
+            "<a href=\"{}\">← previous</a> ",
+            esc(&ctx.href("/auth", &[("page", &(page - 1).to_string())]))
+        ));
     }
     if more {
-        pager.push_str(&format!("<a href=\"{}\">next →</a>", esc(&ctx.href("/auth", &[("page", &(page + 1).to_string())]))));
+        pager.push_str(&format!(
+            "<a href=\"{}\">next →</a>",
+            esc(&ctx.href("/auth", &[("page", &(page + 1).to_string())]))
+        ));
     }
     pager.push_str("</p>");
     body.push_str(&pager);
@@ -106,7 +128,10 @@ pub async fn action(ctx: Ctx, Form(f): Form<ActionForm>) -> Response {
             _ => "User deleted".to_string(),
         }),
         Ok(Some(false)) => Err(format!("no user {} in this project", f.id)),
-        Ok(None) => Err(format!("unknown action {:?}: verify, disable, enable or delete", f.action)),
+        Ok(None) => Err(format!(
+            "unknown action {:?}: verify, disable, enable or delete",
+            f.action
+        )),
         Err(e) => Err(msg(e)),
     };
     ctx.back("/auth", outcome)
