@@ -43,6 +43,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     }
     Router::new()
         .route("/dashboard", get(overview::page))
+        .route("/dashboard/", get(|| async { Redirect::to("/dashboard") }))
         .route("/dashboard/projects", post(overview::create_project))
         .route("/dashboard/keys", post(overview::create_key))
         .route("/dashboard/keys/revoke", post(overview::revoke_key))

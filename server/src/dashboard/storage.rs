@@ -1,7 +1,7 @@
 //! Storage: objects by prefix with size and type, download, and a preview of images.
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::html::{self, esc};
 use super::{Ctx, api_error_page, error_page};
@@ -74,7 +74,7 @@ pub async fn page(ctx: Ctx) -> Response {
 
 /// An object's bytes for the operator (private ones too). Served with a sandboxing CSP, so an
 /// uploaded HTML or SVG file cannot run script on the dashboard's origin.
-pub async fn file(ctx: Ctx) -> Response {
+pub async fn file(ctx: Ctx, headers: axum::http::HeaderMap) -> Response {
     let Some(key) = ctx.q("key").map(str::to_string) else {
         return error_page(StatusCode::BAD_REQUEST, "`key` is required");
     };
@@ -93,32 +93,21 @@ pub async fn file(ctx: Ctx) -> Response {
         }
         Err(e) => return api_error_page(e),
     };
-    let path = crate::routes::object_io::blob_path(&ctx.st, &ctx.project.id, &obj.blob);
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(e) => {
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("reading {}: {e}", path.display()),
-            );
-        }
-    };
-    let mut r = bytes.into_response();
+    // The API's own streaming (64 KiB chunks, ETag, active content as an attachment), plus a
+    // sandbox for everything: nothing served here runs script on the dashboard's origin.
+    let mut r =
+        match crate::routes::object_io::stream_object(&ctx.st, &ctx.project.id, &obj, &headers)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return api_error_page(e),
+        };
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&obj.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
         ),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if ctx.q("download").is_some() {

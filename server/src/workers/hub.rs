@@ -683,6 +683,24 @@ mod tests {
         assert_eq!((ms(1), ms(2), ms(3), ms(40)), (100, 200, 350, 350));
     }
 
+    #[tokio::test]
+    async fn recent_invocations_keep_the_last_hundred_per_project() {
+        let hub = Hub::new(Limits::default());
+        for i in 0..RECENT_INVOCATIONS + 5 {
+            let slug = format!("m{i}");
+            let out = hub.call("p1", &slug, Kind::Custom, json!({"method": "GET"}), |_| Ok(())).await;
+            assert!(matches!(out, Ok(None)), "no worker serves it");
+        }
+        hub.call("p2", "other", Kind::Service, json!({}), |_| Ok(())).await.unwrap();
+        let log = hub.recent_invocations("p1");
+        assert_eq!(log.len(), RECENT_INVOCATIONS);
+        let last = format!("m{}", RECENT_INVOCATIONS + 4);
+        assert_eq!((log[0].slug.as_str(), log[0].status, log[0].method.as_deref()), (last.as_str(), 503, Some("GET")));
+        assert_eq!(log[RECENT_INVOCATIONS - 1].slug, "m5", "the oldest five were dropped");
+        assert_eq!(hub.recent_invocations("p2")[0].kind, "service");
+        assert!(hub.recent_invocations("p3").is_empty());
+    }
+
     #[test]
     fn modules_match_by_trigger() {
         let api: ModuleSpec = serde_json::from_value(json!({"slug": "a"})).unwrap();
