@@ -140,9 +140,16 @@ export class SDK {
   storage!: StorageGroup;
   ai!: Record<string, Operation>;
   services!: Record<string, Operation>;
-  /** The same project as an `AerostackClient` (the official SDK's `rpc`). */
-  rpc!: AerostackClient;
   private readonly options: SDKOptions;
+  private config!: Record<string, unknown>;
+  private client: AerostackClient | null = null;
+
+  /** The same project as an `AerostackClient` (the official SDK's `rpc`): camelCase results, `Date`s. */
+  get rpc(): AerostackClient {
+    // Its own engine client (made on first use): this SDK's keeps the wire's keys.
+    this.client ??= new AerostackClient({}, sync(() => new native.NativeClient(JSON.stringify(this.config))));
+    return this.client;
+  }
 
   constructor(options: SDKOptions = {}) {
     this.options = { ...options };
@@ -159,10 +166,12 @@ export class SDK {
       timeout_ms: o.timeoutMs,
       retry: retryJson(o.retryConfig),
     };
-    const n: NativeClient = sync(() => new native.NativeClient(JSON.stringify(config)));
-    // The wire's own shapes: nothing renamed, no Dates (the official package hands out the JSON).
+    this.config = config;
+    this.client = null;
+    // The wire's own shapes: nothing renamed (`result_case`), no Dates (the official package
+    // hands out the JSON).
+    const n: NativeClient = sync(() => new native.NativeClient(JSON.stringify({ ...config, result_case: "snake" })));
     const t = new Transport(n, false);
-    this.rpc = new AerostackClient({}, n);
     const f = o.fetchApi;
     this.database = group(t, "database", {}, f);
     this.auth = group(t, "authentication", {}, f);

@@ -1,29 +1,26 @@
 /**
- * Results in JavaScript's own shapes: one conversion, at the paths the binding surface lists.
+ * Results in JavaScript's own shapes: the times become `Date`s, at the paths the binding surface
+ * lists.
  *
- * The engine writes its keys in snake_case and every time as RFC 3339 UTC text. The surface
- * lists, per result type (an operation name; a stream's op for each item; `realtime.event`,
- * `realtime.presence_event`, `realtime.publish`, `realtime.presence`, `worker.invocation`),
- * where the times are (`bindings/common/src/times.rs`) and where the user's own data is
- * (`bindings/common/src/user_data.rs`). This module, and only it, turns a result into what the
- * package hands out: the listed times become `Date`s, every key the SDK owns becomes camelCase
- * (`access_token` -> `accessToken`, `joined_at` -> `joinedAt`), and the user's data (rows,
- * cached values, job payloads, message data, tracked state, custom fields) is left exactly as
- * stored, whatever its keys are called.
+ * The surface hands results out with every key it owns already in camelCase (`accessToken`,
+ * `joinedAt`) and the user's data (rows, cached values, job payloads, message data, tracked
+ * state, custom fields) exactly as stored: `bindings/common/src/result_keys.rs`, once, for every
+ * SDK. Times arrive as RFC 3339 UTC text; the surface lists, per result type (an operation name;
+ * a stream's op for each item; `realtime.event`, `realtime.presence_event`, `realtime.publish`,
+ * `realtime.presence`, `worker.invocation`), where they are (`bindings/common/src/times.rs`, in
+ * camelCase). This module walks those paths only, in place, and turns each time into a `Date`.
  */
 import { validationError } from "./errors";
 import { native } from "./native";
 
-/** A node of the path trie of one result type. */
+/** A node of the time-path trie of one result type. */
 interface Node {
   /** A time: text -> `Date`. */
   time?: boolean;
-  /** The user's data: handed out as is. */
-  user?: boolean;
   next?: Map<string, Node>;
 }
 
-/** `history[].started_at` -> `["history", "[]", "started_at"]`; `""` -> `[]`. */
+/** `history[].startedAt` -> `["history", "[]", "startedAt"]`; `""` -> `[]`. */
 function steps(path: string): string[] {
   const out: string[] = [];
   if (path === "") return out;
@@ -36,71 +33,55 @@ function steps(path: string): string[] {
   return out;
 }
 
-function insert(root: Node, path: string, mark: "time" | "user"): void {
-  let n = root;
-  for (const s of steps(path)) {
-    n.next ??= new Map();
-    let c = n.next.get(s);
-    if (!c) n.next.set(s, (c = {}));
-    n = c;
+function build(paths: string[]): Node {
+  const root: Node = {};
+  for (const path of paths) {
+    let n = root;
+    for (const s of steps(path)) {
+      n.next ??= new Map();
+      let c = n.next.get(s);
+      if (!c) n.next.set(s, (c = {}));
+      n = c;
+    }
+    n.time = true;
   }
-  n[mark] = true;
+  return root;
 }
 
-type Table = Record<string, string[]>;
 let tries: Map<string, Node> | null = null;
 
-/** The tries of every result type, built once from the addon's tables. */
+/** The tries of every result type, built once from the addon's table. */
 function table(): Map<string, Node> {
   if (tries) return tries;
-  const t = JSON.parse(native.resultPaths()) as { times: Table; user_data: Table };
+  const { times } = JSON.parse(native.resultPaths()) as { times: Record<string, string[]> };
   const m = new Map<string, Node>();
-  const build = (times: string[], user: string[]): Node => {
-    const root: Node = {};
-    for (const p of times) insert(root, p, "time");
-    for (const p of user) insert(root, p, "user");
-    return root;
-  };
-  for (const kind of new Set([...Object.keys(t.times), ...Object.keys(t.user_data)])) {
-    m.set(kind, build(t.times[kind] ?? [], t.user_data[kind] ?? []));
-  }
-  // A presence event: the times of every event plus those of its presence report; its user
-  // data is the presence report's (the tracked state), which replaces a message's `data`.
-  m.set(PRESENCE, build([...(t.times["realtime.event"] ?? []), ...(t.times["realtime.presence_event"] ?? [])], t.user_data["realtime.presence_event"] ?? []));
+  for (const [kind, paths] of Object.entries(times)) m.set(kind, build(paths));
+  // A presence event: the times of every event plus those of its presence report.
+  m.set(PRESENCE, build([...(times["realtime.event"] ?? []), ...(times["realtime.presence_event"] ?? [])]));
   tries = m;
   return m;
 }
 
 const PRESENCE = "realtime.event#presence";
-const EMPTY: Node = {};
-const camelCache = new Map<string, string>();
 
-/** `access_token` -> `accessToken`; a key that is not snake_case is kept as is. */
-export function camel(key: string): string {
-  let c = camelCache.get(key);
-  if (c === undefined) {
-    c = key.includes("_") ? key.replace(/_([a-z0-9])/g, (_, x: string) => x.toUpperCase()) : key;
-    if (camelCache.size < 10_000) camelCache.set(key, c);
-  }
-  return c;
-}
-
-function walk(v: unknown, n: Node): unknown {
-  if (n.user) return v;
-  if (n.time && typeof v === "string") return new Date(v);
-  if (v === null || typeof v !== "object") return v;
+/** The times under `n` in `v` as `Date`s (in place); `v` itself when it is a time. */
+function convert(v: unknown, n: Node): unknown {
+  if (n.time) return typeof v === "string" ? new Date(v) : v;
+  if (!n.next || v === null || typeof v !== "object") return v;
   if (Array.isArray(v)) {
-    const item = n.next?.get("[]") ?? EMPTY;
-    return v.map((x) => walk(x, item));
+    const item = n.next.get("[]");
+    if (item) for (let i = 0; i < v.length; i++) v[i] = convert(v[i], item);
+    return v;
   }
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[camel(k)] = walk((v as Record<string, unknown>)[k], n.next?.get(k) ?? EMPTY);
-  return out;
+  const o = v as Record<string, unknown>;
+  for (const [k, c] of n.next) if (k !== "[]" && o[k] != null) o[k] = convert(o[k], c);
+  return v;
 }
 
 /** A result of type `kind` (an operation name, ...) in the package's shape. */
 export function shape<T = unknown>(kind: string, v: unknown): T {
-  return walk(v, table().get(kind) ?? EMPTY) as T;
+  const n = table().get(kind);
+  return (n ? convert(v, n) : v) as T;
 }
 
 /** A realtime event in the package's shape (a presence event by its own paths). */

@@ -5,17 +5,16 @@ declare(strict_types=1);
 namespace Aerostack;
 
 /**
- * Results in PHP's own shapes: one conversion, at the paths the binding surface lists.
+ * Results in PHP's own shapes: the times become `DateTimeImmutable` (UTC), at the paths the
+ * binding surface lists.
  *
- * The engine writes its keys in snake_case and every time as RFC 3339 UTC text. The surface
- * lists, per result type (an operation name; a stream's op for each item; `realtime.event`,
- * `realtime.presence_event`, `realtime.publish`, `realtime.presence`, `worker.invocation`),
- * where the times are (`bindings/common/src/times.rs`) and where the user's own data is
- * (`bindings/common/src/user_data.rs`); `Aerostack\Native\result_paths()` hands both over.
- * This class, and only it, turns a result into what the package hands out: the listed times
- * become `DateTimeImmutable` (UTC), every key the SDK owns becomes camelCase (`access_token` ->
- * `accessToken`, `job_id` -> `jobId`), and the user's data (rows, cached values, job payloads,
- * message data, tracked state, custom fields) is left exactly as stored, whatever its keys are.
+ * The surface hands results out with every key it owns already in camelCase (`accessToken`,
+ * `jobId`) and the user's data (rows, cached values, job payloads, message data, tracked state,
+ * custom fields) exactly as stored: `bindings/common/src/result_keys.rs`, once, for every SDK.
+ * Times arrive as RFC 3339 UTC text; the surface lists, per result type (an operation name; a
+ * stream's op for each item; `realtime.event`, `realtime.presence_event`, `realtime.publish`,
+ * `realtime.presence`, `worker.invocation`), where they are (`bindings/common/src/times.rs`, in
+ * camelCase, from `Aerostack\Native\result_paths()`). This class walks those paths only.
  *
  * @internal
  */
@@ -25,18 +24,17 @@ final class Shape
     public const PRESENCE_EVENT = 'realtime.event#presence';
 
     /**
-     * Path tries per result type: a node is `['t' => time?, 'u' => user data?, 'n' => [step => node]]`.
+     * Time-path tries per result type: a node is `['t' => true]` (a time) or `['n' => [step => node]]`.
      *
      * @var array<string, array>|null
      */
     private static ?array $tries = null;
-    /** @var array<string, string> */
-    private static array $camel = [];
 
     /** A result of type `$kind` (an operation name, ...) in the package's shape. */
     public static function of(string $kind, mixed $value): mixed
     {
-        return is_array($value) ? self::walk($value, self::tries()[$kind] ?? []) : $value;
+        $node = self::tries()[$kind] ?? null;
+        return $node === null ? $value : self::convert($value, $node);
     }
 
     /** A realtime event (decoded JSON) in the package's shape, a presence event by its own paths. */
@@ -45,21 +43,8 @@ final class Shape
         return self::of(($ev['kind'] ?? null) === 'presence' ? self::PRESENCE_EVENT : 'realtime.event', $ev);
     }
 
-    /** `access_token` -> `accessToken`; a key without `_` is kept as is. */
-    public static function camel(string $key): string
-    {
-        if (isset(self::$camel[$key])) {
-            return self::$camel[$key];
-        }
-        $c = str_contains($key, '_') ? lcfirst(str_replace('_', '', ucwords($key, '_'))) : $key;
-        if (count(self::$camel) < 10000) {
-            self::$camel[$key] = $c;
-        }
-        return $c;
-    }
-
     /**
-     * The raw tables, `['times' => [type => [path]], 'user_data' => [type => [path]]]`.
+     * The raw tables, `['times' => [type => [path]], 'user_data' => [type => [path]]]`, paths in camelCase.
      *
      * @return array{times: array<string, list<string>>, user_data: array<string, list<string>>}
      */
@@ -68,7 +53,7 @@ final class Shape
         return json_decode(\Aerostack\Native\result_paths(), true, 512, JSON_THROW_ON_ERROR);
     }
 
-    /** `history[].started_at` -> `['history', '[]', 'started_at']`; `''` -> `[]`. */
+    /** `history[].startedAt` -> `['history', '[]', 'startedAt']`; `''` -> `[]`. */
     public static function steps(string $path): array
     {
         $out = [];
@@ -93,67 +78,50 @@ final class Shape
         if (self::$tries !== null) {
             return self::$tries;
         }
-        $t = self::tables();
-        $build = static function (array $times, array $user): array {
-            $root = [];
-            foreach ($times as $p) {
-                self::insert($root, self::steps($p), 't');
-            }
-            foreach ($user as $p) {
-                self::insert($root, self::steps($p), 'u');
-            }
-            return $root;
-        };
+        $times = self::tables()['times'];
         $tries = [];
-        foreach (array_unique([...array_keys($t['times']), ...array_keys($t['user_data'])]) as $kind) {
-            $tries[$kind] = $build($t['times'][$kind] ?? [], $t['user_data'][$kind] ?? []);
+        foreach ($times as $kind => $paths) {
+            $tries[$kind] = self::build($paths);
         }
-        // A presence event: the times of every event plus those of its presence report; its user
-        // data is the report's (the tracked state), which replaces a message's `data`.
-        $tries[self::PRESENCE_EVENT] = $build(
-            [...($t['times']['realtime.event'] ?? []), ...($t['times']['realtime.presence_event'] ?? [])],
-            $t['user_data']['realtime.presence_event'] ?? [],
-        );
+        // A presence event: the times of every event plus those of its presence report.
+        $tries[self::PRESENCE_EVENT] = self::build([...($times['realtime.event'] ?? []), ...($times['realtime.presence_event'] ?? [])]);
         return self::$tries = $tries;
     }
 
-    private static function insert(array &$node, array $steps, string $mark): void
+    private static function build(array $paths): array
     {
-        if ($steps === []) {
-            $node[$mark] = true;
-            return;
+        $root = [];
+        foreach ($paths as $p) {
+            $node = &$root;
+            foreach (self::steps($p) as $step) {
+                $node['n'][$step] ??= [];
+                $node = &$node['n'][$step];
+            }
+            $node['t'] = true;
+            unset($node);
         }
-        $step = array_shift($steps);
-        $node['n'][$step] ??= [];
-        self::insert($node['n'][$step], $steps, $mark);
+        return $root;
     }
 
-    private static function walk(mixed $v, array $node): mixed
+    private static function convert(mixed $v, array $node): mixed
     {
-        if (isset($node['u'])) {
+        if (isset($node['t'])) {
+            return is_string($v) ? Times::parse($v) : $v;
+        }
+        if (!is_array($v) || !isset($node['n'])) {
             return $v;
         }
-        if (isset($node['t']) && is_string($v)) {
-            return Times::parse($v);
-        }
-        if (!is_array($v)) {
-            return $v;
-        }
-        $next = $node['n'] ?? [];
-        if (array_is_list($v) && $v !== []) {
-            $item = $next['[]'] ?? [];
-            foreach ($v as $i => $x) {
-                if (is_array($x) || $item !== []) {
-                    $v[$i] = self::walk($x, $item);
+        foreach ($node['n'] as $step => $child) {
+            if ($step === '[]') {
+                if (array_is_list($v)) {
+                    foreach ($v as $i => $x) {
+                        $v[$i] = self::convert($x, $child);
+                    }
                 }
+            } elseif (isset($v[$step])) {
+                $v[$step] = self::convert($v[$step], $child);
             }
-            return $v;
         }
-        $out = [];
-        foreach ($v as $k => $x) {
-            $k = (string) $k;
-            $out[self::camel($k)] = is_array($x) || isset($next[$k]) ? self::walk($x, $next[$k] ?? []) : $x;
-        }
-        return $out;
+        return $v;
     }
 }

@@ -141,9 +141,10 @@ final class ShapeTest extends TestCase
     {
         $t = Shape::tables();
         $this->assertSame(['results'], $t['user_data']['db.query']);
-        $this->assertContains('created_at', $t['times']['queue.job']);
-        $this->assertSame('accessToken', Shape::camel('access_token'));
-        $this->assertSame('Weird-Key', Shape::camel('Weird-Key'));
-        $this->assertSame(['history', '[]', 'started_at'], Shape::steps('history[].started_at'));
+        // In the case results are handed out in: camelCase.
+        $this->assertContains('createdAt', $t['times']['queue.job']);
+        $this->assertContains('history[].startedAt', $t['times']['queue.job']);
+        $this->assertContains('user.customFields', $t['user_data']['auth.login']);
+        $this->assertSame(['history', '[]', 'startedAt'], Shape::steps('history[].startedAt'));
     }
 }

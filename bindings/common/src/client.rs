@@ -20,6 +20,8 @@ use crate::realtime::RealtimeHandle;
 use crate::runtime::{ProcessGuard, runtime};
 use crate::stream::StreamHandle;
 use crate::ops;
+use crate::naming::{FieldCase, field_case};
+use crate::result_keys::recase_as;
 
 /// A client of one project. Cloning is cheap and shares the pool.
 #[derive(Clone)]
@@ -28,6 +30,9 @@ pub struct ClientHandle {
     /// Set on an invocation's scoped client: serves `fetch`.
     sdk: Option<Sdk>,
     guard: ProcessGuard,
+    /// The key case of its results (`crate::result_keys`): the language's, unless the options
+    /// asked for the wire's (`result_case: "snake"`, for faces that promise the wire's shapes).
+    case: FieldCase,
 }
 
 impl std::fmt::Debug for ClientHandle {
@@ -39,8 +44,18 @@ impl std::fmt::Debug for ClientHandle {
 impl ClientHandle {
     /// A client from `options` (the engine's `ClientConfig` fields: `api_key`, `project_id`,
     /// `base_url`, `server_index`, `timeout_ms`, `connect_timeout_ms`, `retry`, `headers`,
-    /// `ignore_env`); `user_agent` names the language SDK, e.g. `aerostack-python/0.1.0`.
-    pub fn new(options: Value, user_agent: &str) -> Result<ClientHandle, Error> {
+    /// `ignore_env`; plus the surface's `result_case`, `"snake"` for results in the wire's
+    /// keys whatever the language's case); `user_agent` names the language SDK, e.g.
+    /// `aerostack-python/0.1.0`.
+    pub fn new(mut options: Value, user_agent: &str) -> Result<ClientHandle, Error> {
+        let case = match options.as_object_mut().and_then(|o| o.remove("result_case")) {
+            None | Some(Value::Null) => field_case(),
+            Some(Value::String(s)) if s == "snake" => FieldCase::Snake,
+            Some(Value::String(s)) if s == "camel" => FieldCase::Camel,
+            Some(other) => {
+                return Err(Error::invalid_config(format!("`result_case` must be \"snake\" or \"camel\", got {other}")));
+            }
+        };
         let mut cfg: ClientConfig = options::parse_config("client options", options)?;
         if cfg.user_agent_prefix.is_none() {
             cfg.user_agent_prefix = Some(user_agent.to_string());
@@ -48,7 +63,12 @@ impl ClientHandle {
         // reqwest wants a runtime context to build its pool.
         let rt = runtime()?;
         let _entered = rt.enter();
-        Ok(ClientHandle { client: Client::new(cfg)?, sdk: None, guard: ProcessGuard::new() })
+        Ok(ClientHandle { client: Client::new(cfg)?, sdk: None, guard: ProcessGuard::new(), case })
+    }
+
+    /// The key case of this client's results (`crate::result_keys`).
+    pub fn result_case(&self) -> FieldCase {
+        self.case
     }
 
     /// The engine client's identity (`logs::LogLine::client` of its calls' log lines), shared
@@ -59,7 +79,7 @@ impl ClientHandle {
 
     /// The scoped client of a Logic Module invocation.
     pub(crate) fn scoped(sdk: Sdk) -> ClientHandle {
-        ClientHandle { client: sdk.client().clone(), sdk: Some(sdk), guard: ProcessGuard::new() }
+        ClientHandle { client: sdk.client().clone(), sdk: Some(sdk), guard: ProcessGuard::new(), case: field_case() }
     }
 
     /// The engine client, refused after `fork()` with an error naming the fix.
@@ -72,7 +92,7 @@ impl ClientHandle {
     /// `idempotency_key`, `headers`).
     pub fn with_options(&self, call_options: Value) -> Result<ClientHandle, Error> {
         let opts: CallOptions = options::parse("call options", call_options)?;
-        Ok(ClientHandle { client: self.client()?.with_options(opts), sdk: self.sdk.clone(), guard: self.guard })
+        Ok(ClientHandle { client: self.client()?.with_options(opts), sdk: self.sdk.clone(), guard: self.guard, case: self.case })
     }
 
     /// Operation `op` (see [`ops::OPERATIONS`]; `fetch` on a scoped client) with JSON arguments.
@@ -80,11 +100,13 @@ impl ClientHandle {
         let client = self.client()?;
         let op = op.to_string();
         let sdk = if op == "fetch" { Some(self.fetch_sdk()?) } else { None };
+        let case = self.case;
         Ok(contained(async move {
-            match sdk {
+            let out = match sdk {
                 Some(sdk) => fetch(&sdk, args).await,
                 None => ops::dispatch(&client, &op, args).await,
-            }
+            };
+            out.map(|v| recase_as(case, &op, v))
         }))
     }
 
@@ -106,7 +128,8 @@ impl ClientHandle {
         progress: Option<ProgressFn>,
     ) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let client = self.client()?;
-        Ok(contained(async move { ops::upload(&client, args, data, progress).await }))
+        let case = self.case;
+        Ok(contained(async move { ops::upload(&client, args, data, progress).await.map(|v| recase_as(case, "storage.upload", v)) }))
     }
 
     /// `storage.get`: the object's bytes and content type.
@@ -123,7 +146,8 @@ impl ClientHandle {
     ) -> Result<impl Future<Output = Result<StreamHandle, Error>> + Send + 'static, Error> {
         let client = self.client()?;
         let op = op.to_string();
-        Ok(contained(async move { StreamHandle::open(&client, &op, args).await }))
+        let case = self.case;
+        Ok(contained(async move { StreamHandle::open(&client, &op, args, case).await }))
     }
 
     /// Operation `op` with its HTTP requests performed by the host's own client.

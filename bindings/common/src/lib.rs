@@ -33,6 +33,7 @@ pub mod progress;
 pub mod queue;
 pub mod realtime;
 pub mod rest;
+pub mod result_keys;
 pub mod runtime;
 pub mod stream;
 pub mod task;

@@ -38,9 +38,15 @@ pub enum FieldCase {
 
 static FIELD_CASE: OnceLock<FieldCase> = OnceLock::new();
 
-/// Installs the language's option-field case (the first call wins).
+/// Installs the language's field case (the first call wins): the case of option fields in
+/// messages, and of the keys of every result (`crate::result_keys`).
 pub fn install_field_case(case: FieldCase) {
     let _ = FIELD_CASE.set(case);
+}
+
+/// The installed field case; snake_case (the engine's) when none was installed.
+pub fn field_case() -> FieldCase {
+    FIELD_CASE.get().copied().unwrap_or(FieldCase::Snake)
 }
 
 /// An option-error message with every option field in backticks (`heartbeat_interval_ms`,
@@ -48,7 +54,7 @@ pub fn install_field_case(case: FieldCase) {
 /// what the caller writes. Only option messages go through it: elsewhere a backticked name may
 /// be the user's (a table, a column).
 pub fn spell_fields(message: &str) -> Cow<'_, str> {
-    spell_fields_as(message, FIELD_CASE.get().copied().unwrap_or(FieldCase::Snake))
+    spell_fields_as(message, field_case())
 }
 
 fn spell_fields_as(message: &str, case: FieldCase) -> Cow<'_, str> {

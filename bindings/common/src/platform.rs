@@ -82,7 +82,8 @@ impl LocalPlatformHandle {
             .as_ref()
             .ok_or_else(|| Error::invalid_config("the local platform was shut down; start a new one"))?;
         let info: ProjectInfo = rt.block_on(p.create_project(name)).map_err(|e| failed("could not create the project", e))?;
-        Ok(serde_json::json!({"id": info.id, "slug": info.slug, "name": info.name, "api_key": info.api_key}))
+        let project = serde_json::json!({"id": info.id, "slug": info.slug, "name": info.name, "api_key": info.api_key});
+        Ok(crate::result_keys::recase("local.create_project", project))
     }
 
     /// Stops accepting, lets open requests finish (up to 5 s), frees the port (blocking).

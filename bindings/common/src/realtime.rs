@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::panic::contained;
 use crate::options::{self, PublishOptions};
+use crate::result_keys::{recase, recase_event};
 use crate::runtime::{ProcessGuard, runtime};
 
 fn json<T: serde::Serialize>(v: T) -> Result<Value, Error> {
@@ -20,7 +21,7 @@ fn json<T: serde::Serialize>(v: T) -> Result<Value, Error> {
 }
 
 fn event_json(ev: Option<RealtimeEvent>) -> Option<Value> {
-    ev.and_then(|e| serde_json::to_value(e).ok())
+    ev.and_then(|e| serde_json::to_value(e).ok()).map(recase_event)
 }
 
 /// One realtime connection of a project: socket, channels, event queue.
@@ -161,7 +162,7 @@ impl ChannelHandle {
         let ch = self.ch()?;
         let opts: PublishOptions = options::parse("publish options", options)?;
         let event = event.to_string();
-        Ok(contained(async move { json(ch.publish(&event, data, opts.into()).await?) }))
+        Ok(contained(async move { json(ch.publish(&event, data, opts.into()).await?).map(|v| recase("realtime.publish", v)) }))
     }
 
     /// Be present with `state` (an object); kept across reconnects.
@@ -176,7 +177,7 @@ impl ChannelHandle {
 
     /// Everyone present: a list of `{key, state, user_id, joined_at}`.
     pub fn presence(&self) -> Value {
-        json(self.ch.presence()).unwrap_or(Value::Array(Vec::new()))
+        recase("realtime.presence", json(self.ch.presence()).unwrap_or(Value::Array(Vec::new())))
     }
 
     /// The state this client tracks here, if any.
@@ -191,7 +192,7 @@ impl ChannelHandle {
         before: Option<i64>,
     ) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
         let ch = self.ch()?;
-        Ok(contained(async move { json(ch.history(limit, before).await?) }))
+        Ok(contained(async move { json(ch.history(limit, before).await?).map(|v| recase("realtime.history", v)) }))
     }
 
     /// Leaves the topic: no more events, presence untracked.

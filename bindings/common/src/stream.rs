@@ -13,6 +13,8 @@ use tokio::sync::Mutex;
 
 use aerostack::{Client, Error};
 
+use crate::naming::FieldCase;
+
 use crate::ops::{self, ValueStream};
 
 /// One open stream; cloning shares it (`Arc`), so a binding can hand it to tasks and threads.
@@ -26,13 +28,19 @@ struct Inner {
     stream: Mutex<Option<ValueStream>>,
     /// Set by `try_close` when a `next` held the stream: that `next`'s successor drops it.
     closed: AtomicBool,
+    /// The operation: its items' result type (`crate::result_keys`).
+    op: String,
+    case: FieldCase,
 }
 
 impl StreamHandle {
     /// Opens `op` (see [`ops::STREAMS`]) with JSON arguments.
-    pub async fn open(client: &Client, op: &str, args: Value) -> Result<StreamHandle, Error> {
+    /// `case`: the key case of its items (`crate::result_keys`).
+    pub async fn open(client: &Client, op: &str, args: Value, case: FieldCase) -> Result<StreamHandle, Error> {
         let stream = ops::open_stream(client, op, args).await?;
-        Ok(StreamHandle { inner: Arc::new(Inner { stream: Mutex::new(Some(stream)), closed: AtomicBool::new(false) }) })
+        Ok(StreamHandle {
+            inner: Arc::new(Inner { stream: Mutex::new(Some(stream)), closed: AtomicBool::new(false), op: op.to_string(), case }),
+        })
     }
 
     /// The next item, or `None` once the stream has ended (then always `None`). After an error
@@ -53,7 +61,7 @@ impl StreamHandle {
             return Ok(None);
         }
         match item {
-            Some(Ok(v)) => Ok(Some(v)),
+            Some(Ok(v)) => Ok(Some(crate::result_keys::recase_as(self.inner.case, &self.inner.op, v))),
             Some(Err(e)) => {
                 *guard = None;
                 Err(e)

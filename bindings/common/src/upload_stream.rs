@@ -114,9 +114,11 @@ impl ClientHandle {
         };
         let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
         let source = UploadSource::Reader { reader: Box::new(ChunkReader { rx, buf: Bytes::new() }), size };
+        let case = self.result_case();
         let fut = async move {
             let r = client.storage().upload(&key, source, opts).await?;
-            serde_json::to_value(r).map_err(|e| Error::new(aerostack::ErrorCode::DecodeError, e.to_string()))
+            let v = serde_json::to_value(r).map_err(|e| Error::new(aerostack::ErrorCode::DecodeError, e.to_string()))?;
+            Ok(crate::result_keys::recase_as(case, "storage.upload", v))
         };
         Ok((fut, UploadWriter { tx: Mutex::new(Some(tx)) }))
     }

@@ -151,11 +151,15 @@ pub fn is_snake_case(key: &str) -> bool {
 }
 
 /// Both result-shape tables (`times::TIME_FIELDS` and [`USER_DATA`]) as one JSON object,
-/// `{"times": {type: [path]}, "user_data": {type: [path]}}`, for a binding that hands them to its
-/// package once (Node's `resultPaths()`, the C ABI's `aerostack_result_paths`).
+/// `{"times": {type: [path]}, "user_data": {type: [path]}}`, with the paths in the installed
+/// field case (the case results are handed out in: `crate::result_keys`), for a binding that
+/// hands them to its package once (Node's `resultPaths()`, PHP's `Native\result_paths()`, the
+/// C ABI's `aerostack_result_paths`).
 pub fn result_paths() -> serde_json::Value {
     let table = |t: &[(&str, &[&str])]| -> serde_json::Map<String, serde_json::Value> {
-        t.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(v.to_vec()))).collect()
+        t.iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(|p| crate::result_keys::path_in_case(p)).collect()))
+            .collect()
     };
     serde_json::json!({"times": table(crate::times::TIME_FIELDS), "user_data": table(USER_DATA)})
 }

@@ -137,9 +137,9 @@ impl InvocationHandle {
         &self.inv.project_id
     }
 
-    /// The handler's `event` argument.
-    pub fn event(&self) -> &Value {
-        &self.inv.event
+    /// The handler's `event` argument, its keys in the language's case (`crate::result_keys`).
+    pub fn event(&self) -> Value {
+        crate::result_keys::recase("worker.invocation", self.inv.event.clone())
     }
 
     /// Unix ms after which the platform stops waiting.

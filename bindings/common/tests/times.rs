@@ -188,12 +188,12 @@ fn every_time_the_surface_hands_out_is_listed() {
     let w = run(WorkerHandle::connect(options, registration, "aerostack-test/0"));
     let pending = Task::spawn(c.call("call", json!({"slug": "timed-echo", "data": {"at": "2026-01-02T03:04:05.678Z"}})).unwrap()).unwrap();
     let inv = run(w.next_invocation(Some(10_000))).expect("a module invocation");
-    check("worker.invocation", inv.event(), &mut seen);
+    check("worker.invocation", &inv.event(), &mut seen);
     w.complete(inv.id(), json!({})).unwrap();
     assert!(pending.wait(Some(Duration::from_secs(10))));
     run(c.call("queue.send", json!({"type": "timed-job", "data": {}})));
     let inv = run(w.next_invocation(Some(10_000))).expect("a job invocation");
-    check("worker.invocation", inv.event(), &mut seen);
+    check("worker.invocation", &inv.event(), &mut seen);
     w.complete(inv.id(), json!({})).unwrap();
     run(w.stop(1000));
 

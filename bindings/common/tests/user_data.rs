@@ -373,7 +373,7 @@ fn every_key_outside_user_data_is_snake_case() {
         &mut seen,
     );
     let inv = run(w.next_invocation(Some(10_000))).expect("a job invocation");
-    check("worker.invocation", inv.event(), &mut seen);
+    check("worker.invocation", &inv.event(), &mut seen);
     w.complete(inv.id(), weird()).unwrap();
     call(
         "queue.wait",
@@ -401,7 +401,7 @@ fn every_key_outside_user_data_is_snake_case() {
         };
         let pending = Task::spawn(c.call(op, args).unwrap()).unwrap();
         let inv = run(w.next_invocation(Some(10_000))).expect("a module invocation");
-        check("worker.invocation", inv.event(), &mut seen);
+        check("worker.invocation", &inv.event(), &mut seen);
         w.complete(inv.id(), json!({"Weird-Key": inv.event()["data"].clone()}))
             .unwrap();
         assert!(pending.wait(Some(Duration::from_secs(10))));

@@ -37,8 +37,12 @@ const { serve } = await import(path.join(ROOT, "node", "dist", "esm", "hooks.mjs
 const { AerostackClient, AerostackError } = sdk;
 // The surface's user-data table (bindings/common/src/user_data.rs), read through the addon: the
 // SDK hands out camelCase keys except inside the user's data, and so must the expected shapes.
+// The addon hands the paths out in camelCase; the cases are written in the canonical snake_case.
 const nativeMod = await import(path.join(ROOT, "node", "dist", "cjs", "native.js"));
-const USER_DATA = JSON.parse((nativeMod.native ?? nativeMod.default.native).resultPaths()).user_data;
+const snakePath = (p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const USER_DATA = Object.fromEntries(
+  Object.entries(JSON.parse((nativeMod.native ?? nativeMod.default.native).resultPaths()).user_data).map(([op, paths]) => [op, paths.map(snakePath)]),
+);
 
 class CaseFailure extends Error {}
 

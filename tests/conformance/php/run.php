@@ -354,7 +354,8 @@ function canonical_at(mixed $v, array $user, string $at, string $kind): mixed
             throw new CaseFailure("$kind: the SDK handed out the key `$k` (at `$at`) in snake_case; its keys are camelCase outside the user's data");
         }
         $name = strtolower(preg_replace('/(?<=[a-z0-9])([A-Z])/', '_$1', $k));
-        $out[$name] = canonical_at($x, $user, $at === '' ? $name : "$at.$name", $kind);
+        // The surface's paths come in the SDK's case (camelCase), like the keys.
+        $out[$name] = canonical_at($x, $user, $at === '' ? $k : "$at.$k", $kind);
     }
     return $out;
 }
