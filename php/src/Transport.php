@@ -104,6 +104,10 @@ final class Transport
                     throw Native::error($e);
                 }
                 if ($item === null) {
+                    if ($s->interrupted()) {
+                        // A signal interrupted the wait (pcntl_async_signals): its handler has run.
+                        throw new Exception\CancelledException("the stream ({$op}) was interrupted by a signal; its handler ran and the stream was closed", 'CANCELLED');
+                    }
                     return;
                 }
                 yield Shape::of($op, json_decode($item, true, 512, JSON_BIGINT_AS_STRING));

@@ -50,6 +50,7 @@ namespace Aerostack\Native {
     final class Stream
     {
         public function next(): ?string {}
+        public function interrupted(): bool {}
         public function close(): void {}
     }
 

@@ -59,9 +59,12 @@ impl Client {
         Task::spawn_with(fut, Some(cell))
     }
 
-    /// `storage.get`: `[bytes, content_type]`.
+    /// `storage.get`: `[bytes, content_type]`, or `[]` when a signal for PHP's handler
+    /// interrupted the wait (the download is dropped; PHP runs the handler next).
     pub fn download(&self, args_json: &str) -> PhpResult<Vec<Zval>> {
-        let obj = block_on(self.h.download(parse_json("args", args_json)?))?;
+        let Some(obj) = block_on_interruptible(self.h.download(parse_json("args", args_json)?))? else {
+            return Ok(Vec::new());
+        };
         let mut data = Zval::new();
         data.set_binary(obj.data.to_vec());
         let mut ct = Zval::new();

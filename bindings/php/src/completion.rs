@@ -38,10 +38,17 @@ pub fn block_on_interruptible<T: Send + 'static>(
     let task = SurfaceTask::spawn(fut.map_err(to_php)?).map_err(|e| to_php(Error::from(e)))?;
     if !wait_interruptible(&task, None) {
         task.cancel();
-        return Ok(None);
+        // A future being polled right now still finishes that poll: give it a moment, so an
+        // outcome it produced (an event it took off the queue) is returned, not lost.
+        if !task.park(CANCEL_SETTLE) {
+            return Ok(None);
+        }
     }
     task.take().expect("a finished task holds its outcome").map(Some).map_err(to_php)
 }
+
+/// How long an interrupted wait lets a cancelled future finish the poll it may be in.
+const CANCEL_SETTLE: Duration = Duration::from_millis(2);
 
 /// How often a blocking wait looks for a signal PHP has to handle.
 const SIGNAL_CHECK: Duration = Duration::from_millis(20);

@@ -5,7 +5,7 @@
 use aerostack_bindings_common::{ChannelHandle, RealtimeHandle};
 use ext_php_rs::prelude::*;
 
-use crate::completion::{Task, block_on};
+use crate::completion::{Task, block_on, block_on_interruptible};
 use crate::{parse_json, to_php};
 
 /// One realtime connection (socket, channels, event queue) of a client's project.
@@ -53,10 +53,12 @@ impl Realtime {
     }
 
     /// The next event as JSON, waiting at most `timeout_ms` (null: until one arrives); null on
-    /// timeout or once the connection is closed.
+    /// timeout, once the connection is closed, or early when a signal for PHP's handler
+    /// (pcntl_async_signals) is waiting: PHP runs it right after this call returns, so a
+    /// listening loop reacts to Ctrl-C or SIGTERM at once. No event is lost: the engine keeps it.
     pub fn next_event(&self, timeout_ms: Option<i64>) -> PhpResult<Option<String>> {
         let next = self.h.next_event(timeout_ms.map(|ms| ms.max(0) as u64));
-        block_on(next.map(|f| async move { f.await.map(|v| v.map(|v| v.to_string())) }))
+        Ok(block_on_interruptible(next.map(|f| async move { f.await.map(|v| v.map(|v| v.to_string())) }))?.flatten())
     }
 
     /// The next event already received, without waiting.

@@ -66,10 +66,15 @@ final class Storage extends Service
             $args['_options'] = Native::callOptions($options);
         }
         try {
-            [$data, $type] = $this->t->native->download(Native::encode($args));
+            $got = $this->t->native->download(Native::encode($args));
         } catch (NativeError $e) {
             throw Native::error($e);
         }
+        if ($got === []) {
+            // A signal interrupted the wait (pcntl_async_signals): its handler has run.
+            throw new \Aerostack\Exception\CancelledException("the download of {$key} was interrupted by a signal; its handler ran and the download was dropped", 'CANCELLED');
+        }
+        [$data, $type] = $got;
         return new StoredObject($data, $type);
     }
 
