@@ -482,6 +482,65 @@ export class Gateway extends Ns {
   }
 }
 
+/** `chatApi(slug).chat(...)` options: one message (after `history`), streamed with `stream`. */
+export interface GatewayApiChatOptions extends GatewayChatOptions {
+  /** The user's message. */
+  message: string;
+  /** The conversation so far (sent before `message`). */
+  history?: ChatMessage[];
+  /** Stream the answer: `onToken` for each piece of text, then `onDone`. */
+  stream?: boolean;
+  onToken?: (delta: string) => void;
+  onDone?: (usage: { tokensUsed: number }) => void;
+}
+
+/**
+ * One gateway API (`client.chatApi(slug)`, the official `AerostackGatewayApi`): `chat` a message
+ * with its history, streamed or not, and that API's `usage` and `wallet`.
+ */
+export class AerostackGatewayApi {
+  constructor(
+    private readonly gateway: Gateway,
+    readonly apiSlug: string,
+  ) {}
+
+  /** `{ content, tokensUsed }`; with `stream: true`, `onToken` sees every piece as it comes. */
+  async chat(options: GatewayApiChatOptions): Promise<{ content: string; tokensUsed: number }> {
+    const { message, history, stream, onToken, onDone, ...rest } = options ?? ({} as GatewayApiChatOptions);
+    if (typeof message !== "string") {
+      throw validationError("message", "chatApi(slug).chat needs `message`, the user's text (earlier turns go in `history`)");
+    }
+    const messages: ChatMessage[] = [...(history ?? []), { role: "user", content: message }];
+    if (!stream) return this.gateway.complete({ ...rest, apiSlug: this.apiSlug, messages });
+    let content = "";
+    let tokensUsed = 0;
+    await this.gateway.stream({
+      ...rest,
+      apiSlug: this.apiSlug,
+      messages,
+      onToken: (delta) => {
+        content += delta;
+        onToken?.(delta);
+      },
+      onDone: (usage) => {
+        tokensUsed = usage.tokensUsed;
+        onDone?.(usage);
+      },
+    });
+    return { content, tokensUsed };
+  }
+
+  /** This API's usage by the consumer over the last `days`. */
+  usage(days?: number, options?: GatewayOptions): Promise<GatewayUsage> {
+    return this.gateway.usage(this.apiSlug, days, options);
+  }
+
+  /** The consumer's wallet for this API. */
+  wallet(options?: GatewayOptions): Promise<GatewayWallet> {
+    return this.gateway.wallet(this.apiSlug, options);
+  }
+}
+
 /** Semantic search over the project's documents. */
 export class AiSearch extends Ns {
   ingest(content: string, type: string, id?: string, metadata?: Record<string, unknown>, opts?: CallOptions): Promise<IngestResult> {
@@ -670,6 +729,11 @@ export class AerostackClient {
   }
 
   /** Calls the custom API (Logic Module endpoint) `slug`; its JSON answer. */
+  /** One gateway API by its slug (the official `chatApi`): `chatApi("my-bot").chat({ message })`. */
+  chatApi(apiSlug: string): AerostackGatewayApi {
+    return new AerostackGatewayApi(this.gateway, apiSlug);
+  }
+
   call<R = any>(slug: string, data?: unknown, method: string = "POST", opts?: CallOptions): Promise<R> {
     return this.transport.call("call", { slug, data, method }, opts);
   }

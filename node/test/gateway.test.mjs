@@ -90,3 +90,18 @@ test("the official forms: complete({ apiSlug, messages }) and stream({ onToken, 
   await assert.rejects(gw.stream({ apiSlug: slug, messages: [] }), (e) => e instanceof ValidationError && e.field === "onToken");
   await assert.rejects(gw.complete({ apiSlug: slug }), (e) => e instanceof ValidationError && e.field === "messages");
 });
+
+test("chatApi(slug): chat with history, streamed or not; usage and wallet of that API", async () => {
+  const slug = `bot-${uid()}`;
+  const con = await consumer(slug, 100);
+  const bot = client.gateway.setConsumerKey(con.key) && client.chatApi(slug);
+  assert.deepEqual(await bot.chat({ message: "hi", history: [{ role: "user", content: "earlier" }] }), { content: "echo: hi", tokensUsed: 5 });
+  const pieces = [];
+  const streamed = await bot.chat({ message: "yo", stream: true, onToken: (d) => pieces.push(d) });
+  assert.equal(streamed.content.trim(), "echo: yo");
+  assert.equal(streamed.tokensUsed, 4);
+  assert.equal(pieces.join(""), streamed.content);
+  assert.equal((await bot.wallet()).totalConsumed, 9);
+  assert.equal((await bot.usage(7)).totalRequests, 2);
+  await assert.rejects(bot.chat({}), (e) => e instanceof ValidationError && e.field === "message");
+});
