@@ -28,7 +28,12 @@ pub async fn page(ctx: Ctx) -> Response {
                 esc(&m.to),
                 format!("<span class=\"tag\">{}</span>", esc(&m.kind)),
                 esc(&m.subject),
-                m.code.as_deref().map(|c| format!("<b class=\"otp-code\">{c}</b> <button type=\"button\" class=\"copy\" data-copy=\"{c}\">copy</button>", c = esc(c))).unwrap_or_default(),
+                match (m.code.as_deref(), m.token.as_deref()) {
+                    (Some(c), _) => format!("<b class=\"otp-code\">{c}</b> <button type=\"button\" class=\"copy\" data-copy=\"{c}\">copy</button>", c = esc(c)),
+                    // Reset and verification tokens (the reset email carries no link).
+                    (None, Some(t)) => format!("<code class=\"mail-token\" title=\"{t}\">{}…</code> <button type=\"button\" class=\"copy\" data-copy=\"{t}\">copy</button>", esc(&t.chars().take(12).collect::<String>()), t = esc(t)),
+                    (None, None) => String::new(),
+                },
                 link.map(|l| format!("<a class=\"mail-link\" href=\"{l}\" target=\"_blank\" rel=\"noopener noreferrer\">open link</a>", l = esc(l))).unwrap_or_default(),
                 format!("<details><summary>body</summary><pre>{}</pre></details>", esc(&m.body)),
             ]
@@ -42,7 +47,7 @@ pub async fn page(ctx: Ctx) -> Response {
         esc(&ctx.href("/outbox", &[("to", to.as_deref().unwrap_or(""))]))
     );
     body.push_str(&html::table(
-        &["When", "To", "Kind", "Subject", "Code", "Link", "Body"],
+        &["When", "To", "Kind", "Subject", "Code / token", "Link", "Body"],
         &cells,
         "Nothing sent yet: sign-up verification, one-time codes and password resets land here.",
     ));

@@ -530,7 +530,14 @@ async fn every_page_renders_the_platforms_data() {
         r.bytes().await.unwrap().as_ref(),
         &[137, 80, 78, 71, 1, 2, 3]
     );
+    let (s, v) = ctx
+        .post(&format!("{auth}/reset-password-request"), json!({"email": "cy@example.com"}))
+        .await;
+    assert!(s.is_success(), "{v}");
     let (_, page) = get(&ctx, &http, &cookie, "/dashboard/outbox").await;
+    let (_, o) = json_of(ctx.http.get(ctx.url("/v1/local/outbox?to=cy@example.com")).header("X-Aerostack-Key", &ctx.key).send().await.unwrap()).await;
+    let reset = o["messages"].as_array().unwrap().iter().find_map(|m| m["token"].as_str()).expect("a reset token").to_string();
+    assert!(page.contains("class=\"mail-token\"") && page.contains(&format!("data-copy=\"{reset}\"")), "the reset token is in the outbox");
     assert!(
         page.contains("ann@example.com") && page.contains("class=\"otp-code\""),
         "the OTP code is in the outbox"
