@@ -787,6 +787,16 @@ async fn a_disabled_user_cannot_log_in() {
         StatusCode::FORBIDDEN,
         "the access token it holds stops working"
     );
+    let url = crate::realtime::ws_url(&ctx, &format!("?token={access}"));
+    match tokio_tungstenite::connect_async(url.into_client_request().unwrap()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status().as_u16(), 403, "no realtime socket either")
+        }
+        other => panic!(
+            "a disabled user opened a realtime socket: {:?}",
+            other.map(|_| ())
+        ),
+    }
     let (s, v) = ctx
         .post(&auth("/otp/send"), json!({"email": "bo@example.com"}))
         .await;
