@@ -126,6 +126,20 @@ class Page:
     def find(self, css: str, timeout: float = WAIT):
         return WebDriverWait(self.d, timeout).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
 
+    def submit(self, css_or_element) -> None:
+        """Click a form's button and wait for the next page (the old one goes stale)."""
+        el = self.find(css_or_element) if isinstance(css_or_element, str) else css_or_element
+        el.click()
+
+        def gone(_driver) -> bool:
+            try:
+                el.is_enabled()
+                return False
+            except WebDriverException:  # stale, or chromium's "node does not belong to the document"
+                return True
+
+        WebDriverWait(self.d, WAIT).until(gone)
+
     def text(self) -> str:
         return self.d.find_element(By.TAG_NAME, "body").text
 
@@ -203,7 +217,7 @@ def main() -> None:
         # Without the token (a fresh browser profile would be the same): the page says where it is.
         # Create a project.
         page.find("#new-project-name").send_keys("Browser Shop")
-        page.find("#create-project").click()
+        page.submit("#create-project")
         assert "Project Browser Shop created" in page.flash_ok()
         assert "API keys of Browser Shop" in page.text()
         assert "ac_secret_" in page.find("span.api-key code").text
@@ -262,25 +276,25 @@ def main() -> None:
         sql = page.find("#sql")
         sql.clear()
         sql.send_keys("INSERT INTO products (name, price) VALUES ('Yellow socks', 4.5)")
-        page.find("#run-sql").click()
+        page.submit("#run-sql")
         assert "1 change(s)" in page.find("#sql-meta").text
         sql = page.find("#sql")
         sql.clear()
         sql.send_keys("SELECT name, price FROM products WHERE price < 13 ORDER BY price")
-        page.find("#run-sql").click()
+        page.submit("#run-sql")
         grid = page.find("#sql-results").text
         assert "Yellow socks" in grid and "Red scarf" in grid and "Blue shirt" not in grid, grid
         step("SQL console: insert, then select into the grid")
         sql = page.find("#sql")
         sql.clear()
         sql.send_keys("SELECT * FROM missing_table")
-        page.find("#run-sql").click()
+        page.submit("#run-sql")
         err = page.find("#sql-error").text
         assert "DB_QUERY_FAILED" in err or "no such table" in err, err
         sql = page.find("#sql")
         sql.clear()
         sql.send_keys("SELECT id, name, price FROM products ORDER BY id")
-        page.find("#run-sql").click()
+        page.submit("#run-sql")
         page.find("#sql-results")
         page.shot("database")
 
@@ -299,7 +313,7 @@ def main() -> None:
         row = page.find(f"tr:has(code.job-id)")
         assert job in row.text and "the report service is down" in row.text, row.text
         page.shot("queue")
-        row.find_element(By.CSS_SELECTOR, "button.retry").click()
+        page.submit(row.find_element(By.CSS_SELECTOR, "button.retry"))
         assert "queued again" in page.flash_ok()
         again = wait_for("the retried run", lambda: (lambda j: j if j.get("attempts") == 2 and j.get("status") == "failed" else None)(
             api.ok("POST", "/v1/queue/job", {"jobId": job})["job"]), timeout=20)
@@ -315,7 +329,7 @@ def main() -> None:
         page.shot("storage")
         page.open("/dashboard/secrets?p=default")
         assert "STRIPE_KEY" in page.text() and "sk_test_not_shown_123" not in driver.page_source
-        page.find("button.reveal").click()
+        page.submit("button.reveal")
         assert page.find("code.secret-value").text == "sk_test_not_shown_123"
         step("secrets: masked, then revealed")
         page.shot("secrets")
