@@ -531,13 +531,33 @@ async fn every_page_renders_the_platforms_data() {
         &[137, 80, 78, 71, 1, 2, 3]
     );
     let (s, v) = ctx
-        .post(&format!("{auth}/reset-password-request"), json!({"email": "cy@example.com"}))
+        .post(
+            &format!("{auth}/reset-password-request"),
+            json!({"email": "cy@example.com"}),
+        )
         .await;
     assert!(s.is_success(), "{v}");
     let (_, page) = get(&ctx, &http, &cookie, "/dashboard/outbox").await;
-    let (_, o) = json_of(ctx.http.get(ctx.url("/v1/local/outbox?to=cy@example.com")).header("X-Aerostack-Key", &ctx.key).send().await.unwrap()).await;
-    let reset = o["messages"].as_array().unwrap().iter().find_map(|m| m["token"].as_str()).expect("a reset token").to_string();
-    assert!(page.contains("class=\"mail-token\"") && page.contains(&format!("data-copy=\"{reset}\"")), "the reset token is in the outbox");
+    let (_, o) = json_of(
+        ctx.http
+            .get(ctx.url("/v1/local/outbox?to=cy@example.com"))
+            .header("X-Aerostack-Key", &ctx.key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let reset = o["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| m["token"].as_str())
+        .expect("a reset token")
+        .to_string();
+    assert!(
+        page.contains("class=\"mail-token\"") && page.contains(&format!("data-copy=\"{reset}\"")),
+        "the reset token is in the outbox"
+    );
     assert!(
         page.contains("ann@example.com") && page.contains("class=\"otp-code\""),
         "the OTP code is in the outbox"
@@ -1014,4 +1034,83 @@ async fn realtime_topics_and_the_live_tail() {
         "{text}"
     );
     ctx.p.shutdown().await;
+}
+
+/// The binary: the dashboard is on by default (banner line, `dashboard_url` in the ready file) and
+/// `--no-dashboard` turns it off (`/` is the API's 404 again).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_it_unless_no_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (n, off) in [(0, false), (1, true)] {
+        let ready = dir.path().join(format!("ready-{n}.json"));
+        let stdout = dir.path().join(format!("stdout-{n}.txt"));
+        let mut args = vec![
+            "--ephemeral",
+            "--port",
+            "0",
+            "--ready-file",
+            ready.to_str().unwrap(),
+        ];
+        if off {
+            args.push("--no-dashboard");
+        }
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aerostack-server"))
+            .args(&args)
+            .current_dir(dir.path())
+            .env("AEROSTACK_RUNTIME_DIR", dir.path().join("run"))
+            .env("NO_COLOR", "1")
+            .env_remove("AEROSTACK_PORT")
+            .env_remove("AEROSTACK_LOG_FORMAT")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !ready.exists() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the server exited early"
+            );
+            assert!(std::time::Instant::now() < deadline, "not ready in time");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let info: Value = serde_json::from_slice(&std::fs::read(&ready).unwrap()).unwrap();
+        let url = info["url"].as_str().unwrap().to_string();
+        let banner = std::fs::read_to_string(&stdout).unwrap();
+        if off {
+            assert!(info["dashboard_url"].is_null(), "{info}");
+            assert!(
+                banner.contains("Dashboard: off (--no-dashboard)"),
+                "{banner}"
+            );
+            let r = http.get(format!("{url}/")).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND);
+            assert!(r.text().await.unwrap().contains("NOT_FOUND"));
+        } else {
+            let dash = info["dashboard_url"]
+                .as_str()
+                .expect("dashboard_url")
+                .to_string();
+            assert!(
+                dash.starts_with(&format!("{url}/?token=")) && dash.len() > url.len() + 40,
+                "{dash}"
+            );
+            assert!(banner.contains(&format!("Dashboard: {dash}")), "{banner}");
+            let r = http.get(&dash).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        }
+        // SIGTERM: a clean shutdown removes the ephemeral directory.
+        let term = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        assert!(child.wait().unwrap().success());
+    }
 }
