@@ -56,8 +56,15 @@ type Realtime struct {
 	h        *ffi.Realtime
 	channels map[string]*Channel
 	routes   map[uint64]func(RealtimeEvent)
+	// conn are the listeners of the connection's own status and error events.
+	conn     map[uint64]func(RealtimeEvent)
+	nextConn uint64
 	stop     chan struct{}
 }
+
+// gaveUp is the reason of the error event that ends the connection after MaxReconnectAttempts
+// (the engine's realtime::GAVE_UP).
+const gaveUp = "max_reconnect_attempts"
 
 func (r *Realtime) handle() (*ffi.Realtime, error) {
 	r.mu.Lock()
@@ -98,6 +105,11 @@ func (r *Realtime) pump(h *ffi.Realtime, stop chan struct{}) {
 		var fns []func(RealtimeEvent)
 		for _, id := range listeners {
 			if f := r.routes[id]; f != nil {
+				fns = append(fns, f)
+			}
+		}
+		if ev.Kind == "status" || ev.Kind == "error" {
+			for _, f := range r.conn {
 				fns = append(fns, f)
 			}
 		}
@@ -216,6 +228,68 @@ func (r *Realtime) Status() string {
 	var s struct{ Status string }
 	_ = json.Unmarshal(b, &s)
 	return s.Status
+}
+
+// OnStatusChange calls fn(status) (connecting, connected, reconnecting, disconnected) on every
+// change of the connection's status, on the connection's event goroutine; the returned function
+// removes it.
+func (r *Realtime) OnStatusChange(fn func(status string)) (remove func()) {
+	return r.onConnection(func(ev RealtimeEvent) {
+		if ev.Kind == "status" {
+			fn(ev.Status)
+		}
+	})
+}
+
+// OnMaxRetriesExceeded calls fn once the connection gives up after
+// RealtimeOptions.MaxReconnectAttempts failed reconnects; the returned function removes it.
+func (r *Realtime) OnMaxRetriesExceeded(fn func()) (remove func()) {
+	return r.onConnection(func(ev RealtimeEvent) {
+		if ev.Kind == "error" && ev.Raw != nil {
+			if d, ok := ev.Raw["data"].(map[string]any); ok && d["reason"] == gaveUp {
+				fn()
+			}
+		}
+	})
+}
+
+func (r *Realtime) onConnection(fn func(RealtimeEvent)) func() {
+	if _, err := r.handle(); err != nil {
+		return func() {}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn == nil {
+		r.conn = map[uint64]func(RealtimeEvent){}
+	}
+	r.nextConn++
+	id := r.nextConn
+	r.conn[id] = fn
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.conn, id)
+	}
+}
+
+// SendChat is the official clients' SendChat: text (and metadata, nil for none) as a persisted
+// "message" event of chat room roomID, for every subscriber of the room (ChatRoom).
+func (r *Realtime) SendChat(roomID, text string, metadata Record) error {
+	h, err := r.handle()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(metadata)
+	if err != nil {
+		return fail("realtime.send_chat", err)
+	}
+	return fail("realtime.send_chat", h.SendChat(roomID, text, b))
+}
+
+// ChatRoom is the channel of chat room roomID ("chat/{roomID}"), where SendChat messages arrive
+// as "message" events.
+func (r *Realtime) ChatRoom(roomID string) *Channel {
+	return r.Channel("chat/" + roomID)
 }
 
 // Channel is the channel of name: a table ("orders": its INSERT/UPDATE/DELETE events) or a

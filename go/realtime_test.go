@@ -2,8 +2,11 @@ package aerostack_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +121,61 @@ func TestRealtimeReconnectsAfterAPlatformRestartAndCatchesUp(t *testing.T) {
 	h, err := sub.History(ctx, 10, time.Time{})
 	if err != nil || len(h) != 3 || h[2].Data.(map[string]any)["n"] != float64(1) {
 		t.Fatalf("history across the restart: %v %v", h, err)
+	}
+}
+
+// The official realtime names: SendChat and ChatRoom, OnStatusChange, OnMaxRetriesExceeded.
+func TestRealtimeChatStatusAndGivingUp(t *testing.T) {
+	c := newClient(t)
+	defer c.Close()
+	statuses := make(chan string, 16)
+	remove := c.Realtime.OnStatusChange(func(s string) { statuses <- s })
+	defer remove()
+	room := c.Realtime.ChatRoom("lobby")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := room.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Realtime.SendChat("lobby", "hello", aerostack.Record{"lang": "en"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-room.Events():
+		if ev.Event != "message" || !strings.HasPrefix(ev.Topic, "chat/lobby") || !strings.Contains(fmt.Sprint(ev.Data), "hello") {
+			t.Fatalf("unexpected chat event %+v", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("the chat message did not arrive")
+	}
+	seen := false
+	for !seen {
+		select {
+		case s := <-statuses:
+			seen = s == "connected"
+		case <-ctx.Done():
+			t.Fatal("no connected status")
+		}
+	}
+	if err := c.Realtime.SendChat(" ", "x", nil); !errors.Is(err, aerostack.ErrValidation) {
+		t.Fatalf("a blank room: %v", err)
+	}
+
+	// Nothing listens on this port: one failed reconnect, then the connection gives up.
+	lost, err := aerostack.New(aerostack.Config{APIKey: "ac_secret_x", ProjectID: "p", BaseURL: "http://127.0.0.1:9/v1", IgnoreEnv: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lost.Close()
+	if err := lost.Realtime.Configure(aerostack.RealtimeOptions{MaxReconnectAttempts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	gaveUp := make(chan struct{}, 1)
+	lost.Realtime.OnMaxRetriesExceeded(func() { gaveUp <- struct{}{} })
+	lost.Realtime.Channel("x/y")
+	select {
+	case <-gaveUp:
+	case <-time.After(15 * time.Second):
+		t.Fatal("OnMaxRetriesExceeded was not called")
 	}
 }

@@ -677,3 +677,26 @@ async fn connect_right_after_disconnect_waits_for_the_new_attempt() {
         rt.disconnect().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_chat_reaches_the_chat_room_and_giving_up_says_why() {
+    let h = Harness::start().await;
+    let rt = h.client.realtime_with(fast());
+    let room = rt.chat_room("/lobby/");
+    let on_msg = room.on("message");
+    rt.connect().await.unwrap();
+    subscribed(&rt, "chat/lobby").await;
+    rt.send_chat("lobby", "hello", json!({"lang": "en"})).unwrap();
+    let ev = wait_for(&rt, "chat message", |e| e.listeners.contains(&on_msg)).await;
+    assert!(ev.topic.as_deref().is_some_and(|t| t.starts_with("chat/lobby/")), "{ev:?}");
+    assert_eq!(ev.data["text"], "hello");
+    assert_eq!(rt.send_chat(" ", "x", Value::Null).unwrap_err().code(), &ErrorCode::ValidationError);
+    assert_eq!(rt.send_chat("lobby", "x", json!([1])).unwrap_err().code(), &ErrorCode::ValidationError);
+
+    // Nothing listens there: after one failed reconnect the connection gives up, and says why.
+    let lost = client_for("http://127.0.0.1:9/v1", "ac_secret_x", Some("p"));
+    let rt = lost.realtime_with(RealtimeConfig { max_reconnect_attempts: Some(1), ..fast() });
+    rt.channel("x/y");
+    let ev = wait_for(&rt, "giving up", |e| e.kind == EventKind::Error).await;
+    assert_eq!(ev.data["reason"], aerostack::realtime::GAVE_UP, "{ev:?}");
+}

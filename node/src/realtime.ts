@@ -66,6 +66,9 @@ export interface RealtimeOptions {
   userId?: string;
 }
 
+/** The `reason` of the error event that ends the connection after `maxReconnectAttempts` (core's `GAVE_UP`). */
+const MAX_RECONNECT_ATTEMPTS = "max_reconnect_attempts";
+
 /** The realtime connection of a client: `client.realtime.channel("orders")`. */
 export class Realtime {
   private options: RealtimeOptions = {};
@@ -134,6 +137,38 @@ export class Realtime {
 
   /** Calls `callback(event)` on every connection status change (`event.status`); returns a function that removes it. */
   onStatus(callback: (event: RealtimeEvent) => void): () => void {
+    return this.onConnection((ev) => {
+      if (ev.kind === "status") callback(ev);
+    });
+  }
+
+  /** The official `onStatusChange`: `callback(status)` (`connecting`, `connected`, `reconnecting`, `disconnected`); returns the remover. */
+  onStatusChange(callback: (status: string) => void): () => void {
+    return this.onStatus((ev) => callback(String(ev.status ?? (ev.data as { status?: string } | null)?.status ?? "")));
+  }
+
+  /**
+   * The official `onMaxRetriesExceeded`: `callback()` once the connection gives up after
+   * `maxReconnectAttempts` (a `configure` option) failed reconnects; returns the remover.
+   */
+  onMaxRetriesExceeded(callback: () => void): () => void {
+    return this.onConnection((ev) => {
+      if (ev.kind === "error" && (ev.data as { reason?: string } | null)?.reason === MAX_RECONNECT_ATTEMPTS) callback();
+    });
+  }
+
+  /** The official `sendChat`: `text` (and `metadata`) as a persisted `message` event of chat room `roomId`. */
+  sendChat(roomId: string, text: string, metadata?: Record<string, unknown>): void {
+    sync(() => this.native.sendChat(roomId, text, JSON.stringify(metadata ?? null)));
+  }
+
+  /** The channel of chat room `roomId` (`chat/{roomId}`), where `sendChat` messages arrive as `message` events. */
+  chatRoom(roomId: string): Channel {
+    return this.channel(`chat/${roomId}`);
+  }
+
+  /** Status and error events of the connection go to `callback`; returns the remover. */
+  private onConnection(callback: (event: RealtimeEvent) => void): () => void {
     this.statusListeners.add(callback);
     if (!this.pumping) this.pump();
     return () => {
@@ -183,7 +218,7 @@ export class Realtime {
         }
         if (ev === END) break; // closed for good
         const event = shapeEvent<RealtimeEvent>(ev as { kind?: unknown });
-        if (event.kind === "status") {
+        if (event.kind === "status" || event.kind === "error") {
           for (const l of this.statusListeners) {
             try {
               l(event);

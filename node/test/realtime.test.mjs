@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 
+import { AerostackClient } from "aerostack";
 import { startPlatform, uid, sleep } from "./helpers.mjs";
 
 async function until(pred, what, ms = 10_000) {
@@ -161,4 +162,32 @@ test("setAuth: a user's token before the first channel, and in-band afterwards",
   client.setAuth(session.accessToken);
   assert.equal(client.realtime.status, "connected");
   await client.close();
+});
+
+test("the official RealtimeClient names: sendChat and chatRoom, onStatusChange, onMaxRetriesExceeded", async () => {
+  const client = p.client();
+  const room = `lobby-${uid()}`;
+  const statuses = [];
+  const off = client.realtime.onStatusChange((s) => statuses.push(s));
+  const got = [];
+  const ch = client.realtime.chatRoom(room);
+  ch.on("message", (e) => got.push(e));
+  await ch.subscribe();
+  client.realtime.sendChat(room, "hello", { lang: "en" });
+  await until(() => got.length === 1, "the chat message");
+  assert.equal(got[0].topic.startsWith(`chat/${room}`), true);
+  assert.equal(JSON.stringify(got[0].data).includes("hello"), true, JSON.stringify(got[0].data));
+  assert.ok(statuses.includes("connected"), String(statuses));
+  off();
+  assert.throws(() => client.realtime.sendChat(" ", "x"), (e) => e.field === "room_id" || e.field === "roomId");
+  await client.close();
+
+  // Nothing listens on this port: one failed reconnect, then the connection gives up.
+  const lost = new AerostackClient({ projectId: p.projectId, apiKey: p.apiKey, baseUrl: "http://127.0.0.1:9/v1", ignoreEnv: true });
+  lost.realtime.configure({ maxReconnectAttempts: 1 });
+  let gaveUp = 0;
+  lost.realtime.onMaxRetriesExceeded(() => gaveUp++);
+  lost.realtime.channel(`x-${uid()}/y`);
+  await until(() => gaveUp === 1, "onMaxRetriesExceeded", 15_000);
+  await lost.close();
 });

@@ -89,6 +89,52 @@ final class RealtimeTest extends TestCase
         }
     }
 
+    public function testChatStatusAndGivingUpByTheOfficialNames(): void
+    {
+        $c = $this->client(fresh: true);
+        $room = 'lobby-' . self::uid();
+        $statuses = [];
+        $c->realtime->onStatusChange(function (string $s) use (&$statuses): void {
+            $statuses[] = $s;
+        });
+        $ch = $c->realtime->chatRoom($room);
+        $got = [];
+        $ch->on('message', function (array $e) use (&$got): void {
+            $got[] = $e;
+        });
+        $ch->subscribe(timeoutMs: 5000);
+        $c->realtime->sendChat($room, 'hello', ['lang' => 'en']);
+        $deadline = microtime(true) + 10;
+        while ($got === [] && microtime(true) < $deadline) {
+            $c->realtime->run(timeoutMs: 100);
+        }
+        $this->assertCount(1, $got);
+        $this->assertStringStartsWith("chat/$room", $got[0]['topic']);
+        $this->assertStringContainsString('hello', json_encode($got[0]['data']));
+        $this->assertContains('connected', $statuses);
+        try {
+            $c->realtime->sendChat(' ', 'x');
+            $this->fail('a blank room is refused');
+        } catch (\Aerostack\Exception\ValidationException $e) {
+            $this->assertStringContainsString('room', $e->getField() ?? '');
+        }
+        $c->close();
+
+        // Nothing listens on this port: one failed reconnect, then the connection gives up.
+        $lost = new \Aerostack\Client(apiKey: 'ac_secret_x', projectId: 'p', baseUrl: 'http://127.0.0.1:9/v1', ignoreEnv: true);
+        $gaveUp = 0;
+        $lost->realtime->configure(maxReconnectAttempts: 1)->onMaxRetriesExceeded(function () use (&$gaveUp): void {
+            $gaveUp++;
+        });
+        $lost->realtime->channel('x-' . self::uid() . '/y');
+        $deadline = microtime(true) + 15;
+        while ($gaveUp === 0 && microtime(true) < $deadline) {
+            $lost->realtime->run(timeoutMs: 200);
+        }
+        $this->assertSame(1, $gaveUp);
+        $lost->close();
+    }
+
     public function testANonexistentTableIsRefusedByName(): void
     {
         $c = $this->client(fresh: true);

@@ -57,6 +57,14 @@ __all__ = ["Realtime", "Channel", "EventStream", "Socket", "Pending"]
 
 T = TypeVar("T")
 Callback = Callable[[Record], Any]
+def _without_event(f: Callable[[], Any]) -> Callback:
+    """A listener that takes no event, as one that does."""
+    return lambda _ev: f()
+
+
+# The `reason` of the error event that ends the connection after `max_reconnect_attempts`
+# (the engine's realtime::GAVE_UP).
+_GAVE_UP = "max_reconnect_attempts"
 
 logger = logging.getLogger("aerostack.realtime")
 
@@ -193,6 +201,7 @@ class Realtime:
         self._handlers: Dict[int, Callback] = {}
         self._streams: Dict[int, "EventStream"] = {}
         self._status_handlers: List[Callback] = []
+        self._gave_up_handlers: List[Callable[[], Any]] = []
         self._task: Optional["asyncio.Task[None]"] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._pending: Set["asyncio.Future[Any]"] = set()
@@ -280,6 +289,29 @@ class Realtime:
         self._ensure_dispatch()
         return callback
 
+    def on_status_change(self, callback: Callable[[str], Any]) -> Callable[[str], Any]:
+        """The official client's name: ``callback(status)`` (``connecting``, ``connected``,
+        ``reconnecting``, ``disconnected``) on every change. Usable as a decorator."""
+        self.on_status(lambda ev: callback(str(ev.get("status") or "")))
+        return callback
+
+    def on_max_retries_exceeded(self, callback: Callable[[], Any]) -> Callable[[], Any]:
+        """``callback()`` once the connection gives up after ``max_reconnect_attempts`` failed
+        reconnects (a :meth:`configure` option). Usable as a decorator."""
+        self._gave_up_handlers.append(callback)
+        self._ensure_dispatch()
+        return callback
+
+    def send_chat(self, room_id: str, text: str, metadata: Optional[Record] = None) -> None:
+        """The official ``send_chat``: ``text`` (and ``metadata``) as a persisted ``message``
+        event of chat room ``room_id``, for the room's subscribers (:meth:`chat_room`)."""
+        self._native().send_chat(room_id, text, dumps(metadata))
+
+    def chat_room(self, room_id: str) -> "Channel":
+        """The channel of chat room ``room_id`` (``chat/{room_id}``), where :meth:`send_chat`
+        messages arrive as ``message`` events."""
+        return self.channel(f"chat/{room_id}")
+
     # -- dispatch --------------------------------------------------------------------------------
 
     def _ensure_dispatch(self) -> None:
@@ -357,6 +389,9 @@ class Realtime:
         if ev.get("kind") == "status":
             for cb in list(self._status_handlers):
                 self._invoke(cb, ev)
+        elif ev.get("kind") == "error" and (ev.get("data") or {}).get("reason") == _GAVE_UP:
+            for gave_up in list(self._gave_up_handlers):
+                self._invoke(_without_event(gave_up), ev)
 
     def _invoke(self, cb: Callback, ev: Record) -> None:
         try:

@@ -338,3 +338,30 @@ def test_subscribing_to_a_mis_cased_table_raises_in_the_sync_twin(platform: Loca
     with pytest.raises(NotFoundError, match=f'did you mean "{table}"'):
         c.realtime.channel(table.upper()).subscribe()
     c.close()
+
+
+def test_official_names_send_chat_chat_room_status_and_max_retries(platform: LocalPlatform, uid: str) -> None:
+    c = platform.sync_client()
+    statuses: List[str] = []
+    c.realtime.on_status_change(statuses.append)
+    room = c.realtime.chat_room(f"lobby-{uid}")
+    got: List[Record] = []
+    room.on("message", got.append)
+    room.subscribe()
+    c.realtime.send_chat(f"lobby-{uid}", "hello", {"lang": "en"})
+    until_sync(lambda: len(got) == 1, what="the chat message")
+    assert got[0].topic.startswith(f"chat/lobby-{uid}") and "hello" in str(got[0].data)
+    until_sync(lambda: "connected" in statuses, what="the connected status")
+    with pytest.raises(Exception) as e:
+        c.realtime.send_chat(" ", "x")
+    assert "room_id" in str(e.value)
+    c.close()
+
+    # Nothing listens on this port: one failed reconnect, then the connection gives up.
+    lost = SyncAerostackClient(project_id=platform.project_id, api_key=platform.api_key, base_url="http://127.0.0.1:9/v1")
+    lost.realtime.configure(max_reconnect_attempts=1)
+    gave_up = threading.Event()
+    lost.realtime.on_max_retries_exceeded(gave_up.set)
+    lost.realtime.channel(f"x-{uid}/y")
+    assert gave_up.wait(15)
+    lost.close()

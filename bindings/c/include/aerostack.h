@@ -404,6 +404,28 @@ int32_t aerostack_realtime_set_token(const AerostackRealtime *rt,
                                      char **err);
 
 /**
+ * Sends chat message `text` to room `room_id` (`metadata`: an object's JSON, or `null`): a
+ * persisted `message` event on `chat/{room_id}` for the room's subscribers.
+ */
+int32_t aerostack_realtime_send_chat(const AerostackRealtime *rt,
+                                     const uint8_t *room_id,
+                                     size_t room_id_len,
+                                     const uint8_t *message,
+                                     size_t message_len,
+                                     const uint8_t *metadata,
+                                     size_t metadata_len,
+                                     char **err);
+
+/**
+ * The channel of chat room `room_id` (`chat/{room_id}`), where `send_chat` messages arrive.
+ */
+int32_t aerostack_realtime_chat_room(const AerostackRealtime *rt,
+                                     const uint8_t *room_id,
+                                     size_t room_id_len,
+                                     AerostackChannel **out,
+                                     char **err);
+
+/**
  * The channel of `topic` (a table name or a room path), subscribed on the current or next socket.
  */
 int32_t aerostack_realtime_channel(const AerostackRealtime *rt,

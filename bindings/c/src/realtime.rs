@@ -65,6 +65,37 @@ pub extern "C" fn aerostack_realtime_set_token(rt: *const AerostackRealtime, tok
     ffi(err, || handle("realtime", rt)?.h.set_token(text("token", token, token_len)?))
 }
 
+/// Sends chat message `text` to room `room_id` (`metadata`: an object's JSON, or `null`): a
+/// persisted `message` event on `chat/{room_id}` for the room's subscribers.
+#[unsafe(no_mangle)]
+pub extern "C" fn aerostack_realtime_send_chat(
+    rt: *const AerostackRealtime,
+    room_id: *const u8,
+    room_id_len: usize,
+    message: *const u8,
+    message_len: usize,
+    metadata: *const u8,
+    metadata_len: usize,
+    err: *mut *mut c_char,
+) -> i32 {
+    ffi(err, || {
+        let r = handle("realtime", rt)?;
+        r.h.send_chat(text("room_id", room_id, room_id_len)?, text("text", message, message_len)?, json("metadata", metadata, metadata_len)?)
+    })
+}
+
+/// The channel of chat room `room_id` (`chat/{room_id}`), where `send_chat` messages arrive.
+#[unsafe(no_mangle)]
+pub extern "C" fn aerostack_realtime_chat_room(
+    rt: *const AerostackRealtime,
+    room_id: *const u8,
+    room_id_len: usize,
+    out: *mut *mut AerostackChannel,
+    err: *mut *mut c_char,
+) -> i32 {
+    ffi(err, || put(out, AerostackChannel { h: handle("realtime", rt)?.h.chat_room(text("room_id", room_id, room_id_len)?)? }))
+}
+
 /// The channel of `topic` (a table name or a room path), subscribed on the current or next socket.
 #[unsafe(no_mangle)]
 pub extern "C" fn aerostack_realtime_channel(

@@ -47,6 +47,19 @@ impl NativeRealtime {
         self.h.set_token(&token).map_err(to_napi)
     }
 
+    /// `metadata_json`: an object's JSON text, or `"null"`.
+    #[napi(catch_unwind)]
+    pub fn send_chat(&self, room_id: String, text: String, metadata_json: String) -> Result<()> {
+        self.h.send_chat(&room_id, &text, parse_json("metadata", &metadata_json)?).map_err(to_napi)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn chat_room(&self, room_id: String) -> Result<NativeChannel> {
+        Ok(NativeChannel {
+            h: self.h.chat_room(&room_id).map_err(to_napi)?,
+        })
+    }
+
     #[napi(catch_unwind)]
     pub fn channel(&self, topic: String) -> Result<NativeChannel> {
         Ok(NativeChannel {

@@ -47,6 +47,16 @@ impl Realtime {
         Ok(Channel { h: self.h.channel(topic).map_err(to_php)? })
     }
 
+    /// A chat message to room `room_id` (`metadata_json`: an object's JSON, or `null`).
+    pub fn send_chat(&self, room_id: &str, text: &str, metadata_json: &str) -> PhpResult<()> {
+        self.h.send_chat(room_id, text, parse_json("metadata", metadata_json)?).map_err(to_php)
+    }
+
+    /// The channel of chat room `room_id`.
+    pub fn chat_room(&self, room_id: &str) -> PhpResult<Channel> {
+        Ok(Channel { h: self.h.chat_room(room_id).map_err(to_php)? })
+    }
+
     /// Replaces the end-user token (sent in-band on a live socket).
     pub fn set_token(&self, token: &str) -> PhpResult<()> {
         self.h.set_token(token).map_err(to_php)

@@ -63,6 +63,16 @@ impl NativeRealtime {
         Ok(NativeChannel { h: self.h.channel(topic).map_err(to_pyerr)? })
     }
 
+    /// A chat message to room `room_id` (`metadata_json`: an object's JSON, or `null`).
+    fn send_chat(&self, room_id: &str, text: &str, metadata_json: &str) -> PyResult<()> {
+        self.h.send_chat(room_id, text, parse_json("metadata", metadata_json)?).map_err(to_pyerr)
+    }
+
+    /// The channel of chat room `room_id`.
+    fn chat_room(&self, room_id: &str) -> PyResult<NativeChannel> {
+        Ok(NativeChannel { h: self.h.chat_room(room_id).map_err(to_pyerr)? })
+    }
+
     /// Replace the end-user token (sent in-band on a live socket).
     fn set_token(&self, token: &str) -> PyResult<()> {
         self.h.set_token(token).map_err(to_pyerr)

@@ -203,6 +203,27 @@ impl RealtimeClient {
         Channel::new(self.clone(), requested)
     }
 
+    /// The official clients' `sendChat(roomId, text, metadata)`: a persisted `message` event on
+    /// the room's topic (`chat/{room_id}`), delivered to every subscriber of the room, this
+    /// client's [`RealtimeClient::chat_room`] channel included (the platform sends no other
+    /// confirmation). Queued while the socket is down, like every frame.
+    pub fn send_chat(&self, room_id: &str, text: &str, metadata: Value) -> Result<()> {
+        let room = room_id.trim().trim_matches('/');
+        crate::services::require("room_id", room)?;
+        if !(metadata.is_object() || metadata.is_null()) {
+            return Err(Error::validation("metadata", "chat metadata must be a JSON object, e.g. {\"lang\": \"en\"}"));
+        }
+        self.send(frames::chat(room, text, &metadata), None)?;
+        self.connect_in_background();
+        Ok(())
+    }
+
+    /// The channel of chat room `room_id` (`chat/{room_id}`), where [`RealtimeClient::send_chat`]
+    /// messages arrive as `message` events.
+    pub fn chat_room(&self, room_id: &str) -> Channel {
+        self.channel(&format!("chat/{}", room_id.trim().trim_matches('/')))
+    }
+
     /// Replace the end-user token: sent in-band (`auth` frame) on a live socket, and used for the
     /// next connections.
     pub fn set_token(&self, token: &str) {

@@ -68,7 +68,7 @@ pub(crate) async fn run(shared: Arc<Shared>, stop: CancellationToken) {
                 }
             }
             Err(OpenError::Fatal(why)) => {
-                push_error(&shared, "AUTH_INVALID_KEY", &why).await;
+                push_error(&shared, "AUTH_INVALID_KEY", &why, None).await;
                 shared.lock().last_error = Some(why);
                 break;
             }
@@ -82,6 +82,7 @@ pub(crate) async fn run(shared: Arc<Shared>, stop: CancellationToken) {
                         &shared,
                         "NETWORK_ERROR",
                         &format!("gave up after {max} reconnect attempts: {why}"),
+                        Some(GAVE_UP),
                     )
                     .await;
                     break;
@@ -110,13 +111,16 @@ pub(crate) async fn run(shared: Arc<Shared>, stop: CancellationToken) {
         .await;
 }
 
-async fn push_error(shared: &Shared, code: &str, message: &str) {
-    let ev = RealtimeEvent::new(
-        EventKind::Error,
-        None,
-        "error",
-        serde_json::json!({"code": code, "message": message}),
-    );
+/// The `reason` of the error event that ends the connection after `max_reconnect_attempts`
+/// (the official clients' `onMaxRetriesExceeded`).
+pub const GAVE_UP: &str = "max_reconnect_attempts";
+
+async fn push_error(shared: &Shared, code: &str, message: &str, reason: Option<&str>) {
+    let mut data = serde_json::json!({"code": code, "message": message});
+    if let Some(r) = reason {
+        data["reason"] = r.into();
+    }
+    let ev = RealtimeEvent::new(EventKind::Error, None, "error", data);
     shared.events.push(ev).await;
 }
 

@@ -49,6 +49,15 @@ pub(crate) fn untrack(topic: &str) -> String {
     .to_text()
 }
 
+pub(crate) fn chat(room_id: &str, text: &str, metadata: &Value) -> String {
+    ClientFrame::Chat {
+        room_id: room_id.to_owned(),
+        text: text.to_owned(),
+        metadata: metadata.clone(),
+    }
+    .to_text()
+}
+
 pub(crate) fn ping() -> String {
     ClientFrame::Ping { id: None }.to_text()
 }

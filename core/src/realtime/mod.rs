@@ -42,6 +42,7 @@ pub use backoff::Backoff;
 pub use channel::{Channel, PublishOptions};
 pub use state::PublishAck;
 pub use client::RealtimeClient;
+pub use connection::GAVE_UP;
 pub use dedup::SeenIds;
 pub use presence::{PresenceDiff, PresenceEntry, PresenceState};
 pub use topics::{qualify, ws_url};

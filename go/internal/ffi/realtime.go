@@ -52,6 +52,15 @@ func (r *Realtime) SetToken(token string) error {
 	return status(C.aerostack_realtime_set_token(r.r, p, n, &e), e)
 }
 
+// SendChat sends text (and metadata, JSON: an object or null) to chat room roomID.
+func (r *Realtime) SendChat(roomID, text string, metadata []byte) error {
+	rp, rn := sptr(roomID)
+	tp, tn := sptr(text)
+	mp, mn := ptr(metadata)
+	var e *C.char
+	return status(C.aerostack_realtime_send_chat(r.r, rp, rn, tp, tn, mp, mn, &e), e)
+}
+
 // Channel is the channel of topic.
 func (r *Realtime) Channel(topic string) (*Channel, error) {
 	p, n := sptr(topic)

@@ -28,6 +28,11 @@ final class Realtime
     private array $channels = [];
     /** @var array<int, callable> listener id => callback */
     private array $callbacks = [];
+    /** @var list<callable> listeners of the connection's own status and error events */
+    private array $connection = [];
+
+    /** The `reason` of the error event that ends the connection after `maxReconnectAttempts` (the engine's realtime::GAVE_UP). */
+    private const GAVE_UP = 'max_reconnect_attempts';
 
     /** @internal */
     public function __construct(private readonly Transport $t)
@@ -112,6 +117,49 @@ final class Realtime
     }
 
     /**
+     * Calls `$callback($status)` (`connecting`, `connected`, `reconnecting`, `disconnected`) on every
+     * change of the connection's status, while `run()` or a channel's `events()` pulls events.
+     */
+    public function onStatusChange(callable $callback): self
+    {
+        $this->native();
+        $this->connection[] = static function (array $ev) use ($callback): void {
+            if (($ev['kind'] ?? null) === 'status') {
+                $callback((string) ($ev['status'] ?? ''));
+            }
+        };
+        return $this;
+    }
+
+    /** Calls `$callback()` once the connection gives up after `maxReconnectAttempts` failed reconnects (a `configure` option). */
+    public function onMaxRetriesExceeded(callable $callback): self
+    {
+        $this->native();
+        $this->connection[] = static function (array $ev) use ($callback): void {
+            if (($ev['kind'] ?? null) === 'error' && ($ev['data']['reason'] ?? null) === self::GAVE_UP) {
+                $callback();
+            }
+        };
+        return $this;
+    }
+
+    /** The official clients' `sendChat`: `$text` (and `$metadata`) as a persisted `message` event of chat room `$roomId`. */
+    public function sendChat(string $roomId, string $text, ?array $metadata = null): void
+    {
+        try {
+            $this->native()->sendChat($roomId, $text, Native::encode($metadata, true));
+        } catch (NativeError $e) {
+            throw Native::error($e);
+        }
+    }
+
+    /** The channel of chat room `$roomId` (`chat/{roomId}`), where `sendChat` messages arrive as `message` events. */
+    public function chatRoom(string $roomId): Channel
+    {
+        return $this->channel("chat/$roomId");
+    }
+
+    /**
      * Pulls events for `$timeoutMs` (null: until the connection closes) and calls the listeners
      * (`Channel::on`) on this thread; the number of events handled.
      */
@@ -179,6 +227,11 @@ final class Realtime
         foreach ($ids as $id) {
             if (isset($this->callbacks[$id])) {
                 ($this->callbacks[$id])($ev);
+            }
+        }
+        if (in_array($ev['kind'] ?? null, ['status', 'error'], true)) {
+            foreach ($this->connection as $cb) {
+                $cb($ev);
             }
         }
         return $ids;
