@@ -308,6 +308,22 @@ impl Session {
     }
 }
 
+/// An end user's verified token still in force: refused when it was revoked (logged out) or its
+/// user was disabled. Signature and expiry are `Jwt::verify`'s.
+pub async fn still_valid(st: &crate::state::AppState, claims: &Claims) -> Result<(), ApiError> {
+    let (jti, sub) = (claims.jti.clone(), claims.sub.clone());
+    let (revoked, disabled) = st
+        .control(move |c| Ok((users::jti_revoked(c, &jti)?, users::is_disabled(c, &sub)?)))
+        .await?;
+    if revoked {
+        return Err(ApiError::unauthorized(code::AUTH_TOKEN_INVALID, "the access token was revoked (logged out): log in again"));
+    }
+    if disabled {
+        return Err(account_disabled());
+    }
+    Ok(())
+}
+
 /// 403 for a user the operator disabled (the dashboard's Auth page).
 pub fn account_disabled() -> ApiError {
     ApiError::new(

@@ -73,24 +73,7 @@ async fn user_from_token(
     token: &str,
 ) -> Result<(Arc<ProjectRec>, String), ApiError> {
     let claims = st.jwt.verify(token)?;
-    let (jti, sub) = (claims.jti.clone(), claims.sub.clone());
-    let (revoked, disabled) = st
-        .control(move |c| {
-            Ok((
-                crate::store::users::jti_revoked(c, &jti)?,
-                crate::store::users::is_disabled(c, &sub)?,
-            ))
-        })
-        .await?;
-    if revoked {
-        return Err(ApiError::unauthorized(
-            code::AUTH_TOKEN_INVALID,
-            "the access token was revoked (logged out): log in again",
-        ));
-    }
-    if disabled {
-        return Err(crate::auth::account_disabled());
-    }
+    crate::auth::still_valid(st, &claims).await?;
     let project = st.project_by_ref(&claims.pid).await?.ok_or_else(|| {
         ApiError::unauthorized(
             code::AUTH_TOKEN_INVALID,

@@ -31,24 +31,7 @@ async fn project(st: &AppState, headers: &HeaderMap) -> Result<Arc<ProjectRec>, 
     let Ok(claims) = st.jwt.verify(token) else {
         return Err(key_err);
     };
-    let (jti, sub) = (claims.jti.clone(), claims.sub.clone());
-    let (revoked, disabled) = st
-        .control(move |c| {
-            Ok((
-                crate::store::users::jti_revoked(c, &jti)?,
-                crate::store::users::is_disabled(c, &sub)?,
-            ))
-        })
-        .await?;
-    if revoked {
-        return Err(ApiError::unauthorized(
-            code::AUTH_TOKEN_INVALID,
-            "the access token was revoked (logged out)",
-        ));
-    }
-    if disabled {
-        return Err(crate::auth::account_disabled());
-    }
+    crate::auth::still_valid(st, &claims).await?;
     let pid = claims.pid.clone();
     st.control(move |c| Ok(control::find_project(c, &pid)?))
         .await?
