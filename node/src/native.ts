@@ -60,7 +60,6 @@ export interface NativeRealtime {
   disconnect(): Promise<string>;
   setToken(token: string): void;
   sendChat(roomId: string, text: string, metadataJson: string): void;
-  chatRoom(roomId: string): NativeChannel;
   channel(topic: string): NativeChannel;
   nextEvent(timeoutMs?: number | null, cancel?: NativeCancel | null): Promise<string>;
   tryNextEvent(): string | null;

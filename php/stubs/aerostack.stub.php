@@ -60,7 +60,6 @@ namespace Aerostack\Native {
         public function status(): string {}
         public function droppedEvents(): int {}
         public function sendChat(string $roomId, string $text, string $metadataJson): void {}
-        public function chatRoom(string $roomId): Channel {}
         public function connect(): Task {}
         public function disconnect(): Task {}
         public function channel(string $topic): Channel {}

@@ -417,15 +417,6 @@ int32_t aerostack_realtime_send_chat(const AerostackRealtime *rt,
                                      char **err);
 
 /**
- * The channel of chat room `room_id` (`chat/{room_id}`), where `send_chat` messages arrive.
- */
-int32_t aerostack_realtime_chat_room(const AerostackRealtime *rt,
-                                     const uint8_t *room_id,
-                                     size_t room_id_len,
-                                     AerostackChannel **out,
-                                     char **err);
-
-/**
  * The channel of `topic` (a table name or a room path), subscribed on the current or next socket.
  */
 int32_t aerostack_realtime_channel(const AerostackRealtime *rt,

@@ -84,18 +84,6 @@ pub extern "C" fn aerostack_realtime_send_chat(
     })
 }
 
-/// The channel of chat room `room_id` (`chat/{room_id}`), where `send_chat` messages arrive.
-#[unsafe(no_mangle)]
-pub extern "C" fn aerostack_realtime_chat_room(
-    rt: *const AerostackRealtime,
-    room_id: *const u8,
-    room_id_len: usize,
-    out: *mut *mut AerostackChannel,
-    err: *mut *mut c_char,
-) -> i32 {
-    ffi(err, || put(out, AerostackChannel { h: handle("realtime", rt)?.h.chat_room(text("room_id", room_id, room_id_len)?)? }))
-}
-
 /// The channel of `topic` (a table name or a room path), subscribed on the current or next socket.
 #[unsafe(no_mangle)]
 pub extern "C" fn aerostack_realtime_channel(

@@ -77,25 +77,26 @@ fn is_field_path(s: &str) -> bool {
         })
 }
 
-fn camel_path(path: &str) -> String {
-    path.split('.')
-        .map(|seg| {
-            let mut out = String::with_capacity(seg.len());
-            let mut upper = false;
-            for c in seg.chars() {
-                if c == '_' {
-                    upper = true;
-                } else if upper {
-                    out.push(c.to_ascii_uppercase());
-                    upper = false;
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        })
-        .collect::<Vec<_>>()
-        .join(".")
+/// `access_token` -> `accessToken` (every `_` dropped, the letter after it upper-cased).
+pub fn camel(seg: &str) -> String {
+    let mut out = String::with_capacity(seg.len());
+    let mut upper = false;
+    for c in seg.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A dotted path (`rate_limits.otp_send`, `jobs[].created_at`) with each segment [`camel`]-cased.
+pub fn camel_path(path: &str) -> String {
+    path.split('.').map(camel).collect::<Vec<_>>().join(".")
 }
 
 /// `message` with the engine's names replaced by the installed spellings.

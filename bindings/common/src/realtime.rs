@@ -89,21 +89,13 @@ impl RealtimeHandle {
     }
 
     /// The official clients' `sendChat(roomId, text, metadata)`: a persisted `message` event on
-    /// `chat/{room_id}` for every subscriber of the room (`chat_room`); `metadata` is an object
-    /// or null.
+    /// `chat/{room_id}` for every subscriber of the room (its channel, `chat/{room_id}`);
+    /// `metadata` is an object or null.
     pub fn send_chat(&self, room_id: &str, text: &str, metadata: Value) -> Result<(), Error> {
         let rt = self.rt()?;
         let runtime = runtime()?;
         let _entered = runtime.enter(); // a socket may have to be opened
         rt.send_chat(room_id, text, metadata)
-    }
-
-    /// The channel of chat room `room_id` (`chat/{room_id}`), where `send_chat` messages arrive.
-    pub fn chat_room(&self, room_id: &str) -> Result<ChannelHandle, Error> {
-        let rt = self.rt()?;
-        let runtime = runtime()?;
-        let _entered = runtime.enter();
-        Ok(ChannelHandle { ch: rt.chat_room(room_id), guard: self.guard })
     }
 
     /// The next event, waiting at most `timeout_ms` (`None`: until one arrives); `None` on

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use crate::naming::{FieldCase, field_case};
+use crate::naming::{self, FieldCase, field_case};
 use crate::user_data::{USER_DATA, is_snake_case, user_data_paths};
 
 /// A node of the user-data path trie of one result type.
@@ -118,33 +118,14 @@ pub fn camel(key: String) -> String {
     if !key.contains('_') || !is_snake_case(&key) {
         return key;
     }
-    let mut out = String::with_capacity(key.len());
-    let mut upper = false;
-    for c in key.chars() {
-        match c {
-            '_' => upper = true,
-            c if upper => {
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    naming::camel(&key)
 }
 
 /// A result path (`jobs[].created_at`) in the installed case (`jobs[].createdAt`).
 pub fn path_in_case(path: &str) -> String {
     match field_case() {
         FieldCase::Snake => path.to_string(),
-        FieldCase::Camel => path
-            .split('.')
-            .map(|part| match part.strip_suffix("[]") {
-                Some(name) => format!("{}[]", camel(name.to_string())),
-                None => camel(part.to_string()),
-            })
-            .collect::<Vec<_>>()
-            .join("."),
+        FieldCase::Camel => naming::camel_path(path),
     }
 }
 

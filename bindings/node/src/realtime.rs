@@ -54,13 +54,6 @@ impl NativeRealtime {
     }
 
     #[napi(catch_unwind)]
-    pub fn chat_room(&self, room_id: String) -> Result<NativeChannel> {
-        Ok(NativeChannel {
-            h: self.h.chat_room(&room_id).map_err(to_napi)?,
-        })
-    }
-
-    #[napi(catch_unwind)]
     pub fn channel(&self, topic: String) -> Result<NativeChannel> {
         Ok(NativeChannel {
             h: self.h.channel(&topic).map_err(to_napi)?,

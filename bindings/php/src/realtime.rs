@@ -52,11 +52,6 @@ impl Realtime {
         self.h.send_chat(room_id, text, parse_json("metadata", metadata_json)?).map_err(to_php)
     }
 
-    /// The channel of chat room `room_id`.
-    pub fn chat_room(&self, room_id: &str) -> PhpResult<Channel> {
-        Ok(Channel { h: self.h.chat_room(room_id).map_err(to_php)? })
-    }
-
     /// Replaces the end-user token (sent in-band on a live socket).
     pub fn set_token(&self, token: &str) -> PhpResult<()> {
         self.h.set_token(token).map_err(to_php)

@@ -68,11 +68,6 @@ impl NativeRealtime {
         self.h.send_chat(room_id, text, parse_json("metadata", metadata_json)?).map_err(to_pyerr)
     }
 
-    /// The channel of chat room `room_id`.
-    fn chat_room(&self, room_id: &str) -> PyResult<NativeChannel> {
-        Ok(NativeChannel { h: self.h.chat_room(room_id).map_err(to_pyerr)? })
-    }
-
     /// Replace the end-user token (sent in-band on a live socket).
     fn set_token(&self, token: &str) -> PyResult<()> {
         self.h.set_token(token).map_err(to_pyerr)

@@ -9,22 +9,12 @@ use serde_json::Value;
 use super::Ctx;
 use super::html::{self, esc};
 use crate::error::ApiError;
-use crate::realtime::db_changes::run_capturing;
-use crate::store::project_db;
 
 const PAGE: usize = 50;
 
 /// Run one statement as `/v1/db/query` does (the project's slots, realtime row changes).
 async fn run(ctx: &Ctx, sql: String, params: Value) -> Result<Value, ApiError> {
-    let st = &ctx.st;
-    let pid = ctx.project.id.clone();
-    let capture = st.realtime.wants_db_changes(&pid);
-    let (out, changes) = st
-        .project_db(&pid, move |db| {
-            run_capturing(db, capture, || project_db::query(db, &sql, &params))
-        })
-        .await?;
-    st.realtime.publish_db_changes(&pid, changes);
+    let out = crate::routes::db::run_query(&ctx.st, &ctx.project.id, sql, params).await?;
     serde_json::from_slice(&out).map_err(|e| ApiError::internal(format!("query answer: {e}")))
 }
 

@@ -33,17 +33,22 @@ pub async fn query(
         ));
     }
     let params = body.0.get("params").cloned().unwrap_or(Value::Null);
-    // Every statement runs on a blocking thread under one of the project's slots (never on an
-    // async worker: a single slow SQLite call would stall every request). Row changes of writes
-    // go to realtime subscribers once committed.
-    let capture = st.realtime.wants_db_changes(&p.id);
+    Ok(json_bytes(run_query(&st, &p.id, sql, params).await?))
+}
+
+/// One statement on project `project_id`'s database, as `/v1/db/query` runs it (the dashboard's
+/// console too): the answer's JSON bytes. It runs on a blocking thread under one of the
+/// project's slots (never on an async worker: a single slow SQLite call would stall every
+/// request); row changes of writes go to realtime subscribers once committed.
+pub async fn run_query(st: &AppState, project_id: &str, sql: String, params: Value) -> Result<Vec<u8>, ApiError> {
+    let capture = st.realtime.wants_db_changes(project_id);
     let (out, changes) = st
-        .project_db(&p.id, move |db| {
+        .project_db(project_id, move |db| {
             run_capturing(db, capture, || project_db::query(db, &sql, &params))
         })
         .await?;
-    st.realtime.publish_db_changes(&p.id, changes);
-    Ok(json_bytes(out))
+    st.realtime.publish_db_changes(project_id, changes);
+    Ok(out)
 }
 
 pub async fn batch(

@@ -346,7 +346,11 @@ impl Hub {
             error,
         };
         let mut recent = self.recent.lock();
-        let log = recent.entry(project_id.to_string()).or_default();
+        // get_mut first: the project's log exists after its first call (no key copy per call).
+        if !recent.contains_key(project_id) {
+            recent.insert(project_id.to_string(), Default::default());
+        }
+        let log = recent.get_mut(project_id).expect("inserted above");
         if log.len() == RECENT_INVOCATIONS {
             log.pop_front();
         }
