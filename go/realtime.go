@@ -294,20 +294,54 @@ func (r *Realtime) ChatRoom(roomID string) *Channel {
 
 // Channel is the channel of name: a table ("orders": its INSERT/UPDATE/DELETE events) or a
 // room path ("chat/general"). The same *Channel for the same name.
-func (r *Realtime) Channel(name string) *Channel {
+//
+// An optional filter (a table's row filter, the official Channel(topic, filter)) lets only the
+// rows it matches arrive: a map of column to value or "op.value" (eq, neq, gt, gte, lt, lte,
+// "in.(1,2)", "is.null"), e.g. map[string]any{"status": "open", "priority": "gte.3"}, or a
+// string like "status=eq.open". It replaces the channel's filter (an empty map removes it); nil
+// leaves it. The platform refuses an unknown column: Subscribe returns its error.
+func (r *Realtime) Channel(name string, filter ...any) *Channel {
 	h, err := r.handle()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ch, ok := r.channels[name]; ok {
+	ch, ok := r.channels[name]
+	var f any
+	if len(filter) > 0 {
+		f = filter[0]
+	}
+	if ok && f == nil && len(filter) <= 1 {
 		return ch
 	}
-	ch := &Channel{rt: r, name: name, err: err}
-	if err == nil {
-		ch.h, ch.err = h.Channel(name)
-		ch.err = fail("realtime.channel", ch.err)
+	if !ok {
+		ch = &Channel{rt: r, name: name}
+		r.channels[name] = ch
 	}
-	r.channels[name] = ch
+	ch.err = err
+	if err == nil {
+		ch.err = ch.open(h, f, len(filter))
+	}
 	return ch
+}
+
+// open subscribes with filter f (nil: keep the channel's); the channel keeps its first handle.
+func (ch *Channel) open(h *ffi.Realtime, f any, count int) error {
+	if count > 1 {
+		return validation("realtime.channel", "filter", "realtime.channel takes at most one filter: one map (or string), e.g. map[string]any{\"status\": \"open\"}")
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return validation("realtime.channel", "filter", "the channel filter cannot be sent as JSON: "+err.Error())
+	}
+	n, err := h.Channel(ch.name, b)
+	if err != nil {
+		return fail("realtime.channel", err)
+	}
+	if ch.h == nil {
+		ch.h = n
+	} else {
+		n.Free()
+	}
+	return nil
 }
 
 func (r *Realtime) close() {

@@ -179,3 +179,60 @@ func TestRealtimeChatStatusAndGivingUp(t *testing.T) {
 		t.Fatal("OnMaxRetriesExceeded was not called")
 	}
 }
+
+// A row filter lets only the matching rows through; a second filter replaces the first on the
+// same *Channel (the string form this time); the platform refuses an unknown column.
+func TestRealtimeChannelFilter(t *testing.T) {
+	c := newClient(t)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	table := fmt.Sprintf("tasks_%d", time.Now().UnixNano())
+	if _, err := c.DB.Query(ctx, "CREATE TABLE "+table+" (id INTEGER PRIMARY KEY, title TEXT, done INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	ch := c.Realtime.Channel(table, map[string]any{"done": 1})
+	events := ch.Events() // the feed starts when asked for
+	if err := ch.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := func() string {
+		for {
+			select {
+			case ev := <-events:
+				if ev.Event == "INSERT" {
+					row, _ := ev.Data.(map[string]any)
+					return fmt.Sprint(row["title"])
+				}
+			case <-ctx.Done():
+				t.Fatal("no INSERT arrived")
+			}
+		}
+	}
+	if _, err := c.DB.Query(ctx, "INSERT INTO "+table+" (title, done) VALUES ('open', 0), ('finished', 1)"); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(); got != "finished" {
+		t.Fatalf("the filter let %q through", got)
+	}
+	if again := c.Realtime.Channel(table, "title=eq.second"); again != ch {
+		t.Fatal("a new filter made a second *Channel")
+	}
+	if err := ch.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DB.Query(ctx, "INSERT INTO "+table+" (title, done) VALUES ('other', 1), ('second', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(); got != "second" {
+		t.Fatalf("the replaced filter let %q through", got)
+	}
+	bad := c.Realtime.Channel(table+"_x", map[string]any{"a": 1}, map[string]any{"b": 2})
+	if err := bad.Subscribe(ctx); !errors.Is(err, aerostack.ErrValidation) {
+		t.Fatalf("two filters: %v", err)
+	}
+	err := c.Realtime.Channel(table, map[string]any{"nope": 1}).Subscribe(ctx)
+	if !errors.Is(err, aerostack.ErrValidation) || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("an unknown column: %v", err)
+	}
+}

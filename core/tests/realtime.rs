@@ -700,3 +700,53 @@ async fn send_chat_reaches_the_chat_room_and_giving_up_says_why() {
     let ev = wait_for(&rt, "giving up", |e| e.kind == EventKind::Error).await;
     assert_eq!(ev.data["reason"], aerostack::realtime::GAVE_UP, "{ev:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_filter_picks_the_rows_and_a_new_one_replaces_it() {
+    let h = Harness::start().await;
+    let db = h.client.db();
+    db.query("CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT, done INTEGER)", &[])
+        .await
+        .unwrap();
+    let rt = h.client.realtime_with(fast());
+    let tasks = rt.channel_with_filter("tasks", json!({"done": 1})).unwrap();
+    tasks.wait_subscribed(WAIT).await.unwrap();
+    let insert = |title: &'static str, done: i64| {
+        let db = h.client.db();
+        async move {
+            db.query("INSERT INTO tasks (title, done) VALUES (?, ?)", &[json!(title), json!(done)])
+                .await
+                .unwrap();
+        }
+    };
+    insert("open", 0).await;
+    insert("finished", 1).await;
+    let ev = wait_for(&rt, "INSERT", |e| e.kind == EventKind::DbChange).await;
+    assert_eq!(ev.data["title"], "finished", "the filter lets only done = 1 through: {ev:?}");
+
+    // A different filter on the live socket replaces the first (string form this time).
+    let again = rt.channel_with_filter("tasks", json!("title=eq.second")).unwrap();
+    again.wait_subscribed(WAIT).await.unwrap();
+    insert("other", 1).await;
+    insert("second", 0).await;
+    let ev = wait_for(&rt, "INSERT", |e| e.kind == EventKind::DbChange).await;
+    assert_eq!(ev.data["title"], "second", "{ev:?}");
+    // The filter is kept across a plain channel() call and sent again on a new socket.
+    rt.channel("tasks");
+    rt.disconnect().await;
+    rt.connect().await.unwrap();
+    tasks.wait_subscribed(WAIT).await.unwrap();
+    insert("third", 1).await;
+    insert("second", 1).await;
+    let ev = wait_for(&rt, "INSERT", |e| e.kind == EventKind::DbChange).await;
+    assert_eq!(ev.data["title"], "second", "{ev:?}");
+
+    // Bad filters: the type here, the syntax and the columns on the platform.
+    let err = rt.channel_with_filter("tasks", json!([1])).unwrap_err();
+    assert_eq!(err.code(), &ErrorCode::ValidationError);
+    assert_eq!(err.details().unwrap()["field"], "filter");
+    let bad = rt.channel_with_filter("tasks", json!({"nope": 1})).unwrap();
+    let err = bad.wait_subscribed(WAIT).await.unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+    h.platform.shutdown().await;
+}

@@ -728,12 +728,12 @@ export class AerostackClient {
     else rt.setToken(token);
   }
 
-  /** Calls the custom API (Logic Module endpoint) `slug`; its JSON answer. */
   /** One gateway API by its slug (the official `chatApi`): `chatApi("my-bot").chat({ message })`. */
   chatApi(apiSlug: string): AerostackGatewayApi {
     return new AerostackGatewayApi(this.gateway, apiSlug);
   }
 
+  /** Calls the custom API (Logic Module endpoint) `slug`; its JSON answer. */
   call<R = any>(slug: string, data?: unknown, method: string = "POST", opts?: CallOptions): Promise<R> {
     return this.transport.call("call", { slug, data, method }, opts);
   }

@@ -60,7 +60,7 @@ export interface NativeRealtime {
   disconnect(): Promise<string>;
   setToken(token: string): void;
   sendChat(roomId: string, text: string, metadataJson: string): void;
-  channel(topic: string): NativeChannel;
+  channel(topic: string, filterJson: string): NativeChannel;
   nextEvent(timeoutMs?: number | null, cancel?: NativeCancel | null): Promise<string>;
   tryNextEvent(): string | null;
 }

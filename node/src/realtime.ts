@@ -48,6 +48,12 @@ export interface PresenceEvent {
 
 export type Listener = (event: RealtimeEvent) => unknown;
 
+/** Options of {@link Realtime.channel}. */
+export interface ChannelOptions {
+  /** A table topic's row filter: `{ column: value | "op.value" }` or `"column=op.value"`. */
+  filter?: Record<string, unknown> | string;
+}
+
 export interface RealtimeOptions {
   heartbeatIntervalMs?: number;
   pongTimeoutMs?: number;
@@ -109,13 +115,22 @@ export class Realtime {
     return this.h ? this.h.droppedEvents : 0;
   }
 
-  /** The channel of `topic`: a table (`"orders"`) or a room path (`"chat/general"`); one per name. */
-  channel(topic: string): Channel {
+  /**
+   * The channel of `topic`: a table (`"orders"`) or a room path (`"chat/general"`); one per name.
+   * `options.filter` (a table's row filter, the official `channel(topic, { filter })`): only the
+   * rows it matches arrive, e.g. `{ status: "open", priority: "gte.3" }` (operators `eq`, `neq`,
+   * `gt`, `gte`, `lt`, `lte`, `in.(1,2)`, `is.null`) or `"status=eq.open"`. It replaces the
+   * channel's filter (`{}` removes it); the platform refuses an unknown column with an `error` event.
+   */
+  channel(topic: string, options?: ChannelOptions): Channel {
     let ch = this.channels.get(topic);
-    if (!ch) {
-      const n = sync(() => this.native.channel(topic));
-      ch = new Channel(this, n, topic);
-      this.channels.set(topic, ch);
+    const filter = options?.filter;
+    if (!ch || filter !== undefined) {
+      const n = sync(() => this.native.channel(topic, JSON.stringify(filter ?? null)));
+      if (!ch) {
+        ch = new Channel(this, n, topic);
+        this.channels.set(topic, ch);
+      }
     }
     return ch;
   }

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 
-import { AerostackClient } from "aerostack";
+import { AerostackClient, RealtimeClient } from "aerostack";
 import { startPlatform, uid, sleep } from "./helpers.mjs";
 
 async function until(pred, what, ms = 10_000) {
@@ -190,4 +190,28 @@ test("the official RealtimeClient names: sendChat and chatRoom, onStatusChange, 
   lost.realtime.channel(`x-${uid()}/y`);
   await until(() => gaveUp === 1, "onMaxRetriesExceeded", 15_000);
   await lost.close();
+});
+
+test("a channel filter picks the rows; the standalone RealtimeClient", async () => {
+  const client = p.client();
+  const tasks = `tasks_${uid()}`;
+  await client.db.query(`CREATE TABLE ${tasks} (id INTEGER PRIMARY KEY, title TEXT, done INTEGER)`);
+  // The official standalone client: its own connection, the same channels.
+  const rt = new RealtimeClient({ baseUrl: p.apiUrl, projectId: p.projectId, apiKey: p.apiKey, maxReconnectAttempts: 3 });
+  const seen = [];
+  const ch = rt.channel(tasks, { filter: { done: 1 } });
+  ch.on("INSERT", (e) => seen.push(e.data.title));
+  await ch.subscribe();
+  await client.db.query(`INSERT INTO ${tasks} (title, done) VALUES ('open', 0), ('finished', 1)`);
+  await until(() => seen.length === 1, "the filtered INSERT");
+  // The string form replaces the filter on the same channel object.
+  assert.equal(rt.channel(tasks, { filter: "title=eq.second" }), ch);
+  await ch.subscribe();
+  await client.db.query(`INSERT INTO ${tasks} (title, done) VALUES ('other', 1), ('second', 0)`);
+  await until(() => seen.length === 2, "the second filtered INSERT");
+  assert.deepEqual(seen, ["finished", "second"]);
+  assert.throws(() => rt.channel(tasks, { filter: [1] }), (e) => e.code === "VALIDATION_ERROR" && e.field === "filter");
+  await assert.rejects(rt.channel(tasks, { filter: { nope: 1 } }).subscribe(), (e) => e.code === "VALIDATION_ERROR" && /nope/.test(e.message));
+  await rt.close();
+  await client.close();
 });

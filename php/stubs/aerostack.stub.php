@@ -62,7 +62,7 @@ namespace Aerostack\Native {
         public function sendChat(string $roomId, string $text, string $metadataJson): void {}
         public function connect(): Task {}
         public function disconnect(): Task {}
-        public function channel(string $topic): Channel {}
+        public function channel(string $topic, string $filter_json): Channel {}
         public function setToken(string $token): void {}
         public function nextEvent(?int $timeoutMs): ?string {}
         public function tryNextEvent(): ?string {}

@@ -135,6 +135,39 @@ final class RealtimeTest extends TestCase
         $lost->close();
     }
 
+    public function testAChannelFilterPicksTheRowsAndANewOneReplacesIt(): void
+    {
+        $c = $this->client(fresh: true);
+        $table = 'rt_tasks_' . self::uid();
+        $c->db->query("CREATE TABLE $table (id INTEGER PRIMARY KEY, title TEXT, done INTEGER)");
+        $ch = $c->realtime->channel($table, filter: ['done' => 1]);
+        $seen = [];
+        $ch->on('INSERT', function (array $e) use (&$seen): void {
+            $seen[] = $e['data']['title'];
+        });
+        $ch->subscribe();
+        $pump = function (int $n) use ($c, &$seen): void {
+            $deadline = microtime(true) + 10;
+            while (count($seen) < $n && microtime(true) < $deadline) {
+                $c->realtime->run(100);
+            }
+        };
+        $c->db->query("INSERT INTO $table (title, done) VALUES ('open', 0), ('finished', 1)");
+        $pump(1);
+        // the string form replaces the filter on the same channel object
+        $this->assertSame($ch, $c->realtime->channel($table, filter: 'title=eq.second'));
+        $ch->subscribe();
+        $c->db->query("INSERT INTO $table (title, done) VALUES ('other', 1), ('second', 0)");
+        $pump(2);
+        $this->assertSame(['finished', 'second'], $seen);
+        try {
+            $c->realtime->channel($table, filter: ['nope' => 1])->subscribe(timeoutMs: 5000);
+            $this->fail('an unknown column was accepted');
+        } catch (\Aerostack\Exception\ValidationException $e) {
+            $this->assertStringContainsString('nope', $e->getMessage());
+        }
+    }
+
     public function testANonexistentTableIsRefusedByName(): void
     {
         $c = $this->client(fresh: true);

@@ -250,14 +250,25 @@ class Realtime:
         """Events dropped because the listeners did not keep up (the queue holds 10 000)."""
         return 0 if self._n is None else int(self._n.dropped_events)
 
-    def channel(self, name: str) -> "Channel":
+    def channel(self, name: str, filter: Union[Record, str, None] = None) -> "Channel":
         """The channel of ``name``: a table (``"orders"``: its INSERT/UPDATE/DELETE events) or a
-        room path (``"chat/general"``). The same object for the same name."""
+        room path (``"chat/general"``). The same object for the same name.
+
+        ``filter`` (a table's row filter, the official ``channel(topic, filter)``): only the rows
+        it matches arrive, e.g. ``{"status": "open", "priority": "gte.3"}`` (operators ``eq``,
+        ``neq``, ``gt``, ``gte``, ``lt``, ``lte``, ``in.(1,2)``, ``is.null``) or
+        ``"status=eq.open"``. It replaces the channel's filter (``{}`` removes it); the platform
+        refuses an unknown column with an ``error`` event."""
         with self._lock:
             ch = self._channels.get(name)
-            if ch is None:
-                ch = Channel(self, self._native().channel(name), name)
-                self._channels[name] = ch
+            if ch is None or filter is not None:
+                try:
+                    handle = self._native().channel(name, dumps(filter))
+                except native().NativeError as e:
+                    raise _from_native(e) from None
+                if ch is None:
+                    ch = Channel(self, handle, name)
+                    self._channels[name] = ch
             return ch
 
     def connect(self) -> Any:

@@ -365,3 +365,30 @@ def test_official_names_send_chat_chat_room_status_and_max_retries(platform: Loc
     lost.realtime.channel(f"x-{uid}/y")
     assert gave_up.wait(15)
     lost.close()
+
+
+def test_a_channel_filter_picks_the_rows(platform: LocalPlatform, uid: str) -> None:
+    from aerostack.errors import ValidationError
+
+    c = platform.sync_client()
+    table = f"tasks_{uid}"
+    c.db.query(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, title TEXT, done INTEGER)")
+    channel = c.realtime.channel(table, filter={"done": 1})
+    seen: List[str] = []
+
+    @channel.on("INSERT")
+    def on_insert(payload: Record) -> None:
+        seen.append(payload.data.title)
+
+    channel.subscribe()
+    c.db.query(f"INSERT INTO {table} (title, done) VALUES ('open', 0), ('finished', 1)")
+    until_sync(lambda: seen, what="the filtered INSERT")
+    # the string form replaces the filter on the same channel object
+    assert c.realtime.channel(table, filter="title=eq.second") is channel
+    channel.subscribe()
+    c.db.query(f"INSERT INTO {table} (title, done) VALUES ('other', 1), ('second', 0)")
+    until_sync(lambda: len(seen) >= 2, what="the second filtered INSERT")
+    assert seen == ["finished", "second"]
+    with pytest.raises(ValidationError, match="unknown column|nope"):
+        c.realtime.channel(f"{table}", filter={"nope": 1}).subscribe()
+    c.close()

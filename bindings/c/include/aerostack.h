@@ -418,10 +418,14 @@ int32_t aerostack_realtime_send_chat(const AerostackRealtime *rt,
 
 /**
  * The channel of `topic` (a table name or a room path), subscribed on the current or next socket.
+ * `filter` is the JSON of a table topic's row filter replacing the channel's (NULL or `null`:
+ * leave it).
  */
 int32_t aerostack_realtime_channel(const AerostackRealtime *rt,
                                    const uint8_t *topic,
                                    size_t topic_len,
+                                   const uint8_t *filter,
+                                   size_t filter_len,
                                    AerostackChannel **out,
                                    char **err);
 

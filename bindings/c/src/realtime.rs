@@ -85,15 +85,23 @@ pub extern "C" fn aerostack_realtime_send_chat(
 }
 
 /// The channel of `topic` (a table name or a room path), subscribed on the current or next socket.
+/// `filter` is the JSON of a table topic's row filter replacing the channel's (NULL or `null`:
+/// leave it).
 #[unsafe(no_mangle)]
 pub extern "C" fn aerostack_realtime_channel(
     rt: *const AerostackRealtime,
     topic: *const u8,
     topic_len: usize,
+    filter: *const u8,
+    filter_len: usize,
     out: *mut *mut AerostackChannel,
     err: *mut *mut c_char,
 ) -> i32 {
-    ffi(err, || put(out, AerostackChannel { h: handle("realtime", rt)?.h.channel(text("topic", topic, topic_len)?)? }))
+    ffi(err, || {
+        let r = handle("realtime", rt)?;
+        let filter = if filter.is_null() { Value::Null } else { json("filter", filter, filter_len)? };
+        put(out, AerostackChannel { h: r.h.channel(text("topic", topic, topic_len)?, filter)? })
+    })
 }
 
 /// Submits the pull of the next event (`json`: `{kind, topic, event, data, old, listeners, ...}`,

@@ -80,12 +80,15 @@ impl RealtimeHandle {
         Ok(())
     }
 
-    /// The channel of `topic`, subscribed on the current or next socket.
-    pub fn channel(&self, topic: &str) -> Result<ChannelHandle, Error> {
+    /// The channel of `topic`, subscribed on the current or next socket. `filter` (a table
+    /// topic's row filter, the official `channel(topic, {filter})`) replaces the channel's
+    /// filter; null leaves it as it is.
+    pub fn channel(&self, topic: &str, filter: Value) -> Result<ChannelHandle, Error> {
         let rt = self.rt()?;
         let runtime = runtime()?;
         let _entered = runtime.enter(); // subscribing on a live socket wakes its task
-        Ok(ChannelHandle { ch: rt.channel(topic), guard: self.guard })
+        let ch = if filter.is_null() { rt.channel(topic) } else { rt.channel_with_filter(topic, filter)? };
+        Ok(ChannelHandle { ch, guard: self.guard })
     }
 
     /// The official clients' `sendChat(roomId, text, metadata)`: a persisted `message` event on

@@ -74,7 +74,7 @@ fn realtime_subscription_is_awaited_and_a_refusal_is_an_error() {
     let p = platform();
     let c = client(&p);
     let rt = c.realtime(json!({"ack_timeout_ms": 5000})).unwrap();
-    let room = rt.channel("chat/handles").unwrap();
+    let room = rt.channel("chat/handles", Value::Null).unwrap();
     let listener = room.on("hello");
     run(room.wait_subscribed(10_000)).unwrap();
     assert!(room.is_subscribed());
@@ -91,7 +91,7 @@ fn realtime_subscription_is_awaited_and_a_refusal_is_an_error() {
     assert_eq!(ev["listeners"], json!([listener]));
 
     // Another project's topic: the platform refuses it and the wait says so at once.
-    let foreign = rt.channel("chat/handles/proj_000000000000").unwrap();
+    let foreign = rt.channel("chat/handles/proj_000000000000", Value::Null).unwrap();
     let e = run(foreign.wait_subscribed(10_000)).unwrap_err();
     assert_eq!(e.code().as_str(), "FORBIDDEN", "{}", e.message());
 

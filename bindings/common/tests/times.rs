@@ -142,7 +142,7 @@ fn every_time_the_surface_hands_out_is_listed() {
 
     // Realtime: an ack, presence, and the events (a presence event's data has its own paths).
     let rt = c.realtime(json!({"ack_timeout_ms": 5000})).unwrap();
-    let room = rt.channel("rooms/timed").unwrap();
+    let room = rt.channel("rooms/timed", Value::Null).unwrap();
     room.on("*");
     run(room.wait_subscribed(5000));
     room.track(json!({"typing": false})).unwrap();
@@ -170,7 +170,7 @@ fn every_time_the_surface_hands_out_is_listed() {
 
     // A second connection joins: its presence:sync lists the first (presences, joins).
     let rt2 = c.realtime(json!({"ack_timeout_ms": 5000})).unwrap();
-    let room2 = rt2.channel("rooms/timed").unwrap();
+    let room2 = rt2.channel("rooms/timed", Value::Null).unwrap();
     room2.on("*");
     run(room2.wait_subscribed(5000));
     for _ in 0..20 {

@@ -417,15 +417,15 @@ fn every_key_outside_user_data_is_snake_case() {
     );
     call("realtime.history", json!({"room": "ud"}), &mut seen);
     let rt = c.realtime(json!({"ack_timeout_ms": 5000})).unwrap();
-    let room = rt.channel("rooms/ud").unwrap();
+    let room = rt.channel("rooms/ud", Value::Null).unwrap();
     room.on("*");
-    let table = rt.channel("ud").unwrap();
+    let table = rt.channel("ud", Value::Null).unwrap();
     table.on("*");
     run(room.wait_subscribed(5000));
     run(table.wait_subscribed(5000));
     // A second connection in the room: it gets the first one's messages and presence.
     let rt2 = c.realtime(json!({"ack_timeout_ms": 5000})).unwrap();
-    let room2 = rt2.channel("rooms/ud").unwrap();
+    let room2 = rt2.channel("rooms/ud", Value::Null).unwrap();
     room2.on("*");
     run(room2.wait_subscribed(5000));
     room.track(weird()).unwrap();

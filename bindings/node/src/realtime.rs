@@ -54,9 +54,9 @@ impl NativeRealtime {
     }
 
     #[napi(catch_unwind)]
-    pub fn channel(&self, topic: String) -> Result<NativeChannel> {
+    pub fn channel(&self, topic: String, filter_json: String) -> Result<NativeChannel> {
         Ok(NativeChannel {
-            h: self.h.channel(&topic).map_err(to_napi)?,
+            h: self.h.channel(&topic, parse_json("filter", &filter_json)?).map_err(to_napi)?,
         })
     }
 

@@ -42,9 +42,10 @@ impl Realtime {
         Task::spawn(self.h.disconnect())
     }
 
-    /// The channel of `topic` (subscribed on the current or next socket).
-    pub fn channel(&self, topic: &str) -> PhpResult<Channel> {
-        Ok(Channel { h: self.h.channel(topic).map_err(to_php)? })
+    /// The channel of `topic` (subscribed on the current or next socket); `filter_json` a
+    /// table topic's row filter replacing the channel's (`null`: leave it).
+    pub fn channel(&self, topic: &str, filter_json: &str) -> PhpResult<Channel> {
+        Ok(Channel { h: self.h.channel(topic, parse_json("filter", filter_json)?).map_err(to_php)? })
     }
 
     /// A chat message to room `room_id` (`metadata_json`: an object's JSON, or `null`).

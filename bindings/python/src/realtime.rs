@@ -58,9 +58,10 @@ impl NativeRealtime {
         NativeTask::spawn(self.h.disconnect())
     }
 
-    /// The channel of `topic` (subscribed on the current or next socket).
-    fn channel(&self, topic: &str) -> PyResult<NativeChannel> {
-        Ok(NativeChannel { h: self.h.channel(topic).map_err(to_pyerr)? })
+    /// The channel of `topic` (subscribed on the current or next socket); `filter_json` a
+    /// table topic's row filter replacing the channel's (`null`: leave it).
+    fn channel(&self, topic: &str, filter_json: &str) -> PyResult<NativeChannel> {
+        Ok(NativeChannel { h: self.h.channel(topic, parse_json("filter", filter_json)?).map_err(to_pyerr)? })
     }
 
     /// A chat message to room `room_id` (`metadata_json`: an object's JSON, or `null`).

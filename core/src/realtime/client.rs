@@ -184,19 +184,50 @@ impl RealtimeClient {
     /// The channel of `topic` (a table name like `todos`, or a path like `chat/general`; the
     /// project id is appended as the platform does). Subscribes on the next (or current) socket.
     pub fn channel(&self, topic: &str) -> Channel {
+        self.open_channel(topic, None)
+    }
+
+    /// [`RealtimeClient::channel`] with a row filter for a table topic (the official clients'
+    /// `channel(topic, {filter})`): only the row changes it matches arrive. An object of
+    /// `column: value` (equality) or `column: "op.value"` (`eq`, `neq`, `gt`, `gte`, `lt`, `lte`,
+    /// `in.(1,2)`, `is.null`), or the string form `"status=eq.open"`; `{}` removes the filter.
+    /// One filter per topic and connection: a different one replaces it (re-subscribing on a
+    /// live socket). The platform checks the syntax and the columns; a refusal is the channel's
+    /// `error` event and fails [`Channel::wait_subscribed`].
+    pub fn channel_with_filter(&self, topic: &str, filter: Value) -> Result<Channel> {
+        if !(filter.is_object() || filter.is_string()) {
+            return Err(Error::validation(
+                "filter",
+                "a channel filter is an object of column: value or column: \"op.value\" (e.g. {\"status\": \"open\", \"priority\": \"gte.3\"}) or a string like \"status=eq.open\"; pass {} for none",
+            ));
+        }
+        Ok(self.open_channel(topic, Some(filter)))
+    }
+
+    /// The channel of `topic`, created (and subscribed when the socket is up) on first use; a
+    /// new `filter` replaces the stored one and re-subscribes.
+    fn open_channel(&self, topic: &str, filter: Option<Value>) -> Channel {
         let requested = topics::qualify(topic, self.shared.client.project_id());
         {
             let mut st = self.shared.lock();
-            if !st.channels.contains_key(&requested) {
-                st.channels.insert(
-                    requested.clone(),
-                    ChannelState::new(&requested, self.shared.config.dedup_capacity),
-                );
-                let connected = st.connected;
-                drop(st);
-                if connected {
-                    let _ = self.shared.send(frames::subscribe(&requested), None);
+            let connected = st.connected;
+            let created = !st.channels.contains_key(&requested);
+            let c = st.channels.entry(requested.clone()).or_insert_with(|| {
+                ChannelState::new(&requested, self.shared.config.dedup_capacity)
+            });
+            let changed = match filter {
+                Some(f) if f != c.filter => {
+                    c.filter = f;
+                    // Confirmed again (or refused) under the new filter: wait_subscribed waits.
+                    c.live = false;
+                    true
                 }
+                _ => false,
+            };
+            let frame = frames::subscribe(&requested, &c.filter);
+            drop(st);
+            if connected && (created || changed) {
+                let _ = self.shared.send(frame, None);
             }
         }
         self.connect_in_background();

@@ -198,7 +198,7 @@ fn opening_frames(shared: &Shared) -> Vec<String> {
     st.connected = true;
     let mut out = Vec::new();
     for c in st.channels.values() {
-        out.push(frames::subscribe(&c.requested));
+        out.push(frames::subscribe(&c.requested, &c.filter));
         if let Some(state) = &c.tracked {
             out.push(frames::track(&c.requested, state));
         }

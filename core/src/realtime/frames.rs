@@ -6,10 +6,10 @@ use aerostack_protocol::lenient::text_of;
 use aerostack_protocol::realtime::{ClientFrame, ServerFrame};
 use serde_json::Value;
 
-pub(crate) fn subscribe(topic: &str) -> String {
+pub(crate) fn subscribe(topic: &str, filter: &Value) -> String {
     ClientFrame::Subscribe {
         topic: topic.to_owned(),
-        filter: Value::Null,
+        filter: filter.clone(),
         // The engine merges presence from the `presence:sync` of every (re)subscription.
         presence: Some(true),
     }
@@ -231,8 +231,12 @@ mod tests {
     fn writes_the_documented_client_frames() {
         let v = |t: String| serde_json::from_str::<Value>(&t).unwrap();
         assert_eq!(
-            v(subscribe("todos")),
+            v(subscribe("todos", &Value::Null)),
             json!({"type": "subscribe", "topic": "todos", "presence": true})
+        );
+        assert_eq!(
+            v(subscribe("todos", &json!({"done": 0}))),
+            json!({"type": "subscribe", "topic": "todos", "filter": {"done": 0}, "presence": true})
         );
         assert_eq!(
             v(publish("t", "e", &json!({"a": 1}), false, "m1")),

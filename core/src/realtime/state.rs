@@ -136,6 +136,8 @@ pub(crate) fn filter_matches(f: &str, kind: EventKind, event: &str) -> bool {
 pub(crate) struct ChannelState {
     /// Topic as sent in `subscribe` (qualified when the project id is known).
     pub requested: String,
+    /// Row filter sent with `subscribe` (null: none); a table topic's rows the platform sends.
+    pub filter: Value,
     /// The platform's full topic, from `subscribed`.
     pub topic: Option<String>,
     pub listeners: Vec<(ListenerId, String)>,
@@ -160,6 +162,7 @@ impl ChannelState {
     pub fn new(requested: &str, dedup: usize) -> Self {
         ChannelState {
             requested: requested.to_string(),
+            filter: Value::Null,
             topic: None,
             listeners: Vec::new(),
             tracked: None,

@@ -61,12 +61,13 @@ func (r *Realtime) SendChat(roomID, text string, metadata []byte) error {
 	return status(C.aerostack_realtime_send_chat(r.r, rp, rn, tp, tn, mp, mn, &e), e)
 }
 
-// Channel is the channel of topic.
-func (r *Realtime) Channel(topic string) (*Channel, error) {
+// Channel is the channel of topic; filter is the JSON of its row filter (null: leave it).
+func (r *Realtime) Channel(topic string, filter []byte) (*Channel, error) {
 	p, n := sptr(topic)
+	fp, fn := ptr(filter)
 	var out *C.AerostackChannel
 	var e *C.char
-	if err := status(C.aerostack_realtime_channel(r.r, p, n, &out, &e), e); err != nil {
+	if err := status(C.aerostack_realtime_channel(r.r, p, n, fp, fn, &out, &e), e); err != nil {
 		return nil, err
 	}
 	return &Channel{c: out}, nil

@@ -67,15 +67,24 @@ final class Realtime
         return $this->native;
     }
 
-    /** The channel of `$name`: a table (`orders`: its INSERT/UPDATE/DELETE) or a room path (`chat/general`). The same object for the same name. */
-    public function channel(string $name): Channel
+    /**
+     * The channel of `$name`: a table (`orders`: its INSERT/UPDATE/DELETE) or a room path
+     * (`chat/general`). The same object for the same name.
+     *
+     * `$filter` (a table's row filter, the official `channel(topic, filter)`): only the rows it
+     * matches arrive, e.g. `['status' => 'open', 'priority' => 'gte.3']` (operators eq, neq, gt,
+     * gte, lt, lte, `in.(1,2)`, `is.null`) or `'status=eq.open'`. It replaces the channel's filter
+     * (`[]` removes it); the platform refuses an unknown column with an `error` event.
+     */
+    public function channel(string $name, array|string|null $filter = null): Channel
     {
-        if (!isset($this->channels[$name])) {
+        if (!isset($this->channels[$name]) || $filter !== null) {
             try {
-                $this->channels[$name] = new Channel($this, $this->native()->channel($name), $name);
+                $native = $this->native()->channel($name, Native::encode($filter, true));
             } catch (NativeError $e) {
                 throw Native::error($e);
             }
+            $this->channels[$name] ??= new Channel($this, $native, $name);
         }
         return $this->channels[$name];
     }
