@@ -19,7 +19,7 @@ deps:
 build: deps
 	$(CARGO) build --workspace --all-targets --locked
 
-test: build test-rust test-python test-go test-node test-php test-conformance test-reliability test-dashboard
+test: build test-rust test-python test-go test-node test-php test-conformance test-reliability test-dashboard lint
 
 test-rust:
 	$(CARGO) test --workspace --locked --no-fail-fast

@@ -48,6 +48,25 @@ pub fn decode_cursor(c: &str) -> Option<String> {
         .and_then(|b| String::from_utf8(b).ok())
 }
 
+/// Whether `v` serialises to more than `max` bytes of JSON, counted without building the text
+/// and stopping as soon as it is over (a limit check on a hot path: publish, track).
+pub fn json_over(v: &serde_json::Value, max: usize) -> bool {
+    struct Count(usize, usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            if self.0 > self.1 {
+                return Err(std::io::Error::other("over"));
+            }
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(Count(0, max), v).is_err()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,23 +85,4 @@ mod tests {
             Some("a/b:c")
         );
     }
-}
-
-/// Whether `v` serialises to more than `max` bytes of JSON, counted without building the text
-/// and stopping as soon as it is over (a limit check on a hot path: publish, track).
-pub fn json_over(v: &serde_json::Value, max: usize) -> bool {
-    struct Count(usize, usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0 += b.len();
-            if self.0 > self.1 {
-                return Err(std::io::Error::other("over"));
-            }
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    serde_json::to_writer(Count(0, max), v).is_err()
 }
