@@ -300,6 +300,20 @@ func (c *Client) raw(ctx context.Context, op string, a args) ([]byte, error) {
 	if err != nil {
 		return nil, validation(op, "args", "the arguments cannot be encoded as JSON: "+err.Error())
 	}
+	select {
+	case waitSlots <- struct{}{}:
+		// Few calls in flight: wait on this goroutine's thread (see waitSlots).
+		out, err := c.h.CallWait(ctx, op, body)
+		<-waitSlots
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctxError(op, ctx.Err())
+			}
+			return nil, fail(op, err)
+		}
+		return out, nil
+	default:
+	}
 	p, err := c.h.Call(op, body)
 	if err != nil {
 		return nil, fail(op, err)
@@ -307,6 +321,13 @@ func (c *Client) raw(ctx context.Context, op string, a args) ([]byte, error) {
 	d, err := wait(ctx, op, p, nil)
 	return d.JSON, err
 }
+
+// waitSlots bounds the calls that wait in C on their goroutine's OS thread (ffi.CallWait) instead
+// of on the completion queue. Waiting in C answers a sequential caller about twice as fast (no
+// hand-off through the queue's pulling thread and back to the goroutine), but holds an OS thread
+// per call: so only this many at once, and every other call goes through the queue, which serves
+// any number of goroutines with one thread.
+var waitSlots = make(chan struct{}, 1)
 
 // call runs operation op and decodes its answer into T.
 func call[T any](ctx context.Context, c *Client, op string, a args) (T, error) {

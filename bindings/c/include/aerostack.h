@@ -40,6 +40,13 @@
 #define AEROSTACK_PROGRESS 1
 
 /**
+ * A cancel token for blocking calls (`aerostack_client_call_wait`): `aerostack_cancel_fire`,
+ * from any thread, ends the call waiting with it (and every later one) with `CANCELLED` and
+ * drops the engine's request.
+ */
+typedef struct AerostackCancel AerostackCancel;
+
+/**
  * One topic of a realtime connection.
  */
 typedef struct AerostackChannel AerostackChannel;
@@ -218,13 +225,16 @@ int32_t aerostack_client_call(const AerostackClient *client,
 
 /**
  * Runs operation `op` to its end on the calling thread and writes its JSON answer into `*out`
- * (free it with `aerostack_string_free`). For plain C callers.
+ * (free it with `aerostack_string_free`). `cancel` (may be NULL): a token whose
+ * `aerostack_cancel_fire` from another thread ends the wait with `CANCELLED`. For plain C
+ * callers, and for Go when few calls are in flight (it keeps the thread while it waits).
  */
 int32_t aerostack_client_call_wait(const AerostackClient *client,
                                    const uint8_t *op,
                                    size_t op_len,
                                    const uint8_t *args,
                                    size_t args_len,
+                                   const AerostackCancel *cancel,
                                    char **out,
                                    char **err);
 
@@ -313,6 +323,21 @@ void aerostack_completion_free(AerostackCompletionQueue *queue);
  * owns) and clears them.
  */
 void aerostack_completion_release(AerostackCompletion *c);
+
+/**
+ * A new cancel token (free it with `aerostack_cancel_free` once no call waits with it).
+ */
+int32_t aerostack_cancel_new(AerostackCancel **out, char **err);
+
+/**
+ * Fires the token: the call waiting with it returns `CANCELLED` at once.
+ */
+int32_t aerostack_cancel_fire(const AerostackCancel *cancel, char **err);
+
+/**
+ * Frees a cancel token (NULL is ignored).
+ */
+void aerostack_cancel_free(AerostackCancel *cancel);
 
 /**
  * Starts collecting the engine's log lines (idempotent).

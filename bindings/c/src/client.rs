@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use aerostack_bindings_common::{ClientHandle, ErrorDto, ProgressCell};
 use serde_json::json;
 
-use crate::completion::{AerostackCompletionQueue, Item, block};
+use crate::completion::{AerostackCancel, AerostackCompletionQueue, Item, block};
 use crate::{ffi, free, handle, json, put, text, write};
 
 /// A client of one project.
@@ -77,20 +77,26 @@ pub extern "C" fn aerostack_client_call(
 }
 
 /// Runs operation `op` to its end on the calling thread and writes its JSON answer into `*out`
-/// (free it with `aerostack_string_free`). For plain C callers.
+/// (free it with `aerostack_string_free`). `cancel` (may be NULL): a token whose
+/// `aerostack_cancel_fire` from another thread ends the wait with `CANCELLED`. For plain C
+/// callers, and for Go when few calls are in flight (it keeps the thread while it waits).
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
 pub extern "C" fn aerostack_client_call_wait(
     client: *const AerostackClient,
     op: *const u8,
     op_len: usize,
     args: *const u8,
     args_len: usize,
+    cancel: *const AerostackCancel,
     out: *mut *mut c_char,
     err: *mut *mut c_char,
 ) -> i32 {
     ffi(err, || {
         let c = handle("client", client)?;
-        block(c.h.call(text("op", op, op_len)?, json("args", args, args_len)?)?, out)
+        // SAFETY: NULL or a token from `aerostack_cancel_new`, alive for the call (the contract).
+        let cancel = unsafe { cancel.as_ref() };
+        block(c.h.call(text("op", op, op_len)?, json("args", args, args_len)?)?, cancel, out)
     })
 }
 

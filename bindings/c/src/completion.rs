@@ -6,7 +6,8 @@ use std::ffi::c_char;
 use std::future::Future;
 use std::time::Duration;
 
-use aerostack_bindings_common::{CompletionQueue, Error, ErrorDto, InvocationHandle, StreamHandle, WorkerHandle};
+use aerostack_bindings_common::{Canceller, CompletionQueue, Error, ErrorDto, InvocationHandle, StreamHandle, Task, WorkerHandle};
+use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::stream::AerostackStream;
@@ -212,15 +213,82 @@ pub extern "C" fn aerostack_completion_release(c: *mut AerostackCompletion) {
     }
 }
 
-/// Runs a call to its end on the calling thread and returns its JSON answer (for plain C
-/// callers and tests; the Go SDK submits to a queue instead).
-pub(crate) fn block<F>(fut: F, out: *mut *mut c_char) -> Result<(), Error>
+/// Runs a call to its end on the calling thread (spinning briefly, then parked) and returns its
+/// JSON answer; `cancel` (may be NULL) ends it early with `CANCELLED`. For plain C callers, and
+/// for the Go SDK when few calls are in flight: waiting here spares the two thread hand-offs of
+/// the queue (submit -> pulling thread -> goroutine), a large share of a local call.
+pub(crate) fn block<F>(fut: F, cancel: Option<&AerostackCancel>, out: *mut *mut c_char) -> Result<(), Error>
 where
     F: Future<Output = Result<Value, Error>> + Send + 'static,
 {
-    let task = aerostack_bindings_common::Task::spawn(fut)?;
-    task.wait(None);
+    let task = Task::spawn(fut)?;
+    if let Some(c) = cancel {
+        c.arm(task.canceller());
+    }
+    let finished = task.wait(None);
+    if let Some(c) = cancel {
+        c.disarm();
+    }
+    if !finished {
+        return Err(Error::cancelled());
+    }
     let v = task.take().unwrap_or_else(|| Err(Error::new(aerostack_bindings_common::ErrorCode::InternalError, "the call's outcome was lost")))?;
     write(out, c_string(v.to_string()))
+}
+
+/// A cancel token for blocking calls (`aerostack_client_call_wait`): `aerostack_cancel_fire`,
+/// from any thread, ends the call waiting with it (and every later one) with `CANCELLED` and
+/// drops the engine's request.
+pub struct AerostackCancel {
+    state: Mutex<CancelState>,
+}
+
+struct CancelState {
+    fired: bool,
+    armed: Option<Canceller<Result<Value, Error>>>,
+}
+
+impl AerostackCancel {
+    fn arm(&self, c: Canceller<Result<Value, Error>>) {
+        let mut st = self.state.lock();
+        if st.fired {
+            drop(st);
+            c.cancel();
+        } else {
+            st.armed = Some(c);
+        }
+    }
+
+    fn disarm(&self) {
+        self.state.lock().armed = None;
+    }
+}
+
+/// A new cancel token (free it with `aerostack_cancel_free` once no call waits with it).
+#[unsafe(no_mangle)]
+pub extern "C" fn aerostack_cancel_new(out: *mut *mut AerostackCancel, err: *mut *mut c_char) -> i32 {
+    ffi(err, || put(out, AerostackCancel { state: Mutex::new(CancelState { fired: false, armed: None }) }))
+}
+
+/// Fires the token: the call waiting with it returns `CANCELLED` at once.
+#[unsafe(no_mangle)]
+pub extern "C" fn aerostack_cancel_fire(cancel: *const AerostackCancel, err: *mut *mut c_char) -> i32 {
+    ffi(err, || {
+        let armed = {
+            let mut st = handle("cancel", cancel)?.state.lock();
+            st.fired = true;
+            st.armed.take()
+        };
+        if let Some(c) = armed {
+            c.cancel();
+        }
+        Ok(())
+    })
+}
+
+/// Frees a cancel token (NULL is ignored).
+#[unsafe(no_mangle)]
+pub extern "C" fn aerostack_cancel_free(cancel: *mut AerostackCancel) {
+    free(cancel);
 }
 

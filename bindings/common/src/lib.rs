@@ -55,6 +55,6 @@ pub use queue::CompletionQueue;
 pub use realtime::{ChannelHandle, RealtimeHandle};
 pub use runtime::{ProcessGuard, RuntimeError, runtime};
 pub use stream::StreamHandle;
-pub use task::{AbortHandle, Task};
+pub use task::{AbortHandle, Canceller, Task};
 pub use upload_stream::UploadWriter;
 pub use worker::{InvocationHandle, WorkerHandle, job_type_from_function_name};

@@ -21,6 +21,7 @@ package ffi
 import "C"
 
 import (
+	"context"
 	"unsafe"
 )
 
@@ -127,6 +128,37 @@ func (c *Client) Call(op string, args []byte) (*Pending, error) {
 		a, an := ptr(args)
 		return C.aerostack_client_call(c.c, q, op_p, op_n, a, an, id, e)
 	})
+}
+
+// CallWait runs operation op on the calling goroutine's OS thread until it ends (the thread
+// stays in C meanwhile: callers keep few of these at once) and returns its JSON answer. When
+// ctx ends first, its cancel token ends the call with CANCELLED and drops the engine's request.
+func (c *Client) CallWait(ctx context.Context, op string, args []byte) ([]byte, error) {
+	var tok *C.AerostackCancel
+	if ctx.Done() != nil {
+		var e *C.char
+		if err := status(C.aerostack_cancel_new(&tok, &e), e); err != nil {
+			return nil, err
+		}
+		fired := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			C.aerostack_cancel_fire(tok, nil)
+			close(fired)
+		})
+		defer func() {
+			if !stop() {
+				<-fired // the token is in use until the fire returns
+			}
+			C.aerostack_cancel_free(tok)
+		}()
+	}
+	op_p, op_n := sptr(op)
+	a, an := ptr(args)
+	var out, e *C.char
+	if err := status(C.aerostack_client_call_wait(c.c, op_p, op_n, a, an, tok, &out, &e), e); err != nil {
+		return nil, err
+	}
+	return take(out), nil
 }
 
 // Upload submits an upload (data nil: from args.path); progress reports come on the Pending.

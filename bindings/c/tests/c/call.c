@@ -40,13 +40,28 @@ int main(void) {
   /* Blocking. */
   char *answer = NULL;
   const char *op = "db.query", *args = "{\"sql\": \"SELECT 40 + 2 AS answer\"}";
-  CHECK(aerostack_client_call_wait(client, s(op), strlen(op), s(args), strlen(args), &answer, &err), err);
+  AerostackCancel *cancel = NULL;
+  CHECK(aerostack_cancel_new(&cancel, &err), err);
+  CHECK(aerostack_client_call_wait(client, s(op), strlen(op), s(args), strlen(args), cancel, &answer, &err), err);
   if (!strstr(answer, "\"answer\":42")) {
     fprintf(stderr, "unexpected answer: %s\n", answer);
     return 1;
   }
   printf("blocking: %s\n", answer);
   aerostack_string_free(answer);
+
+  /* A fired token ends a blocking call with CANCELLED. */
+  CHECK(aerostack_cancel_fire(cancel, &err), err);
+  answer = NULL;
+  if (aerostack_client_call_wait(client, s(op), strlen(op), s(args), strlen(args), cancel, &answer, &err) != AEROSTACK_ERROR
+      || answer != NULL || !strstr(err, "\"code\":\"CANCELLED\"")) {
+    fprintf(stderr, "expected CANCELLED from a fired token, got %s\n", err ? err : "no error");
+    return 1;
+  }
+  printf("cancelled: %s\n", err);
+  aerostack_string_free(err);
+  err = NULL;
+  aerostack_cancel_free(cancel);
 
   /* An argument error comes back as the call's outcome, with the field named. */
   const char *bad = "{\"params\": []}";
