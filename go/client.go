@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aerostack/aerostack-sdk/go/internal/ffi"
@@ -300,11 +301,10 @@ func (c *Client) raw(ctx context.Context, op string, a args) ([]byte, error) {
 	if err != nil {
 		return nil, validation(op, "args", "the arguments cannot be encoded as JSON: "+err.Error())
 	}
-	select {
-	case waitSlots <- struct{}{}:
-		// Few calls in flight: wait on this goroutine's thread (see waitSlots).
+	defer inFlight.Add(-1)
+	if inFlight.Add(1) == 1 {
+		// The only call in flight: wait on this goroutine's thread (see inFlight).
 		out, err := c.h.CallWait(ctx, op, body)
-		<-waitSlots
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctxError(op, ctx.Err())
@@ -312,7 +312,6 @@ func (c *Client) raw(ctx context.Context, op string, a args) ([]byte, error) {
 			return nil, fail(op, err)
 		}
 		return out, nil
-	default:
 	}
 	p, err := c.h.Call(op, body)
 	if err != nil {
@@ -322,12 +321,12 @@ func (c *Client) raw(ctx context.Context, op string, a args) ([]byte, error) {
 	return d.JSON, err
 }
 
-// waitSlots bounds the calls that wait in C on their goroutine's OS thread (ffi.CallWait) instead
-// of on the completion queue. Waiting in C answers a sequential caller about twice as fast (no
-// hand-off through the queue's pulling thread and back to the goroutine), but holds an OS thread
-// per call: so only this many at once, and every other call goes through the queue, which serves
-// any number of goroutines with one thread.
-var waitSlots = make(chan struct{}, 1)
+// inFlight counts the calls running. A call that starts alone waits in C on its goroutine's OS
+// thread (ffi.CallWait) instead of on the completion queue: that answers a sequential caller
+// about twice as fast (no hand-off through the queue's pulling thread and back to the goroutine).
+// Every call that starts beside others goes through the queue, which serves any number of
+// goroutines with one thread, and never has a spinning waiter beside it.
+var inFlight atomic.Int64
 
 // call runs operation op and decodes its answer into T.
 func call[T any](ctx context.Context, c *Client, op string, a args) (T, error) {
