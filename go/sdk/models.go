@@ -150,6 +150,14 @@ type ChatCompletionRequest struct {
 	TopP        *float64      `json:"top_p,omitempty"`
 }
 
+// GatewayBillingLogRequest debits a consumer of a gateway API by units it metered.
+type GatewayBillingLogRequest struct {
+	ConsumerID string  `json:"consumerId"`
+	APIID      string  `json:"apiId"`
+	Units      int64   `json:"units"`
+	Metric     *string `json:"metric,omitempty"`
+}
+
 type IngestRequest struct {
 	Content  string         `json:"content"`
 	Type     string         `json:"type"`

@@ -177,6 +177,30 @@ func (st *Storage) StorageMove(ctx context.Context, req StorageCopyRequest) (Rec
 // AI is chat and search (AIApi).
 type AI struct{ s *SDK }
 
+// Gateway is the AI gateway (GatewayApi): chat and the wallet as a consumer (the consumer key
+// of WithConsumerKey, else AEROSTACK_CONSUMER_KEY), and billing logs with the project key.
+type Gateway struct{ s *SDK }
+
+// GatewayChatCompletions is a chat through gateway API apiSlug, billed to the consumer: the
+// OpenAI-style answer {choices, usage, ...}.
+func (g *Gateway) GatewayChatCompletions(ctx context.Context, apiSlug string, req ChatCompletionRequest) (Record, error) {
+	return g.s.restWith(ctx, "gateway.gateway_chat_completions", req, map[string]any{"apiSlug": apiSlug})
+}
+
+// GatewayGetWallet is the consumer's wallet (of API apiSlug when not empty): {wallet: {balance, ...}}.
+func (g *Gateway) GatewayGetWallet(ctx context.Context, apiSlug string) (Record, error) {
+	var params map[string]any
+	if apiSlug != "" {
+		params = map[string]any{"api_slug": apiSlug}
+	}
+	return g.s.restWith(ctx, "gateway.gateway_get_wallet", nil, params)
+}
+
+// GatewayBillingLog debits a consumer by units the project metered itself: {success, loggedUnits}.
+func (g *Gateway) GatewayBillingLog(ctx context.Context, req GatewayBillingLogRequest) (Record, error) {
+	return g.s.rest(ctx, "gateway.gateway_billing_log", req)
+}
+
 // AiChat is a chat completion: {choices, usage, response, ...}.
 func (a *AI) AiChat(ctx context.Context, req ChatCompletionRequest) (Record, error) {
 	return a.s.rest(ctx, "ai.ai_chat", req)

@@ -49,6 +49,10 @@ func WithRetryConfig(r *aerostack.RetryPolicy) Option {
 // WithHeaders are sent with every request.
 func WithHeaders(h map[string]string) Option { return func(c *aerostack.Config) { c.Headers = h } }
 
+// WithConsumerKey is the AI-gateway consumer key (ask_…) of the Gateway consumer operations
+// (else AEROSTACK_CONSUMER_KEY).
+func WithConsumerKey(key string) Option { return func(c *aerostack.Config) { c.ConsumerKey = key } }
+
 // WithLogger receives the engine's lines (retries).
 func WithLogger(l *slog.Logger) Option { return func(c *aerostack.Config) { c.Logger = l } }
 
@@ -66,6 +70,7 @@ type SDK struct {
 	Storage        *Storage
 	AI             *AI
 	Services       *Services
+	Gateway        *Gateway
 	// Realtime is the realtime connection (aerostack.Realtime: Channel, Connect, SetToken, Status).
 	Realtime *aerostack.Realtime
 }
@@ -86,6 +91,7 @@ func New(apiKey string, opts ...Option) *SDK {
 	s.Storage = &Storage{s}
 	s.AI = &AI{s}
 	s.Services = &Services{s}
+	s.Gateway = &Gateway{s}
 	if s.client != nil {
 		s.Realtime = s.client.Realtime
 	}
@@ -105,10 +111,19 @@ func (s *SDK) Close() error {
 
 // rest runs REST operation group.name with request's wire fields; the JSON answer.
 func (s *SDK) rest(ctx context.Context, operation string, request any) (Record, error) {
+	return s.restWith(ctx, operation, request, nil)
+}
+
+// restWith is rest with path and query parameters (the spec's names).
+func (s *SDK) restWith(ctx context.Context, operation string, request any, params map[string]any) (Record, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	raw, err := s.client.Do(ctx, "rest", map[string]any{"operation": operation, "request": request})
+	args := map[string]any{"operation": operation, "request": request}
+	if params != nil {
+		args["params"] = params
+	}
+	raw, err := s.client.Do(ctx, "rest", args)
 	if err != nil {
 		return nil, err
 	}

@@ -72,6 +72,31 @@ func TestEveryOperation(t *testing.T) {
 		t.Fatalf("a wrong password: %v", err)
 	}
 
+	// Gateway: a gateway API and a consumer through the local management routes.
+	c, _ := s.Client()
+	if _, err := c.Request(ctx, "POST", "/local/gateway/apis", map[string]any{"slug": "sdk-bot"}); err != nil {
+		t.Fatal(err)
+	}
+	con, err := c.Request(ctx, "POST", "/local/gateway/keys", map[string]any{"api_slug": "sdk-bot", "credits": 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := con.(map[string]any)
+	gs := sdk.New(p.APIKey, sdk.WithServerURL(p.APIURL), sdk.WithConsumerKey(cm["key"].(string)))
+	defer gs.Close()
+	gchat := must(gs.Gateway.GatewayChatCompletions(ctx, "sdk-bot", sdk.ChatCompletionRequest{Messages: []sdk.ChatMessage{{Role: "user", Content: "hi"}}}))
+	if fmt.Sprint(gchat["usage"].(map[string]any)["total_tokens"]) != "2" {
+		t.Fatalf("gateway chat: %v", gchat)
+	}
+	must(gs.Gateway.GatewayBillingLog(ctx, sdk.GatewayBillingLogRequest{ConsumerID: cm["consumer_id"].(string), APIID: cm["api_id"].(string), Units: 8}))
+	w := must(gs.Gateway.GatewayGetWallet(ctx, "sdk-bot"))["wallet"].(map[string]any)
+	if fmt.Sprint(w["balance"]) != "90" {
+		t.Fatalf("gateway wallet: %v", w)
+	}
+	if _, err := s.Gateway.GatewayGetWallet(ctx, "sdk-bot"); !errors.Is(err, aerostack.ErrValidation) {
+		t.Fatalf("no consumer key: %v", err)
+	}
+
 	// Cache
 	must(s.Cache.CacheSet(ctx, sdk.CacheSetRequest{Key: "k", Value: map[string]any{"n": 1}, Ttl: sdk.PtrInt64(60)}))
 	if g := must(s.Cache.CacheGet(ctx, sdk.CacheGetRequest{Key: "k"})); g["exists"] != true || g["value"].(map[string]any)["n"] != float64(1) {
@@ -205,8 +230,11 @@ func TestEveryRestOperationHasAMethod(t *testing.T) {
 	}
 	s := sdk.New("k")
 	groups := map[string]any{"ai": s.AI, "authentication": s.Authentication, "cache": s.Cache,
-		"database": s.Database, "queue": s.Queue, "services": s.Services, "storage": s.Storage}
+		"database": s.Database, "queue": s.Queue, "services": s.Services, "storage": s.Storage, "gateway": s.Gateway}
 	ops := regexp.MustCompile(`op\("([a-z]+)", "([a-z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	for _, m := range regexp.MustCompile(`consumer\("([a-z_]+)"`).FindAllStringSubmatch(string(src), -1) {
+		ops = append(ops, []string{m[0], "gateway", m[1]})
+	}
 	if len(ops) < 30 {
 		t.Fatalf("parsed %d operations from rest.rs", len(ops))
 	}

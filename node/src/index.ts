@@ -12,7 +12,7 @@
 export * from "./client";
 export type * from "./types";
 export * from "./errors";
-export { SDK, createClient, ResponseError, FetchError, RequiredError, type SDKOptions, type FetchApi, type OperationOptions, type OperationRequest, type Operation, type CacheFacade, type StorageGroup } from "./sdk";
+export { SDK, createClient, ResponseError, FetchError, RequiredError, type SDKOptions, type FetchApi, type OperationOptions, type OperationRequest, type Operation, type CacheFacade, type StorageGroup, type StreamGatewayRequest } from "./sdk";
 export { Realtime, Channel, EventStream, Socket, type RealtimeEvent, type PresenceEvent, type RealtimeOptions, type ChannelOptions, type PublishOptions, type Listener } from "./realtime";
 export { RealtimeClient, type RealtimeClientConfig } from "./realtime-client";
 export { Stream, type CallOptions, type RetryOption } from "./transport";

@@ -109,6 +109,7 @@ export interface Addon {
   version(): string;
   operations(): string[];
   restOperations(): string[];
+  restParameters(operation: string): string[];
   jobTypeFromFunctionName(name: string): string;
   engineOptionNames(): Array<[string, string | null]>;
   drainLogs(): Array<[string, string]>;

@@ -12,7 +12,7 @@
  * operations' methods and paths are the surface's table (bindings/common/src/rest.rs, the `rest`
  * operation): the same engine as `AerostackClient` (retries, timeouts, errors).
  */
-import { AerostackClient, Cache as ClientCache, Storage as ClientStorage } from "./client";
+import { AerostackClient, Cache as ClientCache, Storage as ClientStorage, type ChatMessage } from "./client";
 import { AerostackError, NetworkError, ValidationError, validationError } from "./errors";
 import { native, type NativeClient, type NativeHostedCall } from "./native";
 import type { Realtime } from "./realtime";
@@ -34,6 +34,8 @@ export interface SDKOptions {
   timeoutMs?: number;
   /** Accepted for compatibility; the realtime client reconnects per its own options. */
   maxReconnectAttempts?: number;
+  /** The AI-gateway consumer key (`ask_…`) of `gateway.gatewayChatCompletions`/`gatewayGetWallet` and `streamGateway` (else `AEROSTACK_CONSUMER_KEY`). */
+  consumerKey?: string;
   /**
    * The generated runtime's `fetchApi`: every HTTP request of the generated operations goes
    * through this function (your own `fetch`, with its agent, proxy or instrumentation); the
@@ -78,14 +80,17 @@ export type OperationRequest = { requestBody?: Record<string, unknown>; xSDKVers
 
 export type Operation = (request?: OperationRequest, options?: OperationOptions) => Promise<any>;
 
-function body(name: string, request: OperationRequest | undefined): Record<string, unknown> | undefined {
+/** Keys of a request that are not its body: headers, the consumer key, path/query parameters. */
+const NOT_BODY = ["xSDKVersion", "xRequestID", "consumerKey"];
+
+function body(name: string, request: OperationRequest | undefined, params: string[] = []): Record<string, unknown> | undefined {
   if (!request) return undefined;
   if (request.requestBody !== undefined) return request.requestBody;
   const wrapper = request[`${name}Request`];
   if (wrapper !== undefined) return wrapper as Record<string, unknown>;
   const wrappers = Object.keys(request).filter((k) => k.endsWith("Request"));
   if (wrappers.length === 1) return request[wrappers[0]] as Record<string, unknown>;
-  const rest = Object.keys(request).filter((k) => k !== "xSDKVersion" && k !== "xRequestID");
+  const rest = Object.keys(request).filter((k) => !NOT_BODY.includes(k) && !params.includes(k));
   if (rest.length) {
     throw validationError("requestBody", `${name}: pass the request as { requestBody: {...} } (or { ${name}Request: {...} }), got the keys ${rest.join(", ")}`);
   }
@@ -107,8 +112,13 @@ function group(t: Transport, name: string, target: Record<string, unknown> = {},
     const [g, op] = qualified.split(".");
     if (g !== name) continue;
     const method = camel(op);
+    // Path and query parameters (`apiSlug`) are top-level keys of the request, as generated.
+    const params = native.restParameters(qualified).map(camel);
     const run: Operation = async (request, o) => {
-      const args = { operation: qualified, request: body(method, request) };
+      const args: Record<string, unknown> = { operation: qualified, request: body(method, request, params) };
+      const given = params.filter((p) => request?.[p] !== undefined);
+      if (given.length) args.params = Object.fromEntries(given.map((p) => [p, request?.[p]]));
+      if (request?.consumerKey !== undefined) args.consumer_key = request.consumerKey;
       const opts = options(request, o);
       if (!fetchApi) return t.call("rest", args, opts);
       const a = JSON.stringify({ ...args, _options: callOptionsJson(opts) });
@@ -118,6 +128,21 @@ function group(t: Transport, name: string, target: Record<string, unknown> = {},
     if (method === "delete") target._delete = run; // the generator's spelling of a reserved word
   }
   return target as Record<string, Operation>;
+}
+
+/** The request of {@link SDK.streamGateway}. */
+export interface StreamGatewayRequest {
+  apiSlug: string;
+  messages: ChatMessage[];
+  /** The consumer key (else the SDK's `consumerKey`); `token` is the same for a user's token. */
+  consumerKey?: string;
+  token?: string;
+  /** A system message sent before `messages`. */
+  systemPrompt?: string;
+  onToken?: (delta: string) => void;
+  onDone?: (result: { text: string; tokensUsed: number }) => void;
+  onError?: (error: Error) => void;
+  signal?: AbortSignal;
 }
 
 /** `sdk.cache`: the CacheFacade (`get`, `set`, `delete`, `exists`, ...) plus the generated `cacheGet`, ... */
@@ -140,6 +165,8 @@ export class SDK {
   storage!: StorageGroup;
   ai!: Record<string, Operation>;
   services!: Record<string, Operation>;
+  /** `gatewayChatCompletions({ apiSlug, chatCompletionRequest, consumerKey? })`, `gatewayGetWallet({ apiSlug })`, `gatewayBillingLog({ requestBody })`. */
+  gateway!: Record<string, Operation>;
   private readonly options: SDKOptions;
   private config!: Record<string, unknown>;
   private client: AerostackClient | null = null;
@@ -165,6 +192,7 @@ export class SDK {
       project_id: o.projectId,
       timeout_ms: o.timeoutMs,
       retry: retryJson(o.retryConfig),
+      consumer_key: o.consumerKey,
     };
     this.config = config;
     this.client = null;
@@ -179,6 +207,7 @@ export class SDK {
     this.queue = group(t, "queue", {}, f);
     this.ai = group(t, "ai", {}, f);
     this.services = group(t, "services", {}, f);
+    this.gateway = group(t, "gateway", {}, f);
     const cache = new ClientCache(t) as unknown as Record<string, unknown>;
     this.cache = group(t, "cache", cache, f) as unknown as CacheFacade;
     const storage = group(t, "storage", {}, f) as StorageGroup;
@@ -204,6 +233,33 @@ export class SDK {
   /** Realtime channels of the project. */
   get realtime(): Realtime {
     return this.rpc.realtime;
+  }
+
+  /**
+   * The official `streamGateway`: a chat through gateway API `apiSlug`, streamed. `onToken` gets
+   * each piece of text, `onDone` the whole text and the tokens used; a failure goes to `onError`
+   * when given (and the promise resolves), else the promise rejects. `systemPrompt` goes first.
+   */
+  async streamGateway(request: StreamGatewayRequest): Promise<void> {
+    const { apiSlug, messages, consumerKey, token, systemPrompt, onToken, onDone, onError, signal } = request ?? ({} as StreamGatewayRequest);
+    const all: ChatMessage[] = systemPrompt ? [{ role: "system", content: systemPrompt }, ...(messages ?? [])] : [...(messages ?? [])];
+    let text = "";
+    try {
+      await this.rpc.gateway.stream({
+        apiSlug,
+        messages: all,
+        consumerKey: consumerKey ?? token ?? this.options.consumerKey,
+        signal,
+        onToken: (delta) => {
+          text += delta;
+          onToken?.(delta);
+        },
+        onDone: ({ tokensUsed }) => onDone?.({ text, tokensUsed }),
+      });
+    } catch (e) {
+      if (!onError) throw e;
+      onError(e as Error);
+    }
   }
 
   /** Replaces the API key (later calls use it). */

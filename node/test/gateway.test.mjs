@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as http from "node:http";
 import { after, before, test } from "node:test";
 
-import { AerostackClient, AerostackError, ValidationError } from "aerostack";
+import { AerostackClient, AerostackError, SDK, ValidationError } from "aerostack";
 import { startPlatform, uid } from "./helpers.mjs";
 
 /** An OpenAI-compatible stand-in: a fixed answer echoing the last message, JSON or SSE. */
@@ -104,4 +104,29 @@ test("chatApi(slug): chat with history, streamed or not; usage and wallet of tha
   assert.equal((await bot.wallet()).totalConsumed, 9);
   assert.equal((await bot.usage(7)).totalRequests, 2);
   await assert.rejects(bot.chat({}), (e) => e instanceof ValidationError && e.field === "message");
+});
+
+test("the SDK face: the generated gateway operations and streamGateway", async () => {
+  const slug = `sdkgw-${uid()}`;
+  const con = await consumer(slug, 100);
+  const sdk = new SDK({ apiKeyAuth: p.apiKey, serverURL: p.apiUrl, consumerKey: con.key });
+  const res = await sdk.gateway.gatewayChatCompletions({ apiSlug: slug, chatCompletionRequest: { messages: [{ role: "user", content: "hi" }] } });
+  assert.equal(res.choices[0].message.content, "echo: hi");
+  assert.equal(res.usage.total_tokens, 5);
+  const { wallet } = await sdk.gateway.gatewayGetWallet({ apiSlug: slug });
+  assert.deepEqual([wallet.balance, wallet.total_consumed], [95, 5]);
+  const logged = await sdk.gateway.gatewayBillingLog({ requestBody: { consumerId: con.consumer_id, apiId: con.api_id, units: 5 } });
+  assert.equal(logged.loggedUnits, 5);
+  let text = "";
+  let done;
+  await sdk.streamGateway({ apiSlug: slug, messages: [{ role: "user", content: "yo" }], systemPrompt: "be brief", onToken: (d) => (text += d), onDone: (r) => (done = r) });
+  assert.equal(text.trim(), "echo: yo");
+  assert.deepEqual(done, { text, tokensUsed: 4 });
+  // A missing path parameter is named; a failure goes to onError when given.
+  await assert.rejects(sdk.gateway.gatewayChatCompletions({ requestBody: { messages: [] } }), (e) => e instanceof ValidationError && /apiSlug/.test(e.message));
+  const bare = new SDK({ apiKeyAuth: p.apiKey, serverURL: p.apiUrl });
+  let failed;
+  await bare.streamGateway({ apiSlug: slug, messages: [{ role: "user", content: "x" }], consumerKey: "ask_test_nope", onToken: () => {}, onError: (e) => (failed = e) });
+  assert.ok(failed instanceof AerostackError, String(failed));
+  assert.equal((await bare.gateway.gatewayGetWallet({ apiSlug: slug, consumerKey: con.key })).wallet.balance, 86);
 });

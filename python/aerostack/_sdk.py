@@ -5,6 +5,10 @@ take the wire field names of the REST API (``jobId``, ``sourceKey``, ``topK``...
 platform's JSON answer as a :class:`~aerostack.Record`. Every operation accepts an optional
 positional :class:`~aerostack.utils.RetryConfig` that overrides the SDK's ``retry_config`` for that
 call. Calls go through the same engine as ``AerostackClient`` (retries, timeouts, errors).
+
+Path and query parameters are keyword arguments (``sdk.gateway.gateway_chat_completions(
+request={...}, api_slug="my-bot")``); the gateway's consumer operations take ``consumer_key=``
+(else the SDK's ``consumer_key``, else ``AEROSTACK_CONSUMER_KEY``).
 """
 
 from __future__ import annotations
@@ -36,12 +40,11 @@ _G = TypeVar("_G")
 
 class SyncOperation(Protocol):
     def __call__(self, request: Request = None, retries: Optional[RetryConfig] = None, *,
-                 timeout_ms: Optional[int] = None) -> Any: ...
-
+                 timeout_ms: Optional[int] = None, **params: Any) -> Any: ...
 
 class AsyncOperation(Protocol):
     def __call__(self, request: Request = None, retries: Optional[RetryConfig] = None, *,
-                 timeout_ms: Optional[int] = None) -> Awaitable[Any]: ...
+                 timeout_ms: Optional[int] = None, **params: Any) -> Awaitable[Any]: ...
 
 
 def _extra(retries: Optional[RetryConfig], timeout_ms: Optional[int]) -> Optional[Dict[str, Any]]:
@@ -50,8 +53,14 @@ def _extra(retries: Optional[RetryConfig], timeout_ms: Optional[int]) -> Optiona
     return call_options(retry=retries, timeout=(timeout_ms / 1000.0) if timeout_ms is not None else None)
 
 
-def _args(operation: str, request: Request) -> Dict[str, Any]:
-    return {"operation": operation, "request": dict(request) if request is not None else None}
+def _args(operation: str, request: Request, params: Dict[str, Any]) -> Dict[str, Any]:
+    args: Dict[str, Any] = {"operation": operation, "request": dict(request) if request is not None else None}
+    consumer_key = params.pop("consumer_key", None)
+    if consumer_key is not None:
+        args["consumer_key"] = consumer_key
+    if params:
+        args["params"] = params
+    return args
 
 
 class _Op(Generic[_G]):
@@ -81,16 +90,16 @@ class _Op(Generic[_G]):
             t_async = obj._sdk._async
 
             async def run_async(request: Request = None, retries: Optional[RetryConfig] = None, *,
-                                timeout_ms: Optional[int] = None) -> Any:
-                return await t_async.call("rest", _args(operation, request), extra=_extra(retries, timeout_ms))
+                                timeout_ms: Optional[int] = None, **params: Any) -> Any:
+                return await t_async.call("rest", _args(operation, request, params), extra=_extra(retries, timeout_ms))
 
             run_async.__doc__ = self.__doc__
             return run_async
         t_sync = obj._sdk._sync
 
         def run(request: Request = None, retries: Optional[RetryConfig] = None, *,
-                timeout_ms: Optional[int] = None) -> Any:
-            return t_sync.call("rest", _args(operation, request), extra=_extra(retries, timeout_ms))
+                timeout_ms: Optional[int] = None, **params: Any) -> Any:
+            return t_sync.call("rest", _args(operation, request, params), extra=_extra(retries, timeout_ms))
 
         run.__doc__ = self.__doc__
         return run
@@ -159,6 +168,18 @@ class Database(_Group):
     _group = "database"
     db_query, db_query_async = _ops("Execute SQL query")
     db_batch, db_batch_async = _ops("Execute SQL statements in one transaction")
+
+
+class Gateway(_Group):
+    """The AI gateway (``GatewayApi``): ``gateway_chat_completions(request, api_slug=...)`` and
+    ``gateway_get_wallet(api_slug=...)`` as a consumer (``consumer_key=`` or the SDK's), and
+    ``gateway_billing_log`` with the project key."""
+
+    __slots__ = ()
+    _group = "gateway"
+    gateway_billing_log, gateway_billing_log_async = _ops("Log metered units against a consumer's wallet")
+    gateway_chat_completions, gateway_chat_completions_async = _ops("Chat through a gateway API, billed to the consumer")
+    gateway_get_wallet, gateway_get_wallet_async = _ops("The consumer's wallet")
 
 
 class Queue(_Group):
@@ -261,6 +282,8 @@ class SDK:
         async_client: the same for the ``*_async`` operations (``httpx.AsyncClient`` or an
             ``AsyncHttpClient``).
         project_id: the project id or slug (optional; the key names the project).
+        consumer_key: the AI-gateway consumer key (``ask_…``) of the ``gateway`` consumer
+            operations (else ``AEROSTACK_CONSUMER_KEY``).
     """
 
     def __init__(
@@ -275,6 +298,7 @@ class SDK:
         async_client: Optional[Any] = None,
         *,
         project_id: Optional[str] = None,
+        consumer_key: Optional[str] = None,
     ) -> None:
         for name, c in (("client", client), ("async_client", async_client)):
             if c is not None and not (callable(getattr(c, "send", None)) and callable(getattr(c, "build_request", None))):
@@ -287,6 +311,7 @@ class SDK:
             server_index=server_idx,
             timeout=(timeout_ms / 1000.0) if timeout_ms is not None else None,
             retry=retry_config,
+            consumer_key=consumer_key,
         )
         native = new_native_client(config)
         log = debug_logger  # None: the "aerostack" logger
@@ -297,6 +322,7 @@ class SDK:
         self.authentication = Authentication(self)
         self.cache = Cache(self)
         self.database = Database(self)
+        self.gateway = Gateway(self)
         self.queue = Queue(self)
         self.services = Services(self)
         self.storage = Storage(self)

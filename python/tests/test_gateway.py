@@ -71,3 +71,23 @@ def test_consumer_errors(platform: LocalPlatform, ai_platform: LocalPlatform, ui
     # A key that is not a consumer key.
     with pytest.raises(errors.AuthError):
         c.gateway.wallet(consumer_key="ask_test_" + "0" * 32)
+
+
+def test_the_sdk_gateway_operations(ai_platform: LocalPlatform, uid: str) -> None:
+    from aerostack import SDK
+
+    con = _consumer(_sync(ai_platform), f"sdk-{uid}", 1000)
+    sdk = SDK(api_key_auth=ai_platform.api_key, server_url=ai_platform.api_url, consumer_key=con["key"])
+    res = sdk.gateway.gateway_chat_completions(
+        request={"messages": [{"role": "user", "content": "Hello"}]}, api_slug=f"sdk-{uid}")
+    assert res["choices"][0]["message"]["content"].startswith("- point one") and res["usage"]["total_tokens"] == 12
+    wallet = sdk.gateway.gateway_get_wallet(api_slug=f"sdk-{uid}")["wallet"]
+    assert (wallet["balance"], wallet["total_consumed"]) == (988, 12)
+    logged = sdk.gateway.gateway_billing_log(request={"consumerId": con["consumer_id"], "apiId": con["api_id"], "units": 8})
+    assert logged["loggedUnits"] == 8
+    # the key per call; a missing path parameter is named
+    bare = SDK(api_key_auth=ai_platform.api_key, server_url=ai_platform.api_url)
+    assert bare.gateway.gateway_get_wallet(consumer_key=con["key"])["wallet"]["balance"] == 980
+    with pytest.raises(errors.ValidationError) as ei:
+        bare.gateway.gateway_chat_completions(request={"messages": []}, consumer_key=con["key"])
+    assert (ei.value.details or {}).get("field") == "params.apiSlug"

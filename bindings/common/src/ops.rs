@@ -357,7 +357,13 @@ pub async fn dispatch(client: &Client, op: &str, args: Value) -> Result<Value, E
             })?;
             let method = Method::from_bytes(rest.method.as_bytes()).expect("the table's methods are valid");
             let body = if rest.method == "GET" { None } else { Some(a.opt_value("request").cloned().unwrap_or_else(|| json!({}))) };
-            c.request_json(method, rest.path, body.as_ref(), None).await
+            let target = rest.target(a.opt_value("params"))?;
+            match rest.auth {
+                crate::rest::RestAuth::ProjectKey => c.request_json(method, &target, body.as_ref(), None).await,
+                crate::rest::RestAuth::Consumer => {
+                    c.gateway().consumer_request(method, &target, body.as_ref(), a.opt_str("consumer_key")?).await
+                }
+            }
         }
         other => Err(Error::validation(
             "op",

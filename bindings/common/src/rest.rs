@@ -2,7 +2,10 @@
 //! `sdk.database.db_query(request=...)`), each mapped to its method and path once, here, for
 //! every language's operation-style face. The `rest` operation of [`crate::ops::dispatch`] runs
 //! one: `{"operation": "database.db_query", "request": {...wire fields...}}` answers the
-//! platform's JSON as it is. Uploads and downloads carry bytes and have their own calls.
+//! platform's JSON as it is. Operations with path or query parameters (the gateway's) take them
+//! as `"params": {"apiSlug": ...}` (the spec's names; snake_case works too), and the consumer's
+//! operations send the consumer key (`"consumer_key"`, else the client's) as Bearer. Uploads and
+//! downloads carry bytes and have their own calls.
 
 /// One REST operation: `group.name` in the generated SDK, and where it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,12 +16,29 @@ pub struct RestOperation {
     /// spells it in its idiom).
     pub name: &'static str,
     pub method: &'static str,
-    /// Under the base URL (`/v1`).
+    /// Under the base URL (`/v1`); `{name}` is a path parameter.
     pub path: &'static str,
+    /// Who calls it: the project key, or an AI-gateway consumer.
+    pub auth: RestAuth,
+    /// Query parameters (the spec's names), filled from `params`.
+    pub query: &'static [&'static str],
+}
+
+/// The credential of a REST operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestAuth {
+    /// `X-Aerostack-Key` (the client's).
+    ProjectKey,
+    /// `Authorization: Bearer <consumer key>` (the gateway's `GatewayConsumerKey` scheme).
+    Consumer,
 }
 
 const fn op(group: &'static str, name: &'static str, method: &'static str, path: &'static str) -> RestOperation {
-    RestOperation { group, name, method, path }
+    RestOperation { group, name, method, path, auth: RestAuth::ProjectKey, query: &[] }
+}
+
+const fn consumer(name: &'static str, method: &'static str, path: &'static str, query: &'static [&'static str]) -> RestOperation {
+    RestOperation { group: "gateway", name, method, path, auth: RestAuth::Consumer, query }
 }
 
 /// Every operation of the generated SDK that takes and answers JSON.
@@ -60,7 +80,92 @@ pub const REST_OPERATIONS: &[RestOperation] = &[
     op("storage", "storage_get_metadata", "POST", "/storage/getMetadata"),
     op("storage", "storage_copy", "POST", "/storage/copy"),
     op("storage", "storage_move", "POST", "/storage/move"),
+    op("gateway", "gateway_billing_log", "POST", "/gateway/billing/log"),
+    consumer("gateway_chat_completions", "POST", "/ai/gateway/{apiSlug}/chat/completions", &[]),
+    consumer("gateway_get_wallet", "GET", "/ai/gateway/me/wallet", &["api_slug"]),
 ];
+
+/// `apiSlug` <-> `api_slug`: a parameter's other spelling.
+fn twin(name: &str) -> String {
+    if name.contains('_') {
+        return crate::naming::camel(name);
+    }
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl RestOperation {
+    /// The operation's path and query parameters, as the spec names them.
+    pub fn parameters(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut rest = self.path;
+        while let Some(open) = rest.find('{') {
+            let close = open + rest[open..].find('}').expect("the table's templates close");
+            out.push(&rest[open + 1..close]);
+            rest = &rest[close + 1..];
+        }
+        out.extend(self.query);
+        out
+    }
+
+    /// The path and query with `params` filled in (each name as the spec spells it, or its
+    /// snake_case/camelCase twin); a missing path parameter is an error naming it.
+    pub fn target(&self, params: Option<&serde_json::Value>) -> Result<String, aerostack::Error> {
+        let param = |name: &str| -> Option<String> {
+            let p = params?;
+            [name.to_string(), twin(name)]
+                .iter()
+                .find_map(|n| match p.get(n.as_str())? {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+        };
+        let mut path = String::new();
+        let mut rest = self.path;
+        while let Some(open) = rest.find('{') {
+            let close = open + rest[open..].find('}').expect("the table's templates close");
+            let name = &rest[open + 1..close];
+            let value = param(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                aerostack::Error::validation(
+                    &format!("params.{name}"),
+                    format!("{}.{} needs the path parameter {name} in params, e.g. {{\"{name}\": \"my-api\"}}", self.group, self.name),
+                )
+            })?;
+            if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)) {
+                return Err(aerostack::Error::validation(
+                    &format!("params.{name}"),
+                    format!("params.{name} {value:?} is not a slug: use letters, digits, '-', '_' and '.'"),
+                ));
+            }
+            path.push_str(&rest[..open]);
+            path.push_str(&value);
+            rest = &rest[close + 1..];
+        }
+        path.push_str(rest);
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        let mut any = false;
+        for name in self.query {
+            if let Some(v) = param(name) {
+                q.append_pair(name, &v);
+                any = true;
+            }
+        }
+        if any {
+            path.push('?');
+            path.push_str(&q.finish());
+        }
+        Ok(path)
+    }
+}
 
 /// The operation named `group.name`.
 pub fn find(qualified: &str) -> Option<&'static RestOperation> {
@@ -81,5 +186,25 @@ mod tests {
         }
         assert_eq!(find("database.nope"), None);
         assert_eq!(find("nodot"), None);
+    }
+
+    #[test]
+    fn parameters_fill_the_path_and_query() {
+        let chat = find("gateway.gateway_chat_completions").unwrap();
+        assert_eq!(chat.auth, RestAuth::Consumer);
+        let p = serde_json::json!({"apiSlug": "my bot"});
+        assert!(chat.target(Some(&p)).unwrap_err().message().contains("not a slug"));
+        let p = serde_json::json!({"api_slug": "bot"});
+        assert_eq!(chat.target(Some(&p)).unwrap(), "/ai/gateway/bot/chat/completions");
+        let e = chat.target(None).unwrap_err();
+        assert!(e.message().contains("apiSlug"), "{e}");
+        let wallet = find("gateway.gateway_get_wallet").unwrap();
+        assert_eq!(wallet.target(None).unwrap(), "/ai/gateway/me/wallet");
+        let p = serde_json::json!({"apiSlug": "bot"});
+        assert_eq!(wallet.target(Some(&p)).unwrap(), "/ai/gateway/me/wallet?api_slug=bot");
+        assert_eq!(find("database.db_query").unwrap().target(None).unwrap(), "/db/query");
+        assert_eq!(chat.parameters(), vec!["apiSlug"]);
+        assert_eq!(wallet.parameters(), vec!["api_slug"]);
+        assert!(find("database.db_query").unwrap().parameters().is_empty());
     }
 }

@@ -142,6 +142,15 @@ pub fn rest_operations() -> Vec<String> {
         .collect()
 }
 
+/// The path and query parameters of REST operation `operation` (`group.name`), as the spec
+/// names them (`apiSlug`, `api_slug`); empty for an unknown operation.
+#[napi(catch_unwind)]
+pub fn rest_parameters(operation: String) -> Vec<String> {
+    aerostack_bindings_common::rest::find(&operation)
+        .map(|o| o.parameters().into_iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// The queue job type a function named `name` serves (`sendWelcomeEmail` -> `send-welcome-email`).
 #[napi(catch_unwind)]
 pub fn job_type_from_function_name(name: String) -> String {

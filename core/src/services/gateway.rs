@@ -234,6 +234,28 @@ impl<'a> Gateway<'a> {
         self.client.fetch_json(call).await
     }
 
+    /// A consumer call answered as the platform sent it (the generated SDKs' `GatewayApi`
+    /// operations): `method` on `path` under the API base (`/ai/gateway/{apiSlug}/chat/
+    /// completions`, `/ai/gateway/me/wallet?api_slug=`) with the consumer key as Bearer. Writes
+    /// (a billed chat) are not retried after an answer.
+    pub async fn consumer_request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        consumer_key: Option<&str>,
+    ) -> Result<serde_json::Value> {
+        let key = self.key(consumer_key)?;
+        let idempotent = method == Method::GET;
+        let mut call = Call::new(method, self.client.api_url(path), idempotent)
+            .user_auth()
+            .bearer(key);
+        if let Some(b) = body {
+            call = call.json(b)?;
+        }
+        self.client.fetch_json(call).await
+    }
+
     /// Debits consumer `consumer_id` of API `api_id` by `units` (a project-key call, for usage the
     /// project's backend metered itself; `metric` defaults to `units`).
     pub async fn billing_log(
