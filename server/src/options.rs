@@ -116,6 +116,9 @@ pub struct Limits {
     pub max_result_rows: usize,
     /// Bytes of JSON one `db.query` or `db.batch` answer may hold (64 MiB).
     pub max_result_bytes: usize,
+    /// A read-only `db.query` answer larger than this (1 MiB) streams to the client as it is
+    /// made instead of being built whole in memory (up to `max_result_bytes` all the same).
+    pub result_stream_threshold: usize,
     /// Largest string or BLOB (and stored row) user SQL may make: SQLite's `SQLITE_LIMIT_LENGTH`
     /// on each user-SQL connection (16 MiB). Large files belong in storage.
     pub max_value_bytes: usize,
@@ -163,6 +166,7 @@ impl Default for Limits {
             db_slots_per_project: 8,
             max_result_rows: 100_000,
             max_result_bytes: 64 * 1024 * 1024,
+            result_stream_threshold: 1024 * 1024,
             max_value_bytes: 16 * 1024 * 1024,
             max_temp_bytes: 256 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(30),

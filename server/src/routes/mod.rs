@@ -19,6 +19,7 @@ pub mod cache;
 pub mod collections;
 pub mod custom;
 pub mod db;
+pub mod db_stream;
 pub mod files;
 pub mod gateway;
 pub mod gateway_chat;

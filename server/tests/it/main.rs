@@ -3,9 +3,9 @@
 
 mod common;
 
+mod access_rules;
 mod ai;
 mod auth;
-mod access_rules;
 mod auth_hardening;
 mod cache;
 mod cleanup;
@@ -17,6 +17,7 @@ mod dashboard;
 mod db;
 mod db_isolation;
 mod db_limits;
+mod db_stream;
 mod durability;
 mod error_bodies;
 mod gateway;
