@@ -106,6 +106,10 @@ struct ServeArgs {
     /// apply).
     #[arg(long, conflicts_with = "rate_limits_switch")]
     no_rate_limits: bool,
+    /// SQLite's soft heap limit for the whole process, in MiB (default 512; 0 = none): past it
+    /// SQLite frees cached pages before it takes more memory. User SQL cannot change it.
+    #[arg(long, value_name = "MIB")]
+    sqlite_soft_heap_mib: Option<u64>,
     /// Log lines as text (coloured only when stdout is a terminal and NO_COLOR is unset) or as
     /// JSON, one object per line, for tools (the start banner becomes a log event too).
     #[arg(long, env = "AEROSTACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -362,6 +366,9 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
     limits
         .apply_rate_limit_flags(&args.rate_limits, args.no_rate_limits)
         .map_err(ServerError::Invalid)?;
+    if let Some(mib) = args.sqlite_soft_heap_mib {
+        limits.sqlite_soft_heap_bytes = mib.saturating_mul(1024 * 1024);
+    }
     let opts = ServerOptions {
         host: args.host,
         port: args.port,

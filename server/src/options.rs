@@ -124,6 +124,10 @@ pub struct Limits {
     pub max_value_bytes: usize,
     /// Space a user-SQL connection's TEMP tables and indexes may take (256 MiB).
     pub max_temp_bytes: u64,
+    /// SQLite's soft heap limit (512 MiB; 0 = none): past it SQLite frees cached pages before it
+    /// takes more memory. Process-wide, set at start; with several platforms in one process the
+    /// lowest applies. User SQL cannot change it.
+    pub sqlite_soft_heap_bytes: u64,
     /// How long a client may take to send a request's headers, and how long a kept-alive
     /// connection may sit idle between requests, before it is closed (30 s).
     pub header_read_timeout: Duration,
@@ -169,6 +173,7 @@ impl Default for Limits {
             result_stream_threshold: 1024 * 1024,
             max_value_bytes: 16 * 1024 * 1024,
             max_temp_bytes: 256 * 1024 * 1024,
+            sqlite_soft_heap_bytes: 512 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 0,
             realtime_topics_per_connection: 100,

@@ -457,6 +457,31 @@ async fn persistent_data_dirs_and_several_servers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_soft_heap_flag() {
+    let sb = Sandbox::new();
+    let help = sb.run(&["--help"]).ok().stdout();
+    assert!(help.contains("--sqlite-soft-heap-mib"), "{help}");
+    let r = sb.run(&["--ephemeral", "--sqlite-soft-heap-mib", "lots"]);
+    assert_eq!(r.0.status.code(), Some(2));
+    assert!(r.stderr().contains("--sqlite-soft-heap-mib"), "{}", r.stderr());
+    for mib in ["64", "0"] {
+        let server = sb.serve(&["--ephemeral", "--sqlite-soft-heap-mib", mib]);
+        let (s, v) = crate::common::json_of(
+            reqwest::Client::new()
+                .post(format!("{}/v1/db/query", server.url()))
+                .header("X-Aerostack-Key", server.key())
+                .json(&json!({"sql": "SELECT 1 AS one"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((s.as_u16(), &v["results"][0]["one"]), (200, &json!(1)), "{v}");
+        server.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_flags() {
     let sb = Sandbox::new();
     let help = sb.run(&["--help"]).ok().stdout();

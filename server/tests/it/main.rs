@@ -35,4 +35,5 @@ mod realtime_compat;
 mod realtime_limits;
 mod search;
 mod sql_guard;
+mod sqlite_memory;
 mod storage;
