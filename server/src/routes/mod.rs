@@ -23,6 +23,7 @@ pub mod db_stream;
 pub mod files;
 pub mod gateway;
 pub mod gateway_chat;
+pub mod gateway_hold;
 pub mod gateway_ws;
 pub mod hooks_rpc;
 pub mod idempotency;

@@ -21,6 +21,7 @@ mod db_stream;
 mod durability;
 mod error_bodies;
 mod gateway;
+mod gateway_wallet;
 mod hooks_rpc;
 mod idempotency;
 mod isolation;
