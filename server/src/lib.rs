@@ -91,6 +91,7 @@ impl LocalPlatform {
     pub async fn start(mut opts: ServerOptions) -> Result<LocalPlatform, ServerError> {
         // From here on `limits` are the ones enforced (hosted rate limits on or off).
         opts.limits = opts.effective_limits();
+        store::memory::apply_soft_heap_limit(opts.limits.sqlite_soft_heap_bytes);
         let (temp, data_dir) = if opts.ephemeral {
             let t = tempfile::Builder::new()
                 .prefix("aerostack-local-")

@@ -106,6 +106,16 @@ struct ServeArgs {
     /// apply).
     #[arg(long, conflicts_with = "rate_limits_switch")]
     no_rate_limits: bool,
+    /// One-time codes sent per client IP, whatever the address, as COUNT/WINDOW (e.g. 20/60s,
+    /// the default) or `off`. `otp/send` answers whether an account exists (`accountExists`, as
+    /// the hosted platform does), so this bounds how fast one client can probe addresses. It
+    /// goes with the otp_send limit (off with --no-rate-limits or --ephemeral) unless given here.
+    #[arg(long, value_name = "COUNT/WINDOW", value_parser = check_rate)]
+    otp_send_per_ip: Option<String>,
+    /// SQLite's soft heap limit for the whole process, in MiB (default 512; 0 = none): past it
+    /// SQLite frees cached pages before it takes more memory. User SQL cannot change it.
+    #[arg(long, value_name = "MIB")]
+    sqlite_soft_heap_mib: Option<u64>,
     /// Log lines as text (coloured only when stdout is a terminal and NO_COLOR is unset) or as
     /// JSON, one object per line, for tools (the start banner becomes a log event too).
     #[arg(long, env = "AEROSTACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -331,6 +341,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Checks a `COUNT/WINDOW` value (`--otp-send-per-ip`) as clap parses it.
+fn check_rate(s: &str) -> Result<String, String> {
+    aerostack_server::options::parse_rate(s, s).map(|_| s.to_string())
+}
+
 /// Checks a `--rate-limit` value as clap parses it (the spec is applied by `Limits`).
 fn check_rate_limit(s: &str) -> Result<String, String> {
     aerostack_server::options::parse_rate_limit(s).map(|_| s.to_string())
@@ -362,6 +377,20 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
     limits
         .apply_rate_limit_flags(&args.rate_limits, args.no_rate_limits)
         .map_err(ServerError::Invalid)?;
+    let mut explicit_rate_limits: Vec<String> = args
+        .rate_limits
+        .iter()
+        .filter_map(|s| aerostack_server::options::parse_rate_limit(s).ok())
+        .map(|(name, _)| name)
+        .collect();
+    if let Some(spec) = &args.otp_send_per_ip {
+        limits.otp_send_per_ip =
+            aerostack_server::options::parse_rate(spec, spec).map_err(ServerError::Invalid)?;
+        explicit_rate_limits.push(aerostack_server::options::OTP_SEND_PER_IP.to_string());
+    }
+    if let Some(mib) = args.sqlite_soft_heap_mib {
+        limits.sqlite_soft_heap_bytes = mib.saturating_mul(1024 * 1024);
+    }
     let opts = ServerOptions {
         host: args.host,
         port: args.port,
@@ -378,12 +407,7 @@ fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> Result<(), ServerError> 
             args.rate_limits_switch.map(|s| s == Switch::On)
         },
         dashboard: !args.no_dashboard,
-        explicit_rate_limits: args
-            .rate_limits
-            .iter()
-            .filter_map(|s| aerostack_server::options::parse_rate_limit(s).ok())
-            .map(|(name, _)| name)
-            .collect(),
+        explicit_rate_limits,
         limits,
         ..ServerOptions::default()
     }

@@ -33,8 +33,8 @@ pub struct ServerOptions {
     /// hosted default; rates set to other values, or named in `explicit_rate_limits`, apply
     /// either way.
     pub rate_limits: Option<bool>,
-    /// Rates set on purpose (names of [`RATE_LIMIT_NAMES`]): they apply even when `rate_limits`
-    /// is off, whatever their value.
+    /// Rates set on purpose (names of [`RATE_LIMIT_NAMES`], or `otp_send_per_ip`): they apply
+    /// even when `rate_limits` is off, whatever their value.
     pub explicit_rate_limits: Vec<String>,
     /// Serve the local dashboard at `/` (session token, see `dashboard`). On in the
     /// `aerostack-server` binary unless `--no-dashboard`; off by default in process (the SDKs'
@@ -82,9 +82,11 @@ pub struct Limits {
     pub register_per_ip: Rate,
     /// OTP codes sent per identifier (3 per 5 min).
     pub otp_send: Rate,
-    /// OTP codes sent per client IP, whatever the address (20/min): its answer says whether an
-    /// account exists, so this bounds how fast addresses can be probed. Applies only while
-    /// `otp_send` is on (so `--no-rate-limits` and `otp_send=off` turn it off too).
+    /// OTP codes sent per client IP, whatever the address (20/min; `--otp-send-per-ip`): its
+    /// answer says whether an account exists (`accountExists`, as the hosted platform's), so this
+    /// bounds how fast addresses can be probed. Applies while `otp_send` is on (so
+    /// `--no-rate-limits` and `otp_send=off` turn it off too), or whenever it is named in
+    /// `ServerOptions::explicit_rate_limits`.
     pub otp_send_per_ip: Rate,
     /// OTP verification attempts per identifier (3 per 5 min).
     pub otp_verify: Rate,
@@ -116,11 +118,18 @@ pub struct Limits {
     pub max_result_rows: usize,
     /// Bytes of JSON one `db.query` or `db.batch` answer may hold (64 MiB).
     pub max_result_bytes: usize,
+    /// A read-only `db.query` answer larger than this (1 MiB) streams to the client as it is
+    /// made instead of being built whole in memory (up to `max_result_bytes` all the same).
+    pub result_stream_threshold: usize,
     /// Largest string or BLOB (and stored row) user SQL may make: SQLite's `SQLITE_LIMIT_LENGTH`
     /// on each user-SQL connection (16 MiB). Large files belong in storage.
     pub max_value_bytes: usize,
     /// Space a user-SQL connection's TEMP tables and indexes may take (256 MiB).
     pub max_temp_bytes: u64,
+    /// SQLite's soft heap limit (512 MiB; 0 = none): past it SQLite frees cached pages before it
+    /// takes more memory. Process-wide, set at start; with several platforms in one process the
+    /// lowest applies. User SQL cannot change it.
+    pub sqlite_soft_heap_bytes: u64,
     /// How long a client may take to send a request's headers, and how long a kept-alive
     /// connection may sit idle between requests, before it is closed (30 s).
     pub header_read_timeout: Duration,
@@ -163,8 +172,10 @@ impl Default for Limits {
             db_slots_per_project: 8,
             max_result_rows: 100_000,
             max_result_bytes: 64 * 1024 * 1024,
+            result_stream_threshold: 1024 * 1024,
             max_value_bytes: 16 * 1024 * 1024,
             max_temp_bytes: 256 * 1024 * 1024,
+            sqlite_soft_heap_bytes: 512 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 0,
             realtime_topics_per_connection: 100,
@@ -238,6 +249,14 @@ impl ServerOptions {
         if !self.rate_limits_on() {
             l.disable_default_rates(&self.explicit_rate_limits);
         }
+        // The per-IP limit of OTP codes goes with `otp_send` unless it was set on purpose.
+        let on_purpose = self
+            .explicit_rate_limits
+            .iter()
+            .any(|n| n == OTP_SEND_PER_IP);
+        if l.otp_send.count == 0 && !on_purpose {
+            l.otp_send_per_ip.count = 0;
+        }
         l
     }
 
@@ -251,6 +270,9 @@ impl ServerOptions {
 
 // ---------------------------------------------------------------------------------------------
 // Rate limits on the command line: `--rate-limit NAME=COUNT/WINDOW` and `--no-rate-limits`.
+
+/// The name of `Limits::otp_send_per_ip` (its own flag, `--otp-send-per-ip`).
+pub const OTP_SEND_PER_IP: &str = "otp_send_per_ip";
 
 /// The rate limits `--rate-limit` can set (the fields of `Limits` that are rates).
 pub const RATE_LIMIT_NAMES: [&str; 8] = [
@@ -291,23 +313,35 @@ pub fn parse_rate_limit(s: &str) -> Result<(String, Rate), String> {
         return Err(format!("unknown rate limit {name:?}; valid names: {names}"));
     }
     let value = value.trim();
-    if value.eq_ignore_ascii_case("off") {
-        return Ok((name.to_string(), Rate::per_minute(0)));
-    }
-    let Some((count, window)) = value.split_once('/') else {
+    if !value.eq_ignore_ascii_case("off") && !value.contains('/') {
         return Err(format!(
             "expected {name}=COUNT/WINDOW (e.g. {name}=100/60s) or {name}=off, got {value:?}"
         ));
+    }
+    Ok((name.to_string(), parse_rate(value, s)?))
+}
+
+/// One rate: `COUNT/WINDOW` (e.g. `20/60s`) or `off`; `whole` is what the messages quote (the
+/// flag's whole value).
+pub fn parse_rate(value: &str, whole: &str) -> Result<Rate, String> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(Rate::per_minute(0));
+    }
+    let Some((count, window)) = value.split_once('/') else {
+        return Err(format!(
+            "expected COUNT/WINDOW (e.g. 20/60s) or off, got {whole:?}"
+        ));
     };
     let count: u32 = count.trim().parse().map_err(|_| {
-        format!("COUNT must be a whole number (0 disables the limit), got {count:?} in {s:?}")
+        format!("COUNT must be a whole number (0 disables the limit), got {count:?} in {whole:?}")
     })?;
     let window = parse_window(window.trim()).ok_or_else(|| {
         format!(
-            "WINDOW must be a duration above zero: seconds (60) or with a unit (500ms, 60s, 15m, 1h), got {window:?} in {s:?}"
+            "WINDOW must be a duration above zero: seconds (60) or with a unit (500ms, 60s, 15m, 1h), got {window:?} in {whole:?}"
         )
     })?;
-    Ok((name.to_string(), Rate::new(count, window)))
+    Ok(Rate::new(count, window))
 }
 
 fn parse_window(s: &str) -> Option<Duration> {
@@ -459,6 +493,26 @@ mod rate_limit_tests {
         assert_eq!(eph.effective_limits().register_per_ip, Rate::per_minute(5));
         let off = ServerOptions { rate_limits: Some(false), ..ServerOptions::default() };
         assert_eq!(off.effective_limits().login_per_email.count, 0);
+    }
+
+    #[test]
+    fn otp_send_per_ip_goes_with_otp_send_unless_set_on_purpose() {
+        assert_eq!(
+            parse_rate("5/30s", "5/30s").unwrap(),
+            Rate::new(5, Duration::from_secs(30))
+        );
+        assert_eq!(parse_rate("off", "off").unwrap().count, 0);
+        assert!(parse_rate("5", "5").unwrap_err().contains("COUNT/WINDOW"));
+        let mut eph = ServerOptions::ephemeral();
+        assert_eq!(eph.effective_limits().otp_send_per_ip.count, 0);
+        eph.limits.otp_send_per_ip = Rate::per_minute(5);
+        eph.explicit_rate_limits = vec![OTP_SEND_PER_IP.into()];
+        assert_eq!(eph.effective_limits().otp_send_per_ip, Rate::per_minute(5));
+        let on = ServerOptions {
+            rate_limits: Some(true),
+            ..ServerOptions::default()
+        };
+        assert_eq!(on.effective_limits().otp_send_per_ip, Rate::per_minute(20));
     }
 
     #[test]

@@ -94,6 +94,8 @@ impl AppState {
                 Ok(())
             })?;
         }
+        // Holds of gateway calls that were in progress when an earlier run stopped.
+        control.with(|c| Ok(crate::store::gateway::clear_holds(c)?))?;
         let cache = CacheStore::open(control.pool.clone())?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))

@@ -41,14 +41,14 @@ pub async fn otp_send(
     const USAGE: &str = r#"{"email": "jane@example.com"}"#;
     let project = project(&st, &pref).await?;
     let (ident, is_email) = identifier(&body, USAGE)?;
-    // The answer tells whether an account exists: bound how fast one client can probe.
-    if st.limits.otp_send.count > 0 {
-        st.limiter.check(
-            format!("otp-send-ip:{}:{ip}", project.id),
-            st.limits.otp_send_per_ip,
-            "codes sent from this IP",
-        )?;
-    }
+    // The answer tells whether an account exists: bound how fast one client can probe
+    // (`Limits::otp_send_per_ip`, `--otp-send-per-ip`; off with `otp_send` unless set on purpose,
+    // see `ServerOptions::effective_limits`).
+    st.limiter.check(
+        format!("otp-send-ip:{}:{ip}", project.id),
+        st.limits.otp_send_per_ip,
+        "codes sent from this IP",
+    )?;
     st.limiter.check(
         format!("otp-send:{}:{ident}", project.id),
         st.limits.otp_send,
@@ -81,6 +81,10 @@ pub async fn otp_send(
                     ..Default::default()
                 },
             )?;
+            // `accountExists` stays although it tells whether an address has an account: the
+            // hosted platform sends it (wire-facts §2.2, `POST /otp/send` -> `{message,
+            // accountExists}`) and clients read it (this project's engine does, as
+            // `account_exists`). The per-IP limit above bounds how fast it can be probed.
             Ok(json!({"success": true, "message": "Code sent", "accountExists": exists}))
         })
         .await?;

@@ -16,7 +16,7 @@ const QUERY_USAGE: &str = r#"{"sql": "SELECT 1", "params": []}"#;
 const BATCH_USAGE: &str =
     r#"{"queries": [{"sql": "INSERT INTO t (a) VALUES (?)", "params": [1]}]}"#;
 
-fn json_bytes(body: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -33,14 +33,20 @@ pub async fn query(
         ));
     }
     let params = body.0.get("params").cloned().unwrap_or(Value::Null);
-    Ok(json_bytes(run_query(&st, &p.id, sql, params).await?))
+    super::db_stream::query_response(&st, &p.id, sql, params).await
 }
 
-/// One statement on project `project_id`'s database, as `/v1/db/query` runs it (the dashboard's
-/// console too): the answer's JSON bytes. It runs on a blocking thread under one of the
+/// One statement on project `project_id`'s database, as `/v1/db/query` runs it, buffered whole
+/// (the dashboard's console; `/v1/db/query` itself streams large reads, see `db_stream`): the
+/// answer's JSON bytes. It runs on a blocking thread under one of the
 /// project's slots (never on an async worker: a single slow SQLite call would stall every
 /// request); row changes of writes go to realtime subscribers once committed.
-pub async fn run_query(st: &AppState, project_id: &str, sql: String, params: Value) -> Result<Vec<u8>, ApiError> {
+pub async fn run_query(
+    st: &AppState,
+    project_id: &str,
+    sql: String,
+    params: Value,
+) -> Result<Vec<u8>, ApiError> {
     let capture = st.realtime.wants_db_changes(project_id);
     let (out, changes) = st
         .project_db(project_id, move |db| {

@@ -1,56 +1,36 @@
 //! Gateway chat: `POST /api/gateway/{apiSlug}/v1/chat/completions` and
 //! `POST /v1/ai/gateway/{apiSlug}/chat/completions` (one handler). The body is validated and sent
 //! upstream like `/v1/ai/chat` (the functions of `ai.rs`); the answer is the upstream's JSON as is,
-//! or its SSE passed through. The consumer's wallet is debited by the call's `usage.total_tokens`
+//! or its SSE passed through. Before the call, about the prompt's tokens are held on the
+//! consumer's wallet (`gateway_hold`: concurrent calls cannot all pass one balance check); when it
+//! ends the hold is settled: the wallet is debited by the call's `usage.total_tokens`
 //! (SSE: from a usage chunk when the upstream sent one, else estimated at ceil(chars / 4) of the
 //! prompt and completion text), and the tokens and one request are counted for today.
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::ai::{self, CHAT_USAGE};
 use super::gateway::Consumer;
-use crate::error::{ApiError, code};
+use super::gateway_hold::Hold;
+use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::AppState;
-use crate::store::gateway::{self as store, CREDIT_HELP};
 
-/// Checks before a gateway chat call: the body (as `/v1/ai/chat`), the wallet, an upstream.
-/// Returns the body to send upstream (model resolved) and the prompt's length in characters.
+/// Checks before a gateway chat call: the body (as `/v1/ai/chat`), an upstream, and a hold on
+/// the wallet of about the prompt's tokens (402 when the balance, less what the consumer's calls
+/// in progress hold, cannot cover it). Returns the body to send upstream (model resolved), the
+/// prompt's length in characters and the hold, which the caller settles when the call ends.
 pub(crate) async fn prepare(
     st: &AppState,
     who: &Consumer,
     body: &JsonBody,
-) -> Result<(Map<String, Value>, usize), ApiError> {
+) -> Result<(Map<String, Value>, usize, Hold), ApiError> {
     ai::validate_chat(body)?;
-    let id = who.consumer.id.clone();
-    let wallet = st.control(move |c| Ok(store::wallet(c, &id)?)).await?;
-    if let Some(reason) = wallet.refusal() {
-        return Err(ApiError::new(
-            StatusCode::PAYMENT_REQUIRED,
-            code::INSUFFICIENT_CREDITS,
-            format!("{reason}: {CREDIT_HELP}"),
-        )
-        .with_detail("consumer_id", who.consumer.id.clone())
-        .with_detail("balance", wallet.balance)
-        .with_detail(
-            "suggestion",
-            format!("aerostack-server gateway credit {} 10000", who.consumer.id),
-        ));
-    }
-    // After the wallet: a consumer without credits is refused whatever the platform's setup.
-    if st.ai.base_url.is_none() {
-        return Err(ai::not_configured());
-    }
-    let requested = body.opt_str("model", CHAT_USAGE)?;
-    let model = ai::resolve_model(st, requested, who.api.model.as_deref())?;
-    let mut out = body.0.clone();
-    out.insert("model".into(), json!(model));
     let prompt_chars = body
         .get("messages")
         .and_then(Value::as_array)
@@ -61,7 +41,25 @@ pub(crate) async fn prepare(
                 .sum()
         })
         .unwrap_or(0);
-    Ok((out, prompt_chars))
+    let hold = Hold::reserve(st, who, estimate(prompt_chars).max(1)).await?;
+    // After the wallet: a consumer without credits is refused whatever the platform's setup.
+    let checked = (|| {
+        if st.ai.base_url.is_none() {
+            return Err(ai::not_configured());
+        }
+        let requested = body.opt_str("model", CHAT_USAGE)?;
+        ai::resolve_model(st, requested, who.api.model.as_deref())
+    })();
+    let model = match checked {
+        Ok(m) => m,
+        Err(e) => {
+            hold.release().await;
+            return Err(e);
+        }
+    };
+    let mut out = body.0.clone();
+    out.insert("model".into(), json!(model));
+    Ok((out, prompt_chars, hold))
 }
 
 /// ceil(chars / 4): the SDKs' estimate when no usage is reported.
@@ -130,29 +128,27 @@ fn total_of(usage: &Value) -> Option<i64> {
         .or_else(|| Some(usage["prompt_tokens"].as_i64()? + usage["completion_tokens"].as_i64()?))
 }
 
-/// Debit a call's tokens and count one request for today.
-pub(crate) async fn charge(st: &AppState, who: &Consumer, tokens: i64) -> Result<(), ApiError> {
-    let (cid, aid) = (who.consumer.id.clone(), who.api.id.clone());
-    st.control(move |c| Ok(store::record_usage(c, &cid, &aid, tokens.max(0), 1)?))
-        .await?;
-    Ok(())
-}
-
-/// The debit of a streamed call: done when the stream ends, or (client gone) when dropped.
+/// The debit of a streamed call: its hold is settled when the stream ends, or (client gone)
+/// when dropped, with the tokens metered so far.
 struct StreamCharge {
-    st: AppState,
-    who: Consumer,
+    hold: Option<Hold>,
     prompt_chars: usize,
     meter: Meter,
-    done: bool,
 }
 
 impl StreamCharge {
+    fn total(&self) -> i64 {
+        total_of(&self.meter.usage(self.prompt_chars)).unwrap_or(0)
+    }
+
+    fn done(&self) -> bool {
+        self.hold.is_none()
+    }
+
     async fn finish(&mut self) {
-        if !self.done {
-            self.done = true;
-            let total = total_of(&self.meter.usage(self.prompt_chars)).unwrap_or(0);
-            if let Err(e) = charge(&self.st, &self.who, total).await {
+        if let Some(hold) = self.hold.take() {
+            let total = self.total();
+            if let Err(e) = hold.settle(total).await {
                 tracing::warn!(error = %e, "gateway: could not record a streamed call's usage");
             }
         }
@@ -161,15 +157,8 @@ impl StreamCharge {
 
 impl Drop for StreamCharge {
     fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        let (st, who) = (self.st.clone(), self.who.clone());
-        let total = total_of(&self.meter.usage(self.prompt_chars)).unwrap_or(0);
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                let _ = charge(&st, &who, total).await;
-            });
+        if let Some(hold) = self.hold.take() {
+            hold.settle_later(self.total());
         }
     }
 }
@@ -181,11 +170,25 @@ pub async fn chat(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     who.check_api(&api_slug, "apiSlug")?;
-    let (req_body, prompt_chars) = prepare(&st, &who, &body).await?;
     let stream = body.opt_bool("stream", CHAT_USAGE)?.unwrap_or(false);
-    let (resp, url) = ai::send_chat(&st, req_body, stream).await?;
+    let (req_body, prompt_chars, hold) = prepare(&st, &who, &body).await?;
+    // No answer from the upstream: the hold ends without a debit (the client going away while
+    // waiting drops it, which does the same).
+    let (resp, url) = match ai::send_chat(&st, req_body, stream).await {
+        Ok(v) => v,
+        Err(e) => {
+            hold.release().await;
+            return Err(e);
+        }
+    };
     if !stream {
-        let answer = ai::read_answer(resp, &url).await?;
+        let answer = match ai::read_answer(resp, &url).await {
+            Ok(a) => a,
+            Err(e) => {
+                hold.release().await;
+                return Err(e);
+            }
+        };
         let total = answer.get("usage").and_then(total_of).unwrap_or_else(|| {
             let content = answer
                 .pointer("/choices/0/message/content")
@@ -193,21 +196,19 @@ pub async fn chat(
                 .unwrap_or("");
             estimate(prompt_chars + content.chars().count())
         });
-        charge(&st, &who, total).await?;
+        hold.settle(total).await?;
         return Ok(Json(answer).into_response());
     }
     let charge = StreamCharge {
-        st,
-        who,
+        hold: Some(hold),
         prompt_chars,
         meter: Meter::default(),
-        done: false,
     };
     // The debit is recorded before the stream's end reaches the client.
     let frames = futures_util::stream::unfold(
         (resp.bytes_stream(), charge),
         |(mut up, mut charge)| async move {
-            if charge.done {
+            if charge.done() {
                 return None;
             }
             match up.next().await {

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 use super::ai;
 use super::gateway::{Consumer, bearer, consumer_for};
-use super::gateway_chat::{Meter, charge, prepare};
+use super::gateway_chat::{Meter, prepare};
 use crate::error::{ApiError, code};
 use crate::extract::{JsonBody, type_name};
 use crate::state::AppState;
@@ -151,11 +151,17 @@ async fn chat(
     ws: &mut WebSocket,
     body: &JsonBody,
 ) -> Result<bool, ApiError> {
-    let (mut req, prompt_chars) = prepare(st, who, body).await?;
+    let (mut req, prompt_chars, hold) = prepare(st, who, body).await?;
     req.insert("stream".into(), json!(true));
     // Ask for the usage chunk: the client never sees raw SSE here, so the extra chunk is harmless.
     req.insert("stream_options".into(), json!({"include_usage": true}));
-    let (resp, _url) = ai::send_chat(st, req, true).await?;
+    let resp = match ai::send_chat(st, req, true).await {
+        Ok((resp, _url)) => resp,
+        Err(e) => {
+            hold.release().await;
+            return Err(e);
+        }
+    };
     let mut up = resp.bytes_stream();
     let mut meter = Meter::default();
     let mut failure = None;
@@ -165,7 +171,8 @@ async fn chat(
                 for content in meter.feed(&bytes) {
                     if !send(ws, json!({"type": "token", "content": content}).to_string()).await {
                         let usage = meter.usage(prompt_chars);
-                        charge(st, who, usage["total_tokens"].as_i64().unwrap_or(0)).await?;
+                        hold.settle(usage["total_tokens"].as_i64().unwrap_or(0))
+                            .await?;
                         return Ok(false);
                     }
                 }
@@ -177,7 +184,8 @@ async fn chat(
         }
     }
     let usage = meter.usage(prompt_chars);
-    charge(st, who, usage["total_tokens"].as_i64().unwrap_or(0)).await?;
+    hold.settle(usage["total_tokens"].as_i64().unwrap_or(0))
+        .await?;
     Ok(match failure {
         Some(msg) => send(ws, error_frame(code::AI_REQUEST_FAILED, &msg)).await,
         None => send(ws, json!({"type": "done", "usage": usage}).to_string()).await,

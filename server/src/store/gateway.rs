@@ -1,6 +1,7 @@
 //! The AI gateway's records in the control database: gateway APIs of a project, their consumers
 //! (keys `ask_test_<32 hex>`, stored as a SHA-256 hash plus a short prefix, never the key), one
-//! token wallet per consumer, and usage per consumer, API and UTC day.
+//! token wallet per consumer with the holds of its calls in progress, and usage per consumer, API
+//! and UTC day.
 //!
 //! The functions answer `ApiError` so the routes pass them on as they are; the CLI turns them into
 //! `ServerError` (`From<ApiError>`).
@@ -24,6 +25,10 @@ CREATE TABLE IF NOT EXISTS gateway_wallets (
     consumer_id TEXT PRIMARY KEY, balance INTEGER NOT NULL DEFAULT 0,
     total_purchased INTEGER NOT NULL DEFAULT 0, total_consumed INTEGER NOT NULL DEFAULT 0,
     plan_type TEXT NOT NULL DEFAULT 'prepaid', hard_limit INTEGER, soft_limit INTEGER);
+CREATE TABLE IF NOT EXISTS gateway_holds (
+    id TEXT PRIMARY KEY, consumer_id TEXT NOT NULL, tokens INTEGER NOT NULL,
+    created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS gateway_holds_consumer ON gateway_holds(consumer_id);
 CREATE TABLE IF NOT EXISTS gateway_usage (
     consumer_id TEXT NOT NULL, api_id TEXT NOT NULL, day TEXT NOT NULL,
     tokens INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0,
@@ -76,21 +81,31 @@ pub struct Wallet {
 }
 
 impl Wallet {
-    /// Why a call may not start now (balance spent, or the hard limit reached), if so.
-    pub fn refusal(&self) -> Option<String> {
+    /// Why a call needing about `need` tokens may not start now, with `held` tokens held by the
+    /// consumer's calls in progress (balance spent, not enough left, or the hard limit reached).
+    /// The same rule as [`reserve`]'s statement.
+    pub fn refusal(&self, held: i64, need: i64) -> Option<String> {
         if self.balance <= 0 {
             return Some(format!(
                 "this consumer's wallet is empty (balance {} tokens)",
                 self.balance
             ));
         }
-        match self.hard_limit {
-            Some(limit) if self.total_consumed >= limit => Some(format!(
-                "this consumer reached its hard limit of {limit} tokens ({} consumed)",
+        if let Some(limit) = self.hard_limit
+            && self.total_consumed + held + need > limit
+        {
+            return Some(format!(
+                "this consumer reached its hard limit of {limit} tokens ({} consumed, {held} held by calls in progress, this call needs about {need})",
                 self.total_consumed
-            )),
-            _ => None,
+            ));
         }
+        if self.balance - held < need {
+            return Some(format!(
+                "this consumer's wallet cannot cover this call: balance {} tokens, {held} held by calls in progress, this call needs about {need} (its prompt)",
+                self.balance
+            ));
+        }
+        None
     }
 }
 
@@ -315,8 +330,7 @@ pub fn credit(conn: &Connection, consumer_id: &str, tokens: i64) -> Result<Walle
 }
 
 /// Debit `tokens` from the wallet and count them (and `requests`) as today's usage, in one
-/// transaction. The balance may go below zero by the last call's overshoot; the next call is
-/// then refused with 402.
+/// transaction.
 pub fn record_usage(
     conn: &Connection,
     consumer_id: &str,
@@ -325,19 +339,119 @@ pub fn record_usage(
     requests: i64,
 ) -> rusqlite::Result<Wallet> {
     let tx = conn.unchecked_transaction()?;
-    tx.execute(
+    debit(&tx, consumer_id, api_id, tokens, requests)?;
+    tx.commit()?;
+    wallet(conn, consumer_id)
+}
+
+fn debit(
+    conn: &Connection,
+    consumer_id: &str,
+    api_id: &str,
+    tokens: i64,
+    requests: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
         "UPDATE gateway_wallets SET balance = balance - ?2, total_consumed = total_consumed + ?2
          WHERE consumer_id = ?1",
         params![consumer_id, tokens],
     )?;
-    tx.execute(
+    conn.execute(
         "INSERT INTO gateway_usage (consumer_id, api_id, day, tokens, requests) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (consumer_id, api_id, day) DO UPDATE SET tokens = tokens + excluded.tokens,
          requests = requests + excluded.requests",
         params![consumer_id, api_id, day_of(now_ms()), tokens, requests],
     )?;
-    tx.commit()?;
-    wallet(conn, consumer_id)
+    Ok(())
+}
+
+// ---- holds: the wallet check of a chat call is a reservation ----------------------------------
+//
+// Checking the balance and debiting after the upstream answered would let concurrent calls of
+// one consumer all pass the check and overdraw by many calls. So a call first holds an estimate
+// (its prompt's tokens, at least 1) against the balance minus what the consumer's calls in
+// progress hold, in one statement; the call's actual tokens are debited when it ends, in the
+// transaction that drops its hold. The balance can then go below zero only by what calls in
+// progress use beyond their holds (their completions).
+
+/// How long a hold counts against the balance. A call ends its hold, but a request cancelled
+/// just as its hold was taken would leave one behind: it stops counting after this (and every
+/// hold is cleared at start). A call still running then is still debited when it ends.
+pub const HOLD_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// The holds' rule, in SQL: the balance minus the live holds covers `?2`, within the hard limit.
+const RESERVE: &str = "
+INSERT INTO gateway_holds (id, consumer_id, tokens, created_at)
+SELECT ?1, w.consumer_id, ?2, ?3 FROM gateway_wallets w,
+    (SELECT coalesce(sum(tokens), 0) AS held FROM gateway_holds
+     WHERE consumer_id = ?4 AND created_at > ?3 - ?5) h
+WHERE w.consumer_id = ?4 AND w.balance - h.held >= ?2
+    AND (w.hard_limit IS NULL OR w.total_consumed + h.held + ?2 <= w.hard_limit)";
+
+/// Tokens held by the consumer's calls in progress.
+pub fn held(conn: &Connection, consumer_id: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT coalesce(sum(tokens), 0) FROM gateway_holds WHERE consumer_id = ?1 AND created_at > ?2",
+    )?
+    .query_row(params![consumer_id, now_ms() - HOLD_TTL_MS], |r| r.get(0))
+}
+
+/// Hold `need` tokens (>= 1) of the consumer's wallet for a call: the hold's id, or why the
+/// wallet cannot cover the call (with the balance and what is held).
+pub fn reserve(
+    conn: &Connection,
+    consumer_id: &str,
+    need: i64,
+) -> rusqlite::Result<Result<String, (String, Wallet, i64)>> {
+    let need = need.max(1);
+    let id = format!("ghold_{}", random_hex(8));
+    // A refusal read after a failed insert may find the wallet credited meanwhile: try again.
+    for _ in 0..3 {
+        let inserted = conn.prepare_cached(RESERVE)?.execute(params![
+            id,
+            need,
+            now_ms(),
+            consumer_id,
+            HOLD_TTL_MS
+        ])?;
+        if inserted == 1 {
+            return Ok(Ok(id));
+        }
+        let (w, held) = (wallet(conn, consumer_id)?, held(conn, consumer_id)?);
+        if let Some(reason) = w.refusal(held, need) {
+            return Ok(Err((reason, w, held)));
+        }
+    }
+    let w = wallet(conn, consumer_id)?;
+    let held = held(conn, consumer_id)?;
+    Ok(Err((
+        "the wallet changed during the check; retry the call".to_string(),
+        w,
+        held,
+    )))
+}
+
+/// End a call's hold: with `Some(tokens)`, debit them and count one request, in the same
+/// transaction; with `None` (the call never reached the upstream) only release it. A hold
+/// already ended is left alone (nothing is debited twice).
+pub fn settle(
+    conn: &Connection,
+    hold_id: &str,
+    consumer_id: &str,
+    api_id: &str,
+    tokens: Option<i64>,
+) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let ended = tx.execute("DELETE FROM gateway_holds WHERE id = ?1", [hold_id])?;
+    if let (1, Some(tokens)) = (ended, tokens) {
+        debit(&tx, consumer_id, api_id, tokens.max(0), 1)?;
+    }
+    tx.commit()
+}
+
+/// Drop every hold (at start: no call of an earlier run is still in progress).
+pub fn clear_holds(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM gateway_holds", [])
 }
 
 /// Usage of a consumer (optionally of one API) over the last `days` UTC days (today included),

@@ -8,6 +8,7 @@ pub mod dev_vars;
 pub mod gateway;
 pub mod job_writer;
 pub mod jobs;
+pub mod memory;
 pub mod objects;
 pub mod outbox;
 pub mod pool;

@@ -152,6 +152,7 @@ impl Pool {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        super::memory::bound_page_cache(&conn)?;
         conn.set_prepared_statement_cache_capacity(128);
         let ctl = Arc::new(ConnControl {
             limits: self.user_sql.unwrap_or_default(),

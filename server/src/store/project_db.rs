@@ -16,10 +16,10 @@ use rusqlite::types::ValueRef;
 use serde_json::Value;
 
 use super::pool::{Db, Pool, SqlLimits};
-use tokio::sync::Semaphore;
 use super::sql_error::{SqlError, sqlite_error};
 use crate::error::{ApiError, code};
 use axum::http::StatusCode;
+use tokio::sync::Semaphore;
 
 pub struct ProjectDbs {
     root: PathBuf,
@@ -222,8 +222,10 @@ fn write_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
 /// What is left of one answer's result caps (a batch shares one budget among its statements).
 pub struct Budget {
     rows_left: usize,
-    /// `out.len()` beyond which the answer is too large.
+    /// Bytes of the answer beyond which it is too large (counted as `spilled + out.len()`).
     bytes_end: usize,
+    /// Bytes already taken out of `out` by a [`Spill`] (streamed to the client).
+    spilled: usize,
     max_rows: usize,
     max_bytes: usize,
 }
@@ -235,6 +237,7 @@ impl Budget {
         Budget {
             rows_left: l.max_result_rows,
             bytes_end: out.len().saturating_add(l.max_result_bytes),
+            spilled: 0,
             max_rows: l.max_result_rows,
             max_bytes: l.max_result_bytes,
         }
@@ -263,18 +266,28 @@ impl Budget {
     }
 }
 
+/// Where the bytes of a large answer may go before the statement has finished: `/v1/db/query`
+/// streams a large read to the client instead of holding all of it.
+pub trait Spill {
+    /// Called after each row with the answer's bytes not yet handed on; may take them out of
+    /// `out` (returns how many it took). `readonly`: the statement writes nothing. An error
+    /// stops the statement.
+    fn row_done(&mut self, out: &mut Vec<u8>, readonly: bool) -> Result<usize, SqlError>;
+}
+
 /// How to get a large result: in pages.
-const PAGE_HINT: &str = "Page through the rows: add ORDER BY with LIMIT and a keyset condition (WHERE id > :last_id ORDER BY id LIMIT 1000, then repeat with the last id), or LIMIT n OFFSET m; select only the columns you need; keep large files in storage";
+pub const PAGE_HINT: &str = "Page through the rows: add ORDER BY with LIMIT and a keyset condition (WHERE id > :last_id ORDER BY id LIMIT 1000, then repeat with the last id), or LIMIT n OFFSET m; select only the columns you need; keep large files in storage";
 
 /// Run one statement of user SQL, appending its rows as a JSON array to `out` (on a blocking
 /// thread: the progress handler interrupts it at the pool's `query_timeout`). The rows and
-/// bytes added count against `budget`.
+/// bytes added count against `budget`. After each row, `spill` (if any) may take the bytes so far.
 pub fn run_statement(
     db: &Db,
     sql: &str,
     params: &Value,
     out: &mut Vec<u8>,
     budget: &mut Budget,
+    mut spill: Option<&mut dyn Spill>,
 ) -> Result<StmtMeta, SqlError> {
     let started = Instant::now();
     let conn = &db.conn;
@@ -317,12 +330,15 @@ pub fn run_statement(
                     out.extend_from_slice(name);
                     out.push(b':');
                     write_value(out, row.get_ref_unwrap(i));
-                    if out.len() > budget.bytes_end {
+                    if budget.spilled + out.len() > budget.bytes_end {
                         return Err(budget.too_many_bytes());
                     }
                 }
                 out.push(b'}');
                 count += 1;
+                if let Some(spill) = spill.as_deref_mut() {
+                    budget.spilled += spill.row_done(out, readonly)?;
+                }
             }
         }
         out.push(b']');
@@ -345,11 +361,22 @@ pub fn run_statement(
 
 /// `/v1/db/query` (on a blocking thread): the full response body.
 pub fn query(db: &Db, sql: &str, params: &Value) -> Result<Vec<u8>, ApiError> {
+    query_with(db, sql, params, None)
+}
+
+/// [`query`] whose rows may be taken by `spill` as they come: the rest of the response body
+/// (all of it when `spill` took nothing). The bytes are the same either way.
+pub fn query_with(
+    db: &Db,
+    sql: &str,
+    params: &Value,
+    spill: Option<&mut dyn Spill>,
+) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"results\":");
     let mut budget = Budget::new(db, &out);
-    let meta =
-        run_statement(db, sql, params, &mut out, &mut budget).map_err(|e| e.into_api(None))?;
+    let meta = run_statement(db, sql, params, &mut out, &mut budget, spill)
+        .map_err(|e| e.into_api(None))?;
     // A statement that left a transaction open would leak it to the next request on this connection.
     if !db.conn.is_autocommit() {
         let _ = db.conn.execute_batch("ROLLBACK");
@@ -384,7 +411,7 @@ pub fn batch(db: &Db, queries: &[(String, Value)]) -> Result<Vec<u8>, ApiError> 
             out.push(b',');
         }
         out.extend_from_slice(b"{\"results\":");
-        match run_statement(db, sql, params, &mut out, &mut budget) {
+        match run_statement(db, sql, params, &mut out, &mut budget, None) {
             Ok(meta) => {
                 out.extend_from_slice(b",\"success\":true,\"meta\":");
                 meta.write_json(&mut out);

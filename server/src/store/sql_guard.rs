@@ -85,5 +85,10 @@ mod tests {
         assert!(check_pragma("journal_mode", Some("OFF")).is_err());
         assert!(check_pragma("writable_schema", None).is_err());
         assert!(check_pragma("temp_store_directory", Some("'/tmp'")).is_err());
+        // SQLite's memory bounds, set by the platform (store::memory): not even readable.
+        for name in ["soft_heap_limit", "hard_heap_limit", "cache_size", "cache_spill"] {
+            assert!(check_pragma(name, None).is_err(), "{name}");
+            assert!(check_pragma(name, Some("0")).is_err(), "{name}");
+        }
     }
 }

@@ -456,6 +456,88 @@ async fn persistent_data_dirs_and_several_servers() {
     assert!(fresh.join("control.sqlite").is_file());
 }
 
+/// `otp/send` from this process: the status, and `accountExists` when answered.
+async fn otp_send_status(url: &str, email: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{url}/api/v1/public/projects/default/auth/otp/send"
+        ))
+        .json(&json!({"email": email}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn otp_send_per_ip_flag() {
+    let sb = Sandbox::new();
+    let help = sb.run(&["--help"]).ok().stdout();
+    assert!(
+        help.contains("--otp-send-per-ip <COUNT/WINDOW>") && help.contains("accountExists"),
+        "{help}"
+    );
+    for bad in ["5", "x/60s", "5/0"] {
+        let r = sb.run(&["--ephemeral", "--otp-send-per-ip", bad]);
+        assert_eq!(r.0.status.code(), Some(2), "{bad}");
+        assert!(r.stderr().contains("--otp-send-per-ip"), "{}", r.stderr());
+    }
+    // Named on purpose: it applies even with the hosted limits off (--ephemeral).
+    let two = sb.serve(&["--ephemeral", "--otp-send-per-ip", "2/60s"]);
+    for i in 0..2 {
+        let (s, v) = otp_send_status(&two.url(), &format!("probe{i}@example.com")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["accountExists"], false, "the hosted answer's field stays: {v}");
+    }
+    let (s, v) = otp_send_status(&two.url(), "probe2@example.com").await;
+    assert_eq!(s, 429, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("from this IP"), "{v}");
+    two.stop();
+    // Off, with the hosted limits on (the default would refuse the 21st address a minute).
+    let off = sb.serve(&[
+        "--ephemeral",
+        "--rate-limits",
+        "on",
+        "--otp-send-per-ip",
+        "off",
+    ]);
+    for i in 0..21 {
+        let (s, v) = otp_send_status(&off.url(), &format!("probe{i}@example.com")).await;
+        assert_eq!(s, 200, "{i}: {v}");
+    }
+    off.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_soft_heap_flag() {
+    let sb = Sandbox::new();
+    let help = sb.run(&["--help"]).ok().stdout();
+    assert!(help.contains("--sqlite-soft-heap-mib"), "{help}");
+    let r = sb.run(&["--ephemeral", "--sqlite-soft-heap-mib", "lots"]);
+    assert_eq!(r.0.status.code(), Some(2));
+    assert!(
+        r.stderr().contains("--sqlite-soft-heap-mib"),
+        "{}",
+        r.stderr()
+    );
+    for mib in ["64", "0"] {
+        let server = sb.serve(&["--ephemeral", "--sqlite-soft-heap-mib", mib]);
+        let (s, v) = crate::common::json_of(
+            reqwest::Client::new()
+                .post(format!("{}/v1/db/query", server.url()))
+                .header("X-Aerostack-Key", server.key())
+                .json(&json!({"sql": "SELECT 1 AS one"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((s.as_u16(), &v["results"][0]["one"]), (200, &json!(1)), "{v}");
+        server.stop();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_flags() {
     let sb = Sandbox::new();

@@ -6,9 +6,9 @@
 
 mod common;
 
+mod access_rules;
 mod ai;
 mod auth;
-mod access_rules;
 mod auth_hardening;
 mod cache;
 mod cleanup;
@@ -20,9 +20,11 @@ mod dashboard;
 mod db;
 mod db_isolation;
 mod db_limits;
+mod db_stream;
 mod durability;
 mod error_bodies;
 mod gateway;
+mod gateway_wallet;
 mod hooks_rpc;
 mod idempotency;
 mod isolation;
@@ -37,4 +39,5 @@ mod realtime_compat;
 mod realtime_limits;
 mod search;
 mod sql_guard;
+mod sqlite_memory;
 mod storage;
