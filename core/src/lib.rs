@@ -53,7 +53,7 @@ pub use retry::RetryPolicy;
 pub use transport::host::{HostExchange, HostLink, HostRequest, HostResponse, with_host};
 
 pub use services::ai::{
-    ChatChunk, ChatMessage, ChatRequest, ChatResponse, ChatStream, CompleteOptions, Completion,
+    ChatChunk, ChatMessage, ChatStreamDecoder, ChatRequest, ChatResponse, ChatStream, CompleteOptions, Completion,
     Embedding, Usage,
 };
 pub use services::auth::{ActionResult, AuthSession, OtpSent, User};

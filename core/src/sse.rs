@@ -24,10 +24,6 @@ pub(crate) struct SseParser {
 }
 
 impl SseParser {
-    pub(crate) fn new() -> SseParser {
-        SseParser::default()
-    }
-
     /// Whether `[DONE]` was seen.
     pub(crate) fn is_done(&self) -> bool {
         self.done
@@ -112,7 +108,7 @@ mod tests {
     use super::*;
 
     fn parse_chunks(chunks: &[&[u8]]) -> Vec<SseEvent> {
-        let mut p = SseParser::new();
+        let mut p = SseParser::default();
         let mut out = Vec::new();
         for c in chunks {
             p.feed(c, &mut out);

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import { Readable } from "node:stream";
 
-import { validationError } from "./errors";
+import { errorFromDto, validationError, type ErrorDto } from "./errors";
 import { native, type NativeClient } from "./native";
 import { Realtime, Socket, type Channel, type RealtimeEvent } from "./realtime";
 import { callOptionsJson, retryJson, splitOptions, sync, Transport, type CallOptions, type RetryOption, type Stream } from "./transport";
@@ -733,6 +733,50 @@ export class AerostackClient {
     return new AerostackGatewayApi(this.gateway, apiSlug);
   }
 
+  /**
+   * The official `stream(response, { onToken, onDone, onError })`: reads a streamed chat answer
+   * (SSE, as the AI gateway and `/ai/chat` send it) from a `fetch` `Response` you made yourself,
+   * calls `onToken` with each piece of text and `onDone` with the whole text and the tokens used,
+   * and resolves with the text. A failure (an error status, an upstream error mid-stream, a broken
+   * body) goes to `onError` when given (and the promise resolves with the text so far), else the
+   * promise rejects with it. The decoding is the engine's, as for `ai.chatStream`.
+   */
+  async stream(response: StreamedResponse, handlers: StreamHandlers = {}): Promise<string> {
+    const { onToken, onDone, onError } = handlers;
+    let text = "";
+    try {
+      if (response.ok === false) {
+        const body = typeof response.text === "function" ? await response.text() : "";
+        throw errorFromDto(JSON.parse(native.NativeChatDecoder.error(response.status ?? 500, Buffer.from(body))) as ErrorDto);
+      }
+      if (!response.body) throw validationError("response", "stream(response) needs a fetch Response with a body (a streamed answer: `stream: true`)");
+      const decoder = sync(() => new native.NativeChatDecoder());
+      let tokensUsed = 0;
+      const take = (json: string): void => {
+        for (const item of JSON.parse(json) as Array<{ chunk?: { delta?: string; usage?: { totalTokens?: number } }; error?: ErrorDto }>) {
+          if (item.error) throw errorFromDto(item.error);
+          const delta = item.chunk?.delta ?? "";
+          if (item.chunk?.usage?.totalTokens) tokensUsed = item.chunk.usage.totalTokens;
+          if (delta) {
+            text += delta;
+            onToken?.(delta);
+          }
+        }
+      };
+      for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
+        take(decoder.feed(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+        if (decoder.done) break;
+      }
+      take(decoder.finish());
+      onDone?.({ content: text, tokensUsed });
+      return text;
+    } catch (e) {
+      if (!onError) throw e;
+      onError(e as Error);
+      return text;
+    }
+  }
+
   /** Calls the custom API (Logic Module endpoint) `slug`; its JSON answer. */
   call<R = any>(slug: string, data?: unknown, method: string = "POST", opts?: CallOptions): Promise<R> {
     return this.transport.call("call", { slug, data, method }, opts);
@@ -747,6 +791,21 @@ export class AerostackClient {
   async close(): Promise<void> {
     if (this.rt) await this.rt.close();
   }
+}
+
+/** What {@link AerostackClient.stream} reads: a `fetch` `Response` (or anything with `ok`, `status` and an async-iterable `body`). */
+export interface StreamedResponse {
+  ok?: boolean;
+  status?: number;
+  text?: () => Promise<string>;
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | null;
+}
+
+/** The callbacks of {@link AerostackClient.stream}. */
+export interface StreamHandlers {
+  onToken?: (delta: string) => void;
+  onDone?: (result: { content: string; tokensUsed: number }) => void;
+  onError?: (error: Error) => void;
 }
 
 /** The official SDK's alias. */

@@ -17,6 +17,11 @@ export interface NativeStream {
   next(cancel?: NativeCancel | null): Promise<string>;
   close(): void;
 }
+export interface NativeChatDecoder {
+  feed(bytes: Buffer): string;
+  finish(): string;
+  readonly done: boolean;
+}
 export interface NativeDownload {
   data: Buffer;
   contentType?: string | null;
@@ -120,6 +125,7 @@ export interface Addon {
   NativeClient: new (optionsJson: string) => NativeClient;
   NativeCancel: new () => NativeCancel;
   NativeProgress: new () => NativeProgress;
+  NativeChatDecoder: { new (): NativeChatDecoder; error(status: number, body: Buffer): string };
   NativeWorker: { connect(optionsJson: string, registrationJson: string): Promise<string | NativeWorker> };
   NativePlatform: { start(optionsJson: string): Promise<string | NativePlatform> };
 }

@@ -130,3 +130,25 @@ test("the SDK face: the generated gateway operations and streamGateway", async (
   assert.ok(failed instanceof AerostackError, String(failed));
   assert.equal((await bare.gateway.gatewayGetWallet({ apiSlug: slug, consumerKey: con.key })).wallet.balance, 86);
 });
+
+test("client.stream(response, handlers): a streamed answer from your own fetch", async () => {
+  const slug = `own-${uid()}`;
+  const con = await consumer(slug, 100);
+  const post = (key) =>
+    fetch(`${p.url}/api/gateway/${slug}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "hello there" }], stream: true }),
+    });
+  const tokens = [];
+  let done;
+  const text = await client.stream(await post(con.key), { onToken: (t) => tokens.push(t), onDone: (d) => (done = d) });
+  assert.equal(text.trim(), "echo: hello there");
+  assert.equal(tokens.join(""), text);
+  assert.deepEqual(done, { content: text, tokensUsed: 4 });
+  // An error answer is read as the engine reads its own: the platform's code and status.
+  await assert.rejects(client.stream(await post("ask_test_nope")), (e) => e instanceof AerostackError && e.status === 401);
+  let failed;
+  assert.equal(await client.stream(await post("ask_test_nope"), { onError: (e) => (failed = e) }), "");
+  assert.equal(failed.status, 401);
+});

@@ -19,6 +19,7 @@
 //!
 //! docs/bindings.md is the page a new binding author reads first.
 
+pub mod chat_decoder;
 pub mod client;
 pub mod errors;
 pub mod events;
@@ -45,6 +46,7 @@ pub mod worker;
 pub use aerostack::{
     Error, ErrorCode, HostRequest, HostResponse, ProgressFn, StoredObject, UploadProgress, VERSION as ENGINE_VERSION,
 };
+pub use chat_decoder::ChatDecoderHandle;
 pub use client::ClientHandle;
 pub use errors::{ErrorDto, ErrorFamily, family_of};
 pub use events::{EventQueue, OverflowPolicy};

@@ -421,28 +421,64 @@ fn chunk_from_frame(data: &str) -> Option<Result<ChatChunk>> {
     }))
 }
 
-struct SseState {
-    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+/// Decodes a streamed chat answer (OpenAI-style SSE) fed in chunks of bytes as they arrive: the
+/// engine's own streams use it, and so does a host that holds the HTTP response itself (the
+/// official JS `stream(response, { onToken })`). Chunks may split lines and characters anywhere.
+#[derive(Debug, Default)]
+pub struct ChatStreamDecoder {
     parser: SseParser,
-    pending: VecDeque<Result<ChatChunk>>,
     events: Vec<SseEvent>,
-    finished: bool,
-    idle: Duration,
+    done: bool,
 }
 
-impl SseState {
-    fn drain_events(&mut self) {
+impl ChatStreamDecoder {
+    /// A decoder at the start of a stream.
+    pub fn new() -> ChatStreamDecoder {
+        ChatStreamDecoder::default()
+    }
+
+    /// The chunks (or an upstream's mid-stream error) completed by `bytes`.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Result<ChatChunk>> {
+        self.parser.feed(bytes, &mut self.events);
+        self.drain()
+    }
+
+    /// End of input: what a last event without its blank line completes.
+    pub fn finish(&mut self) -> Vec<Result<ChatChunk>> {
+        self.parser.finish(&mut self.events);
+        self.done = true;
+        self.drain()
+    }
+
+    /// The error of an answer that is not a stream: its status (not 2xx) and body, read the
+    /// way the engine reads its own answers (the platform's error code, message and details).
+    pub fn error_for(status: u16, body: &[u8]) -> Error {
+        Error::from_response(status, body, None, None, crate::error::RouteFamily::UserAuth)
+    }
+
+    /// Whether the stream is over (`data: [DONE]`, or [`finish`](Self::finish)).
+    pub fn is_done(&self) -> bool {
+        self.done || self.parser.is_done()
+    }
+
+    fn drain(&mut self) -> Vec<Result<ChatChunk>> {
+        let mut out = Vec::new();
         for ev in self.events.drain(..) {
             match ev {
-                SseEvent::Data(data) => {
-                    if let Some(item) = chunk_from_frame(&data) {
-                        self.pending.push_back(item);
-                    }
-                }
-                SseEvent::Done => self.finished = true,
+                SseEvent::Data(data) => out.extend(chunk_from_frame(&data)),
+                SseEvent::Done => self.done = true,
             }
         }
+        out
     }
+}
+
+struct SseState {
+    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    decoder: ChatStreamDecoder,
+    pending: VecDeque<Result<ChatChunk>>,
+    finished: bool,
+    idle: Duration,
 }
 
 /// Chunks from an SSE body, with an idle timeout between network reads.
@@ -452,9 +488,8 @@ fn sse_chunks(
 ) -> impl Stream<Item = Result<ChatChunk>> + Send + 'static {
     let state = SseState {
         body: Box::pin(body),
-        parser: SseParser::new(),
+        decoder: ChatStreamDecoder::new(),
         pending: VecDeque::new(),
-        events: Vec::new(),
         finished: false,
         idle,
     };
@@ -468,11 +503,9 @@ fn sse_chunks(
             }
             match tokio::time::timeout(st.idle, st.body.next()).await {
                 Ok(Some(Ok(bytes))) => {
-                    st.parser.feed(&bytes, &mut st.events);
-                    st.drain_events();
-                    if st.parser.is_done() {
-                        st.finished = true;
-                    }
+                    let chunks = st.decoder.feed(&bytes);
+                    st.pending.extend(chunks);
+                    st.finished = st.decoder.is_done();
                 }
                 Ok(Some(Err(e))) => {
                     st.finished = true;
@@ -482,8 +515,8 @@ fn sse_chunks(
                     ));
                 }
                 Ok(None) => {
-                    st.parser.finish(&mut st.events);
-                    st.drain_events();
+                    let chunks = st.decoder.finish();
+                    st.pending.extend(chunks);
                     st.finished = true;
                 }
                 Err(_) => {
@@ -502,6 +535,28 @@ fn sse_chunks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decoder_takes_bytes_split_anywhere() {
+        let body = "data: {\"choices\":[{\"delta\":{\"content\":\"hé\"}}]}\n\n: keep-alive\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"llo\"},\"finish_reason\":\"stop\"}]}\r\n\r\ndata: {\"error\":{\"message\":\"boom\"}}\n\ndata: [DONE]\n\n";
+        let bytes = body.as_bytes();
+        for split in 1..bytes.len() {
+            let mut d = ChatStreamDecoder::new();
+            let mut got = d.feed(&bytes[..split]);
+            got.extend(d.feed(&bytes[split..]));
+            assert!(d.is_done(), "split at {split}");
+            got.extend(d.finish());
+            let text: String = got.iter().filter_map(|c| c.as_ref().ok()).map(|c| c.delta.as_str()).collect();
+            assert_eq!(text, "héllo", "split at {split}");
+            assert_eq!(got.len(), 3);
+            assert_eq!(got[2].as_ref().unwrap_err().message(), "boom");
+        }
+        // Without [DONE], finish() ends it and keeps a last event with no blank line.
+        let mut d = ChatStreamDecoder::new();
+        assert!(d.feed(b"data: {\"response\":\"x\"}").is_empty());
+        assert_eq!(d.finish()[0].as_ref().unwrap().delta, "x");
+        assert!(d.is_done());
+    }
 
     #[test]
     fn frames_to_chunks() {
