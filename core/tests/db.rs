@@ -173,3 +173,23 @@ async fn rows_keep_their_column_order() {
     let keys: Vec<&str> = rows.results[0].keys().map(String::as_str).collect();
     assert_eq!(keys, ["zeta", "alpha", "Mid Case", "beta"]);
 }
+
+/// A large answer streams from the platform; when a result cap cuts it after the 200 went out,
+/// the engine raises the platform's error (naming the cap), as for a buffered answer.
+#[tokio::test]
+async fn a_streamed_answer_cut_by_a_cap_raises_the_caps_error() {
+    let mut options = aerostack_server::ServerOptions::ephemeral();
+    options.limits.result_stream_threshold = 64 * 1024;
+    options.limits.max_result_rows = 5_000;
+    let h = Harness::start_with(options).await;
+    let rows = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT i, printf('row-%08d', i) AS name FROM c";
+    // Under the cap, streamed (past the threshold) and complete.
+    let ok = h.client.db().query(rows, &[json!(4_000)]).await.unwrap();
+    assert_eq!(ok.results.len(), 4_000);
+    // Past it: the cap's own error, not a decode failure.
+    let err = h.client.db().query(rows, &[json!(6_000)]).await.unwrap_err();
+    assert_ne!(err.code(), &ErrorCode::DecodeError, "{err}");
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert!(err.message().contains("max_result_rows"), "{err}");
+    h.platform.shutdown().await;
+}

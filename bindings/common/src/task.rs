@@ -10,9 +10,10 @@
 //!   user code;
 //! - **ignore** it: the future runs to completion anyway (a fire-and-forget publish).
 //!
-//! [`Task::cancel`] drops the future (and so its request); a cancelled task never reports done,
-//! and a thread parked waiting for it wakes ([`Task::wait`] returns false). A [`Canceller`] does
-//! the same from another thread (a host's cancel token).
+//! [`Task::cancel`] drops the future (and so its request); a cancelled task never reports done
+//! (a short [`Task::park`] after it lets a poll in progress finish and keep its outcome). A
+//! [`Canceller`] cancels from another thread (a host's cancel token) and also wakes the thread
+//! parked waiting ([`Task::wait`] then returns false).
 //! The spin is there because waking a parked thread costs more than a whole local request on
 //! small (virtualised) machines: it doubled sequential blocking throughput on 2 cores.
 
@@ -125,7 +126,7 @@ impl<T> Task<T> {
         self.is_done()
     }
 
-    /// Whether [`cancel`](Task::cancel) (or a [`Canceller`]) ran before the task finished.
+    /// Whether a [`Canceller`] cancelled the task before it finished.
     pub fn is_cancelled(&self) -> bool {
         self.slot.cancelled.load(Ordering::Acquire) && !self.is_done()
     }
@@ -181,10 +182,11 @@ impl<T> Task<T> {
         if self.is_done() { self.slot.state.lock().value.take() } else { None }
     }
 
-    /// Drops the future (and its request) and wakes the threads parked waiting for it. A
-    /// finished task is unaffected.
+    /// Drops the future (and its request). A finished task is unaffected. Called by the thread
+    /// that waits, so nobody is woken: it may still [`park`](Task::park) briefly for an outcome
+    /// a poll in progress produces.
     pub fn cancel(&self) {
-        self.canceller().cancel();
+        self.abort.abort();
     }
 
     /// A handle that cancels this task from elsewhere (a host's cancel token).

@@ -486,11 +486,26 @@ pub(crate) fn timeout_error(method: &Method, url: &Url, timeout: Duration) -> Er
 /// Decodes a JSON body; `target` (a URL or a path) names the call on failure.
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], method: &Method, target: &str) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
+        if let Some(cut) = stream_error(body) {
+            return cut;
+        }
         let path = Url::parse(target)
             .map(|u| u.path().to_owned())
             .unwrap_or_else(|_| target.to_owned());
         Error::decode(&format!("{method} {path}"), e, body)
     })
+}
+
+/// The error of a streamed answer the platform cut short (a result cap or the deadline, met
+/// after the 200 went out): the body then ends with a newline and the error object plus its
+/// `status` (compact JSON never holds a raw newline). `None` for any other body.
+fn stream_error(body: &[u8]) -> Option<Error> {
+    let nl = body.iter().rposition(|&b| b == b'\n')?;
+    let tail = &body[nl + 1..];
+    let v: serde_json::Value = serde_json::from_slice(tail).ok()?;
+    let status = u16::try_from(v.get("status")?.as_u64()?).ok()?;
+    v.get("code")?.as_str()?;
+    Some(Error::from_response(status, tail, None, None, crate::error::RouteFamily::ApiKey))
 }
 
 /// A random UUIDv4 as a header value (request ids, idempotency keys).

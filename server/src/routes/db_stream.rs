@@ -8,10 +8,13 @@
 //! threshold plus a few chunks. The statement keeps its project slot until the last chunk is
 //! handed over, and everything (reading included) must end within `query_timeout`.
 //!
-//! A failure after the start (the deadline, a result cap, an error, a client too slow) cannot
-//! change the status any more: the body then ends with an error, so hyper aborts the connection
-//! without the chunked encoding's last chunk and no client can take the truncated bytes for a
-//! complete JSON answer. The failure is logged.
+//! A failure after the start (the deadline, a result cap, an error) cannot change the status any
+//! more. The body then ends with a newline and the error, as the `/v1` error object plus its
+//! `status` (compact JSON never holds a raw newline, so no client takes the bytes for a complete
+//! answer: they do not parse), and the engine raises that error, naming the limit and how to page,
+//! as it would have for a buffered answer. When even that cannot be delivered (the client went
+//! away or stopped reading) the body is aborted without the chunked encoding's last chunk. The
+//! failure is logged.
 
 use std::time::Duration;
 
@@ -23,7 +26,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorShape};
 use crate::realtime::db_changes::run_capturing;
 use crate::state::AppState;
 use crate::store::project_db::{self, Spill};
@@ -33,6 +36,8 @@ use crate::store::sql_error::SqlError;
 const CHUNK: usize = 64 * 1024;
 /// Chunks made but not yet read by the client: with the threshold, what one answer may hold.
 const CHUNKS_IN_FLIGHT: usize = 4;
+/// How long a cut-short answer waits for the client to take its error.
+const ERROR_GRACE: Duration = Duration::from_secs(1);
 
 enum Msg {
     Bytes(Bytes),
@@ -76,6 +81,17 @@ impl Streamer {
             suggestion: Some(project_db::PAGE_HINT),
             recovery: None,
         })
+    }
+
+    /// Ends the body with `\n` and the error (the `/v1` error object plus `status`), if the client
+    /// still reads within a short grace; whether it could.
+    fn send_error(&mut self, error: &ApiError) -> bool {
+        let mut trailer = error.body(None, ErrorShape::Spec);
+        trailer["status"] = error.status.as_u16().into();
+        let mut bytes = b"\n".to_vec();
+        bytes.extend(serde_json::to_vec(&trailer).unwrap_or_default());
+        self.deadline = Instant::now() + ERROR_GRACE;
+        self.send(Msg::Bytes(Bytes::from(bytes))).is_ok() && self.send(Msg::End).is_ok()
     }
 
     fn send_bytes(&mut self, out: &mut Vec<u8>) -> Result<usize, SqlError> {
@@ -145,15 +161,17 @@ pub async fn query_response(
                 .send_bytes(&mut rest)
                 .and_then(|_| streamer.send(Msg::End))
                 .err()
-                .map(|e| e.into_api(None).message),
-            Err(e) => Some(e.message),
+                .map(|e| e.into_api(None)),
+            Err(e) => Some(e),
         };
         if let Some(error) = failure {
+            let told = streamer.send_error(&error);
             tracing::warn!(
                 project = %pid,
                 bytes_sent = streamer.sent,
-                %error,
-                "db.query: a streamed answer was cut short; the client sees an aborted body"
+                error = %error.message,
+                "db.query: a streamed answer was cut short; the client {}",
+                if told { "gets the error after the rows it read" } else { "sees an aborted body" }
             );
         }
         Ok(None)

@@ -135,7 +135,7 @@ pub(crate) fn sqlite_error(db: &Db, e: rusqlite::Error) -> SqlError {
     } else if lower.contains("interrupted") {
         return SqlError::Sqlite {
             message: format!(
-                "the query ran longer than {} s and was interrupted",
+                "the query ran longer than {} s (query_timeout) and was interrupted",
                 db.ctl.limits.query_timeout.as_secs_f64()
             ),
             suggestion: Some("Add an index or a LIMIT, or split the work into smaller queries"),
