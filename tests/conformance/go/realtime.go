@@ -44,6 +44,9 @@ func (r *run) realtimeRoundTrip(p, want obj) (string, error) {
 	table := p["table"].(string)
 	pub := p["publish"].(obj)
 	ch := watcher.Realtime.Channel(table)
+	if f, ok := p["filter"]; ok {
+		ch = watcher.Realtime.Channel(table, f)
+	}
 	for _, name := range []string{"INSERT", "UPDATE", "presence:join", pub["event"].(string)} {
 		if _, err := ch.On(name, record); err != nil {
 			return "", failf("on %s: %v", name, err)
@@ -97,6 +100,18 @@ func (r *run) realtimeRoundTrip(p, want obj) (string, error) {
 			return "", failf("no %s event; received: %s", strings.Join(missing(), ", "), got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if absent, ok := want["absent"].([]any); ok {
+		mu.Lock()
+		for _, a := range absent {
+			for _, e := range events {
+				if jsonSubset(a, e) {
+					mu.Unlock()
+					return "", failf("received %s, which the filter excludes: %s", short(a), short(events))
+				}
+			}
+		}
+		mu.Unlock()
 	}
 	if w, ok := want["history_contains"]; ok {
 		h, err := ch.History(r.ctx, 50, time.Time{})

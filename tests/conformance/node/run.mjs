@@ -682,7 +682,7 @@ const SCENARIOS = {
     try {
       await actor.db.query(params.create_sql);
       const pub = params.publish;
-      const ch = watcher.realtime.channel(params.table);
+      const ch = watcher.realtime.channel(params.table, params.filter ? { filter: params.filter } : undefined);
       for (const name of ["INSERT", "UPDATE", "presence:join", pub.event]) ch.on(name, record);
       await ch.subscribe();
       const mine = actor.realtime.channel(params.table);
@@ -695,6 +695,9 @@ const SCENARIOS = {
       const missing = () => Object.entries(wanted).filter(([, w]) => !events.some((e) => jsonSubset(w, e))).map(([k]) => k);
       await until(() => missing().length === 0, budget(run, 5000), () => `${missing().join(", ")}; received: ${short(events, 600)}`);
       let detail = `${events.length} events`;
+      for (const absent of expect.absent ?? []) {
+        if (events.some((e) => jsonSubset(absent, e))) throw new CaseFailure(`received ${short(absent)}, which the filter excludes: ${short(events, 600)}`);
+      }
       if ("history_contains" in expect) {
         const history = await ch.getHistory(50);
         if (!Array.isArray(history) || !history.some((m) => jsonSubset(camelJson("realtime.history", expect.history_contains, "[]"), toJson(m)))) throw new CaseFailure(`history has no ${short(expect.history_contains)}: ${short(history, 400)}`);

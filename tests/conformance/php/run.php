@@ -835,7 +835,7 @@ function scenario_realtime_round_trip(Run $run, array $params, array $expect): s
     try {
         $actor->db->query($params['create_sql']);
         $pub = $params['publish'];
-        $ch = $watcher->realtime->channel($params['table']);
+        $ch = $watcher->realtime->channel($params['table'], filter: $params['filter'] ?? null);
         foreach (['INSERT', 'UPDATE', 'presence:join', $pub['event']] as $name) {
             $ch->on($name, $record);
         }
@@ -868,6 +868,13 @@ function scenario_realtime_round_trip(Run $run, array $params, array $expect): s
             $watcher->realtime->run(100);
         }
         $detail = count($events) . ' events';
+        foreach ($expect['absent'] ?? [] as $absent) {
+            foreach ($events as $e) {
+                if (json_subset($absent, $e)) {
+                    throw new CaseFailure('received ' . short($absent) . ', which the filter excludes: ' . short($events, 600));
+                }
+            }
+        }
         if (array_key_exists('history_contains', $expect)) {
             $history = canonical('realtime.history', $ch->history(50));
             $hit = false;

@@ -833,7 +833,7 @@ async def scenario_realtime(run: Run, params: Dict[str, Any], expect: Dict[str, 
         await run.call(actor, "db.query", {"sql": params["create_sql"]})
         table = params["table"]
         pub = params["publish"]
-        ch = watcher.realtime.channel(table)
+        ch = watcher.realtime.channel(table, filter=params.get("filter"))
         for name in ("INSERT", "UPDATE", "presence:join", pub["event"]):
             await face.do(functools.partial(ch.on, name, record))
         await face.do(lambda: ch.subscribe())
@@ -853,6 +853,9 @@ async def scenario_realtime(run: Run, params: Dict[str, Any], expect: Dict[str, 
         await until(lambda: not missing(), wait_budget(run, 5.0),
                     lambda: f"{', '.join(missing())}; received: {short(events, 600)}")
         detail = f"{len(events)} events"
+        for absent in expect.get("absent", []):
+            if any(json_subset(absent, e) for e in events):
+                raise CaseFailure(f"received {short(absent)}, which the filter excludes: {short(events, 600)}")
         if "history_contains" in expect:
             history = plain(await face.do(lambda: ch.get_history(limit=50)))
             if not isinstance(history, list) or not any(json_subset(expect["history_contains"], m) for m in history):
