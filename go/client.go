@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -91,6 +92,11 @@ type Config struct {
 	// long wait at warn); nil: slog.Default(). Each line carries the identity of the engine client
 	// that made the call, so every client logs to its own Logger.
 	Logger *slog.Logger
+	// HTTPClient, when set, sends the HTTP requests of this client's calls (its Transport,
+	// proxy, TLS settings and middleware apply; streams, uploads, downloads and realtime keep the
+	// engine's own connections). The engine still builds each request, retries, applies Timeout
+	// and maps errors: a failed round trip is a network error, retried per Retry.
+	HTTPClient *http.Client
 }
 
 func (c Config) options() Record {
@@ -152,6 +158,8 @@ type Client struct {
 	h *ffi.Client
 	// logToken keeps this client's log route (Config.Logger) alive; shared by WithOptions.
 	logToken *routeToken
+	// httpClient sends the requests of JSON calls when set (Config.HTTPClient).
+	httpClient *http.Client
 
 	DB       *DB
 	Auth     *Auth
@@ -179,6 +187,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fail("config", err)
 	}
 	c := wrap(h)
+	c.httpClient = cfg.HTTPClient
 	if cfg.Logger != nil {
 		routeLogs(c, cfg.Logger)
 	}
@@ -237,6 +246,7 @@ func (c *Client) WithOptions(o CallOptions) (*Client, error) {
 	}
 	d := wrap(h)
 	d.logToken = c.logToken
+	d.httpClient = c.httpClient
 	return d, nil
 }
 
@@ -300,6 +310,9 @@ func (c *Client) raw(ctx context.Context, op string, a args) ([]byte, error) {
 	body, err := json.Marshal(a)
 	if err != nil {
 		return nil, validation(op, "args", "the arguments cannot be encoded as JSON: "+err.Error())
+	}
+	if c.httpClient != nil {
+		return c.hosted(ctx, op, body)
 	}
 	defer inFlight.Add(-1)
 	if inFlight.Add(1) == 1 {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"time"
 
 	aerostack "github.com/aerostack/aerostack-sdk/go"
@@ -52,6 +53,11 @@ func WithHeaders(h map[string]string) Option { return func(c *aerostack.Config) 
 // WithConsumerKey is the AI-gateway consumer key (ask_…) of the Gateway consumer operations
 // (else AEROSTACK_CONSUMER_KEY).
 func WithConsumerKey(key string) Option { return func(c *aerostack.Config) { c.ConsumerKey = key } }
+
+// WithHTTPClient sends the operations' HTTP requests with c (its Transport, proxy and TLS
+// settings apply), as the official sdk-go's option does; the engine still builds each request,
+// retries and maps errors (aerostack.Config.HTTPClient).
+func WithHTTPClient(c *http.Client) Option { return func(cfg *aerostack.Config) { cfg.HTTPClient = c } }
 
 // WithLogger receives the engine's lines (retries).
 func WithLogger(l *slog.Logger) Option { return func(c *aerostack.Config) { c.Logger = l } }

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,11 @@ import (
 	"github.com/aerostack/aerostack-sdk/go/aerostacktest"
 	"github.com/aerostack/aerostack-sdk/go/sdk"
 )
+
+// roundTripFunc is an http.RoundTripper from a func.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // checker is a func that fails t on an error and passes the answer through.
 func checker(t *testing.T) func(sdk.Record, error) sdk.Record {
@@ -82,7 +88,12 @@ func TestEveryOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	cm := con.(map[string]any)
-	gs := sdk.New(p.APIKey, sdk.WithServerURL(p.APIURL), sdk.WithConsumerKey(cm["key"].(string)))
+	var sent atomic.Int64
+	counted := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	gs := sdk.New(p.APIKey, sdk.WithServerURL(p.APIURL), sdk.WithConsumerKey(cm["key"].(string)), sdk.WithHTTPClient(counted))
 	defer gs.Close()
 	gchat := must(gs.Gateway.GatewayChatCompletions(ctx, "sdk-bot", sdk.ChatCompletionRequest{Messages: []sdk.ChatMessage{{Role: "user", Content: "hi"}}}))
 	if fmt.Sprint(gchat["usage"].(map[string]any)["total_tokens"]) != "2" {
@@ -92,6 +103,9 @@ func TestEveryOperation(t *testing.T) {
 	w := must(gs.Gateway.GatewayGetWallet(ctx, "sdk-bot"))["wallet"].(map[string]any)
 	if fmt.Sprint(w["balance"]) != "90" {
 		t.Fatalf("gateway wallet: %v", w)
+	}
+	if sent.Load() != 3 {
+		t.Fatalf("WithHTTPClient sent %d of the 3 gateway requests", sent.Load())
 	}
 	if _, err := s.Gateway.GatewayGetWallet(ctx, "sdk-bot"); !errors.Is(err, aerostack.ErrValidation) {
 		t.Fatalf("no consumer key: %v", err)

@@ -62,6 +62,11 @@ typedef struct AerostackClient AerostackClient;
 typedef struct AerostackCompletionQueue AerostackCompletionQueue;
 
 /**
+ * A hosted call (free it with `aerostack_hosted_free`, which aborts it if still running).
+ */
+typedef struct AerostackHosted AerostackHosted;
+
+/**
  * One invocation of user code.
  */
 typedef struct AerostackInvocation AerostackInvocation;
@@ -338,6 +343,56 @@ int32_t aerostack_cancel_fire(const AerostackCancel *cancel, char **err);
  * Frees a cancel token (NULL is ignored).
  */
 void aerostack_cancel_free(AerostackCancel *cancel);
+
+/**
+ * Starts operation `op` with `args` (JSON) with its HTTP requests handed to the host.
+ */
+int32_t aerostack_client_hosted(const AerostackClient *client,
+                                const uint8_t *op,
+                                size_t op_len,
+                                const uint8_t *args,
+                                size_t args_len,
+                                AerostackHosted **out,
+                                char **err);
+
+/**
+ * Submits the pull of the call's next step. Its completion carries, in `json`, either
+ * `{"send": {"id", "method", "url", "headers": [[name, value], ...]}}` with the request body in
+ * `data`/`data_len` (send it, then answer with `aerostack_hosted_respond` or `_fail`), or
+ * `{"done": <the operation's JSON answer>}`; the call's failure is the completion's error.
+ */
+int32_t aerostack_hosted_next(const AerostackHosted *hosted,
+                              const AerostackCompletionQueue *queue,
+                              uint64_t *call_id,
+                              char **err);
+
+/**
+ * Answers request `id` with the host's response: `status`, `headers` as JSON `[[name, value],
+ * ...]` (may be NULL), and the body.
+ */
+int32_t aerostack_hosted_respond(const AerostackHosted *hosted,
+                                 uint64_t id,
+                                 uint16_t status,
+                                 const uint8_t *headers,
+                                 size_t headers_len,
+                                 const uint8_t *body,
+                                 size_t body_len,
+                                 char **err);
+
+/**
+ * Answers request `id` with the host client's failure (`message`): the engine treats it as a
+ * network error (retried per the policy, then `NETWORK_ERROR`).
+ */
+int32_t aerostack_hosted_fail(const AerostackHosted *hosted,
+                              uint64_t id,
+                              const uint8_t *message,
+                              size_t message_len,
+                              char **err);
+
+/**
+ * Frees a hosted call, aborting it if it still runs (NULL is ignored).
+ */
+void aerostack_hosted_free(AerostackHosted *hosted);
 
 /**
  * Starts collecting the engine's log lines (idempotent).

@@ -23,6 +23,7 @@
 
 mod client;
 mod completion;
+mod hosted;
 mod logs;
 mod platform;
 mod realtime;
