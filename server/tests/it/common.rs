@@ -14,6 +14,30 @@ pub async fn start() -> Ctx {
     start_with(ServerOptions::ephemeral()).await
 }
 
+/// A platform whose AI upstream is `upstream` (a loopback stand-in for the third party, served
+/// under `/v1`), with `model` as the platform's model; the stand-in's task is returned too.
+pub async fn start_with_ai(
+    upstream: axum::Router,
+    model: &str,
+) -> (Ctx, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, upstream).await.unwrap();
+    });
+    let ai = aerostack_server::AiOptions {
+        base_url: Some(format!("http://{addr}/v1")),
+        api_key: None,
+        model: Some(model.into()),
+    };
+    let ctx = start_with(ServerOptions {
+        ai,
+        ..ServerOptions::ephemeral()
+    })
+    .await;
+    (ctx, server)
+}
+
 pub async fn start_with(opts: ServerOptions) -> Ctx {
     let p = LocalPlatform::start(opts).await.expect("platform starts");
     let key = p.default_project().api_key.clone();

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aerostack_server::{AiOptions, LocalPlatform, ServerOptions};
+use aerostack_server::{LocalPlatform, ServerOptions};
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-use crate::common::{Ctx, assert_error, json_of, start, start_with};
+use crate::common::{Ctx, assert_error, json_of, start, start_with_ai};
 
 type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -56,27 +56,8 @@ async fn upstream(Json(body): Json<Value>) -> Response {
 
 /// A platform whose AI server is the stand-in above (AEROSTACK_AI_MODEL = "platform-model").
 async fn start_with_upstream() -> (Ctx, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            axum::Router::new().route("/v1/chat/completions", post(upstream)),
-        )
-        .await
-        .unwrap();
-    });
-    let ai = AiOptions {
-        base_url: Some(format!("http://{addr}/v1")),
-        api_key: None,
-        model: Some("platform-model".into()),
-    };
-    let ctx = start_with(ServerOptions {
-        ai,
-        ..ServerOptions::ephemeral()
-    })
-    .await;
-    (ctx, server)
+    let app = axum::Router::new().route("/v1/chat/completions", post(upstream));
+    start_with_ai(app, "platform-model").await
 }
 
 async fn create_api(ctx: &Ctx, body: Value) -> Value {

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use aerostack_server::{AiOptions, ServerOptions};
 use axum::Json;
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -13,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::common::{Ctx, assert_error, json_of, start_with};
+use crate::common::{Ctx, assert_error, json_of, start_with_ai};
 
 /// 400 characters: the platform holds ceil(400 / 4) = 100 tokens for a call with this prompt.
 fn prompt(tag: &str) -> String {
@@ -80,22 +79,8 @@ async fn upstream(Json(body): Json<Value>) -> Response {
 }
 
 async fn start_with_upstream() -> (Ctx, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let app = axum::Router::new().route("/v1/chat/completions", post(upstream));
-        axum::serve(listener, app).await.unwrap();
-    });
-    let ai = AiOptions {
-        base_url: Some(format!("http://{addr}/v1")),
-        api_key: None,
-        model: Some("m".into()),
-    };
-    let ctx = start_with(ServerOptions {
-        ai,
-        ..ServerOptions::ephemeral()
-    })
-    .await;
+    let app = axum::Router::new().route("/v1/chat/completions", post(upstream));
+    let (ctx, server) = start_with_ai(app, "m").await;
     let (s, v) = ctx
         .post("/v1/local/gateway/apis", json!({"slug": "chat"}))
         .await;
