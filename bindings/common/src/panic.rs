@@ -18,7 +18,9 @@ pub fn contained<V, F>(fut: F) -> impl Future<Output = Result<V, Error>>
 where
     F: Future<Output = Result<V, Error>>,
 {
-    AssertUnwindSafe(fut).catch_unwind().map(|r| r.unwrap_or_else(|p| Err(panicked(p))))
+    // Boxed once here: an operation's state machine is several KB (the largest of every
+    // operation's), and the wrappers and the runtime's task cell would otherwise each copy it.
+    AssertUnwindSafe(Box::pin(fut)).catch_unwind().map(|r| r.unwrap_or_else(|p| Err(panicked(p))))
 }
 
 /// The error a caught panic becomes.
