@@ -91,3 +91,6 @@ def test_the_sdk_gateway_operations(ai_platform: LocalPlatform, uid: str) -> Non
     with pytest.raises(errors.ValidationError) as ei:
         bare.gateway.gateway_chat_completions(request={"messages": []}, consumer_key=con["key"])
     assert (ei.value.details or {}).get("field") == "params.apiSlug"
+    # a keyword the operation does not take is named, not ignored
+    with pytest.raises(errors.ValidationError, match="no parameter timeout"):
+        bare.database.db_query(request={"sql": "SELECT 1"}, timeout=5)

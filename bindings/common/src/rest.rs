@@ -117,8 +117,29 @@ impl RestOperation {
     }
 
     /// The path and query with `params` filled in (each name as the spec spells it, or its
-    /// snake_case/camelCase twin); a missing path parameter is an error naming it.
+    /// snake_case/camelCase twin); a missing path parameter, or one the operation does not take,
+    /// is an error naming it.
     pub fn target(&self, params: Option<&serde_json::Value>) -> Result<String, aerostack::Error> {
+        if let Some(p) = params {
+            let Some(given) = p.as_object() else {
+                return Err(aerostack::Error::validation(
+                    "params",
+                    format!("the parameters of {}.{} are an object of name: value", self.group, self.name),
+                ));
+            };
+            let known = self.parameters();
+            if let Some(unknown) = given.keys().find(|k| !known.iter().any(|n| *n == k.as_str() || twin(n) == **k)) {
+                let takes = if known.is_empty() {
+                    "takes no parameters: its fields go in the request body".to_string()
+                } else {
+                    format!("takes the parameters {}", known.join(", "))
+                };
+                return Err(aerostack::Error::validation(
+                    &format!("params.{unknown}"),
+                    format!("{}.{} has no parameter {unknown}; it {takes}", self.group, self.name),
+                ));
+            }
+        }
         let param = |name: &str| -> Option<String> {
             let p = params?;
             [name.to_string(), twin(name)]
@@ -206,5 +227,10 @@ mod tests {
         assert_eq!(chat.parameters(), vec!["apiSlug"]);
         assert_eq!(wallet.parameters(), vec!["api_slug"]);
         assert!(find("database.db_query").unwrap().parameters().is_empty());
+        // A parameter the operation does not take is named, not ignored.
+        let e = find("database.db_query").unwrap().target(Some(&serde_json::json!({"timeout": 5}))).unwrap_err();
+        assert!(e.message().contains("no parameter timeout") && e.message().contains("request body"), "{e}");
+        let e = wallet.target(Some(&serde_json::json!({"slug": "x"}))).unwrap_err();
+        assert!(e.message().contains("api_slug"), "{e}");
     }
 }
