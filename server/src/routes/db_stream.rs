@@ -36,8 +36,6 @@ use crate::store::sql_error::SqlError;
 const CHUNK: usize = 64 * 1024;
 /// Chunks made but not yet read by the client: with the threshold, what one answer may hold.
 const CHUNKS_IN_FLIGHT: usize = 4;
-/// How long a cut-short answer waits for the client to take its error.
-const ERROR_GRACE: Duration = Duration::from_secs(1);
 
 enum Msg {
     Bytes(Bytes),
@@ -83,14 +81,15 @@ impl Streamer {
         })
     }
 
-    /// Ends the body with `\n` and the error (the `/v1` error object plus `status`), if the client
-    /// still reads within a short grace; whether it could.
+    /// Ends the body with `\n` and the error (the `/v1` error object plus `status`) if the client
+    /// still takes it; whether it could. No time is added: past the deadline a send still goes
+    /// through when the channel has room (a client that keeps reading gets the error), and fails
+    /// at once for a client that stopped reading, so the slot is never held past the deadline.
     fn send_error(&mut self, error: &ApiError) -> bool {
         let mut trailer = error.body(None, ErrorShape::Spec);
         trailer["status"] = error.status.as_u16().into();
         let mut bytes = b"\n".to_vec();
         bytes.extend(serde_json::to_vec(&trailer).unwrap_or_default());
-        self.deadline = Instant::now() + ERROR_GRACE;
         self.send(Msg::Bytes(Bytes::from(bytes))).is_ok() && self.send(Msg::End).is_ok()
     }
 
