@@ -459,12 +459,9 @@ export class Gateway extends Ns {
     if (typeof onToken !== "function") {
       throw validationError("onToken", "gateway.stream needs `onToken`, a function called with each piece of text; use chatStream() to iterate instead");
     }
-    let tokensUsed = 0;
-    for await (const chunk of this.chatStream(apiSlug, messages, options)) {
-      if (chunk.delta) onToken(chunk.delta);
-      if (chunk.usage?.totalTokens) tokensUsed = chunk.usage.totalTokens;
-    }
-    onDone?.({ tokensUsed });
+    const tally = new Tally(onToken);
+    for await (const chunk of this.chatStream(apiSlug, messages, options)) tally.add(chunk);
+    onDone?.({ tokensUsed: tally.tokensUsed });
   }
   /** The consumer's wallet in tokens: `{ balance, totalPurchased, totalConsumed, planType, hardLimit, softLimit }`. */
   wallet(apiSlug?: string, options?: GatewayOptions): Promise<GatewayWallet> {
@@ -743,7 +740,7 @@ export class AerostackClient {
    */
   async stream(response: StreamedResponse, handlers: StreamHandlers = {}): Promise<string> {
     const { onToken, onDone, onError } = handlers;
-    let text = "";
+    const tally = new Tally(onToken);
     try {
       if (response.ok === false) {
         const body = typeof response.text === "function" ? await response.text() : "";
@@ -751,16 +748,10 @@ export class AerostackClient {
       }
       if (!response.body) throw validationError("response", "stream(response) needs a fetch Response with a body (a streamed answer: `stream: true`)");
       const decoder = sync(() => new native.NativeChatDecoder());
-      let tokensUsed = 0;
       const take = (json: string): void => {
-        for (const item of JSON.parse(json) as Array<{ chunk?: { delta?: string; usage?: { totalTokens?: number } }; error?: ErrorDto }>) {
+        for (const item of JSON.parse(json) as Array<{ chunk?: StreamedChunk; error?: ErrorDto }>) {
           if (item.error) throw errorFromDto(item.error);
-          const delta = item.chunk?.delta ?? "";
-          if (item.chunk?.usage?.totalTokens) tokensUsed = item.chunk.usage.totalTokens;
-          if (delta) {
-            text += delta;
-            onToken?.(delta);
-          }
+          if (item.chunk) tally.add(item.chunk);
         }
       };
       for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
@@ -768,12 +759,12 @@ export class AerostackClient {
         if (decoder.done) break;
       }
       take(decoder.finish());
-      onDone?.({ content: text, tokensUsed });
-      return text;
+      onDone?.({ content: tally.text, tokensUsed: tally.tokensUsed });
+      return tally.text;
     } catch (e) {
       if (!onError) throw e;
       onError(e as Error);
-      return text;
+      return tally.text;
     }
   }
 
@@ -790,6 +781,26 @@ export class AerostackClient {
   /** Closes the realtime connection, if one was opened. */
   async close(): Promise<void> {
     if (this.rt) await this.rt.close();
+  }
+}
+
+/** The part of a streamed chat chunk a {@link Tally} reads. */
+interface StreamedChunk {
+  delta?: string;
+  usage?: { totalTokens?: number } | null;
+}
+
+/** Text and tokens of a streamed chat answer, chunk by chunk; each piece of text to `onToken`. */
+class Tally {
+  text = "";
+  tokensUsed = 0;
+  constructor(private readonly onToken?: (delta: string) => void) {}
+  add(chunk: StreamedChunk): void {
+    if (chunk.usage?.totalTokens) this.tokensUsed = chunk.usage.totalTokens;
+    if (chunk.delta) {
+      this.text += chunk.delta;
+      this.onToken?.(chunk.delta);
+    }
   }
 }
 

@@ -102,18 +102,32 @@ fn twin(name: &str) -> String {
     out
 }
 
+/// A piece of a path template: literal text, or a `{parameter}`.
+enum Piece {
+    Text(&'static str),
+    Param(&'static str),
+}
+
 impl RestOperation {
+    /// The path template in pieces (`/ai/gateway/`, `apiSlug`, `/chat/completions`).
+    fn pieces(&self) -> impl Iterator<Item = Piece> {
+        self.path.split('{').enumerate().flat_map(|(i, part)| {
+            match (i, part.split_once('}')) {
+                (0, _) | (_, None) => [Some(Piece::Text(part)), None],
+                (_, Some((name, text))) => [Some(Piece::Param(name)), Some(Piece::Text(text))],
+            }
+            .into_iter()
+            .flatten()
+        })
+    }
+
     /// The operation's path and query parameters, as the spec names them.
     pub fn parameters(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        let mut rest = self.path;
-        while let Some(open) = rest.find('{') {
-            let close = open + rest[open..].find('}').expect("the table's templates close");
-            out.push(&rest[open + 1..close]);
-            rest = &rest[close + 1..];
-        }
-        out.extend(self.query);
-        out
+        let in_path = self.pieces().filter_map(|p| match p {
+            Piece::Param(name) => Some(name),
+            Piece::Text(_) => None,
+        });
+        in_path.chain(self.query.iter().copied()).collect()
     }
 
     /// The path and query with `params` filled in (each name as the spec spells it, or its
@@ -151,10 +165,14 @@ impl RestOperation {
                 })
         };
         let mut path = String::new();
-        let mut rest = self.path;
-        while let Some(open) = rest.find('{') {
-            let close = open + rest[open..].find('}').expect("the table's templates close");
-            let name = &rest[open + 1..close];
+        for piece in self.pieces() {
+            let name = match piece {
+                Piece::Text(text) => {
+                    path.push_str(text);
+                    continue;
+                }
+                Piece::Param(name) => name,
+            };
             let value = param(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
                 aerostack::Error::validation(
                     &format!("params.{name}"),
@@ -167,11 +185,8 @@ impl RestOperation {
                     format!("params.{name} {value:?} is not a slug: use letters, digits, '-', '_' and '.'"),
                 ));
             }
-            path.push_str(&rest[..open]);
             path.push_str(&value);
-            rest = &rest[close + 1..];
         }
-        path.push_str(rest);
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         let mut any = false;
         for name in self.query {

@@ -66,19 +66,9 @@ impl Hold {
         self.end_later(Some(tokens));
     }
 
-    async fn end(&mut self, tokens: Option<i64>) -> Result<(), ApiError> {
-        self.ended = true;
-        let (id, cid, aid) = (
-            self.id.clone(),
-            self.consumer_id.clone(),
-            self.api_id.clone(),
-        );
-        self.st
-            .control(move |c| Ok(store::settle(c, &id, &cid, &aid, tokens)?))
-            .await
-    }
-
-    fn end_later(&mut self, tokens: Option<i64>) {
+    /// The store's `settle` of this hold, as a future that owns what it needs (awaited here, or
+    /// spawned from a `Drop`); the hold counts as ended from now on.
+    fn ending(&mut self, tokens: Option<i64>) -> impl Future<Output = Result<(), ApiError>> + use<> {
         self.ended = true;
         let (st, id, cid, aid) = (
             self.st.clone(),
@@ -86,14 +76,23 @@ impl Hold {
             self.consumer_id.clone(),
             self.api_id.clone(),
         );
+        async move {
+            st.control(move |c| Ok(store::settle(c, &id, &cid, &aid, tokens)?))
+                .await
+        }
+    }
+
+    async fn end(&mut self, tokens: Option<i64>) -> Result<(), ApiError> {
+        self.ending(tokens).await
+    }
+
+    fn end_later(&mut self, tokens: Option<i64>) {
+        let ending = self.ending(tokens);
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return; // no runtime (shut down): the next start clears the holds
         };
         rt.spawn(async move {
-            let ended = st
-                .control(move |c| Ok(store::settle(c, &id, &cid, &aid, tokens)?))
-                .await;
-            if let Err(e) = ended {
+            if let Err(e) = ending.await {
                 tracing::warn!(error = %e, "gateway: could not end a call's hold");
             }
         });

@@ -83,7 +83,7 @@ pub struct Wallet {
 impl Wallet {
     /// Why a call needing about `need` tokens may not start now, with `held` tokens held by the
     /// consumer's calls in progress (balance spent, not enough left, or the hard limit reached).
-    /// The same rule as [`reserve`]'s statement.
+    /// [`reserve`] applies it.
     pub fn refusal(&self, held: i64, need: i64) -> Option<String> {
         if self.balance <= 0 {
             return Some(format!(
@@ -370,7 +370,7 @@ fn debit(
 // Checking the balance and debiting after the upstream answered would let concurrent calls of
 // one consumer all pass the check and overdraw by many calls. So a call first holds an estimate
 // (its prompt's tokens, at least 1) against the balance minus what the consumer's calls in
-// progress hold, in one statement; the call's actual tokens are debited when it ends, in the
+// progress hold, in one transaction; the call's actual tokens are debited when it ends, in the
 // transaction that drops its hold. The balance can then go below zero only by what calls in
 // progress use beyond their holds (their completions).
 
@@ -378,15 +378,6 @@ fn debit(
 /// just as its hold was taken would leave one behind: it stops counting after this (and every
 /// hold is cleared at start). A call still running then is still debited when it ends.
 pub const HOLD_TTL_MS: i64 = 10 * 60 * 1000;
-
-/// The holds' rule, in SQL: the balance minus the live holds covers `?2`, within the hard limit.
-const RESERVE: &str = "
-INSERT INTO gateway_holds (id, consumer_id, tokens, created_at)
-SELECT ?1, w.consumer_id, ?2, ?3 FROM gateway_wallets w,
-    (SELECT coalesce(sum(tokens), 0) AS held FROM gateway_holds
-     WHERE consumer_id = ?4 AND created_at > ?3 - ?5) h
-WHERE w.consumer_id = ?4 AND w.balance - h.held >= ?2
-    AND (w.hard_limit IS NULL OR w.total_consumed + h.held + ?2 <= w.hard_limit)";
 
 /// Tokens held by the consumer's calls in progress.
 pub fn held(conn: &Connection, consumer_id: &str) -> rusqlite::Result<i64> {
@@ -397,38 +388,27 @@ pub fn held(conn: &Connection, consumer_id: &str) -> rusqlite::Result<i64> {
 }
 
 /// Hold `need` tokens (>= 1) of the consumer's wallet for a call: the hold's id, or why the
-/// wallet cannot cover the call (with the balance and what is held).
+/// wallet cannot cover the call ([`Wallet::refusal`], with the balance and what is held). One
+/// IMMEDIATE transaction: concurrent reservations of the control database take turns, so two
+/// calls never both pass on the same balance.
 pub fn reserve(
     conn: &Connection,
     consumer_id: &str,
     need: i64,
 ) -> rusqlite::Result<Result<String, (String, Wallet, i64)>> {
     let need = need.max(1);
-    let id = format!("ghold_{}", random_hex(8));
-    // A refusal read after a failed insert may find the wallet credited meanwhile: try again.
-    for _ in 0..3 {
-        let inserted = conn.prepare_cached(RESERVE)?.execute(params![
-            id,
-            need,
-            now_ms(),
-            consumer_id,
-            HOLD_TTL_MS
-        ])?;
-        if inserted == 1 {
-            return Ok(Ok(id));
-        }
-        let (w, held) = (wallet(conn, consumer_id)?, held(conn, consumer_id)?);
-        if let Some(reason) = w.refusal(held, need) {
-            return Ok(Err((reason, w, held)));
-        }
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let (w, held) = (wallet(&tx, consumer_id)?, held(&tx, consumer_id)?);
+    if let Some(reason) = w.refusal(held, need) {
+        return Ok(Err((reason, w, held)));
     }
-    let w = wallet(conn, consumer_id)?;
-    let held = held(conn, consumer_id)?;
-    Ok(Err((
-        "the wallet changed during the check; retry the call".to_string(),
-        w,
-        held,
-    )))
+    let id = format!("ghold_{}", random_hex(8));
+    tx.execute(
+        "INSERT INTO gateway_holds (id, consumer_id, tokens, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, consumer_id, need, now_ms()],
+    )?;
+    tx.commit()?;
+    Ok(Ok(id))
 }
 
 /// End a call's hold: with `Some(tokens)`, debit them and count one request, in the same
