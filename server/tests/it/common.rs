@@ -38,6 +38,12 @@ pub async fn start_with_ai(
     (ctx, server)
 }
 
+/// GET `path` as an AI-gateway consumer (its key as Bearer): the status and JSON.
+pub async fn consumer_get(ctx: &Ctx, key: &str, path: &str) -> (StatusCode, Value) {
+    let r = ctx.http.get(ctx.url(path)).bearer_auth(key).send().await.unwrap();
+    json_of(r).await
+}
+
 pub async fn start_with(opts: ServerOptions) -> Ctx {
     let p = LocalPlatform::start(opts).await.expect("platform starts");
     let key = p.default_project().api_key.clone();

@@ -9,14 +9,14 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use futures_util::{SinkExt, StreamExt};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-use crate::common::{Ctx, assert_error, json_of, start, start_with_ai};
+use crate::common::{Ctx, assert_error, consumer_get, json_of, start, start_with_ai};
 
 type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -79,17 +79,6 @@ async fn create_key(ctx: &Ctx, api_slug: &str, credits: i64) -> (String, String)
         v["consumer_id"].as_str().unwrap().to_string(),
         v["key"].as_str().unwrap().to_string(),
     )
-}
-
-async fn consumer_get(ctx: &Ctx, key: &str, path: &str) -> (StatusCode, Value) {
-    let r = ctx
-        .http
-        .get(ctx.url(path))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    json_of(r).await
 }
 
 async fn consumer_post(ctx: &Ctx, key: Option<&str>, path: &str, body: Value) -> reqwest::Response {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::common::{Ctx, assert_error, json_of, start_with_ai};
+use crate::common::{Ctx, assert_error, consumer_get, start_with_ai};
 
 /// 400 characters: the platform holds ceil(400 / 4) = 100 tokens for a call with this prompt.
 fn prompt(tag: &str) -> String {
@@ -111,27 +111,13 @@ async fn call(ctx: &Ctx, key: &str, content: &str, stream: bool) -> reqwest::Res
 }
 
 async fn wallet(ctx: &Ctx, key: &str) -> Value {
-    let r = ctx
-        .http
-        .get(ctx.url("/api/gateway/me/wallet"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let (s, v) = json_of(r).await;
+    let (s, v) = consumer_get(ctx, key, "/api/gateway/me/wallet").await;
     assert_eq!(s.as_u16(), 200, "{v}");
     v["wallet"].clone()
 }
 
 async fn requests(ctx: &Ctx, key: &str) -> i64 {
-    let r = ctx
-        .http
-        .get(ctx.url("/api/gateway/me/usage"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    json_of(r).await.1["total_requests"].as_i64().unwrap()
+    consumer_get(ctx, key, "/api/gateway/me/usage").await.1["total_requests"].as_i64().unwrap()
 }
 
 /// `n` calls at once (every other one streamed): how many succeeded. Every answer is read to
