@@ -192,7 +192,7 @@ pub fn api_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<ApiRec>
 
 pub fn list_apis(conn: &Connection, project_id: &str) -> rusqlite::Result<Vec<ApiRec>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {API_COLS} FROM gateway_apis WHERE project_id = ?1 ORDER BY created_at, slug"
+        "SELECT {API_COLS} FROM gateway_apis WHERE project_id = ?1 ORDER BY created_at, rowid"
     ))?;
     let rows = stmt.query_map([project_id], row_api)?;
     rows.collect()
