@@ -79,6 +79,7 @@ impl Client {
                 retry: r.retry,
                 project_header,
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                urls: Default::default(),
             }),
             opts: None,
         })

@@ -12,6 +12,7 @@ pub(crate) mod host;
 mod idempotency;
 mod payload;
 pub(crate) mod retry_after;
+mod url_cache;
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,7 @@ use serde::de::DeserializeOwned;
 
 pub(crate) use idempotency::{is_idempotent_request, sql_is_read};
 pub(crate) use payload::{Activity, FormSource};
+pub(crate) use url_cache::UrlCache;
 
 use crate::options::CallOptions;
 use crate::retry::RetryPolicy;
@@ -141,6 +143,7 @@ pub(crate) struct Http {
     pub project_header: Option<HeaderValue>,
     /// This client's identity in what it reports (log lines), shared by its `with_options` views.
     pub id: u64,
+    pub urls: UrlCache,
 }
 
 /// One call's view of the transport: the client's HTTP state and its per-call options.
@@ -219,7 +222,7 @@ impl Transport<'_> {
             .and_then(|o| o.retry.as_ref())
             .unwrap_or(&self.http.retry);
         let timeout = self.timeout();
-        let url = Url::parse(&call.url).map_err(|e| {
+        let url = self.http.urls.parse(&call.url).map_err(|e| {
             Error::invalid_config(format!("invalid request URL {:?}: {e}", call.url))
         })?;
 
