@@ -2,9 +2,11 @@
 // same structs) making the same calls (db.query, cache.get), against the local platform and the
 // Rust static responder (`aerostack-bench --serve-static 0`, so the client's own cost shows),
 // sequentially and with 100 and 1,000 goroutines. Every measurement runs in a fresh process
-// (this binary with `rate ...`). A benchmark, not a test: it prints, it does not judge.
+// (this binary with `rate ...`), --rounds times in turn with the baseline, and the median is
+// reported: a burst of other work on the machine then moves one measurement, not the ratio.
+// A benchmark, not a test: it prints, it does not judge.
 //
-//	go run . [--out ../results/go.md] [--readme ../../README.md] [--seconds N]
+//	go run . [--out ../results/go.md] [--readme ../../README.md] [--seconds N] [--rounds N]
 //
 // The SDK links whatever go/internal/lib holds: `make bench` puts the release library there
 // (AEROSTACK_GO_LIB=target/release/libaerostack_c.a scripts/go-lib.sh) and the debug one back after.
@@ -26,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +69,7 @@ func main() {
 	out := flag.String("out", "", "write the markdown table here")
 	readme := flag.String("readme", "", "replace the bench-go section of this README")
 	seconds := flag.Float64("seconds", 2, "the length of each measurement")
+	rounds := flag.Int("rounds", 3, "measurements per cell, taken in turn with the baseline's; the median is reported")
 	flag.Parse()
 	root, _ := filepath.Abs("../..")
 
@@ -107,10 +111,16 @@ func main() {
 	for _, t := range targets {
 		for _, m := range modes {
 			for _, op := range ops {
-				for _, impl := range impls {
-					r := measure(self, impl, op, m.conc, *seconds, t.url, p.APIKey, p.ProjectID)
-					results[t.name+"|"+m.label+"|"+op+"|"+impl] = r
-					fmt.Fprintf(os.Stderr, "bench-go: %-12s %-16s %-5s %-7s %s %s%s\n", t.name, m.label, op, impl, fmtRate(r), r.Failed, r.FirstError)
+				taken := map[string][]result{}
+				for round := 0; round < *rounds; round++ {
+					for _, impl := range impls {
+						r := measure(self, impl, op, m.conc, *seconds, t.url, p.APIKey, p.ProjectID)
+						taken[impl] = append(taken[impl], r)
+						fmt.Fprintf(os.Stderr, "bench-go: %-12s %-16s %-5s %-7s %s %s%s\n", t.name, m.label, op, impl, fmtRate(r), r.Failed, r.FirstError)
+					}
+				}
+				for impl, rs := range taken {
+					results[t.name+"|"+m.label+"|"+op+"|"+impl] = median(rs)
 				}
 			}
 		}
@@ -118,9 +128,10 @@ func main() {
 
 	var md strings.Builder
 	fmt.Fprintf(&md, "This SDK vs raw `net/http` (a tuned `http.Transport`: keep-alive pool sized to the goroutines, "+
-		"no compression; decoding into the same structs), calls/s over %.1f s per cell, each in a fresh process; "+
+		"no compression; decoding into the same structs), calls/s over %.1f s per measurement, each in a fresh process, "+
+		"the median of %d taken in turn with the baseline's; "+
 		"targets: ≥ 0.8× net/http sequentially, ≥ 1× at 100 and 1,000 goroutines; %d cores, %s/%s, %s:\n\n",
-		*seconds, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+		*seconds, *rounds, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(&md, "The machine's load average (1 min) was %s before and %s after the run: other work on the "+
 		"same cores moves these figures; compare ratios from one run.\n\n", loadBefore, loadavg())
 	md.WriteString("| server | mode | call | this SDK | raw net/http | SDK / net/http |\n|---|---|---|---:|---:|---:|\n")
@@ -175,6 +186,18 @@ func measure(self, impl, op string, conc int, seconds float64, url, key, project
 		return result{Failed: fmt.Sprintf("%v: %s", err, msg)}
 	}
 	return r
+}
+
+// median is the middle measurement by rate; a failed one fails the cell.
+func median(rs []result) result {
+	for _, r := range rs {
+		if r.Failed != "" {
+			return r
+		}
+	}
+	sorted := append([]result(nil), rs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rate < sorted[j].Rate })
+	return sorted[len(sorted)/2]
 }
 
 func fmtRate(r result) string {

@@ -3,9 +3,11 @@
 // making the same HTTP calls (db.query, cache.get), against the local platform and against the
 // Rust static responder (`aerostack-bench --serve-static 0`, so the client's own cost is visible),
 // sequentially and with 100 and 1,000 calls in flight; then `require`/`import` time and the
-// memory of a process holding a client. Every measurement runs in a fresh process (worker.mjs).
+// memory of a process holding a client. Every measurement runs in a fresh process (worker.mjs),
+// --rounds times in turn with the baselines', and the median is reported: a burst of other work on
+// the machine then moves one measurement, not the ratio.
 //
-//     node bench/node/run.mjs [--out FILE] [--readme README.md] [--seconds N]
+//     node bench/node/run.mjs [--out FILE] [--readme README.md] [--seconds N] [--rounds N]
 //
 // The package uses the release addon (target/release/libaerostack_node.so) when it exists
 // (`make bench` builds it), else the debug one, and says which.
@@ -20,13 +22,14 @@ const ROOT = path.resolve(HERE, "..", "..");
 const START = "<!-- bench-node:start -->";
 const END = "<!-- bench-node:end -->";
 
-const args = { seconds: 1 };
+const args = { seconds: 1, rounds: 3 };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === "--out") args.out = process.argv[++i];
   else if (a === "--readme") args.readme = process.argv[++i];
   else if (a === "--seconds") args.seconds = Number(process.argv[++i]);
-  else throw new Error(`unknown argument ${a}; use --out FILE --readme README.md --seconds N`);
+  else if (a === "--rounds") args.rounds = Number(process.argv[++i]);
+  else throw new Error(`unknown argument ${a}; use --out FILE --readme README.md --seconds N --rounds N`);
 }
 
 const release = path.join(ROOT, "target", "release", "libaerostack_node.so");
@@ -57,6 +60,11 @@ function measure(impl, op, conc, api, key) {
   const line = r.stdout.split("\n").filter((l) => l.startsWith("{")).pop();
   if (!line) return { failed: `exit ${r.status}: ${r.stderr.slice(-300)}` };
   return JSON.parse(line);
+}
+
+/** The middle measurement by rate; a failed one fails the cell. */
+function medianRun(runs) {
+  return runs.find((r) => r.failed) ?? [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)];
 }
 
 function median(xs) {
@@ -105,12 +113,16 @@ const lines = [];
 try {
   await platform.client().cache.set("bench:key", { hello: "world", n: 42 });
   const addon = env.AEROSTACK_NODE_ADDON ? "release addon" : "debug addon (build the release one with cargo build --release -p aerostack-node)";
-  lines.push(`Node ${process.version}, ${os.cpus().length} cores, ${addon}; ${args.seconds} s per cell, each in a fresh process. Calls/s (k = 1,000):`, "");
+  lines.push(`Node ${process.version}, ${os.cpus().length} cores, ${addon}; ${args.seconds} s per measurement, each in a fresh process; the median of ${args.rounds} taken in turn with the baselines'. Calls/s (k = 1,000):`, "");
   lines.push("| target | call | mode | aerostack | fetch | undici request | ÷ fetch | ÷ undici |", "|---|---|---|---|---|---|---|---|");
   for (const [label, api] of [["static responder", stat.api], ["local platform", platform.apiUrl]]) {
     for (const [opLabel, op] of OPS) {
       for (const [mode, conc] of MODES) {
-        const r = Object.fromEntries(IMPLS.map((impl) => [impl, measure(impl, op, conc, api, platform.apiKey)]));
+        const runs = Object.fromEntries(IMPLS.map((impl) => [impl, []]));
+        for (let round = 0; round < args.rounds; round++) {
+          for (const impl of IMPLS) runs[impl].push(measure(impl, op, conc, api, platform.apiKey));
+        }
+        const r = Object.fromEntries(IMPLS.map((impl) => [impl, medianRun(runs[impl])]));
         const row = `| ${label} | ${opLabel} | ${mode} | ${fmt(r.ours)} | ${fmt(r.fetch)} | ${fmt(r.undici)} | ${ratio(r.ours, r.fetch)} | ${ratio(r.ours, r.undici)} |`;
         lines.push(row);
         console.error(row);
