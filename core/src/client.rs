@@ -80,6 +80,7 @@ impl Client {
                 project_header,
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 urls: Default::default(),
+                direct: crate::transport::Direct::new(r.connect_timeout),
             }),
             opts: None,
         })
@@ -109,7 +110,10 @@ impl Client {
 
     /// This client's transport: its HTTP state with its per-call options.
     pub(crate) fn transport(&self) -> Transport<'_> {
-        Transport { http: &self.inner, opts: self.opts.as_deref() }
+        Transport {
+            http: &self.inner,
+            opts: self.opts.as_deref(),
+        }
     }
 
     /// Full URL of a `/v1` path (`path` starts with `/`).
@@ -132,7 +136,10 @@ impl Client {
     }
 
     /// Runs a call and decodes its JSON answer into `T`.
-    pub(crate) async fn fetch_json<T: serde::de::DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
+    pub(crate) async fn fetch_json<T: serde::de::DeserializeOwned>(
+        &self,
+        call: Call<'_>,
+    ) -> Result<T> {
         self.transport().fetch_json(call).await
     }
 
@@ -290,7 +297,10 @@ mod tests {
         send(c.request_json(Method::GET, "/x", None, None));
         send(c.cache().list_all(None, None));
         send(c.auth().verify_token("t"));
-        assert!(format!("{c:?}").contains("has_api_key: true"), "the key itself is never printed: {c:?}");
+        assert!(
+            format!("{c:?}").contains("has_api_key: true"),
+            "the key itself is never printed: {c:?}"
+        );
         assert!(!format!("{c:?}").contains("\"k\""));
     }
 }

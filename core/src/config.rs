@@ -170,7 +170,11 @@ impl ClientConfig {
             )));
         }
 
-        let consumer_key = self.consumer_key.clone().or_else(|| env(ENV_CONSUMER_KEY)).filter(|k| !k.trim().is_empty());
+        let consumer_key = self
+            .consumer_key
+            .clone()
+            .or_else(|| env(ENV_CONSUMER_KEY))
+            .filter(|k| !k.trim().is_empty());
         if api_key.is_none() && project_id.is_none() && consumer_key.is_none() {
             // Found now rather than as a confusing failure of the first call.
             return Err(Error::invalid_config(format!(
@@ -314,10 +318,25 @@ mod tests {
 
     #[test]
     fn neither_key_nor_project_is_refused_at_construction() {
-        let e = ClientConfig { ignore_env: true, ..ClientConfig::default() }.resolve().unwrap_err();
+        let e = ClientConfig {
+            ignore_env: true,
+            ..ClientConfig::default()
+        }
+        .resolve()
+        .unwrap_err();
         assert_eq!(e.code().as_str(), "INVALID_CONFIG");
-        for needed in ["ClientConfig.api_key", ENV_API_KEY, "ClientConfig.project_id", ENV_PROJECT_ID, SERVERS[0]] {
-            assert!(e.message().contains(needed), "the message names {needed}: {}", e.message());
+        for needed in [
+            "ClientConfig.api_key",
+            ENV_API_KEY,
+            "ClientConfig.project_id",
+            ENV_PROJECT_ID,
+            SERVERS[0],
+        ] {
+            assert!(
+                e.message().contains(needed),
+                "the message names {needed}: {}",
+                e.message()
+            );
         }
     }
 

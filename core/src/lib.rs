@@ -26,17 +26,17 @@ mod client;
 pub mod config;
 pub mod error;
 pub mod events;
-pub mod worker;
 pub mod observe;
 mod options;
-mod poll;
-mod retry;
 pub mod pagination;
+mod poll;
 pub mod realtime;
+mod retry;
 pub mod services;
 mod sse;
 mod transport;
 mod wire;
+pub mod worker;
 
 /// The wire contract shared with the platform: realtime and worker frames, the outbox message,
 /// the error body (the `aerostack-protocol` crate).
@@ -53,16 +53,16 @@ pub use retry::RetryPolicy;
 pub use transport::host::{HostExchange, HostLink, HostRequest, HostResponse, with_host};
 
 pub use services::ai::{
-    ChatChunk, ChatMessage, ChatStreamDecoder, ChatRequest, ChatResponse, ChatStream, CompleteOptions, Completion,
-    Embedding, Usage,
+    ChatChunk, ChatMessage, ChatRequest, ChatResponse, ChatStream, ChatStreamDecoder,
+    CompleteOptions, Completion, Embedding, Usage,
 };
 pub use services::auth::{ActionResult, AuthSession, OtpSent, User};
 pub use services::cache::{
     CacheEntry, CacheKeyInfo, CacheKeys, CacheListPage, CacheSetEntry, DeleteManyResult,
 };
 pub use services::collections::{CollectionItem, CollectionPage, CollectionQuery};
-pub use services::gateway::{BillingLogged, GatewayUsage, GatewayUsageDay, GatewayWallet};
 pub use services::db::{BatchItem, BatchResult, QueryResult, Row, Statement};
+pub use services::gateway::{BillingLogged, GatewayUsage, GatewayUsageDay, GatewayWallet};
 pub use services::invoke::InvokeResult;
 pub use services::outbox::{OutboxMessage, ServedNow};
 pub use services::queue::{CancelResult, JobAttempt, JobFilter, JobRecord, JobsPage};

@@ -73,7 +73,11 @@ where
 
 /// Every item of collection `name` matching `query` (its `limit` is the page size), from its
 /// `cursor` on.
-pub(crate) fn collection_items(client: crate::Client, name: String, query: CollectionQuery) -> ItemStream<CollectionItem> {
+pub(crate) fn collection_items(
+    client: crate::Client,
+    name: String,
+    query: CollectionQuery,
+) -> ItemStream<CollectionItem> {
     let start = query.cursor.clone();
     let mut first = true;
     paginate(move |cursor| {
@@ -84,7 +88,10 @@ pub(crate) fn collection_items(client: crate::Client, name: String, query: Colle
         first = false;
         async move {
             let p = client.db().collection(&name)?.list(&q).await?;
-            Ok(Page { items: p.items, next: p.cursor })
+            Ok(Page {
+                items: p.items,
+                next: p.cursor,
+            })
         }
     })
 }

@@ -59,9 +59,13 @@ impl<'de> Deserialize<'de> for RetryArg {
             fn visit_bool<E: serde::de::Error>(self, b: bool) -> std::result::Result<RetryArg, E> {
                 Ok(RetryArg::Flag(b))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> std::result::Result<RetryArg, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                m: A,
+            ) -> std::result::Result<RetryArg, A::Error> {
                 // Through the caller's map access: an unknown field is still named with its path.
-                RetryInput::deserialize(serde::de::value::MapAccessDeserializer::new(m)).map(RetryArg::Fields)
+                RetryInput::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(RetryArg::Fields)
             }
         }
         d.deserialize_any(V)
@@ -112,19 +116,35 @@ impl TryFrom<RetryInput> for RetryPolicy {
     fn try_from(i: RetryInput) -> std::result::Result<RetryPolicy, String> {
         let mut p = RetryPolicy::default();
         if let Some(b) = i.backoff {
-            p = RetryPolicy::backoff(b.initial_interval, b.max_interval, b.exponent, b.max_elapsed_time);
+            p = RetryPolicy::backoff(
+                b.initial_interval,
+                b.max_interval,
+                b.exponent,
+                b.max_elapsed_time,
+            );
         }
-        match i.strategy.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match i
+            .strategy
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("backoff") => {}
             Some("none") => p.max_attempts = 1,
-            Some(other) => return Err(format!("strategy must be \"backoff\" or \"none\", got {other:?}")),
+            Some(other) => {
+                return Err(format!(
+                    "strategy must be \"backoff\" or \"none\", got {other:?}"
+                ));
+            }
         }
         p.max_attempts = i.max_attempts.unwrap_or(p.max_attempts);
         p.initial_interval_ms = i.initial_interval_ms.unwrap_or(p.initial_interval_ms);
         p.max_interval_ms = i.max_interval_ms.unwrap_or(p.max_interval_ms);
         p.exponent = i.exponent.unwrap_or(p.exponent);
         p.max_elapsed_time_ms = i.max_elapsed_time_ms.unwrap_or(p.max_elapsed_time_ms);
-        p.retry_connection_errors = i.retry_connection_errors.unwrap_or(p.retry_connection_errors);
+        p.retry_connection_errors = i
+            .retry_connection_errors
+            .unwrap_or(p.retry_connection_errors);
         p.max_retry_after_ms = i.max_retry_after_ms.unwrap_or(p.max_retry_after_ms);
         Ok(p)
     }
@@ -246,10 +266,24 @@ mod tests {
     #[test]
     fn a_long_retry_after_is_not_waited_out() {
         let p = RetryPolicy::default();
-        assert_eq!(p.next_delay(0, ms(0), Some(ms(2000)), 0.0), Some(ms(2000)), "within the cap: waited");
-        assert_eq!(p.next_delay(0, ms(0), Some(ms(60_000)), 0.0), None, "over the 5 s cap: fail now");
-        let patient = RetryPolicy { max_retry_after_ms: 120_000, ..RetryPolicy::default() };
-        assert_eq!(patient.next_delay(0, ms(0), Some(ms(60_000)), 0.0), Some(ms(60_000)));
+        assert_eq!(
+            p.next_delay(0, ms(0), Some(ms(2000)), 0.0),
+            Some(ms(2000)),
+            "within the cap: waited"
+        );
+        assert_eq!(
+            p.next_delay(0, ms(0), Some(ms(60_000)), 0.0),
+            None,
+            "over the 5 s cap: fail now"
+        );
+        let patient = RetryPolicy {
+            max_retry_after_ms: 120_000,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(
+            patient.next_delay(0, ms(0), Some(ms(60_000)), 0.0),
+            Some(ms(60_000))
+        );
     }
 
     #[test]
@@ -260,18 +294,43 @@ mod tests {
             "retry_connection_errors": false
         }))
         .unwrap();
-        assert_eq!(seed, RetryPolicy { retry_connection_errors: false, ..RetryPolicy::backoff(1, 50, 1.1, 100) });
-        let none: RetryPolicy = serde_json::from_value(serde_json::json!({"strategy": "none"})).unwrap();
+        assert_eq!(
+            seed,
+            RetryPolicy {
+                retry_connection_errors: false,
+                ..RetryPolicy::backoff(1, 50, 1.1, 100)
+            }
+        );
+        let none: RetryPolicy =
+            serde_json::from_value(serde_json::json!({"strategy": "none"})).unwrap();
         assert_eq!(none.max_attempts, 1);
-        let fields: RetryPolicy = serde_json::from_value(serde_json::json!({"max_attempts": 2})).unwrap();
-        assert_eq!(fields, RetryPolicy { max_attempts: 2, ..RetryPolicy::default() });
-        let e = serde_json::from_value::<RetryPolicy>(serde_json::json!({"strategy": "linear"})).unwrap_err();
+        let fields: RetryPolicy =
+            serde_json::from_value(serde_json::json!({"max_attempts": 2})).unwrap();
+        assert_eq!(
+            fields,
+            RetryPolicy {
+                max_attempts: 2,
+                ..RetryPolicy::default()
+            }
+        );
+        let e = serde_json::from_value::<RetryPolicy>(serde_json::json!({"strategy": "linear"}))
+            .unwrap_err();
         assert!(e.to_string().contains("\"backoff\" or \"none\""), "{e}");
-        let e = serde_json::from_value::<RetryPolicy>(serde_json::json!({"max_tries": 2})).unwrap_err();
-        assert!(e.to_string().contains("max_attempts"), "the known fields are listed: {e}");
+        let e =
+            serde_json::from_value::<RetryPolicy>(serde_json::json!({"max_tries": 2})).unwrap_err();
+        assert!(
+            e.to_string().contains("max_attempts"),
+            "the known fields are listed: {e}"
+        );
         // A switch, in every language: `retry: false` is no retries, `true` the default policy.
-        assert_eq!(serde_json::from_value::<RetryPolicy>(serde_json::json!(false)).unwrap(), RetryPolicy::none());
-        assert_eq!(serde_json::from_value::<RetryPolicy>(serde_json::json!(true)).unwrap(), RetryPolicy::default());
+        assert_eq!(
+            serde_json::from_value::<RetryPolicy>(serde_json::json!(false)).unwrap(),
+            RetryPolicy::none()
+        );
+        assert_eq!(
+            serde_json::from_value::<RetryPolicy>(serde_json::json!(true)).unwrap(),
+            RetryPolicy::default()
+        );
         let e = serde_json::from_value::<RetryPolicy>(serde_json::json!("never")).unwrap_err();
         assert!(e.to_string().contains("false (no retries)"), "{e}");
     }

@@ -16,20 +16,38 @@ use serde_json::{Map, json};
 async fn items_pages_filters_and_errors() {
     let h = Harness::start().await;
     let posts = h.client.db().collection("posts").unwrap();
-    let first = posts.create(&json!({"title": "Hello", "slug": "hello", "draft": false})).await.unwrap();
+    let first = posts
+        .create(&json!({"title": "Hello", "slug": "hello", "draft": false}))
+        .await
+        .unwrap();
     assert!(first.id.starts_with("item_"));
-    assert_eq!((first.collection.as_str(), first.slug.as_deref()), ("posts", Some("hello")));
+    assert_eq!(
+        (first.collection.as_str(), first.slug.as_deref()),
+        ("posts", Some("hello"))
+    );
     assert!(first.created_at.is_some());
     assert_eq!(posts.get(&first.id).await.unwrap().as_ref(), Some(&first));
     for i in 0..5 {
-        posts.create(&json!({"title": format!("p{i}"), "draft": i % 2 == 0, "n": i})).await.unwrap();
+        posts
+            .create(&json!({"title": format!("p{i}"), "draft": i % 2 == 0, "n": i}))
+            .await
+            .unwrap();
     }
 
-    let page = posts.list(&CollectionQuery { limit: Some(2), ..Default::default() }).await.unwrap();
+    let page = posts
+        .list(&CollectionQuery {
+            limit: Some(2),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!((page.items.len(), page.count), (2, 2));
     assert!(page.cursor.is_some());
     let all: Vec<String> = posts
-        .list_all(CollectionQuery { limit: Some(2), ..Default::default() })
+        .list_all(CollectionQuery {
+            limit: Some(2),
+            ..Default::default()
+        })
         .map(|r| r.unwrap().data["title"].as_str().unwrap().to_string())
         .collect()
         .await;
@@ -37,34 +55,89 @@ async fn items_pages_filters_and_errors() {
 
     let mut filter = Map::new();
     filter.insert("draft".into(), json!(true));
-    let drafts = posts.list(&CollectionQuery { filter, order: Some("desc".into()), ..Default::default() }).await.unwrap();
-    let titles: Vec<&str> = drafts.items.iter().map(|i| i.data["title"].as_str().unwrap()).collect();
+    let drafts = posts
+        .list(&CollectionQuery {
+            filter,
+            order: Some("desc".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let titles: Vec<&str> = drafts
+        .items
+        .iter()
+        .map(|i| i.data["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, ["p4", "p2", "p0"]);
 
-    let updated = posts.update(&first.id, &json!({"title": "Hello again"})).await.unwrap();
+    let updated = posts
+        .update(&first.id, &json!({"title": "Hello again"}))
+        .await
+        .unwrap();
     assert_eq!(updated.data, json!({"title": "Hello again"}));
     assert_eq!(updated.created_at, first.created_at);
     assert!(posts.delete(&first.id).await.unwrap());
-    assert!(!posts.delete(&first.id).await.unwrap(), "deleting twice is not an error");
+    assert!(
+        !posts.delete(&first.id).await.unwrap(),
+        "deleting twice is not an error"
+    );
     assert_eq!(posts.get(&first.id).await.unwrap(), None);
-    assert_eq!(posts.update(&first.id, &json!({})).await.unwrap_err().code(), &ErrorCode::NotFound);
+    assert_eq!(
+        posts
+            .update(&first.id, &json!({}))
+            .await
+            .unwrap_err()
+            .code(),
+        &ErrorCode::NotFound
+    );
 
     // Argument errors name the field, before any request.
     for (err, field) in [
-        (h.client.db().collection("bad name").unwrap_err(), "collection"),
+        (
+            h.client.db().collection("bad name").unwrap_err(),
+            "collection",
+        ),
         (h.client.db().collection("items").unwrap_err(), "collection"),
         (posts.create(&json!([1])).await.unwrap_err(), "data"),
         (posts.get("a/b").await.unwrap_err(), "id"),
-        (posts.list(&CollectionQuery { order: Some("newest".into()), ..Default::default() }).await.unwrap_err(), "order"),
-        (posts.list(&CollectionQuery { limit: Some(0), ..Default::default() }).await.unwrap_err(), "limit"),
+        (
+            posts
+                .list(&CollectionQuery {
+                    order: Some("newest".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err(),
+            "order",
+        ),
+        (
+            posts
+                .list(&CollectionQuery {
+                    limit: Some(0),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err(),
+            "limit",
+        ),
     ] {
         assert_eq!(err.code(), &ErrorCode::ValidationError, "{err}");
         assert_eq!(err.details().unwrap()["field"], json!(field), "{err}");
     }
     let mut bad = Map::new();
     bad.insert("tags".into(), json!(["a"]));
-    let err = posts.list(&CollectionQuery { filter: bad, ..Default::default() }).await.unwrap_err();
-    assert_eq!(err.details().unwrap()["field"], json!("filter.tags"), "{err}");
+    let err = posts
+        .list(&CollectionQuery {
+            filter: bad,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.details().unwrap()["field"],
+        json!("filter.tags"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +153,10 @@ async fn a_channel_of_the_collection_gets_its_changes() {
     let mut created = None;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let ev = rt.next_event_timeout(left).await.expect("an INSERT event in time");
+        let ev = rt
+            .next_event_timeout(left)
+            .await
+            .expect("an INSERT event in time");
         if ev.kind == EventKind::Subscribed {
             created = Some(notes.create(&json!({"text": "second"})).await.unwrap());
         }

@@ -169,7 +169,13 @@ async fn another_projects_tables_are_unreachable() {
 async fn rows_keep_their_column_order() {
     let h = Harness::start().await;
     let db = h.client.db();
-    let rows = db.query("SELECT 1 AS zeta, 2 AS alpha, 3 AS \"Mid Case\", 4 AS beta", &[]).await.unwrap();
+    let rows = db
+        .query(
+            "SELECT 1 AS zeta, 2 AS alpha, 3 AS \"Mid Case\", 4 AS beta",
+            &[],
+        )
+        .await
+        .unwrap();
     let keys: Vec<&str> = rows.results[0].keys().map(String::as_str).collect();
     assert_eq!(keys, ["zeta", "alpha", "Mid Case", "beta"]);
 }
@@ -187,7 +193,12 @@ async fn a_streamed_answer_cut_by_a_cap_raises_the_caps_error() {
     let ok = h.client.db().query(rows, &[json!(4_000)]).await.unwrap();
     assert_eq!(ok.results.len(), 4_000);
     // Past it: the cap's own error, not a decode failure.
-    let err = h.client.db().query(rows, &[json!(6_000)]).await.unwrap_err();
+    let err = h
+        .client
+        .db()
+        .query(rows, &[json!(6_000)])
+        .await
+        .unwrap_err();
     assert_ne!(err.code(), &ErrorCode::DecodeError, "{err}");
     assert_eq!(err.status(), Some(400), "{err}");
     assert!(err.message().contains("max_result_rows"), "{err}");

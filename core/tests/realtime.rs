@@ -328,10 +328,24 @@ async fn presence_sync_join_leave_and_leave_on_abrupt_drop() {
     assert_eq!(sync.data["presences"][0]["state"], json!({"name": "Ada"}));
     // The engine's shapes are snake_case (the wire's userId / joinedAt are renamed once).
     // ... and a time is RFC 3339 text, like every time the engine hands out.
-    let joined = sync.data["presences"][0]["joined_at"].as_str().unwrap_or_default();
-    assert!(aerostack::Timestamp::parse(joined).is_some_and(|t| t.unix_ms() > 0), "{}", sync.data);
-    assert!(sync.data["presences"][0].get("joinedAt").is_none(), "{}", sync.data);
-    assert!(me.data.get("joinedAt").is_none() && me.data.get("joined_at").is_some(), "{}", me.data);
+    let joined = sync.data["presences"][0]["joined_at"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        aerostack::Timestamp::parse(joined).is_some_and(|t| t.unix_ms() > 0),
+        "{}",
+        sync.data
+    );
+    assert!(
+        sync.data["presences"][0].get("joinedAt").is_none(),
+        "{}",
+        sync.data
+    );
+    assert!(
+        me.data.get("joinedAt").is_none() && me.data.get("joined_at").is_some(),
+        "{}",
+        me.data
+    );
     assert_eq!(lobby_b.presence().len(), 1);
 
     lobby_b.track(json!({"name": "Bob"})).unwrap();
@@ -686,16 +700,31 @@ async fn send_chat_reaches_the_chat_room_and_giving_up_says_why() {
     let on_msg = room.on("message");
     rt.connect().await.unwrap();
     subscribed(&rt, "chat/lobby").await;
-    rt.send_chat("lobby", "hello", json!({"lang": "en"})).unwrap();
+    rt.send_chat("lobby", "hello", json!({"lang": "en"}))
+        .unwrap();
     let ev = wait_for(&rt, "chat message", |e| e.listeners.contains(&on_msg)).await;
-    assert!(ev.topic.as_deref().is_some_and(|t| t.starts_with("chat/lobby/")), "{ev:?}");
+    assert!(
+        ev.topic
+            .as_deref()
+            .is_some_and(|t| t.starts_with("chat/lobby/")),
+        "{ev:?}"
+    );
     assert_eq!(ev.data["text"], "hello");
-    assert_eq!(rt.send_chat(" ", "x", Value::Null).unwrap_err().code(), &ErrorCode::ValidationError);
-    assert_eq!(rt.send_chat("lobby", "x", json!([1])).unwrap_err().code(), &ErrorCode::ValidationError);
+    assert_eq!(
+        rt.send_chat(" ", "x", Value::Null).unwrap_err().code(),
+        &ErrorCode::ValidationError
+    );
+    assert_eq!(
+        rt.send_chat("lobby", "x", json!([1])).unwrap_err().code(),
+        &ErrorCode::ValidationError
+    );
 
     // Nothing listens there: after one failed reconnect the connection gives up, and says why.
     let lost = client_for("http://127.0.0.1:9/v1", "ac_secret_x", Some("p"));
-    let rt = lost.realtime_with(RealtimeConfig { max_reconnect_attempts: Some(1), ..fast() });
+    let rt = lost.realtime_with(RealtimeConfig {
+        max_reconnect_attempts: Some(1),
+        ..fast()
+    });
     rt.channel("x/y");
     let ev = wait_for(&rt, "giving up", |e| e.kind == EventKind::Error).await;
     assert_eq!(ev.data["reason"], aerostack::realtime::GAVE_UP, "{ev:?}");
@@ -705,27 +734,38 @@ async fn send_chat_reaches_the_chat_room_and_giving_up_says_why() {
 async fn a_channel_filter_picks_the_rows_and_a_new_one_replaces_it() {
     let h = Harness::start().await;
     let db = h.client.db();
-    db.query("CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT, done INTEGER)", &[])
-        .await
-        .unwrap();
+    db.query(
+        "CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT, done INTEGER)",
+        &[],
+    )
+    .await
+    .unwrap();
     let rt = h.client.realtime_with(fast());
     let tasks = rt.channel_with_filter("tasks", json!({"done": 1})).unwrap();
     tasks.wait_subscribed(WAIT).await.unwrap();
     let insert = |title: &'static str, done: i64| {
         let db = h.client.db();
         async move {
-            db.query("INSERT INTO tasks (title, done) VALUES (?, ?)", &[json!(title), json!(done)])
-                .await
-                .unwrap();
+            db.query(
+                "INSERT INTO tasks (title, done) VALUES (?, ?)",
+                &[json!(title), json!(done)],
+            )
+            .await
+            .unwrap();
         }
     };
     insert("open", 0).await;
     insert("finished", 1).await;
     let ev = wait_for(&rt, "INSERT", |e| e.kind == EventKind::DbChange).await;
-    assert_eq!(ev.data["title"], "finished", "the filter lets only done = 1 through: {ev:?}");
+    assert_eq!(
+        ev.data["title"], "finished",
+        "the filter lets only done = 1 through: {ev:?}"
+    );
 
     // A different filter on the live socket replaces the first (string form this time).
-    let again = rt.channel_with_filter("tasks", json!("title=eq.second")).unwrap();
+    let again = rt
+        .channel_with_filter("tasks", json!("title=eq.second"))
+        .unwrap();
     again.wait_subscribed(WAIT).await.unwrap();
     insert("other", 1).await;
     insert("second", 0).await;

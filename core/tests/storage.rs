@@ -316,14 +316,40 @@ async fn uploads_are_retried_unless_the_source_is_a_reader() {
 async fn private_objects_have_signed_urls() {
     let h = Harness::start().await;
     let storage = h.client.storage();
-    let opts = aerostack::UploadOptions { public: Some(false), ..Default::default() };
-    let up = storage.upload("private/a.txt", bytes::Bytes::from_static(b"hidden"), opts).await.unwrap();
+    let opts = aerostack::UploadOptions {
+        public: Some(false),
+        ..Default::default()
+    };
+    let up = storage
+        .upload("private/a.txt", bytes::Bytes::from_static(b"hidden"), opts)
+        .await
+        .unwrap();
     assert_eq!(up.public, Some(false));
     let plain = up.url.split('?').next().unwrap().to_string();
     assert_eq!(reqwest::get(&plain).await.unwrap().status().as_u16(), 403);
-    let signed = storage.get_url("private/a.txt", Some(std::time::Duration::from_secs(60))).await.unwrap();
-    assert_eq!(reqwest::get(&signed).await.unwrap().text().await.unwrap(), "hidden");
-    assert_eq!(storage.metadata("private/a.txt").await.unwrap().unwrap().public, Some(false));
-    let e = storage.get_url("private/a.txt", Some(std::time::Duration::from_secs(8 * 24 * 3600))).await.unwrap_err();
+    let signed = storage
+        .get_url("private/a.txt", Some(std::time::Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(
+        reqwest::get(&signed).await.unwrap().text().await.unwrap(),
+        "hidden"
+    );
+    assert_eq!(
+        storage
+            .metadata("private/a.txt")
+            .await
+            .unwrap()
+            .unwrap()
+            .public,
+        Some(false)
+    );
+    let e = storage
+        .get_url(
+            "private/a.txt",
+            Some(std::time::Duration::from_secs(8 * 24 * 3600)),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.details().unwrap()["field"], "expires_in");
 }

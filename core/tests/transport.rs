@@ -379,3 +379,47 @@ async fn invalid_config_names_the_field() {
     assert_eq!(e.code(), &ErrorCode::InvalidConfig);
     assert!(e.message().contains("project_id"));
 }
+
+/// JSON calls go out through the engine's direct client, which does not follow redirects itself:
+/// a 3xx is sent again through reqwest, which does. Here the base URL points at a host that
+/// moved (308, method and body kept) to the platform.
+#[tokio::test]
+async fn a_moved_base_url_is_followed_with_the_body() {
+    use axum::http::{HeaderMap, StatusCode, Uri, header};
+
+    let h = Harness::start().await;
+    let target = h.api_url();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    let moved = axum::Router::new().fallback(move |uri: Uri| {
+        let to = format!("{}{}", target.trim_end_matches("/v1"), uri.path());
+        counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::LOCATION, to.parse().unwrap());
+            (StatusCode::PERMANENT_REDIRECT, headers)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, moved).await });
+
+    let (project, key) = (h.project.id.clone(), h.project.api_key.clone());
+    let client = client_for(&format!("http://{addr}/v1"), &key, Some(&project));
+    let r = client
+        .db()
+        .query("SELECT ? AS n", &[json!(7)])
+        .await
+        .unwrap();
+    assert_eq!(
+        r.results[0]["n"],
+        json!(7),
+        "the body survived the redirect"
+    );
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        2,
+        "once direct, once through reqwest"
+    );
+    h.platform.shutdown().await;
+}

@@ -201,37 +201,50 @@ impl Error {
     /// Maps a reqwest failure (connect, timeout, broken body) to NETWORK_ERROR or TIMEOUT.
     pub(crate) fn from_reqwest(err: reqwest::Error, what: &str, timeout: Duration) -> Error {
         if err.is_timeout() {
-            Error::new(
-                ErrorCode::Timeout,
-                format!(
-                    "{what} timed out after {} ms; raise CallOptions.timeout_ms or ClientConfig.timeout_ms if the operation is slow",
-                    timeout.as_millis()
-                ),
-            )
-            .with_source(err)
+            Error::timed_out(what, timeout).with_source(err)
         } else if err.is_builder() {
             Error::invalid_config(format!("{what}: could not build the request: {err}"))
                 .with_source(err)
         } else {
-            let kind = if err.is_connect() {
-                "could not connect"
-            } else {
-                "connection failed"
-            };
-            let mut msg = format!("{what}: {kind}");
-            // reqwest's Display hides the root cause (refused, reset, ...) which is what users need.
-            let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&err);
-            let mut last = None;
-            while let Some(s) = src {
-                last = Some(s.to_string());
-                src = s.source();
-            }
-            if let Some(root) = last {
-                msg.push_str(": ");
-                msg.push_str(&root);
-            }
-            Error::new(ErrorCode::NetworkError, msg).with_source(err)
+            let connect = err.is_connect();
+            Error::network(what, connect, err)
         }
+    }
+
+    /// TIMEOUT for exchange `what` (`METHOD url`) that took longer than `timeout`.
+    pub(crate) fn timed_out(what: &str, timeout: Duration) -> Error {
+        Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "{what} timed out after {} ms; raise CallOptions.timeout_ms or ClientConfig.timeout_ms if the operation is slow",
+                timeout.as_millis()
+            ),
+        )
+    }
+
+    /// NETWORK_ERROR for exchange `what`, naming the root cause (refused, reset, ...): what users
+    /// need, and what the HTTP clients' own Display hides.
+    pub(crate) fn network<E>(what: &str, connect: bool, err: E) -> Error
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let kind = if connect {
+            "could not connect"
+        } else {
+            "connection failed"
+        };
+        let mut msg = format!("{what}: {kind}");
+        let mut src: Option<&dyn std::error::Error> = Some(&err);
+        let mut last = None;
+        while let Some(s) = src {
+            last = Some(s.to_string());
+            src = s.source();
+        }
+        if let Some(root) = last {
+            msg.push_str(": ");
+            msg.push_str(&root);
+        }
+        Error::new(ErrorCode::NetworkError, msg).with_source(err)
     }
 
     /// DECODE_ERROR for a 2xx body that does not have the expected shape.

@@ -7,11 +7,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+use super::ListenerId;
 use super::client::RealtimeClient;
 use super::frames;
 use super::presence::PresenceEntry;
 use super::state::PublishAck;
-use super::ListenerId;
 use crate::error::{Error, ErrorCode, Result};
 use crate::services::realtime_history::HistoryMessage;
 
@@ -91,7 +91,10 @@ impl Channel {
                     None => {
                         return Err(Error::validation(
                             "topic",
-                            format!("the channel {} was unsubscribed; call channel() again to subscribe", self.key),
+                            format!(
+                                "the channel {} was unsubscribed; call channel() again to subscribe",
+                                self.key
+                            ),
                         ));
                     }
                     Some(c) if c.live => return Ok(()),

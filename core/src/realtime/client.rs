@@ -11,9 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::channel::Channel;
 use super::state::{ChannelState, Shared, State};
-use super::{
-    ConnectionStatus, ListenerId, RealtimeConfig, RealtimeEvent, frames, topics,
-};
+use super::{ConnectionStatus, ListenerId, RealtimeConfig, RealtimeEvent, frames, topics};
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{EventQueue, OverflowPolicy};
@@ -242,7 +240,10 @@ impl RealtimeClient {
         let room = room_id.trim().trim_matches('/');
         crate::services::require("room_id", room)?;
         if !(metadata.is_object() || metadata.is_null()) {
-            return Err(Error::validation("metadata", "chat metadata must be a JSON object, e.g. {\"lang\": \"en\"}"));
+            return Err(Error::validation(
+                "metadata",
+                "chat metadata must be a JSON object, e.g. {\"lang\": \"en\"}",
+            ));
         }
         self.send(frames::chat(room, text, &metadata), None)?;
         self.connect_in_background();

@@ -13,8 +13,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{WebSocketStream, tungstenite};
 use tokio_util::sync::CancellationToken;
 
-use super::state::{Outgoing, PublishAck, Shared};
 use super::frames::{self, Incoming};
+use super::state::{Outgoing, PublishAck, Shared};
 use super::{ConnectionStatus, EventKind, RealtimeEvent};
 use crate::error::{Error, ErrorCode};
 use crate::services::realtime_history::HistoryMessage;

@@ -28,9 +28,9 @@ mod connection;
 mod dedup;
 mod frames;
 mod presence;
-mod topics;
-mod socket;
+pub(crate) mod socket;
 mod state;
+mod topics;
 
 use crate::Timestamp;
 use std::time::Duration;
@@ -40,11 +40,11 @@ use serde_json::Value;
 
 pub use backoff::Backoff;
 pub use channel::{Channel, PublishOptions};
-pub use state::PublishAck;
 pub use client::RealtimeClient;
 pub use connection::GAVE_UP;
 pub use dedup::SeenIds;
 pub use presence::{PresenceDiff, PresenceEntry, PresenceState};
+pub use state::PublishAck;
 pub use topics::{qualify, ws_url};
 
 use crate::client::Client;

@@ -22,7 +22,11 @@ pub struct PresenceEntry {
     pub state: Value,
     /// The user of the connection, when it authenticated as one. Read as the wire's `userId`,
     /// written snake_case like every other field the engine hands to a host (`user_id`).
-    #[serde(default, rename(serialize = "user_id", deserialize = "userId"), alias = "user_id")]
+    #[serde(
+        default,
+        rename(serialize = "user_id", deserialize = "userId"),
+        alias = "user_id"
+    )]
     pub user_id: Option<String>,
     /// When it first tracked. Wire `joinedAt` (unix ms), written `joined_at`.
     #[serde(

@@ -241,8 +241,12 @@ impl ChannelState {
                     self.last_persisted = Some(self.last_persisted.map_or(ts, |t| t.max(ts)));
                 }
                 let mut ev = self.event(EventKind::Message, &event, data);
-                (ev.user_id, ev.id, ev.timestamp, ev.persisted) =
-                    (user_id, id, timestamp.map(Timestamp::from_unix_ms), persisted);
+                (ev.user_id, ev.id, ev.timestamp, ev.persisted) = (
+                    user_id,
+                    id,
+                    timestamp.map(Timestamp::from_unix_ms),
+                    persisted,
+                );
                 Some(ev)
             }
             Incoming::DbChange {

@@ -453,7 +453,13 @@ impl ChatStreamDecoder {
     /// The error of an answer that is not a stream: its status (not 2xx) and body, read the
     /// way the engine reads its own answers (the platform's error code, message and details).
     pub fn error_for(status: u16, body: &[u8]) -> Error {
-        Error::from_response(status, body, None, None, crate::error::RouteFamily::UserAuth)
+        Error::from_response(
+            status,
+            body,
+            None,
+            None,
+            crate::error::RouteFamily::UserAuth,
+        )
     }
 
     /// Whether the stream is over (`data: [DONE]`, or [`finish`](Self::finish)).
@@ -546,7 +552,11 @@ mod tests {
             got.extend(d.feed(&bytes[split..]));
             assert!(d.is_done(), "split at {split}");
             got.extend(d.finish());
-            let text: String = got.iter().filter_map(|c| c.as_ref().ok()).map(|c| c.delta.as_str()).collect();
+            let text: String = got
+                .iter()
+                .filter_map(|c| c.as_ref().ok())
+                .map(|c| c.delta.as_str())
+                .collect();
             assert_eq!(text, "héllo", "split at {split}");
             assert_eq!(got.len(), 3);
             assert_eq!(got[2].as_ref().unwrap_err().message(), "boom");

@@ -174,7 +174,9 @@ fn text(m: &Map<String, Value>, names: &[&str]) -> Option<String> {
 
 /// The first of `names` that holds a time (ISO text or a unix number).
 fn time(m: &Map<String, Value>, names: &[&str]) -> Option<Timestamp> {
-    names.iter().find_map(|n| m.get(*n).and_then(Timestamp::from_json))
+    names
+        .iter()
+        .find_map(|n| m.get(*n).and_then(Timestamp::from_json))
 }
 
 fn first(m: &Map<String, Value>, names: &[&str]) -> Option<Value> {
@@ -538,7 +540,10 @@ mod tests {
         assert_eq!(s.access_token.as_deref(), Some("t1"));
         assert_eq!(s.refresh_token.as_deref(), Some("r1"));
         // unix seconds on this generation; every time is written back as RFC 3339 UTC
-        assert_eq!(s.expires_at.map(|t| t.to_string()).as_deref(), Some("2023-11-14T22:13:20.000Z"));
+        assert_eq!(
+            s.expires_at.map(|t| t.to_string()).as_deref(),
+            Some("2023-11-14T22:13:20.000Z")
+        );
         let u = s.user.unwrap();
         assert!(u.email_verified);
         assert_eq!(u.custom_fields, Some(json!({"plan": "pro"})));
@@ -548,7 +553,12 @@ mod tests {
         );
         assert_eq!(s.access_token.as_deref(), Some("legacy"));
         assert_eq!(
-            s.user.as_ref().unwrap().created_at.map(|t| t.to_string()).as_deref(),
+            s.user
+                .as_ref()
+                .unwrap()
+                .created_at
+                .map(|t| t.to_string())
+                .as_deref(),
             Some("2026-01-01T10:00:00.000Z")
         );
 

@@ -58,26 +58,37 @@ pub struct ServedNow {
 impl ServedNow {
     /// Whether `name` is served: a module slug, an event or a job type.
     pub fn serves(&self, name: &str) -> bool {
-        [&self.modules, &self.events, &self.jobs].iter().any(|l| l.iter().any(|n| n == name))
+        [&self.modules, &self.events, &self.jobs]
+            .iter()
+            .any(|l| l.iter().any(|n| n == name))
     }
 }
 
 impl Client {
     /// What the project's connected workers serve now. Local platform only.
     pub async fn local_workers(&self) -> Result<ServedNow> {
-        self.fetch_json(Call::new(Method::GET, self.api_url("/local/workers"), true)).await
+        self.fetch_json(Call::new(Method::GET, self.api_url("/local/workers"), true))
+            .await
     }
 
     /// Waits until a connected worker serves `name` (a custom API slug, a platform event or a
     /// job type): calls to it then no longer answer `WORKER_NOT_CONNECTED`. `TIMEOUT` after
     /// `timeout`, listing what is served. Local platform only.
-    pub async fn local_wait_served(&self, name: &str, timeout: std::time::Duration) -> Result<ServedNow> {
+    pub async fn local_wait_served(
+        &self,
+        name: &str,
+        timeout: std::time::Duration,
+    ) -> Result<ServedNow> {
         use crate::poll::{Seen, until};
         crate::services::require("name", name)?;
         let ms = std::time::Duration::from_millis;
         let waited = until(timeout, ms(20), ms(500), || async {
             let now = self.local_workers().await?;
-            Ok(if now.serves(name) { Seen::Done(now) } else { Seen::Not(now) })
+            Ok(if now.serves(name) {
+                Seen::Done(now)
+            } else {
+                Seen::Not(now)
+            })
         })
         .await?;
         waited.map_err(|now| {

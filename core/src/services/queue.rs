@@ -298,10 +298,19 @@ impl<'a> Queue<'a> {
         let ms = std::time::Duration::from_millis;
         let waited = until(timeout, ms(50), ms(1000), || async {
             let job = self.job(job_id).await?.ok_or_else(|| {
-                Error::new(crate::ErrorCode::NotFound, format!("no job {job_id} in this project"))
-                    .with_details(serde_json::json!({"field": "job_id"}))
+                Error::new(
+                    crate::ErrorCode::NotFound,
+                    format!("no job {job_id} in this project"),
+                )
+                .with_details(serde_json::json!({"field": "job_id"}))
             })?;
-            Ok(if matches!(job.status.as_str(), "completed" | "failed" | "cancelled") { Seen::Done(job) } else { Seen::Not(job) })
+            Ok(
+                if matches!(job.status.as_str(), "completed" | "failed" | "cancelled") {
+                    Seen::Done(job)
+                } else {
+                    Seen::Not(job)
+                },
+            )
         })
         .await?;
         waited.map_err(|job| {

@@ -262,7 +262,9 @@ impl<'a> Storage<'a> {
             Some(d) => {
                 return Err(crate::Error::validation(
                     "expires_in",
-                    format!("expires_in is the signed URL's lifetime, 1 second to 7 days, got {d:?}"),
+                    format!(
+                        "expires_in is the signed URL's lifetime, 1 second to 7 days, got {d:?}"
+                    ),
                 ));
             }
         };

@@ -8,6 +8,7 @@
 //! Each attempt goes out through reqwest, or through the host language's own HTTP client when the
 //! call runs under [`host::with_host`]; everything above the wire is the same either way.
 
+mod direct;
 pub(crate) mod host;
 mod idempotency;
 mod payload;
@@ -17,19 +18,20 @@ mod url_cache;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{self, HeaderName, HeaderValue};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Response, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub(crate) use direct::Direct;
 pub(crate) use idempotency::{is_idempotent_request, sql_is_read};
 pub(crate) use payload::{Activity, FormSource};
 pub(crate) use url_cache::UrlCache;
 
-use crate::options::CallOptions;
-use crate::retry::RetryPolicy;
 use crate::config::header_map;
 use crate::error::{Error, ErrorCode, Result, RouteFamily};
+use crate::options::CallOptions;
+use crate::retry::RetryPolicy;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -144,6 +146,8 @@ pub(crate) struct Http {
     /// This client's identity in what it reports (log lines), shared by its `with_options` views.
     pub id: u64,
     pub urls: UrlCache,
+    /// The client JSON calls go through (`direct.rs`); `None` leaves every call to `http`.
+    pub direct: Option<Direct>,
 }
 
 /// One call's view of the transport: the client's HTTP state and its per-call options.
@@ -222,9 +226,20 @@ impl Transport<'_> {
             .and_then(|o| o.retry.as_ref())
             .unwrap_or(&self.http.retry);
         let timeout = self.timeout();
-        let url = self.http.urls.parse(&call.url).map_err(|e| {
+        let target = self.http.urls.parse(&call.url).map_err(|e| {
             Error::invalid_config(format!("invalid request URL {:?}: {e}", call.url))
         })?;
+        let url = target.url;
+        // Whole JSON answers go through the direct client unless the host carries the call or a
+        // proxy variable covers the URL (see direct.rs).
+        let direct = match (&mode, &call.payload, &self.http.direct, target.uri) {
+            (Mode::Full, Payload::Json(_) | Payload::Empty, Some(d), Some(uri))
+                if d.serves(&uri) && host::current().is_none() =>
+            {
+                Some((d, uri))
+            }
+            _ => None,
+        };
 
         // Built once per logical call: the same ids go out on every attempt so logs correlate and
         // the platform can deduplicate.
@@ -261,32 +276,7 @@ impl Transport<'_> {
         } else {
             None
         };
-
-        let started = Instant::now();
-        let mut retry = 0u32;
-        loop {
-            let mut activity = None;
-            let mut req = match &mut call.payload {
-                Payload::Empty => Request::new(call.method.clone(), url.clone()),
-                Payload::Json(bytes) => {
-                    let mut r = Request::new(call.method.clone(), url.clone());
-                    r.headers_mut().insert(header::CONTENT_TYPE, JSON.clone());
-                    *r.body_mut() = Some(bytes.clone().into());
-                    r
-                }
-                Payload::Multipart(source) => {
-                    let tracker = Activity::new();
-                    let form = source.form(tracker.clone()).await?;
-                    activity = Some(tracker);
-                    self.http
-                        .http
-                        .request(call.method.clone(), url.clone())
-                        .multipart(form)
-                        .build()
-                        .map_err(|e| Error::from_reqwest(e, "building the upload", timeout))?
-                }
-            };
-            let h = req.headers_mut();
+        let add_headers = |h: &mut HeaderMap| {
             h.insert(X_REQUEST_ID.clone(), request_id.clone());
             if let Some(k) = &idempotency_key {
                 h.insert(IDEMPOTENCY_KEY.clone(), k.clone());
@@ -302,59 +292,49 @@ impl Transport<'_> {
                     h.insert(name.clone(), value.clone());
                 }
             }
+        };
 
-            let result: Result<Response> = match (&mode, &activity) {
-                // Uploads: the timeout is an idle timeout (no bytes moved), not a total.
-                (_, Some(activity)) => {
-                    match activity
-                        .guard(self.send(req, &call.method, &url, timeout, false), timeout)
+        let started = Instant::now();
+        let mut retry = 0u32;
+        loop {
+            let mut sent = None;
+            if let Some((d, uri)) = &direct {
+                let mut h = self.http.default_headers.clone();
+                let body = match &call.payload {
+                    Payload::Json(bytes) => {
+                        h.insert(header::CONTENT_TYPE, JSON.clone());
+                        bytes.clone()
+                    }
+                    _ => Bytes::new(),
+                };
+                add_headers(&mut h);
+                let method = call.method.clone();
+                sent = Some(d.exchange(method, uri.clone(), h, body, timeout).await);
+            }
+            let err = match sent {
+                Some(Ok(direct::Exchange::Answer {
+                    status,
+                    headers,
+                    body,
+                })) => {
+                    if status.is_success() {
+                        let content_type = headers.get(header::CONTENT_TYPE).cloned();
+                        return Ok(Done::Full(Reply { content_type, body }));
+                    }
+                    answer_error(status.as_u16(), &headers, &body, call.family)
+                }
+                Some(Err(failure)) => direct_error(failure, &call.method, &url, timeout),
+                Some(Ok(direct::Exchange::Redirect)) | None => {
+                    match self
+                        .attempt(&mut call, &mode, &url, timeout, &add_headers)
                         .await
                     {
-                        Some(r) => r,
-                        None => Err(timeout_error(&call.method, &url, timeout)),
-                    }
-                }
-                (Mode::Full, None) => {
-                    *req.timeout_mut() = Some(timeout);
-                    self.send(req, &call.method, &url, timeout, true).await
-                }
-                (Mode::Streaming, None) => {
-                    match tokio::time::timeout(
-                        timeout,
-                        self.send(req, &call.method, &url, timeout, false),
-                    )
-                    .await
-                    {
-                        Ok(r) => r,
-                        Err(_) => Err(timeout_error(&call.method, &url, timeout)),
+                        Ok(done) => return Ok(done),
+                        Err(e) => e,
                     }
                 }
             };
 
-            let err = match result {
-                Ok(resp) if resp.status().is_success() => match mode {
-                    Mode::Streaming => return Ok(Done::Streaming(resp)),
-                    Mode::Full => {
-                        let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
-                        match read_body(resp, timeout, activity.is_some()).await {
-                            Ok(body) => return Ok(Done::Full(Reply { content_type, body })),
-                            Err(e) => e.into_error(&call.method, &url, timeout),
-                        }
-                    }
-                },
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retry_after = retry_after::from_headers(resp.headers());
-                    let echoed = resp
-                        .headers()
-                        .get(&X_REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    let body = read_body(resp, timeout, true).await.unwrap_or_default();
-                    Error::from_response(status, &body, retry_after, echoed, call.family)
-                }
-                Err(e) => e,
-            };
             let err = err.with_request_id(request_id.to_str().ok().map(str::to_owned));
 
             let may_retry = match err.status() {
@@ -401,6 +381,87 @@ impl Transport<'_> {
 type Request = reqwest::Request;
 
 impl Transport<'_> {
+    /// One attempt through reqwest (uploads, streamed answers, proxied URLs, redirects).
+    async fn attempt(
+        &self,
+        call: &mut Call<'_>,
+        mode: &Mode,
+        url: &Url,
+        timeout: Duration,
+        add_headers: &impl Fn(&mut HeaderMap),
+    ) -> Result<Done> {
+        let mut activity = None;
+        let mut req = match &mut call.payload {
+            Payload::Empty => Request::new(call.method.clone(), url.clone()),
+            Payload::Json(bytes) => {
+                let mut r = Request::new(call.method.clone(), url.clone());
+                r.headers_mut().insert(header::CONTENT_TYPE, JSON.clone());
+                *r.body_mut() = Some(bytes.clone().into());
+                r
+            }
+            Payload::Multipart(source) => {
+                let tracker = Activity::new();
+                let form = source.form(tracker.clone()).await?;
+                activity = Some(tracker);
+                self.http
+                    .http
+                    .request(call.method.clone(), url.clone())
+                    .multipart(form)
+                    .build()
+                    .map_err(|e| Error::from_reqwest(e, "building the upload", timeout))?
+            }
+        };
+        add_headers(req.headers_mut());
+
+        let result: Result<Response> = match (&mode, &activity) {
+            // Uploads: the timeout is an idle timeout (no bytes moved), not a total.
+            (_, Some(activity)) => {
+                match activity
+                    .guard(self.send(req, &call.method, url, timeout, false), timeout)
+                    .await
+                {
+                    Some(r) => r,
+                    None => Err(timeout_error(&call.method, url, timeout)),
+                }
+            }
+            (Mode::Full, None) => {
+                *req.timeout_mut() = Some(timeout);
+                self.send(req, &call.method, url, timeout, true).await
+            }
+            (Mode::Streaming, None) => {
+                match tokio::time::timeout(
+                    timeout,
+                    self.send(req, &call.method, url, timeout, false),
+                )
+                .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(timeout_error(&call.method, url, timeout)),
+                }
+            }
+        };
+
+        match result {
+            Ok(resp) if resp.status().is_success() => match mode {
+                Mode::Streaming => Ok(Done::Streaming(resp)),
+                Mode::Full => {
+                    let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
+                    match read_body(resp, timeout, activity.is_some()).await {
+                        Ok(body) => Ok(Done::Full(Reply { content_type, body })),
+                        Err(e) => Err(e.into_error(&call.method, url, timeout)),
+                    }
+                }
+            },
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let body = read_body(resp, timeout, true).await.unwrap_or_default();
+                Err(answer_error(status, &headers, &body, call.family))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sends one attempt: through the host's HTTP client when this task runs under
     /// [`host::with_host`], else through reqwest. `total` asks for `timeout` to bound the whole
     /// exchange where the caller does not (reqwest enforces it from `Request::timeout`; a host
@@ -469,9 +530,37 @@ fn what(method: &Method, url: &Url) -> String {
 /// A failed exchange, naming the whole URL it tried (scheme, host and port included: the usual
 /// cause is a wrong base URL or a platform that is not running).
 fn network_error(e: reqwest::Error, method: &Method, url: &Url, timeout: Duration) -> Error {
+    Error::from_reqwest(e, &exchange_what(method, url), timeout)
+}
+
+/// `METHOD url` without the query (which may hold tokens), as failed exchanges name themselves.
+fn exchange_what(method: &Method, url: &Url) -> String {
     let mut shown = url.clone();
     shown.set_query(None);
-    Error::from_reqwest(e, &format!("{method} {shown}"), timeout)
+    format!("{method} {shown}")
+}
+
+/// A failed exchange of the direct client, worded as reqwest's are.
+fn direct_error(f: direct::Failure, method: &Method, url: &Url, timeout: Duration) -> Error {
+    let what = exchange_what(method, url);
+    match f {
+        direct::Failure::TimedOut => Error::timed_out(&what, timeout),
+        direct::Failure::Request(e) => {
+            let connect = e.is_connect();
+            Error::network(&what, connect, e)
+        }
+        direct::Failure::Body(e) => Error::network(&what, false, e),
+    }
+}
+
+/// The error a non-2xx answer stands for.
+fn answer_error(status: u16, headers: &HeaderMap, body: &[u8], family: RouteFamily) -> Error {
+    let retry_after = retry_after::from_headers(headers);
+    let echoed = headers
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Error::from_response(status, body, retry_after, echoed, family)
 }
 
 /// TIMEOUT for timeouts the engine enforces itself (stream heads, uploads).
@@ -508,7 +597,13 @@ fn stream_error(body: &[u8]) -> Option<Error> {
     let v: serde_json::Value = serde_json::from_slice(tail).ok()?;
     let status = u16::try_from(v.get("status")?.as_u64()?).ok()?;
     v.get("code")?.as_str()?;
-    Some(Error::from_response(status, tail, None, None, crate::error::RouteFamily::ApiKey))
+    Some(Error::from_response(
+        status,
+        tail,
+        None,
+        None,
+        crate::error::RouteFamily::ApiKey,
+    ))
 }
 
 /// A random UUIDv4 as a header value (request ids, idempotency keys).

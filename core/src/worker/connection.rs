@@ -467,8 +467,14 @@ async fn open(shared: &Shared) -> Result<Ws> {
     })?;
     req.headers_mut().insert("x-aerostack-key", key);
     // The SDK and its language (`aerostack-python/...`), for the platform's dashboard.
-    if let Some(ua) = shared.client.inner.default_headers.get(reqwest::header::USER_AGENT) {
-        req.headers_mut().insert(reqwest::header::USER_AGENT, ua.clone());
+    if let Some(ua) = shared
+        .client
+        .inner
+        .default_headers
+        .get(reqwest::header::USER_AGENT)
+    {
+        req.headers_mut()
+            .insert(reqwest::header::USER_AGENT, ua.clone());
     }
     let connect = tokio_tungstenite::connect_async(req);
     match tokio::time::timeout(shared.options.connect_timeout, connect).await {

@@ -25,15 +25,15 @@
 //! # Ok(()) }
 //! ```
 
+mod connection;
 mod fetch;
 mod frames;
 mod scoped;
-mod connection;
 
 pub use aerostack_protocol::worker::{
     EVENT_LOGIN_AFTER, EVENT_REGISTER_AFTER, TRIGGER_API, job_type_from_function_name,
 };
+pub use connection::{Invocation, Worker, WorkerOptions, worker_url};
 pub use fetch::{DEFAULT_FETCH_TIMEOUT, FETCH_USER_AGENT, FetchOptions, FetchResponse};
 pub use frames::{InvocationKind, JobType, Module};
 pub use scoped::{Sdk, SdkAi, SdkQueue};
-pub use connection::{Invocation, Worker, WorkerOptions, worker_url};
