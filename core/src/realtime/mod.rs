@@ -29,7 +29,7 @@ mod dedup;
 mod frames;
 mod presence;
 mod topics;
-mod socket;
+pub(crate) mod socket;
 mod state;
 
 use crate::Timestamp;
@@ -45,7 +45,7 @@ pub use client::RealtimeClient;
 pub use connection::GAVE_UP;
 pub use dedup::SeenIds;
 pub use presence::{PresenceDiff, PresenceEntry, PresenceState};
-pub use topics::{qualify, ws_url};
+pub use topics::{qualify, ws_base, ws_url};
 
 use crate::client::Client;
 use crate::error::Result;
