@@ -609,9 +609,9 @@ impl GatewaySocket {
         }
     }
 
-    /// Closes the socket with `code` (1000, or 3000-4999; default 1000) and `reason`. When no
-    /// pull is in progress, waits briefly for the platform's answer, so the state is `Closed`
-    /// after it; a pull in progress gets the `Closed` event instead. Closing twice is a no-op.
+    /// Closes the socket with `code` (1000, or 3000-4999; default 1000) and `reason`, and waits
+    /// (at most 5 s) for the platform's answer, so the state is `Closed` after it. A pull in
+    /// progress gets the `Closed` event; otherwise the next pull does. Closing twice is a no-op.
     pub async fn close(&self, code: Option<u16>, reason: Option<&str>) -> Result<()> {
         let code = code.unwrap_or(1000);
         if code != 1000 && !(3000..=4999).contains(&code) {
@@ -659,32 +659,37 @@ impl GatewaySocket {
             return Ok(());
         }
         // Read up to the platform's close frame (what arrives before it is dropped: the caller
-        // is done with this socket), unless a pull in progress will.
-        let Ok(mut r) = self.inner.reader.try_lock() else {
-            return Ok(());
-        };
-        if r.ended {
-            return Ok(());
-        }
+        // is done with this socket); a pull in progress reads it instead, and we wait for it.
+        let ours = (code, reason.to_string());
         let wait = self.inner.timeout.min(Duration::from_secs(5));
-        let answer = tokio::time::timeout(wait, async {
-            loop {
+        let drained = tokio::time::timeout(wait, async {
+            let mut r = self.inner.reader.lock().await;
+            if r.ended || r.closed_event.is_some() {
+                return;
+            }
+            let (code, reason) = loop {
                 match r.stream.next().await {
                     Some(Ok(Message::Close(f))) => {
-                        return f.map_or((code, reason.to_string()), |f| {
-                            (u16::from(f.code), f.reason.to_string())
-                        });
+                        break f
+                            .map_or(ours.clone(), |f| (u16::from(f.code), f.reason.to_string()));
                     }
                     Some(Ok(_)) => {}
-                    Some(Err(_)) | None => return (code, reason.to_string()),
+                    Some(Err(_)) | None => break ours.clone(),
                 }
-            }
+            };
+            r.text.clear();
+            r.closed_event = Some(self.finish(code, reason));
         })
-        .await
-        .unwrap_or((code, reason.to_string()));
-        let ev = self.finish(answer.0, answer.1);
-        r.text.clear();
-        r.closed_event = Some(ev);
+        .await;
+        if drained.is_err() {
+            // No answer in time: closed as far as the caller is concerned.
+            let ev = self.finish(ours.0, ours.1);
+            if let Ok(mut r) = self.inner.reader.try_lock()
+                && !r.ended
+            {
+                r.closed_event = Some(ev);
+            }
+        }
         Ok(())
     }
 }
