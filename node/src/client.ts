@@ -10,9 +10,10 @@ import * as fs from "node:fs";
 import { Readable } from "node:stream";
 
 import { errorFromDto, validationError, type ErrorDto } from "./errors";
-import { native, type NativeClient } from "./native";
+import { GatewaySocket } from "./gateway-socket";
+import { native, type NativeClient, type NativeGatewaySocket } from "./native";
 import { Realtime, Socket, type Channel, type RealtimeEvent } from "./realtime";
-import { callOptionsJson, retryJson, splitOptions, sync, Transport, type CallOptions, type RetryOption, type Stream } from "./transport";
+import { callOptionsJson, retryJson, settle, splitOptions, sync, Transport, withSignal, type CallOptions, type RetryOption, type Stream } from "./transport";
 import type {
   ActionResult, AuthSession, BatchResult, CacheKeyInfo, CacheListPage, CancelResult, ChatChunk, ChatResponse, CollectionItem,
   CollectionListParams, CollectionPage, Completion, BillingLogged, GatewayUsage, GatewayWallet,
@@ -422,10 +423,16 @@ export interface GatewayStreamRequest extends GatewayCompleteRequest {
   onDone?: (usage: { tokensUsed: number }) => void;
 }
 
+/** Options of `gateway.connectWebSocket`: the consumer key (else the client's), `signal`, `timeoutMs`, `headers`. */
+export interface GatewaySocketOptions extends CallOptions {
+  consumerKey?: string;
+}
+
 /**
  * The AI gateway, as a consumer: chat through a gateway API (`apiSlug`) billed to the consumer key
- * (`consumerKey`, per call or the client's), its wallet and usage; and `billingLog`, with which the
- * project's backend debits a consumer itself (the project key).
+ * (`consumerKey`, per call or the client's), over HTTP or a WebSocket (`connectWebSocket`), its
+ * wallet and usage; and `billingLog`, with which the project's backend debits a consumer itself
+ * (the project key).
  */
 export class Gateway extends Ns {
   private key: string | undefined;
@@ -462,6 +469,21 @@ export class Gateway extends Ns {
     const tally = new Tally(onToken);
     for await (const chunk of this.chatStream(apiSlug, messages, options)) tally.add(chunk);
     onDone?.({ tokensUsed: tally.tokensUsed });
+  }
+  /**
+   * The official `connectWebSocket`: opens gateway API `apiSlug`'s chat socket, authenticated
+   * with the consumer key. A key the platform refuses rejects here with the `AuthError` the HTTP
+   * calls raise. `socket.chat(messages, { onToken })` → `{ content, tokensUsed, usage }`; events
+   * with `socket.on("token" | "done" | "error" | "pong" | "close", cb)` or `for await (const ev of socket)`.
+   */
+  async connectWebSocket(apiSlug: string, options?: GatewaySocketOptions): Promise<GatewaySocket> {
+    if (typeof apiSlug !== "string") throw validationError("apiSlug", "connectWebSocket(apiSlug): apiSlug must be the gateway API's slug, a string");
+    const [own, call] = splitOptions<GatewaySocketOptions>(options);
+    const o = callOptionsJson(call);
+    const n = o ? sync(() => this.t.native.withOptions(JSON.stringify(o))) : this.t.native;
+    const out = await withSignal(call.signal, (c) => n.gatewaySocket(apiSlug, own.consumerKey ?? this.key ?? null, c));
+    if (typeof out === "string") settle(out);
+    return new GatewaySocket(out as NativeGatewaySocket);
   }
   /** The consumer's wallet in tokens: `{ balance, totalPurchased, totalConsumed, planType, hardLimit, softLimit }`. */
   wallet(apiSlug?: string, options?: GatewayOptions): Promise<GatewayWallet> {

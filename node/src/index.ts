@@ -15,6 +15,10 @@ export * from "./errors";
 export { SDK, createClient, ResponseError, FetchError, RequiredError, type SDKOptions, type FetchApi, type OperationOptions, type OperationRequest, type Operation, type CacheFacade, type StorageGroup, type StreamGatewayRequest } from "./sdk";
 export { Realtime, Channel, EventStream, Socket, type RealtimeEvent, type PresenceEvent, type RealtimeOptions, type ChannelOptions, type PublishOptions, type Listener } from "./realtime";
 export { RealtimeClient, type RealtimeClientConfig } from "./realtime-client";
+export {
+  GatewaySocket, GatewaySocketEvents, type GatewaySocketEvent, type GatewaySocketEventType, type GatewaySocketEventOf, type GatewaySocketChatOptions, type GatewaySocketChatResult,
+  type GatewaySocketUsage, type GatewayTokenEvent, type GatewayDoneEvent, type GatewayErrorEvent, type GatewayPongEvent, type GatewayCloseEvent, type GatewayUnknownEvent,
+} from "./gateway-socket";
 export { Stream, type CallOptions, type RetryOption } from "./transport";
 export { setLogger, type LogSink, type LogLevel } from "./log";
 import { native } from "./native";

@@ -56,6 +56,18 @@ export interface NativeClient {
   download(argsJson: string, cancel?: NativeCancel | null): Promise<string | NativeDownload>;
   stream(op: string, argsJson: string, cancel?: NativeCancel | null): Promise<string | NativeStream>;
   realtime(optionsJson: string): NativeRealtime;
+  gatewaySocket(apiSlug: string, consumerKey: string | null, cancel?: NativeCancel | null): Promise<string | NativeGatewaySocket>;
+}
+export interface NativeGatewaySocket {
+  readonly url: string;
+  readonly apiSlug: string;
+  readonly state: string;
+  sendChat(argsJson: string): Promise<string>;
+  chat(argsJson: string, cancel?: NativeCancel | null): Promise<string>;
+  ping(): Promise<string>;
+  send(frameJson: string): Promise<string>;
+  nextEvent(timeoutMs?: number | null, cancel?: NativeCancel | null): Promise<string>;
+  close(code?: number | null, reason?: string | null): Promise<string>;
 }
 export interface NativeRealtime {
   readonly url: string;

@@ -1,11 +1,15 @@
-// The AI gateway as a consumer uses it: chat (JSON and streamed) through a gateway API billed to a
-// consumer key, wallet and usage, billing logs by the project, and the consumer's errors. The AI
+// The AI gateway as a consumer uses it: chat (JSON, streamed, and over the WebSocket) through a
+// gateway API billed to a consumer key, wallet and usage, billing logs by the project, and the
+// consumer's errors. The AI
 // upstream is a loopback stand-in (a third party); the platform is the real in-process one.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as http from "node:http";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 
-import { AerostackClient, AerostackError, SDK, ValidationError } from "aerostack";
+import { AerostackClient, AerostackError, AuthError, GatewaySocket, NetworkError, SDK, ValidationError } from "aerostack";
 import { startPlatform, uid } from "./helpers.mjs";
 
 /** An OpenAI-compatible stand-in: a fixed answer echoing the last message, JSON or SSE. */
@@ -151,4 +155,125 @@ test("client.stream(response, handlers): a streamed answer from your own fetch",
   let failed;
   assert.equal(await client.stream(await post("ask_test_nope"), { onError: (e) => (failed = e) }), "");
   assert.equal(failed.status, 401);
+});
+
+// ---- gateway.connectWebSocket -----------------------------------------------------------------
+
+const hi = (content = "hi") => [{ role: "user", content }];
+
+test("connectWebSocket: a chat streamed over the socket, token by token, then the answer", async () => {
+  const slug = `ws-${uid()}`;
+  const con = await consumer(slug, 100);
+  const socket = await client.gateway.connectWebSocket(slug, { consumerKey: con.key });
+  assert.ok(socket instanceof GatewaySocket);
+  assert.match(socket.url, new RegExp(`^ws://127\\.0\\.0\\.1:\\d+/api/gateway/${slug}/ws$`));
+  assert.deepEqual([socket.state, socket.readyState, socket.apiSlug], ["open", 1, slug]);
+  const tokens = [];
+  const answer = await socket.chat(hi(), { onToken: (t) => tokens.push(t) });
+  // gateway.complete's { content, tokensUsed }, plus the usage the platform billed.
+  assert.deepEqual(answer, { content: "echo: hi ", tokensUsed: 4, usage: { promptTokens: 2, completionTokens: 2, totalTokens: 4 } });
+  assert.deepEqual(tokens, ["echo: ", "hi "]);
+  // Two chats at once: each gets its own answer.
+  const [a, b] = await Promise.all([socket.chat(hi("a")), socket.chat(hi("b"))]);
+  assert.deepEqual([a.content, b.content], ["echo: a ", "echo: b "]);
+  assert.equal((await client.gateway.wallet(slug, { consumerKey: con.key })).balance, 100 - 12);
+  await socket.close();
+  assert.deepEqual([socket.state, socket.readyState], ["closed", 3]);
+  await assert.rejects(socket.chat(hi()), (e) => e instanceof NetworkError && /closed/.test(e.message));
+});
+
+test("connectWebSocket: a refused key rejects at connect with AuthError", async () => {
+  const slug = `wskey-${uid()}`;
+  const con = await consumer(slug, 100);
+  await assert.rejects(
+    client.gateway.connectWebSocket(slug, { consumerKey: "ask_test_00000000000000000000000000000000" }),
+    (e) => e instanceof AuthError && e.code === "AUTH_INVALID_KEY" && e.status === 401 && /consumer key/i.test(e.message),
+  );
+  const other = `wsother-${uid()}`;
+  await consumer(other, 1);
+  await assert.rejects(client.gateway.connectWebSocket(other, { consumerKey: con.key }), (e) => e instanceof AuthError && e.status === 403);
+  const keyless = new AerostackClient({ projectId: p.projectId, apiKey: p.apiKey, baseUrl: p.apiUrl, ignoreEnv: true });
+  await assert.rejects(keyless.gateway.connectWebSocket(slug), (e) => e instanceof ValidationError && e.field === "consumer_key");
+  // The client's consumer key is the default, as for the HTTP calls.
+  const s = await keyless.gateway.setConsumerKey(con.key).connectWebSocket(slug);
+  await s.close();
+});
+
+test("connectWebSocket: an error frame, then a successful chat on the same socket", async () => {
+  const slug = `wserr-${uid()}`;
+  const con = await consumer(slug, 100);
+  const socket = await client.gateway.connectWebSocket(slug, { consumerKey: con.key });
+  const errors = [];
+  socket.on("error", (ev) => errors.push(ev));
+  const raw = await socket.send({ type: "chat", messages: [] });
+  await assert.rejects(socket.chat(hi(), { temperature: 9 }), (e) => e instanceof ValidationError && /temperature/.test(e.message));
+  assert.equal(errors.length, 2);
+  assert.equal(errors[0].request, raw);
+  assert.ok(errors[0].error instanceof ValidationError, String(errors[0].error));
+  assert.equal(errors[0].code, "VALIDATION_ERROR");
+  socket.off("error");
+  assert.equal((await socket.chat(hi("still here"))).content, "echo: still here ");
+  assert.ok((await socket.ping()) >= 0);
+  await socket.close();
+
+  // An empty wallet: the chat rejects as the HTTP call does; the socket goes on.
+  const broke = `wsbroke-${uid()}`;
+  const poor = await consumer(broke, 0);
+  const s = await client.gateway.connectWebSocket(broke, { consumerKey: poor.key });
+  await assert.rejects(s.chat(hi()), (e) => e instanceof AerostackError && e.code === "INSUFFICIENT_CREDITS");
+  assert.ok((await s.ping()) >= 0);
+  await s.close();
+});
+
+test("connectWebSocket: for await over the events, ended by close", async () => {
+  const slug = `wsiter-${uid()}`;
+  const con = await consumer(slug, 100);
+  const socket = await client.gateway.connectWebSocket(slug, { consumerKey: con.key });
+  const seen = [];
+  const loop = (async () => {
+    for await (const ev of socket) seen.push(ev);
+  })();
+  const chatId = await socket.send({ type: "chat", messages: hi("yo") });
+  const pongs = [];
+  socket.on("pong", (ev) => pongs.push(ev.request));
+  await socket.ping();
+  await socket.close(4000, "bye");
+  await loop;
+  assert.deepEqual(
+    seen.map((e) => [e.type, e.request ?? null]),
+    [["token", chatId], ["token", chatId], ["done", chatId], ["pong", chatId + 1], ["close", null]],
+  );
+  assert.equal(seen[2].content, "echo: yo ");
+  assert.deepEqual(seen[4], { type: "close", code: 4000, reason: "bye" });
+  assert.deepEqual(pongs, [chatId + 1]);
+  // A loop over a closed socket ends at once.
+  for await (const ev of socket) assert.fail(`no event after close: ${JSON.stringify(ev)}`);
+});
+
+test("connectWebSocket: an open socket nobody listens to lets the process exit; close ends a listening one", async () => {
+  const slug = `wsexit-${uid()}`;
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+  const script = `
+    import { AerostackClient } from "aerostack";
+    const c = new AerostackClient({ projectId: ${JSON.stringify(p.projectId)}, apiKey: ${JSON.stringify(p.apiKey)}, baseUrl: ${JSON.stringify(p.apiUrl)}, ignoreEnv: true });
+    await c.request("POST", "/local/gateway/apis", { slug: ${JSON.stringify(slug)} });
+    const { key } = await c.request("POST", "/local/gateway/keys", { api_slug: ${JSON.stringify(slug)}, credits: 100 });
+    const idle = await c.gateway.connectWebSocket(${JSON.stringify(slug)}, { consumerKey: key });
+    const s = await c.gateway.connectWebSocket(${JSON.stringify(slug)}, { consumerKey: key });
+    s.on("token", () => {});
+    s.on("close", (ev) => console.log("closed", ev.code));
+    console.log((await s.chat([{ role: "user", content: "x" }])).content.trim());
+    setTimeout(() => s.close(), 100);
+  `;
+  // Not spawnSync: the stand-in upstream answers on this process's event loop.
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: pkg, env: { ...process.env, AEROSTACK_LOG: "", DEBUG: "" } });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const killer = setTimeout(() => child.kill(), 30_000);
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  clearTimeout(killer);
+  assert.equal(code, 0, `the process did not exit by itself: ${err}`);
+  assert.deepEqual(out.trim().split("\n"), ["echo: x", "closed 1000"]);
 });

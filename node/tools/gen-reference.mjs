@@ -26,6 +26,7 @@ const SECTIONS = [
     "`import { AerostackClient } from \"aerostack\"`. Every namespace method takes a last optional `CallOptions` " +
       "argument (`{ timeoutMs, retry, idempotencyKey, headers, signal }`); results are camelCase with times as `Date` " +
       "(their shapes are under Results)."],
+  ["gateway-socket.ts", "The gateway's WebSocket", "`await client.gateway.connectWebSocket(apiSlug, { consumerKey })`: chat, events, close."],
   ["realtime.ts", "Realtime", "`client.realtime.channel(topic)` and `client.socket`."],
   ["transport.ts", "Call options and streams", "`Stream<T>` is what `listAll`, `jobsAll` and `chatStream` return: an async iterator (`for await`)."],
   ["hooks.ts", "Logic Modules and queue workers (aerostack/hooks)",

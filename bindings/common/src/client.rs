@@ -1,4 +1,5 @@
-//! [`ClientHandle`]: one engine client (one connection pool) as a binding holds it.
+//! [`ClientHandle`]: one engine client (one connection pool) as a binding holds it; it also opens
+//! the realtime connection and gateway sockets.
 //!
 //! Every method checks the process guard, decodes its JSON arguments, and returns the engine
 //! future to run (the binding starts it as a [`crate::Task`], or awaits it where its host has a
@@ -14,6 +15,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::panic::contained;
+use crate::gateway_socket::GatewaySocketHandle;
 use crate::hosted::HostedCall;
 use crate::options::{self, FetchOptions, RealtimeOptions};
 use crate::realtime::RealtimeHandle;
@@ -159,6 +161,21 @@ impl ClientHandle {
     pub fn hosted_upload(&self, args: Value, data: Option<Bytes>) -> Result<HostedCall, Error> {
         let client = self.client()?;
         Ok(HostedCall::spawn(async move { ops::upload(&client, args, data, None).await })?)
+    }
+
+    /// Opens gateway API `api_slug`'s chat socket with `consumer_key` (else the client's
+    /// consumer key); a refused key fails here with the error the HTTP gateway calls raise.
+    pub fn gateway_socket(
+        &self,
+        api_slug: &str,
+        consumer_key: Option<&str>,
+    ) -> Result<impl Future<Output = Result<GatewaySocketHandle, Error>> + Send + 'static, Error> {
+        let client = self.client()?;
+        let (slug, key, case) = (api_slug.to_string(), consumer_key.map(str::to_string), self.case);
+        Ok(contained(async move {
+            let socket = client.gateway().connect_socket(&slug, key.as_deref()).await?;
+            Ok(GatewaySocketHandle::new(socket, case))
+        }))
     }
 
     /// A realtime connection of this client's project (the socket opens on first use).

@@ -4,7 +4,7 @@
 //!
 //! - Handles (`Arc`-backed, `Clone + Send + Sync`, refused after `fork()` with an error that says
 //!   what to do): [`ClientHandle`] (calls, uploads, downloads, streams, host-routed calls,
-//!   realtime), [`RealtimeHandle`] + [`ChannelHandle`], [`WorkerHandle`] + [`InvocationHandle`]
+//!   realtime, gateway sockets), [`RealtimeHandle`] + [`ChannelHandle`], [`GatewaySocketHandle`], [`WorkerHandle`] + [`InvocationHandle`]
 //!   (Logic Modules and queue jobs), [`StreamHandle`], [`HostedCall`], [`LocalPlatformHandle`].
 //! - Methods that wait return the engine future; the binding runs it as a [`Task`] (block with
 //!   spin-then-park, or hand the outcome once to a completion callback) and never blocks an
@@ -30,6 +30,7 @@ pub mod chat_decoder;
 pub mod client;
 pub mod errors;
 pub mod events;
+pub mod gateway_socket;
 pub mod hosted;
 pub mod logs;
 pub mod naming;
@@ -57,6 +58,7 @@ pub use chat_decoder::ChatDecoderHandle;
 pub use client::ClientHandle;
 pub use errors::{ErrorDto, ErrorFamily, family_of};
 pub use events::{EventQueue, OverflowPolicy};
+pub use gateway_socket::GatewaySocketHandle;
 pub use hosted::{HostedCall, Step};
 pub use platform::{LocalPlatformHandle, PlatformInfo};
 pub use progress::ProgressCell;

@@ -455,7 +455,7 @@ fn collection_query(a: &Args) -> Result<CollectionQuery, Error> {
     })
 }
 
-fn chat_request(a: &Args) -> Result<ChatRequest, Error> {
+pub(crate) fn chat_request(a: &Args) -> Result<ChatRequest, Error> {
     Ok(ChatRequest {
         messages: a.typed("messages", "[{\"role\": \"user\", \"content\": \"Hi\"}]")?,
         model: a.opt_str("model")?.map(str::to_string),

@@ -42,6 +42,9 @@ pub const USER_DATA: &[(&str, &[&str])] = &[
     ("gateway.wallet", NONE),
     ("gateway.usage", NONE),
     ("gateway.billing_log", NONE),
+    // A gateway socket's event (`unknown` carries the platform's frame) and a collected chat.
+    ("gateway.socket_event", NONE),
+    ("gateway.socket_chat", NONE),
     ("auth.signup", SESSION),
     ("auth.signin", SESSION),
     ("auth.register", SESSION),

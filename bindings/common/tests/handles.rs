@@ -133,3 +133,91 @@ fn a_worker_serves_a_module_and_stops_within_its_grace() {
     assert_eq!(e.status(), Some(503), "{}: {}", e.code().as_str(), e.message());
     p.shutdown();
 }
+
+/// A stand-in OpenAI-compatible upstream (the third party behind the gateway): every request is
+/// answered with the same stream, "echo: " and "hi", then usage {4, 7, 11}.
+fn sse_upstream() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { break };
+            let mut reader = BufReader::new(conn);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let mut frames = String::new();
+            for piece in ["echo: ", "hi"] {
+                frames.push_str(&format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {"content": piece}}]})));
+            }
+            let usage = json!({"choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 7, "total_tokens": 11}});
+            frames.push_str(&format!("data: {usage}\n\ndata: [DONE]\n\n"));
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+            let _ = reader.get_mut().write_all(format!("{head}{frames}").as_bytes());
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn a_gateway_socket_streams_collects_and_refuses_a_bad_key() {
+    let p = LocalPlatformHandle::start(json!({"from_env": false, "ai_base_url": sse_upstream(), "ai_model": "m"})).unwrap();
+    let i = p.info();
+    // Results in camelCase, as Node and PHP get them.
+    let options = json!({"base_url": i.api_url, "api_key": i.api_key, "project_id": i.project_id, "ignore_env": true, "result_case": "camel"});
+    let c = ClientHandle::new(options, "aerostack-test/0").unwrap();
+    run(c.call("request", json!({"method": "POST", "path": "/local/gateway/apis", "body": {"slug": "hs"}}))).unwrap();
+    let consumer = run(c.call("request", json!({"method": "POST", "path": "/local/gateway/keys", "body": {"api_slug": "hs", "credits": 100}}))).unwrap();
+    let key = consumer["key"].as_str().unwrap();
+
+    let s = run(c.gateway_socket("hs", Some(key))).unwrap();
+    assert_eq!((s.state().as_str(), s.api_slug()), ("open", "hs"));
+    let hi = json!([{"role": "user", "content": "hi"}]);
+    let id = run(s.send_chat(json!({"messages": hi}))).unwrap();
+    let mut events = Vec::new();
+    while events.last().is_none_or(|e: &Value| e["type"] != "done") {
+        events.push(run(s.next_event(Some(10_000))).unwrap().expect("an event within 10 s"));
+    }
+    assert_eq!(events[0], json!({"type": "token", "content": "echo: ", "request": id}));
+    assert_eq!(events[1]["content"], "hi");
+    let done = &events[2];
+    assert_eq!((&done["content"], &done["tokensUsed"], &done["request"]), (&json!("echo: hi"), &json!(11), &id), "{done}");
+    assert_eq!(done["usage"]["totalTokens"], 11, "{done}");
+
+    let reply = run(s.chat(json!({"messages": hi, "timeout_ms": 10_000}))).unwrap();
+    assert_eq!(reply, json!({"content": "echo: hi", "tokensUsed": 11, "usage": {"promptTokens": 4, "completionTokens": 7, "totalTokens": 11}}));
+
+    // An error event names its family; the socket goes on. Arguments are checked first.
+    let refused = run(s.send(json!({"type": "dance"}))).unwrap();
+    let ev = run(s.next_event(Some(10_000))).unwrap().expect("an error event");
+    assert_eq!((&ev["type"], &ev["family"], &ev["request"]), (&json!("error"), &json!("validation"), &refused), "{ev}");
+    let e = s.send_chat(json!({"messages": "hi"})).err().expect("messages must be a list");
+    assert_eq!(field(&e), "messages");
+    let e = run(s.chat(json!({"messages": hi, "temperature": 9}))).unwrap_err();
+    assert_eq!(e.code().as_str(), "VALIDATION_ERROR", "{}", e.message());
+    let pong = run(s.ping()).unwrap();
+    assert_eq!(run(s.next_event(Some(10_000))).unwrap(), Some(json!({"type": "pong", "request": pong})));
+
+    run(s.close(None, None)).unwrap();
+    assert_eq!(s.state(), "closed");
+    assert_eq!(run(s.next_event(Some(10_000))).unwrap(), Some(json!({"type": "closed", "code": 1000, "reason": ""})));
+    assert_eq!(run(s.next_event(Some(10_000))).unwrap(), None);
+    let e = run(s.ping()).unwrap_err();
+    assert_eq!(e.code().as_str(), "NETWORK_ERROR");
+
+    // A key the platform does not know: refused at the handshake, an auth error.
+    let e = run(c.gateway_socket("hs", Some("ask_test_nope"))).unwrap_err();
+    let dto = aerostack_bindings_common::ErrorDto::from(&e);
+    assert_eq!((dto.code.as_str(), dto.family.as_str(), dto.status), ("AUTH_INVALID_KEY", "auth", Some(401)));
+    p.shutdown();
+}

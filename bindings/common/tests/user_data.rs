@@ -271,6 +271,15 @@ fn every_key_outside_user_data_is_snake_case() {
     call("gateway.billing_log", json!({"consumer_id": consumer["consumer_id"], "api_id": consumer["api_id"], "units": 3}), &mut seen);
     call("gateway.wallet", json!({"api_slug": "ud-api", "consumer_key": key}), &mut seen);
     call("gateway.usage", json!({"api_slug": "ud-api", "consumer_key": key}), &mut seen);
+    // Its chat socket: a pong, and a chat refused (no AI upstream here) as an error event.
+    let sock = run(c.gateway_socket("ud-api", key.as_str()));
+    run(sock.ping());
+    run(sock.send_chat(json!({"messages": [{"role": "user", "content": "hi"}]})));
+    for _ in 0..2 {
+        let ev = run(sock.next_event(Some(10_000))).expect("an event within 10 s");
+        check("gateway.socket_event", &ev, &mut seen);
+    }
+    run(sock.close(None, None));
 
     let item = call("db.collection.create", json!({"collection": "ud", "data": weird()}), &mut seen);
     let item_id = item["id"].clone();
@@ -507,6 +516,7 @@ fn every_key_outside_user_data_is_snake_case() {
         // through a gateway API, chat needs an AI upstream (the platform has none here)
         "gateway.chat",
         "gateway.chat_stream",
+        "gateway.socket_chat",
         "ai.search.configure",
     ];
     for (ty, _) in USER_DATA {

@@ -1,5 +1,6 @@
-//! `NativeClient`: the surface's `ClientHandle` (calls, uploads, downloads, streams, realtime);
-//! every waiting method returns a Promise (completion.rs) and takes an optional cancel token.
+//! `NativeClient`: the surface's `ClientHandle` (calls, uploads, downloads, streams, realtime,
+//! gateway sockets); every waiting method returns a Promise (completion.rs) and takes an optional
+//! cancel token.
 
 use aerostack_bindings_common::ClientHandle;
 use napi::Env;
@@ -7,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::completion::{NativeCancel, NativeProgress, Out, submit};
+use crate::gateway_socket::NativeGatewaySocket;
 use crate::hosted::NativeHostedCall;
 use crate::realtime::NativeRealtime;
 use crate::stream::NativeStream;
@@ -135,6 +137,27 @@ impl NativeClient {
                 .hosted_upload(parse_json("args", &args_json)?, data)
                 .map_err(to_napi)?,
         ))
+    }
+
+    /// Opens gateway API `api_slug`'s chat socket with `consumer_key` (else the client's): a
+    /// Promise of the `NativeGatewaySocket` (or the error text: a refused key fails here).
+    #[napi(ts_return_type = "Promise<string | NativeGatewaySocket>", catch_unwind)]
+    pub fn gateway_socket<'e>(
+        &self,
+        env: &'e Env,
+        api_slug: String,
+        consumer_key: Option<String>,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'e>> {
+        let open = self.h.gateway_socket(&api_slug, consumer_key.as_deref());
+        submit(
+            env,
+            open.map(|f| async move {
+                f.await
+                    .map(|s| Out::GatewaySocket(NativeGatewaySocket::new(s)))
+            }),
+            cancel,
+        )
     }
 
     /// A realtime connection of this client's project (opened on first use).

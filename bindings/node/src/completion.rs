@@ -32,6 +32,7 @@ pub enum Out {
     /// `storage.get`: `{ data: Buffer, contentType }`.
     Download(Vec<u8>, Option<String>),
     Stream(crate::stream::NativeStream),
+    GatewaySocket(crate::gateway_socket::NativeGatewaySocket),
     Worker(crate::worker::NativeWorker),
     Invocation(crate::worker::NativeInvocation),
     Platform(crate::platform::NativePlatform),
@@ -58,6 +59,9 @@ impl ToNapiValue for Out {
                     },
                 ),
                 Out::Stream(s) => crate::stream::NativeStream::to_napi_value(env, s),
+                Out::GatewaySocket(s) => {
+                    crate::gateway_socket::NativeGatewaySocket::to_napi_value(env, s)
+                }
                 Out::Worker(w) => crate::worker::NativeWorker::to_napi_value(env, w),
                 Out::Invocation(i) => crate::worker::NativeInvocation::to_napi_value(env, i),
                 Out::Platform(p) => crate::platform::NativePlatform::to_napi_value(env, p),

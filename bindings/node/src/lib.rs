@@ -23,6 +23,7 @@
 
 mod client;
 mod completion;
+mod gateway_socket;
 mod hosted;
 mod logs;
 mod platform;

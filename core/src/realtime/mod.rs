@@ -45,7 +45,7 @@ pub use connection::GAVE_UP;
 pub use dedup::SeenIds;
 pub use presence::{PresenceDiff, PresenceEntry, PresenceState};
 pub use state::PublishAck;
-pub use topics::{qualify, ws_url};
+pub use topics::{qualify, ws_base, ws_url};
 
 use crate::client::Client;
 use crate::error::Result;

@@ -26,18 +26,22 @@ fn looks_like_project_id(s: &str) -> bool {
         .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// `http(s)://host[/v1]` -> `ws(s)://host/api/realtime`.
-pub fn ws_url(host_url: &str) -> String {
+/// `http(s)://host[/v1]` -> `ws(s)://host`: the origin of the platform's WebSocket endpoints.
+pub fn ws_base(host_url: &str) -> String {
     let h = host_url.trim_end_matches('/');
     let h = h.strip_suffix("/v1").unwrap_or(h);
-    let ws = if let Some(rest) = h.strip_prefix("https://") {
+    if let Some(rest) = h.strip_prefix("https://") {
         format!("wss://{rest}")
     } else if let Some(rest) = h.strip_prefix("http://") {
         format!("ws://{rest}")
     } else {
         h.to_string()
-    };
-    format!("{ws}/api/realtime")
+    }
+}
+
+/// `http(s)://host[/v1]` -> `ws(s)://host/api/realtime`.
+pub fn ws_url(host_url: &str) -> String {
+    format!("{}/api/realtime", ws_base(host_url))
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //!
 //! The consumer key comes from the call (`consumer_key`), else [`crate::ClientConfig::consumer_key`]
 //! (`AEROSTACK_CONSUMER_KEY`). Consumer calls go to the host's `/api/gateway/...` paths (those the
-//! official SDKs call) with `Authorization: Bearer <key>`.
+//! official SDKs call) with `Authorization: Bearer <key>`; [`Gateway::connect_socket`] opens the
+//! chat socket (gateway_socket.rs).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use crate::services::ai::{
     ChatRequest, ChatResponse, ChatStream, WireChat, check_messages, response_from_wire,
     stream_chat,
 };
+use crate::services::gateway_socket::GatewaySocket;
 use crate::services::require;
 use crate::transport::Call;
 
@@ -177,6 +179,20 @@ impl<'a> Gateway<'a> {
             Some(key),
         )
         .await
+    }
+
+    /// Opens gateway API `api_slug`'s chat socket (`{wsHost}/api/gateway/{apiSlug}/ws`, the
+    /// official `gateway.connectWebSocket`), authenticated with the consumer key as the
+    /// subprotocol `bearer-<key>`. A key the platform refuses fails here with the error the HTTP
+    /// calls raise (401 `AUTH_INVALID_KEY`; 403 `FORBIDDEN` for another API's key).
+    pub async fn connect_socket(
+        &self,
+        api_slug: &str,
+        consumer_key: Option<&str>,
+    ) -> Result<GatewaySocket> {
+        check_slug(api_slug)?;
+        let key = self.key(consumer_key)?;
+        crate::services::gateway_socket::connect(self.client, api_slug, key).await
     }
 
     /// The consumer's wallet (of API `api_slug` when given).

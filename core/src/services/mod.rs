@@ -7,6 +7,7 @@ pub mod collections;
 pub mod custom;
 pub mod db;
 pub mod gateway;
+pub mod gateway_socket;
 pub mod invoke;
 pub mod outbox;
 pub mod queue;

@@ -1,7 +1,7 @@
 // The README's examples, type-checked with `tsc --strict --noEmit` (test/package.test.mjs).
 import {
   AerostackClient, AerostackError, ClientError, NotFoundError,
-  type AuthSession, type CacheListPage, type HistoryMessage, type JobRecord, type PresenceEntry, type QueryResult, type RealtimeEvent, type User,
+  type AuthSession, type GatewaySocketChatResult, type GatewaySocketEvent, type CacheListPage, type HistoryMessage, type JobRecord, type PresenceEntry, type QueryResult, type RealtimeEvent, type User,
 } from "aerostack";
 import { LocalPlatform } from "aerostack/local";
 import { serve, type ScopedSdk } from "aerostack/hooks";
@@ -22,6 +22,17 @@ export async function example(): Promise<void> {
   const ac = new AbortController();
   await client.storage.upload(Buffer.from("hi"), { path: "a.txt", contentType: "text/plain", signal: ac.signal, onProgress: (sent, total) => console.log(sent, total) });
   for await (const chunk of client.ai.chatStream([{ role: "user", content: "Hi" }], { model: "gpt-4o-mini", timeoutMs: 5000 })) console.log(chunk.delta);
+  const socket = await client.gateway.connectWebSocket("my-bot", { consumerKey: "ask_test_…" });
+  socket.on("token", (ev) => process.stdout.write(ev.content));
+  const reply: GatewaySocketChatResult = await socket.chat([{ role: "user", content: "Hi" }], { onToken: (t: string) => console.log(t), signal: ac.signal });
+  for await (const ev of socket) {
+    const e: GatewaySocketEvent = ev;
+    if (e.type === "done") console.log(e.tokensUsed, e.usage.totalTokens);
+    if (e.type === "error") console.log(e.error.code, e.request);
+    if (e.type === "close") break;
+  }
+  console.log(reply.content, reply.tokensUsed, socket.readyState, await socket.ping());
+  await socket.close();
   const channel = client.realtime.channel("orders");
   channel.on("INSERT", (event) => console.log(event.data));
   await channel.subscribe();

@@ -17,7 +17,7 @@ use axum::extract::ws::{
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
 use super::ai;
@@ -93,8 +93,13 @@ async fn run(st: AppState, mut ws: WebSocket, who: Consumer) {
                         .await
                         .is_ok(),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
-                    // The WebSocket layer answers the client's close frame.
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => false,
+                    Some(Ok(Message::Close(_))) => {
+                        // The WebSocket layer queued the echo of the client's close frame;
+                        // flushing sends it, so the client sees a clean close, not 1006.
+                        let _ = ws.flush().await;
+                        false
+                    }
+                    Some(Err(_)) | None => false,
                 };
                 if !ok {
                     return;

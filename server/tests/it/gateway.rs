@@ -775,6 +775,11 @@ async fn websocket_chat() {
         (&json!(11), &json!(1))
     );
     ws.close(None).await.unwrap();
+    // The close is echoed (a clean close, not a dropped connection).
+    let echo = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .expect("an answer within 5 s");
+    assert!(matches!(echo, Some(Ok(Message::Close(_)))), "{echo:?}");
 
     // An empty wallet: an error frame, the socket stays usable.
     let proto = format!("bearer-{broke}");
