@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 __all__ = [
     "AerostackClient",
     "SyncAerostackClient",
+    "AsyncGatewaySocket",
+    "SyncGatewaySocket",
     "SDK",
     "AerostackError",
     "LocalPlatform",
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
     from . import errors, hooks, local, sync, utils
     from ._client import AerostackClient, SyncAerostackClient
+    from ._gateway_socket import AsyncGatewaySocket, SyncGatewaySocket
     from ._records import QueryResult, Record
     from ._sdk import SDK
     from .errors import AerostackError
@@ -52,6 +55,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "AerostackClient": ("._client", "AerostackClient"),
     "SyncAerostackClient": ("._client", "SyncAerostackClient"),
+    "AsyncGatewaySocket": ("._gateway_socket", "AsyncGatewaySocket"),
+    "SyncGatewaySocket": ("._gateway_socket", "SyncGatewaySocket"),
     "SDK": ("._sdk", "SDK"),
     "AerostackError": (".errors", "AerostackError"),
     "LocalPlatform": (".local", "LocalPlatform"),

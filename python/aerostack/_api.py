@@ -19,6 +19,7 @@ from ._records import QueryResult, Record, StoredObject
 from .utils import seconds_ms
 
 if TYPE_CHECKING:  # pragma: no cover - typing only (the stub replaces this module for checkers)
+    from ._gateway_socket import GatewaySocket
     from ._transport import Progress, Transport
 
     Call = Union
@@ -450,8 +451,9 @@ class Ai(_Ns):
 
 class Gateway(_Ns):
     """The AI gateway, as a consumer: chat through a gateway API (``api_slug``) billed to the
-    consumer key (``consumer_key``, else the client's ``consumer_key``), its wallet and usage; and
-    ``billing_log``, with which the project's backend debits a consumer itself (the project key)."""
+    consumer key (``consumer_key``, else the client's ``consumer_key``), over HTTP or a WebSocket
+    (``connect_websocket``), its wallet and usage; and ``billing_log``, with which the project's
+    backend debits a consumer itself (the project key)."""
 
     __slots__ = ()
 
@@ -471,6 +473,14 @@ class Gateway(_Ns):
                                                       "model": model, "temperature": temperature,
                                                       "max_tokens": max_tokens, "top_p": top_p,
                                                       "consumer_key": consumer_key})
+
+    def connect_websocket(self, api_slug: str, consumer_key: Optional[str] = None) -> Call[GatewaySocket]:
+        """Opens gateway API ``api_slug``'s chat socket (the official ``connectWebSocket``),
+        authenticated with the consumer key (``consumer_key``, else the client's). A key the
+        platform refuses raises here, as the HTTP calls do (``AuthError``). Then
+        ``socket.chat(messages, on_token=...)`` gives ``{content, tokens_used, usage}``; events
+        with ``socket.next_event()`` or by iterating the socket; ``socket.close()``."""
+        return self._t.gateway_socket(api_slug, consumer_key)
 
     def wallet(self, api_slug: Optional[str] = None, consumer_key: Optional[str] = None) -> Call[Record]:
         """The consumer's wallet in tokens: ``{balance, total_purchased, total_consumed, plan_type,

@@ -2,6 +2,7 @@
 import os
 from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from ._gateway_socket import AsyncGatewaySocket, SyncGatewaySocket
 from ._records import QueryResult, Record, StoredObject
 from ._transport import AsyncStream, Progress, SyncStream, Transport
 
@@ -75,12 +76,19 @@ class AsyncDb:
 
 class AsyncGateway:
     """The AI gateway, as a consumer: chat through a gateway API (``api_slug``) billed to the
-consumer key (``consumer_key``, else the client's ``consumer_key``), its wallet and usage; and
-``billing_log``, with which the project's backend debits a consumer itself (the project key)."""
+consumer key (``consumer_key``, else the client's ``consumer_key``), over HTTP or a WebSocket
+(``connect_websocket``), its wallet and usage; and ``billing_log``, with which the project's
+backend debits a consumer itself (the project key)."""
     async def chat(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=..., consumer_key: Optional[str]=...) -> Record:
         """A chat completion through gateway API ``api_slug``; ``result.text``, ``.usage``."""
     def chat_stream(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=..., consumer_key: Optional[str]=...) -> AsyncStream[Record]:
         """``chat`` streamed: chunks with ``.delta``, the last ones ``.finish_reason`` and ``.usage``."""
+    async def connect_websocket(self, api_slug: str, consumer_key: Optional[str]=...) -> AsyncGatewaySocket:
+        """Opens gateway API ``api_slug``'s chat socket (the official ``connectWebSocket``),
+authenticated with the consumer key (``consumer_key``, else the client's). A key the
+platform refuses raises here, as the HTTP calls do (``AuthError``). Then
+``socket.chat(messages, on_token=...)`` gives ``{content, tokens_used, usage}``; events
+with ``socket.next_event()`` or by iterating the socket; ``socket.close()``."""
     async def wallet(self, api_slug: Optional[str]=..., consumer_key: Optional[str]=...) -> Record:
         """The consumer's wallet in tokens: ``{balance, total_purchased, total_consumed, plan_type,
 hard_limit, soft_limit}``."""
@@ -314,12 +322,19 @@ class SyncDb:
 
 class SyncGateway:
     """The AI gateway, as a consumer: chat through a gateway API (``api_slug``) billed to the
-consumer key (``consumer_key``, else the client's ``consumer_key``), its wallet and usage; and
-``billing_log``, with which the project's backend debits a consumer itself (the project key)."""
+consumer key (``consumer_key``, else the client's ``consumer_key``), over HTTP or a WebSocket
+(``connect_websocket``), its wallet and usage; and ``billing_log``, with which the project's
+backend debits a consumer itself (the project key)."""
     def chat(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=..., consumer_key: Optional[str]=...) -> Record:
         """A chat completion through gateway API ``api_slug``; ``result.text``, ``.usage``."""
     def chat_stream(self, api_slug: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]=..., temperature: Optional[float]=..., max_tokens: Optional[int]=..., top_p: Optional[float]=..., consumer_key: Optional[str]=...) -> SyncStream[Record]:
         """``chat`` streamed: chunks with ``.delta``, the last ones ``.finish_reason`` and ``.usage``."""
+    def connect_websocket(self, api_slug: str, consumer_key: Optional[str]=...) -> SyncGatewaySocket:
+        """Opens gateway API ``api_slug``'s chat socket (the official ``connectWebSocket``),
+authenticated with the consumer key (``consumer_key``, else the client's). A key the
+platform refuses raises here, as the HTTP calls do (``AuthError``). Then
+``socket.chat(messages, on_token=...)`` gives ``{content, tokens_used, usage}``; events
+with ``socket.next_event()`` or by iterating the socket; ``socket.close()``."""
     def wallet(self, api_slug: Optional[str]=..., consumer_key: Optional[str]=...) -> Record:
         """The consumer's wallet in tokens: ``{balance, total_purchased, total_consumed, plan_type,
 hard_limit, soft_limit}``."""

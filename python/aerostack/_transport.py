@@ -179,6 +179,16 @@ class Transport:
             return _records.dumps(merged)
         return _records.dumps(args)
 
+    def _native_with_options(self) -> "NativeClient":
+        """The native client with this transport's per-call options (timeout, headers), for
+        what is not an operation (a gateway socket)."""
+        if not self.options:
+            return self.native
+        try:
+            return self.native.with_options(_records.dumps(self.options))
+        except native().NativeError as e:
+            raise _from_native(e) from None
+
     def with_options(self, options: Dict[str, Any]) -> "Transport":
         merged = dict(self.options or {})
         merged.update(options)
@@ -239,6 +249,15 @@ class SyncTransport(Transport):
                extra: Optional[Dict[str, Any]] = None) -> "SyncStream[T]":
         return SyncStream(self, op, self._args(args, extra), convert)
 
+    def gateway_socket(self, api_slug: str, consumer_key: Optional[str]) -> Any:
+        """Opens a gateway chat socket (``gateway.connect_websocket``)."""
+        from ._gateway_socket import SyncGatewaySocket
+
+        try:
+            return SyncGatewaySocket(self._native_with_options().gateway_socket(api_slug, consumer_key))
+        except native().NativeError as e:
+            raise _from_native(e) from None
+
 
 class AsyncTransport(Transport):
     """Awaitable calls driven by the engine's runtime; cancelling the task drops the call.
@@ -296,6 +315,20 @@ class AsyncTransport(Transport):
     def stream(self, op: str, args: Mapping[str, Any], convert: Callable[[Any], T] = _identity,
                extra: Optional[Dict[str, Any]] = None) -> "AsyncStream[T]":
         return AsyncStream(self, op, self._args(args, extra), convert)
+
+    def gateway_socket(self, api_slug: str, consumer_key: Optional[str]) -> Any:
+        """Opens a gateway chat socket (``gateway.connect_websocket``): a coroutine."""
+        return self._gateway_socket(api_slug, consumer_key)
+
+    async def _gateway_socket(self, api_slug: str, consumer_key: Optional[str]) -> Any:
+        from ._gateway_socket import AsyncGatewaySocket
+
+        n = self._native_with_options()
+        try:
+            raw = await _on_port(lambda port, fut: n.gateway_socket_async(port, fut, api_slug, consumer_key))
+        except native().NativeError as e:
+            raise _from_native(e) from None
+        return AsyncGatewaySocket(raw)
 
 
 async def _on_port(start: Callable[[Any, "asyncio.Future[Any]"], Any], abort: bool = True) -> Any:

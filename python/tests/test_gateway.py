@@ -1,6 +1,7 @@
 """The AI gateway as a consumer uses it: chat through a gateway API billed to a consumer key,
-streamed and not, the wallet and the daily usage; billing logs by the project; and the errors a
-consumer meets (no key, out of credits, no AI upstream)."""
+streamed and not, over HTTP and the WebSocket (``connect_websocket``), the wallet and the daily
+usage; billing logs by the project; and the errors a consumer meets (no key, out of credits, no
+AI upstream, a refused key at the socket's handshake)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, Dict
 
 import pytest
 
-from aerostack import AerostackClient, SyncAerostackClient, errors
+from aerostack import AerostackClient, AsyncGatewaySocket, SyncAerostackClient, SyncGatewaySocket, errors
 from aerostack.local import LocalPlatform
 
 
@@ -94,3 +95,80 @@ def test_the_sdk_gateway_operations(ai_platform: LocalPlatform, uid: str) -> Non
     # a keyword the operation does not take is named, not ignored
     with pytest.raises(errors.ValidationError, match="no parameter timeout"):
         bare.database.db_query(request={"sql": "SELECT 1"}, timeout=5)
+
+
+HI = [{"role": "user", "content": "Hi"}]
+
+
+def test_websocket_chat_sync(ai_platform: LocalPlatform, uid: str) -> None:
+    c = _sync(ai_platform)
+    slug = f"ws-{uid}"
+    con = _consumer(c, slug, 1000)
+    with c.gateway.connect_websocket(slug, consumer_key=con["key"]) as s:
+        assert isinstance(s, SyncGatewaySocket)
+        assert s.state == "open" and s.api_slug == slug and s.url.endswith(f"/api/gateway/{slug}/ws")
+        # Streamed: every piece to on_token, then the whole answer with the tokens billed.
+        tokens: list = []
+        answer = s.chat(HI, on_token=tokens.append)
+        assert len(tokens) == 8 and answer.content == "".join(tokens)
+        assert answer.content.startswith("- point one") and answer.content.endswith("(Hi)")
+        assert answer.tokens_used == 11 and answer.usage.total_tokens == 11
+        # Collected by the engine.
+        again = s.chat([{"role": "user", "content": "again"}], timeout=10)
+        assert again.content.endswith("(again)") and again.tokens_used == 11
+        # An error frame leaves the socket usable; the event carries the exception a call raises.
+        rid = s.send({"type": "dance"})
+        ev = s.next_event(timeout=10)
+        assert ev is not None and (ev.type, ev.request, ev.code) == ("error", rid, "VALIDATION_ERROR")
+        assert isinstance(ev.error, errors.ValidationError)
+        with pytest.raises(errors.ValidationError):
+            s.chat(HI, temperature=9)
+        p = s.ping()
+        assert s.next_event(timeout=10) == {"type": "pong", "request": p}
+        assert s.next_event(timeout=0.05) is None
+    assert s.state == "closed"
+    assert c.gateway.wallet(slug, consumer_key=con["key"]).total_consumed == 22
+    # A refused key fails at the handshake with the HTTP calls' error.
+    with pytest.raises(errors.AuthError) as ei:
+        c.gateway.connect_websocket(slug, consumer_key="ask_test_00000000000000000000000000000000")
+    assert ei.value.code == "AUTH_INVALID_KEY" and ei.value.status == 401
+    with pytest.raises(errors.ValidationError) as vi:
+        c.gateway.connect_websocket(slug)  # no consumer key anywhere
+    assert (vi.value.details or {}).get("field") == "consumer_key"
+
+
+async def test_websocket_events_async(ai_platform: LocalPlatform, uid: str) -> None:
+    slug = f"wsa-{uid}"
+    con = _consumer(_sync(ai_platform), slug, 1000)
+    c = AerostackClient(project_id=ai_platform.project_id, api_key=ai_platform.api_key,
+                        base_url=ai_platform.api_url, consumer_key=con["key"])
+    s = await c.gateway.connect_websocket(slug)
+    assert isinstance(s, AsyncGatewaySocket)
+    chat_id = await s.send_chat(HI)
+    pong = await s.ping()
+    seen = []
+    async for ev in s:
+        seen.append(ev)
+        if ev.type == "pong":
+            await s.close(4000, "bye")
+    assert [e.type for e in seen] == ["token"] * 8 + ["done", "pong", "closed"]
+    assert {e.request for e in seen[:9]} == {chat_id} and seen[9].request == pong
+    assert seen[8].content.endswith("(Hi)") and seen[8].tokens_used == 11
+    assert (seen[-1].code, seen[-1].reason) == (4000, "bye")
+    assert s.state == "closed"
+    with pytest.raises(errors.NetworkError):
+        await s.ping()
+    # Another API's key: refused (403) at the handshake.
+    other = f"wso-{uid}"
+    _consumer(_sync(ai_platform), other, 1)
+    with pytest.raises(errors.AuthError) as ei:
+        await c.gateway.connect_websocket(other)
+    assert ei.value.status == 403
+    # Out of credits: the chat raises, the socket goes on.
+    broke = _consumer(_sync(ai_platform), f"wsb-{uid}", 0)
+    async with await c.gateway.connect_websocket(f"wsb-{uid}", consumer_key=broke["key"]) as b:
+        with pytest.raises(errors.AerostackError) as ci:
+            await b.chat(HI)
+        assert ci.value.code == "INSUFFICIENT_CREDITS"
+        p = await b.ping()
+        assert await b.next_event(timeout=10) == {"type": "pong", "request": p}

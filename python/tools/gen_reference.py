@@ -31,6 +31,10 @@ SECTIONS: Sequence[Tuple[str, str, Sequence[str], str]] = [
      "`client.auth`, `client.db`, ... on `AerostackClient`. On `SyncAerostackClient` each method has "
      "the same signature without `async` (classes `SyncAuth`, `SyncDb`, ...), and streams are plain "
      "iterators instead of async ones."),
+    ("The gateway's WebSocket", "_gateway_socket.py", ["AsyncGatewaySocket", "SyncGatewaySocket"],
+     "`await client.gateway.connect_websocket(api_slug, consumer_key=...)` gives an `AsyncGatewaySocket` "
+     "(`SyncGatewaySocket` on `SyncAerostackClient`): `chat`, `send_chat`, `ping`, `send`, `next_event`, "
+     "iteration until the `closed` event, `close`."),
     ("Realtime", "_realtime.py", ["Realtime", "Channel", "EventStream", "Socket", "Pending"],
      "`client.realtime` and `client.socket`. Calls marked *started at once* return a `Pending` on "
      "the async client (await it, or not) and the result on the sync client."),

@@ -30,6 +30,10 @@ def _strip_call(node: ast.expr) -> ast.expr:
     return node
 
 
+#: Handles with an async and a sync class (``AsyncGatewaySocket``, ``SyncGatewaySocket``).
+FACED = ("GatewaySocket",)
+
+
 def render() -> str:
     tree = ast.parse(SRC.read_text())
     namespaces: list[str] = []
@@ -42,6 +46,7 @@ def render() -> str:
         "import os",
         "from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union",
         "",
+        "from ._gateway_socket import AsyncGatewaySocket, SyncGatewaySocket",
         "from ._records import QueryResult, Record, StoredObject",
         "from ._transport import AsyncStream, Progress, SyncStream, Transport",
         "",
@@ -70,6 +75,8 @@ def render() -> str:
                         returns = ast.Name(prefix + item.returns.id)  # a namespace handle (db.collection)
                     else:
                         returns = _strip_call(item.returns) if item.returns else None
+                        if isinstance(returns, ast.Name) and returns.id in FACED:
+                            returns = ast.Name(prefix + returns.id)  # a handle with a face of each kind
                     fn = ast.FunctionDef(
                         name=item.name,
                         args=item.args,

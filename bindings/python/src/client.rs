@@ -1,11 +1,12 @@
 //! `NativeClient`: the surface's `ClientHandle` (calls, uploads, downloads, streams, host-routed
-//! calls), each method blocking (GIL released) or `*_async` on a completion port.
+//! calls, gateway sockets), each method blocking (GIL released) or `*_async` on a completion port.
 
 use aerostack_bindings_common::{ClientHandle, StoredObject};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
 use crate::completion::{self, NativeCall, NativePort, NativeTask, Progress, block_on, submit};
+use crate::gateway_socket::NativeGatewaySocket;
 use crate::hosted::NativeHostedCall;
 use crate::stream::NativeStream;
 use crate::{parse_json, to_pyerr, user_agent};
@@ -118,6 +119,21 @@ impl NativeClient {
     fn stream_async(&self, port: &NativePort, fut: Py<PyAny>, op: &str, args_json: &str) -> PyResult<NativeCall> {
         let open = self.h.open_stream(op, parse_json("args", args_json)?);
         submit(port, fut, open.map(|f| async move { f.await.map(NativeStream::new) }))
+    }
+
+    /// Opens gateway API `api_slug`'s chat socket with `consumer_key` (else the client's); a
+    /// refused key raises here (the HTTP gateway calls' error).
+    #[pyo3(signature = (api_slug, consumer_key=None))]
+    fn gateway_socket(&self, py: Python<'_>, api_slug: &str, consumer_key: Option<&str>) -> PyResult<NativeGatewaySocket> {
+        let open = self.h.gateway_socket(api_slug, consumer_key);
+        block_on(py, open.map(|f| async move { f.await.map(NativeGatewaySocket::new) }))
+    }
+
+    /// `gateway_socket` on the port: resolves `fut` with the `NativeGatewaySocket`.
+    #[pyo3(signature = (port, fut, api_slug, consumer_key=None))]
+    fn gateway_socket_async(&self, port: &NativePort, fut: Py<PyAny>, api_slug: &str, consumer_key: Option<&str>) -> PyResult<NativeCall> {
+        let open = self.h.gateway_socket(api_slug, consumer_key);
+        submit(port, fut, open.map(|f| async move { f.await.map(NativeGatewaySocket::new) }))
     }
 
     /// Starts `op` with its HTTP requests handed to Python (see `NativeHostedCall`).

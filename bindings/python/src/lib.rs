@@ -14,6 +14,7 @@
 
 mod client;
 mod completion;
+mod gateway_socket;
 mod hosted;
 mod logs;
 mod platform;
@@ -128,6 +129,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<completion::NativeTask>()?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<stream::NativeStream>()?;
+    m.add_class::<gateway_socket::NativeGatewaySocket>()?;
     m.add_class::<hosted::NativeHostedCall>()?;
     m.add_class::<realtime::NativeRealtime>()?;
     m.add_class::<realtime::NativeChannel>()?;
