@@ -16,8 +16,8 @@ import (
 )
 
 // The Go type each result type of the surface's user-data table decodes into. Event types
-// (realtime.event, realtime.presence_event, worker.invocation) are RealtimeEvent and Event,
-// which keep the whole event in Raw.
+// (realtime.event, realtime.presence_event, worker.invocation, gateway.socket_event) are
+// RealtimeEvent, Event and GatewaySocketEvent, which keep the whole event in Raw.
 var resultTypes = map[string]any{
 	"db.query": aerostack.QueryResult{}, "db.query_one": aerostack.Record{}, "db.batch": aerostack.BatchResult{},
 	"auth.signup": aerostack.AuthSession{}, "auth.signin": aerostack.AuthSession{},
@@ -59,9 +59,11 @@ var resultTypes = map[string]any{
 	"local.outbox": []aerostack.OutboxMessage{}, "local.workers": aerostack.ServedNow{},
 	"local.wait_served": aerostack.ServedNow{}, "realtime.publish": aerostack.PublishAck{},
 	"realtime.presence": []aerostack.PresenceEntry{},
+	"gateway.socket_chat": aerostack.GatewaySocketChat{},
 }
 
-var eventTypes = map[string]bool{"realtime.event": true, "realtime.presence_event": true, "worker.invocation": true}
+var eventTypes = map[string]bool{"realtime.event": true, "realtime.presence_event": true, "worker.invocation": true,
+	"gateway.socket_event": true}
 
 var (
 	anyType  = reflect.TypeFor[any]()

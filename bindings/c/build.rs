@@ -5,7 +5,8 @@ fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    let config = cbindgen::Config::from_file(format!("{dir}/cbindgen.toml")).expect("cbindgen.toml is valid");
+    let config = cbindgen::Config::from_file(format!("{dir}/cbindgen.toml"))
+        .expect("cbindgen.toml is valid");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     cbindgen::Builder::new()
         .with_crate(&dir)

@@ -62,6 +62,11 @@ typedef struct AerostackClient AerostackClient;
 typedef struct AerostackCompletionQueue AerostackCompletionQueue;
 
 /**
+ * An open gateway chat socket (from a completion of `aerostack_client_gateway_socket`).
+ */
+typedef struct AerostackGatewaySocket AerostackGatewaySocket;
+
+/**
  * A hosted call (free it with `aerostack_hosted_free`, which aborts it if still running).
  */
 typedef struct AerostackHosted AerostackHosted;
@@ -138,6 +143,10 @@ typedef struct {
    * An invocation (owned by the caller: `aerostack_invocation_free`); NULL when none came.
    */
   AerostackInvocation *invocation;
+  /**
+   * An opened gateway chat socket (owned by the caller: `aerostack_gateway_socket_free`).
+   */
+  AerostackGatewaySocket *gateway_socket;
   /**
    * Progress: bytes sent so far and the total (-1 when unknown).
    */
@@ -343,6 +352,89 @@ int32_t aerostack_cancel_fire(const AerostackCancel *cancel, char **err);
  * Frees a cancel token (NULL is ignored).
  */
 void aerostack_cancel_free(AerostackCancel *cancel);
+
+/**
+ * Submits opening the chat socket of gateway API `api_slug` with `consumer_key` (empty: the
+ * client's): the completion carries the socket in `gateway_socket`.
+ */
+int32_t aerostack_client_gateway_socket(const AerostackClient *client,
+                                        const AerostackCompletionQueue *queue,
+                                        const uint8_t *api_slug,
+                                        size_t api_slug_len,
+                                        const uint8_t *consumer_key,
+                                        size_t consumer_key_len,
+                                        uint64_t *call_id,
+                                        char **err);
+
+/**
+ * `{url, api_slug, state}` as JSON (`state`: `open`, `closing` or `closed`).
+ */
+int32_t aerostack_gateway_socket_info(const AerostackGatewaySocket *socket, char **out, char **err);
+
+/**
+ * Submits a chat (`gateway.chat`'s arguments as JSON): completes with its request id.
+ */
+int32_t aerostack_gateway_socket_send_chat(const AerostackGatewaySocket *socket,
+                                           const AerostackCompletionQueue *queue,
+                                           const uint8_t *args,
+                                           size_t args_len,
+                                           uint64_t *call_id,
+                                           char **err);
+
+/**
+ * Submits a chat and collects its answer (`timeout_ms` between events): completes with
+ * `{content, tokens_used, usage}` or the platform's error for it.
+ */
+int32_t aerostack_gateway_socket_chat(const AerostackGatewaySocket *socket,
+                                      const AerostackCompletionQueue *queue,
+                                      const uint8_t *args,
+                                      size_t args_len,
+                                      uint64_t *call_id,
+                                      char **err);
+
+/**
+ * Submits a ping (answered by a `pong` event): completes with its request id.
+ */
+int32_t aerostack_gateway_socket_ping(const AerostackGatewaySocket *socket,
+                                      const AerostackCompletionQueue *queue,
+                                      uint64_t *call_id,
+                                      char **err);
+
+/**
+ * Submits sending `frame` (JSON) as it is: completes with its request id.
+ */
+int32_t aerostack_gateway_socket_send(const AerostackGatewaySocket *socket,
+                                      const AerostackCompletionQueue *queue,
+                                      const uint8_t *frame,
+                                      size_t frame_len,
+                                      uint64_t *call_id,
+                                      char **err);
+
+/**
+ * Submits the pull of the next event, waiting at most `timeout_ms` (negative: until one comes):
+ * the completion's `json` is the event, or NULL on timeout and after the `closed` event.
+ */
+int32_t aerostack_gateway_socket_next_event(const AerostackGatewaySocket *socket,
+                                            const AerostackCompletionQueue *queue,
+                                            int64_t timeout_ms,
+                                            uint64_t *call_id,
+                                            char **err);
+
+/**
+ * Submits closing the socket with `code` (0: 1000) and `reason` (may be empty).
+ */
+int32_t aerostack_gateway_socket_close(const AerostackGatewaySocket *socket,
+                                       const AerostackCompletionQueue *queue,
+                                       uint16_t code,
+                                       const uint8_t *reason,
+                                       size_t reason_len,
+                                       uint64_t *call_id,
+                                       char **err);
+
+/**
+ * Frees the socket handle (the socket itself closes once no pull or send holds it).
+ */
+void aerostack_gateway_socket_free(AerostackGatewaySocket *socket);
 
 /**
  * Starts operation `op` with `args` (JSON) with its HTTP requests handed to the host.

@@ -6,10 +6,13 @@ use std::ffi::c_char;
 use std::future::Future;
 use std::time::Duration;
 
-use aerostack_bindings_common::{Canceller, CompletionQueue, Error, ErrorDto, InvocationHandle, StreamHandle, Task, WorkerHandle};
+use aerostack_bindings_common::{
+    Canceller, CompletionQueue, Error, ErrorDto, GatewaySocketHandle, InvocationHandle, StreamHandle, Task, WorkerHandle,
+};
 use parking_lot::Mutex;
 use serde_json::Value;
 
+use crate::gateway_socket::AerostackGatewaySocket;
 use crate::stream::AerostackStream;
 use crate::worker::{AerostackInvocation, AerostackWorker};
 use crate::{AEROSTACK_CLOSED, AEROSTACK_EMPTY, AEROSTACK_ERROR, AEROSTACK_OK, c_string, ffi, free, handle, put, write};
@@ -28,6 +31,8 @@ pub(crate) enum Item {
     Worker(Result<WorkerHandle, ErrorDto>),
     /// The next invocation (`None`: none came in time, or the worker stopped).
     Invocation(Result<Option<InvocationHandle>, ErrorDto>),
+    /// An opened gateway chat socket.
+    GatewaySocket(Result<GatewaySocketHandle, ErrorDto>),
 }
 
 /// The completion queue handle.
@@ -68,6 +73,8 @@ pub struct AerostackCompletion {
     pub worker: *mut AerostackWorker,
     /// An invocation (owned by the caller: `aerostack_invocation_free`); NULL when none came.
     pub invocation: *mut AerostackInvocation,
+    /// An opened gateway chat socket (owned by the caller: `aerostack_gateway_socket_free`).
+    pub gateway_socket: *mut AerostackGatewaySocket,
     /// Progress: bytes sent so far and the total (-1 when unknown).
     pub sent: u64,
     pub total: i64,
@@ -91,6 +98,7 @@ impl AerostackCompletion {
             stream: std::ptr::null_mut(),
             worker: std::ptr::null_mut(),
             invocation: std::ptr::null_mut(),
+            gateway_socket: std::ptr::null_mut(),
             sent: 0,
             total: -1,
         }
@@ -104,7 +112,8 @@ impl AerostackCompletion {
         };
         match item {
             Item::Json(Ok(v)) => c.json = v.map_or(std::ptr::null_mut(), c_string),
-            Item::Json(Err(e)) | Item::Bytes(Err(e)) | Item::Stream(Err(e)) | Item::Worker(Err(e)) | Item::Invocation(Err(e)) => {
+            Item::Json(Err(e)) | Item::Bytes(Err(e)) | Item::Stream(Err(e)) | Item::Worker(Err(e)) | Item::Invocation(Err(e))
+            | Item::GatewaySocket(Err(e)) => {
                 fail(&mut c, e)
             }
             Item::Worker(Ok(h)) => c.worker = Box::into_raw(Box::new(AerostackWorker { h })),
@@ -117,6 +126,7 @@ impl AerostackCompletion {
                 c.data = Box::into_raw(bytes.into_boxed_slice()).cast();
             }
             Item::Stream(Ok(s)) => c.stream = Box::into_raw(Box::new(AerostackStream { s })),
+            Item::GatewaySocket(Ok(h)) => c.gateway_socket = Box::into_raw(Box::new(AerostackGatewaySocket { h })),
             Item::Progress(sent, total) => {
                 c.kind = AEROSTACK_PROGRESS;
                 c.sent = sent;

@@ -23,6 +23,7 @@
 
 mod client;
 mod completion;
+mod gateway_socket;
 mod hosted;
 mod logs;
 mod platform;
@@ -39,6 +40,7 @@ use serde_json::Value;
 
 pub use client::*;
 pub use completion::*;
+pub use gateway_socket::*;
 pub use logs::*;
 pub use platform::*;
 pub use realtime::*;

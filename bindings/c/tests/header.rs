@@ -6,7 +6,8 @@ use std::path::Path;
 
 #[test]
 fn the_committed_header_matches_the_generated_one() {
-    let generated = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/aerostack.h")).expect("build.rs wrote the header");
+    let generated = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/aerostack.h"))
+        .expect("build.rs wrote the header");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let path = root.join("include/aerostack.h");
     if std::env::var_os("AEROSTACK_UPDATE_HEADER").is_some() {

@@ -27,6 +27,8 @@ type Completion struct {
 	Worker *Worker
 	// Invocation is a pulled invocation (nil: none came in time, or the worker stopped).
 	Invocation *Invocation
+	// GatewaySocket is an opened gateway chat socket.
+	GatewaySocket *GatewaySocket
 }
 
 // free frees the handles an outcome carries (one nobody will take).
@@ -39,6 +41,9 @@ func (d *Completion) free() {
 	}
 	if d.Invocation != nil {
 		d.Invocation.Free()
+	}
+	if d.GatewaySocket != nil {
+		d.GatewaySocket.Free()
 	}
 }
 
@@ -214,6 +219,9 @@ func (q *queue) pull() {
 			}
 			if c.invocation != nil {
 				d.Invocation = &Invocation{i: c.invocation}
+			}
+			if c.gateway_socket != nil {
+				d.GatewaySocket = &GatewaySocket{s: c.gateway_socket}
 			}
 			it.done = &d
 		}
