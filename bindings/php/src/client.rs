@@ -1,5 +1,5 @@
-//! `Client`: the surface's `ClientHandle` (calls, uploads, downloads, streams, realtime), each
-//! call blocking (`call`) or started as a `Task` (`spawn`, `upload`).
+//! `Client`: the surface's `ClientHandle` (calls, uploads, downloads, streams, realtime, gateway
+//! sockets), each call blocking (`call`) or started as a `Task` (`spawn`, `upload`).
 
 use aerostack_bindings_common::{ClientHandle, ProgressCell};
 use ext_php_rs::binary_slice::BinarySlice;
@@ -7,6 +7,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 
 use crate::completion::{Task, block_on, block_on_interruptible};
+use crate::gateway_socket::GatewaySocket;
 use crate::realtime::Realtime;
 use crate::stream::Stream;
 use crate::{parse_json, to_php, user_agent};
@@ -85,5 +86,12 @@ impl Client {
     /// realtime options, durations in ms); the socket opens on first use.
     pub fn realtime(&self, options_json: &str) -> PhpResult<Realtime> {
         Ok(Realtime { h: self.h.realtime(parse_json("options", options_json)?).map_err(to_php)? })
+    }
+
+    /// Opens the AI gateway's chat socket of API `api_slug` with `consumer_key` (null: the
+    /// client's); null when a signal for PHP's handler interrupted the handshake.
+    pub fn gateway_socket(&self, api_slug: &str, consumer_key: Option<String>) -> PhpResult<Option<GatewaySocket>> {
+        let open = self.h.gateway_socket(api_slug, consumer_key.as_deref());
+        Ok(block_on_interruptible(open)?.map(GatewaySocket::new))
     }
 }

@@ -17,6 +17,7 @@
 
 mod client;
 mod completion;
+mod gateway_socket;
 mod logs;
 mod platform;
 mod realtime;
@@ -163,6 +164,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<completion::Task>()
         .class::<client::Client>()
         .class::<stream::Stream>()
+        .class::<gateway_socket::GatewaySocket>()
         .class::<realtime::Realtime>()
         .class::<realtime::Channel>()
         .class::<worker::Worker>()
