@@ -35,6 +35,8 @@ namespace Aerostack\Native {
         public function download(string $argsJson): array {}
         public function stream(string $op, string $argsJson): Stream {}
         public function realtime(string $optionsJson): Realtime {}
+        /** Null when a signal for a pcntl handler interrupted the handshake. */
+        public function gatewaySocket(string $apiSlug, ?string $consumerKey): ?GatewaySocket {}
     }
 
     final class Task
@@ -52,6 +54,23 @@ namespace Aerostack\Native {
         public function next(): ?string {}
         public function interrupted(): bool {}
         public function close(): void {}
+    }
+
+    /** The AI gateway's chat socket; sends return the id their answering events carry as `request`. */
+    final class GatewaySocket
+    {
+        public function url(): string {}
+        public function apiSlug(): string {}
+        public function state(): string {}
+        public function sendChat(string $argsJson): int {}
+        /** The JSON answer; null when a signal for a pcntl handler interrupted the wait. */
+        public function chat(string $argsJson): ?string {}
+        public function ping(): int {}
+        public function send(string $frameJson): int {}
+        /** The next event as JSON; null on timeout, after `closed`, or when interrupted (see `interrupted()`). */
+        public function nextEvent(?int $timeoutMs): ?string {}
+        public function interrupted(): bool {}
+        public function close(?int $code, ?string $reason): void {}
     }
 
     final class Realtime

@@ -28,8 +28,9 @@ require ROOT . '/src/autoload.php';
 const SECTIONS = [
     ['Client', 'The client', '`new Aerostack\\Client(projectId: ..., apiKey: ..., baseUrl: ...)` (arguments fall back to `AEROSTACK_PROJECT_ID`, `AEROSTACK_API_KEY`, `AEROSTACK_API_URL`). `$client->async()` is the same client whose calls return a `Pending`.'],
     ['Pending', '', ''],
-    ['Service\\', 'Service namespaces', '`$client->db`, `$client->auth`, ... Every method takes a last `array $options` of per-call options (`timeoutMs`, `retry`, `idempotencyKey`, `headers`). Results are arrays with camelCase keys and times as `DateTimeImmutable`; your own data (rows, cached values, job data) as stored.'],
+    ['Service\\', 'Service namespaces', '`$client->db`, `$client->auth`, ... Every call method takes a last `array $options` of per-call options (`timeoutMs`, `retry`, `idempotencyKey`, `headers`; not `gateway->connectWebSocket`, which opens a socket). Results are arrays with camelCase keys and times as `DateTimeImmutable`; your own data (rows, cached values, job data) as stored.'],
     ['Realtime\\', 'Realtime', '`$client->realtime->channel($topic)`.'],
+    ['Gateway\\', 'AI gateway socket', '`$client->gateway->connectWebSocket($apiSlug)`.'],
     ['Worker', 'Logic Modules and queue workers', ''],
     ['Sdk', '', '`Aerostack\\Sdk` is the `$sdk` a handler receives.'],
     ['Local\\', 'Local platform', ''],

@@ -1,5 +1,5 @@
-//! `Client`: the surface's `ClientHandle` (calls, uploads, downloads, streams, realtime), each
-//! call blocking (`call`) or started as a `Task` (`spawn`, `upload`).
+//! `Client`: the surface's `ClientHandle` (calls, uploads, downloads, streams, realtime, gateway
+//! sockets), each call blocking (`call`) or started as a `Task` (`spawn`, `upload`).
 
 use aerostack_bindings_common::{ClientHandle, ProgressCell};
 use ext_php_rs::binary_slice::BinarySlice;
@@ -7,6 +7,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 
 use crate::completion::{Task, block_on, block_on_interruptible};
+use crate::gateway_socket::GatewaySocket;
 use crate::realtime::Realtime;
 use crate::stream::Stream;
 use crate::{parse_json, to_php, user_agent};
@@ -23,13 +24,21 @@ impl Client {
     /// `options_json`: the surface's client options (`api_key`, `project_id`, `base_url`,
     /// `timeout_ms`, `retry`, `headers`, ...).
     pub fn __construct(options_json: &str) -> PhpResult<Self> {
-        Ok(Client { h: ClientHandle::new(parse_json("options", options_json)?, &user_agent()).map_err(to_php)? })
+        Ok(Client {
+            h: ClientHandle::new(parse_json("options", options_json)?, &user_agent())
+                .map_err(to_php)?,
+        })
     }
 
     /// A client sharing this one's pool whose calls use `call_options_json` (`timeout_ms`,
     /// `retry`, `idempotency_key`, `headers`).
     pub fn with_options(&self, call_options_json: &str) -> PhpResult<Client> {
-        Ok(Client { h: self.h.with_options(parse_json("options", call_options_json)?).map_err(to_php)? })
+        Ok(Client {
+            h: self
+                .h
+                .with_options(parse_json("options", call_options_json)?)
+                .map_err(to_php)?,
+        })
     }
 
     /// The engine client's identity, shared with its `withOptions` views: engine log lines carry
@@ -55,21 +64,28 @@ impl Client {
     pub fn upload(&self, args_json: &str, data: Option<BinarySlice<u8>>) -> PhpResult<Task> {
         let cell = ProgressCell::new();
         let data = data.map(|d| bytes::Bytes::copy_from_slice(&d));
-        let fut = self.h.upload(parse_json("args", args_json)?, data, Some(cell.engine_fn(|| {})));
+        let fut = self.h.upload(
+            parse_json("args", args_json)?,
+            data,
+            Some(cell.engine_fn(|| {})),
+        );
         Task::spawn_with(fut, Some(cell))
     }
 
     /// `storage.get`: `[bytes, content_type]`, or `[]` when a signal for PHP's handler
     /// interrupted the wait (the download is dropped; PHP runs the handler next).
     pub fn download(&self, args_json: &str) -> PhpResult<Vec<Zval>> {
-        let Some(obj) = block_on_interruptible(self.h.download(parse_json("args", args_json)?))? else {
+        let Some(obj) = block_on_interruptible(self.h.download(parse_json("args", args_json)?))?
+        else {
             return Ok(Vec::new());
         };
         let mut data = Zval::new();
         data.set_binary(obj.data.to_vec());
         let mut ct = Zval::new();
         match obj.content_type.as_deref() {
-            Some(t) => ct.set_string(t, false).map_err(|e| PhpException::from(e.to_string()))?,
+            Some(t) => ct
+                .set_string(t, false)
+                .map_err(|e| PhpException::from(e.to_string()))?,
             None => ct.set_null(),
         }
         Ok(vec![data, ct])
@@ -84,6 +100,22 @@ impl Client {
     /// The realtime connection of this client's project (`options_json`: the surface's
     /// realtime options, durations in ms); the socket opens on first use.
     pub fn realtime(&self, options_json: &str) -> PhpResult<Realtime> {
-        Ok(Realtime { h: self.h.realtime(parse_json("options", options_json)?).map_err(to_php)? })
+        Ok(Realtime {
+            h: self
+                .h
+                .realtime(parse_json("options", options_json)?)
+                .map_err(to_php)?,
+        })
+    }
+
+    /// Opens the AI gateway's chat socket of API `api_slug` with `consumer_key` (null: the
+    /// client's); null when a signal for PHP's handler interrupted the handshake.
+    pub fn gateway_socket(
+        &self,
+        api_slug: &str,
+        consumer_key: Option<String>,
+    ) -> PhpResult<Option<GatewaySocket>> {
+        let open = self.h.gateway_socket(api_slug, consumer_key.as_deref());
+        Ok(block_on_interruptible(open)?.map(GatewaySocket::new))
     }
 }

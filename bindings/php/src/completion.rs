@@ -22,10 +22,14 @@ pub type Outcome = Result<Value, Error>;
 
 /// Runs `fut` (already past its argument checks, or the check's error) to its end, blocking
 /// this thread; the answer as JSON text.
-pub fn block_on<T: Send + 'static>(fut: Result<impl Future<Output = Result<T, Error>> + Send + 'static, Error>) -> PhpResult<T> {
+pub fn block_on<T: Send + 'static>(
+    fut: Result<impl Future<Output = Result<T, Error>> + Send + 'static, Error>,
+) -> PhpResult<T> {
     let task = SurfaceTask::spawn(fut.map_err(to_php)?).map_err(|e| to_php(Error::from(e)))?;
     task.wait(None);
-    task.take().expect("a finished task holds its outcome").map_err(to_php)
+    task.take()
+        .expect("a finished task holds its outcome")
+        .map_err(to_php)
 }
 
 /// `block_on` that a signal for PHP's handler (pcntl_async_signals) interrupts, as Ctrl-C does in
@@ -44,7 +48,10 @@ pub fn block_on_interruptible<T: Send + 'static>(
             return Ok(None);
         }
     }
-    task.take().expect("a finished task holds its outcome").map(Some).map_err(to_php)
+    task.take()
+        .expect("a finished task holds its outcome")
+        .map(Some)
+        .map_err(to_php)
 }
 
 /// How long an interrupted wait lets a cancelled future finish the poll it may be in.
@@ -100,7 +107,9 @@ pub struct Task {
 
 impl Task {
     /// Starts `fut` (an argument error is thrown at once).
-    pub fn spawn(fut: Result<impl Future<Output = Outcome> + Send + 'static, Error>) -> PhpResult<Task> {
+    pub fn spawn(
+        fut: Result<impl Future<Output = Outcome> + Send + 'static, Error>,
+    ) -> PhpResult<Task> {
         Task::spawn_with(fut, None)
     }
 
@@ -109,7 +118,11 @@ impl Task {
         progress: Option<Arc<ProgressCell>>,
     ) -> PhpResult<Task> {
         let task = SurfaceTask::spawn(fut.map_err(to_php)?).map_err(|e| to_php(Error::from(e)))?;
-        Ok(Task { task: Arc::new(task), progress, guard: ProcessGuard::new() })
+        Ok(Task {
+            task: Arc::new(task),
+            progress,
+            guard: ProcessGuard::new(),
+        })
     }
 
     fn check(&self) -> PhpResult<()> {
@@ -144,7 +157,10 @@ impl Task {
         match self.task.take() {
             Some(Ok(v)) => Ok(v.to_string()),
             Some(Err(e)) => Err(to_php(e)),
-            None => Err(to_php(Error::validation("task", "the result of this call was already taken"))),
+            None => Err(to_php(Error::validation(
+                "task",
+                "the result of this call was already taken",
+            ))),
         }
     }
 

@@ -17,6 +17,7 @@
 
 mod client;
 mod completion;
+mod gateway_socket;
 mod logs;
 mod platform;
 mod realtime;
@@ -29,7 +30,6 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 use ext_php_rs::zend::ce;
 use serde_json::Value;
-
 
 /// The version of this extension (= the workspace version), used in the User-Agent.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -56,7 +56,12 @@ fn to_php(e: impl Into<ErrorDto>) -> PhpException {
 
 /// JSON text from PHP.
 fn parse_json(what: &str, text: &str) -> PhpResult<Value> {
-    serde_json::from_str(text).map_err(|e| to_php(Error::validation(what, format!("{what} is not valid JSON: {e}"))))
+    serde_json::from_str(text).map_err(|e| {
+        to_php(Error::validation(
+            what,
+            format!("{what} is not valid JSON: {e}"),
+        ))
+    })
 }
 
 /// The engine's version.
@@ -77,7 +82,10 @@ pub fn version() -> &'static str {
 #[php_function]
 #[php(name = "Aerostack\\Native\\operations")]
 pub fn operations() -> Vec<String> {
-    aerostack_bindings_common::ops::OPERATIONS.iter().map(|s| s.to_string()).collect()
+    aerostack_bindings_common::ops::OPERATIONS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// Both result-shape tables (`bindings_common::times` and `user_data`) as JSON,
@@ -125,13 +133,31 @@ pub fn rate_limits_from_flags(specs: Vec<String>, no_rate_limits: bool) -> PhpRe
 
 /// How PHP spells the engine's option names in error messages.
 const NAMES: aerostack_bindings_common::naming::Names = &[
-    ("CallOptions.timeout_ms", "the per-call option ['timeoutMs' => ...] (or $client->withOptions(timeoutMs: ...))"),
-    ("ClientConfig.timeout_ms", "new Aerostack\\Client(timeoutMs: ...)"),
+    (
+        "CallOptions.timeout_ms",
+        "the per-call option ['timeoutMs' => ...] (or $client->withOptions(timeoutMs: ...))",
+    ),
+    (
+        "ClientConfig.timeout_ms",
+        "new Aerostack\\Client(timeoutMs: ...)",
+    ),
     ("ClientConfig.api_key", "new Aerostack\\Client(apiKey: ...)"),
-    ("ClientConfig.project_id", "new Aerostack\\Client(projectId: ...)"),
-    ("CallOptions.idempotency_key", "the per-call option ['idempotencyKey' => ...]"),
-    ("CallOptions.headers", "the per-call option ['headers' => [...]]"),
-    ("RealtimeConfig::outbox_capacity", "$client->realtime->configure(outboxCapacity: ...)"),
+    (
+        "ClientConfig.project_id",
+        "new Aerostack\\Client(projectId: ...)",
+    ),
+    (
+        "CallOptions.idempotency_key",
+        "the per-call option ['idempotencyKey' => ...]",
+    ),
+    (
+        "CallOptions.headers",
+        "the per-call option ['headers' => [...]]",
+    ),
+    (
+        "RealtimeConfig::outbox_capacity",
+        "$client->realtime->configure(outboxCapacity: ...)",
+    ),
 ];
 
 /// The engine's option names that appear in error messages, and PHP's spelling of each
@@ -141,14 +167,25 @@ const NAMES: aerostack_bindings_common::naming::Names = &[
 pub fn engine_option_names() -> Vec<Vec<String>> {
     aerostack_bindings_common::naming::ENGINE_NAMES
         .iter()
-        .map(|e| vec![e.to_string(), NAMES.iter().find(|(n, _)| n == e).map(|(_, p)| p.to_string()).unwrap_or_default()])
+        .map(|e| {
+            vec![
+                e.to_string(),
+                NAMES
+                    .iter()
+                    .find(|(n, _)| n == e)
+                    .map(|(_, p)| p.to_string())
+                    .unwrap_or_default(),
+            ]
+        })
         .collect()
 }
 
 extern "C" fn module_startup(_ty: i32, _module_number: i32) -> i32 {
     // Only registrations here (no runtime, no threads): the runtime starts on the first call.
     aerostack_bindings_common::naming::install(NAMES);
-    aerostack_bindings_common::naming::install_field_case(aerostack_bindings_common::naming::FieldCase::Camel);
+    aerostack_bindings_common::naming::install_field_case(
+        aerostack_bindings_common::naming::FieldCase::Camel,
+    );
     aerostack_bindings_common::logs::install();
     0
 }
@@ -163,6 +200,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<completion::Task>()
         .class::<client::Client>()
         .class::<stream::Stream>()
+        .class::<gateway_socket::GatewaySocket>()
         .class::<realtime::Realtime>()
         .class::<realtime::Channel>()
         .class::<worker::Worker>()

@@ -11,5 +11,8 @@ pub fn drain() -> Vec<(i64, String, String)> {
     if !logs::pending() {
         return Vec::new();
     }
-    logs::drain().into_iter().map(|l| (l.client as i64, l.level.as_str().to_string(), l.message)).collect()
+    logs::drain()
+        .into_iter()
+        .map(|l| (l.client as i64, l.level.as_str().to_string(), l.message))
+        .collect()
 }

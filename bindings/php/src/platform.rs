@@ -18,7 +18,9 @@ impl LocalPlatform {
     /// Starts the platform (blocking until it listens); `options_json`: the surface's local
     /// platform options.
     pub fn start(options_json: &str) -> PhpResult<LocalPlatform> {
-        Ok(LocalPlatform { h: LocalPlatformHandle::start(parse_json("options", options_json)?).map_err(to_php)? })
+        Ok(LocalPlatform {
+            h: LocalPlatformHandle::start(parse_json("options", options_json)?).map_err(to_php)?,
+        })
     }
 
     /// `{url, api_url, project_id, project_slug, api_key, data_dir}` as JSON.
@@ -44,5 +46,7 @@ impl LocalPlatform {
 
 /// `--rate-limit` specs and `--no-rate-limits` as `{name: [count, window_ms]}` JSON.
 pub fn rate_limits_from_flags(specs: &[String], no_rate_limits: bool) -> PhpResult<String> {
-    Ok(options::rate_limits_from_flags(specs, no_rate_limits).map_err(to_php)?.to_string())
+    Ok(options::rate_limits_from_flags(specs, no_rate_limits)
+        .map_err(to_php)?
+        .to_string())
 }

@@ -45,12 +45,19 @@ impl Realtime {
     /// The channel of `topic` (subscribed on the current or next socket); `filter_json` a
     /// table topic's row filter replacing the channel's (`null`: leave it).
     pub fn channel(&self, topic: &str, filter_json: &str) -> PhpResult<Channel> {
-        Ok(Channel { h: self.h.channel(topic, parse_json("filter", filter_json)?).map_err(to_php)? })
+        Ok(Channel {
+            h: self
+                .h
+                .channel(topic, parse_json("filter", filter_json)?)
+                .map_err(to_php)?,
+        })
     }
 
     /// A chat message to room `room_id` (`metadata_json`: an object's JSON, or `null`).
     pub fn send_chat(&self, room_id: &str, text: &str, metadata_json: &str) -> PhpResult<()> {
-        self.h.send_chat(room_id, text, parse_json("metadata", metadata_json)?).map_err(to_php)
+        self.h
+            .send_chat(room_id, text, parse_json("metadata", metadata_json)?)
+            .map_err(to_php)
     }
 
     /// Replaces the end-user token (sent in-band on a live socket).
@@ -64,12 +71,19 @@ impl Realtime {
     /// listening loop reacts to Ctrl-C or SIGTERM at once. No event is lost: the engine keeps it.
     pub fn next_event(&self, timeout_ms: Option<i64>) -> PhpResult<Option<String>> {
         let next = self.h.next_event(timeout_ms.map(|ms| ms.max(0) as u64));
-        Ok(block_on_interruptible(next.map(|f| async move { f.await.map(|v| v.map(|v| v.to_string())) }))?.flatten())
+        Ok(block_on_interruptible(
+            next.map(|f| async move { f.await.map(|v| v.map(|v| v.to_string())) }),
+        )?
+        .flatten())
     }
 
     /// The next event already received, without waiting.
     pub fn try_next_event(&self) -> PhpResult<Option<String>> {
-        Ok(self.h.try_next_event().map_err(to_php)?.map(|v| v.to_string()))
+        Ok(self
+            .h
+            .try_next_event()
+            .map_err(to_php)?
+            .map(|v| v.to_string()))
     }
 }
 
@@ -110,12 +124,18 @@ impl Channel {
     /// Sends `event` with `data_json`; `options_json`: `{persist, timeout_ms}`. The task ends
     /// with the platform's ack.
     pub fn publish(&self, event: &str, data_json: &str, options_json: &str) -> PhpResult<Task> {
-        Task::spawn(self.h.publish(event, parse_json("data", data_json)?, parse_json("options", options_json)?))
+        Task::spawn(self.h.publish(
+            event,
+            parse_json("data", data_json)?,
+            parse_json("options", options_json)?,
+        ))
     }
 
     /// Be present here with `state_json`.
     pub fn track(&self, state_json: &str) -> PhpResult<()> {
-        self.h.track(parse_json("state", state_json)?).map_err(to_php)
+        self.h
+            .track(parse_json("state", state_json)?)
+            .map_err(to_php)
     }
 
     /// Stop being present.
@@ -130,7 +150,9 @@ impl Channel {
 
     /// Persisted messages, newest first (JSON), blocking.
     pub fn history(&self, limit: Option<i64>, before: Option<i64>) -> PhpResult<String> {
-        let h = self.h.history(limit.map(|l| l.clamp(0, u32::MAX as i64) as u32), before);
+        let h = self
+            .h
+            .history(limit.map(|l| l.clamp(0, u32::MAX as i64) as u32), before);
         block_on(h).map(|v| v.to_string())
     }
 

@@ -21,7 +21,11 @@ pub struct Stream {
 
 impl Stream {
     pub fn new(h: StreamHandle) -> Stream {
-        Stream { h, guard: ProcessGuard::new(), interrupted: AtomicBool::new(false) }
+        Stream {
+            h,
+            guard: ProcessGuard::new(),
+            interrupted: AtomicBool::new(false),
+        }
     }
 }
 
@@ -33,7 +37,9 @@ impl Stream {
     pub fn next(&self) -> PhpResult<Option<String>> {
         self.guard.check().map_err(|e| to_php(Error::from(e)))?;
         let h = self.h.clone();
-        match block_on_interruptible(Ok(async move { h.next().await.map(|v| v.map(|v| v.to_string())) }))? {
+        match block_on_interruptible(Ok(async move {
+            h.next().await.map(|v| v.map(|v| v.to_string()))
+        }))? {
             Some(item) => Ok(item),
             None => {
                 self.interrupted.store(true, Ordering::Release);

@@ -21,19 +21,27 @@ impl Worker {
     /// Connects and registers (`registration_json`: `{modules, jobs, concurrency, label, ...}`);
     /// returns once registered.
     pub fn connect(options_json: &str, registration_json: &str) -> PhpResult<Worker> {
-        let c = WorkerHandle::connect(parse_json("options", options_json)?, parse_json("registration", registration_json)?, &user_agent());
+        let c = WorkerHandle::connect(
+            parse_json("options", options_json)?,
+            parse_json("registration", registration_json)?,
+            &user_agent(),
+        );
         Ok(Worker { h: block_on(c)? })
     }
 
     /// The next invocation, or null after `timeout_ms` (or once the worker stopped).
     pub fn next_invocation(&self, timeout_ms: Option<i64>) -> PhpResult<Option<Invocation>> {
-        let next = self.h.next_invocation(timeout_ms.map(|ms| ms.max(0) as u64));
+        let next = self
+            .h
+            .next_invocation(timeout_ms.map(|ms| ms.max(0) as u64));
         block_on(next.map(|f| async move { f.await.map(|i| i.map(|h| Invocation { h })) }))
     }
 
     /// Answers invocation `id` with the JSON `result_json`.
     pub fn complete(&self, id: &str, result_json: &str) -> PhpResult<()> {
-        self.h.complete(id, parse_json("result", result_json)?).map_err(to_php)
+        self.h
+            .complete(id, parse_json("result", result_json)?)
+            .map_err(to_php)
     }
 
     /// Fails invocation `id` (custom API: 500 HOOK_FAILED with `message`; job: retried).
@@ -111,6 +119,8 @@ impl Invocation {
 
     /// The scoped sdk's client (every operation plus `fetch`, bound to this project).
     pub fn client(&self) -> PhpResult<Client> {
-        Ok(Client { h: self.h.client().map_err(to_php)? })
+        Ok(Client {
+            h: self.h.client().map_err(to_php)?,
+        })
     }
 }
