@@ -14,7 +14,8 @@ import (
 // GatewaySocket is the chat socket of one gateway API (the official gateway.connectWebSocket):
 // one WebSocket to {wsHost}/api/gateway/{apiSlug}/ws, authenticated with the consumer key. Sends
 // answer the id of their frame, and every event names the frame it answers in Request: the
-// platform answers frames one at a time, in order. Safe for concurrent use; Close frees it.
+// platform answers frames one at a time, in order. Safe for concurrent use. After Close, Next
+// and Events still hand out the closed event; the handle is freed when the socket is collected.
 type GatewaySocket struct {
 	mu sync.Mutex
 	h  *ffi.GatewaySocket
@@ -74,7 +75,7 @@ func (s *GatewaySocket) handle() (*ffi.GatewaySocket, error) {
 	defer s.mu.Unlock()
 	if s.h == nil {
 		return nil, &Error{Code: "VALIDATION_ERROR", Family: FamilyValidation, Op: socketOp,
-			Message: "the gateway socket was closed: open a new one with Gateway.ConnectWebSocket"}
+			Message: "the gateway socket was freed: open a new one with Gateway.ConnectWebSocket"}
 	}
 	return s.h, nil
 }
@@ -256,21 +257,17 @@ func (s *GatewaySocket) Events(ctx context.Context) iter.Seq2[GatewaySocketEvent
 	}
 }
 
-// Close closes the socket normally (1000) and frees it.
+// Close closes the socket normally (1000); the closed event follows.
 func (s *GatewaySocket) Close(ctx context.Context) error {
 	return s.CloseWith(ctx, 1000, "")
 }
 
-// CloseWith closes the socket with code (1000 or 3000-4999) and reason (at most 123 bytes) and
-// frees it.
+// CloseWith closes the socket with code (1000 or 3000-4999) and reason (at most 123 bytes).
 func (s *GatewaySocket) CloseWith(ctx context.Context, code int, reason string) error {
 	if code < 0 || code > 65535 {
 		return validation(socketOp, "code", "a close code is 1000 or 3000-4999")
 	}
 	_, err := s.submit(ctx, func(h *ffi.GatewaySocket) (*ffi.Pending, error) { return h.Close(uint16(code), reason) })
-	if err == nil {
-		s.free()
-	}
 	return err
 }
 

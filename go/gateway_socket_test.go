@@ -84,13 +84,29 @@ func TestGatewaySocket(t *testing.T) {
 		t.Fatalf("pong: %+v %v", ev, err)
 	}
 
-	if err := s.Close(ctx); err != nil {
+	if err := s.CloseWith(ctx, 4000, "bye"); err != nil {
 		t.Fatal(err)
 	}
 	if s.State() != "closed" {
 		t.Fatalf("after close: %q", s.State())
 	}
-	if _, err := s.Ping(ctx); !errors.Is(err, aerostack.ErrValidation) || !strings.Contains(err.Error(), "ConnectWebSocket") {
-		t.Fatalf("a ping after close: %v", err)
+	var seen []string
+	for ev, err := range s.Events(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, ev.Type)
+		if ev.Type == "closed" && (ev.CloseCode != 4000 || ev.CloseReason != "bye") {
+			t.Fatalf("closed: %+v", ev)
+		}
+	}
+	if len(seen) == 0 || seen[len(seen)-1] != "closed" {
+		t.Fatalf("events after close: %v", seen)
+	}
+	if ev, err := s.Next(ctx, 100*time.Millisecond); ev != nil || err != nil {
+		t.Fatalf("after the closed event: %+v %v", ev, err)
+	}
+	if _, err := s.Ping(ctx); err == nil {
+		t.Fatal("a ping after close was sent")
 	}
 }

@@ -1022,8 +1022,92 @@ func (r *run) scenario() (string, error) {
 		return r.queueJob(p, want)
 	case "realtime.round_trip":
 		return r.realtimeRoundTrip(p, want)
+	case "gateway.socket":
+		return r.gatewaySocket(p, want)
 	}
 	return "", failf("unknown scenario %v", r.c["scenario"])
+}
+
+func (r *run) gatewaySocket(p, want obj) (string, error) {
+	slug := p["api_slug"].(string)
+	var probs []string
+	if bad, err := r.client.Gateway.ConnectWebSocket(r.ctx, slug, &aerostack.GatewayOptions{ConsumerKey: p["bad_key"].(string)}); err == nil {
+		_ = bad.Close(r.ctx)
+		probs = append(probs, "a refused consumer key connected")
+	} else {
+		for _, x := range errorProblems(err, want["refused"].(obj), 0) {
+			probs = append(probs, "refused key: "+x)
+		}
+	}
+	s, err := r.client.Gateway.ConnectWebSocket(r.ctx, slug, &aerostack.GatewayOptions{ConsumerKey: p["consumer_key"].(string)})
+	if err != nil {
+		return "", failf("connect: %v", err)
+	}
+	next := func(kind string) (*aerostack.GatewaySocketEvent, error) {
+		for {
+			ev, err := s.Next(r.ctx, time.Second)
+			if err != nil {
+				return nil, failf("waiting for a %s event: %v", kind, err)
+			}
+			if ev != nil && ev.Type == kind {
+				return ev, nil
+			}
+		}
+	}
+	pong := func() error {
+		id, err := s.Ping(r.ctx)
+		if err != nil {
+			return failf("ping: %v", err)
+		}
+		ev, err := next("pong")
+		if err == nil && ev.Request != id {
+			probs = append(probs, fmt.Sprintf("the pong answers request %d, the ping was %d", ev.Request, id))
+		}
+		return err
+	}
+	if err := pong(); err != nil {
+		return "", err
+	}
+	sent, err := s.Send(r.ctx, p["frame"].(obj))
+	if err != nil {
+		return "", failf("send: %v", err)
+	}
+	ev, err := next("error")
+	if err != nil {
+		return "", err
+	}
+	if ev.Request != sent || string(ev.Err.Family) != want["unknown_frame"].(obj)["family"] {
+		probs = append(probs, fmt.Sprintf("the unknown frame (request %d) got %s", sent, short(ev.Raw)))
+	}
+	var msgs []aerostack.Message
+	for _, m := range p["messages"].([]any) {
+		mm := m.(obj)
+		msgs = append(msgs, aerostack.Message{Role: mm["role"].(string), Content: mm["content"].(string)})
+	}
+	if got, err := s.Chat(r.ctx, aerostack.ChatRequest{Messages: msgs}); err == nil {
+		probs = append(probs, "the chat answered "+short(got)+", expected an error")
+	} else {
+		for _, x := range errorProblems(err, want["chat_error"].(obj), 0) {
+			probs = append(probs, "chat: "+x)
+		}
+	}
+	if err := pong(); err != nil {
+		return "", err
+	}
+	if err := s.Close(r.ctx); err != nil {
+		return "", failf("close: %v", err)
+	}
+	closed, err := next("closed")
+	if err != nil {
+		return "", err
+	}
+	if fmt.Sprint(closed.CloseCode) != fmt.Sprint(want["close_code"]) {
+		probs = append(probs, fmt.Sprintf("closed with %s, expected code %v", short(closed.Raw), want["close_code"]))
+	}
+	if len(probs) > 0 {
+		return "", failf("%s", strings.Join(probs, "; "))
+	}
+	return "refused key, ping/pong, error frame, chat error, close", nil
 }
 
 func (r *run) paginate(p, want obj) (string, error) {

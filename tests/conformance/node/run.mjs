@@ -670,6 +670,47 @@ async function until(pred, timeoutMs, what) {
 const budget = (run, reserveMs = 2000) => Math.max(1000, (run.c.timeout_ms ?? DEFAULT_CASE_TIMEOUT_MS) - reserveMs);
 
 const SCENARIOS = {
+  async "gateway.socket"(run, params, expect) {
+    const c = run.plain();
+    const p = [];
+    try {
+      const bad = await c.gateway.connectWebSocket(params.api_slug, { consumerKey: params.bad_key });
+      await bad.close();
+      p.push("a refused consumer key connected");
+    } catch (e) {
+      const d = errorDto(e);
+      if (!d) throw e;
+      p.push(...checkError(d, expect.refused, 0).map((x) => `refused key: ${x}`));
+    }
+    const s = await c.gateway.connectWebSocket(params.api_slug, { consumerKey: params.consumer_key });
+    const events = [];
+    s.on("error", (ev) => events.push(ev));
+    s.on("close", (ev) => events.push(ev));
+    try {
+      await s.ping(); // resolves on the pong that carries its request id
+      const sent = await s.send(params.frame);
+      await until(() => events.some((e) => e.type === "error"), budget(run, 5000), () => `no error event for the unknown frame: ${short(events)}`);
+      const err = events.find((e) => e.type === "error");
+      if (err.request !== sent || err.family !== expect.unknown_frame.family) p.push(`the unknown frame (request ${sent}) got ${short({ ...err, error: undefined })}`);
+      try {
+        const got = await s.chat(params.messages);
+        p.push(`the chat answered ${short(got)}, expected an error`);
+      } catch (e) {
+        const d = errorDto(e);
+        if (!d) throw e;
+        p.push(...checkError(d, expect.chat_error, 0).map((x) => `chat: ${x}`));
+      }
+      await s.ping();
+    } finally {
+      await s.close();
+    }
+    await until(() => events.some((e) => e.type === "close"), budget(run, 5000), () => `no close event: ${short(events)}`);
+    const closed = events.find((e) => e.type === "close");
+    if (closed.code !== expect.close_code) p.push(`closed with ${short(closed)}, expected code ${expect.close_code}`);
+    if (p.length) throw new CaseFailure(p.join("; "));
+    return "refused key, ping/pong, error frame, chat error, close";
+  },
+
   async "realtime.round_trip"(run, params, expect) {
     const watcher = run.env.client(run.project);
     const actor = run.env.client(run.project);

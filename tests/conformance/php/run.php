@@ -896,6 +896,63 @@ function scenario_realtime_round_trip(Run $run, array $params, array $expect): s
     }
 }
 
+function scenario_gateway_socket(Run $run, array $params, array $expect): string
+{
+    $c = $run->plain();
+    $slug = $params['api_slug'];
+    $p = [];
+    try {
+        $c->gateway->connectWebSocket($slug, $params['bad_key'])->close();
+        $p[] = 'a refused consumer key connected';
+    } catch (Aerostack\Exception\AerostackException $e) {
+        foreach (check_error(error_dto($e), $expect['refused'], 0) as $x) {
+            $p[] = "refused key: $x";
+        }
+    }
+    $s = $c->gateway->connectWebSocket($slug, $params['consumer_key']);
+    $next = static function (string $type) use ($s, $run): array {
+        $deadline = hrtime(true) + budget($run) * 1_000_000;
+        while (hrtime(true) < $deadline) {
+            $ev = $s->nextEvent(1000);
+            if ($ev !== null && ($ev['type'] ?? null) === $type) {
+                return $ev;
+            }
+        }
+        throw new CaseFailure("no $type event in time");
+    };
+    $ping = $s->ping();
+    if (($next('pong')['request'] ?? null) !== $ping) {
+        $p[] = 'the pong does not answer the ping';
+    }
+    $sent = $s->send($params['frame']);
+    $err = $next('error');
+    if (($err['request'] ?? null) !== $sent || ($err['family'] ?? null) !== $expect['unknown_frame']['family']) {
+        unset($err['error']);
+        $p[] = "the unknown frame (request $sent) got " . short($err);
+    }
+    try {
+        $got = $s->chat($params['messages']);
+        $p[] = 'the chat answered ' . short($got) . ', expected an error';
+    } catch (Aerostack\Exception\AerostackException $e) {
+        foreach (check_error(error_dto($e), $expect['chat_error'], 0) as $x) {
+            $p[] = "chat: $x";
+        }
+    }
+    $ping = $s->ping();
+    if (($next('pong')['request'] ?? null) !== $ping) {
+        $p[] = 'the second pong does not answer the second ping';
+    }
+    $s->close();
+    $closed = $next('closed');
+    if (($closed['code'] ?? null) !== $expect['close_code']) {
+        $p[] = 'closed with ' . short($closed) . ", expected code {$expect['close_code']}";
+    }
+    if ($p) {
+        throw new CaseFailure(implode('; ', $p));
+    }
+    return 'refused key, ping/pong, error frame, chat error, close';
+}
+
 function scenario_queue_run_job(Run $run, array $params, array $expect): string
 {
     $c = $run->face($run->plain());

@@ -985,8 +985,68 @@ async def scenario_paginate(run: Run, params: Dict[str, Any], expect: Dict[str, 
     return f"{len(seen)} items in {pages} pages"
 
 
+async def scenario_gateway_socket(run: Run, params: Dict[str, Any], expect: Dict[str, Any]) -> str:
+    c = run.plain_client()
+    slug = params["api_slug"]
+    p: List[str] = []
+
+    async def connect(key: str) -> Any:
+        # Not through face.do: an async socket is async-iterable (its events), which do would drain.
+        if run.face.name == "async":
+            return await c.gateway.connect_websocket(slug, consumer_key=key)
+        return await c_do(run, lambda: c.gateway.connect_websocket(slug, consumer_key=key))
+
+    try:
+        bad = await connect(params["bad_key"])
+    except Exception as e:
+        dto = error_dto(e)
+        if dto is None:
+            raise
+        p += ["refused key: " + x for x in check_error(dto, expect["refused"], 0)]
+    else:
+        await c_do(run, bad.close)
+        p.append("a refused consumer key connected")
+    s = await connect(params["consumer_key"])
+
+    async def event(kind: str) -> Dict[str, Any]:
+        deadline = time.monotonic() + wait_budget(run)
+        while time.monotonic() < deadline:
+            ev = await c_do(run, lambda: s.next_event(timeout=1.0))
+            if ev is not None and ev.get("type") == kind:
+                return dict(ev)
+        raise CaseFailure(f"no {kind} event in time")
+
+    ping = await c_do(run, s.ping)
+    pong = await event("pong")
+    if pong.get("request") != ping:
+        p.append(f"the pong answers request {pong.get('request')!r}, the ping was {ping!r}")
+    sent = await c_do(run, lambda: s.send(params["frame"]))
+    err = await event("error")
+    if err.get("request") != sent or err.get("family") != expect["unknown_frame"]["family"]:
+        p.append(f"the unknown frame (request {sent}) got {short(err)}")
+    try:
+        got = await c_do(run, lambda: s.chat(params["messages"]))
+        p.append(f"the chat answered {short(got)}, expected an error")
+    except Exception as e:
+        dto = error_dto(e)
+        if dto is None:
+            raise
+        p += ["chat: " + x for x in check_error(dto, expect["chat_error"], 0)]
+    ping = await c_do(run, s.ping)
+    if (await event("pong")).get("request") != ping:
+        p.append("the second pong does not answer the second ping")
+    await c_do(run, s.close)
+    closed = await event("closed")
+    if closed.get("code") != expect["close_code"]:
+        p.append(f"closed with {short(closed)}, expected code {expect['close_code']}")
+    if p:
+        raise CaseFailure("; ".join(p))
+    return "refused key, ping/pong, error frame, chat error, close"
+
+
 SCENARIOS: Dict[str, Callable[[Run, Dict[str, Any], Dict[str, Any]], Any]] = {
     "realtime.round_trip": scenario_realtime,
+    "gateway.socket": scenario_gateway_socket,
     "queue.run_job": scenario_queue_job,
     "storage.round_trip": scenario_storage_round_trip,
     "paginate": scenario_paginate,
