@@ -170,7 +170,7 @@ func (s *GatewaySocket) Chat(ctx context.Context, req ChatRequest) (*GatewaySock
 }
 
 // ChatStream sends req and yields its events: the token pieces, then its done (or its error, as
-// (zero, err)). Events of other frames that arrive meanwhile are skipped.
+// (zero, err)), each taken by the engine's chat step; events of other frames are skipped.
 func (s *GatewaySocket) ChatStream(ctx context.Context, req ChatRequest) iter.Seq2[GatewaySocketEvent, error] {
 	return func(yield func(GatewaySocketEvent, error) bool) {
 		id, err := s.SendChat(ctx, req)
@@ -178,26 +178,19 @@ func (s *GatewaySocket) ChatStream(ctx context.Context, req ChatRequest) iter.Se
 			yield(GatewaySocketEvent{}, err)
 			return
 		}
-		for ev, err := range s.Events(ctx) {
-			switch {
-			case err != nil:
+		for {
+			raw, err := s.submit(ctx, func(h *ffi.GatewaySocket) (*ffi.Pending, error) { return h.ChatStep(uint64(id), -1) })
+			if err != nil {
 				yield(GatewaySocketEvent{}, err)
 				return
-			case ev.Type == "closed":
-				yield(GatewaySocketEvent{}, &Error{Code: "NETWORK_ERROR", Family: FamilyNetwork, Op: socketOp, Retryable: true,
-					Message: "the gateway socket closed before the chat's answer was complete: " + ev.CloseReason})
+			}
+			ev, err := decodeSocketEvent(raw)
+			if err != nil {
+				yield(GatewaySocketEvent{}, err)
 				return
-			case ev.Request != id:
-				continue
-			case ev.Type == "error":
-				yield(GatewaySocketEvent{}, ev.Err)
-				return
-			case ev.Type == "token":
-				if !yield(ev, nil) {
-					return
-				}
-			case ev.Type == "done":
-				yield(ev, nil)
+			}
+			ev.Request = id
+			if !yield(*ev, nil) || ev.Type == "done" {
 				return
 			}
 		}

@@ -64,7 +64,7 @@ pub use services::collections::{CollectionItem, CollectionPage, CollectionQuery}
 pub use services::db::{BatchItem, BatchResult, QueryResult, Row, Statement};
 pub use services::gateway::{BillingLogged, GatewayUsage, GatewayUsageDay, GatewayWallet};
 pub use services::gateway_socket::{
-    GatewaySocket, GatewaySocketEvent, GatewaySocketReply, SocketState,
+    ChatStep, GatewaySocket, GatewaySocketEvent, GatewaySocketReply, SocketState,
 };
 pub use services::invoke::InvokeResult;
 pub use services::outbox::{OutboxMessage, ServedNow};

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use aerostack::{
-    ChatMessage, ChatRequest, Client, ErrorCode, GatewaySocketEvent, Method, SocketState,
+    ChatMessage, ChatRequest, ChatStep, Client, ErrorCode, GatewaySocketEvent, Method, SocketState,
 };
 use aerostack_server::{AiOptions, ServerOptions};
 use axum::response::{IntoResponse, Response};
@@ -78,6 +78,18 @@ fn hi(text: &str) -> ChatRequest {
     ChatRequest::new(vec![ChatMessage::user(text)])
 }
 
+/// A consumer with `credits` and its open socket: (slug, key, socket).
+async fn open(h: &Harness, credits: i64) -> (String, String, aerostack::GatewaySocket) {
+    let (slug, key) = consumer(&h.client, credits).await;
+    let s = h
+        .client
+        .gateway()
+        .connect_socket(&slug, Some(&key))
+        .await
+        .unwrap();
+    (slug, key, s)
+}
+
 async fn next(s: &aerostack::GatewaySocket) -> GatewaySocketEvent {
     s.next_event(WAIT).await.expect("an event within 10 s")
 }
@@ -85,13 +97,7 @@ async fn next(s: &aerostack::GatewaySocket) -> GatewaySocketEvent {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_streams_tokens_then_done_with_usage() {
     let h = start().await;
-    let (slug, key) = consumer(&h.client, 100).await;
-    let s = h
-        .client
-        .gateway()
-        .connect_socket(&slug, Some(&key))
-        .await
-        .unwrap();
+    let (slug, key, s) = open(&h, 100).await;
     assert_eq!(s.state(), SocketState::Open);
     assert!(
         s.url().starts_with("ws://127.0.0.1:")
@@ -149,6 +155,23 @@ async fn a_chat_streams_tokens_then_done_with_usage() {
         .await
         .unwrap();
     assert_eq!(wallet.balance, 100 - 22);
+
+    // Step by step (what every SDK's onToken and iterators use): its pieces, then its answer;
+    // the pong of a ping sent before it is skipped.
+    s.ping().await.unwrap();
+    let id = s.send_chat(&hi("steps")).await.unwrap();
+    let mut pieces = Vec::new();
+    let reply = loop {
+        match s.chat_step(id, None).await.unwrap() {
+            ChatStep::Token(t) => pieces.push(t),
+            ChatStep::Done(r) => break r,
+        }
+    };
+    assert_eq!(pieces, ["echo: ", "steps"]);
+    assert_eq!(
+        (reply.content.as_str(), reply.tokens_used),
+        ("echo: steps", 11)
+    );
 
     // Two chats and a ping sent at once are answered in order, each event naming its frame.
     let (a, p, b) = (
@@ -261,13 +284,7 @@ async fn a_refused_key_fails_at_connect_with_the_http_calls_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn error_frames_leave_the_socket_usable() {
     let h = start().await;
-    let (slug, key) = consumer(&h.client, 100).await;
-    let s = h
-        .client
-        .gateway()
-        .connect_socket(&slug, Some(&key))
-        .await
-        .unwrap();
+    let (_, _, s) = open(&h, 100).await;
 
     // Checked before sending: nothing goes out.
     let e = s.send_chat(&ChatRequest::new(vec![])).await.unwrap_err();
@@ -340,13 +357,7 @@ async fn error_frames_leave_the_socket_usable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_ends_the_socket_once() {
     let h = start().await;
-    let (slug, key) = consumer(&h.client, 100).await;
-    let s = h
-        .client
-        .gateway()
-        .connect_socket(&slug, Some(&key))
-        .await
-        .unwrap();
+    let (slug, key, s) = open(&h, 100).await;
     let p = s.ping().await.unwrap();
     assert_eq!(
         next(&s).await,

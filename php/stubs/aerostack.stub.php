@@ -65,6 +65,8 @@ namespace Aerostack\Native {
         public function sendChat(string $argsJson): int {}
         /** The JSON answer; null when a signal for a pcntl handler interrupted the wait. */
         public function chat(string $argsJson): ?string {}
+        /** The next step of chat `$request` as JSON (token, or done at its end); null when interrupted. */
+        public function chatStep(int $request, ?int $timeoutMs): ?string {}
         public function ping(): int {}
         public function send(string $frameJson): int {}
         /** The next event as JSON; null on timeout, after `closed`, or when interrupted (see `interrupted()`). */

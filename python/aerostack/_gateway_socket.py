@@ -51,40 +51,13 @@ def _frame(frame: Any) -> str:
         raise TypeError(f"send(frame): the frame is not JSON: {e}") from None
 
 
-class _Collect:
-    """A chat with ``on_token``: its tokens to the callback, then its ``done`` or ``error``."""
-
-    def __init__(self, request: int, on_token: OnToken) -> None:
-        self.request, self.on_token = request, on_token
-
-    def take(self, ev: Optional[Record], timeout: Optional[float]) -> Optional[Record]:
-        """The answer once ``ev`` ends the chat, else None (raises the chat's error)."""
-        if ev is None:
-            raise _timeout(timeout)
-        kind = ev.get("type")
-        if kind == "closed":
-            raise _closed(ev)
-        if ev.get("request") != self.request:
-            return None
-        if kind == "token":
-            self.on_token(str(ev.get("content") or ""))
-        elif kind == "done":
-            return Record(content=ev["content"], tokens_used=ev["tokens_used"], usage=ev["usage"])
-        elif kind == "error":
-            raise ev["error"]
-        return None
-
-
-def _timeout(timeout: Optional[float]) -> Exception:
-    cls = error_class_for_family("timeout")
-    return cls(f"no event on the gateway socket for {timeout} s; pass a longer timeout=", "TIMEOUT", family="timeout")
-
-
-def _closed(ev: Record) -> Exception:
-    why = f"{ev.get('code')}" + (f": {ev.get('reason')}" if ev.get("reason") else "")
-    cls = error_class_for_family("network")
-    return cls(f"the gateway socket closed ({why}) before the chat's answer was complete", "NETWORK_ERROR",
-               retryable=True, family="network")
+def _step(raw: str, on_token: OnToken) -> Optional[Record]:
+    """The answer once the engine's chat step ``raw`` ends the chat; else hands its text to ``on_token``."""
+    step: Record = loads(raw)
+    if step.pop("type") == "done":
+        return step
+    on_token(str(step.get("content") or ""))
+    return None
 
 
 class _Base:
@@ -129,10 +102,10 @@ class SyncGatewaySocket(_Base):
             if on_token is None:
                 reply: Record = loads(self._n.chat(_chat_args(messages, model, temperature, max_tokens, top_p, timeout)))
                 return reply
-            c = _Collect(self._n.send_chat(_chat_args(messages, model, temperature, max_tokens, top_p)), on_token)
+            request = self._n.send_chat(_chat_args(messages, model, temperature, max_tokens, top_p))
             wait = None if timeout is None else seconds_ms("timeout", timeout)
             while True:
-                answer = c.take(_event(self._n.next_event(wait)), timeout)
+                answer = _step(self._n.chat_step(request, wait), on_token)
                 if answer is not None:
                     return answer
         except native().NativeError as e:
@@ -213,11 +186,11 @@ class AsyncGatewaySocket(_Base):
                 reply: Record = loads(await _on_port(lambda port, fut: self._n.chat_async(port, fut, args)))
                 return reply
             args = _chat_args(messages, model, temperature, max_tokens, top_p)
-            c = _Collect(await _on_port(lambda port, fut: self._n.send_chat_async(port, fut, args)), on_token)
+            request = await _on_port(lambda port, fut: self._n.send_chat_async(port, fut, args))
             wait = None if timeout is None else seconds_ms("timeout", timeout)
             while True:
-                raw = await _on_port(lambda port, fut: self._n.next_event_async(port, fut, wait))
-                answer = c.take(_event(raw), timeout)
+                raw = await _on_port(lambda port, fut: self._n.chat_step_async(port, fut, request, wait))
+                answer = _step(raw, on_token)
                 if answer is not None:
                     return answer
         except native().NativeError as e:

@@ -393,6 +393,18 @@ int32_t aerostack_gateway_socket_chat(const AerostackGatewaySocket *socket,
                                       char **err);
 
 /**
+ * Submits taking the next step of chat `request` within `timeout_ms` between events (negative:
+ * the client's timeout): completes with `{type: "token", content}` or, at its end, `{type:
+ * "done", content, tokens_used, usage}`; the platform's error for it is the completion's error.
+ */
+int32_t aerostack_gateway_socket_chat_step(const AerostackGatewaySocket *socket,
+                                           const AerostackCompletionQueue *queue,
+                                           uint64_t request,
+                                           int64_t timeout_ms,
+                                           uint64_t *call_id,
+                                           char **err);
+
+/**
  * Submits a ping (answered by a `pong` event): completes with its request id.
  */
 int32_t aerostack_gateway_socket_ping(const AerostackGatewaySocket *socket,

@@ -101,6 +101,24 @@ pub extern "C" fn aerostack_gateway_socket_chat(
     })
 }
 
+/// Submits taking the next step of chat `request` within `timeout_ms` between events (negative:
+/// the client's timeout): completes with `{type: "token", content}` or, at its end, `{type:
+/// "done", content, tokens_used, usage}`; the platform's error for it is the completion's error.
+#[unsafe(no_mangle)]
+pub extern "C" fn aerostack_gateway_socket_chat_step(
+    socket: *const AerostackGatewaySocket,
+    queue: *const AerostackCompletionQueue,
+    request: u64,
+    timeout_ms: i64,
+    call_id: *mut u64,
+    err: *mut *mut c_char,
+) -> i32 {
+    ffi(err, || {
+        let (s, q) = (handle("gateway socket", socket)?, handle("queue", queue)?);
+        write(call_id, q.submit_json(s.h.chat_step(request, u64::try_from(timeout_ms).ok())?)?)
+    })
+}
+
 /// Submits a ping (answered by a `pong` event): completes with its request id.
 #[unsafe(no_mangle)]
 pub extern "C" fn aerostack_gateway_socket_ping(

@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use aerostack::{Error, ErrorCode, GatewaySocket, GatewaySocketEvent};
+use aerostack::{ChatStep, Error, ErrorCode, GatewaySocket, GatewaySocketEvent};
 use serde_json::{Value, json};
 
 use crate::errors::family_of;
@@ -113,6 +113,29 @@ impl GatewaySocketHandle {
         Ok(contained(async move {
             let reply = s.chat(&request, timeout).await?;
             Ok(recase_as(case, CHAT, to_json(&reply)?))
+        }))
+    }
+
+    /// The next step of chat `request` (the id `send_chat` resolved to), waiting at most
+    /// `timeout_ms` between two events (default: the client's timeout): `{type: "token", content}`,
+    /// or `{type: "done", content, tokens_used, usage}` at its end; the platform's error for it, a
+    /// close or a timeout is the error. A host's streamed chat (`onToken`, iterators) loops on it.
+    pub fn chat_step(
+        &self,
+        request: u64,
+        timeout_ms: Option<u64>,
+    ) -> Result<impl Future<Output = Result<Value, Error>> + Send + 'static, Error> {
+        let s = self.socket()?;
+        let case = self.case;
+        Ok(contained(async move {
+            Ok(match s.chat_step(request, timeout_ms.map(Duration::from_millis)).await? {
+                ChatStep::Token(content) => json!({"type": "token", "content": content}),
+                ChatStep::Done(reply) => {
+                    let mut v = recase_as(case, CHAT, to_json(&reply)?);
+                    v["type"] = json!("done");
+                    v
+                }
+            })
         }))
     }
 

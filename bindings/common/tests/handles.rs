@@ -197,6 +197,15 @@ fn a_gateway_socket_streams_collects_and_refuses_a_bad_key() {
     let reply = run(s.chat(json!({"messages": hi, "timeout_ms": 10_000}))).unwrap();
     assert_eq!(reply, json!({"content": "echo: hi", "tokensUsed": 11, "usage": {"promptTokens": 4, "completionTokens": 7, "totalTokens": 11}}));
 
+    // Step by step: its pieces, then its answer (the collected reply plus its type).
+    let id = run(s.send_chat(json!({"messages": hi}))).unwrap();
+    let step = |s: &aerostack_bindings_common::GatewaySocketHandle| run(s.chat_step(id.as_u64().unwrap(), Some(10_000))).unwrap();
+    assert_eq!(step(&s), json!({"type": "token", "content": "echo: "}));
+    assert_eq!(step(&s), json!({"type": "token", "content": "hi"}));
+    let mut done = reply.clone();
+    done["type"] = json!("done");
+    assert_eq!(step(&s), done);
+
     // An error event names its family; the socket goes on. Arguments are checked first.
     let refused = run(s.send(json!({"type": "dance"}))).unwrap();
     let ev = run(s.next_event(Some(10_000))).unwrap().expect("an error event");

@@ -74,6 +74,18 @@ impl GatewaySocket {
         Ok(self.wait(fut)?.map(|v| v.to_string()))
     }
 
+    /// The next step of chat `request` as JSON (`{type: "token", content}`, or `{type: "done",
+    /// content, tokensUsed, usage}` at its end), waiting at most `timeout_ms` between two events
+    /// (null: the client's timeout); the platform's error for it is thrown; null when a signal
+    /// interrupted the wait (`interrupted()`).
+    pub fn chat_step(&self, request: i64, timeout_ms: Option<i64>) -> PhpResult<Option<String>> {
+        let request = u64::try_from(request).map_err(|_| {
+            to_php(Error::validation("request", format!("a request id is a positive integer, got {request}")))
+        })?;
+        let step = self.h.chat_step(request, timeout_ms.map(|ms| ms.max(0) as u64));
+        Ok(self.wait(step)?.map(|v| v.to_string()))
+    }
+
     /// Sends a ping (answered by a `pong` event); its id.
     pub fn ping(&self) -> PhpResult<i64> {
         block_on(self.h.ping()).map(id)
@@ -92,7 +104,8 @@ impl GatewaySocket {
         Ok(self.wait(next)?.flatten().map(|v| v.to_string()))
     }
 
-    /// Whether the last `chat` or `nextEvent` returned null because a signal interrupted it.
+    /// Whether the last `chat`, `chatStep` or `nextEvent` returned null because a signal
+    /// interrupted it.
     pub fn interrupted(&self) -> bool {
         self.interrupted.load(Ordering::Acquire)
     }

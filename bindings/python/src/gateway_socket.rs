@@ -71,6 +71,21 @@ impl NativeGatewaySocket {
         submit(port, fut, call.map(|f| async move { f.await.map(|v| v.to_string()) }))
     }
 
+    /// The next step of chat `request` as JSON (`{type: "token", content}`, or `{type: "done",
+    /// content, tokens_used, usage}` at its end), waiting (GIL released) at most `timeout_ms`
+    /// between two events (None: the client's timeout); the platform's error for it is raised.
+    #[pyo3(signature = (request, timeout_ms=None))]
+    fn chat_step(&self, py: Python<'_>, request: u64, timeout_ms: Option<u64>) -> PyResult<String> {
+        let fut = self.h.chat_step(request, timeout_ms);
+        block_on(py, fut.map(|f| async move { f.await.map(|v| v.to_string()) }))
+    }
+
+    #[pyo3(signature = (port, fut, request, timeout_ms=None))]
+    fn chat_step_async(&self, port: &NativePort, fut: Py<PyAny>, request: u64, timeout_ms: Option<u64>) -> PyResult<NativeCall> {
+        let call = self.h.chat_step(request, timeout_ms);
+        submit(port, fut, call.map(|f| async move { f.await.map(|v| v.to_string()) }))
+    }
+
     /// Sends a ping (answered with a `pong` event); its id.
     fn ping(&self, py: Python<'_>) -> PyResult<u64> {
         block_on(py, self.h.ping().map(|f| async move { f.await.map(id) }))

@@ -103,6 +103,15 @@ pub struct GatewaySocketReply {
     pub usage: Usage,
 }
 
+/// One step of a chat over the socket ([`GatewaySocket::chat_step`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatStep {
+    /// A piece of the answer's text.
+    Token(String),
+    /// The whole answer: the chat is over.
+    Done(GatewaySocketReply),
+}
+
 /// Whether the socket can still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -553,36 +562,52 @@ impl GatewaySocket {
         GatewaySocketEvent::Closed { code, reason }
     }
 
-    /// A chat, collected: sends it, then pulls events until its `done` (the answer) or `error`
-    /// (the platform's error). Waits at most `timeout` between two events (default: the client's
-    /// per-attempt timeout). The events of other frames that arrive meanwhile are consumed: pull
-    /// events yourself ([`GatewaySocket::next_event`]) to see them.
+    /// A chat, collected: sends it, then takes its steps ([`GatewaySocket::chat_step`]) until
+    /// its answer. The events of other frames that arrive meanwhile are consumed: pull events
+    /// yourself ([`GatewaySocket::next_event`]) to see them.
     pub async fn chat(
         &self,
         request: &ChatRequest,
         timeout: Option<Duration>,
     ) -> Result<GatewaySocketReply> {
         let id = self.send_chat(request).await?;
+        loop {
+            if let ChatStep::Done(reply) = self.chat_step(id, timeout).await? {
+                return Ok(reply);
+            }
+        }
+    }
+
+    /// The next step of chat `request` (the id [`GatewaySocket::send_chat`] returned): a piece
+    /// of its text, or its whole answer; the platform's error for it is this call's error. Waits
+    /// at most `timeout` between two events (default: the client's per-attempt timeout); a socket
+    /// that closes first is a `NETWORK_ERROR`. The events of other frames are consumed. Every
+    /// SDK's streamed socket chat (`onToken`, iterators) is this in a loop.
+    pub async fn chat_step(&self, request: u64, timeout: Option<Duration>) -> Result<ChatStep> {
         let gap = timeout.unwrap_or(self.inner.timeout);
         loop {
             match self.next_event(Some(gap)).await {
+                Some(GatewaySocketEvent::Token {
+                    content,
+                    request: Some(r),
+                }) if r == request => return Ok(ChatStep::Token(content)),
                 Some(GatewaySocketEvent::Done {
                     content,
                     usage,
                     tokens_used,
                     request: Some(r),
-                }) if r == id => {
-                    return Ok(GatewaySocketReply {
+                }) if r == request => {
+                    return Ok(ChatStep::Done(GatewaySocketReply {
                         content,
                         tokens_used,
                         usage,
-                    });
+                    }));
                 }
                 Some(GatewaySocketEvent::Error {
                     code,
                     message,
                     request: Some(r),
-                }) if r == id => return Err(Error::new(ErrorCode::parse(&code), message)),
+                }) if r == request => return Err(Error::new(ErrorCode::parse(&code), message)),
                 Some(GatewaySocketEvent::Closed { code, reason }) => {
                     return Err(Error::new(
                         ErrorCode::NetworkError,

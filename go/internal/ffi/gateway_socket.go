@@ -43,6 +43,14 @@ func (s *GatewaySocket) Chat(args []byte) (*Pending, error) {
 	})
 }
 
+// ChatStep submits taking the next step of chat request (timeoutMs negative: the client's
+// timeout): {type: token, content} or, at its end, {type: done, content, tokens_used, usage}.
+func (s *GatewaySocket) ChatStep(request uint64, timeoutMs int64) (*Pending, error) {
+	return submit(func(q *C.AerostackCompletionQueue, id *C.uint64_t, e **C.char) C.int32_t {
+		return C.aerostack_gateway_socket_chat_step(s.s, q, C.uint64_t(request), C.int64_t(timeoutMs), id, e)
+	})
+}
+
 // Ping submits a ping; it completes with the request id its pong carries.
 func (s *GatewaySocket) Ping() (*Pending, error) {
 	return submit(func(q *C.AerostackCompletionQueue, id *C.uint64_t, e **C.char) C.int32_t {

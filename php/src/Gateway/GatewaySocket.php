@@ -6,8 +6,6 @@ namespace Aerostack\Gateway;
 
 use Aerostack\Exception\AerostackException;
 use Aerostack\Exception\CancelledException;
-use Aerostack\Exception\NetworkException;
-use Aerostack\Exception\TimeoutException;
 use Aerostack\Native;
 use Aerostack\Native\NativeError;
 
@@ -56,8 +54,8 @@ final class GatewaySocket
      * A chat over the socket: `['content' => ..., 'tokensUsed' => ..., 'usage' => [...]]` once the
      * answer is complete (`$onToken($text)` sees each piece first), or the platform's error for it
      * thrown as the SDK's exception of its family (the socket stays usable). `$timeoutMs`: the
-     * longest wait between two events (default: the client's timeout without `$onToken`, none
-     * with it). Events of other frames that arrive meanwhile are consumed.
+     * longest wait between two events (default: the client's timeout). With `$onToken` the engine
+     * hands over the chat step by step. Events of other frames that arrive meanwhile are consumed.
      *
      * @param list<array{role: string, content: string}> $messages
      * @return array{content: string, tokensUsed: int, usage: array{promptTokens: int, completionTokens: int, totalTokens: int}}
@@ -74,26 +72,16 @@ final class GatewaySocket
         }
         $request = $this->guard(fn () => $this->native->sendChat(Native::encode($args, true)));
         while (true) {
-            $ev = $this->nextEvent($timeoutMs);
-            if ($ev === null) {
-                throw new TimeoutException("no event on the gateway socket for {$timeoutMs} ms; pass a longer timeoutMs:", 'TIMEOUT');
+            $step = $this->guard(fn () => $this->native->chatStep($request, $timeoutMs));
+            if ($step === null) {
+                throw $this->interrupted('chat');
             }
-            if ($ev['type'] === 'closed') {
-                $why = $ev['code'] . ($ev['reason'] !== '' ? ": {$ev['reason']}" : '');
-                throw new NetworkException("the gateway socket closed ({$why}) before the chat's answer was complete", 'NETWORK_ERROR', retryable: true);
+            $step = Native::decode($step);
+            if ($step['type'] === 'done') {
+                unset($step['type']);
+                return $step;
             }
-            if (($ev['request'] ?? null) !== $request) {
-                continue;
-            }
-            switch ($ev['type']) {
-                case 'token':
-                    $onToken($ev['content']);
-                    break;
-                case 'done':
-                    return ['content' => $ev['content'], 'tokensUsed' => $ev['tokensUsed'], 'usage' => $ev['usage']];
-                case 'error':
-                    throw $ev['error'];
-            }
+            $onToken($step['content']);
         }
     }
 
