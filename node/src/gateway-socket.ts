@@ -13,6 +13,7 @@ import { AerostackError, cancelledError, errorFromDto, validationError, type Err
 import { log } from "./log";
 import type { ChatMessage } from "./client";
 import { native, type NativeCancel, type NativeGatewaySocket } from "./native";
+import { EventQueue } from "./event-queue";
 import { END, settle } from "./transport";
 
 /** Token usage the platform billed. */
@@ -360,64 +361,23 @@ function toEvent(raw: Record<string, unknown>): GatewaySocketEvent {
 }
 
 /** The events of one socket, pulled by `for await`; the last one is `close`. */
-export class GatewaySocketEvents implements AsyncIterableIterator<GatewaySocketEvent> {
-  private readonly queue: GatewaySocketEvent[] = [];
-  private waiter: ((r: IteratorResult<GatewaySocketEvent>) => void) | null = null;
-  private closed = false;
-
+export class GatewaySocketEvents extends EventQueue<GatewaySocketEvent> {
   /** @internal */
   constructor(
     private readonly socket: GatewaySocket,
-    private readonly timeoutMs?: number,
-  ) {}
+    timeoutMs?: number,
+  ) {
+    super(timeoutMs);
+  }
+
+  protected detach(): void {
+    this.socket.unlisten(this);
+  }
 
   /** @internal */
-  push(ev: GatewaySocketEvent): void {
-    if (this.closed) return;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w({ done: false, value: ev });
-    } else this.queue.push(ev);
+  override push(ev: GatewaySocketEvent): void {
+    super.push(ev);
     // The close event is the last: the loop ends after it.
-    if (ev.type === "close") {
-      this.closed = true;
-      this.socket.unlisten(this);
-    }
-  }
-
-  next(): Promise<IteratorResult<GatewaySocketEvent>> {
-    const ev = this.queue.shift();
-    if (ev) return Promise.resolve({ done: false, value: ev });
-    if (this.closed) return Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
-      this.waiter = (r) => {
-        if (timer) clearTimeout(timer);
-        resolve(r);
-      };
-      if (this.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          this.waiter = null;
-          void this.return().then(resolve);
-        }, this.timeoutMs);
-      }
-    });
-  }
-
-  /** Stops collecting events (the socket stays open). */
-  async return(): Promise<IteratorResult<GatewaySocketEvent>> {
-    if (!this.closed) {
-      this.closed = true;
-      this.socket.unlisten(this);
-    }
-    const w = this.waiter;
-    this.waiter = null;
-    w?.({ done: true, value: undefined });
-    return { done: true, value: undefined };
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
+    if (ev.type === "close") this.finish();
   }
 }

@@ -8,6 +8,7 @@
  */
 import { validationError } from "./errors";
 import { log } from "./log";
+import { EventQueue } from "./event-queue";
 import { native, type NativeCancel, type NativeChannel, type NativeRealtime } from "./native";
 import { shape, shapeEvent, unixMs } from "./shape";
 import { END, settle, snakeKeys, sync, withSignal, type CallOptions, type Transport } from "./transport";
@@ -384,63 +385,24 @@ export class Channel implements AsyncIterable<RealtimeEvent> {
 }
 
 /** Events of one channel filter, pulled by `for await`. */
-export class EventStream implements AsyncIterableIterator<RealtimeEvent> {
-  private readonly queue: RealtimeEvent[] = [];
-  private waiter: ((r: IteratorResult<RealtimeEvent>) => void) | null = null;
+export class EventStream extends EventQueue<RealtimeEvent> {
   private readonly id: number;
-  private closed = false;
 
   constructor(
     private readonly ch: Channel,
     event: string,
-    private readonly timeoutMs?: number,
+    timeoutMs?: number,
   ) {
-    this.id = ch.listen(event, (ev) => {
-      if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = null;
-        w({ done: false, value: ev });
-      } else this.queue.push(ev);
-    });
+    super(timeoutMs);
+    this.id = ch.listen(event, (ev) => this.push(ev));
   }
 
-  next(): Promise<IteratorResult<RealtimeEvent>> {
-    const ev = this.queue.shift();
-    if (ev) return Promise.resolve({ done: false, value: ev });
-    if (this.closed) return Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
-      this.waiter = (r) => {
-        if (timer) clearTimeout(timer);
-        resolve(r);
-      };
-      if (this.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          this.waiter = null;
-          void this.return().then(resolve);
-        }, this.timeoutMs);
-      }
-    });
-  }
-
-  /** Stops collecting events. */
-  async return(): Promise<IteratorResult<RealtimeEvent>> {
-    if (!this.closed) {
-      this.closed = true;
-      this.ch.unlisten(this.id, this);
-      const w = this.waiter;
-      this.waiter = null;
-      w?.({ done: true, value: undefined });
-    }
-    return { done: true, value: undefined };
+  protected detach(): void {
+    this.ch.unlisten(this.id, this);
   }
 
   close(): Promise<IteratorResult<RealtimeEvent>> {
     return this.return();
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 }
 
